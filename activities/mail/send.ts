@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { ErrorType } from '../../domain/errors';
+import type { Mailer } from '../../platform/mailer';
+import { MailMessage, renderMail } from './templates';
+
+export interface SendEmailInput {
+  /** Computed by the workflow; the same key never sends twice. */
+  idempotencyKey: string;
+  to: string;
+  message: MailMessage;
+}
+export interface SendEmailResult {
+  messageId: string;
+  sentAt: string;
+  /** True when an earlier attempt had already sent it. */
+  duplicate: boolean;
+}
+
+export interface MailDeps {
+  pool: Pool;
+  mailer: Mailer;
+  mailFrom: string;
+  publicBaseUrl: string;
+}
+
+export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: MailDeps) {
+  return {
+    async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
+      const parsed = MailMessage.safeParse(input.message);
+      if (!parsed.success) {
+        throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'mail message does not fit its template', nonRetryable: true });
+      }
+      const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl });
+      // The Message-ID derives from the key too: should a crash fall between SMTP's "250 OK"
+      // and the row update below, the resent copy carries the same id and clients fold it.
+      const messageId = `<${createHash('sha256').update(input.idempotencyKey).digest('hex').slice(0, 32)}@golive>`;
+      const claim = await pool.query<{ status: string; message_id: string; sent_at: Date | null }>(
+        `INSERT INTO email_outbox (idempotency_key, recipient, template, subject, message_id, status)
+         VALUES ($1, $2, $3, $4, $5, 'sending')
+         ON CONFLICT (idempotency_key) DO UPDATE SET attempts = email_outbox.attempts + 1
+         RETURNING status, message_id, sent_at`,
+        [input.idempotencyKey, input.to, parsed.data.template, rendered.subject, messageId],
+      );
+      const row = claim.rows[0]!;
+      if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
+      try {
+        await mailer.sendMail({ from: mailFrom, to: input.to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId });
+      } catch (err) {
+        const code = (err as { responseCode?: number }).responseCode;
+        await pool.query('UPDATE email_outbox SET last_error = $2 WHERE idempotency_key = $1', [input.idempotencyKey, smtpErrorSummary(err)]);
+        // 5xx is a permanent refusal (bad mailbox, policy): retrying cannot help.
+        if (code !== undefined && code >= 500) {
+          throw ApplicationFailure.create({ type: ErrorType.MailRejected, message: `SMTP refused the message (${code})`, nonRetryable: true });
+        }
+        throw err;
+      }
+      const done = await pool.query<{ sent_at: Date }>(
+        `UPDATE email_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE idempotency_key = $1 RETURNING sent_at`,
+        [input.idempotencyKey],
+      );
+      return { messageId, sentAt: done.rows[0]!.sent_at.toISOString(), duplicate: false };
+    },
+  };
+}
+
+/** Error text for the outbox: the SMTP code and the error kind only, never the message. */
+function smtpErrorSummary(err: unknown): string {
+  const e = err as { code?: string; responseCode?: number };
+  return [e.code, e.responseCode].filter((x) => x !== undefined).join(' ') || 'send failed';
+}

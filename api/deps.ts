@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
+import type { Mailer } from '../platform/mailer';
+
+/** What the API needs from the outside world, injected so tests pass real test servers. */
+export interface Deps {
+  config: Config;
+  pool: Pool;
+  temporal: Client;
+  mailer: Mailer;
+  logger: Logger;
+}

@@ -1,0 +1,84 @@
+import type { ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import { ApplicationFailure, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ErrorType } from '../domain/errors';
+import type { Logger } from '../platform/logger';
+
+export interface FieldIssue {
+  /** Where: body.departments.3.code */
+  path: string;
+  /** Which rule: zod's issue code (too_small, invalid_type, custom ...). */
+  rule: string;
+  message: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export class ValidationError extends HttpError {
+  constructor(readonly issues: FieldIssue[]) {
+    super(400, 'validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+  }
+}
+
+export function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
+    rule: i.code,
+    message: i.message,
+  }));
+}
+
+const statusOfFailure: Partial<Record<string, number>> = {
+  [ErrorType.InvalidInput]: 400,
+  [ErrorType.NotAllowed]: 403,
+  [ErrorType.InvalidState]: 409,
+};
+
+/**
+ * The one error handler. Clients get a status, a code, a message and (for 4xx) the details;
+ * never a stack trace. Unexpected errors are logged by kind only: their messages may hold
+ * whatever a driver put there.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const requestId = res.locals.requestId as string | undefined;
+    if (err instanceof HttpError) {
+      res.status(err.status).json({ error: err.code, message: err.message, ...err.details, requestId });
+      return;
+    }
+    if (err instanceof z.ZodError) {
+      const issues = zodIssues(err, 'body');
+      res.status(400).json({ error: 'validation_failed', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues, requestId });
+      return;
+    }
+    // Body-parser errors carry their own 4xx status (bad JSON, too large, bad charset).
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const code = (err as { type?: string }).type ?? 'bad_request';
+      res.status(status).json({ error: code.replace(/\./g, '_'), message: status === 413 ? 'request body too large' : 'request body is not valid JSON', requestId });
+      return;
+    }
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      const failure = err.cause;
+      const mapped = (failure.type ? statusOfFailure[failure.type] : undefined) ?? 422;
+      res.status(mapped).json({ error: failure.type ?? 'rejected', message: failure.message, ...(failure.details?.[0] as object | undefined), requestId });
+      return;
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      res.status(404).json({ error: 'not_found', message: 'no such workflow', requestId });
+      return;
+    }
+    logger.error({ requestId, err: { type: (err as Error)?.constructor?.name, code: (err as { code?: unknown }).code } }, 'request failed');
+    if (res.headersSent) return;
+    res.status(500).json({ error: 'internal', message: 'internal error; quote the request id', requestId });
+  };
+}

@@ -1,0 +1,36 @@
+import type { Server } from 'node:http';
+import { databaseUrl, loadConfig } from '../platform/config';
+import { createPool } from '../platform/db';
+import { createLogger } from '../platform/logger';
+import { createMailer } from '../platform/mailer';
+import { connectClient } from '../platform/temporal';
+import { createApp } from './app';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'golive-api');
+  const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
+  const temporal = await connectClient(config);
+  const mailer = createMailer(config);
+  const app = createApp({ config, pool, temporal, mailer, logger });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
+  });
+  logger.info({ port: config.API_PORT }, 'api listening');
+
+  const stop = async () => {
+    server.close();
+    server.closeIdleConnections();
+    await temporal.connection.close();
+    mailer.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import type { Deps } from './deps';
+import { HttpError, ValidationError, zodIssues, type FieldIssue } from './errors';
+
+export interface RequestContext {
+  requestId: string;
+  req: Request;
+  res: Response;
+  deps: Deps;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Schema = z.ZodType;
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteDef<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI style: /v1/programs/{programId} */
+  path: string;
+  summary: string;
+  tags: string[];
+  body?: B;
+  params?: P;
+  query?: Q;
+  responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
+  handle(input: { body: Infer<B>; params: Infer<P>; query: Infer<Q>; ctx: RequestContext }): Promise<Reply>;
+}
+
+// Route definitions are heterogeneous; the registry keeps them behind this erased type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteDef<any, any, any>;
+
+/** Typed route definition: one object gives express its handler and OpenAPI its path. */
+export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
+  def: RouteDef<B, P, Q>,
+): RouteDef<B, P, Q> {
+  return def;
+}
+
+export const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+function parsePart(schema: Schema | undefined, value: unknown, prefix: string, issues: FieldIssue[]): unknown {
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  issues.push(...zodIssues(parsed.error, prefix));
+  return undefined;
+}
+
+export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const issues: FieldIssue[] = [];
+      const params = parsePart(def.params, req.params, 'params', issues);
+      const query = parsePart(def.query, req.query, 'query', issues);
+      if (def.body && req.body === undefined && !req.is('application/json')) {
+        throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+      }
+      const body = parsePart(def.body, req.body, 'body', issues);
+      if (issues.length) throw new ValidationError(issues);
+      const reply = await def.handle({ body, params, query, ctx: { requestId: res.locals.requestId as string, req, res, deps } });
+      if (res.headersSent) return;
+      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    } catch (err) {
+      next(err);
+    }
+  };
+}

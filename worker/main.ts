@@ -1,0 +1,36 @@
+import { NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { databaseUrl, loadConfig } from '../platform/config';
+import { createPool } from '../platform/db';
+import { createLogger } from '../platform/logger';
+import { createMailer } from '../platform/mailer';
+import { createWorker } from './worker';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'golive-worker');
+  const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
+  const mailer = createMailer(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const activities = createActivities({ pool, mailer, mailFrom: config.MAIL_FROM, publicBaseUrl: config.PUBLIC_BASE_URL });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities,
+    workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  // The SDK handles SIGINT/SIGTERM: it stops polling, lets running activities finish within
+  // shutdownGraceTime, and then run() resolves.
+  await worker.run();
+  await connection.close();
+  mailer.close();
+  await pool.end();
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
