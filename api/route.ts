@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
+import type { Principal, Role } from '../domain/people';
 import type { Deps } from './deps';
 import { HttpError, ValidationError, zodIssues, type FieldIssue } from './errors';
 
@@ -8,6 +9,8 @@ export interface RequestContext {
   req: Request;
   res: Response;
   deps: Deps;
+  /** Set on every route that is not 'public'. */
+  principal?: Principal;
 }
 
 export interface Reply {
@@ -25,6 +28,8 @@ export interface RouteDef<B extends Schema | undefined = undefined, P extends Sc
   path: string;
   summary: string;
   tags: string[];
+  /** Who may call it: any of these roles, or 'public'. A 403 names the roles that were missing. */
+  roles: Role[] | 'public';
   body?: B;
   params?: P;
   query?: Q;

@@ -13,6 +13,7 @@ export const sendTestNotificationRoute = route({
   path: '/v1/notifications/test',
   summary: 'Send a test e-mail to a person, through the whole chain',
   tags: ['notifications'],
+  roles: ['admin', 'lead', 'oncall'],
   body: TestNotificationInput,
   responses: { 202: { description: 'Accepted; the workflow sends it', schema: Started } },
   async handle({ body, ctx }) {
@@ -35,6 +36,7 @@ export const getTestNotificationRoute = route({
   path: '/v1/notifications/test/{id}',
   summary: 'Where a test notification is',
   tags: ['notifications'],
+  roles: ['admin', 'lead', 'oncall', 'leadership', 'viewer'],
   params: IdParams,
   responses: { 200: { description: 'Its state', schema: TestNotificationStatus }, 404: { description: 'No such notification' } },
   async handle({ params, ctx }) {

@@ -41,6 +41,7 @@ export const healthRoute = route({
   path: '/healthz',
   summary: 'Reachability of Temporal, PostgreSQL and SMTP',
   tags: ['system'],
+  roles: 'public',
   responses: { 200: { description: 'All services up', schema: Health }, 503: { description: 'At least one service down', schema: Health } },
   async handle({ ctx }) {
     const health = await checkHealth(ctx.deps);
