@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { auditedMethods, auditRequest } from './audit';
+import { authorize, createAuthenticator } from './auth';
 import type { Deps } from './deps';
 import { errorHandler, HttpError } from './errors';
+import { createIdempotencyGuard } from './idempotency';
 import { buildOpenApi } from './openapi';
 import { expressPath, toHandler, type AnyRoute } from './route';
 import { routes as allRoutes } from './routes';
@@ -29,13 +32,20 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
     });
     next();
   });
-  app.use(express.json({ limit: '2mb' }));
 
   const openapi = buildOpenApi(routes);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  for (const r of routes) app[r.method](expressPath(r.path), toHandler(r, deps));
+  // Per route, in this order: audit (sees every outcome, refusals included), authenticate and
+  // authorise (before a body is even read), parse, Idempotency-Key, then the handler.
+  const authenticate = createAuthenticator(deps.pool, deps.authCacheMs);
+  const idempotent = createIdempotencyGuard(deps.pool, deps.logger);
+  const json = express.json({ limit: '2mb' });
+  for (const r of routes) {
+    const audit = auditedMethods.has(r.method) ? [auditRequest(r, deps)] : [];
+    app[r.method](expressPath(r.path), ...audit, authorize(r, authenticate), json, idempotent(r), toHandler(r, deps));
+  }
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));
   app.use(errorHandler(deps.logger));

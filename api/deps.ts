@@ -11,4 +11,6 @@ export interface Deps {
   temporal: Client;
   mailer: Mailer;
   logger: Logger;
+  /** How long a verified token is trusted without asking PostgreSQL again (default 5000 ms); revocations take effect within it. */
+  authCacheMs?: number;
 }

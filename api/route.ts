@@ -61,6 +61,9 @@ function parsePart(schema: Schema | undefined, value: unknown, prefix: string, i
 export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
   return async (req, res, next) => {
     try {
+      // `authorize` (api/auth.ts) ran before us in createApp; this keeps a handler mounted any other way closed.
+      const principal = res.locals.principal as Principal | undefined;
+      if (def.roles !== 'public' && !principal) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
       const issues: FieldIssue[] = [];
       const params = parsePart(def.params, req.params, 'params', issues);
       const query = parsePart(def.query, req.query, 'query', issues);
@@ -69,7 +72,7 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
       }
       const body = parsePart(def.body, req.body, 'body', issues);
       if (issues.length) throw new ValidationError(issues);
-      const reply = await def.handle({ body, params, query, ctx: { requestId: res.locals.requestId as string, req, res, deps } });
+      const reply = await def.handle({ body, params, query, ctx: { requestId: res.locals.requestId as string, req, res, deps, principal } });
       if (res.headersSent) return;
       for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
       if (reply.body === undefined) res.status(reply.status).end();
@@ -78,4 +81,36 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
       next(err);
     }
   };
+}
+
+export interface Outcome {
+  status: number;
+  /** The body as sent (undefined when there is none). */
+  body: Buffer | undefined;
+}
+const hooksOf = new WeakMap<Response, ((outcome: Outcome) => Promise<void>)[]>();
+
+/**
+ * Runs `hook` with the final status and body just before the response leaves, however it was
+ * produced (handler, error handler, body parser): what the client sees is then already
+ * recorded (audit, idempotency). Hooks run in order and log their own failures; the response
+ * goes out regardless.
+ */
+export function beforeSend(res: Response, hook: (outcome: Outcome) => Promise<void>): void {
+  const hooks = hooksOf.get(res);
+  if (hooks) {
+    hooks.push(hook);
+    return;
+  }
+  const all = [hook];
+  hooksOf.set(res, all);
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  res.end = ((...args: unknown[]) => {
+    const [chunk, encoding] = args;
+    const body = Buffer.isBuffer(chunk) ? chunk : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : undefined;
+    void (async () => {
+      for (const h of all) await h({ status: res.statusCode, body }).catch(() => undefined);
+    })().finally(() => end(...args));
+    return res;
+  }) as Response['end'];
 }

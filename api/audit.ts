@@ -1,0 +1,47 @@
+/**
+ * Every state-changing request leaves an audit entry, whatever its result (refusals too),
+ * written before the response leaves so a client that saw an answer can find its entry.
+ */
+import type { RequestHandler } from 'express';
+import type { Principal } from '../domain/people';
+import { appendAudit } from '../platform/audit';
+import type { Deps } from './deps';
+import { beforeSend, type AnyRoute } from './route';
+
+export const auditedMethods: ReadonlySet<AnyRoute['method']> = new Set(['post', 'put', 'patch', 'delete']);
+
+/** The "why": the body's `reason` or `comment`, the only body fields the audit keeps. */
+function reasonOf(body: unknown): string | null {
+  if (!body || typeof body !== 'object') return null;
+  const { reason, comment } = body as { reason?: unknown; comment?: unknown };
+  const why = typeof reason === 'string' ? reason : typeof comment === 'string' ? comment : null;
+  // PostgreSQL text cannot hold NUL: a crafted reason must not make the entry fail to append.
+  return why === null ? null : why.replace(/\0/g, '').slice(0, 2000);
+}
+
+export function auditRequest(def: AnyRoute, deps: Pick<Deps, 'pool' | 'logger'>): RequestHandler {
+  const action = `${def.method.toUpperCase()} ${def.path}`;
+  return (req, res, next) => {
+    beforeSend(res, async ({ status }) => {
+      const principal = res.locals.principal as Principal | undefined;
+      const requestId = res.locals.requestId as string;
+      const target = Object.fromEntries(Object.entries(req.params as Record<string, string>).map(([k, v]) => [k, String(v).slice(0, 200)]));
+      try {
+        await appendAudit(deps.pool, {
+          actor: principal?.personId ?? 'anonymous',
+          roles: principal?.roles ?? [],
+          action,
+          target,
+          reason: reasonOf(req.body),
+          requestId,
+          result: String(status),
+          details: res.getHeader('idempotent-replayed') ? { idempotentReplay: true } : null,
+        });
+      } catch (err) {
+        // The action has happened or been refused already; the answer still goes out, loudly.
+        deps.logger.error({ requestId, action, err: { code: (err as { code?: unknown }).code } }, 'audit append failed');
+      }
+    });
+    next();
+  };
+}

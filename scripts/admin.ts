@@ -1,0 +1,140 @@
+/**
+ * The admin command line: people, tokens and the audit chain, straight on PostgreSQL.
+ *   npm run admin -- person add --id p-lead-01 --name "Cutover Lead" --email lead@hospital.example --roles lead,viewer
+ *   npm run admin -- token issue --person p-lead-01        (prints the token once)
+ *   npm run admin -- token revoke --id tok_...  |  --person p-lead-01
+ *   npm run admin -- people list
+ *   npm run admin -- audit verify                           (exit 0 intact, 1 broken)
+ * Changes to people and tokens are themselves audited, as actor 'admin-cli'.
+ */
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { addPerson, disablePerson, issueToken, listPeople, revokeToken } from '../api/auth';
+import { Role } from '../domain/people';
+import { appendAudit, verifyAuditChain } from '../platform/audit';
+import { databaseUrl, loadConfig } from '../platform/config';
+import { createPool } from '../platform/db';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+function parseRoles(value: string): Role[] {
+  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  const bad = roles.filter((r) => !Role.safeParse(r).success);
+  if (bad.length || !roles.length) throw new InvalidArgumentError(`roles are a comma-separated list of ${Role.options.join(', ')}`);
+  return roles as Role[];
+}
+
+/** Opens the pool for one command, and always closes it. */
+async function withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = createPool(databaseUrl(loadConfig()), 2);
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+const auditAdmin = (pool: Pool, action: string, target: Record<string, string>, details?: Record<string, unknown>) =>
+  appendAudit(pool, { actor: 'admin-cli', roles: ['admin'], action, target, result: 'done', details: { osUser: userInfo().username, ...details } });
+
+function buildProgram(): Command {
+  const program = new Command('admin').description('golive administration').showHelpAfterError();
+
+  const person = program.command('person').description('people who may call the API');
+  person
+    .command('add')
+    .description('add a person, or update their name, e-mail and roles (re-enables them)')
+    .requiredOption('--id <id>', 'opaque person id, e.g. p-lead-01')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--email <email>', 'e-mail address')
+    .requiredOption('--roles <roles>', `comma-separated: ${Role.options.join(', ')}`, parseRoles)
+    .action((o: { id: string; name: string; email: string; roles: Role[] }) =>
+      withPool(async (pool) => {
+        const { created } = await addPerson(pool, { id: o.id, displayName: o.name, email: o.email, roles: o.roles });
+        await auditAdmin(pool, created ? 'person.added' : 'person.updated', { personId: o.id }, { roles: o.roles });
+        out(`${created ? 'added' : 'updated'} ${o.id} (${o.roles.join(', ')})`);
+      }),
+    );
+  person
+    .command('disable')
+    .description('disable a person: their tokens stop working')
+    .requiredOption('--id <id>', 'person id')
+    .action((o: { id: string }) =>
+      withPool(async (pool) => {
+        if (!(await disablePerson(pool, o.id))) throw new Error(`no person ${o.id}`);
+        await auditAdmin(pool, 'person.disabled', { personId: o.id });
+        out(`disabled ${o.id}`);
+      }),
+    );
+
+  const token = program.command('token').description('bearer tokens');
+  token
+    .command('issue')
+    .description('issue a token for a person; it is printed once and cannot be shown again')
+    .requiredOption('--person <id>', 'person id')
+    .action((o: { person: string }) =>
+      withPool(async (pool) => {
+        const issued = await issueToken(pool, o.person);
+        await auditAdmin(pool, 'token.issued', { personId: o.person, tokenId: issued.tokenId });
+        // The token alone on stdout, so `$(npm run -s admin -- token issue ...)` captures it.
+        process.stderr.write(`token ${issued.tokenId} for ${o.person}; store it now, it is not kept:\n`);
+        out(issued.token);
+      }),
+    );
+  token
+    .command('revoke')
+    .description('revoke one token (--id) or every token of a person (--person)')
+    .option('--id <tokenId>', 'token id, as printed by token issue')
+    .option('--person <id>', 'person id')
+    .action((o: { id?: string; person?: string }) =>
+      withPool(async (pool) => {
+        if (!o.id === !o.person) throw new InvalidArgumentError('give exactly one of --id or --person');
+        const which = o.id ? { tokenId: o.id } : { personId: o.person! };
+        const n = await revokeToken(pool, which);
+        await auditAdmin(pool, 'token.revoked', o.id ? { tokenId: o.id } : { personId: o.person! }, { revoked: n });
+        out(`revoked ${n} token${n === 1 ? '' : 's'}`);
+      }),
+    );
+
+  program
+    .command('people')
+    .description('people')
+    .command('list')
+    .description('every person with roles, state and active tokens (no e-mail addresses)')
+    .action(() =>
+      withPool(async (pool) => {
+        for (const p of await listPeople(pool)) {
+          out([p.id, p.displayName, p.roles.join(','), p.disabled ? 'disabled' : 'enabled', `${p.activeTokens} active token(s)`].join('\t'));
+        }
+      }),
+    );
+
+  program
+    .command('audit')
+    .description('the audit trail')
+    .command('verify')
+    .description('recompute the hash chain; exit 0 if intact, 1 with the first broken sequence number')
+    .action(() =>
+      withPool(async (pool) => {
+        const v = await verifyAuditChain(pool);
+        if (v.ok) {
+          out(`audit chain intact: ${v.count} entries`);
+          return;
+        }
+        out(`audit chain BROKEN at sequence ${v.brokenAt} (${v.problem}); ${v.count} entries intact before it`);
+        process.exitCode = 1;
+      }),
+    );
+  return program;
+}
+
+buildProgram()
+  .parseAsync()
+  .catch((err: unknown) => {
+    // The message only: our own errors name ids, never tokens or e-mail addresses.
+    const message = err instanceof z.ZodError ? z.prettifyError(err) : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`admin: ${message}\n`);
+    process.exitCode = 2;
+  });
