@@ -1,18 +1,31 @@
 import type { Pool } from 'pg';
 import type { Mailer } from '../platform/mailer';
+import { createAdapterActivities } from './adapters';
+import type { HospitalAdapter } from './adapters/types';
+import { createAuditActivities } from './audit';
+import { createIncidentActivities } from './incidents';
 import { createMailActivities } from './mail/send';
+import { createRolloutActivities } from './rollout';
 
 export interface ActivityDeps {
   pool: Pool;
   mailer: Mailer;
   mailFrom: string;
   publicBaseUrl: string;
+  /** Where http adapters find the secrets a plan names by environment variable. */
+  secrets?: Record<string, string | undefined>;
+  /** Tests may stand in for a kind of hospital-system adapter. */
+  adapters?: Partial<Record<'http' | 'simulated', HospitalAdapter>>;
 }
 
 /** The only code that touches the outside world. The worker injects real clients, tests inject test servers. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createMailActivities(deps),
+    ...createIncidentActivities(deps),
+    ...createAuditActivities(deps),
+    ...createRolloutActivities(deps),
+    ...createAdapterActivities({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters }),
   };
 }
 

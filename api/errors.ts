@@ -32,7 +32,8 @@ export class ValidationError extends HttpError {
 export function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((i) => ({
     path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-    rule: i.code,
+    // Cross-field rules carry a stable name (department-in-two-waves); others use zod's code.
+    rule: i.code === 'custom' && typeof (i.params as { rule?: unknown } | undefined)?.rule === 'string' ? (i.params as { rule: string }).rule : i.code,
     message: i.message,
   }));
 }

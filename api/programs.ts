@@ -1,0 +1,74 @@
+/** Use cases behind the program routes: the routes authenticate and validate, these act. */
+import { createHash } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { workflowIds } from '../domain/ids';
+import type { Plan } from '../domain/plan';
+import type { Actor } from '../domain/rollout';
+import type { Principal } from '../domain/people';
+import { canonicalJson } from '../platform/audit';
+import type { programWorkflow } from '../workflows';
+import { HttpError } from './errors';
+
+export const actorOf = (p: Principal): Actor => ({ personId: p.personId, roles: p.roles });
+
+export const programHandle = (temporal: Client, programId: string): WorkflowHandle<typeof programWorkflow> =>
+  temporal.workflow.getHandle<typeof programWorkflow>(workflowIds.program(programId));
+
+/**
+ * Stores the plan and starts its program workflow. Idempotent: the same plan again answers
+ * with the running program; a different plan under the same id is a conflict, never an overwrite.
+ */
+export async function createProgram(deps: { pool: Pool; temporal: Client; taskQueue: string }, plan: Plan, createdBy: string): Promise<{ created: boolean; workflowId: string }> {
+  const planHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
+  const inserted = await deps.pool.query(
+    `INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+    [plan.programId, plan, planHash, plan.hospital.name, createdBy],
+  );
+  if (!inserted.rowCount) {
+    const existing = await deps.pool.query<{ plan_hash: string }>('SELECT plan_hash FROM program WHERE id = $1', [plan.programId]);
+    if (existing.rows[0]?.plan_hash !== planHash) {
+      throw new HttpError(409, 'program_exists', `program ${plan.programId} exists with a different plan; choose another programId`);
+    }
+  }
+  const workflowId = workflowIds.program(plan.programId);
+  // Also after a crash between the insert and this start: USE_EXISTING makes the retry safe.
+  await deps.temporal.workflow.start<typeof programWorkflow>('programWorkflow', {
+    workflowId,
+    taskQueue: deps.taskQueue,
+    args: [{ plan, createdBy }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return { created: inserted.rowCount === 1, workflowId };
+}
+
+export async function listPrograms(pool: Pool) {
+  const { rows } = await pool.query<{ id: string; hospital_name: string; created_by: string; created_at: Date }>(
+    'SELECT id, hospital_name, created_by, created_at FROM program ORDER BY created_at DESC LIMIT 200',
+  );
+  return rows.map((r) => ({ programId: r.id, hospital: r.hospital_name, createdBy: r.created_by, createdAt: r.created_at.toISOString() }));
+}
+
+export async function programExists(pool: Pool, programId: string): Promise<void> {
+  const { rowCount } = await pool.query('SELECT 1 FROM program WHERE id = $1', [programId]);
+  if (!rowCount) throw new HttpError(404, 'not_found', `no program ${programId}`);
+}
+
+/** Stored decisions of a gate, with the evidence each was made on. */
+export async function gateDecisions(pool: Pool, programId: string, gate: string) {
+  const { rows } = await pool.query(
+    `SELECT round, approver_id, decision, override_reason, comment, evidence, evidence_hash, decided_at
+       FROM gate_decision WHERE program_id = $1 AND gate_id = $2 ORDER BY id`,
+    [programId, gate],
+  );
+  return rows.map((r) => ({
+    round: r.round as number,
+    approverId: r.approver_id as string,
+    decision: r.decision as 'go' | 'no-go',
+    overrideReason: (r.override_reason as string | null) ?? undefined,
+    comment: (r.comment as string | null) ?? undefined,
+    evidence: r.evidence as unknown,
+    evidenceHash: r.evidence_hash as string,
+    decidedAt: (r.decided_at as Date).toISOString(),
+  }));
+}

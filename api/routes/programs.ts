@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { DepartmentCode, ProgramId, validatePlan } from '../../domain/plan';
+import type { Role } from '../../domain/people';
+import {
+  CompleteBody,
+  DecideGateBody,
+  GateKey,
+  RecordEvidenceBody,
+  RetryDepartmentBody,
+  StartWaveBody,
+  completeUpdate,
+  decideGateUpdate,
+  programStatusQuery,
+  recordEvidenceUpdate,
+  requestGateUpdate,
+  retryDepartmentUpdate,
+  startWaveUpdate,
+} from '../../domain/rollout';
+import { ValidationError } from '../errors';
+import { actorOf, createProgram, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
+import { route } from '../route';
+
+const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
+const leads: Role[] = ['lead', 'admin'];
+const ProgramParams = z.object({ programId: ProgramId });
+const GateParams = ProgramParams.extend({ gate: GateKey });
+const DepartmentParams = ProgramParams.extend({ department: DepartmentCode });
+const WaveParams = ProgramParams.extend({ wave: z.coerce.number().int().min(1).max(99) });
+const Json = z.record(z.string(), z.unknown());
+
+export const createProgramRoute = route({
+  method: 'post',
+  path: '/v1/programs',
+  summary: 'Load a cutover plan and start its program (idempotent for the same plan)',
+  tags: ['programs'],
+  roles: leads,
+  // The plan schema reports cross-field rules by name; validated in the handler so that the
+  // 400 names them (department-in-two-waves, quorum-exceeds-approvers, ...).
+  body: Json,
+  responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan' } },
+  async handle({ body, ctx }) {
+    const result = validatePlan(body);
+    if (!result.ok) throw new ValidationError(result.issues.map((i) => ({ ...i, path: i.path ? `body.${i.path}` : 'body' })));
+    const { created, workflowId } = await createProgram(
+      { pool: ctx.deps.pool, temporal: ctx.deps.temporal, taskQueue: ctx.deps.config.TEMPORAL_TASK_QUEUE },
+      result.plan,
+      ctx.principal!.personId,
+    );
+    return { status: created ? 201 : 200, body: { programId: result.plan.programId, workflowId }, headers: { Location: `/v1/programs/${result.plan.programId}` } };
+  },
+});
+
+export const listProgramsRoute = route({
+  method: 'get',
+  path: '/v1/programs',
+  summary: 'Programs, newest first',
+  tags: ['programs'],
+  roles: everyone,
+  responses: { 200: { description: 'The programs' } },
+  async handle({ ctx }) {
+    return { status: 200, body: { programs: await listPrograms(ctx.deps.pool) } };
+  },
+});
+
+export const programStatusRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}',
+  summary: 'Phase, every department, open gates and what the lead may do now, in one answer',
+  tags: ['programs'],
+  roles: everyone,
+  params: ProgramParams,
+  responses: { 200: { description: 'Live state' }, 404: { description: 'No such program' } },
+  async handle({ params, ctx }) {
+    await programExists(ctx.deps.pool, params.programId);
+    return { status: 200, body: await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery) };
+  },
+});
+
+export const recordEvidenceRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/evidence',
+  summary: 'Record readiness evidence (UAT, training, backup, migration)',
+  tags: ['gates'],
+  roles: leads,
+  params: ProgramParams,
+  body: RecordEvidenceBody,
+  responses: { 200: { description: 'The criteria as they stand now' } },
+  async handle({ params, body, ctx }) {
+    const result = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(recordEvidenceUpdate, {
+      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: result };
+  },
+});
+
+export const requestGateRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/gates/{gate}/requests',
+  summary: 'Open a gate for decision (409 names the current state and what is allowed)',
+  tags: ['gates'],
+  roles: leads,
+  params: GateParams,
+  body: z.object({ comment: z.string().max(500).optional() }),
+  responses: { 200: { description: 'The open gate with its evidence' }, 409: { description: 'Not allowed now' } },
+  async handle({ params, body, ctx }) {
+    const gate = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(requestGateUpdate, {
+      args: [{ gate: params.gate, comment: body.comment, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: gate };
+  },
+});
+
+export const getGateRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/gates/{gate}',
+  summary: 'A gate with its criteria, decisions and the evidence each decision was made on',
+  tags: ['gates'],
+  roles: everyone,
+  params: GateParams,
+  responses: { 200: { description: 'The gate' } },
+  async handle({ params, ctx }) {
+    await programExists(ctx.deps.pool, params.programId);
+    const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
+    const gate = status.gates.find((g) => g.gate === params.gate);
+    if (!gate) return { status: 404, body: { error: 'not_found', message: `no gate ${params.gate} in this plan` } };
+    return { status: 200, body: { ...gate, recordedDecisions: await gateDecisions(ctx.deps.pool, params.programId, params.gate) } };
+  },
+});
+
+export const decideGateRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/gates/{gate}/decisions',
+  summary: 'Decide go or no-go (only the gate\'s named approvers; go on a failing criterion needs an override)',
+  tags: ['gates'],
+  roles: ['leadership', 'lead', 'admin'],
+  params: GateParams,
+  body: DecideGateBody,
+  responses: { 200: { description: 'The gate after the decision' }, 403: { description: 'Not an approver' }, 409: { description: 'Gate closed, or override required' } },
+  async handle({ params, body, ctx }) {
+    const gate = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(decideGateUpdate, {
+      args: [{ ...body, gate: params.gate, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: gate };
+  },
+});
+
+export const startWaveRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/waves/{wave}/start',
+  summary: 'Start a wave\'s go-live (after its gate said go, inside its window)',
+  tags: ['phases'],
+  roles: leads,
+  params: WaveParams,
+  body: StartWaveBody.omit({ wave: true }),
+  responses: { 200: { description: 'The wave, going live' }, 409: { description: 'Not allowed now' } },
+  async handle({ params, body, ctx }) {
+    const wave = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(startWaveUpdate, {
+      args: [{ wave: params.wave, comment: body.comment, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: wave };
+  },
+});
+
+export const retryDepartmentRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/departments/{department}/retry',
+  summary: 'Run a failed department\'s remaining go-live steps again',
+  tags: ['phases'],
+  roles: leads,
+  params: DepartmentParams,
+  body: RetryDepartmentBody,
+  responses: { 200: { description: 'The department' }, 409: { description: 'Not allowed now' } },
+  async handle({ params, body, ctx }) {
+    const department = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(retryDepartmentUpdate, {
+      args: [{ ...body, department: params.department, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: department };
+  },
+});
+
+export const getDepartmentRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/departments/{department}',
+  summary: 'A department\'s state, failure and history',
+  tags: ['phases'],
+  roles: everyone,
+  params: DepartmentParams,
+  responses: { 200: { description: 'The department' }, 404: { description: 'No such department' } },
+  async handle({ params, ctx }) {
+    await programExists(ctx.deps.pool, params.programId);
+    const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
+    const department = status.departments.find((d) => d.code === params.department);
+    if (!department) return { status: 404, body: { error: 'not_found', message: `no department ${params.department} in this plan` } };
+    return { status: 200, body: department };
+  },
+});
+
+export const completeRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/complete',
+  summary: 'Complete the program after the final gate said go: the legacy system is retired',
+  tags: ['phases'],
+  roles: leads,
+  params: ProgramParams,
+  body: CompleteBody,
+  responses: { 200: { description: 'Completed' }, 409: { description: 'Not allowed now' } },
+  async handle({ params, body, ctx }) {
+    const status = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(completeUpdate, {
+      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: status };
+  },
+});
+
+export const programRoutes = [
+  createProgramRoute,
+  listProgramsRoute,
+  programStatusRoute,
+  recordEvidenceRoute,
+  requestGateRoute,
+  getGateRoute,
+  decideGateRoute,
+  startWaveRoute,
+  retryDepartmentRoute,
+  getDepartmentRoute,
+  completeRoute,
+];

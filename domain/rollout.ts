@@ -1,0 +1,134 @@
+/**
+ * The program's messages and state shapes, defined once for the workflows and the API.
+ * Updates answer at once (validators reject with the reason); signals carry facts from the
+ * department workflows; queries read the live state.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { PersonId, Role } from './people';
+import { GateKey } from './rules/gates';
+import { Evidence, type CriterionResult } from './rules/criteria';
+
+export const DepartmentState = z.enum(['legacy', 'going-live', 'live-parallel', 'cut-over', 'rolling-back', 'rolled-back', 'rollback-failed']);
+export type DepartmentState = z.infer<typeof DepartmentState>;
+
+export const ProgramPhase = z.enum(['readiness', 'wave-active', 'gate-open', 'paused', 'completed', 'aborted']);
+export type ProgramPhase = z.infer<typeof ProgramPhase>;
+
+/** Who asks: set by the API from the authenticated person, never taken from a request body. */
+export const Actor = z.object({ personId: PersonId, roles: z.array(Role).min(1) });
+export type Actor = z.infer<typeof Actor>;
+
+export { GateKey, exitGateKey } from './rules/gates';
+
+const Reason = z.string().trim().min(3).max(500);
+
+// ------------------------------------------------------------------ update inputs (API bodies + actor)
+
+export const RecordEvidenceBody = z.object({ evidence: Evidence, comment: z.string().max(500).optional() });
+export const RequestGateBody = z.object({ gate: GateKey, comment: z.string().max(500).optional() });
+export const StartWaveBody = z.object({ wave: z.number().int().min(1).max(99), comment: z.string().max(500).optional() });
+export const DecideGateBody = z.object({
+  decision: z.enum(['go', 'no-go']),
+  comment: z.string().max(2000).optional(),
+  /** Required to say "go" while a criterion fails: recorded and shown with the decision. */
+  override: z.object({ reason: Reason }).optional(),
+});
+export const RetryDepartmentBody = z.object({ reason: Reason });
+export const CompleteBody = z.object({ comment: z.string().max(500).optional() });
+
+type WithActor<T extends z.ZodObject> = z.infer<T> & { actor: Actor; requestId?: string };
+export type RecordEvidenceInput = WithActor<typeof RecordEvidenceBody>;
+export type RequestGateInput = WithActor<typeof RequestGateBody>;
+export type StartWaveInput = WithActor<typeof StartWaveBody>;
+export type DecideGateInput = WithActor<typeof DecideGateBody> & { gate: GateKey };
+export type RetryDepartmentInput = WithActor<typeof RetryDepartmentBody> & { department: string };
+export type CompleteInput = WithActor<typeof CompleteBody>;
+
+// ------------------------------------------------------------------ state the queries return
+
+export type { CriterionResult };
+
+export interface GateDecisionView {
+  approverId: string;
+  decision: 'go' | 'no-go';
+  comment?: string;
+  overrideReason?: string;
+  decidedAt: string;
+  evidenceHash: string;
+  /** Earlier decisions of the same approver in this round (a changed mind is kept). */
+  changedFrom?: 'go' | 'no-go';
+}
+
+export interface GateView {
+  gate: GateKey;
+  status: 'closed' | 'open' | 'go' | 'no-go';
+  round: number;
+  openedAt?: string;
+  deadline?: string;
+  overdue: boolean;
+  approvers: { personId: string; role: string }[];
+  rule: { kind: 'all' } | { kind: 'quorum'; required: number };
+  criteria: CriterionResult[];
+  decisions: GateDecisionView[];
+  /** Why the last round said no-go. */
+  noGoReasons?: string[];
+  closedAt?: string;
+}
+
+export interface DepartmentView {
+  code: string;
+  wave: number;
+  state: DepartmentState;
+  attempt: number;
+  completedSteps: string[];
+  failure?: { stepId: string; reason: string; at: string };
+  history: { at: string; state: DepartmentState; attempt: number; note?: string }[];
+}
+
+export interface WaveView {
+  wave: number;
+  departments: string[];
+  status: 'pending' | 'going-live' | 'live' | 'exited';
+  startedAt?: string;
+  wentLiveAt?: string;
+  exitGateAllowedAt?: string;
+}
+
+export interface ProgramStatus {
+  programId: string;
+  hospital: string;
+  timeZone: string;
+  phase: ProgramPhase;
+  activeWave: number | null;
+  waves: WaveView[];
+  departments: DepartmentView[];
+  gates: GateView[];
+  /** What the lead may do now: the names of the allowed actions. */
+  allowedActions: string[];
+  updatedAt: string;
+}
+
+// ------------------------------------------------------------------ messages
+
+export const programStatusQuery = defineQuery<ProgramStatus>('programStatus');
+
+export const recordEvidenceUpdate = defineUpdate<{ criteria: CriterionResult[] }, [RecordEvidenceInput]>('recordEvidence');
+export const requestGateUpdate = defineUpdate<GateView, [RequestGateInput]>('requestGate');
+export const startWaveUpdate = defineUpdate<WaveView, [StartWaveInput]>('startWave');
+export const decideGateUpdate = defineUpdate<GateView, [DecideGateInput]>('decideGate');
+export const retryDepartmentUpdate = defineUpdate<DepartmentView, [RetryDepartmentInput]>('retryDepartment');
+export const completeUpdate = defineUpdate<ProgramStatus, [CompleteInput]>('complete');
+
+export interface DepartmentReport {
+  department: string;
+  attempt: number;
+  outcome: 'live' | 'failed';
+  completedSteps: string[];
+  failure?: { stepId: string; reason: string };
+}
+export const departmentReportSignal = defineSignal<[DepartmentReport]>('departmentReport');
+
+/** Emergency hooks for the department workflow: no new step starts while paused. */
+export const pauseStepsSignal = defineSignal('pauseSteps');
+export const resumeStepsSignal = defineSignal('resumeSteps');

@@ -1,0 +1,248 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import { testPlan } from '../../domain/demo-plans';
+import { parsePlan, type PlanInput } from '../../domain/plan';
+import {
+  completeUpdate,
+  decideGateUpdate,
+  programStatusQuery,
+  recordEvidenceUpdate,
+  requestGateUpdate,
+  retryDepartmentUpdate,
+  startWaveUpdate,
+  type Actor,
+  type ProgramStatus,
+} from '../../domain/rollout';
+import type { Evidence } from '../../domain/rules/criteria';
+import type { GateKey } from '../../domain/rules/gates';
+import { verifyAuditChain } from '../../platform/audit';
+import { createMailer } from '../../platform/mailer';
+import { programWorkflow } from '../../workflows';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+const DAY = 86_400_000;
+const lead: Actor = { personId: 'p-lead-01', roles: ['lead'] };
+const vp: Actor = { personId: 'p-vp-01', roles: ['leadership'] };
+const itdir: Actor = { personId: 'p-itdir-01', roles: ['leadership'] };
+const cmo: Actor = { personId: 'p-cmo-01', roles: ['leadership'] };
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let smtp: TestSmtp;
+let worker: Worker;
+let taskQueue: string;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('program'), startTestSmtp()]);
+  const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
+  taskQueue = uniqueTaskQueue('program');
+  worker = await testWorker(env, taskQueue, createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
+});
+
+let programCounter = 0;
+async function startProgram(edit: (p: PlanInput) => void = () => undefined) {
+  const input = testPlan();
+  input.programId = `prog-${++programCounter}-${Date.now().toString(36)}`;
+  edit(input);
+  return env.client.workflow.start(programWorkflow, { workflowId: `program:${input.programId}`, taskQueue, args: [{ plan: parsePlan(input), createdBy: 'p-lead-01' }] });
+}
+type Program = WorkflowHandle<typeof programWorkflow>;
+
+async function fullEvidence(handle: Program) {
+  const nowIso = new Date(await env.currentTimeMs()).toISOString();
+  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 20, passed: 20 }]));
+  const evidence: Evidence = { uat: { severeTotal: 12, severeFixed: 12, ordinaryTotal: 200, ordinaryFixed: 190 }, training, backup: { takenAt: nowIso }, migration: { verified: true } };
+  return handle.executeUpdate(recordEvidenceUpdate, { args: [{ actor: lead, evidence }] });
+}
+
+const request = (handle: Program, gate: GateKey) => handle.executeUpdate(requestGateUpdate, { args: [{ actor: lead, gate }] });
+const decide = (handle: Program, gate: GateKey, actor: Actor, decision: 'go' | 'no-go', extra: { comment?: string; override?: { reason: string } } = {}) =>
+  handle.executeUpdate(decideGateUpdate, { args: [{ actor, gate, decision, ...extra }] });
+const startWave = (handle: Program, wave: number) => handle.executeUpdate(startWaveUpdate, { args: [{ actor: lead, wave }] });
+const status = (handle: Program) => handle.query(programStatusQuery);
+
+async function until(handle: Program, predicate: (s: ProgramStatus) => boolean): Promise<ProgramStatus> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const s = await status(handle);
+    if (predicate(s)) return s;
+    if (Date.now() > deadline) throw new Error(`timed out; phase ${s.phase}, departments ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const waveLive = (n: number) => (s: ProgramStatus) => s.waves[n - 1]!.status === 'live';
+
+async function passGate(handle: Program, gate: GateKey, approvers: Actor[] = [vp, itdir]) {
+  await fullEvidence(handle);
+  await request(handle, gate);
+  for (const a of approvers) await decide(handle, gate, a, 'go');
+}
+
+describe('program workflow: phased rollout', () => {
+  it('drives 10 departments in 3 waves from readiness to completed', async () => {
+    const handle = await startProgram();
+    expect((await status(handle)).phase).toBe('readiness');
+    await passGate(handle, 'readiness');
+    expect((await status(handle)).gates.find((g) => g.gate === 'readiness')!.status).toBe('go');
+
+    for (const [wave, days] of [[1, 14], [2, 7], [3, 7]] as const) {
+      const view = await startWave(handle, wave);
+      expect(view.status).toBe('going-live');
+      const s = await until(handle, waveLive(wave));
+      expect(s.phase).toBe('wave-active');
+      expect(s.activeWave).toBe(wave);
+      await env.sleep(days * DAY);
+      await passGate(handle, `exit-${wave}`);
+    }
+    // The parallel run lasts 14 days after the last wave went live; 7 have passed.
+    await expect(request(handle, 'final')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
+    await env.sleep(7 * DAY);
+    await passGate(handle, 'final', [vp, itdir, cmo]);
+    await handle.executeUpdate(completeUpdate, { args: [{ actor: lead }] });
+    const result = await handle.result();
+    expect(result.phase).toBe('completed');
+    expect(result.departments).toHaveLength(10);
+    expect(result.departments.every((d) => d.state === 'cut-over')).toBe(true);
+    expect(result.departments.find((d) => d.code === 'LAB')!.completedSteps).toEqual(['grant-access', 'route-interfaces', 'switch-analyzer-feed']);
+    expect(result.gates.map((g) => `${g.gate}:${g.status}`)).toEqual(['readiness:go', 'exit-1:go', 'exit-2:go', 'exit-3:go', 'final:go']);
+    expect(result.gates.every((g) => g.decisions.every((d) => /^[0-9a-f]{64}$/.test(d.evidenceHash)))).toBe(true);
+
+    const audit = await db.pool.query<{ action: string; n: string }>(
+      `SELECT action, count(*) AS n FROM audit_log WHERE target->>'programId' = $1 GROUP BY action`,
+      [handle.workflowId.slice('program:'.length)],
+    );
+    const counts = Object.fromEntries(audit.rows.map((r) => [r.action, Number(r.n)]));
+    expect(counts).toMatchObject({ 'program.started': 1, 'gate.opened': 5, 'gate.decided': 11, 'gate.closed': 5, 'wave.started': 3, 'wave.live': 3, 'department.live': 10, 'program.completed': 1 });
+    expect((await verifyAuditChain(db.pool)).ok).toBe(true);
+    const decisions = await db.pool.query('SELECT count(*)::int AS n FROM gate_decision WHERE program_id = $1', [handle.workflowId.slice(8)]);
+    expect(decisions.rows[0].n).toBe(11);
+  });
+
+  it('answers a no-go with the reasons, and lets the gate be requested again', async () => {
+    const handle = await startProgram();
+    await fullEvidence(handle);
+    await request(handle, 'readiness');
+    const view = await decide(handle, 'readiness', vp, 'no-go', { comment: 'ICU training incomplete' });
+    expect(view).toMatchObject({ status: 'no-go', round: 1, noGoReasons: ['p-vp-01: ICU training incomplete'] });
+    const s = await status(handle);
+    expect(s.phase).toBe('readiness');
+    expect(s.allowedActions).toContain('request-gate:readiness');
+    await expect(startWave(handle, 1)).rejects.toMatchObject({ cause: { type: 'InvalidState', message: expect.stringContaining('gate readiness has not said go') } });
+
+    const again = await request(handle, 'readiness');
+    expect(again).toMatchObject({ status: 'open', round: 2, decisions: [] });
+    await decide(handle, 'readiness', vp, 'go');
+    expect((await decide(handle, 'readiness', itdir, 'go')).status).toBe('go');
+  });
+
+  it('applies a quorum, and a single no-go vetoes it', async () => {
+    const handle = await startProgram();
+    await fullEvidence(handle);
+    await request(handle, 'readiness');
+    expect((await decide(handle, 'readiness', vp, 'go')).status).toBe('open');
+    const vetoed = await decide(handle, 'readiness', cmo, 'no-go', { comment: 'veto' });
+    expect(vetoed.status).toBe('no-go');
+    // The gate is closed now: a late decision is rejected with the reason.
+    await expect(decide(handle, 'readiness', itdir, 'go')).rejects.toMatchObject({ cause: { type: 'InvalidState', message: 'rejected: the gate is closed (readiness: no-go)' } });
+  });
+
+  it('rejects a decision by someone who is not an approver', async () => {
+    const handle = await startProgram();
+    await fullEvidence(handle);
+    await request(handle, 'readiness');
+    await expect(decide(handle, 'readiness', { personId: 'p-lead-01', roles: ['lead', 'leadership'] }, 'go')).rejects.toMatchObject({
+      cause: { type: 'NotAllowed', message: 'rejected: p-lead-01 is not an approver of gate readiness' },
+    });
+    expect((await status(handle)).gates[0]!.decisions).toEqual([]);
+  });
+
+  it('treats a repeated identical decision as one, and records a changed mind as a change', async () => {
+    const handle = await startProgram((p) => (p.gates.readiness.rule = { kind: 'all' }));
+    await fullEvidence(handle);
+    await request(handle, 'readiness');
+    await decide(handle, 'readiness', vp, 'go', { comment: 'ready' });
+    const repeat = await decide(handle, 'readiness', vp, 'go', { comment: 'ready' });
+    expect(repeat.decisions).toHaveLength(1);
+    const changed = await decide(handle, 'readiness', vp, 'no-go', { comment: 'backup failed overnight' });
+    expect(changed.status).toBe('no-go');
+    expect(changed.decisions.map((d) => [d.decision, d.changedFrom])).toEqual([['go', undefined], ['no-go', 'go']]);
+  });
+
+  it('refuses go while a criterion fails, and accepts it with an override and its reason', async () => {
+    const handle = await startProgram();
+    await handle.executeUpdate(recordEvidenceUpdate, {
+      args: [{ actor: lead, evidence: { uat: { severeTotal: 10, severeFixed: 9, ordinaryTotal: 100, ordinaryFixed: 95 }, backup: { takenAt: new Date(await env.currentTimeMs()).toISOString() }, migration: { verified: true } } }],
+    });
+    const opened = await request(handle, 'readiness');
+    expect(Object.fromEntries(opened.criteria.map((c) => [c.id, c.verdict]))).toEqual({
+      'uat-severe-fixed': 'fail',
+      'uat-ordinary-fixed': 'pass',
+      'training-pass-rate': 'missing',
+      'backup-age': 'pass',
+      'migration-verified': 'pass',
+    });
+    await expect(decide(handle, 'readiness', vp, 'go')).rejects.toMatchObject({ cause: { type: 'InvalidState', message: expect.stringContaining('override') } });
+    const accepted = await decide(handle, 'readiness', vp, 'go', { override: { reason: 'last severe defect has a tested workaround' } });
+    expect(accepted.decisions[0]).toMatchObject({ approverId: 'p-vp-01', decision: 'go', overrideReason: 'last severe defect has a tested workaround' });
+    const stored = await db.pool.query('SELECT override_reason, evidence FROM gate_decision WHERE program_id = $1', [handle.workflowId.slice(8)]);
+    expect(stored.rows[0].override_reason).toBe('last severe defect has a tested workaround');
+    expect(stored.rows[0].evidence.criteria.find((c: { id: string }) => c.id === 'uat-severe-fixed').verdict).toBe('fail');
+  });
+
+  it('refuses to start a wave inside a blackout and names the next allowed start', async () => {
+    const nowMs = await env.currentTimeMs();
+    const local = (ms: number) => DateTime.fromMillis(ms, { zone: 'Asia/Shanghai' }).toFormat("yyyy-MM-dd'T'HH:mm");
+    const handle = await startProgram((p) => (p.waves[0]!.blackouts = [{ from: local(nowMs - 3_600_000), to: local(nowMs + 2 * DAY), reason: 'month-end billing' }]));
+    await passGate(handle, 'readiness');
+    await expect(startWave(handle, 1)).rejects.toMatchObject({ cause: { type: 'InvalidState', message: expect.stringMatching(/in-blackout; next allowed start 20\d\d-/) } });
+    await env.sleep(2 * DAY + 60_000);
+    await passGate(handle, 'readiness').catch(() => undefined);
+    expect((await startWave(handle, 1)).status).toBe('going-live');
+  });
+
+  it('refuses the exit gate before the wave has run its minimum', async () => {
+    const handle = await startProgram();
+    await passGate(handle, 'readiness');
+    await startWave(handle, 1);
+    await until(handle, waveLive(1));
+    await env.sleep(13 * DAY);
+    await fullEvidence(handle);
+    await expect(request(handle, 'exit-1')).rejects.toMatchObject({ cause: { type: 'InvalidState', message: expect.stringContaining('wave 1 must run until') } });
+    await env.sleep(DAY);
+    expect((await request(handle, 'exit-1')).status).toBe('open');
+  });
+
+  it('stops only the department whose step failed; the others go live; the lead can retry', async () => {
+    const handle = await startProgram((p) => {
+      p.adapters = [{ id: 'sim', kind: 'simulated', failSteps: [{ department: 'LAB', step: 'switch-analyzer-feed', mode: 'reject' }] }];
+    });
+    await passGate(handle, 'readiness');
+    await startWave(handle, 1);
+    const s = await until(handle, (x) => x.departments.find((d) => d.code === 'LAB')!.failure !== undefined && x.departments.find((d) => d.code === 'IM-OPD')!.state === 'live-parallel');
+    const lab = s.departments.find((d) => d.code === 'LAB')!;
+    expect(lab).toMatchObject({ state: 'going-live', attempt: 1, completedSteps: ['grant-access', 'route-interfaces'], failure: { stepId: 'switch-analyzer-feed', reason: 'AdapterRejected: LIS refused do switch-analyzer-feed' } });
+    expect(s.waves[0]!.status).toBe('going-live');
+    expect(s.allowedActions).toContain('retry-department:LAB');
+    const steps = await db.pool.query("SELECT department, step_id, state FROM simulated_system_step WHERE program_id = $1 ORDER BY department, step_id", [handle.workflowId.slice(8)]);
+    expect(steps.rows.filter((r) => r.department === 'LAB').map((r) => r.step_id)).toEqual(['grant-access', 'route-interfaces']);
+
+    // The retry skips what attempt 1 completed; the adapter still refuses, so it fails again at the same step.
+    const retried = await handle.executeUpdate(retryDepartmentUpdate, { args: [{ actor: lead, department: 'LAB', reason: 'vendor restarted the analyzer gateway' }] });
+    expect(retried).toMatchObject({ state: 'going-live', attempt: 2 });
+    const again = await until(handle, (x) => x.departments.find((d) => d.code === 'LAB')!.attempt === 2 && x.departments.find((d) => d.code === 'LAB')!.failure !== undefined);
+    expect(again.departments.find((d) => d.code === 'IM-OPD')!.state).toBe('live-parallel');
+  });
+});

@@ -1,0 +1,491 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
+import { workflowIds } from '../domain/ids';
+import type { Plan } from '../domain/plan';
+import {
+  completeUpdate,
+  decideGateUpdate,
+  departmentReportSignal,
+  programStatusQuery,
+  recordEvidenceUpdate,
+  requestGateUpdate,
+  retryDepartmentUpdate,
+  startWaveUpdate,
+  type Actor,
+  type DepartmentReport,
+  type DepartmentState,
+  type DepartmentView,
+  type GateView,
+  type ProgramPhase,
+  type ProgramStatus,
+  type WaveView,
+} from '../domain/rollout';
+import { evaluateCriteria, type CriterionResult, type Evidence } from '../domain/rules/criteria';
+import { applyDecision, closeGate, exitGateKey, gateKeys, gateOf, gateOutcome, gateRejectionMessages, gateScope, openGate, type GateKey, type GateState } from '../domain/rules/gates';
+import { canStartWave, exitGateAllowedAt, parallelRunMinimumEndsAt } from '../domain/rules/time';
+import { departmentGoLiveWorkflow } from './department';
+
+const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
+  // Single-row inserts into PostgreSQL: seconds at most, even under load.
+  startToCloseTimeout: '30s',
+  // The audit trail and decision records must not be lost: retry until PostgreSQL is back
+  // (both activities are idempotent on their event key).
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+interface GateRuntime {
+  status: GateView['status'];
+  round: number;
+  state?: GateState;
+  criteria: CriterionResult[];
+  overdue: boolean;
+  /** By index into the round's decision history: the pure gate state only knows the flag. */
+  evidenceHashes: Record<number, string>;
+  overrideReasons: Record<number, string>;
+  noGoReasons?: string[];
+}
+
+interface DepartmentRuntime {
+  code: string;
+  wave: number;
+  state: DepartmentState;
+  attempt: number;
+  completedSteps: string[];
+  failure?: { stepId: string; reason: string; atMs: number };
+  history: { atMs: number; state: DepartmentState; attempt: number; note?: string }[];
+}
+
+interface WaveRuntime {
+  wave: number;
+  status: WaveView['status'];
+  startedAtMs?: number;
+  wentLiveAtMs?: number;
+}
+
+/** Everything the program knows; carried whole across continue-as-new. */
+export interface ProgramState {
+  phase: ProgramPhase;
+  activeWave: number | null;
+  evidence: Evidence;
+  waves: WaveRuntime[];
+  departments: Record<string, DepartmentRuntime>;
+  gates: Record<GateKey, GateRuntime>;
+  /** Counter for audit event keys, so each transition's key is unique and stable on replay. */
+  seq: number;
+}
+
+export interface ProgramInput {
+  plan: Plan;
+  createdBy: string;
+  state?: ProgramState;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function refuse(type: (typeof ErrorType)[keyof typeof ErrorType], message: string, details?: Record<string, unknown>): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+function initialState(plan: Plan): ProgramState {
+  const departments: Record<string, DepartmentRuntime> = {};
+  plan.waves.forEach((w, i) => {
+    for (const code of w.departments) departments[code] = { code, wave: i + 1, state: 'legacy', attempt: 0, completedSteps: [], history: [] };
+  });
+  const gates = Object.fromEntries(gateKeys(plan).map((k) => [k, { status: 'closed', round: 0, criteria: [], overdue: false, evidenceHashes: {}, overrideReasons: {} } satisfies GateRuntime]));
+  return { phase: 'readiness', activeWave: null, evidence: {}, waves: plan.waves.map((_, i) => ({ wave: i + 1, status: 'pending' })), departments, gates, seq: 0 };
+}
+
+/**
+ * The spine of a cutover: one per program. It alone changes departments' states. The lead
+ * drives it phase by phase through Updates (validators answer at once with the reason);
+ * leadership decides the gates; department workflows report back by signal.
+ */
+export async function programWorkflow(input: ProgramInput): Promise<ProgramStatus> {
+  const { plan } = input;
+  const programId = plan.programId;
+  const selfId = workflowInfo().workflowId;
+  const s: ProgramState = input.state ?? initialState(plan);
+  const now = () => Date.now();
+
+  // ---------------------------------------------------------------- helpers
+
+  const audit = async (actor: Actor | 'workflow', action: string, target: Record<string, string>, result: string, reason?: string, details?: Record<string, unknown>) => {
+    s.seq += 1;
+    await recordAudit({
+      eventKey: `${selfId}:${s.seq}:${action}`,
+      actor: actor === 'workflow' ? 'workflow:program' : actor.personId,
+      roles: actor === 'workflow' ? undefined : actor.roles,
+      action,
+      target: { workflowId: selfId, programId, ...target },
+      reason,
+      result,
+      details,
+    });
+  };
+
+  const setPhase = (phase: ProgramPhase) => {
+    s.phase = phase;
+    upsertSearchAttributes({ GolivePhase: [phase], GoliveWave: s.activeWave ? [s.activeWave] : [] });
+  };
+
+  const setDepartment = (d: DepartmentRuntime, state: DepartmentState, note?: string) => {
+    d.state = state;
+    d.history.push({ atMs: now(), state, attempt: d.attempt, note });
+  };
+
+  const criteriaFor = (key: GateKey): CriterionResult[] => {
+    const gate = gateOf(plan, key);
+    return gate ? evaluateCriteria(gate.criteria, s.evidence, { nowMs: now(), departments: gateScope(plan, key) }) : [];
+  };
+
+  const openGateKey = (): GateKey | undefined => (Object.keys(s.gates) as GateKey[]).find((k) => s.gates[k]!.status === 'open');
+  const startedWaves = () => s.waves.filter((w) => w.status !== 'pending').length;
+  const lastWave = () => s.waves[s.waves.length - 1]!;
+
+  /** Why a gate may not be requested now, or null. */
+  const gateRequestBlocker = (key: GateKey): string | null => {
+    const g = s.gates[key];
+    if (!g) return `no gate ${key} in this plan`;
+    if (s.phase === 'paused' || s.phase === 'completed' || s.phase === 'aborted') return `the program is ${s.phase}`;
+    const open = openGateKey();
+    if (open) return `gate ${open} is open`;
+    if (g.status === 'go') return `gate ${key} already said go`;
+    if (key === 'readiness') return startedWaves() > 0 ? 'the pilot has started' : null;
+    if (key === 'final') {
+      const last = lastWave();
+      if (s.gates[exitGateKey(last.wave)]!.status !== 'go') return `the last wave's exit gate (${exitGateKey(last.wave)}) has not said go`;
+      const minimumEnd = parallelRunMinimumEndsAt(plan.parallelRun, last.wentLiveAtMs!);
+      return now() < minimumEnd ? `the parallel run lasts until ${iso(minimumEnd)} at least` : null;
+    }
+    const wave = s.waves[Number(key.slice(5)) - 1]!;
+    if (wave.status !== 'live') return `wave ${wave.wave} is not live in every department`;
+    const allowedAt = exitGateAllowedAt(plan.waves[wave.wave - 1]!, wave.wentLiveAtMs!);
+    return now() < allowedAt ? `wave ${wave.wave} must run until ${iso(allowedAt)} before its exit gate` : null;
+  };
+
+  /** Why wave n may not start now, or null. */
+  const waveStartBlocker = (n: number): string | null => {
+    const wave = s.waves[n - 1];
+    if (!wave) return `no wave ${n} in this plan`;
+    if (s.phase !== 'readiness' && s.phase !== 'wave-active') return `the program is ${s.phase}`;
+    if (wave.status !== 'pending') return `wave ${n} has started already`;
+    if (n !== startedWaves() + 1) return `wave ${startedWaves() + 1} is next`;
+    const gate: GateKey = n === 1 ? 'readiness' : exitGateKey(n - 1);
+    if (s.gates[gate]!.status !== 'go') return `gate ${gate} has not said go`;
+    const check = canStartWave(plan.waves[n - 1]!, plan.hospital.timeZone, now());
+    if (!check.ok) return `${check.reason}${check.nextAllowedAtMs ? `; next allowed start ${iso(check.nextAllowedAtMs)}` : ''}`;
+    return null;
+  };
+
+  const allowedActions = (): string[] => {
+    const actions: string[] = [];
+    if (s.phase === 'completed' || s.phase === 'aborted') return actions;
+    actions.push('record-evidence');
+    for (const key of gateKeys(plan)) if (!gateRequestBlocker(key)) actions.push(`request-gate:${key}`);
+    for (const w of s.waves) if (!waveStartBlocker(w.wave)) actions.push(`start-wave:${w.wave}`);
+    const open = openGateKey();
+    if (open) actions.push(`decide-gate:${open}`);
+    for (const d of Object.values(s.departments)) if (d.state === 'going-live' && d.failure) actions.push(`retry-department:${d.code}`);
+    if (s.gates.final?.status === 'go') actions.push('complete');
+    return actions;
+  };
+
+  const invalidState = (message: string): never =>
+    refuse(ErrorType.InvalidState, message, { phase: s.phase, activeWave: s.activeWave, allowedActions: allowedActions() });
+
+  const requireRole = (actor: Actor, roles: string[]) => {
+    if (!actor.roles.some((r) => roles.includes(r))) refuse(ErrorType.NotAllowed, `rejected: requires one of the roles ${roles.join(', ')}`);
+  };
+
+  const gateView = (key: GateKey): GateView => {
+    const g = s.gates[key]!;
+    const gate = gateOf(plan, key)!;
+    return {
+      gate: key,
+      status: g.status,
+      round: g.round,
+      openedAt: g.state ? iso(g.state.openedAtMs) : undefined,
+      deadline: g.state ? iso(g.state.dueAtMs) : undefined,
+      overdue: g.overdue,
+      approvers: gate.approvers,
+      rule: gate.rule,
+      criteria: g.status === 'closed' ? criteriaFor(key) : g.criteria,
+      decisions: (g.state?.history ?? []).map((d, i, all) => {
+        const earlier = all.slice(0, i).filter((x) => x.approverId === d.approverId).pop();
+        return {
+          approverId: d.approverId,
+          decision: d.verdict,
+          comment: d.comment,
+          overrideReason: g.overrideReasons[i],
+          decidedAt: iso(d.atMs),
+          evidenceHash: g.evidenceHashes[i] ?? 'pending',
+          changedFrom: earlier?.verdict,
+        };
+      }),
+      noGoReasons: g.noGoReasons,
+      closedAt: g.state?.closedAtMs ? iso(g.state.closedAtMs) : undefined,
+    };
+  };
+
+  const departmentView = (d: DepartmentRuntime): DepartmentView => ({
+    code: d.code,
+    wave: d.wave,
+    state: d.state,
+    attempt: d.attempt,
+    completedSteps: d.completedSteps,
+    failure: d.failure ? { stepId: d.failure.stepId, reason: d.failure.reason, at: iso(d.failure.atMs) } : undefined,
+    history: d.history.map((h) => ({ at: iso(h.atMs), state: h.state, attempt: h.attempt, note: h.note })),
+  });
+
+  const waveView = (w: WaveRuntime): WaveView => ({
+    wave: w.wave,
+    departments: plan.waves[w.wave - 1]!.departments,
+    status: w.status,
+    startedAt: w.startedAtMs ? iso(w.startedAtMs) : undefined,
+    wentLiveAt: w.wentLiveAtMs ? iso(w.wentLiveAtMs) : undefined,
+    exitGateAllowedAt: w.wentLiveAtMs ? iso(exitGateAllowedAt(plan.waves[w.wave - 1]!, w.wentLiveAtMs)) : undefined,
+  });
+
+  const status = (): ProgramStatus => ({
+    programId,
+    hospital: plan.hospital.name,
+    timeZone: plan.hospital.timeZone,
+    phase: s.phase,
+    activeWave: s.activeWave,
+    waves: s.waves.map(waveView),
+    departments: Object.values(s.departments).map(departmentView),
+    gates: gateKeys(plan).map(gateView),
+    allowedActions: allowedActions(),
+    updatedAt: iso(now()),
+  });
+
+  const startDepartment = async (d: DepartmentRuntime) => {
+    d.attempt += 1;
+    d.failure = undefined;
+    setDepartment(d, 'going-live', `attempt ${d.attempt}`);
+    const dept = plan.departments.find((x) => x.code === d.code)!;
+    const adapterIds = new Set(dept.steps.map((st) => st.adapter));
+    await startChild(departmentGoLiveWorkflow, {
+      workflowId: workflowIds.departmentGoLive(programId, d.code, d.attempt),
+      args: [{ programId, programWorkflowId: selfId, department: d.code, wave: d.wave, attempt: d.attempt, steps: dept.steps, adapters: plan.adapters.filter((a) => adapterIds.has(a.id)), skipSteps: d.completedSteps }],
+      // The child reports by signal; it must outlive this run when the program continues as new.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  };
+
+  // ---------------------------------------------------------------- messages
+
+  setHandler(programStatusQuery, status);
+
+  setHandler(
+    recordEvidenceUpdate,
+    async ({ actor, evidence, comment }) => {
+      s.evidence = { ...s.evidence, ...evidence, training: { ...s.evidence.training, ...evidence.training } };
+      const open = openGateKey();
+      if (open) s.gates[open]!.criteria = criteriaFor(open);
+      await audit(actor, 'evidence.recorded', {}, 'recorded', comment, { parts: Object.keys(evidence) });
+      const target = open ?? gateKeys(plan).find((k) => s.gates[k]!.status !== 'go') ?? 'final';
+      return { criteria: criteriaFor(target) };
+    },
+    { validator: ({ actor }) => requireRole(actor, ['lead', 'admin']) },
+  );
+
+  setHandler(
+    requestGateUpdate,
+    async ({ actor, gate: key, comment }) => {
+      const g = s.gates[key]!;
+      g.round += 1;
+      g.status = 'open';
+      g.overdue = false;
+      g.noGoReasons = undefined;
+      g.evidenceHashes = {};
+      g.overrideReasons = {};
+      g.state = openGate(key, gateOf(plan, key)!, now());
+      g.criteria = criteriaFor(key);
+      setPhase('gate-open');
+      await audit(actor, 'gate.opened', { gate: key }, 'open', comment, { round: g.round, failingCriteria: g.criteria.filter((c) => c.verdict !== 'pass').map((c) => c.id) });
+      return gateView(key);
+    },
+    {
+      validator: ({ actor, gate: key }) => {
+        requireRole(actor, ['lead', 'admin']);
+        const blocker = gateRequestBlocker(key);
+        if (blocker) invalidState(`cannot request gate ${key}: ${blocker}`);
+      },
+    },
+  );
+
+  setHandler(
+    decideGateUpdate,
+    async ({ actor, gate: key, decision, comment, override }) => {
+      const g = s.gates[key]!;
+      const result = applyDecision(g.state!, { approverId: actor.personId, verdict: decision, override: !!override, comment }, { atMs: now(), criteria: g.criteria });
+      if (!result.ok) return invalidState(gateRejectionMessages[result.rejection]);
+      if (result.change === 'unchanged') return gateView(key);
+      g.state = result.state;
+      const index = g.state.history.length - 1;
+      if (override) g.overrideReasons[index] = override.reason;
+      const outcome = gateOutcome(g.state, g.state.decisions);
+      const decidedAtMs = now();
+      if (outcome !== 'pending') {
+        g.state = closeGate(g.state, decidedAtMs);
+        g.status = outcome;
+        if (outcome === 'no-go') {
+          g.noGoReasons = g.state.decisions.filter((d) => d.verdict === 'no-go').map((d) => `${d.approverId}: ${d.comment ?? 'no comment'}`);
+        }
+        setPhase(s.activeWave === null ? 'readiness' : 'wave-active');
+      }
+      const { evidenceHash } = await recordGateDecision({
+        eventKey: `${selfId}:${key}:${g.round}:${actor.personId}:${index}`,
+        programId,
+        gate: key,
+        round: g.round,
+        approverId: actor.personId,
+        decision,
+        comment,
+        overrideReason: override?.reason,
+        decidedAtMs,
+        criteria: g.criteria,
+        context: { departments: Object.fromEntries(Object.values(s.departments).map((d) => [d.code, d.state])), decisionsSoFar: g.state.decisions.map((d) => ({ approverId: d.approverId, verdict: d.verdict })) },
+      });
+      g.evidenceHashes[index] = evidenceHash;
+      await audit(actor, result.change === 'changed' ? 'gate.decision-changed' : 'gate.decided', { gate: key }, decision, override?.reason ?? comment, { round: g.round, override: !!override, evidenceHash, outcome });
+      if (outcome !== 'pending') await audit('workflow', 'gate.closed', { gate: key }, outcome, undefined, { round: g.round });
+      return gateView(key);
+    },
+    {
+      validator: ({ actor, gate: key, decision, comment, override }) => {
+        const g = s.gates[key];
+        if (!g?.state) return invalidState(`gate ${key} has not been opened`);
+        const result = applyDecision(g.state, { approverId: actor.personId, verdict: decision, override: !!override, comment }, { atMs: now(), criteria: g.criteria });
+        if (result.ok) return;
+        if (result.rejection === 'not-an-approver') refuse(ErrorType.NotAllowed, `rejected: ${actor.personId} is not an approver of gate ${key}`);
+        if (result.rejection === 'override-required') {
+          refuse(ErrorType.InvalidState, 'rejected: a criterion fails; a go needs an override with a reason', {
+            failing: g.criteria.filter((c) => c.verdict !== 'pass').map((c) => ({ id: c.id, verdict: c.verdict, value: c.value, threshold: c.threshold })),
+          });
+        }
+        invalidState(`rejected: ${gateRejectionMessages[result.rejection]} (${key}: ${g.status})`);
+      },
+    },
+  );
+
+  setHandler(
+    startWaveUpdate,
+    async ({ actor, wave: n, comment }) => {
+      const wave = s.waves[n - 1]!;
+      wave.status = 'going-live';
+      wave.startedAtMs = now();
+      s.activeWave = n;
+      setPhase('wave-active');
+      await audit(actor, 'wave.started', { wave: String(n) }, 'going-live', comment, { departments: plan.waves[n - 1]!.departments });
+      for (const code of plan.waves[n - 1]!.departments) await startDepartment(s.departments[code]!);
+      return waveView(wave);
+    },
+    {
+      validator: ({ actor, wave }) => {
+        requireRole(actor, ['lead', 'admin']);
+        const blocker = waveStartBlocker(wave);
+        if (blocker) invalidState(`cannot start wave ${wave}: ${blocker}`);
+      },
+    },
+  );
+
+  setHandler(
+    retryDepartmentUpdate,
+    async ({ actor, department, reason }) => {
+      const d = s.departments[department]!;
+      await audit(actor, 'department.retry', { department }, 'going-live', reason, { attempt: d.attempt + 1 });
+      await startDepartment(d);
+      return departmentView(d);
+    },
+    {
+      validator: ({ actor, department }) => {
+        requireRole(actor, ['lead', 'admin']);
+        const d = s.departments[department];
+        if (!d) refuse(ErrorType.InvalidInput, `no department ${department} in this plan`);
+        if (d.state !== 'going-live' || !d.failure) invalidState(`department ${department} is ${d.state}${d.failure ? '' : ' and has not failed'}`);
+        if (s.phase === 'paused') invalidState('the program is paused');
+      },
+    },
+  );
+
+  setHandler(
+    completeUpdate,
+    async ({ actor, comment }) => {
+      for (const d of Object.values(s.departments)) if (d.state === 'live-parallel') setDepartment(d, 'cut-over', 'legacy retired');
+      for (const w of s.waves) w.status = 'exited';
+      setPhase('completed');
+      await audit(actor, 'program.completed', {}, 'completed', comment);
+      return status();
+    },
+    {
+      validator: ({ actor }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (s.gates.final?.status !== 'go') invalidState('the final gate has not said go');
+        if (s.phase === 'completed') invalidState('the program is completed');
+      },
+    },
+  );
+
+  const reports: DepartmentReport[] = [];
+  setHandler(departmentReportSignal, (report) => void reports.push(report));
+
+  const handleReport = async (report: DepartmentReport) => {
+    const d = s.departments[report.department];
+    // A late report of an earlier attempt changes nothing.
+    if (!d || report.attempt !== d.attempt || d.state !== 'going-live') return;
+    d.completedSteps = report.completedSteps;
+    if (report.outcome === 'live') {
+      setDepartment(d, 'live-parallel');
+      await audit('workflow', 'department.live', { department: d.code }, 'live-parallel', undefined, { attempt: d.attempt });
+      const wave = s.waves[d.wave - 1]!;
+      const codes = plan.waves[d.wave - 1]!.departments;
+      if (wave.status === 'going-live' && codes.every((c) => s.departments[c]!.state === 'live-parallel')) {
+        wave.status = 'live';
+        wave.wentLiveAtMs = now();
+        await audit('workflow', 'wave.live', { wave: String(wave.wave) }, 'live');
+      }
+    } else {
+      d.failure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: now() };
+      d.history.push({ atMs: now(), state: d.state, attempt: d.attempt, note: `step ${report.failure!.stepId} failed` });
+      await audit('workflow', 'department.step-failed', { department: d.code, step: report.failure!.stepId }, 'failed', report.failure!.reason, { attempt: d.attempt });
+    }
+  };
+
+  // ---------------------------------------------------------------- main loop
+
+  upsertSearchAttributes({ GoliveProgram: [programId], GolivePhase: [s.phase] });
+  if (!input.state) await audit({ personId: input.createdBy, roles: ['lead'] }, 'program.started', {}, 'readiness');
+
+  while (s.phase !== 'completed' && s.phase !== 'aborted') {
+    const open = openGateKey();
+    const due = open && !s.gates[open]!.overdue ? s.gates[open]!.state!.dueAtMs : undefined;
+    const woke = await condition(() => reports.length > 0 || s.phase === 'completed' || openGateKey() !== open || workflowInfo().continueAsNewSuggested, due !== undefined ? Math.max(1, due - now()) : undefined);
+    while (reports.length) await handleReport(reports.shift()!);
+    if (!woke && open && s.gates[open]!.status === 'open') {
+      // A gate never decides by itself: past its deadline it stays open and is marked overdue.
+      s.gates[open]!.overdue = true;
+      await audit('workflow', 'gate.overdue', { gate: open }, 'overdue', undefined, { round: s.gates[open]!.round });
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      while (reports.length) await handleReport(reports.shift()!);
+      return continueAsNew<typeof programWorkflow>({ plan, createdBy: input.createdBy, state: s });
+    }
+  }
+  await condition(allHandlersFinished);
+  return status();
+}
