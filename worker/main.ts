@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { databaseUrl, loadConfig } from '../platform/config';
 import { createPool } from '../platform/db';
@@ -6,9 +6,14 @@ import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { createWorker } from './worker';
 
+// The SDK's own logger speaks fewer levels than pino. Its INFO is worker-state chatter, so
+// our "info" shows the SDK's warnings and above.
+const sdkLevel: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'golive-worker');
+  Runtime.install({ logger: new DefaultLogger(sdkLevel[config.LOG_LEVEL]) });
   const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
   const mailer = createMailer(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

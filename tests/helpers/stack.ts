@@ -9,7 +9,9 @@ import { createMailer } from '../../platform/mailer';
 import { spawnTs } from '../../platform/services';
 import { freshDatabase, type TestDatabase } from './db';
 import { startTestSmtp, type TestSmtp } from './smtp';
+import { personWithToken } from './people';
 import { uniqueTaskQueue } from './temporal';
+import type { Role } from '../../domain/people';
 
 /**
  * The real thing for end-to-end tests: the dev server (started once per run), a fresh
@@ -44,6 +46,11 @@ export async function startStack(name: string) {
     db,
     smtp,
     deps,
+    /** A person with these roles (and this id, if given); returns the JSON + bearer headers to call as them. */
+    async as(roles: Role[], personId?: string): Promise<Record<string, string>> {
+      const { token } = await personWithToken(db.pool, roles, personId);
+      return { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    },
     get worker() {
       return worker;
     },

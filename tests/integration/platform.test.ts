@@ -3,16 +3,18 @@ import { workflowIds } from '../../domain/ids';
 import { startStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
+let lead: Record<string, string>;
 
 beforeAll(async () => {
   stack = await startStack('platform');
+  lead = await stack.as(['lead']);
 });
 afterAll(async () => {
   await stack?.stop();
 });
 
 async function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(`${stack.url}${path}`, { method: 'POST', headers: { ...lead, ...headers }, body: JSON.stringify(body) });
 }
 
 describe('the platform, end to end on the real dev server', () => {
@@ -34,7 +36,7 @@ describe('the platform, end to end on the real dev server', () => {
     expect(mail!.text).toContain('Reference: test-notification:e2e-mail-1');
     // The e-mail can land a moment before the activity's completion reaches the workflow.
     await expect
-      .poll(async () => (await fetch(`${stack.url}/v1/notifications/test/e2e-mail-1`)).json(), { timeout: 10_000 })
+      .poll(async () => (await fetch(`${stack.url}/v1/notifications/test/e2e-mail-1`, { headers: lead })).json(), { timeout: 10_000 })
       .toMatchObject({ state: 'sent', messageId: mail!.messageId });
     // Let a duplicate have its chance to arrive before counting.
     await new Promise((r) => setTimeout(r, 500));
