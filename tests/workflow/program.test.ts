@@ -1,6 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
@@ -85,6 +88,13 @@ async function until(handle: Program, predicate: (s: ProgramStatus) => boolean):
 }
 const waveLive = (n: number) => (s: ProgramStatus) => s.waves[n - 1]!.status === 'live';
 
+/** RECORD_HISTORIES=1 refreshes the histories that tests/workflow/replay.test.ts replays against today's code. */
+async function recordHistory(handle: Program, name: string) {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  writeFileSync(join(__dirname, 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
+}
+
 async function passGate(handle: Program, gate: GateKey, approvers: Actor[] = [vp, itdir]) {
   await fullEvidence(handle);
   await request(handle, gate);
@@ -129,6 +139,7 @@ describe('program workflow: phased rollout', () => {
     expect((await verifyAuditChain(db.pool)).ok).toBe(true);
     const decisions = await db.pool.query('SELECT count(*)::int AS n FROM gate_decision WHERE program_id = $1', [handle.workflowId.slice(8)]);
     expect(decisions.rows[0].n).toBe(11);
+    await recordHistory(handle, 'program-happy-path');
   });
 
   it('answers a no-go with the reasons, and lets the gate be requested again', async () => {
@@ -202,6 +213,19 @@ describe('program workflow: phased rollout', () => {
     expect(stored.rows[0].evidence.criteria.find((c: { id: string }) => c.id === 'uat-severe-fixed').verdict).toBe('fail');
   });
 
+  it('marks a gate overdue past its deadline and never decides it by itself', async () => {
+    const handle = await startProgram((p) => (p.gates.readiness.decisionDeadline = 'PT4H'));
+    await fullEvidence(handle);
+    await request(handle, 'readiness');
+    await decide(handle, 'readiness', vp, 'go');
+    await env.sleep(4 * 3_600_000 + 60_000);
+    const gate = (await status(handle)).gates.find((g) => g.gate === 'readiness')!;
+    expect(gate).toMatchObject({ status: 'open', overdue: true });
+    await env.sleep(3 * DAY);
+    expect((await status(handle)).gates.find((g) => g.gate === 'readiness')!.status).toBe('open');
+    expect((await decide(handle, 'readiness', itdir, 'go')).status).toBe('go');
+  });
+
   it('refuses to start a wave inside a blackout and names the next allowed start', async () => {
     const nowMs = await env.currentTimeMs();
     const local = (ms: number) => DateTime.fromMillis(ms, { zone: 'Asia/Shanghai' }).toFormat("yyyy-MM-dd'T'HH:mm");
@@ -244,5 +268,6 @@ describe('program workflow: phased rollout', () => {
     expect(retried).toMatchObject({ state: 'going-live', attempt: 2 });
     const again = await until(handle, (x) => x.departments.find((d) => d.code === 'LAB')!.attempt === 2 && x.departments.find((d) => d.code === 'LAB')!.failure !== undefined);
     expect(again.departments.find((d) => d.code === 'IM-OPD')!.state).toBe('live-parallel');
+    await recordHistory(handle, 'program-failed-step-retry');
   });
 });
