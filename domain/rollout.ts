@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { PersonId, Role } from './people';
 import { GateKey } from './rules/gates';
 import { Evidence, type CriterionResult } from './rules/criteria';
+import { DepartmentCode } from './plan';
 
 export const DepartmentState = z.enum(['legacy', 'going-live', 'live-parallel', 'cut-over', 'rolling-back', 'rolled-back', 'rollback-failed']);
 export type DepartmentState = z.infer<typeof DepartmentState>;
@@ -35,6 +36,12 @@ export const DecideGateBody = z.object({
   override: z.object({ reason: Reason }).optional(),
 });
 export const RetryDepartmentBody = z.object({ reason: Reason });
+/** Roll back named departments, or a whole wave; the reason goes to the audit trail. */
+export const RollBackBody = z
+  .object({ departments: z.array(DepartmentCode).min(1).max(100).optional(), wave: z.number().int().min(1).max(99).optional(), reason: Reason })
+  .refine((b) => (b.departments === undefined) !== (b.wave === undefined), { message: 'give either departments or wave', path: ['departments'] });
+/** A compensation that kept failing was done by hand: the lead says so, with the reason. */
+export const MarkStepUndoneBody = z.object({ stepId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a step id'), reason: Reason });
 export const CompleteBody = z.object({ comment: z.string().max(500).optional() });
 
 type WithActor<T extends z.ZodObject> = z.infer<T> & { actor: Actor; requestId?: string };
@@ -44,6 +51,8 @@ export type StartWaveInput = WithActor<typeof StartWaveBody>;
 export type DecideGateInput = WithActor<typeof DecideGateBody> & { gate: GateKey };
 export type RetryDepartmentInput = WithActor<typeof RetryDepartmentBody> & { department: string };
 export type CompleteInput = WithActor<typeof CompleteBody>;
+export type RollBackInput = WithActor<typeof RollBackBody>;
+export type MarkStepUndoneInput = WithActor<typeof MarkStepUndoneBody> & { department: string };
 
 // ------------------------------------------------------------------ state the queries return
 
@@ -83,6 +92,8 @@ export interface DepartmentView {
   attempt: number;
   completedSteps: string[];
   failure?: { stepId: string; reason: string; at: string };
+  /** When a rollback failed: the compensation that did not succeed, and what is still to undo. */
+  rollbackFailure?: { stepId: string; reason: string; at: string; remaining: string[] };
   history: { at: string; state: DepartmentState; attempt: number; note?: string }[];
 }
 
@@ -119,15 +130,32 @@ export const startWaveUpdate = defineUpdate<WaveView, [StartWaveInput]>('startWa
 export const decideGateUpdate = defineUpdate<GateView, [DecideGateInput]>('decideGate');
 export const retryDepartmentUpdate = defineUpdate<DepartmentView, [RetryDepartmentInput]>('retryDepartment');
 export const completeUpdate = defineUpdate<ProgramStatus, [CompleteInput]>('complete');
+export const rollBackUpdate = defineUpdate<DepartmentView[], [RollBackInput]>('rollBack');
+export const markStepUndoneUpdate = defineUpdate<DepartmentView, [MarkStepUndoneInput]>('markStepUndone');
 
 export interface DepartmentReport {
   department: string;
   attempt: number;
-  outcome: 'live' | 'failed';
+  /** aborted: stopped between steps because a rollback was asked for. */
+  outcome: 'live' | 'failed' | 'aborted';
   completedSteps: string[];
   failure?: { stepId: string; reason: string };
 }
 export const departmentReportSignal = defineSignal<[DepartmentReport]>('departmentReport');
+
+export interface RollbackReport {
+  department: string;
+  attempt: number;
+  rollback: number;
+  outcome: 'rolled-back' | 'rollback-failed';
+  /** Steps still done (in go-live order) after this rollback: empty when rolled back. */
+  remaining: string[];
+  failure?: { stepId: string; reason: string };
+}
+export const rollbackReportSignal = defineSignal<[RollbackReport]>('rollbackReport');
+
+/** Stop a go-live between steps (the running step finishes) and report what was done. */
+export const abortGoLiveSignal = defineSignal('abortGoLive');
 
 /** Emergency hooks for the department workflow: no new step starts while paused. */
 export const pauseStepsSignal = defineSignal('pauseSteps');

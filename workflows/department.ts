@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHand
 import type { Activities } from '../activities';
 import { nonRetryableErrorTypes } from '../domain/errors';
 import type { Adapter, Step } from '../domain/plan';
-import { departmentReportSignal, pauseStepsSignal, resumeStepsSignal, type DepartmentReport } from '../domain/rollout';
+import { abortGoLiveSignal, departmentReportSignal, pauseStepsSignal, resumeStepsSignal, type DepartmentReport } from '../domain/rollout';
 
 const { runStep } = proxyActivities<Activities>({
   // A hospital system's admin API answers in seconds; 2 minutes bounds a hung call.
@@ -26,7 +26,7 @@ export interface DepartmentGoLiveInput {
 }
 
 /** The failure in a form fit for people: the failure type and our own message (codes only). */
-function describe(err: unknown): string {
+export function describeFailure(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`.slice(0, 300);
   return `${(cause as Error)?.name ?? 'Error'}: ${(cause as Error)?.message ?? 'unknown'}`.slice(0, 300);
@@ -39,8 +39,10 @@ function describe(err: unknown): string {
  */
 export async function departmentGoLiveWorkflow(input: DepartmentGoLiveInput): Promise<DepartmentReport> {
   let paused = false;
+  let aborted = false;
   setHandler(pauseStepsSignal, () => void (paused = true));
   setHandler(resumeStepsSignal, () => void (paused = false));
+  setHandler(abortGoLiveSignal, () => void (aborted = true));
   upsertSearchAttributes({ GoliveProgram: [input.programId], GoliveDepartment: [input.department], GoliveWave: [input.wave] });
 
   const adapters = new Map(input.adapters.map((a) => [a.id, a]));
@@ -49,7 +51,11 @@ export async function departmentGoLiveWorkflow(input: DepartmentGoLiveInput): Pr
   for (const step of input.steps) {
     if (completed.includes(step.id)) continue;
     // An emergency pauses between steps: the running one finishes, no new one starts.
-    await condition(() => !paused);
+    await condition(() => !paused || aborted);
+    if (aborted) {
+      report = { ...report, outcome: 'aborted', completedSteps: completed };
+      break;
+    }
     try {
       await runStep({
         programId: input.programId,
@@ -62,7 +68,7 @@ export async function departmentGoLiveWorkflow(input: DepartmentGoLiveInput): Pr
       });
       completed.push(step.id);
     } catch (err) {
-      report = { ...report, outcome: 'failed', completedSteps: completed, failure: { stepId: step.id, reason: describe(err) } };
+      report = { ...report, outcome: 'failed', completedSteps: completed, failure: { stepId: step.id, reason: describeFailure(err) } };
       break;
     }
   }

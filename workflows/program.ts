@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  getExternalWorkflowHandle,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -17,14 +18,19 @@ import type { Plan } from '../domain/plan';
 import {
   completeUpdate,
   decideGateUpdate,
+  abortGoLiveSignal,
   departmentReportSignal,
+  markStepUndoneUpdate,
   programStatusQuery,
+  rollBackUpdate,
+  rollbackReportSignal,
   recordEvidenceUpdate,
   requestGateUpdate,
   retryDepartmentUpdate,
   startWaveUpdate,
   type Actor,
   type DepartmentReport,
+  type RollbackReport,
   type DepartmentState,
   type DepartmentView,
   type GateView,
@@ -36,6 +42,7 @@ import { evaluateCriteria, type CriterionResult, type Evidence } from '../domain
 import { applyDecision, closeGate, exitGateKey, gateKeys, gateOf, gateOutcome, gateRejectionMessages, gateScope, openGate, type GateKey, type GateState } from '../domain/rules/gates';
 import { canStartWave, exitGateAllowedAt, parallelRunMinimumEndsAt } from '../domain/rules/time';
 import { departmentGoLiveWorkflow } from './department';
+import { rollbackWorkflow } from './rollback';
 
 const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
   // Single-row inserts into PostgreSQL: seconds at most, even under load.
@@ -64,6 +71,11 @@ interface DepartmentRuntime {
   attempt: number;
   completedSteps: string[];
   failure?: { stepId: string; reason: string; atMs: number };
+  /** Rollbacks started so far (numbers the rollback workflows). */
+  rollbacks: number;
+  /** A rollback asked for while a go-live step ran: starts when the go-live reports. */
+  rollbackPending?: boolean;
+  rollbackFailure?: { stepId: string; reason: string; atMs: number };
   history: { atMs: number; state: DepartmentState; attempt: number; note?: string }[];
 }
 
@@ -101,7 +113,7 @@ function refuse(type: (typeof ErrorType)[keyof typeof ErrorType], message: strin
 function initialState(plan: Plan): ProgramState {
   const departments: Record<string, DepartmentRuntime> = {};
   plan.waves.forEach((w, i) => {
-    for (const code of w.departments) departments[code] = { code, wave: i + 1, state: 'legacy', attempt: 0, completedSteps: [], history: [] };
+    for (const code of w.departments) departments[code] = { code, wave: i + 1, state: 'legacy', attempt: 0, completedSteps: [], rollbacks: 0, history: [] };
   });
   const gates = Object.fromEntries(gateKeys(plan).map((k) => [k, { status: 'closed', round: 0, criteria: [], overdue: false, evidenceHashes: {}, overrideReasons: {} } satisfies GateRuntime]));
   return { phase: 'readiness', activeWave: null, evidence: {}, waves: plan.waves.map((_, i) => ({ wave: i + 1, status: 'pending' })), departments, gates, seq: 0 };
@@ -197,10 +209,16 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     for (const w of s.waves) if (!waveStartBlocker(w.wave)) actions.push(`start-wave:${w.wave}`);
     const open = openGateKey();
     if (open) actions.push(`decide-gate:${open}`);
-    for (const d of Object.values(s.departments)) if (d.state === 'going-live' && d.failure) actions.push(`retry-department:${d.code}`);
+    for (const d of Object.values(s.departments)) {
+      if ((d.state === 'going-live' && d.failure) || d.state === 'rolled-back') actions.push(`retry-department:${d.code}`);
+      if (rollbackAllowed(d)) actions.push(`roll-back:${d.code}`);
+      if (d.state === 'rollback-failed' && d.rollbackFailure) actions.push(`mark-undone:${d.code}:${d.rollbackFailure.stepId}`);
+    }
     if (s.gates.final?.status === 'go') actions.push('complete');
     return actions;
   };
+
+  const rollbackAllowed = (d: DepartmentRuntime) => ['live-parallel', 'going-live', 'rollback-failed'].includes(d.state);
 
   const invalidState = (message: string): never =>
     refuse(ErrorType.InvalidState, message, { phase: s.phase, activeWave: s.activeWave, allowedActions: allowedActions() });
@@ -246,6 +264,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     attempt: d.attempt,
     completedSteps: d.completedSteps,
     failure: d.failure ? { stepId: d.failure.stepId, reason: d.failure.reason, at: iso(d.failure.atMs) } : undefined,
+    rollbackFailure: d.rollbackFailure ? { stepId: d.rollbackFailure.stepId, reason: d.rollbackFailure.reason, at: iso(d.rollbackFailure.atMs), remaining: d.completedSteps } : undefined,
     history: d.history.map((h) => ({ at: iso(h.atMs), state: h.state, attempt: h.attempt, note: h.note })),
   });
 
@@ -283,6 +302,32 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       // The child reports by signal; it must outlive this run when the program continues as new.
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
+  };
+
+  const startRollback = async (d: DepartmentRuntime, note: string) => {
+    d.rollbacks += 1;
+    d.rollbackPending = false;
+    d.rollbackFailure = undefined;
+    setDepartment(d, 'rolling-back', note);
+    const steps = plan.departments.find((x) => x.code === d.code)!.steps;
+    const done = d.completedSteps.map((id) => steps.find((st) => st.id === id)!);
+    const adapterIds = new Set(done.map((st) => st.adapter));
+    await startChild(rollbackWorkflow, {
+      workflowId: workflowIds.rollback(programId, d.code, d.rollbacks),
+      args: [{ programId, programWorkflowId: selfId, department: d.code, attempt: d.attempt, rollback: d.rollbacks, done, adapters: plan.adapters.filter((a) => adapterIds.has(a.id)) }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  };
+
+  /** Rolls a department back; one still running a go-live step is stopped after that step first. */
+  const rollBack = async (d: DepartmentRuntime, note: string) => {
+    if (d.state === 'going-live' && !d.failure) {
+      d.rollbackPending = true;
+      setDepartment(d, 'rolling-back', `${note}; stopping the go-live after its current step`);
+      await getExternalWorkflowHandle(workflowIds.departmentGoLive(programId, d.code, d.attempt)).signal(abortGoLiveSignal);
+      return;
+    }
+    await startRollback(d, note);
   };
 
   // ---------------------------------------------------------------- messages
@@ -416,8 +461,59 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
         requireRole(actor, ['lead', 'admin']);
         const d = s.departments[department];
         if (!d) refuse(ErrorType.InvalidInput, `no department ${department} in this plan`);
-        if (d.state !== 'going-live' || !d.failure) invalidState(`department ${department} is ${d.state}${d.failure ? '' : ' and has not failed'}`);
+        const failed = d.state === 'going-live' && d.failure;
+        if (!failed && d.state !== 'rolled-back') invalidState(`department ${department} is ${d.state}${d.state === 'going-live' ? ' and has not failed' : ''}`);
         if (s.phase === 'paused') invalidState('the program is paused');
+      },
+    },
+  );
+
+  setHandler(
+    rollBackUpdate,
+    async ({ actor, departments, wave, reason }) => {
+      const codes: string[] = departments ?? plan.waves[wave! - 1]!.departments;
+      const targets = codes.map((c) => s.departments[c]!).filter((d) => rollbackAllowed(d));
+      await audit(actor, 'rollback.requested', { departments: codes.join(',') }, 'rolling-back', reason, { wave: wave ?? null });
+      for (const d of targets) await rollBack(d, `rollback by ${actor.personId}`);
+      return codes.map((c) => departmentView(s.departments[c]!));
+    },
+    {
+      validator: ({ actor, departments, wave }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (s.phase === 'completed' || s.phase === 'aborted') invalidState(`the program is ${s.phase}`);
+        if (wave !== undefined && !plan.waves[wave - 1]) refuse(ErrorType.InvalidInput, `no wave ${wave} in this plan`);
+        const codes: string[] = departments ?? plan.waves[wave! - 1]!.departments;
+        const unknown = codes.filter((c) => !s.departments[c]);
+        if (unknown.length) refuse(ErrorType.InvalidInput, `no department ${unknown.join(', ')} in this plan`);
+        // Asking again while a rollback runs is idempotent; rolling back what never went live is not.
+        const refused = codes.filter((c) => !rollbackAllowed(s.departments[c]!) && s.departments[c]!.state !== 'rolling-back');
+        if (refused.length) invalidState(`nothing to roll back in ${refused.map((c) => `${c} (${s.departments[c]!.state})`).join(', ')}`);
+      },
+    },
+  );
+
+  setHandler(
+    markStepUndoneUpdate,
+    async ({ actor, department, stepId, reason }) => {
+      const d = s.departments[department]!;
+      d.completedSteps = d.completedSteps.filter((id) => id !== stepId);
+      d.rollbackFailure = undefined;
+      await audit(actor, 'rollback.step-undone-by-hand', { department, step: stepId }, 'undone-by-hand', reason);
+      if (d.completedSteps.length) await startRollback(d, `rollback continues after ${stepId} was undone by hand`);
+      else {
+        setDepartment(d, 'rolled-back', `${stepId} undone by hand`);
+        await audit('workflow', 'department.rolled-back', { department }, 'rolled-back');
+      }
+      return departmentView(d);
+    },
+    {
+      validator: ({ actor, department, stepId }) => {
+        requireRole(actor, ['lead', 'admin']);
+        const d = s.departments[department];
+        if (!d) refuse(ErrorType.InvalidInput, `no department ${department} in this plan`);
+        if (d.state !== 'rollback-failed' || d.rollbackFailure?.stepId !== stepId) {
+          invalidState(`${department} has no failed compensation of step ${stepId} (it is ${d.state}${d.rollbackFailure ? `; failed step ${d.rollbackFailure.stepId}` : ''})`);
+        }
       },
     },
   );
@@ -440,13 +536,35 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     },
   );
 
-  const reports: DepartmentReport[] = [];
+  const reports: (DepartmentReport | RollbackReport)[] = [];
   setHandler(departmentReportSignal, (report) => void reports.push(report));
+  setHandler(rollbackReportSignal, (report) => void reports.push(report));
 
-  const handleReport = async (report: DepartmentReport) => {
+  const handleRollbackReport = async (report: RollbackReport) => {
+    const d = s.departments[report.department];
+    if (!d || report.rollback !== d.rollbacks || d.state !== 'rolling-back') return;
+    d.completedSteps = report.remaining;
+    if (report.outcome === 'rolled-back') {
+      setDepartment(d, 'rolled-back', `rollback ${report.rollback}`);
+      await audit('workflow', 'department.rolled-back', { department: d.code }, 'rolled-back', undefined, { rollback: report.rollback });
+      return;
+    }
+    d.rollbackFailure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: now() };
+    setDepartment(d, 'rollback-failed', `compensation of ${report.failure!.stepId} failed`);
+    await audit('workflow', 'department.rollback-failed', { department: d.code, step: report.failure!.stepId }, 'rollback-failed', report.failure!.reason, { remaining: report.remaining });
+    await onRollbackFailed(d);
+  };
+
+  const handleReport = async (report: DepartmentReport | RollbackReport) => {
+    if ('rollback' in report) return handleRollbackReport(report);
     const d = s.departments[report.department];
     // A late report of an earlier attempt changes nothing.
-    if (!d || report.attempt !== d.attempt || d.state !== 'going-live') return;
+    if (!d || report.attempt !== d.attempt) return;
+    if (d.rollbackPending) {
+      d.completedSteps = report.completedSteps;
+      return startRollback(d, `go-live stopped after ${report.completedSteps.length} steps`);
+    }
+    if (d.state !== 'going-live') return;
     d.completedSteps = report.completedSteps;
     if (report.outcome === 'live') {
       setDepartment(d, 'live-parallel');
@@ -462,8 +580,20 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       d.failure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: now() };
       d.history.push({ atMs: now(), state: d.state, attempt: d.attempt, note: `step ${report.failure!.stepId} failed` });
       await audit('workflow', 'department.step-failed', { department: d.code, step: report.failure!.stepId }, 'failed', report.failure!.reason, { attempt: d.attempt });
+      await onStepFailed(d);
     }
   };
+
+  /** The plan decides: roll back at once, or ask the lead first (the default). */
+  const onStepFailed = async (d: DepartmentRuntime) => {
+    if (plan.policies.onFailedStep === 'auto-rollback') {
+      await audit('workflow', 'rollback.automatic', { department: d.code }, 'rolling-back', `step ${d.failure!.stepId} failed; policy auto-rollback`);
+      await startRollback(d, 'automatic rollback after a failed step');
+    }
+  };
+
+  /** A failed compensation is an emergency, never a silent warning. */
+  const onRollbackFailed = async (_d: DepartmentRuntime) => undefined;
 
   // ---------------------------------------------------------------- main loop
 

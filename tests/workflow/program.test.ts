@@ -1,4 +1,3 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
@@ -7,33 +6,15 @@ import { temporal } from '@temporalio/proto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { testPlan } from '../../domain/demo-plans';
-import { parsePlan, type PlanInput } from '../../domain/plan';
-import {
-  completeUpdate,
-  decideGateUpdate,
-  programStatusQuery,
-  recordEvidenceUpdate,
-  requestGateUpdate,
-  retryDepartmentUpdate,
-  startWaveUpdate,
-  type Actor,
-  type ProgramStatus,
-} from '../../domain/rollout';
-import type { Evidence } from '../../domain/rules/criteria';
+import type { PlanInput } from '../../domain/plan';
+import { completeUpdate, recordEvidenceUpdate, retryDepartmentUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
 import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
 import { createMailer } from '../../platform/mailer';
-import { programWorkflow } from '../../workflows';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { cmo, DAY, itdir, lead, programDriver, vp, type Program } from '../helpers/program';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
-
-const DAY = 86_400_000;
-const lead: Actor = { personId: 'p-lead-01', roles: ['lead'] };
-const vp: Actor = { personId: 'p-vp-01', roles: ['leadership'] };
-const itdir: Actor = { personId: 'p-itdir-01', roles: ['leadership'] };
-const cmo: Actor = { personId: 'p-cmo-01', roles: ['leadership'] };
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -41,6 +22,7 @@ let smtp: TestSmtp;
 let worker: Worker;
 let taskQueue: string;
 let running: Promise<void>;
+let driver: ReturnType<typeof programDriver>;
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('program'), startTestSmtp()]);
@@ -48,6 +30,7 @@ beforeAll(async () => {
   taskQueue = uniqueTaskQueue('program');
   worker = await testWorker(env, taskQueue, createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
   running = worker.run();
+  driver = programDriver(env, taskQueue);
 });
 afterAll(async () => {
   worker?.shutdown();
@@ -55,37 +38,14 @@ afterAll(async () => {
   await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
 });
 
-let programCounter = 0;
-async function startProgram(edit: (p: PlanInput) => void = () => undefined) {
-  const input = testPlan();
-  input.programId = `prog-${++programCounter}-${Date.now().toString(36)}`;
-  edit(input);
-  return env.client.workflow.start(programWorkflow, { workflowId: `program:${input.programId}`, taskQueue, args: [{ plan: parsePlan(input), createdBy: 'p-lead-01' }] });
-}
-type Program = WorkflowHandle<typeof programWorkflow>;
-
-async function fullEvidence(handle: Program) {
-  const nowIso = new Date(await env.currentTimeMs()).toISOString();
-  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 20, passed: 20 }]));
-  const evidence: Evidence = { uat: { severeTotal: 12, severeFixed: 12, ordinaryTotal: 200, ordinaryFixed: 190 }, training, backup: { takenAt: nowIso }, migration: { verified: true } };
-  return handle.executeUpdate(recordEvidenceUpdate, { args: [{ actor: lead, evidence }] });
-}
-
-const request = (handle: Program, gate: GateKey) => handle.executeUpdate(requestGateUpdate, { args: [{ actor: lead, gate }] });
-const decide = (handle: Program, gate: GateKey, actor: Actor, decision: 'go' | 'no-go', extra: { comment?: string; override?: { reason: string } } = {}) =>
-  handle.executeUpdate(decideGateUpdate, { args: [{ actor, gate, decision, ...extra }] });
-const startWave = (handle: Program, wave: number) => handle.executeUpdate(startWaveUpdate, { args: [{ actor: lead, wave }] });
-const status = (handle: Program) => handle.query(programStatusQuery);
-
-async function until(handle: Program, predicate: (s: ProgramStatus) => boolean): Promise<ProgramStatus> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const s = await status(handle);
-    if (predicate(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out; phase ${s.phase}, departments ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const startProgram = (edit?: (p: PlanInput) => void) => driver.start(edit);
+const fullEvidence = (h: Program) => driver.fullEvidence(h);
+const request = (h: Program, gate: GateKey) => driver.request(h, gate);
+const decide = (...args: Parameters<ReturnType<typeof programDriver>['decide']>) => driver.decide(...args);
+const startWave = (h: Program, wave: number) => driver.startWave(h, wave);
+const status = (h: Program) => driver.status(h);
+const until = (h: Program, p: (s: ProgramStatus) => boolean) => driver.until(h, p);
+const passGate = (h: Program, gate: GateKey, approvers?: Actor[]) => driver.passGate(h, gate, approvers);
 const waveLive = (n: number) => (s: ProgramStatus) => s.waves[n - 1]!.status === 'live';
 
 /** RECORD_HISTORIES=1 refreshes the histories that tests/workflow/replay.test.ts replays against today's code. */
@@ -93,12 +53,6 @@ async function recordHistory(handle: Program, name: string) {
   if (!process.env.RECORD_HISTORIES) return;
   const history = await handle.fetchHistory();
   writeFileSync(join(__dirname, 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
-}
-
-async function passGate(handle: Program, gate: GateKey, approvers: Actor[] = [vp, itdir]) {
-  await fullEvidence(handle);
-  await request(handle, gate);
-  for (const a of approvers) await decide(handle, gate, a, 'go');
 }
 
 describe('program workflow: phased rollout', () => {

@@ -1,0 +1,60 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testPlan } from '../../domain/demo-plans';
+import { parsePlan, type PlanInput } from '../../domain/plan';
+import { decideGateUpdate, programStatusQuery, recordEvidenceUpdate, requestGateUpdate, startWaveUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
+import type { Evidence } from '../../domain/rules/criteria';
+import type { GateKey } from '../../domain/rules/gates';
+import type { programWorkflow } from '../../workflows';
+
+export const DAY = 86_400_000;
+export const lead: Actor = { personId: 'p-lead-01', roles: ['lead'] };
+export const vp: Actor = { personId: 'p-vp-01', roles: ['leadership'] };
+export const itdir: Actor = { personId: 'p-itdir-01', roles: ['leadership'] };
+export const cmo: Actor = { personId: 'p-cmo-01', roles: ['leadership'] };
+
+export type Program = WorkflowHandle<typeof programWorkflow>;
+
+let programCounter = 0;
+
+/** Drives program workflows on a time-skipping environment the way the API does. */
+export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
+  const status = (handle: Program) => handle.query(programStatusQuery);
+  const driver = {
+    async start(edit: (p: PlanInput) => void = () => undefined): Promise<Program> {
+      const input = testPlan();
+      input.programId = `prog-${++programCounter}-${Date.now().toString(36)}`;
+      edit(input);
+      return env.client.workflow.start<typeof programWorkflow>('programWorkflow', { workflowId: `program:${input.programId}`, taskQueue, args: [{ plan: parsePlan(input), createdBy: 'p-lead-01' }] });
+    },
+    status,
+    async fullEvidence(handle: Program) {
+      const nowIso = new Date(await env.currentTimeMs()).toISOString();
+      const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 20, passed: 20 }]));
+      const evidence: Evidence = { uat: { severeTotal: 12, severeFixed: 12, ordinaryTotal: 200, ordinaryFixed: 190 }, training, backup: { takenAt: nowIso }, migration: { verified: true } };
+      return handle.executeUpdate(recordEvidenceUpdate, { args: [{ actor: lead, evidence }] });
+    },
+    request: (handle: Program, gate: GateKey) => handle.executeUpdate(requestGateUpdate, { args: [{ actor: lead, gate }] }),
+    decide: (handle: Program, gate: GateKey, actor: Actor, decision: 'go' | 'no-go', extra: { comment?: string; override?: { reason: string } } = {}) =>
+      handle.executeUpdate(decideGateUpdate, { args: [{ actor, gate, decision, ...extra }] }),
+    startWave: (handle: Program, wave: number) => handle.executeUpdate(startWaveUpdate, { args: [{ actor: lead, wave }] }),
+    /** Polls the status query (real time; the test server skips time only when asked). */
+    async until(handle: Program, predicate: (s: ProgramStatus) => boolean): Promise<ProgramStatus> {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const s = await status(handle);
+        if (predicate(s)) return s;
+        if (Date.now() > deadline) throw new Error(`timed out; phase ${s.phase}, departments ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async passGate(handle: Program, gate: GateKey, approvers: Actor[] = [vp, itdir]) {
+      await driver.fullEvidence(handle);
+      await driver.request(handle, gate);
+      for (const a of approvers) await driver.decide(handle, gate, a, 'go');
+    },
+  };
+  return driver;
+}
+
+export const dept = (s: ProgramStatus, code: string) => s.departments.find((d) => d.code === code)!;
