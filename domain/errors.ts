@@ -13,6 +13,8 @@ export const ErrorType = {
   AdapterRejected: 'AdapterRejected',
   /** SMTP refused the message for good (bad address, policy). */
   MailRejected: 'MailRejected',
+  /** A comparison could not run (a database unreachable): retried, then the night is recorded as failed. */
+  ComparisonFailed: 'ComparisonFailed',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { hashAckToken } from '../../activities/incidents';
+import {
+  acknowledgeUpdate,
+  Code,
+  Condition,
+  Counts,
+  EscalationPolicy,
+  incidentStatusQuery,
+  Owner,
+  ResolutionCode,
+  resolveUpdate,
+  Rota,
+  RotaName,
+  Severity,
+  type Actor,
+} from '../../domain/escalation';
+import type { Principal, Role } from '../../domain/people';
+import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../platform/incidents';
+import { HttpError } from '../errors';
+import { ackPage } from '../pages/ack';
+import { route, type RequestContext } from '../route';
+
+const anyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
+const IncidentParams = z.object({ incidentId: z.uuid() });
+const ProgramParams = z.object({ programId: Code });
+const RotaParams = z.object({ programId: Code, name: RotaName });
+const AckParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an acknowledge token') });
+
+const RaiseBody = z.object({
+  programId: Code,
+  departments: z.array(Code).max(100).default([]),
+  condition: Condition.default('reported'),
+  severity: Severity,
+  counts: Counts.default({}),
+});
+const Raised = z.object({ incidentId: z.string(), workflowId: z.string(), deduplicated: z.boolean() });
+
+const IncidentRow = z.object({
+  incidentId: z.string(),
+  workflowId: z.string(),
+  programId: z.string(),
+  departments: z.array(z.string()),
+  condition: z.string(),
+  severity: z.string(),
+  counts: z.record(z.string(), z.number()),
+  status: z.enum(['open', 'acknowledged', 'resolved']),
+  level: z.number().nullable(),
+  round: z.number().nullable(),
+  ownerId: z.string().nullable(),
+  acknowledgedAt: z.string().nullable(),
+  repeats: z.number(),
+  raisedBy: z.string(),
+  raisedAt: z.string(),
+  resolvedAt: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+  resolutionCode: z.string().nullable(),
+});
+const TimelineEntry = z.object({
+  at: z.string(),
+  kind: z.string(),
+  level: z.number().nullable(),
+  round: z.number().nullable(),
+  personId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+const IncidentDetail = IncidentRow.extend({
+  timeline: z.array(TimelineEntry),
+  resolutionNote: z.object({ code: z.string(), text: z.string(), personId: z.string(), at: z.string() }).nullable(),
+});
+
+const incidentColumns = `id AS "incidentId", workflow_id AS "workflowId", program_id AS "programId", departments, condition, severity, counts, status,
+  level, round, owner_id AS "ownerId", to_json(acknowledged_at)#>>'{}' AS "acknowledgedAt", repeats, raised_by AS "raisedBy",
+  to_json(raised_at)#>>'{}' AS "raisedAt", to_json(resolved_at)#>>'{}' AS "resolvedAt", resolved_by AS "resolvedBy", resolution_code AS "resolutionCode"`;
+
+function principalOf(ctx: RequestContext): Principal {
+  if (!ctx.principal) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
+  return ctx.principal;
+}
+const actorOf = (p: Principal): Actor => ({ personId: p.personId, displayName: p.displayName, roles: p.roles });
+
+async function incidentRow(ctx: RequestContext, incidentId: string): Promise<z.infer<typeof IncidentRow>> {
+  const { rows } = await ctx.deps.pool.query(`SELECT ${incidentColumns} FROM incidents WHERE id = $1`, [incidentId]);
+  if (!rows[0]) throw new HttpError(404, 'not_found', 'no such incident');
+  return rows[0] as z.infer<typeof IncidentRow>;
+}
+
+/** The acknowledge Update, shared by the API route and the acknowledge page. */
+async function acknowledge(ctx: RequestContext, incidentId: string, by: Principal) {
+  const row = await incidentRow(ctx, incidentId);
+  if (row.status === 'resolved') throw new HttpError(409, 'InvalidState', 'the incident is resolved');
+  const handle = ctx.deps.temporal.workflow.getHandle(row.workflowId);
+  return handle.executeUpdate(acknowledgeUpdate, { args: [{ by: actorOf(by), incidentId }] });
+}
+
+export const raiseIncidentRoute = route({
+  method: 'post',
+  path: '/v1/incidents',
+  summary: "Raise an incident; the same condition on the same program and department adds to the open one",
+  tags: ['incidents'],
+  roles: ['lead', 'oncall', 'admin'],
+  body: RaiseBody,
+  responses: {
+    202: { description: 'Raised, or added to the open incident (deduplicated)', schema: Raised },
+    409: { description: 'The program has no escalation policy' },
+  },
+  async handle({ body, ctx }) {
+    const by = principalOf(ctx);
+    const policy = await getPolicy(ctx.deps.pool, body.programId);
+    if (!policy) throw new HttpError(409, 'no_policy', `program ${body.programId} has no escalation policy: PUT /v1/programs/${body.programId}/escalation-policy first`);
+    const raised = await raiseIncident(ctx.deps.temporal, ctx.deps.config.TEMPORAL_TASK_QUEUE, { ...body, policy, raisedBy: by.personId, raiseId: randomUUID() });
+    const status = await ctx.deps.temporal.workflow.getHandle(raised.workflowId, raised.runId).query(incidentStatusQuery);
+    return {
+      status: 202,
+      body: { incidentId: status.incidentId, workflowId: raised.workflowId, deduplicated: status.incidentId !== raised.raiseId },
+      headers: { Location: `/v1/incidents/${status.incidentId}` },
+    };
+  },
+});
+
+export const listIncidentsRoute = route({
+  method: 'get',
+  path: '/v1/incidents',
+  summary: 'Incidents, newest first',
+  tags: ['incidents'],
+  roles: anyone,
+  query: z.object({ programId: Code.optional(), status: z.enum(['open', 'acknowledged', 'resolved']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+  responses: { 200: { description: 'The incidents', schema: z.object({ incidents: z.array(IncidentRow) }) } },
+  async handle({ query, ctx }) {
+    const { rows } = await ctx.deps.pool.query(
+      `SELECT ${incidentColumns} FROM incidents WHERE ($1::text IS NULL OR program_id = $1) AND ($2::text IS NULL OR status = $2)
+       ORDER BY raised_at DESC, id LIMIT $3`,
+      [query.programId ?? null, query.status ?? null, query.limit],
+    );
+    return { status: 200, body: { incidents: rows } };
+  },
+});
+
+export const getIncidentRoute = route({
+  method: 'get',
+  path: '/v1/incidents/{incidentId}',
+  summary: 'One incident with its timeline: who was told when, acknowledgements, escalations, resolution',
+  tags: ['incidents'],
+  roles: anyone,
+  params: IncidentParams,
+  responses: { 200: { description: 'The incident', schema: IncidentDetail }, 404: { description: 'No such incident' } },
+  async handle({ params, ctx }) {
+    const row = await incidentRow(ctx, params.incidentId);
+    const [timeline, note] = await Promise.all([
+      ctx.deps.pool.query(
+        `SELECT to_json(at)#>>'{}' AS at, kind, level, round, person_id AS "personId", detail FROM incident_events WHERE incident_id = $1 ORDER BY at, seq`,
+        [params.incidentId],
+      ),
+      ctx.deps.pool.query(
+        `SELECT code, text, person_id AS "personId", to_json(created_at)#>>'{}' AS at FROM incident_notes WHERE incident_id = $1 AND kind = 'resolution' ORDER BY id DESC LIMIT 1`,
+        [params.incidentId],
+      ),
+    ]);
+    return { status: 200, body: { ...row, timeline: timeline.rows, resolutionNote: note.rows[0] ?? null } };
+  },
+});
+
+export const acknowledgeIncidentRoute = route({
+  method: 'post',
+  path: '/v1/incidents/{incidentId}/acknowledge',
+  summary: 'Own the incident: the ladder stops climbing',
+  tags: ['incidents'],
+  roles: ['oncall', 'lead', 'admin'],
+  params: IncidentParams,
+  responses: {
+    200: { description: 'You own it', schema: Owner },
+    409: { description: 'Already acknowledged (the body names the owner) or resolved' },
+  },
+  async handle({ params, ctx }) {
+    return { status: 200, body: await acknowledge(ctx, params.incidentId, principalOf(ctx)) };
+  },
+});
+
+export const resolveIncidentRoute = route({
+  method: 'post',
+  path: '/v1/incidents/{incidentId}/resolve',
+  summary: 'Close the incident with a resolution code and a short note',
+  tags: ['incidents'],
+  roles: ['oncall', 'lead', 'admin'],
+  params: IncidentParams,
+  body: z.object({ code: ResolutionCode, note: z.string().trim().min(1).max(500) }),
+  responses: { 200: { description: 'Resolved' }, 409: { description: 'Already resolved' } },
+  async handle({ params, body, ctx }) {
+    const by = principalOf(ctx);
+    const row = await incidentRow(ctx, params.incidentId);
+    if (row.status === 'resolved') throw new HttpError(409, 'InvalidState', 'the incident is already resolved');
+    // The note's text stays in PostgreSQL; the workflow (and its history) gets its id.
+    const note = await ctx.deps.pool.query<{ id: string }>(
+      `INSERT INTO incident_notes (incident_id, kind, code, text, person_id) VALUES ($1, 'resolution', $2, $3, $4) RETURNING id`,
+      [params.incidentId, body.code, body.note, by.personId],
+    );
+    const noteId = Number(note.rows[0]!.id);
+    try {
+      const status = await ctx.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(resolveUpdate, { args: [{ by: actorOf(by), code: body.code, noteId, incidentId: params.incidentId }] });
+      return { status: 200, body: status };
+    } catch (err) {
+      await ctx.deps.pool.query('DELETE FROM incident_notes WHERE id = $1', [noteId]);
+      throw err;
+    }
+  },
+});
+
+export const listRotasRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/rotas',
+  summary: "A program's on-call rotas",
+  tags: ['incidents'],
+  roles: anyone,
+  params: ProgramParams,
+  responses: { 200: { description: 'Rotas by name', schema: z.object({ rotas: z.array(z.object({ name: z.string(), rota: Rota, updatedBy: z.string(), updatedAt: z.string() })) }) } },
+  async handle({ params, ctx }) {
+    const { rows } = await ctx.deps.pool.query(
+      `SELECT name, rota, updated_by AS "updatedBy", to_json(updated_at)#>>'{}' AS "updatedAt" FROM oncall_rotas WHERE program_id = $1 ORDER BY name`,
+      [params.programId],
+    );
+    return { status: 200, body: { rotas: rows } };
+  },
+});
+
+export const getRotaRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/rotas/{name}',
+  summary: 'One on-call rota',
+  tags: ['incidents'],
+  roles: anyone,
+  params: RotaParams,
+  responses: { 200: { description: 'The rota', schema: Rota }, 404: { description: 'No such rota' } },
+  async handle({ params, ctx }) {
+    const rota = await getRota(ctx.deps.pool, params.programId, params.name);
+    if (!rota) throw new HttpError(404, 'not_found', 'no such rota');
+    return { status: 200, body: rota };
+  },
+});
+
+export const putRotaRoute = route({
+  method: 'put',
+  path: '/v1/programs/{programId}/rotas/{name}',
+  summary: 'Set an on-call rota; ladders read it when they reach its level, so the change applies at once',
+  tags: ['incidents'],
+  roles: ['lead', 'admin'],
+  params: RotaParams,
+  body: Rota,
+  responses: { 200: { description: 'Stored', schema: Rota } },
+  async handle({ params, body, ctx }) {
+    await putRota(ctx.deps.pool, params.programId, params.name, body, principalOf(ctx).personId);
+    return { status: 200, body };
+  },
+});
+
+export const getPolicyRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/escalation-policy',
+  summary: 'The escalation policy for incidents raised through the API',
+  tags: ['incidents'],
+  roles: anyone,
+  params: ProgramParams,
+  responses: { 200: { description: 'The policy', schema: EscalationPolicy }, 404: { description: 'None set' } },
+  async handle({ params, ctx }) {
+    const policy = await getPolicy(ctx.deps.pool, params.programId);
+    if (!policy) throw new HttpError(404, 'not_found', 'no escalation policy for this program');
+    return { status: 200, body: policy };
+  },
+});
+
+export const putPolicyRoute = route({
+  method: 'put',
+  path: '/v1/programs/{programId}/escalation-policy',
+  summary: 'Set the escalation policy for incidents raised through the API',
+  tags: ['incidents'],
+  roles: ['lead', 'admin'],
+  params: ProgramParams,
+  body: EscalationPolicy,
+  responses: { 200: { description: 'Stored, with defaults filled in', schema: EscalationPolicy } },
+  async handle({ params, body, ctx }) {
+    await putPolicy(ctx.deps.pool, params.programId, body, principalOf(ctx).personId);
+    return { status: 200, body };
+  },
+});
+
+interface AckTokenRow {
+  incident_id: string;
+  person_id: string;
+  usable: boolean;
+}
+async function ackToken(ctx: RequestContext, token: string): Promise<AckTokenRow | undefined> {
+  const { rows } = await ctx.deps.pool.query<AckTokenRow>(
+    'SELECT incident_id, person_id, (used_at IS NULL AND expires_at > now()) AS usable FROM incident_ack_tokens WHERE token_hash = $1',
+    [hashAckToken(token)],
+  );
+  return rows[0];
+}
+
+export const ackPageRoute = route({
+  method: 'get',
+  path: '/ack/{token}',
+  summary: 'The page behind an e-mail acknowledge link: it asks who you are and acknowledges nothing by itself',
+  tags: ['incidents'],
+  roles: 'public',
+  params: AckParams,
+  responses: { 200: { description: 'The confirmation page', contentType: 'text/html' }, 410: { description: 'Link used or expired', contentType: 'text/html' } },
+  async handle({ params, ctx }) {
+    const row = await ackToken(ctx, params.token);
+    const incident = row?.usable ? await incidentRow(ctx, row.incident_id) : undefined;
+    const status = incident && incident.status !== 'resolved' ? 200 : 410;
+    ctx.res.status(status).type('html').setHeader('Cache-Control', 'no-store').setHeader('Referrer-Policy', 'no-referrer');
+    ctx.res.send(ackPage(params.token, status === 200 ? incident : undefined));
+    return { status };
+  },
+});
+
+export const ackConfirmRoute = route({
+  method: 'post',
+  path: '/ack/{token}',
+  summary: 'Acknowledge through an e-mail link, as the person whose API token is sent',
+  tags: ['incidents'],
+  roles: anyone,
+  params: AckParams,
+  responses: { 200: { description: 'You own it', schema: Owner }, 409: { description: 'Already acknowledged or resolved' }, 410: { description: 'Link used or expired' } },
+  async handle({ params, ctx }) {
+    const by = principalOf(ctx);
+    const row = await ackToken(ctx, params.token);
+    if (!row?.usable) throw new HttpError(410, 'link_expired', 'this acknowledge link was used or has expired');
+    const owner = await acknowledge(ctx, row.incident_id, by);
+    await ctx.deps.pool.query('UPDATE incident_ack_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1', [hashAckToken(params.token), by.personId]);
+    return { status: 200, body: owner };
+  },
+});
+
+export const incidentRoutes = [
+  raiseIncidentRoute,
+  listIncidentsRoute,
+  getIncidentRoute,
+  acknowledgeIncidentRoute,
+  resolveIncidentRoute,
+  listRotasRoute,
+  getRotaRoute,
+  putRotaRoute,
+  getPolicyRoute,
+  putPolicyRoute,
+  ackPageRoute,
+  ackConfirmRoute,
+];

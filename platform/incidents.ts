@@ -1,0 +1,63 @@
+/**
+ * Incidents outside workflows: raising one through a Temporal client (the API, and the
+ * `raiseIncident` activity other workflows call), and the per-program rotas and policies.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { alertRepeatedSignal, EscalationPolicy, IncidentInput, incidentDeptKey, Rota, type IncidentInputIn } from '../domain/escalation';
+import { workflowIds } from '../domain/ids';
+import type { incidentWorkflow } from '../workflows';
+
+export type RaiseIncidentInput = Omit<IncidentInputIn, 'raiseId'> & { raiseId?: string };
+export interface RaisedIncident {
+  workflowId: string;
+  /** The run that holds the incident: a new one, or the open one the raise was added to. */
+  runId: string;
+  raiseId: string;
+}
+
+/**
+ * Opens an incident, or adds a repeat to the open one for the same program, condition and
+ * department. signalWithStart does both in one call: a running workflow counts the signal,
+ * a closed (or absent) one starts anew, so a resolved condition that comes back is a new incident.
+ * Pass a stable raiseId from a retried caller: the workflow ignores a raise it has seen.
+ */
+export async function raiseIncident(client: Client, taskQueue: string, input: RaiseIncidentInput): Promise<RaisedIncident> {
+  const parsed = IncidentInput.parse({ ...input, raiseId: input.raiseId ?? randomUUID() });
+  const workflowId = workflowIds.incident(parsed.programId, parsed.condition, incidentDeptKey(parsed.departments));
+  const handle = await client.workflow.signalWithStart<typeof incidentWorkflow, [{ raiseId: string; counts: typeof parsed.counts }]>('incidentWorkflow', {
+    workflowId,
+    taskQueue,
+    args: [parsed],
+    signal: alertRepeatedSignal,
+    signalArgs: [{ raiseId: parsed.raiseId, counts: parsed.counts }],
+  });
+  return { workflowId, runId: handle.signaledRunId, raiseId: parsed.raiseId };
+}
+
+export async function getRota(pool: Pool, programId: string, name: string): Promise<Rota | null> {
+  const { rows } = await pool.query<{ rota: unknown }>('SELECT rota FROM oncall_rotas WHERE program_id = $1 AND name = $2', [programId, name]);
+  return rows[0] ? Rota.parse(rows[0].rota) : null;
+}
+
+export async function putRota(pool: Pool, programId: string, name: string, rota: Rota, by: string): Promise<void> {
+  await pool.query(
+    `INSERT INTO oncall_rotas (program_id, name, rota, updated_by) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (program_id, name) DO UPDATE SET rota = EXCLUDED.rota, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+    [programId, name, JSON.stringify(rota), by],
+  );
+}
+
+export async function getPolicy(pool: Pool, programId: string): Promise<EscalationPolicy | null> {
+  const { rows } = await pool.query<{ policy: unknown }>('SELECT policy FROM escalation_policies WHERE program_id = $1', [programId]);
+  return rows[0] ? EscalationPolicy.parse(rows[0].policy) : null;
+}
+
+export async function putPolicy(pool: Pool, programId: string, policy: EscalationPolicy, by: string): Promise<void> {
+  await pool.query(
+    `INSERT INTO escalation_policies (program_id, policy, updated_by) VALUES ($1, $2, $3)
+     ON CONFLICT (program_id) DO UPDATE SET policy = EXCLUDED.policy, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+    [programId, JSON.stringify(policy), by],
+  );
+}
