@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three kinds of tests, each runnable alone (npm run test:unit | test:workflow | test:integration).
-// Servers start once per run in each project's globalSetup and are always stopped.
+// Servers start once per run in each project's globalSetup (the time-skipping server once per
+// workflow test file, see tests/helpers/temporal.ts) and are always stopped.
 export default defineConfig({
   test: {
     projects: [
@@ -16,9 +17,10 @@ export default defineConfig({
         test: {
           name: 'workflow',
           include: ['tests/workflow/**/*.test.ts'],
-          globalSetup: ['tests/setup/postgres.ts', 'tests/setup/bundle.ts', 'tests/setup/time-skipping.ts'],
+          globalSetup: ['tests/setup/postgres.ts', 'tests/setup/bundle.ts'],
           setupFiles: ['tests/setup/quiet-sdk.ts'],
-          // Time skipping is global to the test server: files must not skip each other's clocks.
+          // Each file runs its own time-skipping server (tests/helpers/temporal.ts); one file
+          // at a time keeps the 2-core machine's timing honest.
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,

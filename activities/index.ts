@@ -3,8 +3,10 @@ import type { Mailer } from '../platform/mailer';
 import { createAdapterActivities } from './adapters';
 import type { HospitalAdapter } from './adapters/types';
 import { createAuditActivities } from './audit';
-import { createIncidentActivities } from './incidents';
+import { createIncidentActivities, peopleTableResolver } from './incidents';
 import { createMailActivities } from './mail/send';
+import { createNotifyActivities } from './notify';
+import { createParallelRunActivities } from './parallel-run';
 import { createRolloutActivities } from './rollout';
 
 export interface ActivityDeps {
@@ -20,12 +22,15 @@ export interface ActivityDeps {
 
 /** The only code that touches the outside world. The worker injects real clients, tests inject test servers. */
 export function createActivities(deps: ActivityDeps) {
+  const mail = createMailActivities(deps);
   return {
-    ...createMailActivities(deps),
+    ...mail,
+    ...createNotifyActivities({ resolvePeople: peopleTableResolver(deps.pool), sendEmail: mail.sendEmail }),
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),
     ...createAdapterActivities({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters }),
+    ...createParallelRunActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
   };
 }
 

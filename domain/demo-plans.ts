@@ -22,6 +22,22 @@ const leadership = () => [
   { personId: 'p-itdir-01', role: 'leadership' as const },
   { personId: 'p-cmo-01', role: 'leadership' as const },
 ];
+/**
+ * During go-live weeks the cutover lead is paged with the on-call engineer; the IT director
+ * next; leadership at the top. A sev1 (a failed compensation) tells leadership at once.
+ */
+const escalation = () => ({
+  levels: [{ people: ['p-oncall-01', 'p-lead-01'] }, { people: ['p-itdir-01'] }],
+  leadership: ['p-vp-01', 'p-cmo-01'],
+  severities: {
+    sev1: { startLevel: 1, leadershipAtOnce: true },
+    sev2: { startLevel: 1, leadershipAtOnce: false },
+    sev3: { startLevel: 1, leadershipAtOnce: false },
+    sev4: { startLevel: 1, leadershipAtOnce: false },
+  },
+});
+const emergency = () => ({ contacts: ['p-oncall-01', 'p-lead-01'], runbookUrl: 'https://intranet.hospital.example/runbooks/emr-downtime' });
+
 const quorumGate = (extra: Partial<GateInput> = {}): GateInput => ({ approvers: leadership(), rule: { kind: 'quorum', required: 2 }, ...extra });
 const unanimousGate = (extra: Partial<GateInput> = {}): GateInput => ({ approvers: leadership(), rule: { kind: 'all' }, ...extra });
 
@@ -51,6 +67,8 @@ export function testPlan(): PlanInput {
       { name: 'Acute care', departments: ['ICU', 'ED', 'SURG-IP', 'OBGYN-IP'], exitGate: quorumGate() },
     ],
     gates: { readiness: quorumGate(), final: unanimousGate() },
+    escalation: escalation(),
+    emergency: emergency(),
   };
 }
 
@@ -101,5 +119,7 @@ export function demoPlan(): PlanInput {
     ],
     gates: { readiness: demoGate(), final: unanimousGate({ decisionDeadline: 'PT10M' }) },
     parallelRun: { minimumDuration: 'PT10M', comparisonEvery: 'PT2M' },
+    escalation: escalation(),
+    emergency: emergency(),
   };
 }

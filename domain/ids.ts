@@ -12,6 +12,7 @@ function part(value: string, what: string): string {
 export const workflowIds = {
   testNotification: (requestId: string) => `test-notification:${part(requestId, 'requestId')}`,
   program: (programId: string) => `program:${part(programId, 'programId')}`,
+  rollback: (programId: string, department: string, n: number) => `rollback:${part(programId, 'programId')}:${part(department, 'department')}:${n}`,
   departmentGoLive: (programId: string, department: string, attempt: number) =>
     `golive:${part(programId, 'programId')}:${part(department, 'department')}:${attempt}`,
   /** One per program: the nightly comparison loop, which continues as new under the same id. */

@@ -6,7 +6,12 @@
  */
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
+import { EscalationPolicy } from './escalation';
 import { PersonId, Role } from './people';
+// spec.ts is plain zod (no I/O, no Node built-ins), so it is safe in the workflow sandbox, and the
+// plan and the comparison engine then validate domains with the one schema.
+// eslint-disable-next-line no-restricted-imports
+import { DomainSpec, FileSourceConfig, Thresholds } from '../activities/compare/spec';
 
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -259,6 +264,37 @@ const WaveShape = z.strictObject({
 });
 export type Wave = Omit<z.output<typeof WaveShape>, 'minimumDays' | 'exitGate'> & { minimumDays: number; exitGate: Gate };
 
+const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name');
+
+/** One side of a comparison. A connection string carries a password, so the plan names the environment variable holding it. */
+export const ComparisonSource = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('postgres'),
+    connection: z.strictObject({ urlEnv: EnvName }),
+    /**
+     * Read-only SELECT; $1 and $2 are the business-day window [from, to), and {{departments}}
+     * becomes a text[] literal of the departments live for the whole window.
+     */
+    query: z.string().min(1).max(100_000),
+  }),
+  FileSourceConfig,
+]);
+export type ComparisonSource = z.infer<typeof ComparisonSource>;
+
+/** A business domain (charges, orders, results ...) compared every night between the two systems. */
+export const ComparisonDomain = z.strictObject({
+  /** Used for the engine's run records, in incidents and in the nightly summaries. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a domain name: lower-case letters, digits and -, at most 40'),
+  spec: DomainSpec,
+  legacy: ComparisonSource,
+  new: ComparisonSource,
+  thresholds: Thresholds.default({}),
+  /** What a critical night asks of the program, besides the incident to the on-call. */
+  onCritical: z.enum(['pause', 'propose-rollback', 'incident-only']).default('incident-only'),
+});
+export type ComparisonDomain = z.infer<typeof ComparisonDomain>;
+export type OnCritical = ComparisonDomain['onCritical'];
+
 export const ParallelRunSettings = z.strictObject({
   /** At least 14, unless minimumDuration overrides it. */
   minimumDays: z.number().int().min(1).max(365).default(14),
@@ -270,8 +306,28 @@ export const ParallelRunSettings = z.strictObject({
   exitCleanNights: z.number().int().min(1).max(60).default(3),
   /** Demo override: compare every interval instead of nightly at nightlyAt. */
   comparisonEvery: IsoDuration.optional(),
+  /**
+   * The domains compared every night. Optional without a schema default, like maxParallelDomains
+   * and settle, so parsed plans stored before they existed read the same: domain/parallel-run.ts
+   * fills in [], 2 and PT5M.
+   */
+  domains: z.array(ComparisonDomain).optional(),
+  /** How many domains are compared at once (each holds a snapshot on both systems). */
+  maxParallelDomains: z.number().int().min(1).max(16).optional(),
+  /** Differences are re-checked after this delay: rows still in flight between the systems do not count. */
+  settle: IsoDuration.optional(),
 });
 export type ParallelRunSettings = z.infer<typeof ParallelRunSettings>;
+
+/** What the emergency switch to paper needs from the plan: who is told, the runbook, the blank forms. */
+export const EmergencySettings = z.strictObject({
+  /** Told at once when an emergency is declared, besides leadership and the on-call ladder. */
+  contacts: z.array(PersonId).max(200).default([]),
+  runbookUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Blank downtime forms each packet includes, by form code. */
+  downtimeForms: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a form code')).default(['census', 'medication-administration-record', 'order-requisition', 'lab-requisition', 'results-log']),
+});
+export type EmergencySettings = z.infer<typeof EmergencySettings>;
 
 export const Policies = z.strictObject({
   onFailedStep: z.enum(['ask', 'auto-rollback']).default('ask'),
@@ -299,6 +355,9 @@ const PlanShape = z.strictObject({
   }),
   parallelRun: ParallelRunSettings.prefault({}),
   policies: Policies.prefault({}),
+  /** The on-call ladder for the incidents workflows raise (failed steps and compensations, critical nights, overdue gates); times in the hospital's zone. */
+  escalation: EscalationPolicy.omit({ timeZone: true }),
+  emergency: EmergencySettings.prefault({}),
 });
 type PlanShape = z.output<typeof PlanShape>;
 
@@ -317,6 +376,7 @@ export const PILOT_MINIMUM_DAYS = { min: 2, max: 28, default: 14 };
 export const WAVE_MINIMUM_DAYS = { min: 1, max: 90, default: 7 };
 export const PARALLEL_RUN_MINIMUM_DAYS = 14;
 const MAX_OVERRIDE_MS = 90 * DAY;
+const MAX_SETTLE_MS = 3_600_000;
 const DECISION_DEADLINE_RANGE_MS = { min: MINUTE, max: 30 * DAY };
 
 type Path = (string | number)[];
@@ -445,6 +505,18 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
   if (run.minimumDuration !== undefined) checkOverride(run.minimumDuration, ['parallelRun', 'minimumDuration']);
   else if (run.minimumDays < PARALLEL_RUN_MINIMUM_DAYS) issue(['parallelRun', 'minimumDays'], 'duration-out-of-range', `the parallel run lasts at least ${PARALLEL_RUN_MINIMUM_DAYS} days`);
   if (run.comparisonEvery !== undefined) checkOverride(run.comparisonEvery, ['parallelRun', 'comparisonEvery']);
+  const settle = run.settle === undefined ? null : durationMsOrNull(run.settle);
+  if (settle !== null && settle > MAX_SETTLE_MS) issue(['parallelRun', 'settle'], 'duration-out-of-range', 'the settle delay is at most 1 hour');
+  const domainNames = new Set<string>();
+  run.domains?.forEach((d, i) => {
+    if (domainNames.has(d.name)) issue(['parallelRun', 'domains', i, 'name'], 'duplicate-domain', `domain ${d.name} is listed twice`);
+    domainNames.add(d.name);
+    for (const [name, map] of Object.entries(d.spec.codeMaps)) {
+      if (map.kind === 'table' && !/^env:[A-Z_][A-Z0-9_]{0,127}$/.test(map.url)) {
+        issue(['parallelRun', 'domains', i, 'spec', 'codeMaps', name, 'url'], 'literal-secret', 'a code-map table is reached through a secret: write its url as env:NAME');
+      }
+    }
+  });
 
   function checkOverride(iso: string, path: Path) {
     const ms = durationMsOrNull(iso);

@@ -9,11 +9,13 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
 import { workflowIds } from '../domain/ids';
+import type { Condition, Counts, Severity } from '../domain/escalation';
 import type { Plan } from '../domain/plan';
 import {
   completeUpdate,
@@ -50,6 +52,14 @@ const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
   // The audit trail and decision records must not be lost: retry until PostgreSQL is back
   // (both activities are idempotent on their event key).
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
+  // Starting an incident workflow or sending a handful of e-mails: seconds.
+  startToCloseTimeout: '1m',
+  // People must hear of it: retry until Temporal or SMTP answers again (both are idempotent:
+  // the raise on its raise id, each e-mail on its key).
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
 });
 
 interface GateRuntime {
@@ -144,6 +154,44 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       reason,
       result,
       details,
+    });
+  };
+
+  /** An incident on the plan's escalation ladder; a repeat of an open one only counts. */
+  const raise = async (condition: Condition, severity: Severity, departments: string[], counts: Counts) => {
+    const raiseId = uuid4();
+    const { workflowId } = await raiseIncident({
+      raiseId,
+      programId,
+      departments,
+      condition,
+      severity,
+      counts,
+      policy: { ...plan.escalation, timeZone: plan.hospital.timeZone },
+      raisedBy: selfId,
+    });
+    await audit('workflow', 'incident.raised', { incidentWorkflowId: workflowId, raiseId, departments: departments.join(',') || 'all' }, 'raised', undefined, { condition, severity });
+  };
+
+  const gateMail = async (key: GateKey, template: 'gate-opened' | 'gate-overdue' | 'gate-decided', extra: Record<string, unknown> = {}) => {
+    const g = s.gates[key]!;
+    const gate = gateOf(plan, key)!;
+    await notifyPeople({
+      personIds: gate.approvers.map((a) => a.personId),
+      keyPrefix: `${selfId}/gate/${key}/${g.round}/${template}`,
+      message: {
+        template,
+        gateId: key,
+        gateKind: key.startsWith('exit-') ? 'exit' : key,
+        programId,
+        departments: gateScope(plan, key),
+        since: iso(g.state!.openedAtMs),
+        deadline: iso(g.state!.dueAtMs),
+        timeZone: plan.hospital.timeZone,
+        criteriaMet: g.criteria.filter((c) => c.verdict === 'pass').length,
+        criteriaTotal: g.criteria.length,
+        ...extra,
+      } as Parameters<typeof notifyPeople>[0]['message'],
     });
   };
 
@@ -361,6 +409,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       g.criteria = criteriaFor(key);
       setPhase('gate-open');
       await audit(actor, 'gate.opened', { gate: key }, 'open', comment, { round: g.round, failingCriteria: g.criteria.filter((c) => c.verdict !== 'pass').map((c) => c.id) });
+      await gateMail(key, 'gate-opened');
       return gateView(key);
     },
     {
@@ -407,7 +456,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       });
       g.evidenceHashes[index] = evidenceHash;
       await audit(actor, result.change === 'changed' ? 'gate.decision-changed' : 'gate.decided', { gate: key }, decision, override?.reason ?? comment, { round: g.round, override: !!override, evidenceHash, outcome });
-      if (outcome !== 'pending') await audit('workflow', 'gate.closed', { gate: key }, outcome, undefined, { round: g.round });
+      if (outcome !== 'pending') {
+        await audit('workflow', 'gate.closed', { gate: key }, outcome, undefined, { round: g.round });
+        await gateMail(key, 'gate-decided', { decision: outcome, decidedBy: g.state.decisions.map((d) => d.approverId), overridden: g.state.decisions.some((d) => d.override) });
+      }
       return gateView(key);
     },
     {
@@ -586,6 +638,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
 
   /** The plan decides: roll back at once, or ask the lead first (the default). */
   const onStepFailed = async (d: DepartmentRuntime) => {
+    await raise('step-failed', 'sev2', [d.code], { failedSteps: 1, attempts: d.attempt });
     if (plan.policies.onFailedStep === 'auto-rollback') {
       await audit('workflow', 'rollback.automatic', { department: d.code }, 'rolling-back', `step ${d.failure!.stepId} failed; policy auto-rollback`);
       await startRollback(d, 'automatic rollback after a failed step');
@@ -593,7 +646,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   };
 
   /** A failed compensation is an emergency, never a silent warning. */
-  const onRollbackFailed = async (_d: DepartmentRuntime) => undefined;
+  const onRollbackFailed = (d: DepartmentRuntime) => raise('compensation-failed', 'sev1', [d.code], { failedCompensations: 1 });
 
   // ---------------------------------------------------------------- main loop
 
@@ -609,6 +662,8 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       // A gate never decides by itself: past its deadline it stays open and is marked overdue.
       s.gates[open]!.overdue = true;
       await audit('workflow', 'gate.overdue', { gate: open }, 'overdue', undefined, { round: s.gates[open]!.round });
+      await gateMail(open, 'gate-overdue', { minutesOverdue: 0 });
+      await raise('gate-overdue', 'sev3', gateScope(plan, open), { minutesOverdue: 0 });
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

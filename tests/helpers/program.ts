@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Activities } from '../../activities';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan, type PlanInput } from '../../domain/plan';
 import { decideGateUpdate, programStatusQuery, recordEvidenceUpdate, requestGateUpdate, startWaveUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
@@ -58,3 +59,21 @@ export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
 }
 
 export const dept = (s: ProgramStatus, code: string) => s.departments.find((d) => d.code === code)!;
+
+/**
+ * Activities for program tests: the real ones, except that raised incidents are recorded
+ * instead of started. A real incident's ladder would keep timers running on this task queue
+ * after the test's worker is gone, and the time-skipping server would then wait for them.
+ * The incident workflow has tests of its own.
+ */
+export function programTestActivities(real: Activities) {
+  const raised: Parameters<Activities['raiseIncident']>[0][] = [];
+  const activities: Activities = {
+    ...real,
+    async raiseIncident(input) {
+      raised.push(input);
+      return { workflowId: `incident:${input.programId}:${input.condition}`, runId: 'test', raiseId: input.raiseId ?? 'test' };
+    },
+  };
+  return { activities, raised };
+}

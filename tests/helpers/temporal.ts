@@ -2,20 +2,24 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
+import { searchAttributes, temporalTestServerPath } from '../../platform/services';
+
+// temporal.api.enums.v1.IndexedValueType
+const indexedValueType = { Keyword: 2, Int: 3 } as const;
 
 /**
- * A time-skipping environment on the run's shared test server. The SDK's public factory
- * would start a server per call; its internal `create` connects to an existing one with
- * the time-skipping client, which is what "servers once per run" needs.
+ * A time-skipping test server of this test file's own. Time skipping is global to a server:
+ * a workflow another file left waiting would hold or jump this file's clock, so each file gets
+ * its own clock (one server per file, shared by its tests; about a second to start).
  */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const create = (TestWorkflowEnvironment as unknown as { create(o: object): Promise<TestWorkflowEnvironment> }).create;
-  return create.call(TestWorkflowEnvironment, {
-    server: { type: 'existing' },
-    address: inject('timeSkippingAddress'),
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  // The workflows set golive's search attributes; this server knows only those registered here.
+  await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
-    supportsTimeSkipping: true,
+    searchAttributes: Object.fromEntries(Object.entries(searchAttributes).map(([name, type]) => [name, indexedValueType[type]])),
   });
+  return env;
 }
 
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {

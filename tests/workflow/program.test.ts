@@ -12,7 +12,7 @@ import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
 import { createMailer } from '../../platform/mailer';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { cmo, DAY, itdir, lead, programDriver, vp, type Program } from '../helpers/program';
+import { cmo, DAY, itdir, lead, programDriver, programTestActivities, vp, type Program } from '../helpers/program';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -22,13 +22,15 @@ let smtp: TestSmtp;
 let worker: Worker;
 let taskQueue: string;
 let running: Promise<void>;
+let raised: ReturnType<typeof programTestActivities>['raised'];
 let driver: ReturnType<typeof programDriver>;
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('program'), startTestSmtp()]);
-  const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
+  const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  raised = fake.raised;
   taskQueue = uniqueTaskQueue('program');
-  worker = await testWorker(env, taskQueue, createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  worker = await testWorker(env, taskQueue, fake.activities);
   running = worker.run();
   driver = programDriver(env, taskQueue);
 });
@@ -175,6 +177,7 @@ describe('program workflow: phased rollout', () => {
     await env.sleep(4 * 3_600_000 + 60_000);
     const gate = (await status(handle)).gates.find((g) => g.gate === 'readiness')!;
     expect(gate).toMatchObject({ status: 'open', overdue: true });
+    expect(raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition)).toEqual(['gate-overdue']);
     await env.sleep(3 * DAY);
     expect((await status(handle)).gates.find((g) => g.gate === 'readiness')!.status).toBe('open');
     expect((await decide(handle, 'readiness', itdir, 'go')).status).toBe('go');
@@ -214,6 +217,7 @@ describe('program workflow: phased rollout', () => {
     expect(lab).toMatchObject({ state: 'going-live', attempt: 1, completedSteps: ['grant-access', 'route-interfaces'], failure: { stepId: 'switch-analyzer-feed', reason: 'AdapterRejected: LIS refused do switch-analyzer-feed' } });
     expect(s.waves[0]!.status).toBe('going-live');
     expect(s.allowedActions).toContain('retry-department:LAB');
+    expect(raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => [r.condition, r.severity, r.departments, r.counts])).toEqual([['step-failed', 'sev2', ['LAB'], { failedSteps: 1, attempts: 1 }]]);
     const steps = await db.pool.query("SELECT department, step_id, state FROM simulated_system_step WHERE program_id = $1 ORDER BY department, step_id", [handle.workflowId.slice(8)]);
     expect(steps.rows.filter((r) => r.department === 'LAB').map((r) => r.step_id)).toEqual(['grant-access', 'route-interfaces']);
 

@@ -6,7 +6,7 @@ import type { PlanInput } from '../../domain/plan';
 import { markStepUndoneUpdate, retryDepartmentUpdate, rollBackUpdate, type ProgramStatus } from '../../domain/rollout';
 import { createMailer } from '../../platform/mailer';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { dept, lead, programDriver, type Program } from '../helpers/program';
+import { dept, lead, programDriver, programTestActivities, type Program } from '../helpers/program';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -15,13 +15,15 @@ let db: TestDatabase;
 let smtp: TestSmtp;
 let worker: Worker;
 let running: Promise<void>;
+let raised: ReturnType<typeof programTestActivities>['raised'];
 let p: ReturnType<typeof programDriver>;
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('rollback'), startTestSmtp()]);
-  const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
+  const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  raised = fake.raised;
   const taskQueue = uniqueTaskQueue('rollback');
-  worker = await testWorker(env, taskQueue, createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  worker = await testWorker(env, taskQueue, fake.activities);
   running = worker.run();
   p = programDriver(env, taskQueue);
 });
@@ -123,6 +125,8 @@ describe('rollback', () => {
       rollbackFailure: { stepId: 'route-interfaces', reason: 'AdapterRejected: interface-engine refused undo route-interfaces', remaining: ['grant-access', 'route-interfaces'] },
     });
     expect(s.allowedActions).toEqual(expect.arrayContaining(['roll-back:LAB', 'mark-undone:LAB:route-interfaces']));
+    // Never a silent warning: an incident goes up the ladder (on-call and lead at level 1, leadership at once).
+    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['compensation-failed', 'sev1', ['LAB']]]);
 
     await rollBack(h, { departments: ['LAB'], reason: 'retry after the interface engine restart' });
     s = await p.until(h, (x) => dept(x, 'LAB').state === 'rollback-failed' && x.departments.length > 0);

@@ -1,0 +1,757 @@
+/**
+ * The comparison engine.
+ *
+ * Per side: one REPEATABLE READ READ ONLY snapshot (exported and shared by every connection of
+ * that side). Each partition of the keys (by key hash) is streamed from both sides as (canonical key, 64-bit hash of the
+ * canonical fields) in byte (C) order with binary COPY, and merged by key: missing keys and
+ * duplicate keys are decided from the stream; key pairs whose hashes differ are re-fetched
+ * (canonical field values, same snapshot) and compared exactly in TypeScript (tolerances,
+ * code maps). Differences go to comparison_difference by COPY in batches; the function returns
+ * counts and a run id. Nothing here logs or throws row values.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, type FieldDef } from 'pg';
+import { parse } from 'csv-parse';
+import { BinaryKeyHashCopy, type RowBatch } from './copyReader';
+import { DifferenceWriter, keyJson, type DifferenceKind } from './differences';
+import { createSource, type OpenedSource } from './sources';
+import {
+  CompareInput,
+  DomainSpec,
+  type DomainSpecInput,
+  type CodeMapSpec,
+  type ParsedSourceConfig,
+  type Thresholds,
+} from './spec';
+import {
+  bindWindow,
+  comparedFields,
+  escapeLiteral,
+  fieldPlan,
+  fixedOffsetSql,
+  keyExprs,
+  refetchSql,
+  streamSql,
+  type ColumnTypes,
+  type FixedOffsets,
+  type Side,
+  type SideSql,
+  type Slice,
+} from './sql';
+import { compareField } from './values';
+
+export type ComparisonStatus = 'clean' | 'warning' | 'critical' | 'failed';
+
+export interface CompareResult {
+  runId: string;
+  domain: string;
+  status: ComparisonStatus;
+  rowsLegacy: number;
+  rowsNew: number;
+  /** Distinct keys seen on either side. */
+  distinctKeys: number;
+  matched: number;
+  missingInLegacy: number;
+  missingInNew: number;
+  /** Keys on both sides (one row each) with at least one differing or unmapped field. */
+  mismatched: number;
+  fieldMismatches: Record<string, number>;
+  unmappedCodes: number;
+  unmappedByField: Record<string, number>;
+  duplicateKeysLegacy: number;
+  duplicateKeysNew: number;
+  /** Keys with any difference. */
+  differingKeys: number;
+  /** differingKeys / distinctKeys. */
+  mismatchRate: number;
+  /** Rows written to comparison_difference. */
+  differences: number;
+  elapsedMs: number;
+}
+
+/** Error safe to log: a code and the side, never row values. */
+export class ComparisonError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ComparisonError';
+  }
+}
+
+/** The single row of a query that always returns one. */
+function one<T>(rows: T[]): T {
+  const r = rows[0];
+  if (r === undefined) throw new Error('compare: expected a row');
+  return r;
+}
+
+function sanitize(e: unknown, where: string): ComparisonError {
+  if (e instanceof ComparisonError) return e;
+  const err = e as { code?: unknown; message?: unknown };
+  if (typeof err?.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code)) {
+    return new ComparisonError(err.code, `compare: PostgreSQL error ${err.code} (${where})`);
+  }
+  const msg = typeof err?.message === 'string' && err.message.startsWith('compare:') ? err.message : 'compare: failed';
+  return new ComparisonError('COMPARE', `${msg} (${where})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code maps
+
+export async function loadCodeMaps(spec: DomainSpec): Promise<Map<string, Map<string, string>>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [name, cm] of Object.entries(spec.codeMaps)) out.set(name, await loadCodeMap(cm));
+  return out;
+}
+
+async function loadCodeMap(cm: CodeMapSpec): Promise<Map<string, string>> {
+  const m = new Map<string, string>();
+  if (cm.kind === 'inline') {
+    for (const [k, v] of Object.entries(cm.entries)) m.set(k, v);
+  } else if (cm.kind === 'table') {
+    const c = new Client({ connectionString: cm.url });
+    await c.connect();
+    try {
+      await c.query('BEGIN READ ONLY');
+      const r = await c.query<unknown[]>({ text: cm.query, rowMode: 'array' });
+      for (const row of r.rows) if (row[0] != null && row[1] != null) m.set(String(row[0]), String(row[1]));
+      await c.query('COMMIT');
+    } finally {
+      await c.end();
+    }
+  } else {
+    const p = createReadStream(cm.path).pipe(parse({ columns: true, delimiter: cm.delimiter, bom: true }));
+    for await (const rec of p) {
+      const r = rec as Record<string, string | undefined>;
+      const k = r[cm.legacyColumn];
+      const v = r[cm.newColumn];
+      if (k !== undefined && v !== undefined) m.set(k, v);
+    }
+  }
+  return m;
+}
+
+function mapLiteral(m: Map<string, string>): string {
+  const o: Record<string, string> = {};
+  for (const [k, v] of m) o[k] = v;
+  return `${escapeLiteral(JSON.stringify(o))}::jsonb`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Side connections
+
+const HASH_CHECK_SQL = `SELECT concat_ws(',',
+  hashtextextended('golive hash check ÅÄ 漢字 ＡＢＣ', 7),
+  hash_numeric_extended(1234.5600, 7),
+  timestamptz_hash_extended('2024-02-29 12:34:56.789+08', 7),
+  hashint8extended(42, 7),
+  hashint4extended(42, 7),
+  -- fixed-offset timestamps hash the naive UTC value (see FixedOffset)
+  timestamp_hash_extended('2024-02-29 04:34:56.789', 7) = timestamptz_hash_extended('2024-02-29 04:34:56.789+00', 7)) AS h`;
+
+interface SideState {
+  side: Side;
+  url: string;
+  query: string;
+  main: Client; // snapshot exporter, used for probes and re-fetch
+  snapshot: string;
+  sql: SideSql;
+  others: Client[];
+}
+
+async function connect(url: string): Promise<Client> {
+  const c = new Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  await c.query(`SET TimeZone = 'UTC'; SET work_mem = '64MB'; SET application_name = 'golive-compare'`);
+  return c;
+}
+
+async function openSide(side: Side, opened: OpenedSource, window: { from: string; to: string }): Promise<Omit<SideState, 'sql'> & { types: ColumnTypes }> {
+  const main = await connect(opened.url);
+  await main.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const snap = await main.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+  const query = bindWindow(opened.query, window.from, window.to);
+  const probe = await main.query(`SELECT * FROM (${query}) q LIMIT 0`);
+  const types: ColumnTypes = new Map();
+  for (const f of probe.fields as FieldDef[]) types.set(f.name, { typeOid: f.dataTypeID, typmod: f.dataTypeModifier });
+  return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types };
+}
+
+async function joinSnapshot(s: SideState): Promise<Client> {
+  const c = await connect(s.url);
+  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await c.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(s.snapshot)}`);
+  s.others.push(c);
+  return c;
+}
+
+function buildSideSql(
+  spec: DomainSpec,
+  side: Side,
+  types: ColumnTypes,
+  query: string,
+  maps: Map<string, string>,
+  offsets: FixedOffsets,
+): SideSql {
+  const plans = comparedFields(spec).map((f) => fieldPlan(spec, f, side, types, maps, offsets));
+  return { keys: keyExprs(spec, side, types), plans, from: `(${query}) q` };
+}
+
+/** Zones of timestamp fields whose offset is fixed around the window, as this side's server sees them. */
+async function fixedOffsets(c: Client, spec: DomainSpec, window: { from: string; to: string }): Promise<FixedOffsets> {
+  const out: FixedOffsets = new Map();
+  const zones = new Set(comparedFields(spec).filter((f) => f.type === 'timestamp').map((f) => f.timeZone ?? 'UTC'));
+  for (const zone of zones) {
+    const r = await c.query<{ fixed: boolean; off: number; lo: string; hi: string }>(fixedOffsetSql(zone, window.from, window.to));
+    const z = one(r.rows);
+    if (z.fixed) out.set(zone, { lo: z.lo, hi: z.hi, offsetSeconds: z.off });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// First pass: bucket checksums
+
+// ---------------------------------------------------------------------------------------------
+// Key ranges
+
+function interpolate(min: string, max: string, n: number): string[] {
+  // Split [min, max] into n parts by linear interpolation over the first differing code points.
+  const a = Array.from(min);
+  const b = Array.from(max);
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  const prefix = a.slice(0, p).join('');
+  const DIG = 4;
+  const BASE = 0x10000;
+  const num = (arr: string[]): number => {
+    let v = 0;
+    for (let i = 0; i < DIG; i++) {
+      const cp = p + i < arr.length ? Math.min(arr[p + i]?.codePointAt(0) ?? 0, BASE - 1) : 0;
+      v = v * BASE + cp;
+    }
+    return v;
+  };
+  const lo = num(a);
+  const hi = num(b);
+  const out: string[] = [];
+  for (let i = 1; i < n; i++) {
+    let v = Math.floor(lo + ((hi - lo) * i) / n);
+    const cps: number[] = [];
+    for (let d = 0; d < DIG; d++) {
+      cps.unshift(v % BASE);
+      v = Math.floor(v / BASE);
+    }
+    while (cps.length && cps[cps.length - 1] === 0) cps.pop();
+    const s = prefix + cps.map((c) => String.fromCodePoint(c === 0 ? 1 : c >= 0xd800 && c <= 0xdfff ? 0xe000 : c)).join('');
+    if (Buffer.compare(Buffer.from(s), Buffer.from(min)) > 0 && Buffer.compare(Buffer.from(s), Buffer.from(max)) <= 0) {
+      if (out.length === 0 || Buffer.compare(Buffer.from(s), Buffer.from(out[out.length - 1]!)) > 0) out.push(s);
+    }
+  }
+  return out;
+}
+
+export interface KeyRange {
+  lo: string | null;
+  hi: string | null;
+}
+
+async function splitRange(s: SideState, range: KeyRange, n: number): Promise<KeyRange[]> {
+  if (n <= 1) return [range];
+  const k = `(${s.sql.keys[0]}) COLLATE "C"`;
+  const conds: string[] = [];
+  if (range.lo !== null) conds.push(`${k} >= ${escapeLiteral(range.lo)}`);
+  if (range.hi !== null) conds.push(`${k} < ${escapeLiteral(range.hi)}`);
+  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  const q = `SELECT (SELECT ${k} FROM ${s.sql.from} ${where} ORDER BY 1 LIMIT 1) AS mn, (SELECT ${k} FROM ${s.sql.from} ${where} ORDER BY 1 DESC LIMIT 1) AS mx`;
+  const r = await s.main.query<{ mn: string | null; mx: string | null }>(q);
+  const { mn, mx } = one(r.rows);
+  if (mn === null || mx === null || mn === mx) return [range];
+  const cuts = interpolate(mn, mx, n);
+  const out: KeyRange[] = [];
+  let lo = range.lo;
+  for (const c of cuts) {
+    out.push({ lo, hi: c });
+    lo = c;
+  }
+  out.push({ lo, hi: range.hi });
+  return out;
+}
+
+/**
+ * Split a source's key space (first key column, byte order) into up to n ranges [lo, hi) of
+ * roughly equal size, for fanning a large comparison out across activities. Cheap: uses the
+ * minimum and maximum key only (index), interpolating in between.
+ */
+export async function keyRanges(
+  args: { spec: DomainSpecInput; source: ParsedSourceConfig; side?: Side; window: { from: string; to: string }; resultsUrl: string },
+  n: number,
+): Promise<KeyRange[]> {
+  const spec = DomainSpec.parse(args.spec);
+  const side = args.side ?? 'legacy';
+  const src = createSource(args.source);
+  const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side) });
+  try {
+    const st = await openSide(side, opened, args.window);
+    try {
+      const state: SideState = { ...st, sql: { keys: keyExprs(spec, side, st.types), plans: [], from: `(${st.query}) q` } };
+      return await splitRange(state, { lo: null, hi: null }, n);
+    } finally {
+      await st.main.end().catch(() => undefined);
+    }
+  } finally {
+    await opened.cleanup();
+  }
+}
+
+function sideColumns(spec: DomainSpec, side: Side): string[] {
+  const pick = (f: { name: string; legacyColumn?: string; newColumn?: string }): string =>
+    (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.name;
+  return [...spec.key.map(pick), ...spec.fields.map(pick)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification helpers
+
+interface Counters {
+  rowsLegacy: number;
+  rowsNew: number;
+  distinctKeys: number;
+}
+
+function splitKey(buf: Buffer, s: number, e: number): (string | null)[] {
+  const parts: (string | null)[] = [];
+  let st = s;
+  for (let i = s; i <= e; i++) {
+    if (i === e || buf[i] === 0) {
+      parts.push(i - st === 1 && buf[st] === 0xff ? null : buf.toString('utf8', st, i));
+      st = i + 1;
+    }
+  }
+  return parts;
+}
+
+function keyEq(a: Buffer, as: number, ae: number, b: Buffer, bs: number, be: number): boolean {
+  const len = ae - as;
+  if (len !== be - bs) return false;
+  for (let i = len - 1; i >= 0; i--) if (a[as + i] !== b[bs + i]) return false;
+  return true;
+}
+
+class Rechecker {
+  private pending: (string | null)[][] = [];
+  private chain: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly spec: DomainSpec,
+    private readonly legacy: SideState,
+    private readonly next: SideState,
+    private readonly maps: Map<string, Map<string, string>>,
+    private readonly writer: DifferenceWriter,
+    private readonly batch = 2000,
+  ) {}
+
+  add(key: (string | null)[]): Promise<void> | null {
+    this.pending.push(key);
+    if (this.pending.length < this.batch) return null;
+    return this.flush();
+  }
+
+  flush(): Promise<void> {
+    const keys = this.pending;
+    this.pending = [];
+    if (keys.length === 0) return this.chain;
+    this.chain = this.chain.then(() => this.process(keys));
+    return this.chain;
+  }
+
+  private async process(keys: (string | null)[][]): Promise<void> {
+    const complete = keys.filter((k) => k.every((p) => p !== null));
+    const [lrows, nrows] = await Promise.all([fetchRows(this.legacy, complete), fetchRows(this.next, complete)]);
+    const fields = comparedFields(this.spec);
+    for (const key of keys) {
+      const kj = keyJson(key);
+      const id = key.join('\u0000');
+      const l = lrows.get(id);
+      const n = nrows.get(id);
+      if (!l || !n || l.length !== 1 || n.length !== 1) {
+        // Key with a NULL component (cannot be re-fetched by key) or changed under us.
+        this.writer.add(kj, 'mismatch', null, null, null);
+        continue;
+      }
+      classifyPair(fields, this.maps, l[0]!, n[0]!, (kind, field, lv, nv) => this.writer.add(kj, kind, field, lv, nv));
+    }
+    await this.writer.maybeFlush();
+  }
+}
+
+type Emit = (kind: DifferenceKind, field: string | null, lv: string | null, nv: string | null) => void;
+
+/** Compare one legacy row with one new row (canonical texts, key columns first). Returns true if equal. */
+function classifyPair(
+  fields: ReturnType<typeof comparedFields>,
+  maps: Map<string, Map<string, string>>,
+  l: (string | null)[],
+  n: (string | null)[],
+  emit: Emit,
+): boolean {
+  let equal = true;
+  const off = l.length - fields.length;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const lv = l[off + i] ?? null;
+    const nv = n[off + i] ?? null;
+    const out = compareField(f, lv, nv, f.codeMap ? maps.get(f.codeMap) : undefined);
+    if (out === 'equal') continue;
+    equal = false;
+    emit(out === 'unmapped' ? 'unmapped_code' : 'mismatch', f.name, lv, nv);
+  }
+  return equal;
+}
+
+async function fetchRows(s: SideState, keys: (string | null)[][]): Promise<Map<string, (string | null)[][]>> {
+  const out = new Map<string, (string | null)[][]>();
+  if (keys.length === 0) return out;
+  const params = s.sql.keys.map((_, i) => keys.map((k) => k[i]));
+  const r = await s.main.query<(string | null)[]>({ text: refetchSql(s.sql), values: params, rowMode: 'array' });
+  const kc = s.sql.keys.length;
+  for (const row of r.rows) {
+    const id = row.slice(0, kc).join('\u0000');
+    const list = out.get(id);
+    if (list) list.push(row);
+    else out.set(id, [row]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge of one key range
+
+async function mergeRange(
+  lr: BinaryKeyHashCopy,
+  nr: BinaryKeyHashCopy,
+  counters: Counters,
+  writer: DifferenceWriter,
+  recheck: Rechecker,
+): Promise<void> {
+  let L: RowBatch | null = await lr.next();
+  let R: RowBatch | null = await nr.next();
+  let li = 0;
+  let ri = 0;
+  let distinct = 0;
+  const emitKey = (b: RowBatch, i: number): (string | null)[] => splitKey(b.keys, b.keyStart[i]!, b.keyStart[i + 1]!);
+
+  for (;;) {
+    if (L !== null && li >= L.n) {
+      L = await lr.next();
+      li = 0;
+      continue;
+    }
+    if (R !== null && ri >= R.n) {
+      R = await nr.next();
+      ri = 0;
+      continue;
+    }
+    if (L === null && R === null) break;
+    // Decide the group key G: smaller of the two heads.
+    let takeL: boolean;
+    let takeR: boolean;
+    if (L === null) {
+      takeL = false;
+      takeR = true;
+    } else if (R === null) {
+      takeL = true;
+      takeR = false;
+    } else {
+      const ls = L.keyStart[li]!;
+      const le = L.keyStart[li + 1]!;
+      const rs = R.keyStart[ri]!;
+      const re = R.keyStart[ri + 1]!;
+      if (keyEq(L.keys, ls, le, R.keys, rs, re)) {
+        takeL = takeR = true;
+      } else {
+        const c = L.keys.compare(R.keys, rs, re, ls, le); // L vs R
+        takeL = c < 0;
+        takeR = !takeL;
+      }
+    }
+    const G: RowBatch = takeL ? (L as RowBatch) : (R as RowBatch);
+    const gi = takeL ? li : ri;
+    const gs = G.keyStart[gi]!;
+    const ge = G.keyStart[gi + 1]!;
+    let cL = 0;
+    let cR = 0;
+    let lhHi = 0;
+    let lhLo = 0;
+    let rhHi = 0;
+    let rhLo = 0;
+    if (takeL) {
+      let b = L as RowBatch;
+      lhHi = b.hashHi[li]!;
+      lhLo = b.hashLo[li]!;
+      for (;;) {
+        cL++;
+        li++;
+        if (li >= b.n) {
+          L = await lr.next();
+          li = 0;
+          if (L === null) break;
+          b = L;
+        }
+        if (!keyEq(b.keys, b.keyStart[li]!, b.keyStart[li + 1]!, G.keys, gs, ge)) break;
+      }
+    }
+    if (takeR) {
+      let b = R as RowBatch;
+      rhHi = b.hashHi[ri]!;
+      rhLo = b.hashLo[ri]!;
+      for (;;) {
+        cR++;
+        ri++;
+        if (ri >= b.n) {
+          R = await nr.next();
+          ri = 0;
+          if (R === null) break;
+          b = R;
+        }
+        if (!keyEq(b.keys, b.keyStart[ri]!, b.keyStart[ri + 1]!, G.keys, gs, ge)) break;
+      }
+    }
+    distinct++;
+    if (cL === 1 && cR === 1) {
+      if (lhHi === rhHi && lhLo === rhLo) continue; // matched
+      const p = recheck.add(emitKey(G, gi));
+      if (p) await p;
+      continue;
+    }
+    const kj = keyJson(emitKey(G, gi));
+    if (cL === 0) writer.add(kj, 'missing_in_legacy', null, null, null);
+    if (cR === 0) writer.add(kj, 'missing_in_new', null, null, null);
+    if (cL > 1) writer.add(kj, 'duplicate_in_legacy', null, String(cL), null);
+    if (cR > 1) writer.add(kj, 'duplicate_in_new', null, null, String(cR));
+    if (writer.pending >= 10000) await writer.flush();
+  }
+  await Promise.all([lr.done(), nr.done()]);
+  counters.rowsLegacy += lr.rows;
+  counters.rowsNew += nr.rows;
+  counters.distinctKeys += distinct;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settle: re-check differing keys on fresh snapshots after a delay
+
+async function settle(
+  results: Client,
+  runId: string,
+  spec: DomainSpec,
+  legacy: SideState,
+  next: SideState,
+  maps: Map<string, Map<string, string>>,
+  counters: Counters,
+): Promise<void> {
+  // fresh snapshots
+  for (const s of [legacy, next]) {
+    await s.main.query('COMMIT');
+    await s.main.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+  const fields = comparedFields(spec);
+  let after: string | null = null;
+  for (;;) {
+    const r: { rows: { key: string }[] } = await results.query<{ key: string }>(
+      `SELECT key::text AS key FROM comparison_difference WHERE run_id = $1 ${after === null ? '' : 'AND key > $2::jsonb'}
+       GROUP BY key ORDER BY key LIMIT 2000`,
+      after === null ? [runId] : [runId, after],
+    );
+    if (r.rows.length === 0) break;
+    after = r.rows[r.rows.length - 1]!.key;
+    const keys = r.rows.map((x) => JSON.parse(x.key) as (string | null)[]);
+    const complete = keys.filter((k) => k.every((p) => p !== null));
+    const [lrows, nrows] = await Promise.all([fetchRows(legacy, complete), fetchRows(next, complete)]);
+    const redo = keys.filter((k) => k.every((p) => p !== null));
+    if (redo.length === 0) continue;
+    await results.query('DELETE FROM comparison_difference WHERE run_id = $1 AND key = ANY($2::jsonb[])', [
+      runId,
+      redo.map((k) => keyJson(k)),
+    ]);
+    const writer = new DifferenceWriter(results, runId);
+    for (const key of redo) {
+      const kj = keyJson(key);
+      const id = key.join('\u0000');
+      const l = lrows.get(id) ?? [];
+      const n = nrows.get(id) ?? [];
+      if (l.length === 0 && n.length === 0) {
+        counters.distinctKeys--; // gone from both sides
+        continue;
+      }
+      if (l.length === 0) writer.add(kj, 'missing_in_legacy', null, null, null);
+      if (n.length === 0) writer.add(kj, 'missing_in_new', null, null, null);
+      if (l.length > 1) writer.add(kj, 'duplicate_in_legacy', null, String(l.length), null);
+      if (n.length > 1) writer.add(kj, 'duplicate_in_new', null, null, String(n.length));
+      if (l.length === 1 && n.length === 1) {
+        classifyPair(fields, maps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
+      }
+    }
+    await writer.flush();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+
+function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus {
+  const hit = (x?: { rate?: number; count?: number }): boolean =>
+    !!x && ((x.rate !== undefined && rate > x.rate) || (x.count !== undefined && count > x.count));
+  if (hit(t.critical)) return 'critical';
+  if (hit(t.warning)) return 'warning';
+  return 'clean';
+}
+
+async function tally(results: Client, runId: string, counters: Counters, fields: string[]): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs'>> {
+  const r = await results.query<{ kind: string; field: string | null; n: string; k: string }>(
+    `SELECT kind, field, count(*) AS n, count(DISTINCT key) AS k FROM comparison_difference WHERE run_id = $1 GROUP BY kind, field`,
+    [runId],
+  );
+  const d = await results.query<{ k: string; m: string; t: string }>(
+    `SELECT count(DISTINCT key) AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code')) AS m, count(*) AS t
+       FROM comparison_difference WHERE run_id = $1`,
+    [runId],
+  );
+  const byKind: Record<string, number> = {};
+  const fieldMismatches: Record<string, number> = Object.fromEntries(fields.map((f) => [f, 0]));
+  const unmappedByField: Record<string, number> = {};
+  let unmapped = 0;
+  for (const row of r.rows) {
+    byKind[row.kind] = (byKind[row.kind] ?? 0) + Number(row.n);
+    if (row.kind === 'mismatch' && row.field !== null) fieldMismatches[row.field] = (fieldMismatches[row.field] ?? 0) + Number(row.n);
+    if (row.kind === 'unmapped_code' && row.field !== null) {
+      unmappedByField[row.field] = Number(row.n);
+      unmapped += Number(row.n);
+    }
+  }
+  const totals = one(d.rows);
+  const differing = Number(totals.k);
+  const distinct = counters.distinctKeys;
+  return {
+    rowsLegacy: counters.rowsLegacy,
+    rowsNew: counters.rowsNew,
+    distinctKeys: distinct,
+    matched: distinct - differing,
+    missingInLegacy: byKind.missing_in_legacy ?? 0,
+    missingInNew: byKind.missing_in_new ?? 0,
+    mismatched: Number(totals.m),
+    fieldMismatches,
+    unmappedCodes: unmapped,
+    unmappedByField,
+    duplicateKeysLegacy: byKind.duplicate_in_legacy ?? 0,
+    duplicateKeysNew: byKind.duplicate_in_new ?? 0,
+    differingKeys: differing,
+    mismatchRate: distinct === 0 ? 0 : differing / distinct,
+    differences: Number(totals.t),
+  };
+}
+
+/**
+ * Compare one domain for one window (and optional key range). Writes a comparison_run row and
+ * every difference to the results database; returns counts and the run id only.
+ */
+export async function compareDomain(rawInput: CompareInput): Promise<CompareResult> {
+  const started = Date.now();
+  const input = CompareInput.parse(rawInput);
+  const spec = input.spec;
+  const runId = input.runId ?? randomUUID();
+  const range: KeyRange = { lo: input.keyRange?.lo ?? null, hi: input.keyRange?.hi ?? null };
+  const results = await connect(input.resultsUrl);
+  const opened: OpenedSource[] = [];
+  const sides: SideState[] = [];
+  let where = 'setup';
+  const trace = process.env.COMPARE_TRACE ? (w: string): void => void process.stderr.write(`[compare] ${w} +${Date.now() - started} ms\n`) : (): void => undefined;
+  try {
+    await results.query(
+      `INSERT INTO comparison_run (id, domain, business_day, window_start, window_end, key_range_lo, key_range_hi, status, settle_ms, thresholds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9)`,
+      [runId, spec.name, input.businessDay ?? null, input.window.from, input.window.to, range.lo, range.hi, input.settleMs, JSON.stringify(input.thresholds)],
+    );
+    where = 'code maps';
+    trace(where);
+    const maps = await loadCodeMaps(spec);
+    const mapJson = new Map<string, string>();
+    for (const [k, m] of maps) mapJson.set(k, mapLiteral(m));
+
+    for (const side of ['legacy', 'new'] as const) {
+      where = `${side} source`;
+      const src = createSource(side === 'legacy' ? input.legacy : input.new);
+      const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side) });
+      opened.push(o);
+      const st = await openSide(side, o, input.window);
+      const offsets = await fixedOffsets(st.main, spec, input.window);
+      sides.push({ ...st, sql: buildSideSql(spec, side, st.types, st.query, mapJson, offsets) });
+    }
+    const [legacy, next] = [sides[0]!, sides[1]!];
+
+    where = 'hash check';
+    trace(where);
+    const [hl, hn] = await Promise.all([legacy.main.query<{ h: string }>(HASH_CHECK_SQL), next.main.query<{ h: string }>(HASH_CHECK_SQL)]);
+    if (one(hl.rows).h !== one(hn.rows).h || !one(hl.rows).h.endsWith(',t')) throw new ComparisonError('HASH_MISMATCH', 'compare: the two servers hash differently; refusing to compare');
+
+    const slices: Slice[] = Array.from({ length: input.parallelism }, (_, part) => ({ ...range, part, of: input.parallelism }));
+    const conns = await Promise.all(slices.map(() => Promise.all([joinSnapshot(legacy), joinSnapshot(next)])));
+
+    // `parallelism` partitions by key hash, each streamed from both sides and merged on its own.
+    where = 'merge';
+    trace(where);
+    const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
+    const writer = new DifferenceWriter(results, runId);
+    const recheck = new Rechecker(spec, legacy, next, maps, writer);
+    await Promise.all(
+      slices.map(async (sl, i) => {
+        const [lc, nc] = conns[i]!;
+        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, sl), spec.key.length);
+        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, sl), spec.key.length);
+        await mergeRange(lr, nr, counters, writer, recheck);
+      }),
+    );
+    where = 'recheck';
+    trace(where);
+    await recheck.flush();
+    await writer.flush();
+
+    if (input.settleMs > 0) {
+      where = 'settle';
+      trace(where);
+      await sleep(input.settleMs);
+      await settle(results, runId, spec, legacy, next, maps, counters);
+    }
+
+    where = 'tally';
+    trace(where);
+    const t = await tally(results, runId, counters, comparedFields(spec).map((f) => f.name));
+    const status = statusFor(input.thresholds, t.mismatchRate, t.differingKeys);
+    await results.query(
+      `UPDATE comparison_run SET status = $2, rows_legacy = $3, rows_new = $4, distinct_keys = $5, matched = $6,
+         missing_in_legacy = $7, missing_in_new = $8, mismatched = $9, duplicate_keys_legacy = $10, duplicate_keys_new = $11,
+         unmapped_codes = $12, differing_keys = $13, mismatch_rate = $14, field_mismatches = $15, unmapped_by_field = $16,
+         differences = $17, finished_at = now() WHERE id = $1`,
+      [runId, status, t.rowsLegacy, t.rowsNew, t.distinctKeys, t.matched, t.missingInLegacy, t.missingInNew, t.mismatched,
+        t.duplicateKeysLegacy, t.duplicateKeysNew, t.unmappedCodes, t.differingKeys, t.mismatchRate,
+        JSON.stringify(t.fieldMismatches), JSON.stringify(t.unmappedByField), t.differences],
+    );
+    trace('done');
+    return { runId, domain: spec.name, status, ...t, elapsedMs: Date.now() - started };
+  } catch (e) {
+    const err = sanitize(e, where);
+    await results
+      .query(`UPDATE comparison_run SET status = 'failed', error_code = $2, finished_at = now() WHERE id = $1`, [runId, err.code])
+      .catch(() => undefined);
+    throw err;
+  } finally {
+    for (const s of sides) {
+      for (const c of [s.main, ...s.others]) await c.end().catch(() => undefined);
+    }
+    for (const o of opened) await o.cleanup().catch(() => undefined);
+    await results.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Domain specification for the nightly data-consistency comparison.
+ *
+ * A `DomainSpec` says how rows of one business domain (e.g. "charges") are keyed,
+ * which fields are compared and how each field is normalised before comparison.
+ * It is plain data (JSON-serialisable) so a migration plan can embed it.
+ */
+import { z } from 'zod';
+
+const identifier = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain SQL identifier');
+
+/** Per-field normalisation applied on both sides before comparison (in this order: NFKC, trim, case, empty-as-null). */
+export const Normalize = z.object({
+  /** Unicode NFKC, so full-width and half-width forms compare equal (also turns U+3000 into a space). */
+  nfkc: z.boolean().default(false),
+  /** Strip leading and trailing spaces. */
+  trim: z.boolean().default(false),
+  /** Letter case folding. */
+  case: z.enum(['none', 'upper', 'lower']).default('none'),
+  /** Treat '' (after trimming) as NULL. */
+  emptyAsNull: z.boolean().default(false),
+});
+export type Normalize = z.infer<typeof Normalize>;
+
+export const FieldType = z.enum(['text', 'numeric', 'integer', 'timestamp', 'date', 'boolean']);
+export type FieldType = z.infer<typeof FieldType>;
+
+export const TimestampPrecision = z.enum(['minute', 'second', 'millisecond', 'microsecond']);
+export type TimestampPrecision = z.infer<typeof TimestampPrecision>;
+
+/** Decimal given as a string ("0.01") or number; kept as a string to stay exact. */
+const decimal = z
+  .union([z.string(), z.number()])
+  .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
+  .refine((v) => /^\d+(\.\d+)?$/.test(v), 'must be a non-negative decimal');
+
+export const KeyField = z.object({
+  /** Logical name, used in results. */
+  name: identifier,
+  /** Column name in the legacy / new source (defaults to `name`). */
+  legacyColumn: identifier.optional(),
+  newColumn: identifier.optional(),
+  normalize: Normalize.partial().optional(),
+});
+export type KeyField = z.infer<typeof KeyField>;
+
+export const FieldSpec = z.object({
+  name: identifier,
+  legacyColumn: identifier.optional(),
+  newColumn: identifier.optional(),
+  type: FieldType.default('text'),
+  normalize: Normalize.partial().optional(),
+  /** Name of an entry in `DomainSpec.codeMaps`; maps the legacy value to the new code. */
+  codeMap: z.string().min(1).optional(),
+  /** Absolute numeric tolerance: |legacy - new| <= tolerance is a match (numeric/integer only). */
+  tolerance: decimal.optional(),
+  /** Round numerics to this many decimal places (half away from zero) before comparing. */
+  scale: z.number().int().min(0).max(30).optional(),
+  /** Truncate timestamps to this precision before comparing. */
+  timestampPrecision: TimestampPrecision.optional(),
+  /** IANA zone of timestamps stored without a zone (default UTC); values with a zone are absolute. */
+  timeZone: z.string().min(1).optional(),
+  /** Keep the field in the spec but do not compare it. */
+  ignore: z.boolean().default(false),
+});
+export type FieldSpec = z.infer<typeof FieldSpec>;
+
+export const CodeMapSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('inline'), entries: z.record(z.string(), z.string()) }),
+  z.object({
+    kind: z.literal('table'),
+    /** PostgreSQL connection string holding the mapping table. */
+    url: z.string().min(1),
+    /** A read-only query returning two text columns: legacy code, new code. */
+    query: z.string().min(1),
+  }),
+  z.object({
+    kind: z.literal('csv'),
+    path: z.string().min(1),
+    legacyColumn: z.string().min(1).default('legacy_code'),
+    newColumn: z.string().min(1).default('new_code'),
+    delimiter: z.string().length(1).default(','),
+  }),
+]);
+export type CodeMapSpec = z.infer<typeof CodeMapSpec>;
+
+export const DomainSpec = z
+  .object({
+    name: z.string().min(1).max(100),
+    key: z.array(KeyField).min(1).max(8),
+    fields: z.array(FieldSpec),
+    /** Field names not compared (same as `ignore: true` on the field). */
+    ignore: z.array(z.string()).default([]),
+    codeMaps: z.record(z.string(), CodeMapSpec).default({}),
+    /** Normalisation applied to every text field unless the field overrides it. */
+    defaults: z.object({ normalize: Normalize.partial().default({}) }).default({ normalize: {} }),
+  })
+  .superRefine((spec, ctx) => {
+    const names = new Set<string>();
+    for (const f of [...spec.key, ...spec.fields]) {
+      if (names.has(f.name)) ctx.addIssue({ code: 'custom', message: `duplicate field name ${f.name}` });
+      names.add(f.name);
+    }
+    for (const f of spec.fields) {
+      if (f.codeMap && !spec.codeMaps[f.codeMap]) {
+        ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown code map ${f.codeMap}` });
+      }
+      if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer') {
+        ctx.addIssue({ code: 'custom', message: `field ${f.name}: tolerance needs a numeric type` });
+      }
+    }
+  });
+export type DomainSpec = z.infer<typeof DomainSpec>;
+export type DomainSpecInput = z.input<typeof DomainSpec>;
+
+/** Threshold: a level is reached when the differing-key rate or count is strictly greater than the value. */
+export const Threshold = z.object({
+  rate: z.number().min(0).max(1).optional(),
+  count: z.number().int().min(0).optional(),
+});
+export const Thresholds = z.object({
+  warning: Threshold.optional(),
+  critical: Threshold.optional(),
+});
+export type Thresholds = z.infer<typeof Thresholds>;
+
+/** Source configurations (serialisable, so they can travel as activity input). */
+export const PostgresSourceConfig = z.object({
+  kind: z.literal('postgres'),
+  url: z.string().min(1),
+  /**
+   * Read-only SELECT returning the domain's columns. `$1` and `$2` are replaced by the
+   * window bounds [from, to) as timestamptz literals (COPY cannot take bind parameters).
+   */
+  query: z.string().min(1),
+});
+export const FileSourceConfig = z.object({
+  kind: z.enum(['csv', 'ndjson']),
+  path: z.string().min(1),
+  delimiter: z.string().length(1).default(','),
+  /** Column used to keep only rows in the window [from, to); omit when the export is already one business day. */
+  windowColumn: identifier.optional(),
+  /** Zone of naive timestamps in `windowColumn` (default UTC). */
+  windowTimeZone: z.string().optional(),
+});
+export const SourceConfig = z.discriminatedUnion('kind', [PostgresSourceConfig, FileSourceConfig]);
+export type SourceConfig = z.input<typeof SourceConfig>;
+export type ParsedSourceConfig = z.infer<typeof SourceConfig>;
+
+export const CompareInput = z.object({
+  spec: DomainSpec,
+  legacy: SourceConfig,
+  new: SourceConfig,
+  /** Business-day window [from, to), ISO-8601 with offset. */
+  window: z.object({ from: z.string().min(1), to: z.string().min(1) }),
+  businessDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  thresholds: Thresholds.default({}),
+  /** PostgreSQL receiving comparison_run / comparison_difference (and staged file sources). */
+  resultsUrl: z.string().min(1),
+  /** Optional key range [lo, hi) on the first key column, byte (C) order; null = unbounded. */
+  keyRange: z.object({ lo: z.string().nullable().default(null), hi: z.string().nullable().default(null) }).optional(),
+  /** Re-check differences after this delay (rows still in flight) before they count. */
+  settleMs: z.number().int().min(0).default(0),
+  /** Parallel key-range streams per side (default 2). */
+  parallelism: z.number().int().min(1).max(16).default(2),
+  /** Optional id for the run (uuid); generated when absent. */
+  runId: z.string().uuid().optional(),
+});
+export type CompareInput = z.input<typeof CompareInput>;

@@ -1,0 +1,351 @@
+/**
+ * SQL generation: canonical (normalised) expressions per field and side, the 64-bit row hash
+ * over them, the ordered key+hash COPY, candidate re-fetch and range queries.
+ *
+ * The same canonical expression feeds the hash and the re-fetch, so "hashes equal" implies
+ * "canonical values equal" (up to a 2^-64 collision) and the TypeScript re-check decides every
+ * other case exactly.
+ */
+import { escapeIdentifier, escapeLiteral } from 'pg';
+import type { DomainSpec, FieldSpec, KeyField, Normalize, TimestampPrecision } from './spec';
+
+export type Side = 'legacy' | 'new';
+
+/** Result column description from a LIMIT 0 probe of the side's query. */
+export interface ColumnInfo {
+  typeOid: number;
+  typmod: number;
+}
+export type ColumnTypes = Map<string, ColumnInfo>;
+
+const OID = {
+  bool: 16,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  text: 25,
+  float4: 700,
+  float8: 701,
+  bpchar: 1042,
+  varchar: 1043,
+  date: 1082,
+  timestamp: 1114,
+  timestamptz: 1184,
+  numeric: 1700,
+} as const;
+
+const TEXTUAL = new Set<number>([OID.text, OID.varchar, OID.bpchar, 0]);
+
+/** Replace $1 / $2 (outside quotes and comments) with the window bounds as timestamptz literals. */
+export function bindWindow(query: string, from: string, to: string): string {
+  const lit = [`${escapeLiteral(from)}::timestamptz`, `${escapeLiteral(to)}::timestamptz`];
+  let out = '';
+  let i = 0;
+  const n = query.length;
+  while (i < n) {
+    const c = query[i];
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < n) {
+        if (query[j] === c) {
+          if (query[j + 1] === c) j += 2;
+          else break;
+        } else j++;
+      }
+      out += query.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '-' && query[i + 1] === '-') {
+      const j = query.indexOf('\n', i);
+      const e = j === -1 ? n : j;
+      out += query.slice(i, e);
+      i = e;
+    } else if (c === '/' && query[i + 1] === '*') {
+      const j = query.indexOf('*/', i + 2);
+      const e = j === -1 ? n : j + 2;
+      out += query.slice(i, e);
+      i = e;
+    } else if (c === '$') {
+      const m = /^\$(\d+)(?![0-9])/.exec(query.slice(i, i + 12));
+      if (m) {
+        const idx = Number(m[1]);
+        if (idx !== 1 && idx !== 2) throw new Error(`compare: query placeholder $${idx} is not supported (only $1, $2)`);
+        out += lit[idx - 1];
+        i += m[0].length;
+        continue;
+      }
+      const d = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(query.slice(i, i + 64));
+      if (d) {
+        const tag = d[0];
+        const j = query.indexOf(tag, i + tag.length);
+        const e = j === -1 ? n : j + tag.length;
+        out += query.slice(i, e);
+        i = e;
+      } else {
+        out += c;
+        i++;
+      }
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+function col(side: Side, f: { name: string; legacyColumn?: string; newColumn?: string }): string {
+  return (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.name;
+}
+
+function colRef(name: string): string {
+  return `q.${escapeIdentifier(name)}`;
+}
+
+function mergeNorm(base: Partial<Normalize> | undefined, over: Partial<Normalize> | undefined): Normalize {
+  return {
+    nfkc: over?.nfkc ?? base?.nfkc ?? false,
+    trim: over?.trim ?? base?.trim ?? false,
+    case: over?.case ?? base?.case ?? 'none',
+    emptyAsNull: over?.emptyAsNull ?? base?.emptyAsNull ?? false,
+  };
+}
+
+function normText(v: string, n: Normalize): string {
+  let e = v;
+  if (n.nfkc) e = `normalize(${e}, NFKC)`;
+  if (n.trim) e = `btrim(${e})`;
+  if (n.case === 'upper') e = `upper(${e})`;
+  else if (n.case === 'lower') e = `lower(${e})`;
+  if (n.emptyAsNull) e = `nullif(${e}, '')`;
+  return e;
+}
+
+const PRECISION_DIGITS: Record<TimestampPrecision, number> = { minute: -2, second: 0, millisecond: 3, microsecond: 6 };
+const PRECISION_INTERVAL: Record<TimestampPrecision, string> = {
+  minute: '1 minute',
+  second: '1 second',
+  millisecond: '1 millisecond',
+  microsecond: '1 microsecond',
+};
+
+function textInput(ref: string): string {
+  return `nullif(btrim(${ref}::text), '')`;
+}
+
+export interface FieldPlan {
+  field: FieldSpec;
+  /** canonical value expression (typed) */
+  value: string;
+  /** 64-bit hash of the canonical value (for mapped legacy fields: of the mapped code); NULL for NULL */
+  hash(seed: number): string;
+  /** canonical text for the exact re-check (legacy mapped fields: normalised raw code) */
+  text: string;
+}
+
+/**
+ * A zone whose UTC offset is the same at every minute of [from - 1 day, to + 1 day): naive local
+ * values in [lo, hi) convert by subtracting the offset, which is 5x cheaper than AT TIME ZONE.
+ */
+export interface FixedOffset {
+  lo: string;
+  hi: string;
+  offsetSeconds: number;
+}
+export type FixedOffsets = Map<string, FixedOffset>;
+
+/** The fixed offset of each zone over the window, if it has one (one small query on the side's server). */
+export function fixedOffsetSql(zone: string, from: string, to: string): string {
+  const tz = escapeLiteral(zone);
+  const a = `(${escapeLiteral(from)}::timestamptz - interval '1 day')`;
+  const b = `(${escapeLiteral(to)}::timestamptz + interval '1 day')`;
+  return `SELECT min(o) = max(o) AS fixed, extract(epoch FROM min(o))::float8 AS off,
+    (${a} AT TIME ZONE ${tz})::text AS lo, (${b} AT TIME ZONE ${tz})::text AS hi
+    FROM (SELECT (t AT TIME ZONE ${tz}) - (t AT TIME ZONE 'UTC') AS o
+          FROM generate_series(${a}, ${b}, interval '1 minute') t) s`;
+}
+
+/** Build the canonical expression of one compared field on one side. */
+export function fieldPlan(
+  spec: DomainSpec,
+  f: FieldSpec,
+  side: Side,
+  types: ColumnTypes,
+  codeMapJson: Map<string, string>,
+  fixedOffsets: FixedOffsets = new Map(),
+): FieldPlan {
+  const name = col(side, f);
+  const info = types.get(name);
+  if (!info) throw new Error(`compare: ${side} source has no column ${name}`);
+  const ref = colRef(name);
+  const textual = TEXTUAL.has(info.typeOid);
+  let value: string;
+  let text: string;
+  let hash: (seed: number) => string;
+  switch (f.type) {
+    case 'text': {
+      const n = mergeNorm(spec.defaults.normalize, f.normalize);
+      value = normText(`${ref}::text`, n);
+      text = value;
+      let input = value;
+      if (f.codeMap && side === 'legacy') {
+        const json = codeMapJson.get(f.codeMap);
+        if (json === undefined) throw new Error(`compare: code map ${f.codeMap} not loaded`);
+        input = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${json}->>(${value}), E'\\x01' || ${value}) END)`;
+      }
+      hash = (seed) => `hashtextextended(${input}, ${seed})`;
+      break;
+    }
+    case 'numeric':
+    case 'integer': {
+      const isInt = f.type === 'integer' && f.scale === undefined;
+      let v = textual ? textInput(ref) : ref;
+      let fn = 'hashint8extended';
+      if (isInt) {
+        v = `(${v})::int8`;
+      } else {
+        v = `(${v})::numeric`;
+        fn = 'hash_numeric_extended';
+        if (f.scale !== undefined) {
+          const declaredScale =
+            info.typeOid === OID.numeric && info.typmod >= 4
+              ? (info.typmod - 4) & 0xffff
+              : info.typeOid === OID.int2 || info.typeOid === OID.int4 || info.typeOid === OID.int8
+                ? 0
+                : Infinity;
+          if (declaredScale > f.scale) v = `round(${v}, ${f.scale})`;
+        }
+      }
+      value = v;
+      text = `(${v})::text`;
+      hash = (seed) => `${fn}(${v}, ${seed})`;
+      break;
+    }
+    case 'timestamp': {
+      const tz = escapeLiteral(f.timeZone ?? 'UTC');
+      let v: string;
+      if (info.typeOid === OID.timestamptz) v = ref;
+      else if (info.typeOid === OID.timestamp) v = `(${ref} AT TIME ZONE ${tz})`;
+      else if (info.typeOid === OID.date) v = `((${ref})::timestamp AT TIME ZONE ${tz})`;
+      else {
+        const t = textInput(ref);
+        v = `(CASE WHEN ${t} ~ '[T ]\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*(Z|z|[+-]\\d\\d(:?\\d\\d)?)$' THEN (${t})::timestamptz ELSE (${t})::timestamp AT TIME ZONE ${tz} END)`;
+      }
+      const declared =
+        (info.typeOid === OID.timestamptz || info.typeOid === OID.timestamp) && info.typmod >= 0 ? info.typmod : 6;
+      const p = f.timestampPrecision;
+      const bin = p !== undefined && (p === 'minute' || declared > PRECISION_DIGITS[p]);
+      const binned = (x: string, origin: string): string =>
+        bin && p ? `date_bin(${escapeLiteral(PRECISION_INTERVAL[p])}::interval, ${x}, ${origin})` : x;
+      v = binned(v, `timestamptz '1970-01-01 00:00:00+00'`);
+      value = v;
+      text = `to_char((${v}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      const fixed = info.typeOid === OID.timestamp ? fixedOffsets.get(f.timeZone ?? 'UTC') : undefined;
+      if (fixed) {
+        // timestamp and timestamptz hash the same int64 (microseconds since 2000-01-01 UTC), so the
+        // shifted naive value hashes like the absolute one; values outside [lo, hi) take the slow path.
+        const utc = binned(`(${ref} - ${escapeLiteral(`${fixed.offsetSeconds} seconds`)}::interval)`, `timestamp '1970-01-01 00:00:00'`);
+        const inRange = `${ref} >= ${escapeLiteral(fixed.lo)}::timestamp AND ${ref} < ${escapeLiteral(fixed.hi)}::timestamp`;
+        hash = (seed) =>
+          `(CASE WHEN ${inRange} THEN timestamp_hash_extended(${utc}, ${seed}) ELSE timestamptz_hash_extended(${v}, ${seed}) END)`;
+      } else {
+        hash = (seed) => `timestamptz_hash_extended(${v}, ${seed})`;
+      }
+      break;
+    }
+    case 'date': {
+      const v = textual ? `(${textInput(ref)})::date` : `(${ref})::date`;
+      value = v;
+      text = `(${v})::text`;
+      hash = (seed) => `hashint4extended(${v} - DATE '2000-01-01', ${seed})`;
+      break;
+    }
+    case 'boolean': {
+      const v = textual ? `(${textInput(ref)})::boolean` : `(${ref})::boolean`;
+      value = v;
+      text = `(${v})::text`;
+      hash = (seed) => `hashint4extended((${v})::int4, ${seed})`;
+      break;
+    }
+  }
+  return { field: f, value, hash, text };
+}
+
+export function keyExprs(spec: DomainSpec, side: Side, types: ColumnTypes): string[] {
+  return spec.key.map((k: KeyField) => {
+    const name = col(side, k);
+    if (!types.has(name)) throw new Error(`compare: ${side} source has no key column ${name}`);
+    const n = mergeNorm(undefined, k.normalize);
+    return normText(`${colRef(name)}::text`, n);
+  });
+}
+
+export function comparedFields(spec: DomainSpec): FieldSpec[] {
+  const ignored = new Set(spec.ignore);
+  return spec.fields.filter((f) => !f.ignore && !ignored.has(f.name));
+}
+
+export function rowHashExpr(plans: FieldPlan[]): string {
+  if (plans.length === 0) return '0::int8';
+  return plans
+    .map((p, i) => `coalesce(${p.hash(1009 + i)}, ${-(7919 * (i + 1))}::int8)`)
+    .join(' # ');
+}
+
+export interface SideSql {
+  keys: string[];
+  plans: FieldPlan[];
+  from: string; // "(query) q"
+}
+
+export function rangeWhere(keys: string[], lo: string | null, hi: string | null): string {
+  const parts: string[] = [];
+  if (lo !== null) parts.push(`(${keys[0]}) COLLATE "C" >= ${escapeLiteral(lo)}`);
+  if (hi !== null) parts.push(`(${keys[0]}) COLLATE "C" < ${escapeLiteral(hi)}`);
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+export function orderBy(keys: string[]): string {
+  return `ORDER BY ${keys.map((k) => `(${k}) COLLATE "C"`).join(', ')}`;
+}
+
+/** 64-bit hash of the whole canonical key. */
+function keyHashExpr(keys: string[]): string {
+  return keys.map((k, i) => `coalesce(hashtextextended(${k}, ${7 + i}), ${-(104729 * (i + 1))}::int8)`).join(' # ');
+}
+
+/** One slice of a side's rows: the run's key range and one of `of` partitions by key hash. */
+export interface Slice {
+  lo: string | null;
+  hi: string | null;
+  part: number;
+  of: number;
+}
+
+function sliceWhere(keys: string[], slice: Slice): string {
+  const conds: string[] = [];
+  const range = rangeWhere(keys, slice.lo, slice.hi);
+  if (range) conds.push(range.slice('WHERE '.length));
+  // By key hash, not by key range: a key's rows stay in one partition, and the partitions are
+  // even whatever the keys look like (interpolating key ranges fails on e.g. digit-only keys).
+  if (slice.of > 1) conds.push(`((${keyHashExpr(keys)}) & 2147483647) % ${slice.of} = ${slice.part}`);
+  return conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+}
+
+/** (key, row hash) of a slice in key byte order. */
+export function streamSql(s: SideSql, slice: Slice): string {
+  const cols = [...s.keys.map((k) => `(${k})`), `(${rowHashExpr(s.plans)})`].join(', ');
+  return `COPY (SELECT ${cols} FROM ${s.from} ${sliceWhere(s.keys, slice)} ${orderBy(s.keys)}) TO STDOUT (FORMAT binary)`;
+}
+
+/** Re-fetch canonical values of rows by key ($1..$k: text[] of key components). */
+export function refetchSql(s: SideSql): string {
+  const cols = [...s.keys.map((k) => `(${k})`), ...s.plans.map((p) => p.text)].join(', ');
+  if (s.keys.length === 1) {
+    return `SELECT ${cols} FROM ${s.from} WHERE (${s.keys[0]}) COLLATE "C" = ANY($1::text[])`;
+  }
+  const params = s.keys.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const kcols = s.keys.map((_, i) => `k${i}`);
+  const cond = s.keys.map((k, i) => `(${k}) COLLATE "C" = w.${kcols[i]}`).join(' AND ');
+  return `SELECT ${cols} FROM ${s.from} WHERE (${s.keys[0]}) COLLATE "C" = ANY($1::text[]) AND EXISTS (SELECT 1 FROM unnest(${params}) AS w(${kcols.join(', ')}) WHERE ${cond})`;
+}
+
+export { escapeIdentifier, escapeLiteral };

@@ -1,0 +1,133 @@
+/**
+ * The parallel run's activities: one domain's comparison of one night (through the comparison
+ * engine, which keeps runs and differences in PostgreSQL), the incidents it raises, and the
+ * nightly summary to the program. Inputs and outputs hold codes, counts and ids only.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { escapeLiteral, type Pool } from 'pg';
+import { ErrorType } from '../domain/errors';
+import type { Condition, Counts } from '../domain/escalation';
+import { nightComparedSignal, type NightSummary } from '../domain/parallel-run';
+import type { ComparisonDomain, ComparisonSource } from '../domain/plan';
+import { getPolicy, raiseIncident, type RaisedIncident } from '../platform/incidents';
+import { ComparisonError, compareDomain, type SourceConfig } from './compare';
+
+export interface ParallelRunActivityDeps {
+  pool: Pool;
+  /** Where the connection strings a plan names by environment variable are found (process.env in the worker). */
+  secrets: Record<string, string | undefined>;
+}
+
+export interface CompareNightInput {
+  programId: string;
+  domain: ComparisonDomain;
+  businessDay: string;
+  /** [from, to) ISO-8601. */
+  window: { from: string; to: string };
+  /** Replace {{departments}} in the queries: the departments live for the whole window. */
+  departments: string[];
+  settleMs: number;
+  /** When the night was due (nightlyAt after it ended); later when the run catches up or retries a missed night. */
+  scheduledAtMs: number;
+}
+
+export interface CompareNightResult {
+  runId: string;
+  rowsLegacy: number;
+  rowsNew: number;
+  differingKeys: number;
+  mismatchRate: number;
+  missingInLegacy: number;
+  missingInNew: number;
+  mismatched: number;
+}
+
+export interface RaiseComparisonIncidentInput {
+  /** Computed by the workflow (uuid4): a retried raise is counted once. */
+  raiseId: string;
+  programId: string;
+  condition: Extract<Condition, 'comparison-critical' | 'comparison-not-run'>;
+  severity: 'sev1' | 'sev2' | 'sev3' | 'sev4';
+  counts: Counts;
+  raisedBy: string;
+}
+
+const envName = /^env:([A-Z_][A-Z0-9_]{0,127})$/;
+const HEARTBEAT_MS = 20_000;
+
+function secret(secrets: Record<string, string | undefined>, name: string, what: string): string {
+  const value = secrets[name];
+  // The variable's name is safe to report; its value never is.
+  if (!value) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: `${what}: environment variable ${name} is not set` });
+  return value;
+}
+
+function departmentsLiteral(departments: string[]): string {
+  return `ARRAY[${departments.map((d) => escapeLiteral(d)).join(', ')}]::text[]`;
+}
+
+function sourceConfig(source: ComparisonSource, side: string, departments: string[], secrets: Record<string, string | undefined>): SourceConfig {
+  if (source.kind !== 'postgres') return source;
+  return { kind: 'postgres', url: secret(secrets, source.connection.urlEnv, `${side} source`), query: source.query.replaceAll('{{departments}}', departmentsLiteral(departments)) };
+}
+
+export function createParallelRunActivities({ pool, secrets }: ParallelRunActivityDeps) {
+  return {
+    /** Compares one domain for one night; heartbeats while the engine runs (it can take an hour on a big domain). */
+    async compareNight(input: CompareNightInput): Promise<CompareNightResult> {
+      const resultsUrl = pool.options.connectionString;
+      if (!resultsUrl) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'the results database has no connection string' });
+      const { domain } = input;
+      const codeMaps = Object.fromEntries(
+        Object.entries(domain.spec.codeMaps).map(([name, map]) => {
+          const env = map.kind === 'table' ? envName.exec(map.url) : null;
+          return [name, map.kind === 'table' && env ? { ...map, url: secret(secrets, env[1]!, `code map ${name}`) } : map];
+        }),
+      );
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+      try {
+        const r = await compareDomain({
+          spec: { ...domain.spec, name: domain.name, codeMaps },
+          legacy: sourceConfig(domain.legacy, 'legacy', input.departments, secrets),
+          new: sourceConfig(domain.new, 'new', input.departments, secrets),
+          window: input.window,
+          businessDay: /^\d{4}-\d{2}-\d{2}$/.test(input.businessDay) ? input.businessDay : undefined,
+          thresholds: domain.thresholds,
+          resultsUrl,
+          settleMs: input.settleMs,
+        });
+        return { runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, missingInLegacy: r.missingInLegacy, missingInNew: r.missingInNew, mismatched: r.mismatched };
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        // The engine's errors carry a code and a place, never row values. Two servers that hash
+        // differently will not agree on a retry; anything else (a database away) may.
+        const code = err instanceof ComparisonError ? err.code : 'COMPARE';
+        const message = err instanceof ComparisonError ? err.message : 'compare: failed';
+        throw ApplicationFailure.create({ type: code === 'HASH_MISMATCH' ? ErrorType.InvalidInput : ErrorType.ComparisonFailed, nonRetryable: code === 'HASH_MISMATCH', message, details: [{ code }] });
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Opens (or counts a repeat of) the program's incident for the condition, under the program's escalation policy. */
+    async raiseComparisonIncident(input: RaiseComparisonIncidentInput): Promise<RaisedIncident> {
+      const policy = await getPolicy(pool, input.programId);
+      if (!policy) throw ApplicationFailure.create({ type: ErrorType.InvalidState, nonRetryable: true, message: `program ${input.programId} has no escalation policy` });
+      const ctx = Context.current();
+      return raiseIncident(ctx.client, ctx.info.taskQueue, { ...input, departments: [], policy });
+    },
+
+    /** Signals the program; a program that is not running has nobody to tell. */
+    async notifyProgram(input: { programWorkflowId: string; summary: NightSummary }): Promise<{ delivered: boolean }> {
+      try {
+        await Context.current().client.workflow.getHandle(input.programWorkflowId).signal(nightComparedSignal, input.summary);
+        return { delivered: true };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { delivered: false };
+        throw err;
+      }
+    },
+  };
+}
