@@ -77,16 +77,19 @@ export const ScopeGrewInput = z.object({ wave: z.number().int().min(1).max(99), 
 export type ScopeGrewInput = z.infer<typeof ScopeGrewInput>;
 
 /** The lead extends the run: to an instant, or by a duration past the current end. An extension never shortens. */
-export const ExtendRunInput = z
-  .object({ until: Instant.optional(), by: IsoDuration.optional(), reason: Reason, actor: Actor })
-  .refine((x) => (x.until === undefined) !== (x.by === undefined), { message: 'give until or by, not both', params: { rule: 'until-or-by' } });
+const ExtendRunFields = z.object({ until: Instant.optional(), by: IsoDuration.optional(), reason: Reason });
+const untilOrBy: [(x: { until?: string; by?: string }) => boolean, z.core.$ZodCustomParams] = [(x) => (x.until === undefined) !== (x.by === undefined), { message: 'give until or by, not both', path: ['until'], params: { rule: 'until-or-by' } }];
+/** What the API takes (the actor comes from the authenticated person). */
+export const ExtendRunBody = ExtendRunFields.refine(...untilOrBy);
+export const ExtendRunInput = ExtendRunFields.extend({ actor: Actor }).refine(...untilOrBy);
 export type ExtendRunInput = z.infer<typeof ExtendRunInput>;
 
 /** An extra comparison (after a fix, or once a downtime backlog is reconciled), of a business day or a window. */
-export const CompareAgainInput = z
-  .object({ businessDay: BusinessDay.optional(), window: z.object({ from: Instant, to: Instant }).optional(), reason: Reason, actor: Actor })
-  .refine((x) => (x.businessDay === undefined) !== (x.window === undefined), { message: 'give businessDay or window, not both', params: { rule: 'day-or-window' } })
-  .refine((x) => !x.window || Date.parse(x.window.from) < Date.parse(x.window.to), { message: 'the window is empty', params: { rule: 'empty-window' } });
+const CompareAgainFields = z.object({ businessDay: BusinessDay.optional(), window: z.object({ from: Instant, to: Instant }).optional(), reason: Reason });
+const dayOrWindow: [(x: { businessDay?: string; window?: unknown }) => boolean, z.core.$ZodCustomParams] = [(x) => (x.businessDay === undefined) !== (x.window === undefined), { message: 'give businessDay or window, not both', path: ['businessDay'], params: { rule: 'day-or-window' } }];
+const nonEmptyWindow: [(x: { window?: { from: string; to: string } }) => boolean, z.core.$ZodCustomParams] = [(x) => !x.window || Date.parse(x.window.from) < Date.parse(x.window.to), { message: 'the window is empty', path: ['window'], params: { rule: 'empty-window' } }];
+export const CompareAgainBody = CompareAgainFields.refine(...dayOrWindow).refine(...nonEmptyWindow);
+export const CompareAgainInput = CompareAgainFields.extend({ actor: Actor }).refine(...dayOrWindow).refine(...nonEmptyWindow);
 export type CompareAgainInput = z.infer<typeof CompareAgainInput>;
 
 export interface ScopeEntry {
@@ -273,7 +276,8 @@ export function finalGateReady(history: NightSummary[], settings: ParallelRunSet
   const end = minimumEndMs(settings, lastWaveLiveAtMs, extendedUntilMs);
   if (nowMs < end) reasons.push(`the parallel run lasts until ${iso(end)} at least${extendedUntilMs && extendedUntilMs >= end ? ' (extended)' : ''}`);
   const domains = runSettings(settings).domains.map((d) => d.name);
-  if (domains.length === 0) reasons.push('the plan names no comparison domains');
+  // A plan that names no domains opted out of golive's comparison: only the minimum applies.
+  if (domains.length === 0) return { ready: reasons.length === 0, reasons };
   for (const o of outstandingNights(history)) reasons.push(`${o.businessDay}: ${o.domain} has not been compared yet`);
   const recent = latestNights(history)
     .filter((n) => n.fromMs >= lastWaveLiveAtMs)

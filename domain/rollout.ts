@@ -9,6 +9,7 @@ import { PersonId, Role } from './people';
 import { GateKey } from './rules/gates';
 import { Evidence, type CriterionResult } from './rules/criteria';
 import { DepartmentCode } from './plan';
+import type { CompareAgainInput, ExtendRunInput } from './parallel-run';
 
 export const DepartmentState = z.enum(['legacy', 'going-live', 'live-parallel', 'cut-over', 'rolling-back', 'rolled-back', 'rollback-failed']);
 export type DepartmentState = z.infer<typeof DepartmentState>;
@@ -43,6 +44,7 @@ export const RollBackBody = z
 /** A compensation that kept failing was done by hand: the lead says so, with the reason. */
 export const MarkStepUndoneBody = z.object({ stepId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a step id'), reason: Reason });
 export const CompleteBody = z.object({ comment: z.string().max(500).optional() });
+export const ResumeProgramBody = z.object({ reason: Reason });
 
 type WithActor<T extends z.ZodObject> = z.infer<T> & { actor: Actor; requestId?: string };
 export type RecordEvidenceInput = WithActor<typeof RecordEvidenceBody>;
@@ -52,6 +54,7 @@ export type DecideGateInput = WithActor<typeof DecideGateBody> & { gate: GateKey
 export type RetryDepartmentInput = WithActor<typeof RetryDepartmentBody> & { department: string };
 export type CompleteInput = WithActor<typeof CompleteBody>;
 export type RollBackInput = WithActor<typeof RollBackBody>;
+export type ResumeProgramInput = WithActor<typeof ResumeProgramBody>;
 export type MarkStepUndoneInput = WithActor<typeof MarkStepUndoneBody> & { department: string };
 
 // ------------------------------------------------------------------ state the queries return
@@ -106,6 +109,19 @@ export interface WaveView {
   exitGateAllowedAt?: string;
 }
 
+export interface ParallelRunView {
+  started: boolean;
+  nightsCompared: number;
+  /** Per domain: consecutive clean nights up to the last one. */
+  cleanStreak: Record<string, number>;
+  lastNight: { businessDay: string; perDomain: { domain: string; status: string; differingKeys: number; mismatchRate: number }[] } | null;
+  endsNoEarlierThan: string | null;
+  /** Why the final gate may not be requested yet (empty: it may). */
+  finalGateBlockers: string[];
+  /** Domains whose last night was critical, with what the plan asks for. */
+  critical: { domain: string; onCritical: string }[];
+}
+
 export interface ProgramStatus {
   programId: string;
   hospital: string;
@@ -115,6 +131,9 @@ export interface ProgramStatus {
   waves: WaveView[];
   departments: DepartmentView[];
   gates: GateView[];
+  parallelRun: ParallelRunView;
+  /** Why the program is paused, when it is. */
+  pausedReason?: string;
   /** What the lead may do now: the names of the allowed actions. */
   allowedActions: string[];
   updatedAt: string;
@@ -132,6 +151,10 @@ export const retryDepartmentUpdate = defineUpdate<DepartmentView, [RetryDepartme
 export const completeUpdate = defineUpdate<ProgramStatus, [CompleteInput]>('complete');
 export const rollBackUpdate = defineUpdate<DepartmentView[], [RollBackInput]>('rollBack');
 export const markStepUndoneUpdate = defineUpdate<DepartmentView, [MarkStepUndoneInput]>('markStepUndone');
+export const resumeProgramUpdate = defineUpdate<ProgramStatus, [ResumeProgramInput]>('resumeProgram');
+/** The lead's parallel-run requests, forwarded to the parallel-run workflow. */
+export const extendParallelRunUpdate = defineUpdate<ParallelRunView, [ExtendRunInput]>('extendParallelRun');
+export const compareAgainUpdate = defineUpdate<ParallelRunView, [CompareAgainInput]>('compareAgain');
 
 export interface DepartmentReport {
   department: string;

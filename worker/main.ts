@@ -17,7 +17,8 @@ async function main() {
   const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
   const mailer = createMailer(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const activities = createActivities({ pool, mailer, mailFrom: config.MAIL_FROM, publicBaseUrl: config.PUBLIC_BASE_URL });
+  // Plans name the environment variables that hold hospital-system secrets (adapters, comparison sources).
+  const activities = createActivities({ pool, mailer, mailFrom: config.MAIL_FROM, publicBaseUrl: config.PUBLIC_BASE_URL, secrets: process.env });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

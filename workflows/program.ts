@@ -22,8 +22,11 @@ import {
   decideGateUpdate,
   abortGoLiveSignal,
   departmentReportSignal,
+  compareAgainUpdate,
+  extendParallelRunUpdate,
   markStepUndoneUpdate,
   programStatusQuery,
+  resumeProgramUpdate,
   rollBackUpdate,
   rollbackReportSignal,
   recordEvidenceUpdate,
@@ -36,14 +39,29 @@ import {
   type DepartmentState,
   type DepartmentView,
   type GateView,
+  type ParallelRunView,
   type ProgramPhase,
   type ProgramStatus,
   type WaveView,
 } from '../domain/rollout';
 import { evaluateCriteria, type CriterionResult, type Evidence } from '../domain/rules/criteria';
 import { applyDecision, closeGate, exitGateKey, gateKeys, gateOf, gateOutcome, gateRejectionMessages, gateScope, openGate, type GateKey, type GateState } from '../domain/rules/gates';
-import { canStartWave, exitGateAllowedAt, parallelRunMinimumEndsAt } from '../domain/rules/time';
+import { canStartWave, exitGateAllowedAt } from '../domain/rules/time';
+import {
+  applyExtension,
+  cleanStreaks,
+  compareAgainSignal,
+  endRunSignal,
+  extendRunSignal,
+  finalGateReady,
+  minimumEndMs,
+  nightComparedSignal,
+  runSettings,
+  scopeGrewSignal,
+  type NightSummary,
+} from '../domain/parallel-run';
 import { departmentGoLiveWorkflow } from './department';
+import { parallelRunWorkflow } from './parallel-run';
 import { rollbackWorkflow } from './rollback';
 
 const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
@@ -106,6 +124,10 @@ export interface ProgramState {
   gates: Record<GateKey, GateRuntime>;
   /** Counter for audit event keys, so each transition's key is unique and stable on replay. */
   seq: number;
+  pausedReason?: string;
+  /** The phase to return to when a pause ends. */
+  pausedFrom?: ProgramPhase;
+  parallelRun: { started: boolean; nights: NightSummary[]; extendedUntilMs: number | null; critical: { domain: string; onCritical: string }[] };
 }
 
 export interface ProgramInput {
@@ -126,7 +148,16 @@ function initialState(plan: Plan): ProgramState {
     for (const code of w.departments) departments[code] = { code, wave: i + 1, state: 'legacy', attempt: 0, completedSteps: [], rollbacks: 0, history: [] };
   });
   const gates = Object.fromEntries(gateKeys(plan).map((k) => [k, { status: 'closed', round: 0, criteria: [], overdue: false, evidenceHashes: {}, overrideReasons: {} } satisfies GateRuntime]));
-  return { phase: 'readiness', activeWave: null, evidence: {}, waves: plan.waves.map((_, i) => ({ wave: i + 1, status: 'pending' })), departments, gates, seq: 0 };
+  return {
+    phase: 'readiness',
+    activeWave: null,
+    evidence: {},
+    waves: plan.waves.map((_, i) => ({ wave: i + 1, status: 'pending' })),
+    departments,
+    gates,
+    seq: 0,
+    parallelRun: { started: false, nights: [], extendedUntilMs: null, critical: [] },
+  };
 }
 
 /**
@@ -226,8 +257,8 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     if (key === 'final') {
       const last = lastWave();
       if (s.gates[exitGateKey(last.wave)]!.status !== 'go') return `the last wave's exit gate (${exitGateKey(last.wave)}) has not said go`;
-      const minimumEnd = parallelRunMinimumEndsAt(plan.parallelRun, last.wentLiveAtMs!);
-      return now() < minimumEnd ? `the parallel run lasts until ${iso(minimumEnd)} at least` : null;
+      const verdict = finalGateReady(s.parallelRun.nights, plan.parallelRun, last.wentLiveAtMs!, now(), s.parallelRun.extendedUntilMs);
+      return verdict.ready ? null : verdict.reasons.join('; ');
     }
     const wave = s.waves[Number(key.slice(5)) - 1]!;
     if (wave.status !== 'live') return `wave ${wave.wave} is not live in every department`;
@@ -263,9 +294,12 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       if (d.state === 'rollback-failed' && d.rollbackFailure) actions.push(`mark-undone:${d.code}:${d.rollbackFailure.stepId}`);
     }
     if (s.gates.final?.status === 'go') actions.push('complete');
+    if (s.phase === 'paused' && !emergencyOpen()) actions.push('resume');
+    if (s.parallelRun.started) actions.push('extend-parallel-run', 'compare-again');
     return actions;
   };
 
+  const emergencyOpen = () => false;
   const rollbackAllowed = (d: DepartmentRuntime) => ['live-parallel', 'going-live', 'rollback-failed'].includes(d.state);
 
   const invalidState = (message: string): never =>
@@ -334,9 +368,67 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     waves: s.waves.map(waveView),
     departments: Object.values(s.departments).map(departmentView),
     gates: gateKeys(plan).map(gateView),
+    parallelRun: parallelRunView(),
+    pausedReason: s.phase === 'paused' ? s.pausedReason : undefined,
     allowedActions: allowedActions(),
     updatedAt: iso(now()),
   });
+
+  const domainNames = () => runSettings(plan.parallelRun).domains.map((d) => d.name);
+  const parallelRunView = (): ParallelRunView => {
+    const pr = s.parallelRun;
+    const last = lastWave();
+    const lastNight = pr.nights[pr.nights.length - 1];
+    return {
+      started: pr.started,
+      nightsCompared: pr.nights.length,
+      cleanStreak: cleanStreaks(pr.nights, domainNames()),
+      lastNight: lastNight ? { businessDay: lastNight.businessDay, perDomain: lastNight.perDomain.map((d) => ({ domain: d.domain, status: d.status, differingKeys: d.differingKeys, mismatchRate: d.mismatchRate })) } : null,
+      endsNoEarlierThan: last.wentLiveAtMs ? iso(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, pr.extendedUntilMs)) : null,
+      finalGateBlockers: last.wentLiveAtMs ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, now(), pr.extendedUntilMs).reasons : ['the last wave is not live'],
+      critical: pr.critical,
+    };
+  };
+
+  const parallelRunHandle = () => getExternalWorkflowHandle(workflowIds.parallelRun(programId));
+
+  /** The parallel run starts with the pilot and grows with every wave. */
+  const parallelRunScope = async (wave: WaveRuntime) => {
+    const departments = plan.waves[wave.wave - 1]!.departments;
+    if (!s.parallelRun.started) {
+      s.parallelRun.started = true;
+      await startChild(parallelRunWorkflow, {
+        workflowId: workflowIds.parallelRun(programId),
+        args: [{ programId, programWorkflowId: selfId, timeZone: plan.hospital.timeZone, settings: plan.parallelRun, scope: [{ wave: wave.wave, departments, liveAtMs: wave.wentLiveAtMs! }] }],
+        // It reports by signal and must outlive this run when the program continues as new.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      await audit('workflow', 'parallel-run.started', { wave: String(wave.wave) }, 'started');
+      return;
+    }
+    await parallelRunHandle().signal(scopeGrewSignal, { wave: wave.wave, departments, liveAtMs: wave.wentLiveAtMs! });
+  };
+
+  const pause = async (reason: string) => {
+    if (s.phase === 'paused') return;
+    s.pausedFrom = s.phase;
+    s.pausedReason = reason;
+    setPhase('paused');
+    await audit('workflow', 'program.paused', {}, 'paused', reason);
+  };
+
+  const onNight = async (night: NightSummary) => {
+    s.parallelRun.nights.push(night);
+    s.parallelRun.critical = night.criticalDomains;
+    await audit('workflow', 'parallel-run.night', { businessDay: night.businessDay }, night.criticalDomains.length ? 'critical' : 'compared', undefined, {
+      perDomain: night.perDomain.map((d) => `${d.domain}:${d.status}:${d.differingKeys}`),
+    });
+    for (const c of night.criticalDomains) {
+      // The incident is already on its way (the parallel run raised it); the plan adds what else happens.
+      if (c.onCritical === 'pause') await pause(`critical comparison night ${night.businessDay} in ${c.domain}`);
+      if (c.onCritical === 'propose-rollback') await audit('workflow', 'rollback.proposed', { domain: c.domain }, 'proposed', `critical comparison night ${night.businessDay}`);
+    }
+  };
 
   const startDepartment = async (d: DepartmentRuntime) => {
     d.attempt += 1;
@@ -459,6 +551,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       if (outcome !== 'pending') {
         await audit('workflow', 'gate.closed', { gate: key }, outcome, undefined, { round: g.round });
         await gateMail(key, 'gate-decided', { decision: outcome, decidedBy: g.state.decisions.map((d) => d.approverId), overridden: g.state.decisions.some((d) => d.override) });
+        if (key === 'final' && outcome === 'go' && s.parallelRun.started) await parallelRunHandle().signal(endRunSignal);
       }
       return gateView(key);
     },
@@ -571,6 +664,57 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   );
 
   setHandler(
+    resumeProgramUpdate,
+    async ({ actor, reason }) => {
+      s.pausedReason = undefined;
+      setPhase(s.pausedFrom ?? 'readiness');
+      await audit(actor, 'program.resumed', {}, s.phase, reason);
+      return status();
+    },
+    {
+      validator: ({ actor }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (s.phase !== 'paused') invalidState('the program is not paused');
+        if (emergencyOpen()) invalidState('an emergency is open: end it first');
+      },
+    },
+  );
+
+  setHandler(
+    extendParallelRunUpdate,
+    async (input) => {
+      const last = lastWave();
+      const base = last.wentLiveAtMs ? minimumEndMs(plan.parallelRun, last.wentLiveAtMs, s.parallelRun.extendedUntilMs) : now();
+      s.parallelRun.extendedUntilMs = applyExtension(base, input);
+      await parallelRunHandle().signal(extendRunSignal, input);
+      await audit(input.actor, 'parallel-run.extended', {}, iso(s.parallelRun.extendedUntilMs), input.reason);
+      return parallelRunView();
+    },
+    {
+      validator: ({ actor }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (!s.parallelRun.started) invalidState('the parallel run has not started');
+        if (s.phase === 'completed') invalidState('the program is completed');
+      },
+    },
+  );
+
+  setHandler(
+    compareAgainUpdate,
+    async (input) => {
+      await parallelRunHandle().signal(compareAgainSignal, input);
+      await audit(input.actor, 'parallel-run.compare-again', {}, 'requested', input.reason, { businessDay: input.businessDay ?? null, window: input.window ?? null });
+      return parallelRunView();
+    },
+    {
+      validator: ({ actor }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (!s.parallelRun.started) invalidState('the parallel run has not started');
+      },
+    },
+  );
+
+  setHandler(
     completeUpdate,
     async ({ actor, comment }) => {
       for (const d of Object.values(s.departments)) if (d.state === 'live-parallel') setDepartment(d, 'cut-over', 'legacy retired');
@@ -591,6 +735,8 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   const reports: (DepartmentReport | RollbackReport)[] = [];
   setHandler(departmentReportSignal, (report) => void reports.push(report));
   setHandler(rollbackReportSignal, (report) => void reports.push(report));
+  const nights: NightSummary[] = [];
+  setHandler(nightComparedSignal, (night) => void nights.push(night));
 
   const handleRollbackReport = async (report: RollbackReport) => {
     const d = s.departments[report.department];
@@ -627,6 +773,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
         wave.status = 'live';
         wave.wentLiveAtMs = now();
         await audit('workflow', 'wave.live', { wave: String(wave.wave) }, 'live');
+        await parallelRunScope(wave);
       }
     } else {
       d.failure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: now() };
@@ -656,8 +803,9 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   while (s.phase !== 'completed' && s.phase !== 'aborted') {
     const open = openGateKey();
     const due = open && !s.gates[open]!.overdue ? s.gates[open]!.state!.dueAtMs : undefined;
-    const woke = await condition(() => reports.length > 0 || s.phase === 'completed' || openGateKey() !== open || workflowInfo().continueAsNewSuggested, due !== undefined ? Math.max(1, due - now()) : undefined);
+    const woke = await condition(() => reports.length > 0 || nights.length > 0 || s.phase === 'completed' || openGateKey() !== open || workflowInfo().continueAsNewSuggested, due !== undefined ? Math.max(1, due - now()) : undefined);
     while (reports.length) await handleReport(reports.shift()!);
+    while (nights.length) await onNight(nights.shift()!);
     if (!woke && open && s.gates[open]!.status === 'open') {
       // A gate never decides by itself: past its deadline it stays open and is marked overdue.
       s.gates[open]!.overdue = true;
@@ -668,6 +816,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       while (reports.length) await handleReport(reports.shift()!);
+      while (nights.length) await onNight(nights.shift()!);
       return continueAsNew<typeof programWorkflow>({ plan, createdBy: input.createdBy, state: s });
     }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CompareAgainBody, ExtendRunBody } from '../../domain/parallel-run';
 import { DepartmentCode, ProgramId, validatePlan } from '../../domain/plan';
 import type { Role } from '../../domain/people';
 import {
@@ -8,8 +9,16 @@ import {
   RecordEvidenceBody,
   RetryDepartmentBody,
   StartWaveBody,
+  MarkStepUndoneBody,
+  ResumeProgramBody,
+  RollBackBody,
+  compareAgainUpdate,
   completeUpdate,
   decideGateUpdate,
+  extendParallelRunUpdate,
+  markStepUndoneUpdate,
+  resumeProgramUpdate,
+  rollBackUpdate,
   programStatusQuery,
   recordEvidenceUpdate,
   requestGateUpdate,
@@ -18,7 +27,7 @@ import {
 } from '../../domain/rollout';
 import { ValidationError } from '../errors';
 import { actorOf, createProgram, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
-import { route } from '../route';
+import { route, type AnyRoute } from '../route';
 
 const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
 const leads: Role[] = ['lead', 'admin'];
@@ -212,7 +221,7 @@ export const completeRoute = route({
   },
 });
 
-export const programRoutes = [
+export const programRoutes: AnyRoute[] = [
   createProgramRoute,
   listProgramsRoute,
   programStatusRoute,
@@ -225,3 +234,86 @@ export const programRoutes = [
   getDepartmentRoute,
   completeRoute,
 ];
+
+export const rollBackRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/rollbacks',
+  summary: 'Roll back departments or a whole wave to the legacy system, undoing their go-live steps in reverse',
+  tags: ['rollback'],
+  roles: leads,
+  params: ProgramParams,
+  body: RollBackBody,
+  responses: { 200: { description: 'The departments, rolling back' }, 409: { description: 'Nothing to roll back there' } },
+  async handle({ params, body, ctx }) {
+    const departments = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(rollBackUpdate, {
+      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: { departments } };
+  },
+});
+
+export const markStepUndoneRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/departments/{department}/rollback/manual-steps',
+  summary: 'Record that a compensation which kept failing was done by hand; the rollback continues',
+  tags: ['rollback'],
+  roles: leads,
+  params: DepartmentParams,
+  body: MarkStepUndoneBody,
+  responses: { 200: { description: 'The department' }, 409: { description: 'No such failed compensation' } },
+  async handle({ params, body, ctx }) {
+    const department = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(markStepUndoneUpdate, {
+      args: [{ ...body, department: params.department, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: department };
+  },
+});
+
+export const resumeProgramRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/resume',
+  summary: 'Resume a paused program (after a critical night was dealt with)',
+  tags: ['phases'],
+  roles: leads,
+  params: ProgramParams,
+  body: ResumeProgramBody,
+  responses: { 200: { description: 'The program' }, 409: { description: 'Not paused, or an emergency is open' } },
+  async handle({ params, body, ctx }) {
+    const status = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(resumeProgramUpdate, {
+      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+    });
+    return { status: 200, body: status };
+  },
+});
+
+export const extendParallelRunRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/parallel-run/extensions',
+  summary: 'Extend the parallel run (until an instant, or by an ISO duration), with a reason',
+  tags: ['parallel run'],
+  roles: leads,
+  params: ProgramParams,
+  body: ExtendRunBody,
+  responses: { 200: { description: 'The parallel run' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(extendParallelRunUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+export const compareAgainRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/parallel-run/comparisons',
+  summary: 'Compare a past business day or time window again (after a fix, or to reconcile a downtime)',
+  tags: ['parallel run'],
+  roles: leads,
+  params: ProgramParams,
+  body: CompareAgainBody,
+  responses: { 200: { description: 'The parallel run' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(compareAgainUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+programRoutes.push(rollBackRoute, markStepUndoneRoute, resumeProgramRoute, extendParallelRunRoute, compareAgainRoute);

@@ -67,13 +67,33 @@ export const dept = (s: ProgramStatus, code: string) => s.departments.find((d) =
  * The incident workflow has tests of its own.
  */
 export function programTestActivities(real: Activities) {
-  const raised: Parameters<Activities['raiseIncident']>[0][] = [];
+  const raised: { condition: string; severity: string; departments?: string[]; counts?: object; programId: string }[] = [];
+  /** What the nightly comparison finds, per business day and domain (default: clean). */
+  const nights = { differingKeys: (_day: string, _domain: string) => 0 };
   const activities: Activities = {
     ...real,
     async raiseIncident(input) {
       raised.push(input);
       return { workflowId: `incident:${input.programId}:${input.condition}`, runId: 'test', raiseId: input.raiseId ?? 'test' };
     },
+    async raiseComparisonIncident(input) {
+      raised.push(input);
+      return { workflowId: `incident:${input.programId}:${input.condition}`, runId: 'test', raiseId: input.raiseId ?? 'test' };
+    },
+    async compareNight(input) {
+      const differingKeys = nights.differingKeys(input.businessDay, input.domain.name);
+      return { runId: `run-${input.businessDay}-${input.domain.name}`, rowsLegacy: 1000, rowsNew: 1000, differingKeys, mismatchRate: differingKeys / 1000, missingInLegacy: 0, missingInNew: 0, mismatched: differingKeys };
+    },
   };
-  return { activities, raised };
+  return { activities, raised, nights };
 }
+
+/** A comparison domain for plans in tests (the comparison itself is scripted by programTestActivities). */
+export const testDomain = (name: string, onCritical: 'pause' | 'propose-rollback' | 'incident-only' = 'incident-only') => ({
+  name,
+  spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
+  legacy: { kind: 'postgres' as const, connection: { urlEnv: 'LEGACY_DB_URL' }, query: 'SELECT id, amount FROM charges WHERE at >= $1 AND at < $2' },
+  new: { kind: 'postgres' as const, connection: { urlEnv: 'NEW_DB_URL' }, query: 'SELECT id, amount FROM charge WHERE at >= $1 AND at < $2' },
+  thresholds: { warning: { count: 0 }, critical: { rate: 0.05 } },
+  onCritical,
+});

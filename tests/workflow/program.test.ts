@@ -7,12 +7,12 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { PlanInput } from '../../domain/plan';
-import { completeUpdate, recordEvidenceUpdate, retryDepartmentUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
+import { completeUpdate, recordEvidenceUpdate, resumeProgramUpdate, retryDepartmentUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
 import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
 import { createMailer } from '../../platform/mailer';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { cmo, DAY, itdir, lead, programDriver, programTestActivities, vp, type Program } from '../helpers/program';
+import { cmo, DAY, itdir, lead, programDriver, programTestActivities, testDomain, vp, type Program } from '../helpers/program';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -23,12 +23,14 @@ let worker: Worker;
 let taskQueue: string;
 let running: Promise<void>;
 let raised: ReturnType<typeof programTestActivities>['raised'];
+let nights: ReturnType<typeof programTestActivities>['nights'];
 let driver: ReturnType<typeof programDriver>;
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('program'), startTestSmtp()]);
   const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
   raised = fake.raised;
+  nights = fake.nights;
   taskQueue = uniqueTaskQueue('program');
   worker = await testWorker(env, taskQueue, fake.activities);
   running = worker.run();
@@ -96,6 +98,48 @@ describe('program workflow: phased rollout', () => {
     const decisions = await db.pool.query('SELECT count(*)::int AS n FROM gate_decision WHERE program_id = $1', [handle.workflowId.slice(8)]);
     expect(decisions.rows[0].n).toBe(11);
     await recordHistory(handle, 'program-happy-path');
+  });
+
+  it('runs the parallel run from the pilot on; a critical night pauses per policy; clean nights open the final gate', async () => {
+    const handle = await startProgram((p) => {
+      for (const w of p.waves) w.minimumDuration = 'PT1H';
+      p.parallelRun = { minimumDays: 14, exitCleanNights: 3, domains: [testDomain('charges', 'pause'), testDomain('orders')] };
+    });
+    let criticalDay = '';
+    nights.differingKeys = (day, domain) => (domain === 'charges' && day === criticalDay ? 120 : 0);
+    await passGate(handle, 'readiness');
+    await startWave(handle, 1);
+    let s = await until(handle, waveLive(1));
+    expect(s.parallelRun.started).toBe(true);
+    // The second whole business day (Asia/Shanghai, UTC+8) after the pilot went live is critical in charges.
+    const live = new Date(s.waves[0]!.wentLiveAt!).getTime();
+    criticalDay = new Date(live + 8 * 3_600_000 + 2 * DAY).toISOString().slice(0, 10);
+    await env.sleep(3 * DAY);
+    s = await until(handle, (x) => x.phase === 'paused');
+    expect(s.pausedReason).toBe(`critical comparison night ${criticalDay} in charges`);
+    expect(s.parallelRun.critical).toEqual([{ domain: 'charges', onCritical: 'pause' }]);
+    expect(raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition)).toContain('comparison-critical');
+    await expect(startWave(handle, 2)).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
+    await handle.executeUpdate(resumeProgramUpdate, { args: [{ actor: lead, reason: 'charge interface fixed, night re-compared' }] });
+    expect((await status(handle)).phase).toBe('wave-active');
+
+    for (const wave of [1, 2]) {
+      await passGate(handle, `exit-${wave}`);
+      await startWave(handle, wave + 1);
+      await until(handle, waveLive(wave + 1));
+      await env.sleep(2 * 3_600_000);
+    }
+    await passGate(handle, 'exit-3');
+    s = await status(handle);
+    expect(s.parallelRun.finalGateBlockers[0]).toMatch(/^the parallel run lasts until /);
+    await expect(request(handle, 'final')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
+    await env.sleep(15 * DAY);
+    s = await until(handle, (x) => x.parallelRun.finalGateBlockers.length === 0);
+    expect(s.parallelRun.cleanStreak.charges).toBeGreaterThanOrEqual(14);
+    expect(s.parallelRun.nightsCompared).toBeGreaterThanOrEqual(15);
+    await passGate(handle, 'final', [vp, itdir, cmo]);
+    await handle.executeUpdate(completeUpdate, { args: [{ actor: lead }] });
+    expect((await handle.result()).phase).toBe('completed');
   });
 
   it('answers a no-go with the reasons, and lets the gate be requested again', async () => {
