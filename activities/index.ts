@@ -3,6 +3,7 @@ import type { Mailer } from '../platform/mailer';
 import { createAdapterActivities } from './adapters';
 import type { HospitalAdapter } from './adapters/types';
 import { createAuditActivities } from './audit';
+import { createDowntimeActivities } from './downtime';
 import { createIncidentActivities, peopleTableResolver } from './incidents';
 import { createMailActivities } from './mail/send';
 import { createNotifyActivities } from './notify';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),
+    ...createDowntimeActivities(deps),
     ...createAdapterActivities({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters }),
     ...createParallelRunActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
   };

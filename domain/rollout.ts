@@ -46,6 +46,17 @@ export const MarkStepUndoneBody = z.object({ stepId: z.string().regex(/^[a-z0-9]
 export const CompleteBody = z.object({ comment: z.string().max(500).optional() });
 export const ResumeProgramBody = z.object({ reason: Reason });
 
+/** Paper operation: for the whole hospital (no departments) or for named departments. */
+export const DeclareEmergencyBody = z.object({ departments: z.array(DepartmentCode).min(1).max(100).optional(), reason: Reason });
+export const RecordBacklogBody = z.object({ department: DepartmentCode, paperRecords: z.number().int().min(0).max(1_000_000) });
+export const RestoreSystemsBody = z.object({ reason: Reason });
+/**
+ * The emergency closes when every backlog is zero and the downtime window reconciles: by a
+ * clean comparison of that window (request one first), or confirmed by hand with a reason.
+ */
+export const CloseEmergencyBody = z.object({ reconciliation: z.enum(['comparison', 'manual']), reason: Reason });
+export const ResumeDepartmentBody = z.object({ reason: Reason });
+
 type WithActor<T extends z.ZodObject> = z.infer<T> & { actor: Actor; requestId?: string };
 export type RecordEvidenceInput = WithActor<typeof RecordEvidenceBody>;
 export type RequestGateInput = WithActor<typeof RequestGateBody>;
@@ -55,6 +66,11 @@ export type RetryDepartmentInput = WithActor<typeof RetryDepartmentBody> & { dep
 export type CompleteInput = WithActor<typeof CompleteBody>;
 export type RollBackInput = WithActor<typeof RollBackBody>;
 export type ResumeProgramInput = WithActor<typeof ResumeProgramBody>;
+export type DeclareEmergencyInput = WithActor<typeof DeclareEmergencyBody>;
+export type RecordBacklogInput = WithActor<typeof RecordBacklogBody>;
+export type RestoreSystemsInput = WithActor<typeof RestoreSystemsBody>;
+export type CloseEmergencyInput = WithActor<typeof CloseEmergencyBody>;
+export type ResumeDepartmentInput = WithActor<typeof ResumeDepartmentBody> & { department: string };
 export type MarkStepUndoneInput = WithActor<typeof MarkStepUndoneBody> & { department: string };
 
 // ------------------------------------------------------------------ state the queries return
@@ -122,6 +138,24 @@ export interface ParallelRunView {
   critical: { domain: string; onCritical: string }[];
 }
 
+export interface EmergencyView {
+  emergency: number;
+  status: 'open' | 'restored' | 'closed';
+  reason: string;
+  declaredBy: string;
+  departments: string[];
+  declaredAt: string;
+  restoredAt?: string;
+  backlogClearedAt?: string;
+  closedAt?: string;
+  /** Paper records awaiting back-entry, per department (absent: not reported yet). */
+  backlog: Record<string, number>;
+  packets: Record<string, { packetId: string; census: number; activeOrders: number; pendingResults: number } | { error: string }>;
+  /** Go-lives that were running and stay paused until the lead resumes them or rolls them back. */
+  pausedGoLives: string[];
+  timeline: { at: string; event: string; department?: string; sinceDeclaredMs: number }[];
+}
+
 export interface ProgramStatus {
   programId: string;
   hospital: string;
@@ -132,6 +166,8 @@ export interface ProgramStatus {
   departments: DepartmentView[];
   gates: GateView[];
   parallelRun: ParallelRunView;
+  /** The open emergency, or the last one. */
+  emergency?: EmergencyView;
   /** Why the program is paused, when it is. */
   pausedReason?: string;
   /** What the lead may do now: the names of the allowed actions. */
@@ -152,6 +188,11 @@ export const completeUpdate = defineUpdate<ProgramStatus, [CompleteInput]>('comp
 export const rollBackUpdate = defineUpdate<DepartmentView[], [RollBackInput]>('rollBack');
 export const markStepUndoneUpdate = defineUpdate<DepartmentView, [MarkStepUndoneInput]>('markStepUndone');
 export const resumeProgramUpdate = defineUpdate<ProgramStatus, [ResumeProgramInput]>('resumeProgram');
+export const declareEmergencyUpdate = defineUpdate<EmergencyView, [DeclareEmergencyInput]>('declareEmergency');
+export const recordBacklogUpdate = defineUpdate<EmergencyView, [RecordBacklogInput]>('recordBacklog');
+export const restoreSystemsUpdate = defineUpdate<EmergencyView, [RestoreSystemsInput]>('restoreSystems');
+export const closeEmergencyUpdate = defineUpdate<EmergencyView, [CloseEmergencyInput]>('closeEmergency');
+export const resumeDepartmentUpdate = defineUpdate<DepartmentView, [ResumeDepartmentInput]>('resumeDepartment');
 /** The lead's parallel-run requests, forwarded to the parallel-run workflow. */
 export const extendParallelRunUpdate = defineUpdate<ParallelRunView, [ExtendRunInput]>('extendParallelRun');
 export const compareAgainUpdate = defineUpdate<ParallelRunView, [CompareAgainInput]>('compareAgain');

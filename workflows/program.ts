@@ -22,8 +22,15 @@ import {
   decideGateUpdate,
   abortGoLiveSignal,
   departmentReportSignal,
+  closeEmergencyUpdate,
   compareAgainUpdate,
+  declareEmergencyUpdate,
   extendParallelRunUpdate,
+  pauseStepsSignal,
+  recordBacklogUpdate,
+  restoreSystemsUpdate,
+  resumeDepartmentUpdate,
+  resumeStepsSignal,
   markStepUndoneUpdate,
   programStatusQuery,
   resumeProgramUpdate,
@@ -38,6 +45,7 @@ import {
   type RollbackReport,
   type DepartmentState,
   type DepartmentView,
+  type EmergencyView,
   type GateView,
   type ParallelRunView,
   type ProgramPhase,
@@ -70,6 +78,14 @@ const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
   // The audit trail and decision records must not be lost: retry until PostgreSQL is back
   // (both activities are idempotent on their event key).
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+const { enterDowntime, leaveDowntime } = proxyActivities<Activities>({
+  // Switching a department's systems to downtime and building its packet: seconds.
+  startToCloseTimeout: '1m',
+  // An emergency must not wait on a broken adapter: three quick tries, then the failure is
+  // shown on the emergency (the department's team switches by hand) and everything else goes on.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
 });
 
 const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
@@ -128,6 +144,23 @@ export interface ProgramState {
   /** The phase to return to when a pause ends. */
   pausedFrom?: ProgramPhase;
   parallelRun: { started: boolean; nights: NightSummary[]; extendedUntilMs: number | null; critical: { domain: string; onCritical: string }[] };
+  emergencies: number;
+  emergency?: EmergencyRuntime;
+}
+
+interface EmergencyRuntime {
+  n: number;
+  reason: string;
+  declaredBy: string;
+  departments: string[];
+  declaredAtMs: number;
+  restoredAtMs?: number;
+  backlogClearedAtMs?: number;
+  closedAtMs?: number;
+  backlog: Record<string, number>;
+  packets: EmergencyView['packets'];
+  pausedGoLives: string[];
+  timeline: { atMs: number; event: string; department?: string }[];
 }
 
 export interface ProgramInput {
@@ -157,6 +190,7 @@ function initialState(plan: Plan): ProgramState {
     gates,
     seq: 0,
     parallelRun: { started: false, nights: [], extendedUntilMs: null, critical: [] },
+    emergencies: 0,
   };
 }
 
@@ -295,11 +329,19 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     }
     if (s.gates.final?.status === 'go') actions.push('complete');
     if (s.phase === 'paused' && !emergencyOpen()) actions.push('resume');
+    actions.push('declare-emergency');
+    if (emergencyOpen()) {
+      const e = s.emergency!;
+      actions.push('record-backlog');
+      if (e.restoredAtMs === undefined) actions.push('restore-systems');
+      else if (e.departments.every((c) => e.backlog[c] === 0)) actions.push('close-emergency');
+    }
+    for (const code of s.emergency && !emergencyOpen() ? s.emergency.pausedGoLives : []) actions.push(`resume-department:${code}`);
     if (s.parallelRun.started) actions.push('extend-parallel-run', 'compare-again');
     return actions;
   };
 
-  const emergencyOpen = () => false;
+  const emergencyOpen = () => !!s.emergency && s.emergency.closedAtMs === undefined;
   const rollbackAllowed = (d: DepartmentRuntime) => ['live-parallel', 'going-live', 'rollback-failed'].includes(d.state);
 
   const invalidState = (message: string): never =>
@@ -369,6 +411,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     departments: Object.values(s.departments).map(departmentView),
     gates: gateKeys(plan).map(gateView),
     parallelRun: parallelRunView(),
+    emergency: s.emergency ? emergencyView() : undefined,
     pausedReason: s.phase === 'paused' ? s.pausedReason : undefined,
     allowedActions: allowedActions(),
     updatedAt: iso(now()),
@@ -429,6 +472,52 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       if (c.onCritical === 'propose-rollback') await audit('workflow', 'rollback.proposed', { domain: c.domain }, 'proposed', `critical comparison night ${night.businessDay}`);
     }
   };
+
+  // ---------------------------------------------------------------- emergency: paper operation
+
+  const mark = (e: EmergencyRuntime, event: string, department?: string) => e.timeline.push({ atMs: now(), event, department });
+
+  const emergencyView = (): EmergencyView => {
+    const e = s.emergency!;
+    return {
+      emergency: e.n,
+      status: e.closedAtMs !== undefined ? 'closed' : e.restoredAtMs !== undefined ? 'restored' : 'open',
+      reason: e.reason,
+      declaredBy: e.declaredBy,
+      departments: e.departments,
+      declaredAt: iso(e.declaredAtMs),
+      restoredAt: e.restoredAtMs !== undefined ? iso(e.restoredAtMs) : undefined,
+      backlogClearedAt: e.backlogClearedAtMs !== undefined ? iso(e.backlogClearedAtMs) : undefined,
+      closedAt: e.closedAtMs !== undefined ? iso(e.closedAtMs) : undefined,
+      backlog: e.backlog,
+      packets: e.packets,
+      pausedGoLives: e.pausedGoLives,
+      timeline: e.timeline.map((t) => ({ at: iso(t.atMs), event: t.event, department: t.department, sinceDeclaredMs: t.atMs - e.declaredAtMs })),
+    };
+  };
+
+  /** The department's primary system: the adapter of its first go-live step. */
+  const primaryAdapter = (code: string) => {
+    const dept = plan.departments.find((x) => x.code === code)!;
+    return plan.adapters.find((a) => a.id === dept.steps[0]!.adapter)!;
+  };
+
+  const emergencyPeople = () => [...plan.emergency.contacts, ...plan.escalation.leadership, ...plan.escalation.levels.flatMap((l) => l.people)];
+
+  /** Back-entry is over when, after the systems are back, every department reported zero. */
+  const checkBacklogCleared = (e: EmergencyRuntime) => {
+    if (e.restoredAtMs === undefined || e.backlogClearedAtMs !== undefined) return;
+    if (e.departments.every((c) => e.backlog[c] === 0)) {
+      e.backlogClearedAtMs = now();
+      mark(e, 'backlog-cleared');
+    }
+  };
+
+  /** A clean extra comparison of a window covering the whole downtime, in every domain. */
+  const downtimeReconciled = (e: EmergencyRuntime) =>
+    s.parallelRun.nights.some(
+      (n) => n.kind === 'extra' && Date.parse(n.window.from) <= e.declaredAtMs && Date.parse(n.window.to) >= e.restoredAtMs! && n.perDomain.length > 0 && n.perDomain.every((d) => d.status === 'clean'),
+    );
 
   const startDepartment = async (d: DepartmentRuntime) => {
     d.attempt += 1;
@@ -676,6 +765,155 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
         requireRole(actor, ['lead', 'admin']);
         if (s.phase !== 'paused') invalidState('the program is not paused');
         if (emergencyOpen()) invalidState('an emergency is open: end it first');
+      },
+    },
+  );
+
+  setHandler(
+    declareEmergencyUpdate,
+    async ({ actor, departments, reason }) => {
+      if (!emergencyOpen()) {
+        s.emergencies += 1;
+        s.emergency = { n: s.emergencies, reason, declaredBy: actor.personId, departments: [], declaredAtMs: now(), backlog: {}, packets: {}, pausedGoLives: [], timeline: [] };
+        mark(s.emergency, 'declared');
+        await pause(`emergency ${s.emergency.n}: ${reason}`);
+        s.pausedReason = `emergency ${s.emergency.n}: ${reason}`;
+      }
+      const e = s.emergency!;
+      const added = (departments ?? plan.departments.map((d) => d.code)).filter((c) => !e.departments.includes(c));
+      // Declaring again, or for departments already on paper, changes nothing.
+      if (!added.length) return emergencyView();
+      e.departments.push(...added);
+      await audit(actor, 'emergency.declared', { emergency: String(e.n), departments: added.join(',') }, 'paper', reason);
+      for (const code of added) {
+        const d = s.departments[code]!;
+        if (d.state === 'going-live' && !d.failure) {
+          await getExternalWorkflowHandle(workflowIds.departmentGoLive(programId, code, d.attempt)).signal(pauseStepsSignal);
+          e.pausedGoLives.push(code);
+          mark(e, 'go-live-paused', code);
+        }
+      }
+      await Promise.all(
+        added.map(async (code) => {
+          try {
+            e.packets[code] = await enterDowntime({ programId, emergency: e.n, department: code, adapter: primaryAdapter(code), forms: plan.emergency.downtimeForms });
+            mark(e, 'downtime-entered', code);
+          } catch {
+            e.packets[code] = { error: 'the system could not be switched: switch by hand and print the forms' };
+            mark(e, 'downtime-failed', code);
+          }
+        }),
+      );
+      await notifyPeople({
+        personIds: emergencyPeople(),
+        keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
+        message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
+      });
+      mark(e, 'notified');
+      await raise('emergency-declared', 'sev1', added, { departments: added.length });
+      return emergencyView();
+    },
+    {
+      validator: ({ actor, departments }) => {
+        requireRole(actor, ['lead', 'oncall', 'admin']);
+        if (s.phase === 'completed' || s.phase === 'aborted') invalidState(`the program is ${s.phase}`);
+        const unknown = (departments ?? []).filter((c: string) => !s.departments[c]);
+        if (unknown.length) refuse(ErrorType.InvalidInput, `no department ${unknown.join(', ')} in this plan`);
+      },
+    },
+  );
+
+  setHandler(
+    recordBacklogUpdate,
+    async ({ actor, department, paperRecords }) => {
+      const e = s.emergency!;
+      e.backlog[department] = paperRecords;
+      mark(e, `backlog ${paperRecords}`, department);
+      await audit(actor, 'emergency.backlog', { emergency: String(e.n), department }, String(paperRecords));
+      checkBacklogCleared(e);
+      return emergencyView();
+    },
+    {
+      validator: ({ actor, department }) => {
+        requireRole(actor, ['lead', 'oncall', 'admin']);
+        if (!emergencyOpen()) invalidState('no emergency is open');
+        if (!s.emergency!.departments.includes(department)) invalidState(`${department} is not on paper`);
+      },
+    },
+  );
+
+  setHandler(
+    restoreSystemsUpdate,
+    async ({ actor, reason }) => {
+      const e = s.emergency!;
+      for (const code of e.departments) {
+        try {
+          await leaveDowntime({ programId, department: code, adapter: primaryAdapter(code) });
+        } catch {
+          mark(e, 'restore-failed', code);
+        }
+      }
+      e.restoredAtMs = now();
+      mark(e, 'restored');
+      await audit(actor, 'emergency.restored', { emergency: String(e.n) }, 'restored', reason);
+      checkBacklogCleared(e);
+      return emergencyView();
+    },
+    {
+      validator: ({ actor }) => {
+        requireRole(actor, ['lead', 'oncall', 'admin']);
+        if (!emergencyOpen()) invalidState('no emergency is open');
+        if (s.emergency!.restoredAtMs !== undefined) invalidState('the systems are restored already');
+      },
+    },
+  );
+
+  setHandler(
+    closeEmergencyUpdate,
+    async ({ actor, reconciliation, reason }) => {
+      const e = s.emergency!;
+      e.closedAtMs = now();
+      mark(e, `closed (${reconciliation} reconciliation)`);
+      await audit(actor, 'emergency.closed', { emergency: String(e.n) }, 'closed', reason, { reconciliation, downtimeMs: e.restoredAtMs! - e.declaredAtMs });
+      s.pausedReason = undefined;
+      setPhase(s.pausedFrom ?? 'readiness');
+      const entered = Object.values(e.backlog).reduce((a, b) => a + b, 0);
+      await notifyPeople({
+        personIds: emergencyPeople(),
+        keyPrefix: `${selfId}/emergency/${e.n}/all-clear`,
+        message: { template: 'all-clear', programId, departments: e.departments, since: iso(e.declaredAtMs), endedAt: iso(e.closedAtMs), timeZone: plan.hospital.timeZone, declaredBy: actor.personId, backEnteredRecords: entered },
+      });
+      return emergencyView();
+    },
+    {
+      validator: ({ actor, reconciliation }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (!emergencyOpen()) invalidState('no emergency is open');
+        const e = s.emergency!;
+        if (e.restoredAtMs === undefined) invalidState('restore the systems first');
+        const open = e.departments.filter((c) => e.backlog[c] !== 0);
+        if (open.length) invalidState(`back-entry is not finished: ${open.map((c) => `${c} ${e.backlog[c] ?? 'not reported'}`).join(', ')}`);
+        if (reconciliation === 'comparison' && !downtimeReconciled(e)) {
+          invalidState('no clean comparison of the downtime window yet: request one (parallel-run comparisons) or confirm by hand with a reason');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    resumeDepartmentUpdate,
+    async ({ actor, department, reason }) => {
+      const d = s.departments[department]!;
+      await getExternalWorkflowHandle(workflowIds.departmentGoLive(programId, department, d.attempt)).signal(resumeStepsSignal);
+      s.emergency!.pausedGoLives = s.emergency!.pausedGoLives.filter((c) => c !== department);
+      await audit(actor, 'department.resumed', { department }, 'going-live', reason);
+      return departmentView(d);
+    },
+    {
+      validator: ({ actor, department }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (emergencyOpen()) invalidState('the emergency is still open');
+        if (!s.emergency?.pausedGoLives.includes(department)) invalidState(`${department} has no paused go-live`);
       },
     },
   );

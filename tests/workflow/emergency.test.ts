@@ -1,0 +1,143 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import {
+  closeEmergencyUpdate,
+  declareEmergencyUpdate,
+  recordBacklogUpdate,
+  restoreSystemsUpdate,
+  resumeDepartmentUpdate,
+  rollBackUpdate,
+  type Actor,
+} from '../../domain/rollout';
+import { createMailer } from '../../platform/mailer';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { dept, lead, programDriver, programTestActivities, type Program } from '../helpers/program';
+import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let smtp: TestSmtp;
+let worker: Worker;
+let running: Promise<void>;
+let raised: ReturnType<typeof programTestActivities>['raised'];
+let p: ReturnType<typeof programDriver>;
+const oncall: Actor = { personId: 'p-oncall-01', roles: ['oncall'] };
+
+beforeAll(async () => {
+  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('emergency'), startTestSmtp()]);
+  const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  raised = fake.raised;
+  const taskQueue = uniqueTaskQueue('emergency');
+  worker = await testWorker(env, taskQueue, fake.activities);
+  running = worker.run();
+  p = programDriver(env, taskQueue);
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
+});
+
+const declare = (h: Program, departments: string[] | undefined, actor: Actor = oncall) => h.executeUpdate(declareEmergencyUpdate, { args: [{ actor, departments, reason: 'new EMR unreachable from the lab' }] });
+const backlog = (h: Program, department: string, paperRecords: number) => h.executeUpdate(recordBacklogUpdate, { args: [{ actor: oncall, department, paperRecords }] });
+const restore = (h: Program) => h.executeUpdate(restoreSystemsUpdate, { args: [{ actor: oncall, reason: 'network switch replaced' }] });
+const close = (h: Program, reconciliation: 'comparison' | 'manual' = 'manual') => h.executeUpdate(closeEmergencyUpdate, { args: [{ actor: lead, reconciliation, reason: 'paper records checked against the system by the ward clerks' }] });
+const programId = (h: Program) => h.workflowId.slice('program:'.length);
+
+/** The pilot going live slowly (each step takes 400 ms), so an emergency lands mid-way. */
+async function pilotGoingLive() {
+  const h = await p.start((plan) => (plan.adapters = [{ id: 'sim', kind: 'simulated', delayMs: 400 }]));
+  await p.passGate(h, 'readiness');
+  await p.startWave(h, 1);
+  await p.until(h, (s) => dept(s, 'LAB').state === 'going-live');
+  await new Promise((r) => setTimeout(r, 450));
+  return h;
+}
+const applied = async (h: Program, department: string) =>
+  (await db.pool.query(`SELECT count(*)::int AS n FROM simulated_system_step WHERE program_id = $1 AND department = $2 AND state = 'applied'`, [programId(h), department])).rows[0].n as number;
+
+describe('emergency: paper operation', () => {
+  it('pauses a wave mid go-live, starts nothing new, and resumes after the all-clear', async () => {
+    const h = await pilotGoingLive();
+    const view = await declare(h, ['LAB']);
+    expect(view).toMatchObject({ emergency: 1, status: 'open', departments: ['LAB'], pausedGoLives: ['LAB'] });
+    const packet = view.packets.LAB as { packetId: string; census: number; activeOrders: number; pendingResults: number };
+    expect(packet.census).toBeGreaterThanOrEqual(6);
+    expect(packet.activeOrders).toBe(Math.ceil(packet.census / 2));
+    let s = await p.status(h);
+    expect(s.phase).toBe('paused');
+    expect(s.pausedReason).toBe('emergency 1: new EMR unreachable from the lab');
+
+    // The running step finishes; no new one starts while on paper.
+    await new Promise((r) => setTimeout(r, 1500));
+    const stepsDuringDowntime = await applied(h, 'LAB');
+    expect(stepsDuringDowntime).toBeLessThan(3);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await applied(h, 'LAB')).toBe(stepsDuringDowntime);
+    await expect(p.request(h, 'exit-1')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
+    const downtime = await db.pool.query('SELECT state FROM simulated_downtime WHERE program_id = $1 AND department = $2', [programId(h), 'LAB']);
+    expect(downtime.rows[0].state).toBe('downtime');
+
+    await backlog(h, 'LAB', 37);
+    await expect(close(h)).rejects.toMatchObject({ cause: { type: 'InvalidState', message: 'restore the systems first' } });
+    await restore(h);
+    await expect(close(h)).rejects.toMatchObject({ cause: { type: 'InvalidState', message: 'back-entry is not finished: LAB 37' } });
+    await expect(close(h, 'comparison')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
+    await backlog(h, 'LAB', 0);
+    const closed = await close(h);
+    expect(closed.status).toBe('closed');
+    expect(closed.timeline.map((t) => [t.event, t.department])).toEqual([
+      ['declared', undefined],
+      ['go-live-paused', 'LAB'],
+      ['downtime-entered', 'LAB'],
+      ['notified', undefined],
+      ['backlog 37', 'LAB'],
+      ['restored', undefined],
+      ['backlog 0', 'LAB'],
+      ['backlog-cleared', undefined],
+      ['closed (manual reconciliation)', undefined],
+    ]);
+    expect(closed.timeline.every((t, i, all) => i === 0 || t.sinceDeclaredMs >= all[i - 1]!.sinceDeclaredMs)).toBe(true);
+    s = await p.status(h);
+    expect(s.phase).toBe('wave-active');
+    expect(s.allowedActions).toContain('resume-department:LAB');
+    expect(dept(s, 'LAB').state).toBe('going-live');
+
+    await h.executeUpdate(resumeDepartmentUpdate, { args: [{ actor: lead, department: 'LAB', reason: 'cutover resumes where it paused' }] });
+    s = await p.until(h, (x) => x.waves[0]!.status === 'live');
+    expect(dept(s, 'LAB').completedSteps).toEqual(['grant-access', 'route-interfaces', 'switch-analyzer-feed']);
+    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB']]]);
+    const audit = await db.pool.query(`SELECT action FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'emergency.%' ORDER BY seq`, [programId(h)]);
+    expect(audit.rows.map((r) => r.action)).toEqual(['emergency.declared', 'emergency.backlog', 'emergency.restored', 'emergency.backlog', 'emergency.closed']);
+  });
+
+  it('ends an emergency with a rollback of the department that was going live', async () => {
+    const h = await pilotGoingLive();
+    await declare(h, ['LAB']);
+    await restore(h);
+    await backlog(h, 'LAB', 0);
+    await close(h);
+    await h.executeUpdate(rollBackUpdate, { args: [{ actor: lead, departments: ['LAB'], reason: 'not again this week: roll the lab back' }] });
+    const s = await p.until(h, (x) => dept(x, 'LAB').state === 'rolled-back');
+    expect(dept(s, 'LAB').completedSteps).toEqual([]);
+    expect(await applied(h, 'LAB')).toBe(0);
+  });
+
+  it('treats a second declaration for the same departments as the same emergency', async () => {
+    const h = await pilotGoingLive();
+    const first = await declare(h, ['LAB', 'IM-OPD']);
+    const again = await declare(h, ['LAB'], lead);
+    expect(again.emergency).toBe(first.emergency);
+    expect(again.timeline).toEqual(first.timeline);
+    expect(raised.filter((r) => r.programId === programId(h))).toHaveLength(1);
+    const packets = await db.pool.query('SELECT count(*)::int AS n FROM downtime_packet WHERE program_id = $1', [programId(h)]);
+    expect(packets.rows[0].n).toBe(2);
+    // The whole hospital: the other departments join the same emergency.
+    const all = await declare(h, undefined);
+    expect(all.departments).toHaveLength(10);
+    expect(all.emergency).toBe(first.emergency);
+  });
+});
