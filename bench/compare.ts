@@ -4,7 +4,7 @@
  *   npx tsx bench/compare.ts                 # 1M and 5M rows per side
  *   BENCH_ROWS=1000000 npx tsx bench/compare.ts
  *   BENCH_KEEP=1 ...  keep the cluster and tables in $TMPDIR/golive-bench-pg (generation takes ~40 s per 5M case)
- *   BENCH_REPEAT=3 BENCH_PARALLELISM=2 ...  runs per case, streams per side
+ *   BENCH_REPEAT=3 BENCH_PARALLELISM=1 ...  runs per case, streams per side
  *   BENCH_PGDATA=dir ...  with DATABASE_URL: the cluster's data directory, to report its CPU time
  *
  * Uses DATABASE_URL / TEST_DATABASE_URL when set (creates and drops its own databases there),
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
             businessDay: '2024-03-01',
             resultsUrl,
             thresholds: { warning: { rate: 0 }, critical: { rate: 0.01 } },
-            parallelism: Number(process.env.BENCH_PARALLELISM ?? 2),
+            parallelism: Number(process.env.BENCH_PARALLELISM ?? 1),
           });
           const wall = (Date.now() - w) / 1000;
           const pgCpu = cpu0.pg === null ? null : (clusterCpu(srv.dataDir) ?? 0) - cpu0.pg;

@@ -2,7 +2,7 @@
  * The comparison engine.
  *
  * Per side: one REPEATABLE READ READ ONLY snapshot (exported and shared by every connection of
- * that side). Each partition of the keys (by key hash) is streamed from both sides as (canonical key, 64-bit hash of the
+ * that side). Each key range is streamed from both sides as (canonical key, 64-bit hash of the
  * canonical fields) in byte (C) order with binary COPY, and merged by key: missing keys and
  * duplicate keys are decided from the stream; key pairs whose hashes differ are re-fetched
  * (canonical field values, same snapshot) and compared exactly in TypeScript (tolerances,
@@ -38,7 +38,6 @@ import {
   type FixedOffsets,
   type Side,
   type SideSql,
-  type Slice,
 } from './sql';
 import { compareField } from './values';
 
@@ -220,20 +219,31 @@ async function fixedOffsets(c: Client, spec: DomainSpec, window: { from: string;
 // ---------------------------------------------------------------------------------------------
 // Key ranges
 
+/** The smallest common alphabet of the characters, as [first code point, size]. */
+function alphabet(chars: string[]): [number, number] {
+  const cps = chars.map((c) => c.codePointAt(0) ?? 0);
+  const within = (lo: number, hi: number): boolean => cps.every((c) => c >= lo && c <= hi);
+  if (within(0x30, 0x39)) return [0x30, 10]; // digits
+  if (within(0x30, 0x5a)) return [0x30, 43]; // digits and capitals
+  if (within(0x20, 0x7e)) return [0x20, 95]; // printable ASCII
+  return [0, 0x10000];
+}
+
 function interpolate(min: string, max: string, n: number): string[] {
-  // Split [min, max] into n parts by linear interpolation over the first differing code points.
+  // Split [min, max] into n parts by linear interpolation over the first differing characters,
+  // read as digits of the alphabet they use (digit-only keys would otherwise all fall in one part).
   const a = Array.from(min);
   const b = Array.from(max);
   let p = 0;
   while (p < a.length && p < b.length && a[p] === b[p]) p++;
   const prefix = a.slice(0, p).join('');
-  const DIG = 4;
-  const BASE = 0x10000;
+  const [first, base] = alphabet([...a.slice(p), ...b.slice(p)]);
+  const DIG = Math.min(8, Math.floor(52 / Math.log2(base)));
   const num = (arr: string[]): number => {
     let v = 0;
     for (let i = 0; i < DIG; i++) {
-      const cp = p + i < arr.length ? Math.min(arr[p + i]?.codePointAt(0) ?? 0, BASE - 1) : 0;
-      v = v * BASE + cp;
+      const cp = p + i < arr.length ? (arr[p + i]?.codePointAt(0) ?? 0) - first : 0;
+      v = v * base + Math.max(0, Math.min(cp, base - 1));
     }
     return v;
   };
@@ -242,13 +252,14 @@ function interpolate(min: string, max: string, n: number): string[] {
   const out: string[] = [];
   for (let i = 1; i < n; i++) {
     let v = Math.floor(lo + ((hi - lo) * i) / n);
-    const cps: number[] = [];
+    const digits: number[] = [];
     for (let d = 0; d < DIG; d++) {
-      cps.unshift(v % BASE);
-      v = Math.floor(v / BASE);
+      digits.unshift(v % base);
+      v = Math.floor(v / base);
     }
-    while (cps.length && cps[cps.length - 1] === 0) cps.pop();
-    const s = prefix + cps.map((c) => String.fromCodePoint(c === 0 ? 1 : c >= 0xd800 && c <= 0xdfff ? 0xe000 : c)).join('');
+    if (first === 0) while (digits.length && digits[digits.length - 1] === 0) digits.pop();
+    const cps = digits.map((d) => d + first).map((c) => (c === 0 ? 1 : c >= 0xd800 && c <= 0xdfff ? 0xe000 : c));
+    const s = prefix + String.fromCodePoint(...cps);
     if (Buffer.compare(Buffer.from(s), Buffer.from(min)) > 0 && Buffer.compare(Buffer.from(s), Buffer.from(max)) <= 0) {
       if (out.length === 0 || Buffer.compare(Buffer.from(s), Buffer.from(out[out.length - 1]!)) > 0) out.push(s);
     }
@@ -697,20 +708,22 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     const [hl, hn] = await Promise.all([legacy.main.query<{ h: string }>(HASH_CHECK_SQL), next.main.query<{ h: string }>(HASH_CHECK_SQL)]);
     if (one(hl.rows).h !== one(hn.rows).h || !one(hl.rows).h.endsWith(',t')) throw new ComparisonError('HASH_MISMATCH', 'compare: the two servers hash differently; refusing to compare');
 
-    const slices: Slice[] = Array.from({ length: input.parallelism }, (_, part) => ({ ...range, part, of: input.parallelism }));
-    const conns = await Promise.all(slices.map(() => Promise.all([joinSnapshot(legacy), joinSnapshot(next)])));
-
-    // `parallelism` partitions by key hash, each streamed from both sides and merged on its own.
-    where = 'merge';
+    where = 'key ranges';
     trace(where);
-    const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
+    // Key ranges, not key-hash partitions: a hash partition re-reads every row of the side to
+    // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
+    const ranges = await splitRange(legacy, range, input.parallelism);
     const writer = new DifferenceWriter(results, runId);
     const recheck = new Rechecker(spec, legacy, next, maps, writer);
+    const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
+
+    where = 'merge';
+    trace(where);
     await Promise.all(
-      slices.map(async (sl, i) => {
-        const [lc, nc] = conns[i]!;
-        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, sl), spec.key.length);
-        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, sl), spec.key.length);
+      ranges.map(async (r) => {
+        const [lc, nc] = await Promise.all([joinSnapshot(legacy), joinSnapshot(next)]);
+        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length);
+        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length);
         await mergeRange(lr, nr, counters, writer, recheck);
       }),
     );

@@ -165,8 +165,11 @@ export const CompareInput = z.object({
   keyRange: z.object({ lo: z.string().nullable().default(null), hi: z.string().nullable().default(null) }).optional(),
   /** Re-check differences after this delay (rows still in flight) before they count. */
   settleMs: z.number().int().min(0).default(0),
-  /** Parallel key-range streams per side (default 2). */
-  parallelism: z.number().int().min(1).max(16).default(2),
+  /**
+   * Parallel key-range streams per side. One per side already keeps two cores busy (one
+   * PostgreSQL backend each); more pays only with idle cores on both servers.
+   */
+  parallelism: z.number().int().min(1).max(16).default(1),
   /** Optional id for the run (uuid); generated when absent. */
   runId: z.string().uuid().optional(),
 });
