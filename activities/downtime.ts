@@ -77,9 +77,3 @@ export function createDowntimeActivities({ pool }: { pool: Pool }) {
     },
   };
 }
-
-/** The packet for the authorized download (the only way its content leaves PostgreSQL). */
-export async function downtimePacket(pool: Pool, programId: string, emergency: number, department: string) {
-  const { rows } = await pool.query('SELECT id, as_of, forms, content FROM downtime_packet WHERE program_id = $1 AND emergency = $2 AND department = $3', [programId, emergency, department]);
-  return rows[0] as { id: string; as_of: Date; forms: string[]; content: unknown } | undefined;
-}

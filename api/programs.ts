@@ -72,3 +72,9 @@ export async function gateDecisions(pool: Pool, programId: string, gate: string)
     decidedAt: (r.decided_at as Date).toISOString(),
   }));
 }
+
+/** The packet for the authorized download (the only way its content leaves PostgreSQL). */
+export async function downtimePacket(pool: Pool, programId: string, emergency: number, department: string) {
+  const { rows } = await pool.query('SELECT id, as_of, forms, content FROM downtime_packet WHERE program_id = $1 AND emergency = $2 AND department = $3', [programId, emergency, department]);
+  return rows[0] as { id: string; as_of: Date; forms: string[]; content: unknown } | undefined;
+}

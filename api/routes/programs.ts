@@ -9,11 +9,21 @@ import {
   RecordEvidenceBody,
   RetryDepartmentBody,
   StartWaveBody,
+  CloseEmergencyBody,
+  DeclareEmergencyBody,
   MarkStepUndoneBody,
+  RecordBacklogBody,
+  RestoreSystemsBody,
+  ResumeDepartmentBody,
   ResumeProgramBody,
   RollBackBody,
+  closeEmergencyUpdate,
   compareAgainUpdate,
   completeUpdate,
+  declareEmergencyUpdate,
+  recordBacklogUpdate,
+  restoreSystemsUpdate,
+  resumeDepartmentUpdate,
   decideGateUpdate,
   extendParallelRunUpdate,
   markStepUndoneUpdate,
@@ -26,7 +36,7 @@ import {
   startWaveUpdate,
 } from '../../domain/rollout';
 import { ValidationError } from '../errors';
-import { actorOf, createProgram, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
+import { actorOf, createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
 import { route, type AnyRoute } from '../route';
 
 const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
@@ -317,3 +327,117 @@ export const compareAgainRoute = route({
 });
 
 programRoutes.push(rollBackRoute, markStepUndoneRoute, resumeProgramRoute, extendParallelRunRoute, compareAgainRoute);
+
+const responders: Role[] = ['lead', 'oncall', 'admin'];
+
+export const declareEmergencyRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/emergencies',
+  summary: 'Declare an emergency: pause the cutover, put departments (or the whole hospital) on paper, tell everyone',
+  tags: ['emergency'],
+  roles: responders,
+  params: ProgramParams,
+  body: DeclareEmergencyBody,
+  responses: { 200: { description: 'The emergency with its timeline (a repeat declaration answers the same emergency)' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(declareEmergencyUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+export const recordBacklogRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/emergency/backlog',
+  summary: 'Report the paper records of a department still awaiting back-entry',
+  tags: ['emergency'],
+  roles: responders,
+  params: ProgramParams,
+  body: RecordBacklogBody,
+  responses: { 200: { description: 'The emergency' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(recordBacklogUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+export const restoreSystemsRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/emergency/restore',
+  summary: 'All-clear step 1: the systems are back (departments leave downtime); back-entry starts',
+  tags: ['emergency'],
+  roles: responders,
+  params: ProgramParams,
+  body: RestoreSystemsBody,
+  responses: { 200: { description: 'The emergency' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(restoreSystemsUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+export const closeEmergencyRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/emergency/close',
+  summary: 'All-clear step 2: every backlog is zero and the downtime window reconciles',
+  tags: ['emergency'],
+  roles: leads,
+  params: ProgramParams,
+  body: CloseEmergencyBody,
+  responses: { 200: { description: 'The emergency, closed' }, 409: { description: 'Backlog or reconciliation outstanding' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(closeEmergencyUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+export const getEmergencyRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/emergency',
+  summary: 'The open (or last) emergency: declared, downtime per department, notified, restored, backlog cleared, closed, with durations',
+  tags: ['emergency'],
+  roles: everyone,
+  params: ProgramParams,
+  responses: { 200: { description: 'The emergency' }, 404: { description: 'None declared' } },
+  async handle({ params, ctx }) {
+    await programExists(ctx.deps.pool, params.programId);
+    const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
+    if (!status.emergency) return { status: 404, body: { error: 'not_found', message: 'no emergency was declared' } };
+    return { status: 200, body: status.emergency };
+  },
+});
+
+export const downtimePacketRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
+  summary: 'Download a department\'s downtime packet (census, active orders, pending results, forms): patient data, responders only',
+  tags: ['emergency'],
+  roles: responders,
+  params: DepartmentParams.extend({ emergency: z.coerce.number().int().min(1) }),
+  responses: { 200: { description: 'The packet, as a JSON attachment' }, 404: { description: 'No such packet' } },
+  async handle({ params, ctx }) {
+    const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
+    if (!packet) return { status: 404, body: { error: 'not_found', message: 'no such packet' } };
+    return {
+      status: 200,
+      body: { packetId: packet.id, department: params.department, asOf: packet.as_of.toISOString(), forms: packet.forms, content: packet.content },
+      headers: { 'Content-Disposition': `attachment; filename="downtime-${params.programId}-${params.emergency}-${params.department}.json"`, 'Cache-Control': 'no-store' },
+    };
+  },
+});
+
+export const resumeDepartmentRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/departments/{department}/resume',
+  summary: 'After an emergency: resume a department\'s paused go-live where it stopped',
+  tags: ['emergency'],
+  roles: leads,
+  params: DepartmentParams,
+  body: ResumeDepartmentBody,
+  responses: { 200: { description: 'The department' } },
+  async handle({ params, body, ctx }) {
+    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(resumeDepartmentUpdate, { args: [{ ...body, department: params.department, actor: actorOf(ctx.principal!) }] });
+    return { status: 200, body: view };
+  },
+});
+
+programRoutes.push(declareEmergencyRoute, recordBacklogRoute, restoreSystemsRoute, closeEmergencyRoute, getEmergencyRoute, downtimePacketRoute, resumeDepartmentRoute);

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPlan } from '../../domain/demo-plans';
+import type { EmergencyView, ProgramStatus } from '../../domain/rollout';
+import { startStack, type TestStack } from '../helpers/stack';
+
+/**
+ * The emergency switch to paper through the API on the real dev server: e-mails reach a real
+ * SMTP server and hold no patient data; the downtime packet (which does) is for responders only.
+ */
+let stack: TestStack;
+let lead: Record<string, string>;
+let oncall: Record<string, string>;
+let viewer: Record<string, string>;
+const programId = `em-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  stack = await startStack('emergency');
+  lead = await stack.as(['lead'], 'p-lead-01');
+  oncall = await stack.as(['oncall'], 'p-oncall-01');
+  viewer = await stack.as(['viewer']);
+  for (const id of ['p-vp-01', 'p-itdir-01', 'p-cmo-01']) await stack.as(['leadership'], id);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+  const res = await fetch(`${stack.url}/v1/programs${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+};
+
+describe('emergency through the API', () => {
+  it('puts the lab on paper, tells everyone without patient data, and serves the packet to responders only', async () => {
+    const plan = testPlan();
+    plan.programId = programId;
+    expect((await api('POST', '', lead, plan)).status).toBe(201);
+    const declaredAt = Date.now();
+    const declared = await api('POST', `/${programId}/emergencies`, oncall, { departments: ['LAB'], reason: 'lab analyzers cannot reach the new EMR' });
+    expect(declared.status, JSON.stringify(declared.body)).toBe(200);
+    const view = declared.body as unknown as EmergencyView;
+    expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'notified']);
+    expect((await api('POST', `/${programId}/emergencies`, lead, { departments: ['LAB'], reason: 'same again' })).body).toMatchObject({ emergency: 1, departments: ['LAB'] });
+
+    // Everyone on the emergency list and leadership: the lead, the on-call, the three leaders.
+    const mails = await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes('EMERGENCY')).length >= 5, 30_000);
+    const emergencyMails = mails.filter((x) => x.subject.includes('EMERGENCY'));
+    expect(emergencyMails.flatMap((m) => m.to).sort()).toEqual(['p-cmo-01', 'p-itdir-01', 'p-lead-01', 'p-oncall-01', 'p-vp-01'].map((id) => `${id}@hospital.test`));
+    console.info(`e2e: emergency declared to first e-mail in the SMTP server: ${Math.min(...emergencyMails.map((m) => m.receivedAt)) - declaredAt} ms`);
+
+    const packet = await api('GET', `/${programId}/emergencies/1/packets/LAB`, lead);
+    expect(packet.status).toBe(200);
+    expect(packet.headers.get('content-disposition')).toMatch(/^attachment;/);
+    const census = (packet.body.content as { census: { name: string; patientId: string; mrn: string }[] }).census;
+    expect(census.length).toBeGreaterThanOrEqual(6);
+    expect((await api('GET', `/${programId}/emergencies/1/packets/LAB`, viewer)).status).toBe(403);
+
+    // No name, patient id or MRN of anyone in the packet appears in any e-mail golive sent.
+    await new Promise((r) => setTimeout(r, 1000));
+    const everything = stack.smtp.messages.map((m) => `${m.subject}\n${m.text}\n${m.html}\n${m.raw}`).join('\n');
+    for (const p of census) {
+      expect(everything).not.toContain(p.name);
+      expect(everything).not.toContain(p.patientId);
+      expect(everything).not.toContain(p.mrn);
+    }
+
+    expect((await api('POST', `/${programId}/emergency/restore`, oncall, { reason: 'interface engine restarted' })).status).toBe(200);
+    expect((await api('POST', `/${programId}/emergency/backlog`, oncall, { department: 'LAB', paperRecords: 0 })).status).toBe(200);
+    const early = await api('POST', `/${programId}/emergency/close`, oncall, { reconciliation: 'manual', reason: 'checked' });
+    expect(early.status).toBe(403);
+    const closed = await api('POST', `/${programId}/emergency/close`, lead, { reconciliation: 'manual', reason: 'ward clerks checked every paper record against the system' });
+    expect(closed.status).toBe(200);
+    const timeline = (await api('GET', `/${programId}/emergency`, viewer)).body as unknown as EmergencyView;
+    expect(timeline.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'notified', 'restored', 'backlog 0', 'backlog-cleared', 'closed (manual reconciliation)']);
+    expect(timeline.timeline.at(-1)!.sinceDeclaredMs).toBeGreaterThan(0);
+    const status = (await api('GET', `/${programId}`, viewer)).body as unknown as ProgramStatus;
+    expect(status.phase).toBe('readiness');
+    const allClear = await stack.smtp.waitFor((m) => m.some((x) => x.subject.includes('all clear')));
+    expect(allClear.filter((x) => x.subject.includes('all clear')).length).toBe(5);
+  });
+});
