@@ -284,7 +284,7 @@ export type ComparisonSource = z.infer<typeof ComparisonSource>;
 /** A business domain (charges, orders, results ...) compared every night between the two systems. */
 export const ComparisonDomain = z.strictObject({
   /** Used for the engine's run records, in incidents and in the nightly summaries. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a domain name: lower-case letters, digits and -, at most 40'),
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a domain name: lower-case letters, digits, _ and -, at most 40'),
   spec: DomainSpec,
   legacy: ComparisonSource,
   new: ComparisonSource,

@@ -1,5 +1,6 @@
 import { addPerson, issueToken, revokeToken } from '../api/auth';
 import { demoPlan } from '../domain/demo-plans';
+import { DEMO_NEW_URL_ENV, demoParallelRunDomains } from './demo-hospital';
 import type { Role } from '../domain/people';
 import { databaseUrl, type Config } from '../platform/config';
 import { createPool } from '../platform/db';
@@ -35,7 +36,7 @@ export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; con
     await pool.end();
   }
   const asLead = { 'content-type': 'application/json', authorization: `Bearer ${tokens['p-lead-01']}` };
-  const program = await fetch(`${apiUrl}/v1/programs`, { method: 'POST', headers: asLead, body: JSON.stringify(demoPlan()) });
+  const program = await fetch(`${apiUrl}/v1/programs`, { method: 'POST', headers: asLead, body: JSON.stringify(demoPlanWithDomains()) });
   if (program.status !== 201 && program.status !== 200) throw new Error(`demo seed: creating the demo program answered ${program.status}`);
   const welcome = await fetch(`${apiUrl}/v1/notifications/test`, {
     method: 'POST',
@@ -45,4 +46,15 @@ export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; con
   if (!welcome.ok) throw new Error(`demo seed: test notification answered ${welcome.status}`);
   logger.info({ programId: demoPlan().programId }, 'demo hospital seeded');
   return tokens;
+}
+
+/** The demo plan comparing the demo hospital's two databases in its five domains. */
+export function demoPlanWithDomains() {
+  const plan = demoPlan();
+  const side = (s: { urlEnv: string; query: string }) => ({ kind: 'postgres' as const, connection: { urlEnv: s.urlEnv }, query: s.query });
+  plan.parallelRun = {
+    ...plan.parallelRun,
+    domains: demoParallelRunDomains({ codeMapUrl: `env:${DEMO_NEW_URL_ENV}` }).map((d) => ({ ...d, legacy: side(d.legacy), new: side(d.new) })),
+  };
+  return plan;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { dataDir, databaseUrl, loadConfig } from '../platform/config';
 import { migrate } from '../platform/db';
 import { createLogger } from '../platform/logger';
+import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, runSimulator } from './demo-hospital';
 import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor, type Service } from '../platform/services';
 
 async function main() {
@@ -38,6 +39,8 @@ async function main() {
     }
     const dbUrl = databaseUrl(config);
     await migrate(dbUrl, logger);
+    // The demo hospital's legacy and new systems, side by side on the same cluster.
+    const hospital = await createDemoHospital({ adminUrl: dbUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
 
     const mail = await startMailCatcher({ smtpPort: config.SMTP_PORT, webPort: config.MAIL_UI_PORT });
     started.push(mail);
@@ -46,7 +49,7 @@ async function main() {
     const temporal = await startTemporalDevServer({ port: temporalPort, uiPort: config.TEMPORAL_UI_PORT, dbFile: join(data, 'temporal.db') });
     started.push(temporal);
 
-    const env = { ...process.env, DATABASE_URL: dbUrl };
+    const env = { ...process.env, DATABASE_URL: dbUrl, [DEMO_LEGACY_URL_ENV]: hospital.legacyUrl, [DEMO_NEW_URL_ENV]: hospital.newUrl };
     const worker = spawnTs('worker/main.ts', env);
     started.push({ stop: () => worker.stopGracefully() });
     const api = spawnTs('api/main.ts', env);
@@ -57,6 +60,20 @@ async function main() {
     const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
     const { seedDemo } = await import('./demo-seed');
     const tokens = await seedDemo({ apiUrl, config, logger });
+    // Staff of the departments live on the new system record their day in both systems.
+    const simulator = runSimulator({
+      legacyUrl: hospital.legacyUrl,
+      newUrl: hospital.newUrl,
+      everyMs: 30_000,
+      liveDepartments: async () => {
+        const res = await fetch(`${apiUrl}/v1/programs/demo-program`, { headers: { authorization: `Bearer ${tokens['p-viewer-01']}` } });
+        if (!res.ok) return [];
+        const status = (await res.json()) as { departments: { code: string; state: string }[] };
+        return status.departments.filter((d) => d.state === 'live-parallel' || d.state === 'cut-over').map((d) => d.code);
+      },
+      onError: (err) => logger.warn({ code: (err as { code?: string }).code }, 'demo simulator tick failed'),
+    });
+    started.push({ stop: () => simulator.stop() });
 
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     process.stdout.write(
