@@ -37,7 +37,8 @@ import {
 } from '../../domain/rollout';
 import { ValidationError } from '../errors';
 import { actorOf, createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
-import { route, type AnyRoute } from '../route';
+import type { UpdateDefinition } from '@temporalio/common';
+import { route, type AnyRoute, type RouteDef } from '../route';
 
 const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
 const leads: Role[] = ['lead', 'admin'];
@@ -46,6 +47,31 @@ const GateParams = ProgramParams.extend({ gate: GateKey });
 const DepartmentParams = ProgramParams.extend({ department: DepartmentCode });
 const WaveParams = ProgramParams.extend({ wave: z.coerce.number().int().min(1).max(99) });
 const Json = z.record(z.string(), z.unknown());
+
+/**
+ * A POST that becomes one Update of the program workflow: the body, the path's ids (gate,
+ * wave, department) and the authenticated person go in; the workflow's answer comes out, or
+ * its validator's refusal (409 with the state and the allowed actions, 403 for non-approvers).
+ */
+function programUpdateRoute<P extends z.ZodType<{ programId: string }>, B extends z.ZodType>(
+  // Each update takes its own input type; the route assembles it from validated parts.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  update: UpdateDefinition<unknown, [any]>,
+  def: Omit<RouteDef<B, P>, 'method' | 'handle'>,
+) {
+  return route<B, P>({
+    method: 'post',
+    ...def,
+    async handle({ params, body, ctx }) {
+      const { programId, ...fromPath } = params as z.output<P>;
+      const result = await programHandle(ctx.deps.temporal, programId).executeUpdate(update, {
+        args: [{ ...(body as object), ...fromPath, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
+      });
+      return { status: 200, body: result };
+    },
+  });
+}
+
 
 export const createProgramRoute = route({
   method: 'post',
@@ -95,8 +121,7 @@ export const programStatusRoute = route({
   },
 });
 
-export const recordEvidenceRoute = route({
-  method: 'post',
+export const recordEvidenceRoute = programUpdateRoute(recordEvidenceUpdate, {
   path: '/v1/programs/{programId}/evidence',
   summary: 'Record readiness evidence (UAT, training, backup, migration)',
   tags: ['gates'],
@@ -104,16 +129,9 @@ export const recordEvidenceRoute = route({
   params: ProgramParams,
   body: RecordEvidenceBody,
   responses: { 200: { description: 'The criteria as they stand now' } },
-  async handle({ params, body, ctx }) {
-    const result = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(recordEvidenceUpdate, {
-      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: result };
-  },
 });
 
-export const requestGateRoute = route({
-  method: 'post',
+export const requestGateRoute = programUpdateRoute(requestGateUpdate, {
   path: '/v1/programs/{programId}/gates/{gate}/requests',
   summary: 'Open a gate for decision (409 names the current state and what is allowed)',
   tags: ['gates'],
@@ -121,12 +139,6 @@ export const requestGateRoute = route({
   params: GateParams,
   body: z.object({ comment: z.string().max(500).optional() }),
   responses: { 200: { description: 'The open gate with its evidence' }, 409: { description: 'Not allowed now' } },
-  async handle({ params, body, ctx }) {
-    const gate = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(requestGateUpdate, {
-      args: [{ gate: params.gate, comment: body.comment, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: gate };
-  },
 });
 
 export const getGateRoute = route({
@@ -146,8 +158,7 @@ export const getGateRoute = route({
   },
 });
 
-export const decideGateRoute = route({
-  method: 'post',
+export const decideGateRoute = programUpdateRoute(decideGateUpdate, {
   path: '/v1/programs/{programId}/gates/{gate}/decisions',
   summary: 'Decide go or no-go (only the gate\'s named approvers; go on a failing criterion needs an override)',
   tags: ['gates'],
@@ -155,16 +166,9 @@ export const decideGateRoute = route({
   params: GateParams,
   body: DecideGateBody,
   responses: { 200: { description: 'The gate after the decision' }, 403: { description: 'Not an approver' }, 409: { description: 'Gate closed, or override required' } },
-  async handle({ params, body, ctx }) {
-    const gate = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(decideGateUpdate, {
-      args: [{ ...body, gate: params.gate, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: gate };
-  },
 });
 
-export const startWaveRoute = route({
-  method: 'post',
+export const startWaveRoute = programUpdateRoute(startWaveUpdate, {
   path: '/v1/programs/{programId}/waves/{wave}/start',
   summary: 'Start a wave\'s go-live (after its gate said go, inside its window)',
   tags: ['phases'],
@@ -172,16 +176,9 @@ export const startWaveRoute = route({
   params: WaveParams,
   body: StartWaveBody.omit({ wave: true }),
   responses: { 200: { description: 'The wave, going live' }, 409: { description: 'Not allowed now' } },
-  async handle({ params, body, ctx }) {
-    const wave = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(startWaveUpdate, {
-      args: [{ wave: params.wave, comment: body.comment, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: wave };
-  },
 });
 
-export const retryDepartmentRoute = route({
-  method: 'post',
+export const retryDepartmentRoute = programUpdateRoute(retryDepartmentUpdate, {
   path: '/v1/programs/{programId}/departments/{department}/retry',
   summary: 'Run a failed department\'s remaining go-live steps again',
   tags: ['phases'],
@@ -189,12 +186,6 @@ export const retryDepartmentRoute = route({
   params: DepartmentParams,
   body: RetryDepartmentBody,
   responses: { 200: { description: 'The department' }, 409: { description: 'Not allowed now' } },
-  async handle({ params, body, ctx }) {
-    const department = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(retryDepartmentUpdate, {
-      args: [{ ...body, department: params.department, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: department };
-  },
 });
 
 export const getDepartmentRoute = route({
@@ -214,8 +205,7 @@ export const getDepartmentRoute = route({
   },
 });
 
-export const completeRoute = route({
-  method: 'post',
+export const completeRoute = programUpdateRoute(completeUpdate, {
   path: '/v1/programs/{programId}/complete',
   summary: 'Complete the program after the final gate said go: the legacy system is retired',
   tags: ['phases'],
@@ -223,12 +213,6 @@ export const completeRoute = route({
   params: ProgramParams,
   body: CompleteBody,
   responses: { 200: { description: 'Completed' }, 409: { description: 'Not allowed now' } },
-  async handle({ params, body, ctx }) {
-    const status = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(completeUpdate, {
-      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: status };
-  },
 });
 
 export const programRoutes: AnyRoute[] = [
@@ -245,8 +229,7 @@ export const programRoutes: AnyRoute[] = [
   completeRoute,
 ];
 
-export const rollBackRoute = route({
-  method: 'post',
+export const rollBackRoute = programUpdateRoute(rollBackUpdate, {
   path: '/v1/programs/{programId}/rollbacks',
   summary: 'Roll back departments or a whole wave to the legacy system, undoing their go-live steps in reverse',
   tags: ['rollback'],
@@ -254,16 +237,9 @@ export const rollBackRoute = route({
   params: ProgramParams,
   body: RollBackBody,
   responses: { 200: { description: 'The departments, rolling back' }, 409: { description: 'Nothing to roll back there' } },
-  async handle({ params, body, ctx }) {
-    const departments = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(rollBackUpdate, {
-      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: { departments } };
-  },
 });
 
-export const markStepUndoneRoute = route({
-  method: 'post',
+export const markStepUndoneRoute = programUpdateRoute(markStepUndoneUpdate, {
   path: '/v1/programs/{programId}/departments/{department}/rollback/manual-steps',
   summary: 'Record that a compensation which kept failing was done by hand; the rollback continues',
   tags: ['rollback'],
@@ -271,16 +247,9 @@ export const markStepUndoneRoute = route({
   params: DepartmentParams,
   body: MarkStepUndoneBody,
   responses: { 200: { description: 'The department' }, 409: { description: 'No such failed compensation' } },
-  async handle({ params, body, ctx }) {
-    const department = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(markStepUndoneUpdate, {
-      args: [{ ...body, department: params.department, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: department };
-  },
 });
 
-export const resumeProgramRoute = route({
-  method: 'post',
+export const resumeProgramRoute = programUpdateRoute(resumeProgramUpdate, {
   path: '/v1/programs/{programId}/resume',
   summary: 'Resume a paused program (after a critical night was dealt with)',
   tags: ['phases'],
@@ -288,16 +257,9 @@ export const resumeProgramRoute = route({
   params: ProgramParams,
   body: ResumeProgramBody,
   responses: { 200: { description: 'The program' }, 409: { description: 'Not paused, or an emergency is open' } },
-  async handle({ params, body, ctx }) {
-    const status = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(resumeProgramUpdate, {
-      args: [{ ...body, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-    });
-    return { status: 200, body: status };
-  },
 });
 
-export const extendParallelRunRoute = route({
-  method: 'post',
+export const extendParallelRunRoute = programUpdateRoute(extendParallelRunUpdate, {
   path: '/v1/programs/{programId}/parallel-run/extensions',
   summary: 'Extend the parallel run (until an instant, or by an ISO duration), with a reason',
   tags: ['parallel run'],
@@ -305,14 +267,9 @@ export const extendParallelRunRoute = route({
   params: ProgramParams,
   body: ExtendRunBody,
   responses: { 200: { description: 'The parallel run' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(extendParallelRunUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
-export const compareAgainRoute = route({
-  method: 'post',
+export const compareAgainRoute = programUpdateRoute(compareAgainUpdate, {
   path: '/v1/programs/{programId}/parallel-run/comparisons',
   summary: 'Compare a past business day or time window again (after a fix, or to reconcile a downtime)',
   tags: ['parallel run'],
@@ -320,18 +277,13 @@ export const compareAgainRoute = route({
   params: ProgramParams,
   body: CompareAgainBody,
   responses: { 200: { description: 'The parallel run' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(compareAgainUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
 programRoutes.push(rollBackRoute, markStepUndoneRoute, resumeProgramRoute, extendParallelRunRoute, compareAgainRoute);
 
 const responders: Role[] = ['lead', 'oncall', 'admin'];
 
-export const declareEmergencyRoute = route({
-  method: 'post',
+export const declareEmergencyRoute = programUpdateRoute(declareEmergencyUpdate, {
   path: '/v1/programs/{programId}/emergencies',
   summary: 'Declare an emergency: pause the cutover, put departments (or the whole hospital) on paper, tell everyone',
   tags: ['emergency'],
@@ -339,14 +291,9 @@ export const declareEmergencyRoute = route({
   params: ProgramParams,
   body: DeclareEmergencyBody,
   responses: { 200: { description: 'The emergency with its timeline (a repeat declaration answers the same emergency)' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(declareEmergencyUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
-export const recordBacklogRoute = route({
-  method: 'post',
+export const recordBacklogRoute = programUpdateRoute(recordBacklogUpdate, {
   path: '/v1/programs/{programId}/emergency/backlog',
   summary: 'Report the paper records of a department still awaiting back-entry',
   tags: ['emergency'],
@@ -354,14 +301,9 @@ export const recordBacklogRoute = route({
   params: ProgramParams,
   body: RecordBacklogBody,
   responses: { 200: { description: 'The emergency' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(recordBacklogUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
-export const restoreSystemsRoute = route({
-  method: 'post',
+export const restoreSystemsRoute = programUpdateRoute(restoreSystemsUpdate, {
   path: '/v1/programs/{programId}/emergency/restore',
   summary: 'All-clear step 1: the systems are back (departments leave downtime); back-entry starts',
   tags: ['emergency'],
@@ -369,14 +311,9 @@ export const restoreSystemsRoute = route({
   params: ProgramParams,
   body: RestoreSystemsBody,
   responses: { 200: { description: 'The emergency' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(restoreSystemsUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
-export const closeEmergencyRoute = route({
-  method: 'post',
+export const closeEmergencyRoute = programUpdateRoute(closeEmergencyUpdate, {
   path: '/v1/programs/{programId}/emergency/close',
   summary: 'All-clear step 2: every backlog is zero and the downtime window reconciles',
   tags: ['emergency'],
@@ -384,10 +321,6 @@ export const closeEmergencyRoute = route({
   params: ProgramParams,
   body: CloseEmergencyBody,
   responses: { 200: { description: 'The emergency, closed' }, 409: { description: 'Backlog or reconciliation outstanding' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(closeEmergencyUpdate, { args: [{ ...body, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
 export const getEmergencyRoute = route({
@@ -425,8 +358,7 @@ export const downtimePacketRoute = route({
   },
 });
 
-export const resumeDepartmentRoute = route({
-  method: 'post',
+export const resumeDepartmentRoute = programUpdateRoute(resumeDepartmentUpdate, {
   path: '/v1/programs/{programId}/departments/{department}/resume',
   summary: 'After an emergency: resume a department\'s paused go-live where it stopped',
   tags: ['emergency'],
@@ -434,10 +366,6 @@ export const resumeDepartmentRoute = route({
   params: DepartmentParams,
   body: ResumeDepartmentBody,
   responses: { 200: { description: 'The department' } },
-  async handle({ params, body, ctx }) {
-    const view = await programHandle(ctx.deps.temporal, params.programId).executeUpdate(resumeDepartmentUpdate, { args: [{ ...body, department: params.department, actor: actorOf(ctx.principal!) }] });
-    return { status: 200, body: view };
-  },
 });
 
 programRoutes.push(declareEmergencyRoute, recordBacklogRoute, restoreSystemsRoute, closeEmergencyRoute, getEmergencyRoute, downtimePacketRoute, resumeDepartmentRoute);

@@ -109,7 +109,7 @@ describe('phased rollout through the API on the real dev server', () => {
         for await (const wf of client.workflow.list({ query: `GoliveProgram = '${programId}'` })) ids.push(wf.workflowId);
         return ids.sort();
       }, { timeout: 20_000, interval: 500 })
-      .toEqual([`program:${programId}`, ...testPlan().departments.map((d) => `golive:${programId}:${d.code}:1`)].sort());
+      .toEqual([`program:${programId}`, `parallel-run:${programId}`, ...testPlan().departments.map((d) => `golive:${programId}:${d.code}:1`)].sort());
     const icu: string[] = [];
     for await (const wf of client.workflow.list({ query: `GoliveProgram = '${programId}' AND GoliveDepartment = 'ICU' AND GoliveWave = 3` })) icu.push(wf.workflowId);
     expect(icu).toEqual([`golive:${programId}:ICU:1`]);

@@ -118,7 +118,7 @@ describe('program workflow: phased rollout', () => {
     s = await until(handle, (x) => x.phase === 'paused');
     expect(s.pausedReason).toBe(`critical comparison night ${criticalDay} in charges`);
     expect(s.parallelRun.critical).toEqual([{ domain: 'charges', onCritical: 'pause' }]);
-    expect(raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition)).toContain('comparison-critical');
+    await expect.poll(() => raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition)).toContain('comparison-critical');
     await expect(startWave(handle, 2)).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
     await handle.executeUpdate(resumeProgramUpdate, { args: [{ actor: lead, reason: 'charge interface fixed, night re-compared' }] });
     expect((await status(handle)).phase).toBe('wave-active');
@@ -219,9 +219,9 @@ describe('program workflow: phased rollout', () => {
     await request(handle, 'readiness');
     await decide(handle, 'readiness', vp, 'go');
     await env.sleep(4 * 3_600_000 + 60_000);
-    const gate = (await status(handle)).gates.find((g) => g.gate === 'readiness')!;
+    const gate = (await until(handle, (x) => x.gates[0]!.overdue)).gates.find((g) => g.gate === 'readiness')!;
     expect(gate).toMatchObject({ status: 'open', overdue: true });
-    expect(raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition)).toEqual(['gate-overdue']);
+    await expect.poll(() => raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition)).toEqual(['gate-overdue']);
     await env.sleep(3 * DAY);
     expect((await status(handle)).gates.find((g) => g.gate === 'readiness')!.status).toBe('open');
     expect((await decide(handle, 'readiness', itdir, 'go')).status).toBe('go');
@@ -261,7 +261,7 @@ describe('program workflow: phased rollout', () => {
     expect(lab).toMatchObject({ state: 'going-live', attempt: 1, completedSteps: ['grant-access', 'route-interfaces'], failure: { stepId: 'switch-analyzer-feed', reason: 'AdapterRejected: LIS refused do switch-analyzer-feed' } });
     expect(s.waves[0]!.status).toBe('going-live');
     expect(s.allowedActions).toContain('retry-department:LAB');
-    expect(raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => [r.condition, r.severity, r.departments, r.counts])).toEqual([['step-failed', 'sev2', ['LAB'], { failedSteps: 1, attempts: 1 }]]);
+    await expect.poll(() => raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => [r.condition, r.severity, r.departments, r.counts])).toEqual([['step-failed', 'sev2', ['LAB'], { failedSteps: 1, attempts: 1 }]]);
     const steps = await db.pool.query("SELECT department, step_id, state FROM simulated_system_step WHERE program_id = $1 ORDER BY department, step_id", [handle.workflowId.slice(8)]);
     expect(steps.rows.filter((r) => r.department === 'LAB').map((r) => r.step_id)).toEqual(['grant-access', 'route-interfaces']);
 

@@ -126,7 +126,7 @@ describe('rollback', () => {
     });
     expect(s.allowedActions).toEqual(expect.arrayContaining(['roll-back:LAB', 'mark-undone:LAB:route-interfaces']));
     // Never a silent warning: an incident goes up the ladder (on-call and lead at level 1, leadership at once).
-    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['compensation-failed', 'sev1', ['LAB']]]);
+    await expect.poll(() => raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['compensation-failed', 'sev1', ['LAB']]]);
 
     await rollBack(h, { departments: ['LAB'], reason: 'retry after the interface engine restart' });
     s = await p.until(h, (x) => dept(x, 'LAB').state === 'rollback-failed' && x.departments.length > 0);
