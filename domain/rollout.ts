@@ -9,7 +9,7 @@ import { PersonId, Role } from './people';
 import { GateKey } from './rules/gates';
 import { Evidence, type CriterionResult } from './rules/criteria';
 import { DepartmentCode } from './plan';
-import type { CompareAgainInput, ExtendRunInput } from './parallel-run';
+import type { CompareAgainInput, DomainTrend, ExtendRunInput } from './parallel-run';
 
 export const DepartmentState = z.enum(['legacy', 'going-live', 'live-parallel', 'cut-over', 'rolling-back', 'rolled-back', 'rollback-failed']);
 export type DepartmentState = z.infer<typeof DepartmentState>;
@@ -136,6 +136,10 @@ export interface ParallelRunView {
   finalGateBlockers: string[];
   /** Domains whose last night was critical, with what the plan asks for. */
   critical: { domain: string; onCritical: string }[];
+  /** Gate evidence per domain: nights by status, mismatch rates and their direction. */
+  trend: DomainTrend[];
+  /** Per wave: the nights compared since it went live (what its exit gate sees). */
+  nightsSinceWaveLive: { wave: number; compared: number; clean: number; warning: number; critical: number; failed: number }[];
 }
 
 export interface EmergencyView {

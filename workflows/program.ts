@@ -66,6 +66,8 @@ import {
   nightComparedSignal,
   runSettings,
   scopeGrewSignal,
+  trendSummary,
+  waveNightsSince,
   type NightSummary,
 } from '../domain/parallel-run';
 import { departmentGoLiveWorkflow } from './department';
@@ -430,6 +432,13 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       endsNoEarlierThan: last.wentLiveAtMs ? iso(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, pr.extendedUntilMs)) : null,
       finalGateBlockers: last.wentLiveAtMs ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, now(), pr.extendedUntilMs).reasons : ['the last wave is not live'],
       critical: pr.critical,
+      trend: trendSummary(pr.nights, domainNames()),
+      nightsSinceWaveLive: s.waves
+        .filter((w) => w.wentLiveAtMs !== undefined)
+        .map((w) => {
+          const { compared, clean, warning, critical, failed } = waveNightsSince(pr.nights, w.wentLiveAtMs!, domainNames());
+          return { wave: w.wave, compared, clean, warning, critical, failed };
+        }),
     };
   };
 

@@ -109,8 +109,8 @@ describe('program workflow: phased rollout', () => {
     nights.differingKeys = (day, domain) => (domain === 'charges' && day === criticalDay ? 120 : 0);
     await passGate(handle, 'readiness');
     await startWave(handle, 1);
-    let s = await until(handle, waveLive(1));
-    expect(s.parallelRun.started).toBe(true);
+    // The parallel run starts with the pilot.
+    let s = await until(handle, (x) => waveLive(1)(x) && x.parallelRun.started);
     // The second whole business day (Asia/Shanghai, UTC+8) after the pilot went live is critical in charges.
     const live = new Date(s.waves[0]!.wentLiveAt!).getTime();
     criticalDay = new Date(live + 8 * 3_600_000 + 2 * DAY).toISOString().slice(0, 10);
@@ -136,6 +136,10 @@ describe('program workflow: phased rollout', () => {
     await env.sleep(15 * DAY);
     s = await until(handle, (x) => x.parallelRun.finalGateBlockers.length === 0);
     expect(s.parallelRun.cleanStreak.charges).toBeGreaterThanOrEqual(14);
+    // Gate evidence: the trend per domain and the nights each wave's exit gate saw.
+    expect(s.parallelRun.trend.find((t) => t.domain === 'charges')).toMatchObject({ critical: 1, warning: 0, maxMismatchRate: 0.12, latestMismatchRate: 0 });
+    expect(s.parallelRun.nightsSinceWaveLive.map((w) => w.wave)).toEqual([1, 2, 3]);
+    expect(s.parallelRun.nightsSinceWaveLive[0]!.critical).toBe(1);
     expect(s.parallelRun.nightsCompared).toBeGreaterThanOrEqual(15);
     await passGate(handle, 'final', [vp, itdir, cmo]);
     await handle.executeUpdate(completeUpdate, { args: [{ actor: lead }] });
