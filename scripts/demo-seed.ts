@@ -54,6 +54,8 @@ export function demoPlanWithDomains() {
   const side = (s: { urlEnv: string; query: string }) => ({ kind: 'postgres' as const, connection: { urlEnv: s.urlEnv }, query: s.query });
   plan.parallelRun = {
     ...plan.parallelRun,
+    // Demo minutes: differences in flight are re-checked after 10 seconds, not 5 minutes.
+    settle: 'PT10S',
     domains: demoParallelRunDomains({ codeMapUrl: `env:${DEMO_NEW_URL_ENV}` }).map((d) => ({ ...d, legacy: side(d.legacy), new: side(d.new) })),
   };
   return plan;

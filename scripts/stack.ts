@@ -65,6 +65,10 @@ async function main() {
       legacyUrl: hospital.legacyUrl,
       newUrl: hospital.newUrl,
       everyMs: 30_000,
+      // The demo compares every 2 minutes: a busy day and a visible rate of discrepancies, so
+      // the parallel run shows warning nights within the demo's 20 minutes.
+      volume: 3000,
+      discrepancyRate: 0.02,
       liveDepartments: async () => {
         const res = await fetch(`${apiUrl}/v1/programs/demo-program`, { headers: { authorization: `Bearer ${tokens['p-viewer-01']}` } });
         if (!res.ok) return [];
