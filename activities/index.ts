@@ -6,6 +6,7 @@ import { createAuditActivities } from './audit';
 import { createDowntimeActivities } from './downtime';
 import { createIncidentActivities, peopleTableResolver } from './incidents';
 import { createMailActivities } from './mail/send';
+import { createMigrationActivities } from './migration';
 import { createNotifyActivities } from './notify';
 import { createParallelRunActivities } from './parallel-run';
 import { createRolloutActivities } from './rollout';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDowntimeActivities(deps),
     ...createAdapterActivities({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters }),
     ...createParallelRunActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
+    ...createMigrationActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
   };
 }
 

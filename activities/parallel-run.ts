@@ -11,7 +11,7 @@ import type { Condition, Counts, EscalationPolicy } from '../domain/escalation';
 import { nightComparedSignal, type NightSummary } from '../domain/parallel-run';
 import type { ComparisonDomain, ComparisonSource, Plan } from '../domain/plan';
 import { getPolicy, raiseIncident, type RaisedIncident } from '../platform/incidents';
-import { ComparisonError, compareDomain, type SourceConfig } from './compare';
+import { ComparisonError, compareDomain, type CompareInput, type CompareResult, type SourceConfig } from './compare';
 
 export interface ParallelRunActivityDeps {
   pool: Pool;
@@ -72,43 +72,66 @@ function sourceConfig(source: ComparisonSource, side: string, departments: strin
   return { kind: 'postgres', url: secret(secrets, source.connection.urlEnv, `${side} source`), query: source.query.replaceAll('{{departments}}', departmentsLiteral(departments)) };
 }
 
+/** The engine's spec and sources for a plan's domain, with the connection strings it names by environment variable resolved. */
+export function resolveDomain(domain: ComparisonDomain, departments: string[], secrets: Record<string, string | undefined>): Pick<CompareInput, 'spec' | 'legacy' | 'new' | 'thresholds'> {
+  const codeMaps = Object.fromEntries(
+    Object.entries(domain.spec.codeMaps).map(([name, map]) => {
+      const env = map.kind === 'table' ? envName.exec(map.url) : null;
+      return [name, map.kind === 'table' && env ? { ...map, url: secret(secrets, env[1]!, `code map ${name}`) } : map];
+    }),
+  );
+  return {
+    spec: { ...domain.spec, name: domain.name, codeMaps },
+    legacy: sourceConfig(domain.legacy, 'legacy', departments, secrets),
+    new: sourceConfig(domain.new, 'new', departments, secrets),
+    thresholds: domain.thresholds,
+  };
+}
+
+export function resultsUrlOf(pool: Pool): string {
+  const url = pool.options.connectionString;
+  if (!url) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'the results database has no connection string' });
+  return url;
+}
+
+/**
+ * Compares a plan's domain into the results database (the pool's), heartbeating while the engine
+ * runs (it can take an hour on a big domain); its errors become typed failures. Call it from an activity.
+ */
+export async function comparePlanDomain(
+  { pool, secrets }: ParallelRunActivityDeps,
+  domain: ComparisonDomain,
+  departments: string[],
+  rest: Pick<CompareInput, 'window' | 'businessDay' | 'settleMs' | 'keyRange'>,
+): Promise<CompareResult> {
+  const resultsUrl = resultsUrlOf(pool);
+  const resolved = resolveDomain(domain, departments, secrets);
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+  try {
+    return await compareDomain({ ...resolved, ...rest, resultsUrl });
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    // The engine's errors carry a code and a place, never row values. Two servers that hash
+    // differently will not agree on a retry; anything else (a database away) may.
+    const code = err instanceof ComparisonError ? err.code : 'COMPARE';
+    const message = err instanceof ComparisonError ? err.message : 'compare: failed';
+    throw ApplicationFailure.create({ type: code === 'HASH_MISMATCH' ? ErrorType.InvalidInput : ErrorType.ComparisonFailed, nonRetryable: code === 'HASH_MISMATCH', message, details: [{ code }] });
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 export function createParallelRunActivities({ pool, secrets }: ParallelRunActivityDeps) {
   return {
-    /** Compares one domain for one night; heartbeats while the engine runs (it can take an hour on a big domain). */
+    /** Compares one domain for one night. */
     async compareNight(input: CompareNightInput): Promise<CompareNightResult> {
-      const resultsUrl = pool.options.connectionString;
-      if (!resultsUrl) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'the results database has no connection string' });
-      const { domain } = input;
-      const codeMaps = Object.fromEntries(
-        Object.entries(domain.spec.codeMaps).map(([name, map]) => {
-          const env = map.kind === 'table' ? envName.exec(map.url) : null;
-          return [name, map.kind === 'table' && env ? { ...map, url: secret(secrets, env[1]!, `code map ${name}`) } : map];
-        }),
-      );
-      const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
-      try {
-        const r = await compareDomain({
-          spec: { ...domain.spec, name: domain.name, codeMaps },
-          legacy: sourceConfig(domain.legacy, 'legacy', input.departments, secrets),
-          new: sourceConfig(domain.new, 'new', input.departments, secrets),
-          window: input.window,
-          businessDay: /^\d{4}-\d{2}-\d{2}$/.test(input.businessDay) ? input.businessDay : undefined,
-          thresholds: domain.thresholds,
-          resultsUrl,
-          settleMs: input.settleMs,
-        });
-        return { runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, missingInLegacy: r.missingInLegacy, missingInNew: r.missingInNew, mismatched: r.mismatched };
-      } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        // The engine's errors carry a code and a place, never row values. Two servers that hash
-        // differently will not agree on a retry; anything else (a database away) may.
-        const code = err instanceof ComparisonError ? err.code : 'COMPARE';
-        const message = err instanceof ComparisonError ? err.message : 'compare: failed';
-        throw ApplicationFailure.create({ type: code === 'HASH_MISMATCH' ? ErrorType.InvalidInput : ErrorType.ComparisonFailed, nonRetryable: code === 'HASH_MISMATCH', message, details: [{ code }] });
-      } finally {
-        clearInterval(beat);
-      }
+      const r = await comparePlanDomain({ pool, secrets }, input.domain, input.departments, {
+        window: input.window,
+        businessDay: /^\d{4}-\d{2}-\d{2}$/.test(input.businessDay) ? input.businessDay : undefined,
+        settleMs: input.settleMs,
+      });
+      return { runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, missingInLegacy: r.missingInLegacy, missingInNew: r.missingInNew, mismatched: r.mismatched };
     },
 
     /** Opens (or counts a repeat of) the program's incident for the condition, under the program's escalation policy. */

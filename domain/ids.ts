@@ -19,4 +19,6 @@ export const workflowIds = {
   parallelRun: (programId: string) => `parallel-run:${part(programId, 'programId')}`,
   /** One per open condition: a repeat of the same condition signals the open incident instead of opening another. */
   incident: (programId: string, condition: string, dept: string) => `incident:${part(programId, 'programId')}:${part(condition, 'condition')}:${part(dept, 'dept')}`,
+  /** One per verification of the data migration; n counts the program's verifications. */
+  verifyMigration: (programId: string, n: number) => `verify-migration:${part(programId, 'programId')}:${n}`,
 };

@@ -5,3 +5,4 @@ export { departmentGoLiveWorkflow } from './department';
 export { rollbackWorkflow } from './rollback';
 export { incidentWorkflow } from './incident';
 export { parallelRunWorkflow } from './parallel-run';
+export { verifyMigrationWorkflow } from './verify-migration';
