@@ -56,6 +56,7 @@ export const RestoreSystemsBody = z.object({ reason: Reason });
  */
 export const CloseEmergencyBody = z.object({ reconciliation: z.enum(['comparison', 'manual']), reason: Reason });
 export const ResumeDepartmentBody = z.object({ reason: Reason });
+export const VerifyMigrationBody = z.object({ comment: z.string().max(500).optional() });
 
 type WithActor<T extends z.ZodObject> = z.infer<T> & { actor: Actor; requestId?: string };
 export type RecordEvidenceInput = WithActor<typeof RecordEvidenceBody>;
@@ -70,6 +71,7 @@ export type DeclareEmergencyInput = WithActor<typeof DeclareEmergencyBody>;
 export type RecordBacklogInput = WithActor<typeof RecordBacklogBody>;
 export type RestoreSystemsInput = WithActor<typeof RestoreSystemsBody>;
 export type CloseEmergencyInput = WithActor<typeof CloseEmergencyBody>;
+export type VerifyMigrationInput = WithActor<typeof VerifyMigrationBody>;
 export type ResumeDepartmentInput = WithActor<typeof ResumeDepartmentBody> & { department: string };
 export type MarkStepUndoneInput = WithActor<typeof MarkStepUndoneBody> & { department: string };
 
@@ -197,6 +199,8 @@ export const recordBacklogUpdate = defineUpdate<EmergencyView, [RecordBacklogInp
 export const restoreSystemsUpdate = defineUpdate<EmergencyView, [RestoreSystemsInput]>('restoreSystems');
 export const closeEmergencyUpdate = defineUpdate<EmergencyView, [CloseEmergencyInput]>('closeEmergency');
 export const resumeDepartmentUpdate = defineUpdate<DepartmentView, [ResumeDepartmentInput]>('resumeDepartment');
+/** Starts a whole-history comparison of every domain; its result becomes the "migration verified" evidence. */
+export const verifyMigrationUpdate = defineUpdate<{ n: number; workflowId: string }, [VerifyMigrationInput]>('verifyMigration');
 /** The lead's parallel-run requests, forwarded to the parallel-run workflow. */
 export const extendParallelRunUpdate = defineUpdate<ParallelRunView, [ExtendRunInput]>('extendParallelRun');
 export const compareAgainUpdate = defineUpdate<ParallelRunView, [CompareAgainInput]>('compareAgain');

@@ -31,6 +31,7 @@ import {
   restoreSystemsUpdate,
   resumeDepartmentUpdate,
   resumeStepsSignal,
+  verifyMigrationUpdate,
   markStepUndoneUpdate,
   programStatusQuery,
   resumeProgramUpdate,
@@ -70,7 +71,9 @@ import {
   waveNightsSince,
   type NightSummary,
 } from '../domain/parallel-run';
+import { migrationVerifiedSignal, type MigrationVerified } from '../domain/migration';
 import { departmentGoLiveWorkflow } from './department';
+import { verifyMigrationWorkflow } from './verify-migration';
 import { parallelRunWorkflow } from './parallel-run';
 import { rollbackWorkflow } from './rollback';
 
@@ -148,6 +151,7 @@ export interface ProgramState {
   parallelRun: { started: boolean; nights: NightSummary[]; extendedUntilMs: number | null; critical: { domain: string; onCritical: string }[] };
   emergencies: number;
   emergency?: EmergencyRuntime;
+  migrationVerifications: number;
 }
 
 interface EmergencyRuntime {
@@ -193,6 +197,7 @@ function initialState(plan: Plan): ProgramState {
     seq: 0,
     parallelRun: { started: false, nights: [], extendedUntilMs: null, critical: [] },
     emergencies: 0,
+    migrationVerifications: 0,
   };
 }
 
@@ -928,6 +933,29 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   );
 
   setHandler(
+    verifyMigrationUpdate,
+    async ({ actor, comment }) => {
+      s.migrationVerifications += 1;
+      const n = s.migrationVerifications;
+      const workflowId = workflowIds.verifyMigration(programId, n);
+      await startChild(verifyMigrationWorkflow, {
+        workflowId,
+        args: [{ programId, programWorkflowId: selfId, n, domains: runSettings(plan.parallelRun).domains, window: { from: '1970-01-01T00:00:00.000Z', to: iso(now()) }, departments: plan.departments.map((d) => d.code) }],
+        // Hours of work on big tables; it reports by signal and outlives a continue-as-new.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      await audit(actor, 'migration.verification-started', { verification: String(n) }, 'running', comment);
+      return { n, workflowId };
+    },
+    {
+      validator: ({ actor }) => {
+        requireRole(actor, ['lead', 'admin']);
+        if (!runSettings(plan.parallelRun).domains.length) invalidState('the plan names no comparison domains to verify the migration with');
+      },
+    },
+  );
+
+  setHandler(
     extendParallelRunUpdate,
     async (input) => {
       const last = lastWave();
@@ -984,6 +1012,16 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   setHandler(rollbackReportSignal, (report) => void reports.push(report));
   const nights: NightSummary[] = [];
   setHandler(nightComparedSignal, (night) => void nights.push(night));
+  const verifications: MigrationVerified[] = [];
+  setHandler(migrationVerifiedSignal, (v) => void verifications.push(v));
+
+  /** A finished verification is the readiness gate's "migration verified" evidence, computed. */
+  const onMigrationVerified = async (v: MigrationVerified) => {
+    s.evidence = { ...s.evidence, migration: { verified: v.verified, verifiedAt: v.verifiedAt } };
+    const open = openGateKey();
+    if (open) s.gates[open]!.criteria = criteriaFor(open);
+    await audit('workflow', 'migration.verified', { verification: String(v.n) }, v.verified ? 'verified' : 'differences', undefined, { differingKeys: v.differingKeys, rowsCompared: v.rowsCompared });
+  };
 
   const handleRollbackReport = async (report: RollbackReport) => {
     const d = s.departments[report.department];
@@ -1050,9 +1088,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   while (s.phase !== 'completed' && s.phase !== 'aborted') {
     const open = openGateKey();
     const due = open && !s.gates[open]!.overdue ? s.gates[open]!.state!.dueAtMs : undefined;
-    const woke = await condition(() => reports.length > 0 || nights.length > 0 || s.phase === 'completed' || openGateKey() !== open || workflowInfo().continueAsNewSuggested, due !== undefined ? Math.max(1, due - now()) : undefined);
+    const woke = await condition(() => reports.length > 0 || nights.length > 0 || verifications.length > 0 || s.phase === 'completed' || openGateKey() !== open || workflowInfo().continueAsNewSuggested, due !== undefined ? Math.max(1, due - now()) : undefined);
     while (reports.length) await handleReport(reports.shift()!);
     while (nights.length) await onNight(nights.shift()!);
+    while (verifications.length) await onMigrationVerified(verifications.shift()!);
     if (!woke && open && s.gates[open]!.status === 'open') {
       // A gate never decides by itself: past its deadline it stays open and is marked overdue.
       s.gates[open]!.overdue = true;
@@ -1064,6 +1103,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       await condition(allHandlersFinished);
       while (reports.length) await handleReport(reports.shift()!);
       while (nights.length) await onNight(nights.shift()!);
+      while (verifications.length) await onMigrationVerified(verifications.shift()!);
       return continueAsNew<typeof programWorkflow>({ plan, createdBy: input.createdBy, state: s });
     }
   }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { workflowIds } from '../../domain/ids';
+import { migrationStatusQuery } from '../../domain/migration';
 import { CompareAgainBody, ExtendRunBody } from '../../domain/parallel-run';
 import { DepartmentCode, ProgramId, validatePlan } from '../../domain/plan';
 import type { Role } from '../../domain/people';
@@ -15,6 +17,7 @@ import {
   RecordBacklogBody,
   RestoreSystemsBody,
   ResumeDepartmentBody,
+  VerifyMigrationBody,
   ResumeProgramBody,
   RollBackBody,
   closeEmergencyUpdate,
@@ -29,6 +32,7 @@ import {
   markStepUndoneUpdate,
   resumeProgramUpdate,
   rollBackUpdate,
+  verifyMigrationUpdate,
   programStatusQuery,
   recordEvidenceUpdate,
   requestGateUpdate,
@@ -369,3 +373,29 @@ export const resumeDepartmentRoute = programUpdateRoute(resumeDepartmentUpdate, 
 });
 
 programRoutes.push(declareEmergencyRoute, recordBacklogRoute, restoreSystemsRoute, closeEmergencyRoute, getEmergencyRoute, downtimePacketRoute, resumeDepartmentRoute);
+
+export const verifyMigrationRoute = programUpdateRoute(verifyMigrationUpdate, {
+  path: '/v1/programs/{programId}/migration-verifications',
+  summary: 'Compare the whole history of every domain, legacy against new, in key ranges shared by all workers; the result becomes the readiness evidence "migration verified"',
+  tags: ['parallel run'],
+  roles: leads,
+  params: ProgramParams,
+  body: VerifyMigrationBody,
+  responses: { 200: { description: 'The verification started: its number and workflow id' }, 409: { description: 'The plan names no comparison domains' } },
+});
+
+export const migrationStatusRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/migration-verifications/{n}',
+  summary: 'Progress of a migration verification: ranges done, rows compared, differences, time left',
+  tags: ['parallel run'],
+  roles: everyone,
+  params: ProgramParams.extend({ n: z.coerce.number().int().min(1) }),
+  responses: { 200: { description: 'Its progress' }, 404: { description: 'No such verification' } },
+  async handle({ params, ctx }) {
+    await programExists(ctx.deps.pool, params.programId);
+    return { status: 200, body: await ctx.deps.temporal.workflow.getHandle(workflowIds.verifyMigration(params.programId, params.n)).query(migrationStatusQuery) };
+  },
+});
+
+programRoutes.push(verifyMigrationRoute, migrationStatusRoute);

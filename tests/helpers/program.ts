@@ -80,6 +80,14 @@ export function programTestActivities(real: Activities) {
       raised.push(input);
       return { workflowId: `incident:${input.programId}:${input.condition}`, runId: 'test', raiseId: input.raiseId ?? 'test' };
     },
+    // Whole-history verification: 4 ranges per domain; differences as nights.differingKeys says for day 'history'.
+    async planMigrationRanges() {
+      return [{ lo: null, hi: 'g' }, { lo: 'g', hi: 'n' }, { lo: 'n', hi: 't' }, { lo: 't', hi: null }];
+    },
+    async verifyMigrationRange(input) {
+      const differingKeys = input.range.lo === 'n' ? nights.differingKeys('history', input.domain.name) : 0;
+      return { runId: `mig-${input.domain.name}-${input.range.lo ?? 'start'}`, rowsLegacy: 5000, rowsNew: 5000, rowsCompared: 5000, differingKeys };
+    },
     async compareNight(input) {
       const differingKeys = nights.differingKeys(input.businessDay, input.domain.name);
       return { runId: `run-${input.businessDay}-${input.domain.name}`, rowsLegacy: 1000, rowsNew: 1000, differingKeys, mismatchRate: differingKeys / 1000, missingInLegacy: 0, missingInNew: 0, mismatched: differingKeys };

@@ -7,7 +7,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { PlanInput } from '../../domain/plan';
-import { completeUpdate, recordEvidenceUpdate, resumeProgramUpdate, retryDepartmentUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
+import { completeUpdate, recordEvidenceUpdate, resumeProgramUpdate, retryDepartmentUpdate, verifyMigrationUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
 import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
 import { createMailer } from '../../platform/mailer';
@@ -144,6 +144,22 @@ describe('program workflow: phased rollout', () => {
     await passGate(handle, 'final', [vp, itdir, cmo]);
     await handle.executeUpdate(completeUpdate, { args: [{ actor: lead }] });
     expect((await handle.result()).phase).toBe('completed');
+  });
+
+  it('computes "migration verified" from a whole-history comparison instead of taking it typed in', async () => {
+    const handle = await startProgram((p) => (p.parallelRun = { domains: [testDomain('charges'), testDomain('orders')] }));
+    nights.differingKeys = (day, domain) => (day === 'history' && domain === 'orders' ? 3 : 0);
+    await handle.executeUpdate(recordEvidenceUpdate, { args: [{ actor: lead, evidence: { migration: { verified: true } } }] });
+    const first = await handle.executeUpdate(verifyMigrationUpdate, { args: [{ actor: lead }] });
+    expect(first).toEqual({ n: 1, workflowId: `verify-migration:${handle.workflowId.slice(8)}:1` });
+    // Three differing keys in orders: the typed-in "verified" is replaced by the computed "not verified".
+    let s = await until(handle, (x) => x.gates[0]!.criteria.find((c) => c.id === 'migration-verified')!.verdict === 'fail');
+    nights.differingKeys = () => 0;
+    await handle.executeUpdate(verifyMigrationUpdate, { args: [{ actor: lead }] });
+    s = await until(handle, (x) => x.gates[0]!.criteria.find((c) => c.id === 'migration-verified')!.verdict === 'pass');
+    expect(s.gates[0]!.criteria.find((c) => c.id === 'migration-verified')!.value).toBe(true);
+    const audit = await db.pool.query(`SELECT result, details FROM audit_log WHERE target->>'programId' = $1 AND action = 'migration.verified' ORDER BY seq`, [handle.workflowId.slice(8)]);
+    expect(audit.rows.map((r) => [r.result, r.details.differingKeys, r.details.rowsCompared])).toEqual([['differences', 3, 40_000], ['verified', 0, 40_000]]);
   });
 
   it('answers a no-go with the reasons, and lets the gate be requested again', async () => {
