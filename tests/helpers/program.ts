@@ -1,6 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Activities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
+import { createMailer } from '../../platform/mailer';
+import { freshDatabase } from './db';
+import { startTestSmtp } from './smtp';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue } from './temporal';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan, type PlanInput } from '../../domain/plan';
 import { decideGateUpdate, programStatusQuery, recordEvidenceUpdate, requestGateUpdate, startWaveUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
@@ -105,3 +109,30 @@ export const testDomain = (name: string, onCritical: 'pause' | 'propose-rollback
   thresholds: { warning: { count: 0 }, critical: { rate: 0.05 } },
   onCritical,
 });
+
+/**
+ * What a program test file needs, started once per file: its own time-skipping server, a
+ * fresh database, a real SMTP server, and a worker running programTestActivities.
+ */
+export async function programTestBed(name: string) {
+  const [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase(name), startTestSmtp()]);
+  const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
+  const fake = programTestActivities(createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  const taskQueue = uniqueTaskQueue(name);
+  const worker = await testWorker(env, taskQueue, fake.activities);
+  const running = worker.run();
+  return {
+    env,
+    db,
+    smtp,
+    raised: fake.raised,
+    nights: fake.nights,
+    driver: programDriver(env, taskQueue),
+    async close() {
+      worker.shutdown();
+      await running;
+      await Promise.all([env.teardown(), db.close(), smtp.close()]);
+    },
+  };
+}
+export type ProgramTestBed = Awaited<ReturnType<typeof programTestBed>>;

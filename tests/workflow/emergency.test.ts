@@ -1,7 +1,4 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import {
   closeEmergencyUpdate,
   declareEmergencyUpdate,
@@ -11,35 +8,19 @@ import {
   rollBackUpdate,
   type Actor,
 } from '../../domain/rollout';
-import { createMailer } from '../../platform/mailer';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { dept, lead, programDriver, programTestActivities, type Program } from '../helpers/program';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtp;
-let worker: Worker;
-let running: Promise<void>;
-let raised: ReturnType<typeof programTestActivities>['raised'];
-let p: ReturnType<typeof programDriver>;
+let bed: ProgramTestBed;
+let db: ProgramTestBed['db'];
+let raised: ProgramTestBed['raised'];
+let p: ProgramTestBed['driver'];
 const oncall: Actor = { personId: 'p-oncall-01', roles: ['oncall'] };
 
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('emergency'), startTestSmtp()]);
-  const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
-  raised = fake.raised;
-  const taskQueue = uniqueTaskQueue('emergency');
-  worker = await testWorker(env, taskQueue, fake.activities);
-  running = worker.run();
-  p = programDriver(env, taskQueue);
+  bed = await programTestBed('emergency');
+  ({ db, raised, driver: p } = bed);
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
-});
+afterAll(() => bed?.close());
 
 const declare = (h: Program, departments: string[] | undefined, actor: Actor = oncall) => h.executeUpdate(declareEmergencyUpdate, { args: [{ actor, departments, reason: 'new EMR unreachable from the lab' }] });
 const backlog = (h: Program, department: string, paperRecords: number) => h.executeUpdate(recordBacklogUpdate, { args: [{ actor: oncall, department, paperRecords }] });

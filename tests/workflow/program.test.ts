@@ -1,51 +1,31 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import type { PlanInput } from '../../domain/plan';
 import { completeUpdate, recordEvidenceUpdate, resumeProgramUpdate, retryDepartmentUpdate, verifyMigrationUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
 import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
-import { createMailer } from '../../platform/mailer';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { cmo, DAY, itdir, lead, programDriver, programTestActivities, testDomain, vp, type Program } from '../helpers/program';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { cmo, DAY, itdir, lead, programTestBed, testDomain, vp, type Program, type ProgramTestBed } from '../helpers/program';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtp;
-let worker: Worker;
-let taskQueue: string;
-let running: Promise<void>;
-let raised: ReturnType<typeof programTestActivities>['raised'];
-let nights: ReturnType<typeof programTestActivities>['nights'];
-let driver: ReturnType<typeof programDriver>;
+let bed: ProgramTestBed;
+let env: ProgramTestBed['env'];
+let db: ProgramTestBed['db'];
+let raised: ProgramTestBed['raised'];
+let nights: ProgramTestBed['nights'];
+let driver: ProgramTestBed['driver'];
 
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('program'), startTestSmtp()]);
-  const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
-  raised = fake.raised;
-  nights = fake.nights;
-  taskQueue = uniqueTaskQueue('program');
-  worker = await testWorker(env, taskQueue, fake.activities);
-  running = worker.run();
-  driver = programDriver(env, taskQueue);
+  bed = await programTestBed('program');
+  ({ env, db, raised, nights, driver } = bed);
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
-});
+afterAll(() => bed?.close());
 
 const startProgram = (edit?: (p: PlanInput) => void) => driver.start(edit);
 const fullEvidence = (h: Program) => driver.fullEvidence(h);
 const request = (h: Program, gate: GateKey) => driver.request(h, gate);
-const decide = (...args: Parameters<ReturnType<typeof programDriver>['decide']>) => driver.decide(...args);
+const decide: ProgramTestBed['driver']['decide'] = (...args) => driver.decide(...args);
 const startWave = (h: Program, wave: number) => driver.startWave(h, wave);
 const status = (h: Program) => driver.status(h);
 const until = (h: Program, p: (s: ProgramStatus) => boolean) => driver.until(h, p);

@@ -1,37 +1,18 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import type { PlanInput } from '../../domain/plan';
 import { markStepUndoneUpdate, retryDepartmentUpdate, rollBackUpdate, type ProgramStatus } from '../../domain/rollout';
-import { createMailer } from '../../platform/mailer';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { dept, lead, programDriver, programTestActivities, type Program } from '../helpers/program';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtp;
-let worker: Worker;
-let running: Promise<void>;
-let raised: ReturnType<typeof programTestActivities>['raised'];
-let p: ReturnType<typeof programDriver>;
+let bed: ProgramTestBed;
+let db: ProgramTestBed['db'];
+let raised: ProgramTestBed['raised'];
+let p: ProgramTestBed['driver'];
 
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('rollback'), startTestSmtp()]);
-  const fake = programTestActivities(createActivities({ pool: db.pool, mailer: createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false }), mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
-  raised = fake.raised;
-  const taskQueue = uniqueTaskQueue('rollback');
-  worker = await testWorker(env, taskQueue, fake.activities);
-  running = worker.run();
-  p = programDriver(env, taskQueue);
+  bed = await programTestBed('rollback');
+  ({ db, raised, driver: p } = bed);
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
-});
+afterAll(() => bed?.close());
 
 const rollBack = (h: Program, body: { departments?: string[]; wave?: number; reason: string }) => h.executeUpdate(rollBackUpdate, { args: [{ actor: lead, ...body }] });
 const programId = (h: Program) => h.workflowId.slice('program:'.length);
