@@ -19,9 +19,10 @@ import {
   type NightSummary,
   type ParallelRunInput,
 } from '../../domain/parallel-run';
-import { ParallelRunSettings, type OnCritical } from '../../domain/plan';
+import { ParallelRunSettings } from '../../domain/plan';
 import { businessDayOf, businessDayWindow, localDateTimeToMs, nextLocalTime } from '../../domain/rules/time';
 import { parallelRunWorkflow } from '../../workflows';
+import { testDomain } from '../helpers/program';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
@@ -90,15 +91,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const domain = (name: string, onCritical: OnCritical = 'incident-only') => ({
-  name,
-  spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
-  legacy: { kind: 'postgres' as const, connection: { urlEnv: 'LEGACY_DB_URL' }, query: 'SELECT id, amount FROM charges WHERE at >= $1 AND at < $2' },
-  new: { kind: 'postgres' as const, connection: { urlEnv: 'NEW_DB_URL' }, query: 'SELECT id, amount FROM charge WHERE at >= $1 AND at < $2' },
-  // Any differing key is a warning; more than 5% of the keys is critical.
-  thresholds: { warning: { count: 0 }, critical: { rate: 0.05 } },
-  onCritical,
-});
+// Any differing key is a warning; more than 5% of the keys is critical.
+const domain = testDomain;
 
 let counter = 0;
 async function start(opts: { tz?: string; liveAtMs?: number; domains?: ReturnType<typeof domain>[]; settings?: object; script?: Fake['script'] } = {}) {
