@@ -34,6 +34,7 @@ import {
   keyExprs,
   refetchSql,
   streamSql,
+  type CodeMapSql,
   type ColumnTypes,
   type FixedOffsets,
   type Side,
@@ -134,10 +135,18 @@ async function loadCodeMap(cm: CodeMapSpec): Promise<Map<string, string>> {
   return m;
 }
 
-function mapLiteral(m: Map<string, string>): string {
-  const o: Record<string, string> = {};
-  for (const [k, v] of m) o[k] = v;
-  return `${escapeLiteral(JSON.stringify(o))}::jsonb`;
+function mapLiterals(m: Map<string, string>): { forward: string; reverse: string | null } {
+  // null prototype: a code "__proto__" is an ordinary key
+  const o = Object.create(null) as Record<string, string>;
+  const r = Object.create(null) as Record<string, string>;
+  let oneToOne = true;
+  for (const [k, v] of m) {
+    o[k] = v;
+    if (Object.hasOwn(r, v)) oneToOne = false;
+    r[v] = k;
+  }
+  const lit = (x: Record<string, string>): string => `${escapeLiteral(JSON.stringify(x))}::jsonb`;
+  return { forward: lit(o), reverse: oneToOne ? lit(r) : null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ function buildSideSql(
   side: Side,
   types: ColumnTypes,
   query: string,
-  maps: Map<string, string>,
+  maps: CodeMapSql,
   offsets: FixedOffsets,
 ): SideSql {
   const plans = comparedFields(spec).map((f) => fieldPlan(spec, f, side, types, maps, offsets));
@@ -689,8 +698,8 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     where = 'code maps';
     trace(where);
     const maps = await loadCodeMaps(spec);
-    const mapJson = new Map<string, string>();
-    for (const [k, m] of maps) mapJson.set(k, mapLiteral(m));
+    const mapJson: CodeMapSql = new Map();
+    for (const [k, m] of maps) mapJson.set(k, mapLiterals(m));
 
     for (const side of ['legacy', 'new'] as const) {
       where = `${side} source`;

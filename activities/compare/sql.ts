@@ -163,13 +163,16 @@ export function fixedOffsetSql(zone: string, from: string, to: string): string {
           FROM generate_series(${a}, ${b}, interval '1 minute') t) s`;
 }
 
+/** Code maps as `jsonb` literals; `reverse` (new code -> legacy code) only for one-to-one maps. */
+export type CodeMapSql = Map<string, { forward: string; reverse: string | null }>;
+
 /** Build the canonical expression of one compared field on one side. */
 export function fieldPlan(
   spec: DomainSpec,
   f: FieldSpec,
   side: Side,
   types: ColumnTypes,
-  codeMapJson: Map<string, string>,
+  codeMaps: CodeMapSql,
   fixedOffsets: FixedOffsets = new Map(),
 ): FieldPlan {
   const name = col(side, f);
@@ -186,10 +189,14 @@ export function fieldPlan(
       value = normText(`${ref}::text`, n);
       text = value;
       let input = value;
-      if (f.codeMap && side === 'legacy') {
-        const json = codeMapJson.get(f.codeMap);
-        if (json === undefined) throw new Error(`compare: code map ${f.codeMap} not loaded`);
-        input = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${json}->>(${value}), E'\\x01' || ${value}) END)`;
+      if (f.codeMap) {
+        const m = codeMaps.get(f.codeMap);
+        if (m === undefined) throw new Error(`compare: code map ${f.codeMap} not loaded`);
+        // A one-to-one map is applied backwards on the new side (legacy codes hashed as they are):
+        // the lookup (about a quarter of the legacy row's cost) moves to the cheaper side, so the
+        // two streams take about the same time. Equal hashes still mean map(legacy) = new code.
+        const json = m.reverse === null ? (side === 'legacy' ? m.forward : null) : side === 'new' ? m.reverse : null;
+        if (json !== null) input = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${json}->>(${value}), E'\\x01' || ${value}) END)`;
       }
       hash = (seed) => `hashtextextended(${input}, ${seed})`;
       break;
