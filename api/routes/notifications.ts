@@ -14,7 +14,8 @@ export const sendTestNotificationRoute = route({
   summary: 'Send a test e-mail to a person, through the whole chain',
   tags: ['notifications'],
   roles: ['admin', 'lead', 'oncall'],
-  body: TestNotificationInput,
+  // Who asked is the signed-in person, never a free-text field of the body.
+  body: TestNotificationInput.omit({ requestedBy: true }),
   responses: { 202: { description: 'Accepted; the workflow sends it', schema: Started } },
   async handle({ body, ctx }) {
     // The Idempotency-Key makes a retried POST land on the same workflow instead of a second e-mail.
@@ -24,7 +25,7 @@ export const sendTestNotificationRoute = route({
     await ctx.deps.temporal.workflow.start<typeof testNotificationWorkflow>('testNotificationWorkflow', {
       workflowId,
       taskQueue: ctx.deps.config.TEMPORAL_TASK_QUEUE,
-      args: [body],
+      args: [{ ...body, requestedBy: ctx.principal!.personId }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     return { status: 202, body: { workflowId, status: 'started' }, headers: { Location: `/v1/notifications/test/${id}` } };

@@ -34,6 +34,8 @@ describe('the platform, end to end on the real dev server', () => {
     const [mail] = await stack.smtp.waitFor((m) => m.some((x) => x.to.includes('lead@hospital.test')));
     expect(mail!.subject).toBe('[golive] Test notification');
     expect(mail!.text).toContain('Reference: test-notification:e2e-mail-1');
+    // Who asked is the signed-in person, whatever the body claims.
+    expect(mail!.text).toMatch(/Requested by: p-test-[0-9a-f]+/);
     // The e-mail can land a moment before the activity's completion reaches the workflow.
     await expect
       .poll(async () => (await fetch(`${stack.url}/v1/notifications/test/e2e-mail-1`, { headers: lead })).json(), { timeout: 10_000 })
