@@ -12,6 +12,7 @@ const ErrorBody = z.object({
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
 export function buildOpenApi(routes: AnyRoute[]) {
   const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A personal token issued by `npm run admin -- token issue --person <id>`' });
   for (const r of routes) {
     const responses: Record<string, object> = {};
     for (const [status, res] of Object.entries(r.responses)) {
@@ -26,6 +27,8 @@ export function buildOpenApi(routes: AnyRoute[]) {
       path: r.path,
       summary: r.summary,
       tags: r.tags,
+      description: r.roles === 'public' ? 'Public.' : `Roles: ${r.roles.join(', ')}.`,
+      security: r.roles === 'public' ? [] : [{ [bearer.name]: [] }],
       request: {
         ...(r.params ? { params: r.params } : {}),
         ...(r.query ? { query: r.query } : {}),

@@ -85,6 +85,15 @@ describe('program routes: validation names the field and the rule', () => {
     expect(((await badWave.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(['params.programId', 'params.wave']);
   });
 
+  it('documents every program route in OpenAPI with its roles and the bearer scheme', async () => {
+    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security: unknown[]; description: string }>> };
+    for (const r of programRoutes) {
+      const op = doc.paths[r.path]![r.method]!;
+      expect(op.security, r.path).toEqual([{ bearer: [] }]);
+      expect(op.description).toBe(`Roles: ${(r.roles as string[]).join(', ')}.`);
+    }
+  });
+
   it('answers 404 for a program that does not exist', async () => {
     const res = await call('get', '/v1/programs/{programId}', 'viewer');
     expect(res.status).toBe(404);
