@@ -7,9 +7,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { escapeLiteral, type Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
-import type { Condition, Counts, EscalationPolicy } from '../domain/escalation';
+import type { Condition, Counts } from '../domain/escalation';
 import { nightComparedSignal, type NightSummary } from '../domain/parallel-run';
-import type { ComparisonDomain, ComparisonSource, Plan } from '../domain/plan';
+import type { ComparisonDomain, ComparisonSource } from '../domain/plan';
 import { getPolicy, raiseIncident, type RaisedIncident } from '../platform/incidents';
 import { ComparisonError, compareDomain, type CompareInput, type CompareResult, type SourceConfig } from './compare';
 
@@ -136,8 +136,7 @@ export function createParallelRunActivities({ pool, secrets }: ParallelRunActivi
 
     /** Opens (or counts a repeat of) the program's incident for the condition, under the program's escalation policy. */
     async raiseComparisonIncident(input: RaiseComparisonIncidentInput): Promise<RaisedIncident> {
-      // A policy stored through the API wins; else the plan's own ladder, in the hospital's zone.
-      const policy = (await getPolicy(pool, input.programId)) ?? (await planPolicy(pool, input.programId));
+      const policy = await getPolicy(pool, input.programId);
       if (!policy) throw ApplicationFailure.create({ type: ErrorType.InvalidState, nonRetryable: true, message: `program ${input.programId} has no escalation policy` });
       const ctx = Context.current();
       return raiseIncident(ctx.client, ctx.info.taskQueue, { ...input, departments: [], policy });
@@ -154,10 +153,4 @@ export function createParallelRunActivities({ pool, secrets }: ParallelRunActivi
       }
     },
   };
-}
-
-async function planPolicy(pool: Pool, programId: string): Promise<EscalationPolicy | null> {
-  const { rows } = await pool.query<{ plan: Plan }>('SELECT plan FROM program WHERE id = $1', [programId]);
-  const plan = rows[0]?.plan;
-  return plan ? { ...plan.escalation, timeZone: plan.hospital.timeZone } : null;
 }

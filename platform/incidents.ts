@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { Plan } from '../domain/plan';
 import { alertRepeatedSignal, EscalationPolicy, IncidentInput, incidentDeptKey, Rota, type IncidentInputIn } from '../domain/escalation';
 import { workflowIds } from '../domain/ids';
 import type { incidentWorkflow } from '../workflows';
@@ -49,9 +50,13 @@ export async function putRota(pool: Pool, programId: string, name: string, rota:
   );
 }
 
+/** The program's escalation policy: one set through the API wins, else the plan's own ladder in the hospital's zone. */
 export async function getPolicy(pool: Pool, programId: string): Promise<EscalationPolicy | null> {
   const { rows } = await pool.query<{ policy: unknown }>('SELECT policy FROM escalation_policies WHERE program_id = $1', [programId]);
-  return rows[0] ? EscalationPolicy.parse(rows[0].policy) : null;
+  if (rows[0]) return EscalationPolicy.parse(rows[0].policy);
+  const plan = await pool.query<{ plan: Plan }>('SELECT plan FROM program WHERE id = $1', [programId]);
+  const stored = plan.rows[0]?.plan;
+  return stored ? EscalationPolicy.parse({ ...stored.escalation, timeZone: stored.hospital.timeZone }) : null;
 }
 
 export async function putPolicy(pool: Pool, programId: string, policy: EscalationPolicy, by: string): Promise<void> {

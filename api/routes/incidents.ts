@@ -108,7 +108,7 @@ export const raiseIncidentRoute = route({
   async handle({ body, ctx }) {
     const by = principalOf(ctx);
     const policy = await getPolicy(ctx.deps.pool, body.programId);
-    if (!policy) throw new HttpError(409, 'no_policy', `program ${body.programId} has no escalation policy: PUT /v1/programs/${body.programId}/escalation-policy first`);
+    if (!policy) throw new HttpError(409, 'no_policy', `program ${body.programId} is unknown or has no escalation policy`);
     const raised = await raiseIncident(ctx.deps.temporal, ctx.deps.config.TEMPORAL_TASK_QUEUE, { ...body, policy, raisedBy: by.personId, raiseId: randomUUID() });
     const status = await ctx.deps.temporal.workflow.getHandle(raised.workflowId, raised.runId).query(incidentStatusQuery);
     return {
@@ -256,7 +256,7 @@ export const putRotaRoute = route({
 export const getPolicyRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/escalation-policy',
-  summary: 'The escalation policy for incidents raised through the API',
+  summary: 'The escalation policy: the one set here, else the plan\'s own',
   tags: ['incidents'],
   roles: anyone,
   params: ProgramParams,

@@ -119,7 +119,7 @@ describe('incidents API', () => {
     });
   });
 
-  it('raising for a program without a policy says what to do', async () => {
+  it('refuses a raise for a program with neither a stored policy nor a plan', async () => {
     const lead = await personWithToken(db.pool, ['lead'], 'api-lead-2');
     const res = await call('POST', '/v1/incidents', lead.token, { programId: 'prog-none', severity: 'sev3' });
     expect(res.status).toBe(409);
