@@ -5,9 +5,11 @@ import { authorize, createAuthenticator } from './auth';
 import type { Deps } from './deps';
 import { errorHandler, HttpError } from './errors';
 import { createIdempotencyGuard } from './idempotency';
+import { findSession } from './session';
 import { buildOpenApi } from './openapi';
 import { expressPath, toHandler, type AnyRoute } from './route';
 import { routes as allRoutes } from './routes';
+import { mountUi } from './ui';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -33,6 +35,7 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
     next();
   });
 
+  mountUi(app);
   const openapi = buildOpenApi(routes);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -40,11 +43,12 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   // Per route, in this order: audit (sees every outcome, refusals included), authenticate and
   // authorise (before a body is even read), parse, Idempotency-Key, then the handler.
   const authenticate = createAuthenticator(deps.pool, deps.authCacheMs);
+  const sessions = (cookieValue: string) => findSession(deps.pool, cookieValue);
   const idempotent = createIdempotencyGuard(deps.pool, deps.logger);
   const json = express.json({ limit: '2mb' });
   for (const r of routes) {
     const audit = auditedMethods.has(r.method) ? [auditRequest(r, deps)] : [];
-    app[r.method](expressPath(r.path), ...audit, authorize(r, authenticate), json, idempotent(r), toHandler(r, deps));
+    app[r.method](expressPath(r.path), ...audit, authorize(r, authenticate, sessions), json, idempotent(r), toHandler(r, deps));
   }
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));

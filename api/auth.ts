@@ -3,13 +3,14 @@
  * is stored, so a copy of the database lends nobody an identity. The use-case functions
  * (addPerson, issueToken, ...) serve the admin command line, the demo seeding and the tests.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { PersonId, Role, type Principal } from '../domain/people';
 import { HttpError } from './errors';
 import type { AnyRoute } from './route';
+import { CSRF_HEADER, sessionCookieValue, type Session } from './session';
 
 export const tokenPrefix = 'glv_';
 const tokenPattern = /^glv_[A-Za-z0-9_-]{43}$/;
@@ -117,17 +118,30 @@ export function createAuthenticator(pool: Pool, cacheMs = 5_000): Authenticator 
 }
 
 /**
- * The route's gate: public routes pass; others need a valid token (401) of a person holding at
- * least one of the route's roles (403 naming them). Sets res.locals.principal for toHandler.
+ * The route's gate: public routes pass; others need a valid bearer token or a command-center
+ * session (401) of a person holding at least one of the route's roles (403 naming them). A
+ * session's state-changing requests must carry its CSRF token (403 otherwise). Sets
+ * res.locals.principal for toHandler.
  */
-export function authorize(def: AnyRoute, authenticate: Authenticator): RequestHandler {
+export function authorize(def: AnyRoute, authenticate: Authenticator, findSession: (cookieValue: string) => Promise<Session | undefined>): RequestHandler {
   return async (req, res, next) => {
     if (def.roles === 'public') return next();
     try {
-      const principal = await authenticate(req.header('authorization'));
+      const authorization = req.header('authorization');
+      const cookie = authorization === undefined ? sessionCookieValue(req.header('cookie')) : undefined;
+      let principal: Principal | undefined;
+      if (cookie !== undefined) {
+        const session = await findSession(cookie);
+        if (session && !safeMethods.has(req.method) && !sameSecret(req.header(CSRF_HEADER), session.csrfToken)) {
+          return next(new HttpError(403, 'csrf_failed', `a signed-in page must send its session's ${CSRF_HEADER} header with every change`));
+        }
+        principal = session?.principal;
+      } else {
+        principal = await authenticate(authorization);
+      }
       if (!principal) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="golive"');
-        return next(new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>'));
+        return next(new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>, or sign in'));
       }
       res.locals.principal = principal;
       const allowed: readonly Role[] = def.roles;
@@ -139,4 +153,13 @@ export function authorize(def: AnyRoute, authenticate: Authenticator): RequestHa
       next(err);
     }
   };
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

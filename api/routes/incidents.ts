@@ -19,7 +19,7 @@ import {
 import type { Principal, Role } from '../../domain/people';
 import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../platform/incidents';
 import { HttpError } from '../errors';
-import { ackPage } from '../pages/ack';
+import { sendShell } from '../ui';
 import { route, type RequestContext } from '../route';
 
 const anyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
@@ -299,18 +299,32 @@ async function ackToken(ctx: RequestContext, token: string): Promise<AckTokenRow
 export const ackPageRoute = route({
   method: 'get',
   path: '/ack/{token}',
-  summary: 'The page behind an e-mail acknowledge link: it asks who you are and acknowledges nothing by itself',
+  summary: 'The command-center page behind an e-mail acknowledge link: it asks who you are and acknowledges nothing by itself',
   tags: ['incidents'],
   roles: 'public',
   params: AckParams,
-  responses: { 200: { description: 'The confirmation page', contentType: 'text/html' }, 410: { description: 'Link used or expired', contentType: 'text/html' } },
+  responses: { 200: { description: 'The command center, at the acknowledge page', contentType: 'text/html' } },
+  async handle({ ctx }) {
+    // Mail scanners follow links: showing the page must change nothing. The page reads the link below.
+    sendShell(ctx.res);
+    return { status: 200 };
+  },
+});
+
+export const ackLinkRoute = route({
+  method: 'get',
+  path: '/v1/ack-links/{token}',
+  summary: 'What an acknowledge link is about (codes and opaque ids only), and whether it can still be used',
+  tags: ['incidents'],
+  roles: 'public',
+  params: AckParams,
+  responses: { 200: { description: 'The incident the link acknowledges' }, 410: { description: 'Link used, expired, or its incident resolved' } },
   async handle({ params, ctx }) {
     const row = await ackToken(ctx, params.token);
     const incident = row?.usable ? await incidentRow(ctx, row.incident_id) : undefined;
-    const status = incident && incident.status !== 'resolved' ? 200 : 410;
-    ctx.res.status(status).type('html').setHeader('Cache-Control', 'no-store').setHeader('Referrer-Policy', 'no-referrer');
-    ctx.res.send(ackPage(params.token, status === 200 ? incident : undefined));
-    return { status };
+    if (!incident || incident.status === 'resolved') throw new HttpError(410, 'link_expired', 'this acknowledge link was used, has expired, or its incident is resolved');
+    const { incidentId, programId, departments, severity, condition, status, level } = incident;
+    return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: { incidentId, programId, departments, severity, condition, status, level } };
   },
 });
 
@@ -344,5 +358,6 @@ export const incidentRoutes = [
   getPolicyRoute,
   putPolicyRoute,
   ackPageRoute,
+  ackLinkRoute,
   ackConfirmRoute,
 ];

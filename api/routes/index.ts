@@ -2,8 +2,10 @@ import type { AnyRoute } from '../route';
 import { listAuditRoute, verifyAuditRoute } from './audit';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
+import { parallelRunRoutes } from './parallel-run';
 import { programRoutes } from './programs';
+import { sessionRoutes } from './session';
 import { healthRoute } from './system';
 
 /** Every route of the API; the OpenAPI document is generated from this list. */
-export const routes: AnyRoute[] = [healthRoute, sendTestNotificationRoute, getTestNotificationRoute, listAuditRoute, verifyAuditRoute, ...incidentRoutes, ...programRoutes];
+export const routes: AnyRoute[] = [healthRoute, sendTestNotificationRoute, getTestNotificationRoute, listAuditRoute, verifyAuditRoute, ...sessionRoutes, ...incidentRoutes, ...programRoutes, ...parallelRunRoutes];

@@ -34,7 +34,7 @@ const call = async (method: string, path: string, token?: string, body?: unknown
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  return { status: res.status, text, json: text.startsWith('{') ? JSON.parse(text) : undefined };
+  return { status: res.status, text, headers: res.headers, json: text.startsWith('{') ? JSON.parse(text) : undefined };
 };
 
 describe('incidents API', () => {
@@ -72,9 +72,10 @@ describe('incidents API', () => {
       // Following the link (as a mail scanner does) only shows the page.
       const page = await call('GET', link);
       expect(page.status).toBe(200);
-      expect(page.text).toContain('Acknowledge this incident?');
-      expect(page.text).toContain(incidentId);
-      expect(page.text).toContain('type="password"');
+      expect(page.text).toContain('golive command center');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      const about = await call('GET', link.replace('/ack/', '/v1/ack-links/'));
+      expect(about.json).toMatchObject({ incidentId, programId: 'prog-api', severity: 'sev2', condition: 'reported', status: 'open' });
       expect((await env.client.workflow.getHandle(raised.json.workflowId).query(incidentStatusQuery)).status).toBe('open');
 
       expect((await call('POST', link)).status).toBe(401);
@@ -85,7 +86,7 @@ describe('incidents API', () => {
       expect(acked.status).toBe(200);
       expect(acked.json).toMatchObject({ personId: 'api-oncall', displayName: 'Test oncall' });
       expect((await call('POST', link, oncall.token)).status).toBe(410);
-      expect((await call('GET', link)).status).toBe(410);
+      expect((await call('GET', link.replace('/ack/', '/v1/ack-links/'))).status).toBe(410);
 
       const second = await call('POST', `/v1/incidents/${incidentId}/acknowledge`, lead.token);
       expect(second.status).toBe(409);

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { Role } from '../../domain/people';
+import { HttpError } from '../errors';
+import { route, type AnyRoute } from '../route';
+import { clearedSessionCookie, findSession, sessionCookie, sessionCookieValue, signIn, signOut } from '../session';
+
+const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
+
+const SessionView = z.object({
+  person: z.object({ personId: z.string(), displayName: z.string(), roles: z.array(z.string()) }),
+  csrfToken: z.string().describe('Send it as X-CSRF-Token with every state-changing request made with the session cookie'),
+  expiresAt: z.string(),
+});
+
+export const signInRoute = route({
+  method: 'post',
+  path: '/v1/session',
+  summary: 'Sign in to the command center: exchange your API token for a session cookie',
+  tags: ['session'],
+  roles: 'public',
+  body: z.object({ token: z.string().min(1).max(200) }),
+  responses: { 201: { description: 'Signed in; the cookie is set', schema: SessionView }, 401: { description: 'Not a valid token' } },
+  async handle({ body, ctx }) {
+    const session = await signIn(ctx.deps.pool, body.token.trim());
+    if (!session) throw new HttpError(401, 'unauthenticated', 'this token is not valid (revoked, mistyped, or its person is disabled)');
+    // The audit entry of this request names who signed in.
+    ctx.res.locals.principal = session.principal;
+    const { personId, displayName, roles } = session.principal;
+    return {
+      status: 201,
+      headers: { 'Set-Cookie': sessionCookie(session.cookieValue, session.expiresAt), 'Cache-Control': 'no-store' },
+      body: { person: { personId, displayName, roles }, csrfToken: session.csrfToken, expiresAt: session.expiresAt },
+    };
+  },
+});
+
+export const getSessionRoute = route({
+  method: 'get',
+  path: '/v1/session',
+  summary: 'Who is signed in, and the session\'s CSRF token',
+  tags: ['session'],
+  roles: everyone,
+  responses: { 200: { description: 'The session', schema: SessionView }, 401: { description: 'Not signed in' } },
+  async handle({ ctx }) {
+    const { personId, displayName, roles } = ctx.principal!;
+    const cookie = sessionCookieValue(ctx.req.header('cookie'));
+    const session = cookie && !ctx.req.header('authorization') ? await findSession(ctx.deps.pool, cookie) : undefined;
+    return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: { person: { personId, displayName, roles }, csrfToken: session?.csrfToken ?? '', expiresAt: session?.expiresAt ?? '' } };
+  },
+});
+
+export const signOutRoute = route({
+  method: 'delete',
+  path: '/v1/session',
+  summary: 'Sign out: the session ends at once',
+  tags: ['session'],
+  roles: everyone,
+  responses: { 204: { description: 'Signed out' } },
+  async handle({ ctx }) {
+    const cookie = sessionCookieValue(ctx.req.header('cookie'));
+    if (cookie) await signOut(ctx.deps.pool, cookie);
+    return { status: 204, headers: { 'Set-Cookie': clearedSessionCookie } };
+  },
+});
+
+export const sessionRoutes: AnyRoute[] = [signInRoute, getSessionRoute, signOutRoute];
