@@ -142,6 +142,8 @@ export const endRunSignal = defineSignal('endRun');
 /** Parallel run -> program, after every compared night. */
 export const nightComparedSignal = defineSignal<[NightSummary]>('nightCompared');
 export const parallelRunStatusQuery = defineQuery<ParallelRunStatus>('parallelRunStatus');
+/** Every night compared so far, oldest first, with the latest result per domain: the command center's grid. */
+export const parallelRunNightsQuery = defineQuery<{ domains: string[]; nights: NightView[] }>('parallelRunNights');
 
 // ---------------------------------------------------------------------------------------------
 // Night status and streaks

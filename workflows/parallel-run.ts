@@ -30,6 +30,7 @@ import {
   nightStatus,
   outstandingNights,
   parallelRunStatusQuery,
+  parallelRunNightsQuery,
   periodAfter,
   requestedPeriod,
   runSettings,
@@ -176,6 +177,7 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     incidentsNotRaised: s.incidentsNotRaised,
   });
   setHandler(parallelRunStatusQuery, status);
+  setHandler(parallelRunNightsQuery, () => ({ domains: domainNames, nights: latestNights(s.history) }));
 
   // ---------------------------------------------------------------- one comparison batch
 
