@@ -1,0 +1,131 @@
+import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
+import { useEffect, useRef } from 'preact/hooks';
+import { useLocation } from 'wouter-preact';
+import { pct } from './Badge';
+import { domainLabel, nightHref, nightLabel, type NightsAnswer } from './nights';
+
+// Only what a line chart needs: the bundle stays small.
+Chart.register(LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend);
+
+/** Okabe–Ito colours (told apart with colour-blindness too), each domain also with its own point shape and dash. */
+const palette = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
+const shapes = ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'cross', 'rectRounded'] as const;
+const dashes = [[], [6, 3], [2, 2], [10, 4, 2, 4], [4, 4], [], [6, 3], [2, 2]];
+
+/** The nights' rate per domain, in percent; a night whose comparison failed has no rate (a gap in the line). */
+function series(data: NightsAnswer) {
+  return data.domains.map((domain) =>
+    data.nights.map((n) => {
+      const r = n.results[domain];
+      return r && r.status !== 'failed' ? r.mismatchRate * 100 : null;
+    }),
+  );
+}
+
+/**
+ * Mismatch rate per domain over the nights (Chart.js line chart). The canvas is an image for
+ * screen readers with a one-line summary; the numbers themselves are in a visually hidden table.
+ * Clicking a point opens that night.
+ */
+export function MismatchChart({ programId, data }: { programId: string; data: NightsAnswer }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const chart = useRef<Chart<'line', (number | null)[], string>>();
+  const [, navigate] = useLocation();
+  const nightsRef = useRef(data.nights);
+  nightsRef.current = data.nights;
+
+  useEffect(() => {
+    if (!canvas.current) return;
+    const config: ChartConfiguration<'line', (number | null)[], string> = {
+      type: 'line',
+      data: { labels: [], datasets: [] },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        // Polled every few seconds: no animation on every refresh.
+        animation: false,
+        interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+        scales: {
+          y: { beginAtZero: true, title: { display: true, text: 'Mismatch rate (%)' }, ticks: { callback: (v) => `${Number(v).toFixed(2)}%` } },
+          x: { title: { display: true, text: 'Night' }, ticks: { maxRotation: 0, autoSkip: true } },
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { usePointStyle: true } },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${ctx.parsed.y === null ? 'not compared' : `${ctx.parsed.y.toFixed(3)}%`}` } },
+        },
+        onClick: (_e, elements) => {
+          const night = elements[0] ? nightsRef.current[elements[0].index] : undefined;
+          if (night) navigate(nightHref(programId, night.businessDay));
+        },
+        onHover: (e, elements) => {
+          const target = e.native?.target as HTMLElement | undefined;
+          if (target) target.style.cursor = elements.length ? 'pointer' : 'default';
+        },
+      },
+    };
+    chart.current = new Chart(canvas.current, config);
+    return () => {
+      chart.current?.destroy();
+      chart.current = undefined;
+    };
+  }, [programId, navigate]);
+
+  useEffect(() => {
+    const c = chart.current;
+    if (!c) return;
+    const values = series(data);
+    c.data.labels = data.nights.map((n) => nightLabel(n.businessDay));
+    c.data.datasets = data.domains.map((domain, i) => ({
+      label: domainLabel(domain),
+      data: values[i]!,
+      borderColor: palette[i % palette.length],
+      backgroundColor: palette[i % palette.length],
+      pointStyle: shapes[i % shapes.length],
+      borderDash: dashes[i % dashes.length],
+      pointRadius: 4,
+      pointHoverRadius: 7,
+      borderWidth: 2,
+      spanGaps: false,
+      tension: 0,
+    }));
+    c.update('none');
+  }, [data]);
+
+  const values = series(data);
+  const summary = data.nights.length
+    ? `Line chart of the mismatch rate per domain over ${data.nights.length} nights. Last night: ${data.domains
+        .map((d, i) => `${domainLabel(d)} ${values[i]!.at(-1) === null || values[i]!.at(-1) === undefined ? 'not compared' : `${values[i]!.at(-1)!.toFixed(3)}%`}`)
+        .join(', ')}. The numbers are in the table that follows.`
+    : 'No night compared yet.';
+  return (
+    <div class="mismatch-chart" data-testid="mismatch-chart">
+      <div class="chart-box">
+        <canvas ref={canvas} role="img" aria-label={summary} />
+      </div>
+      <table class="visually-hidden">
+        <caption>Mismatch rate per domain and night</caption>
+        <thead>
+          <tr>
+            <th scope="col">Night</th>
+            {data.domains.map((d) => (
+              <th scope="col" key={d}>
+                {domainLabel(d)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {data.nights.map((n) => (
+            <tr key={n.businessDay}>
+              <th scope="row">{nightLabel(n.businessDay)}</th>
+              {data.domains.map((d) => {
+                const r = n.results[d];
+                return <td key={d}>{!r ? 'not yet run' : r.status === 'failed' ? 'comparison failed' : pct(r.mismatchRate, 3)}</td>;
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

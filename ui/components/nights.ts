@@ -1,0 +1,30 @@
+import type { DomainResult } from '../../domain/parallel-run';
+import { usePoll } from '../poll';
+
+/** GET /v1/programs/{id}/parallel-run/nights, as the API sends it. */
+export interface NightRow {
+  businessDay: string;
+  from: string;
+  to: string;
+  results: Record<string, DomainResult>;
+}
+export interface NightsAnswer {
+  domains: string[];
+  nights: NightRow[];
+}
+
+/** A night is compared a few times an hour in the demo at most: a slower poll than the status is enough. */
+export function useNights(programId: string, everyMs = 10_000) {
+  return usePoll<NightsAnswer>(`/v1/programs/${encodeURIComponent(programId)}/parallel-run/nights`, everyMs);
+}
+
+/** "2026-11-26" stays; a demo interval "2026-11-26T17:20:00" reads "2026-11-26 17:20". */
+export function nightLabel(businessDay: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2}))?$/.exec(businessDay);
+  if (!m) return businessDay;
+  return m[3] && m[3] !== '00' ? `${m[1]} ${m[2]}:${m[3]}` : `${m[1]} ${m[2]}`;
+}
+
+export const nightHref = (programId: string, businessDay: string) => `/programs/${programId}/parallel-run/nights/${businessDay}`;
+
+export const domainLabel = (domain: string) => domain.replace(/_/g, ' ');

@@ -1,0 +1,3 @@
+export function AuditPage() {
+  return <main class="container"><h1>Audit trail</h1></main>;
+}

@@ -1,0 +1,9 @@
+import { ProgramFrame } from '../program';
+
+export function EmergencyPage({ programId }: { programId: string }) {
+  return (
+    <ProgramFrame programId={programId} active="emergency">
+      <p>The emergency comes here.</p>
+    </ProgramFrame>
+  );
+}
