@@ -17,8 +17,12 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }
     setBusy(true);
     setError(undefined);
     try {
-      const session = await api<SignedIn>('POST', '/v1/session', { token });
+      await api<SignedIn>('POST', '/v1/session', { token });
       form.reset();
+      // The cookie is Secure: a browser keeps it only over HTTPS (or on localhost). Ask again to know it did.
+      const session = await api<SignedIn>('GET', '/v1/session').catch(() => {
+        throw new Error('Your browser did not keep the session cookie: open the command center over HTTPS (or at http://localhost).');
+      });
       onSignedIn(session);
     } catch (err) {
       setError(err);
