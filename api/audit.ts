@@ -2,6 +2,7 @@
  * Every state-changing request leaves an audit entry, whatever its result (refusals too),
  * written before the response leaves so a client that saw an answer can find its entry.
  */
+import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Principal } from '../domain/people';
 import { appendAudit } from '../platform/audit';
@@ -19,13 +20,22 @@ function reasonOf(body: unknown): string | null {
   return why === null ? null : why.replace(/\0/g, '').slice(0, 2000);
 }
 
+/**
+ * Path parameters are opaque ids, except a link's token, which is a credential while it is
+ * unused: the trail keeps its sha256 (the form incident_ack_tokens keeps) so it can still be matched.
+ */
+function auditValue(name: string, value: string): string {
+  return name === 'token' ? `sha256:${createHash('sha256').update(value).digest('hex')}` : value.slice(0, 200);
+}
+
 export function auditRequest(def: AnyRoute, deps: Pick<Deps, 'pool' | 'logger'>): RequestHandler {
   const action = `${def.method.toUpperCase()} ${def.path}`;
   return (req, res, next) => {
+    // Taken now: once a refusal reaches the app's error handler, express has reset req.params.
+    const target = Object.fromEntries(Object.entries(req.params as Record<string, string>).map(([k, v]) => [k, auditValue(k, String(v))]));
     beforeSend(res, async ({ status }) => {
       const principal = res.locals.principal as Principal | undefined;
       const requestId = res.locals.requestId as string;
-      const target = Object.fromEntries(Object.entries(req.params as Record<string, string>).map(([k, v]) => [k, String(v).slice(0, 200)]));
       try {
         await appendAudit(deps.pool, {
           actor: principal?.personId ?? 'anonymous',

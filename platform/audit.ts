@@ -192,19 +192,24 @@ export async function verifyAuditChain(pool: Pool, pageSize = 1000): Promise<Aud
 export interface AuditQuery {
   /** Entries after this sequence number (the previous page's `nextAfter`). */
   after?: number;
+  /** Newest first: entries before this sequence number (the previous page's `nextBefore`); 0 = from the newest. */
+  before?: number;
   limit?: number;
   /** Entries whose target holds this id among its values. */
   target?: string;
   actor?: string;
 }
 
-export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ entries: AuditEntry[]; nextAfter: number | null }> {
+export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ entries: AuditEntry[]; nextAfter: number | null; nextBefore: number | null }> {
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
-  const where = ['seq > $1'];
-  const args: unknown[] = [q.after ?? 0];
+  const newestFirst = q.before !== undefined;
+  const where = newestFirst ? (q.before! > 0 ? ['seq < $1'] : ['$1::bigint = 0']) : ['seq > $1'];
+  const args: unknown[] = [newestFirst ? q.before : (q.after ?? 0)];
   if (q.target) where.push(`audit_target_values(target) @> ARRAY[$${args.push(q.target)}]`);
   if (q.actor) where.push(`actor = $${args.push(q.actor)}`);
-  const rows = await pool.query<AuditRow>(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.push(limit + 1)}`, args);
+  const rows = await pool.query<AuditRow>(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : ''} LIMIT $${args.push(limit + 1)}`, args);
   const entries = rows.rows.slice(0, limit).map(toEntry);
-  return { entries, nextAfter: rows.rows.length > limit ? entries[entries.length - 1]!.seq : null };
+  const more = rows.rows.length > limit;
+  const last = entries[entries.length - 1]?.seq ?? null;
+  return newestFirst ? { entries, nextAfter: null, nextBefore: more ? last : null } : { entries, nextAfter: more ? last : null, nextBefore: null };
 }

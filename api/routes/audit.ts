@@ -23,6 +23,7 @@ const AuditEntry = z.object({
 const AuditPage = z.object({
   entries: z.array(AuditEntry),
   nextAfter: z.number().int().nullable().describe('Pass as `after` for the next page; null on the last page'),
+  nextBefore: z.number().int().nullable().describe('Newest-first paging: pass as `before` for the next (older) page; null on the last page'),
 });
 const AuditVerification = z.object({
   ok: z.boolean(),
@@ -34,11 +35,12 @@ const AuditVerification = z.object({
 export const listAuditRoute = route({
   method: 'get',
   path: '/v1/audit',
-  summary: 'The audit trail in sequence order, optionally for one target id or one actor',
+  summary: 'The audit trail in sequence order (or newest first with `before`), optionally for one target id or one actor',
   tags: ['audit'],
   roles: [...auditRoles],
   query: z.object({
     after: z.coerce.number().int().min(0).default(0),
+    before: z.coerce.number().int().min(0).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     target: Opaque.optional().describe('An id among the target values (a program id, a workflow id ...)'),
     actor: Opaque.optional(),

@@ -87,13 +87,20 @@ describe('audit of API requests', () => {
   it('serves the trail to leadership, paged and filtered, with its verification; refuses a viewer', async () => {
     await appendAudit(db.pool, { actor: 'workflow:program', action: 'gate.decided', target: { workflowId: 'program:prog-9' }, result: 'approved' });
     const auth = { authorization: `Bearer ${boss.token}` };
-    type Page = { entries: { seq: number; result: string }[]; nextAfter: number | null };
+    type Page = { entries: { seq: number; result: string }[]; nextAfter: number | null; nextBefore: number | null };
     const getPage = async (query: string) => (await (await fetch(`${api.url}/v1/audit${query}`, { headers: auth })).json()) as Page;
     const page1 = await getPage('?limit=2');
     expect(page1.entries.map((e) => e.seq)).toEqual([1, 2]);
     expect(page1.nextAfter).toBe(2);
     const page2 = await getPage('?limit=2&after=2');
     expect(page2.entries.map((e) => e.seq)).toEqual([3, 4]);
+    // Newest first, as the command center reads it.
+    const newest = await getPage('?limit=2&before=0');
+    expect(newest.entries.map((e) => e.seq)).toEqual([5, 4]);
+    expect(newest.nextBefore).toBe(4);
+    const older = await getPage('?limit=2&before=4');
+    expect(older.entries.map((e) => e.seq)).toEqual([3, 2]);
+    expect((await getPage('?limit=10&before=3')).nextBefore).toBeNull();
 
     const forTarget = await getPage('?target=program:prog-9');
     expect(forTarget).toMatchObject({ entries: [{ action: 'gate.decided', result: 'approved' }], nextAfter: null });

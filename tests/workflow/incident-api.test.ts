@@ -86,6 +86,13 @@ describe('incidents API', () => {
       expect(acked.status).toBe(200);
       expect(acked.json).toMatchObject({ personId: 'api-oncall', displayName: 'Test oncall' });
       expect((await call('POST', link, oncall.token)).status).toBe(410);
+      // The trail keeps the link's hash, never the token that was a credential.
+      const token = link.slice('/ack/'.length);
+      const trail = await db.pool.query<{ target: Record<string, string> }>(`SELECT target FROM audit_log WHERE action = 'POST /ack/{token}'`);
+      expect(trail.rows.length).toBeGreaterThan(0);
+      expect(JSON.stringify(trail.rows)).not.toContain(token);
+      // Refusals (401, 403, 410) included: each names the link by its hash.
+      expect(trail.rows.map((r) => r.target.token)).toEqual(trail.rows.map(() => expect.stringMatching(/^sha256:[0-9a-f]{64}$/)));
       expect((await call('GET', link.replace('/ack/', '/v1/ack-links/'))).status).toBe(410);
 
       const second = await call('POST', `/v1/incidents/${incidentId}/acknowledge`, lead.token);
