@@ -30,6 +30,8 @@ interface Props {
   run: (values: Values, idempotencyKey: string) => Promise<unknown>;
   onDone?: (result: unknown) => void;
   class?: string;
+  /** data-testid of the button that opens the dialog. */
+  testId?: string;
 }
 
 /**
@@ -72,7 +74,7 @@ export function ConfirmAction(props: Props) {
   const id = (name: string) => `f-${props.label.replace(/\W+/g, '-')}-${name}`;
   return (
     <>
-      <button type="button" class={`${props.danger ? 'danger ' : ''}${props.class ?? ''}`} onClick={open}>
+      <button type="button" class={`${props.danger ? 'danger ' : ''}${props.class ?? ''}`} onClick={open} data-testid={props.testId}>
         {props.label}
       </button>
       <dialog ref={dialog} aria-label={props.title}>
