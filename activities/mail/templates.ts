@@ -6,7 +6,8 @@
  * takes a free `requestedBy` and `reference`; tests/unit/mail-privacy.test.ts scans the rest.)
  */
 import { z } from 'zod';
-import { Code, Condition, Counts, IncidentState, ResolutionCode, Severity, TimeZone, type Counts as CountsT } from '../../domain/escalation';
+import { conditionText, whatHappened } from '../../domain/incident-words';
+import { Code, Condition, Counts, IncidentState, ResolutionCode, Severity, TimeZone } from '../../domain/escalation';
 
 /** A staff member's display name from the people table (who owns it, who decided). */
 const StaffName = z.string().min(1).max(100);
@@ -111,22 +112,7 @@ export function hospitalTime(iso: string, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${timeZone}`;
 }
 
-const conditionText: Record<Condition, string> = {
-  'step-failed': 'a go-live step failed',
-  'compensation-failed': 'a rollback step failed',
-  'comparison-critical': 'the nightly comparison found critical differences',
-  'comparison-repeated': 'the nightly comparison failed night after night',
-  'comparison-not-run': 'the nightly comparison could not run',
-  'emergency-declared': 'an emergency was declared',
-  'gate-overdue': 'a gate decision is overdue',
-  reported: 'a person reported a problem',
-};
-
-/** The one-line what-happened: the condition and its counts, nothing else. */
-export function whatHappened(condition: Condition, counts: CountsT): string {
-  const c = Object.entries(counts).map(([k, v]) => `${k}=${v}`);
-  return c.length ? `${conditionText[condition]} (${c.join(', ')})` : conditionText[condition];
-}
+export { whatHappened };
 
 const depts = (d: string[]) => (d.length ? d.join(', ') : 'all');
 

@@ -148,7 +148,7 @@ export const requestGateRoute = programUpdateRoute(requestGateUpdate, {
 export const getGateRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/gates/{gate}',
-  summary: 'A gate with its criteria, decisions and the evidence each decision was made on',
+  summary: 'A gate with its criteria, decisions, the evidence each decision was made on, and its approvers\' names',
   tags: ['gates'],
   roles: everyone,
   params: GateParams,
@@ -158,7 +158,11 @@ export const getGateRoute = route({
     const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
     const gate = status.gates.find((g) => g.gate === params.gate);
     if (!gate) return { status: 404, body: { error: 'not_found', message: `no gate ${params.gate} in this plan` } };
-    return { status: 200, body: { ...gate, recordedDecisions: await gateDecisions(ctx.deps.pool, params.programId, params.gate) } };
+    const names = await ctx.deps.pool.query<{ id: string; display_name: string }>('SELECT id, display_name FROM people WHERE id = ANY($1)', [gate.approvers.map((a) => a.personId)]);
+    return {
+      status: 200,
+      body: { ...gate, approverNames: Object.fromEntries(names.rows.map((r) => [r.id, r.display_name])), recordedDecisions: await gateDecisions(ctx.deps.pool, params.programId, params.gate) },
+    };
   },
 });
 

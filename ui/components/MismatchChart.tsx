@@ -6,6 +6,8 @@ import { domainLabel, nightHref, nightLabel, type NightsAnswer } from './nights'
 
 // Only what a line chart needs: the bundle stays small.
 Chart.register(LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend);
+// Readable across a room, like the rest of the page.
+Chart.defaults.font.size = 14;
 
 /** Okabe–Ito colours (told apart with colour-blindness too), each domain also with its own point shape and dash. */
 const palette = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
@@ -47,7 +49,21 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
         interaction: { mode: 'nearest', intersect: false, axis: 'x' },
         scales: {
           y: { beginAtZero: true, title: { display: true, text: 'Mismatch rate (%)' }, ticks: { callback: (v) => `${Number(v).toFixed(2)}%` } },
-          x: { title: { display: true, text: 'Night' }, ticks: { maxRotation: 0, autoSkip: true } },
+          x: {
+            title: { display: true, text: 'Night' },
+            ticks: {
+              maxRotation: 0,
+              autoSkip: true,
+              autoSkipPadding: 12,
+              // Demo nights are minutes apart: the time on every tick, the date only where it changes.
+              callback(_v, i) {
+                const labels = (this.chart.data.labels ?? []) as string[];
+                const [date, time] = (labels[i] ?? '').split(' ');
+                if (!time) return date;
+                return i === 0 || labels[i - 1]?.split(' ')[0] !== date ? [time, date!] : time;
+              },
+            },
+          },
         },
         plugins: {
           legend: { position: 'bottom', labels: { usePointStyle: true } },

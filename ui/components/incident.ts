@@ -34,23 +34,8 @@ export interface IncidentDetail extends IncidentRow {
   resolutionNote: { code: string; text: string; personId: string; at: string } | null;
 }
 
-/** The same words as the e-mails (activities/mail/templates.ts). */
-const conditionText: Record<string, string> = {
-  'step-failed': 'a go-live step failed',
-  'compensation-failed': 'a rollback step failed',
-  'comparison-critical': 'the nightly comparison found critical differences',
-  'comparison-repeated': 'the nightly comparison failed night after night',
-  'comparison-not-run': 'the nightly comparison could not run',
-  'emergency-declared': 'an emergency was declared',
-  'gate-overdue': 'a gate decision is overdue',
-  reported: 'a person reported a problem',
-};
-
-export function whatHappened(condition: string, counts: Record<string, number> = {}): string {
-  const text = conditionText[condition] ?? condition;
-  const c = Object.entries(counts).map(([k, v]) => `${k} ${v}`);
-  return c.length ? `${text} (${c.join(', ')})` : text;
-}
+/** The same words as the e-mails. */
+export { whatHappened } from '../../domain/incident-words';
 
 export const departmentsText = (d: string[]) => (d.length ? d.join(', ') : 'hospital-wide');
 
