@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs whatever is missing before the stack or the tests run: npm packages (from the
-// lockfile) and the pinned Temporal binaries. Plain Node: it runs before node_modules exists.
+// lockfile), the pinned Temporal binaries, and with --browser (npm test) Debian's chromium for
+// the browser tests (scripts/install-browser.mjs). Plain Node: it runs before node_modules exists.
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,3 +17,12 @@ if (stale) {
 const { ensureTool } = await import('./install-tools.mjs');
 ensureTool('cli');
 ensureTool('testServer');
+if (process.argv.includes('--browser')) {
+  const { ensureChromium } = await import('./install-browser.mjs');
+  try {
+    ensureChromium();
+  } catch (err) {
+    process.stderr.write(`[bootstrap] ${err.message}\n`);
+    process.exit(1);
+  }
+}

@@ -4,8 +4,13 @@ import { addPerson, issueToken } from '../../api/auth';
 import type { Role } from '../../domain/people';
 
 /** A new person with these roles and a fresh bearer token: `headers: { authorization: \`Bearer ${token}\` }`. */
-export async function personWithToken(pool: Pool, roles: Role[], personId = `p-test-${randomBytes(4).toString('hex')}`): Promise<{ personId: string; token: string; tokenId: string }> {
-  await addPerson(pool, { id: personId, displayName: `Test ${roles.join('/')}`, email: `${personId}@hospital.test`, roles });
+export async function personWithToken(
+  pool: Pool,
+  roles: Role[],
+  personId = `p-test-${randomBytes(4).toString('hex')}`,
+  displayName = `Test ${roles.join('/')}`,
+): Promise<{ personId: string; token: string; tokenId: string }> {
+  await addPerson(pool, { id: personId, displayName, email: `${personId}@hospital.test`, roles });
   const { token, tokenId } = await issueToken(pool, personId);
   return { personId, token, tokenId };
 }

@@ -6,20 +6,31 @@ import type { Deps } from '../../api/deps';
 import { loadConfig, type Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
-import { spawnTs } from '../../platform/services';
+import { freePort, spawnTs } from '../../platform/services';
 import { freshDatabase, type TestDatabase } from './db';
 import { startTestSmtp, type TestSmtp } from './smtp';
 import { personWithToken } from './people';
 import { uniqueTaskQueue } from './temporal';
 import type { Role } from '../../domain/people';
 
+export interface StackOptions {
+  /** More environment for the worker process, e.g. the connection strings a plan's comparison domains name. */
+  workerEnv?: Record<string, string>;
+  /**
+   * Links in e-mails point at this stack itself, http://localhost:<port> (browser tests follow
+   * them), instead of http://golive.test. The port is then chosen before the API listens.
+   */
+  linksToSelf?: boolean;
+}
+
 /**
  * The real thing for end-to-end tests: the dev server (started once per run), a fresh
  * database, a real SMTP server, the API in this process on port 0, and the worker as a
  * separate process exactly as production runs it (so it can be killed with SIGKILL).
  */
-export async function startStack(name: string) {
+export async function startStack(name: string, options: StackOptions = {}) {
   const [db, smtp]: [TestDatabase, TestSmtp] = await Promise.all([freshDatabase(name), startTestSmtp()]);
+  const port = options.linksToSelf ? await freePort() : 0;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -29,34 +40,45 @@ export async function startStack(name: string) {
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(smtp.port),
-    PUBLIC_BASE_URL: 'http://golive.test',
-    API_PORT: '0',
+    PUBLIC_BASE_URL: options.linksToSelf ? `http://localhost:${port}` : 'http://golive.test',
+    API_PORT: String(port),
   };
   const config: Config = loadConfig(env);
   const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }) });
   const deps: Deps = { config, pool: db.pool, temporal, mailer: createMailer(config), logger: createLogger('silent') };
   const server: Server = await new Promise((resolve) => {
-    const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
+    const s = createApp(deps).listen(port, '127.0.0.1', () => resolve(s));
   });
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const listening = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${listening}`;
+  const workerEnv = { ...process.env, ...env, ...options.workerEnv };
 
-  let worker = spawnTs('worker/main.ts', { ...process.env, ...env }, 'inherit');
+  let worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
   return {
     url,
+    /**
+     * The same API as a browser must address it: the session cookie is Secure, and Chromium
+     * accepts Secure cookies over plain http only from localhost.
+     */
+    browserUrl: `http://localhost:${listening}`,
     db,
     smtp,
     deps,
     /** A person with these roles (and this id, if given); returns the JSON + bearer headers to call as them. */
     async as(roles: Role[], personId?: string): Promise<Record<string, string>> {
-      const { token } = await personWithToken(db.pool, roles, personId);
-      return { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      return (await this.person(roles, personId)).headers;
+    },
+    /** The same, with the person's id and token too (a browser test signs in with the token, and shows the name). */
+    async person(roles: Role[], personId?: string, displayName?: string): Promise<{ personId: string; token: string; headers: Record<string, string> }> {
+      const p = await personWithToken(db.pool, roles, personId, displayName);
+      return { personId: p.personId, token: p.token, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } };
     },
     get worker() {
       return worker;
     },
     /** Starts a new worker process (after the previous one was killed). */
     restartWorker() {
-      worker = spawnTs('worker/main.ts', { ...process.env, ...env }, 'inherit');
+      worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
       return worker;
     },
     async stop() {

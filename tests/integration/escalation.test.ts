@@ -60,7 +60,7 @@ describe('escalation end to end', () => {
     // A mail scanner following the link changes nothing: the page asks who you are.
     const scanned = await call('GET', ackPath, {});
     expect(scanned.status).toBe(200);
-    expect(scanned.text).toContain('<form');
+    expect(scanned.text).toContain('golive command center');
     expect((await call('POST', ackPath, {})).status).toBe(401);
     const incidentId = incidentPath.split('/').pop()!;
     expect(((await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { status: string }).status).toBe('open');

@@ -1,0 +1,296 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPlan } from '../../domain/demo-plans';
+import type { PlanInput } from '../../domain/plan';
+import type { GateView, ProgramStatus } from '../../domain/rollout';
+import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { startStack, type TestStack } from '../helpers/stack';
+
+/**
+ * The command center in real headless Chromium against the real stack (dev server, worker
+ * process, PostgreSQL, SMTP): what leadership, a viewer, the on-call and the cutover lead do in
+ * the page, checked through the API. Screenshots go to test-results/screenshots/.
+ */
+type Person = Awaited<ReturnType<TestStack['person']>>;
+let stack: TestStack;
+let sources: TestDatabase;
+let browser: Browser;
+let launching: Promise<Browser> | undefined;
+let lead: Person;
+let oncall: Person;
+let viewer: Person;
+let vp: Person;
+let itdir: Person;
+const contexts: BrowserContext[] = [];
+let programCounter = 0;
+
+beforeAll(async () => {
+  // The parallel run compares two small "systems": tables of a database of their own, named to
+  // the worker by environment variable as a plan's comparison domains require.
+  sources = await freshDatabase('cc_sources');
+  await sources.pool.query(`
+    CREATE TABLE legacy_charges (id text PRIMARY KEY, amount numeric);
+    CREATE TABLE new_charges (id text PRIMARY KEY, amount numeric);
+    INSERT INTO legacy_charges VALUES ('c1', 10.00), ('c2', 20.00), ('c3', 30.00);
+    INSERT INTO new_charges VALUES ('c1', 10.00), ('c2', 20.00), ('c3', 30.00);
+    CREATE TABLE legacy_orders (id text PRIMARY KEY, amount numeric);
+    CREATE TABLE new_orders (id text PRIMARY KEY, amount numeric);
+    INSERT INTO legacy_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3), ('o4', 4);
+    INSERT INTO new_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3.5), ('o4', 4);
+  `);
+  launching = launchBrowser().then((b) => (browser = b));
+  stack = await startStack('command_center', { linksToSelf: true, workerEnv: { CC_LEGACY_DB_URL: sources.url, CC_NEW_DB_URL: sources.url } });
+  await launching;
+  // The test plan's people, with names as the screenshots show them.
+  lead = await stack.person(['lead'], 'p-lead-01', 'Li Na');
+  oncall = await stack.person(['oncall'], 'p-oncall-01', 'Wang Wei');
+  viewer = await stack.person(['viewer'], undefined, 'Zhao Min');
+  vp = await stack.person(['leadership'], 'p-vp-01', 'Chen Jie');
+  itdir = await stack.person(['leadership'], 'p-itdir-01', 'Liu Yang');
+  await stack.person(['leadership'], 'p-cmo-01', 'Sun Hui');
+});
+afterAll(async () => {
+  // Whatever failed in beforeAll, a browser that was starting is closed too.
+  await launching?.catch(() => undefined);
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+  await sources?.close();
+});
+
+async function person(who: string): Promise<BrowserContext> {
+  const context = await newPerson(browser, who);
+  contexts.push(context);
+  return context;
+}
+
+const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+  const res = await fetch(`${stack.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+};
+const status = async (programId: string) => (await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus;
+const gateOf = async (programId: string, gate: string) => (await status(programId)).gates.find((g) => g.gate === gate) as GateView;
+
+async function newProgram(edit: (p: PlanInput) => void = () => undefined): Promise<string> {
+  const plan = testPlan();
+  plan.programId = `cc-${++programCounter}-${Date.now().toString(36)}`;
+  edit(plan);
+  const created = await api('POST', '/v1/programs', lead.headers, plan);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return plan.programId;
+}
+
+/** The readiness gate decided by one approver, so that a single "go" in the page moves the program on. */
+const oneApprover = (p: PlanInput) => {
+  p.gates.readiness = { ...p.gates.readiness, rule: { kind: 'quorum', required: 1 } };
+};
+
+async function openReadinessGate(programId: string) {
+  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
+  const evidence = await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, {
+    evidence: { uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } },
+  });
+  expect(evidence.status, JSON.stringify(evidence.body)).toBe(200);
+  const opened = await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead.headers, {});
+  expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+}
+
+/** A POST from the signed-in page itself, with the session cookie, and the CSRF header only when given. */
+function postFromPage(page: Page, path: string, body: unknown, csrfToken?: string) {
+  return page.evaluate(
+    async ({ path, body, csrfToken }) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
+      const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin' });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    { path, body, csrfToken },
+  );
+}
+
+describe('command center in headless Chromium', () => {
+  it('leadership signs in and approves the readiness gate; the workflow moves on', async () => {
+    const programId = await newProgram(oneApprover);
+    await openReadinessGate(programId);
+
+    const page = await signIn(await person('approver'), stack.browserUrl, itdir.token, `/programs/${programId}/gates/readiness`);
+    await confirmAction(page, page.getByTestId('gate-go'), { comment: 'UAT, training and backup evidence reviewed' });
+
+    await expect.poll(async () => (await gateOf(programId, 'readiness')).status, { timeout: 30_000, interval: 250 }).toBe('go');
+    const after = await status(programId);
+    expect(after.allowedActions).toContain('start-wave:1');
+    expect(after.gates.find((g) => g.gate === 'readiness')!.decisions).toMatchObject([{ approverId: itdir.personId, decision: 'go', comment: 'UAT, training and backup evidence reviewed' }]);
+    // The page shows the decision it made, without a reload.
+    const decisions = page.getByTestId('gate-decisions');
+    await expect.poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 }).toContain(itdir.personId);
+    await screenshot(page, 'gate');
+  });
+
+  it('shows a viewer no decision buttons, and refuses forged decisions', async () => {
+    const programId = await newProgram();
+    await openReadinessGate(programId);
+    // One of two approvals: the gate stays open, with a decision on the page.
+    expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go', comment: 'fine by me' })).status).toBe(200);
+    const gatePath = `/programs/${programId}/gates/readiness`;
+    const decisionsPath = `/v1/programs/${programId}/gates/readiness/decisions`;
+
+    // An approver sees the buttons on this very page: their absence for the viewer is not an empty page.
+    const approverContext = await person('approver');
+    const approverPage = await signIn(approverContext, stack.browserUrl, itdir.token, gatePath);
+    await approverPage.getByTestId('gate-go').waitFor({ state: 'visible' });
+    await approverPage.getByTestId('gate-no-go').waitFor({ state: 'visible' });
+
+    const page = await signIn(await person('viewer'), stack.browserUrl, viewer.token, gatePath);
+    const decisions = page.getByTestId('gate-decisions');
+    await expect.poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 }).toContain(vp.personId);
+    // Absent now, and still absent after the page's next poll of the program.
+    for (let look = 0; look < 2; look++) {
+      if (look) await page.waitForTimeout(2500);
+      expect(await page.getByTestId('gate-go').count()).toBe(0);
+      expect(await page.getByTestId('gate-no-go').count()).toBe(0);
+    }
+
+    const forgedBody = { decision: 'go', comment: 'forged' };
+    // From the viewer's page, without the session's CSRF header: refused before roles are even looked at.
+    const noCsrf = await postFromPage(page, decisionsPath, forgedBody);
+    expect(noCsrf).toMatchObject({ status: 403, body: { error: 'csrf_failed' } });
+    // With the right CSRF header, the viewer is still not an approver.
+    const csrfToken = await page.evaluate(async () => ((await (await fetch('/v1/session', { credentials: 'same-origin' })).json()) as { csrfToken: string }).csrfToken);
+    expect(csrfToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const asViewer = await postFromPage(page, decisionsPath, forgedBody, csrfToken);
+    expect(asViewer).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+
+    // Another site making the approver's browser send its cookie (no CSRF header, a foreign Origin): refused.
+    const cookies = await approverContext.cookies(stack.browserUrl);
+    const session = cookies.find((c) => c.name === 'golive_session');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict' });
+    const crossSite = await fetch(`${stack.url}${decisionsPath}`, {
+      method: 'POST',
+      headers: { cookie: `${session!.name}=${session!.value}`, 'content-type': 'application/json', origin: 'https://attacker.example' },
+      body: JSON.stringify(forgedBody),
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.json()).toMatchObject({ error: 'csrf_failed' });
+
+    // Signed out: a page that never signed in gets 401, whatever it sends.
+    const strangerPage = await (await person('stranger')).newPage();
+    await strangerPage.goto(new URL(gatePath, stack.browserUrl).href);
+    await strangerPage.getByLabel('Your API token').waitFor({ state: 'visible' });
+    expect((await postFromPage(strangerPage, decisionsPath, forgedBody, csrfToken)).status).toBe(401);
+    expect((await api('POST', decisionsPath, { 'content-type': 'application/json' }, forgedBody)).status).toBe(401);
+
+    // None of it was recorded: the gate still has the one real decision.
+    const gate = await gateOf(programId, 'readiness');
+    expect(gate.status).toBe('open');
+    expect(gate.decisions.map((d) => d.approverId)).toEqual([vp.personId]);
+  });
+
+  it('lets the on-call acknowledge an incident from the link in a real e-mail', async () => {
+    const programId = await newProgram();
+    const raisedAt = Date.now();
+    const raised = await api('POST', '/v1/incidents', lead.headers, { programId, departments: ['LAB'], severity: 'sev2' });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(202);
+    const incidentId = String(raised.body.incidentId);
+
+    // Level 1 of the plan's ladder pages the on-call (and the lead), each with a link of their own.
+    const toOncall = (m: { to: string[]; text: string; receivedAt: number }) => m.receivedAt >= raisedAt && m.to.includes('p-oncall-01@hospital.test') && /\/ack\//.test(m.text);
+    const mail = (await stack.smtp.waitFor((ms) => ms.some(toOncall), 30_000)).find(toOncall)!;
+    const link = /https?:\/\/[^\s<>"]+\/ack\/[A-Za-z0-9_-]{43}/.exec(mail.text)?.[0];
+    expect(link, mail.text).toBeDefined();
+    expect(new URL(link!).origin).toBe(stack.browserUrl);
+    const linkInfo = await api('GET', `/v1/ack-links/${link!.split('/ack/')[1]}`, {});
+    expect(linkInfo.body).toMatchObject({ incidentId, programId });
+
+    // Opened from the e-mail, not signed in: the sign-in form at that very address, then the acknowledge page.
+    const page = await (await person('oncall')).newPage();
+    await page.goto(link!);
+    await page.getByLabel('Your API token').waitFor({ state: 'visible' });
+    expect(page.url()).toBe(link);
+    await fillSignIn(page, oncall.token);
+    expect(page.url()).toBe(link);
+    await confirmAction(page, page.getByTestId('ack-confirm'));
+    const result = page.getByTestId('ack-result');
+    await result.waitFor({ state: 'visible' });
+    const said = await result.innerText();
+    expect(said).toMatch(/acknowledged/i);
+    expect(said).toContain(incidentId);
+
+    const incident = (await api('GET', `/v1/incidents/${incidentId}`, lead.headers)).body;
+    expect(incident).toMatchObject({ status: 'acknowledged', ownerId: oncall.personId });
+  });
+
+  it('shows the emergency the lead declares to another signed-in user without a reload', async () => {
+    const programId = await newProgram();
+    const overview = `/programs/${programId}`;
+    const [leadPage, viewerPage] = await Promise.all([
+      signIn(await person('lead'), stack.browserUrl, lead.token, overview),
+      signIn(await person('viewer'), stack.browserUrl, viewer.token, overview),
+    ]);
+    const heading = (p: Page) => p.getByRole('heading', { name: /Test General Hospital/ }).waitFor({ state: 'visible' });
+    await Promise.all([heading(leadPage), heading(viewerPage)]);
+    expect(await viewerPage.getByTestId('emergency-banner').count()).toBe(0);
+    await screenshot(leadPage, 'overview');
+    // A reload would drop this mark; the viewer's page must get the banner from its own polling.
+    await viewerPage.evaluate(() => {
+      (globalThis as { notReloaded?: boolean }).notReloaded = true;
+    });
+    let viewerNavigations = 0;
+    viewerPage.on('framenavigated', (frame) => {
+      if (frame === viewerPage.mainFrame()) viewerNavigations++;
+    });
+
+    const confirmedAt = Date.now();
+    await confirmAction(
+      leadPage,
+      leadPage.getByRole('button', { name: 'Declare emergency', exact: true }),
+      { 'Reason (kept in the audit trail)': 'the new EMR is unreachable from the wards' },
+      'Declare emergency now',
+    );
+    // The server has answered (the dialog closed); the viewer's page polls every 2 s.
+    await viewerPage.getByTestId('emergency-banner').waitFor({ state: 'visible', timeout: 10_000 });
+    console.info(`browser: the lead's confirm to the banner on the viewer's page: ${Date.now() - confirmedAt} ms`);
+    await leadPage.getByTestId('emergency-banner').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await viewerPage.getByTestId('emergency-banner').innerText()).toMatch(/EMERGENCY #1/);
+    expect(await viewerPage.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(viewerNavigations).toBe(0);
+    expect((await status(programId)).emergency).toMatchObject({ emergency: 1, status: 'open', reason: 'the new EMR is unreachable from the wards' });
+    await screenshot(viewerPage, 'overview-emergency');
+  });
+
+  it('shows the parallel run grid with compared nights', async () => {
+    const domain = (name: string) => ({
+      name,
+      spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
+      legacy: { kind: 'postgres' as const, connection: { urlEnv: 'CC_LEGACY_DB_URL' }, query: `SELECT id, amount FROM legacy_${name}` },
+      new: { kind: 'postgres' as const, connection: { urlEnv: 'CC_NEW_DB_URL' }, query: `SELECT id, amount FROM new_${name}` },
+      // orders differ in one row of four: a warning, not critical.
+      thresholds: { warning: { count: 0 }, critical: { rate: 0.5 } },
+    });
+    const programId = await newProgram((p) => {
+      oneApprover(p);
+      // Demo timing: a "night" every 5 s from the pilot's go-live, and no settle delay before the recheck.
+      p.parallelRun = { minimumDuration: 'PT10M', comparisonEvery: 'PT5S', settle: 'PT0S', domains: [domain('charges'), domain('orders')] };
+    });
+    await openReadinessGate(programId);
+    expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);
+    const started = await api('POST', `/v1/programs/${programId}/waves/1/start`, lead.headers, {});
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    await expect.poll(async () => (await status(programId)).parallelRun.nightsCompared, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    const last = (await status(programId)).parallelRun.lastNight!;
+    expect(Object.fromEntries(last.perDomain.map((d) => [d.domain, d.status]))).toEqual({ charges: 'clean', orders: 'warning' });
+
+    const page = await signIn(await person('lead'), stack.browserUrl, lead.token, `/programs/${programId}/parallel-run`);
+    const grid = page.getByTestId('nights-grid');
+    await grid.waitFor({ state: 'visible' });
+    await expect.poll(async () => await grid.innerText(), { timeout: 10_000 }).toMatch(/orders[\s\S]*warning|warning[\s\S]*orders/i);
+    expect(await grid.innerText()).toMatch(/charges/);
+    await screenshot(page, 'parallel-run-grid');
+
+    // The overview of a program in its pilot, with nights compared: the picture of a go-live under way.
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByTestId('run-day').waitFor({ state: 'visible' });
+    await screenshot(page, 'overview-pilot-live');
+  });
+});
