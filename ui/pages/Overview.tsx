@@ -119,7 +119,15 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
       ) : (
         <>
           <p class="run-day" data-testid="run-day">
-            <strong>{runProgress(status)}</strong> · {pr.nightsCompared} nights compared · ends no earlier than {when(pr.endsNoEarlierThan)}
+            {pr.endsNoEarlierThan ? (
+              <>
+                <strong>{runProgress(status)}</strong> · {pr.nightsCompared} nights compared · ends no earlier than {when(pr.endsNoEarlierThan)}
+              </>
+            ) : (
+              <>
+                <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong> · {pr.nightsCompared} nights compared · its end is counted from the last wave&rsquo;s go-live
+              </>
+            )}
           </p>
           <table class="compact">
             <thead>
@@ -140,7 +148,7 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
                     <td>{last ? <Badge state={last.status} /> : '—'}</td>
                     <td>{pct(t.latestMismatchRate, 3)}</td>
                     <td>{t.cleanStreak}</td>
-                    <td>{t.direction}</td>
+                    <td>{t.direction === 'unknown' ? 'too few nights' : t.direction}</td>
                   </tr>
                 );
               })}
