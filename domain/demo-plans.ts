@@ -73,8 +73,21 @@ export function testPlan(): PlanInput {
 }
 
 /**
+ * The demo's ladder in minutes, not the 15 of a real go-live: an incident nobody acknowledges
+ * reaches the IT director after 2 minutes and leadership after 4, within the demo's 20 minutes.
+ * One climb only (no repeats): after leadership it waits for an owner instead of mailing on.
+ */
+const demoEscalation = () => {
+  const e = escalation();
+  return { ...e, levels: e.levels.map((l) => ({ ...l, ackTimeoutMinutes: 2 })), resolutionTimeoutMinutes: 10, repeats: 0 };
+};
+
+/**
  * The demo hospital: 23 departments of a Chinese tertiary (grade-A) hospital in 4 waves, with
- * minute-long overrides so the whole cutover, parallel run included, fits a 20-minute demo.
+ * minute-long overrides so the whole cutover, parallel run included, fits a 20-minute demo:
+ * the pilot runs 3 minutes and every other wave 2 before its exit gate, the parallel run compares
+ * every 2 minutes and lasts 10 after the last wave went live, gates are overdue after 10 minutes,
+ * and the on-call ladder climbs every 2 (docs/demo.md has the walkthrough).
  */
 export function demoPlan(): PlanInput {
   const dept = (code: string, name: string, kind: PlanInput['departments'][number]['kind'], criticality: PlanInput['departments'][number]['criticality']) => ({ code, name, kind, criticality });
@@ -119,7 +132,7 @@ export function demoPlan(): PlanInput {
     ],
     gates: { readiness: demoGate(), final: unanimousGate({ decisionDeadline: 'PT10M' }) },
     parallelRun: { minimumDuration: 'PT10M', comparisonEvery: 'PT2M' },
-    escalation: escalation(),
+    escalation: demoEscalation(),
     emergency: emergency(),
   };
 }

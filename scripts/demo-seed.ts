@@ -37,6 +37,11 @@ export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; con
   }
   const asLead = { 'content-type': 'application/json', authorization: `Bearer ${tokens['p-lead-01']}` };
   const program = await fetch(`${apiUrl}/v1/programs`, { method: 'POST', headers: asLead, body: JSON.stringify(demoPlanWithDomains()) });
+  if (program.status === 409) {
+    // A data folder from a demo of an earlier version: its program runs another plan.
+    const where = config.DATABASE_URL ? 'the database of DATABASE_URL' : `${config.DATA_DIR}/`;
+    throw new Error(`demo seed: ${where} holds the demo program with another plan; stop the stack and remove ${where} to start the demo afresh`);
+  }
   if (program.status !== 201 && program.status !== 200) throw new Error(`demo seed: creating the demo program answered ${program.status}`);
   const welcome = await fetch(`${apiUrl}/v1/notifications/test`, {
     method: 'POST',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { dataDir, databaseUrl, loadConfig } from '../platform/config';
 import { migrate } from '../platform/db';
 import { createLogger } from '../platform/logger';
-import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, runSimulator } from './demo-hospital';
+import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, demoScenario, runSimulator, type DemoWaveStatus } from './demo-hospital';
 import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor, type Service } from '../platform/services';
 
 async function main() {
@@ -60,21 +60,26 @@ async function main() {
     const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
     const { seedDemo } = await import('./demo-seed');
     const tokens = await seedDemo({ apiUrl, config, logger });
-    // Staff of the departments live on the new system record their day in both systems.
+    // Staff of the departments live on the new system record their day in both systems. No random
+    // discrepancies: the demo's story is scripted (scripts/demo-hospital/scenario.ts), a warning
+    // night in the pilot and a critical one when the pharmacy goes live, and every other night is
+    // clean, so the final gate can open.
+    let waves: DemoWaveStatus[] = [];
     const simulator = runSimulator({
       legacyUrl: hospital.legacyUrl,
       newUrl: hospital.newUrl,
       everyMs: 30_000,
-      // The demo compares every 2 minutes: a busy day and a visible rate of discrepancies, so
-      // the parallel run shows warning nights within the demo's 20 minutes.
-      volume: 3000,
-      discrepancyRate: 0.02,
+      volume: 1000,
+      discrepancyRate: 0,
       liveDepartments: async () => {
         const res = await fetch(`${apiUrl}/v1/programs/demo-program`, { headers: { authorization: `Bearer ${tokens['p-viewer-01']}` } });
-        if (!res.ok) return [];
-        const status = (await res.json()) as { departments: { code: string; state: string }[] };
+        // Skip the tick: recording the day with nobody live would empty the new system's day.
+        if (!res.ok) throw new Error(`demo-hospital: the program's status answered ${res.status}`);
+        const status = (await res.json()) as { departments: { code: string; state: string }[]; waves: DemoWaveStatus[] };
+        waves = status.waves;
         return status.departments.filter((d) => d.state === 'live-parallel' || d.state === 'cut-over').map((d) => d.code);
       },
+      scripted: () => demoScenario(waves),
       onError: (err) => logger.warn({ code: (err as { code?: string }).code }, 'demo simulator tick failed'),
     });
     started.push({ stop: () => simulator.stop() });

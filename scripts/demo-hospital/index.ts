@@ -20,11 +20,13 @@ export {
   type DomainTruth,
   type InjectedDiscrepancy,
   type RunSimulatorOptions,
+  type ScriptedDiscrepancies,
   type SimulateDayOptions,
   type SimulatedDay,
   type SimulatorHandle,
 } from './simulator';
 export { PATIENT_POOL, patient, type Patient } from './people';
+export { DEMO_EPISODES, demoScenario, type DemoWaveStatus } from './scenario';
 
 export const DEMO_LEGACY_DATABASE = 'golive_demo_legacy';
 export const DEMO_NEW_DATABASE = 'golive_demo_new';

@@ -92,8 +92,27 @@ export interface SimulateDayOptions {
   discrepancyRate?: number;
   kinds?: readonly DiscrepancyKind[];
   seed?: string;
-  /** Record only what happened before this instant (the simulator's "today so far"). */
+  /** Record only what happened before this instant (the simulator's "today so far"). Scripted episodes are not held back. */
   until?: Date;
+  /** Scripted discrepancies on top of the random ones (those of this business day and of live departments apply). */
+  scripted?: readonly ScriptedDiscrepancies[];
+}
+
+/**
+ * A scripted discrepancy episode, for a demo that must show a given night's status whatever the
+ * hour: `count` extra activities of `department` in `domain`, all in the second of `at` (so they
+ * fall into one night), each with a discrepancy of `kind` (one of DOMAIN_DISCREPANCIES[domain]).
+ * They are recorded as soon as the simulator knows of them, even ahead of the clock, so the
+ * comparison of the night holding `at` finds them however soon after `at` it runs. Their keys
+ * carry an S where ordinary keys have a digit, so they never collide with the day's own activities.
+ */
+export interface ScriptedDiscrepancies {
+  at: Date;
+  department: string;
+  domain: DemoDomainName;
+  kind: DiscrepancyKind;
+  /** 1..99. */
+  count: number;
 }
 
 type Row = Record<string, string | number | null>;
@@ -380,6 +399,7 @@ interface Resolved {
   kinds: Set<DiscrepancyKind>;
   seed: string;
   until?: Date;
+  scripted: readonly ScriptedDiscrepancies[];
 }
 
 function resolve(o: SimulateDayOptions): Resolved {
@@ -393,6 +413,12 @@ function resolve(o: SimulateDayOptions): Resolved {
   const rate = o.discrepancyRate ?? 0.002;
   if (!(rate >= 0 && rate <= 1)) throw new Error('demo-hospital: discrepancyRate must be in [0, 1]');
   for (const k of o.kinds ?? []) if (!DISCREPANCY_KINDS.includes(k)) throw new Error(`demo-hospital: unknown discrepancy kind ${k}`);
+  for (const e of o.scripted ?? []) {
+    if (!known.has(e.department)) throw new Error(`demo-hospital: unknown department ${e.department}`);
+    if (!DOMAIN_DISCREPANCIES[e.domain]?.includes(e.kind)) throw new Error(`demo-hospital: no ${e.kind} discrepancies in ${e.domain}`);
+    if (!Number.isInteger(e.count) || e.count < 1 || e.count > 99) throw new Error('demo-hospital: a scripted episode has 1..99 discrepancies');
+    if (Number.isNaN(e.at.getTime())) throw new Error('demo-hospital: a scripted episode needs a valid instant');
+  }
   return {
     businessDay: o.businessDay,
     tz,
@@ -402,6 +428,7 @@ function resolve(o: SimulateDayOptions): Resolved {
     kinds: new Set(o.kinds ?? DISCREPANCY_KINDS),
     seed: o.seed ?? 'golive-demo',
     until: o.until,
+    scripted: o.scripted ?? [],
   };
 }
 
@@ -427,43 +454,61 @@ export function planDay(o: SimulateDayOptions): DayPlan {
     }
   };
 
+  /** Writes one activity to the sides it reaches, with its discrepancy if any, and keeps the truth. */
+  const record = (domain: DemoDomainName, a: Activity, live: boolean, kind: DiscrepancyKind | null) => {
+    const truth = domains[domain];
+    let legacyRow: Row | null = a.legacy;
+    let newRows: Row[] = live ? [a.next] : [];
+    if (kind === 'charge-missing-in-new') newRows = [];
+    else if (kind === 'result-missing-in-legacy') legacyRow = null;
+    else if (kind === 'duplicate') newRows = [a.next, a.next];
+    else if (kind === 'amount-off') {
+      // A price or discount applied in one system only: 0.50 to 20.00 yuan off.
+      const delta = (1 + (hashDelta(c.seed, a.key) % 40)) * 5_000;
+      const column = domain === 'registrations' ? 'registration_fee' : 'amount';
+      newRows = [{ ...a.next, [column]: fourDecimals((a.amount4 ?? 0) + delta) }];
+    } else if (kind === 'unmapped-code') {
+      // A dictionary item created in the legacy system after the mapping was frozen.
+      const column = domain === 'charges' ? 'item_code' : 'drug_code';
+      const prefix = domain === 'charges' ? UNMAPPED_CHARGE_PREFIX : UNMAPPED_DRUG_PREFIX;
+      legacyRow = { ...a.legacy, [column]: `${prefix}${String(hashDelta(c.seed, a.key) % 10_000).padStart(4, '0')}` };
+    }
+    if (legacyRow) {
+      legacy[domain].push(legacyRow);
+      truth.inserted.legacy++;
+      if (live) truth.compared.legacy++;
+      if (domain === 'registrations') addPatient(String(legacyRow.pat_id), 'legacy');
+    }
+    for (const row of newRows) {
+      next[domain].push(row);
+      truth.inserted.new++;
+      truth.compared.new++;
+      if (domain === 'registrations') addPatient(String(row.patient_id), 'new');
+    }
+    if (kind) truth.discrepancies.push({ kind, key: a.key, difference: expectedDifference(domain, kind) });
+  };
+
   DEMO_DEPARTMENTS.forEach((d, deptIndex) => {
     const day = departmentDay(c.seed, c.businessDay, d, deptIndex, c.volume);
     const live = c.live.has(d.code);
     for (const domain of DEMO_DOMAIN_NAMES) {
-      const truth = domains[domain];
       for (const a of day[domain]) {
         if (a.sec > cutoff) continue;
-        const kind = live ? injectedKind(c.seed, c.businessDay, domain, a.key, c.rate, c.kinds) : null;
-        let legacyRow: Row | null = a.legacy;
-        let newRows: Row[] = live ? [a.next] : [];
-        if (kind === 'charge-missing-in-new') newRows = [];
-        else if (kind === 'result-missing-in-legacy') legacyRow = null;
-        else if (kind === 'duplicate') newRows = [a.next, a.next];
-        else if (kind === 'amount-off') {
-          // A price or discount applied in one system only: 0.50 to 20.00 yuan off.
-          const delta = (1 + (hashDelta(c.seed, a.key) % 40)) * 5_000;
-          const column = domain === 'registrations' ? 'registration_fee' : 'amount';
-          newRows = [{ ...a.next, [column]: fourDecimals((a.amount4 ?? 0) + delta) }];
-        } else if (kind === 'unmapped-code') {
-          // A dictionary item created in the legacy system after the mapping was frozen.
-          const column = domain === 'charges' ? 'item_code' : 'drug_code';
-          const prefix = domain === 'charges' ? UNMAPPED_CHARGE_PREFIX : UNMAPPED_DRUG_PREFIX;
-          legacyRow = { ...a.legacy, [column]: `${prefix}${String(hashDelta(c.seed, a.key) % 10_000).padStart(4, '0')}` };
+        record(domain, a, live, live ? injectedKind(c.seed, c.businessDay, domain, a.key, c.rate, c.kinds) : null);
+      }
+      if (!live) continue;
+      // Scripted episodes: copies of the day's first activities, moved to the episode's second.
+      let n = 0;
+      for (const e of c.scripted) {
+        if (e.department !== d.code || e.domain !== domain) continue;
+        const at = DateTime.fromJSDate(e.at, { zone: c.tz });
+        if (at.toISODate() !== c.businessDay) continue;
+        const start = at.hour * 3600 + at.minute * 60 + at.second;
+        for (let i = 0; i < e.count; i++) {
+          const template = day[domain][i % day[domain].length] as Activity;
+          n++;
+          record(domain, scriptedCopy(domain, template, `${template.key.slice(0, 9)}S${String(n).padStart(3, '0')}`, c.businessDay, start), true, e.kind);
         }
-        if (legacyRow) {
-          legacy[domain].push(legacyRow);
-          truth.inserted.legacy++;
-          if (live) truth.compared.legacy++;
-          if (domain === 'registrations') addPatient(String(legacyRow.pat_id), 'legacy');
-        }
-        for (const row of newRows) {
-          next[domain].push(row);
-          truth.inserted.new++;
-          truth.compared.new++;
-          if (domain === 'registrations') addPatient(String(row.patient_id), 'new');
-        }
-        if (kind) truth.discrepancies.push({ kind, key: a.key, difference: expectedDifference(domain, kind) });
       }
     }
   });
@@ -480,6 +525,26 @@ export function planDay(o: SimulateDayOptions): DayPlan {
       liveDepartments: DEMO_DEPARTMENTS.filter((d) => c.live.has(d.code)).map((d) => d.code),
       domains,
     },
+  };
+}
+
+const KEY_COLUMNS: Record<DemoDomainName, { legacy: string; next: string }> = {
+  registrations: { legacy: 'visit_no', next: 'encounter_no' },
+  orders: { legacy: 'order_no', next: 'order_no' },
+  charges: { legacy: 'charge_no', next: 'charge_no' },
+  lab_results: { legacy: 'result_no', next: 'result_no' },
+  dispensing: { legacy: 'dispense_no', next: 'dispense_no' },
+};
+
+/** An activity like `a` under another key at another second of the day. */
+function scriptedCopy(domain: DemoDomainName, a: Activity, key: string, day: string, sec: number): Activity {
+  const k = KEY_COLUMNS[domain];
+  return {
+    ...a,
+    key,
+    sec,
+    legacy: { ...a.legacy, [k.legacy]: key, [LEGACY_TABLES[domain].time]: `${day} ${hms(sec)}` },
+    next: { ...a.next, [k.next]: key, [NEW_TABLES[domain].time]: `${day} ${hms(sec)}` },
   };
 }
 
@@ -571,6 +636,8 @@ export interface RunSimulatorOptions {
   volume?: number;
   discrepancyRate?: number;
   kinds?: readonly DiscrepancyKind[];
+  /** Scripted episodes (asked at every tick, after liveDepartments). */
+  scripted?: () => readonly ScriptedDiscrepancies[] | Promise<readonly ScriptedDiscrepancies[]>;
   /** Record today up to now (default) or the whole of today at once. */
   untilNow?: boolean;
   now?: () => Date;
@@ -602,6 +669,7 @@ export function runSimulator(o: RunSimulatorOptions): SimulatorHandle {
         tz,
         businessDay: DateTime.fromJSDate(at, { zone: tz }).toISODate() as string,
         departments: [...(await o.liveDepartments())],
+        scripted: o.scripted ? await o.scripted() : undefined,
         volume: o.volume,
         discrepancyRate: o.discrepancyRate,
         kinds: o.kinds,
