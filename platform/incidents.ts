@@ -33,6 +33,9 @@ export async function raiseIncident(client: Client, taskQueue: string, input: Ra
     args: [parsed],
     signal: alertRepeatedSignal,
     signalArgs: [{ raiseId: parsed.raiseId, counts: parsed.counts }],
+    // Set at start rather than upserted by the workflow: the Web UI's GoliveProgram filter finds
+    // incidents too, and recorded incident histories replay unchanged.
+    searchAttributes: { GoliveProgram: [parsed.programId], ...(parsed.departments.length ? { GoliveDepartment: parsed.departments } : {}) },
   });
   return { workflowId, runId: handle.signaledRunId, raiseId: parsed.raiseId };
 }

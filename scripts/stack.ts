@@ -58,7 +58,7 @@ async function main() {
     await waitFor('api', () => portOpen(config.API_PORT, config.API_HOST), 60_000);
 
     const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
-    const { seedDemo } = await import('./demo-seed');
+    const { demoPeople, seedDemo } = await import('./demo-seed');
     const tokens = await seedDemo({ apiUrl, config, logger });
     // Staff of the departments live on the new system record their day in both systems. No random
     // discrepancies: the demo's story is scripted (scripts/demo-hospital/scenario.ts), a warning
@@ -89,14 +89,15 @@ async function main() {
       [
         '',
         `golive is up (${seconds} s). Ctrl-C stops everything; data stays in ${config.DATA_DIR}/.`,
+        `  Command center ${config.PUBLIC_BASE_URL}/   (sign in with a token below; walkthrough: docs/demo.md)`,
         `  API            ${apiUrl}`,
         `  OpenAPI        ${apiUrl}/openapi.json`,
         `  Health         ${apiUrl}/healthz`,
         `  Temporal UI    ${temporal.uiUrl}`,
         `  Mail catcher   ${mail.webUrl}`,
         '',
-        'Demo sign-in tokens (Authorization: Bearer <token>), new at every start:',
-        ...Object.entries(tokens).map(([person, token]) => `  ${person.padEnd(12)} ${token}`),
+        'Demo sign-in tokens (the command center\'s sign-in, or Authorization: Bearer <token>), new at every start:',
+        ...Object.entries(tokens).map(([person, token]) => `  ${person.padEnd(12)} ${token}  ${demoPeople.find((p) => p.id === person)?.roles.join(', ') ?? ''}`),
         '',
       ].join('\n'),
     );

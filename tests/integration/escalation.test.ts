@@ -75,5 +75,16 @@ describe('escalation end to end', () => {
     const kinds = detail.timeline.map((t) => t.kind);
     expect(kinds).toContain('acknowledged');
     expect(kinds).not.toContain('escalated');
+    // The Web UI's program filter finds the incident beside the program's other workflows.
+    await expect
+      .poll(
+        async () => {
+          const ids: string[] = [];
+          for await (const wf of stack.deps.temporal.workflow.list({ query: `GoliveProgram = '${programId}' AND GoliveDepartment = 'LAB'` })) ids.push(wf.workflowId);
+          return ids.filter((id) => id.startsWith('incident:'));
+        },
+        { timeout: 15_000 },
+      )
+      .toHaveLength(1);
   });
 });
