@@ -4,6 +4,7 @@ import { LeadActions } from '../components/LeadActions';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { usePoll } from '../poll';
 import { runProgress } from '../components/run-progress';
+import { whatHappened } from '../components/incident';
 
 export function OverviewPage({ programId }: { programId: string }) {
   return (
@@ -57,7 +58,7 @@ function Timeline({ status }: { status: ProgramStatus }) {
           <li key={st.key} class={`step ${st.state}`} aria-current={st.state === 'current' ? 'step' : undefined}>
             <span class="dot" aria-hidden="true" />
             {st.href ? <Link href={st.href}>{st.label}</Link> : <span>{st.label}</span>}
-            <small>{st.state === 'done' ? 'done' : st.note ?? st.state}</small>
+            <small>{st.note ?? st.state}</small>
           </li>
         ))}
       </ol>
@@ -121,11 +122,11 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
           <p class="run-day" data-testid="run-day">
             {pr.endsNoEarlierThan ? (
               <>
-                <strong>{runProgress(status)}</strong> · {pr.nightsCompared} nights compared · ends no earlier than {when(pr.endsNoEarlierThan)}
+                <strong>{runProgress(status)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · ends no earlier than {when(pr.endsNoEarlierThan)}
               </>
             ) : (
               <>
-                <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong> · {pr.nightsCompared} nights compared · its end is counted from the last wave&rsquo;s go-live
+                <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · its end is counted from the last wave&rsquo;s go-live
               </>
             )}
           </p>
@@ -215,7 +216,7 @@ function OpenIncidents({ programId }: { programId: string }) {
         <ul>
           {open.map((i) => (
             <li key={i.incidentId}>
-              <Badge state={i.severity} label={i.severity.toUpperCase()} /> <Link href={`/incidents/${i.incidentId}`}>{i.condition}</Link>{' '}
+              <Badge state={i.severity} label={i.severity.toUpperCase()} /> <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition)}</Link>{' '}
               {i.departments.length ? i.departments.join(', ') : 'hospital-wide'} · <Badge state={i.status} />
               {i.status === 'open' && i.level ? ` · level ${i.level}` : ''} {i.ownerId ? ` · owner ${i.ownerId}` : ''} · raised {when(i.raisedAt)}
             </li>
