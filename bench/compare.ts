@@ -6,12 +6,14 @@
  *   BENCH_KEEP=1 ...  keep the cluster and tables in $TMPDIR/golive-bench-pg (generation takes ~40 s per 5M case)
  *   BENCH_REPEAT=3 BENCH_PARALLELISM=1 ...  runs per case, streams per side
  *   BENCH_PGDATA=dir ...  with DATABASE_URL: the cluster's data directory, to report its CPU time
+ *   BENCH_SEMI_SPACE_MB=2 ...  V8 semi-space size the bench re-runs itself with (0: Node's default)
  *
  * Uses DATABASE_URL / TEST_DATABASE_URL when set (creates and drops its own databases there),
  * otherwise an embedded PostgreSQL. Data generation time is not counted.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -39,17 +41,32 @@ async function server(keep: boolean): Promise<{ base: URL; dataDir?: string; sto
 }
 
 /**
- * CPU seconds used so far by the cluster whose data directory is `dataDir` (postmaster plus its
- * exited backends), from /proc. Wall time on a shared machine depends on the neighbours; CPU does not.
+ * CPU seconds used so far by the cluster whose data directory is `dataDir`: the postmaster, its
+ * exited (reaped) backends and its live ones, from /proc. Counting the live ones too makes the
+ * figure independent of when the postmaster reaps a run's backends. Wall time on a shared
+ * machine depends on the neighbours; CPU does not.
  */
 function clusterCpu(dataDir: string | undefined): number | null {
   if (!dataDir) return null;
+  // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the name; ppid is 1
+  const stat = (pid: string): number[] => {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number);
+  };
   try {
-    const pid = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-    // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the name
-    return ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) / 100;
+    const pid = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '';
+    const f = stat(pid);
+    let ticks = (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
+    for (const child of readdirSync('/proc')) {
+      if (!/^\d+$/.test(child)) continue;
+      try {
+        const c = stat(child);
+        if (String(c[1]) === pid) ticks += (c[11] ?? 0) + (c[12] ?? 0) + (c[13] ?? 0) + (c[14] ?? 0);
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    return ticks / 100;
   } catch {
     return null;
   }
@@ -80,21 +97,34 @@ function genSql(table: string, side: 'legacy' | 'new', n: number, inject: boolea
   const dupKind = legacy ? 4 : 5;
   const amount = `(((${i} % 7) + 1) * ((${i} % 997) * 1.2345))::numeric(12,2)`;
   const amountExpr = !legacy && inject ? `CASE WHEN ${m} = 3 THEN ${amount} + 1 WHEN ${m} = 7 THEN ${amount} + 0.01 ELSE ${amount} END` : amount;
+  // Legacy spellings that only the normalisations reconcile: lower-case codes (case), a leading
+  // space (trim), full-width letters and digits and a trailing ideographic space (NFKC + trim),
+  // NULL where the new system stores '' (empty-as-null).
+  const itemCode = `(CASE WHEN ${i} % 17 = 0 THEN 'i' ELSE 'I' END) || (${i} % ${ITEMS})`;
   const item = legacy
     ? inject
-      ? `CASE WHEN ${m} = 6 THEN 'IX' || ${i} ELSE 'I' || (${i} % ${ITEMS}) END`
-      : `'I' || (${i} % ${ITEMS})`
+      ? `CASE WHEN ${m} = 6 THEN 'IX' || ${i} ELSE ${itemCode} END`
+      : itemCode
     : `'ITEM-' || lpad((${i} % ${ITEMS})::text, 5, '0')`;
-  const dept = legacy ? `'D' || (${i} % ${DEPTS})` : `'DEP-' || (${i} % ${DEPTS})`;
+  const dept = legacy ? `(CASE WHEN ${i} % 19 = 0 THEN ' d' ELSE 'D' END) || (${i} % ${DEPTS})` : `'DEP-' || (${i} % ${DEPTS})`;
+  const name = `(ARRAY['王','李','张','刘','陈','杨','赵','黄'])[1 + ${i} % 8] || (ARRAY['伟','芳','娜','敏','静','丽','强','磊','军','洋'])[1 + (${i} / 8) % 10] || (ARRAY['','华','明','红'])[1 + (${i} / 80) % 4]`;
+  const nameExpr = legacy
+    ? `CASE WHEN ${i} % 23 = 0 THEN NULL ELSE ${name} || (CASE WHEN ${i} % 3 = 0 THEN U&'\\3000' ELSE ' ' END) END`
+    : `CASE WHEN ${i} % 23 = 0 THEN '' ELSE ${name} END`;
+  const status = `(ARRAY['NEW','BILLED','PAID','VOID'])[1 + ${i} % 4]`;
+  const statusExpr = legacy ? `CASE WHEN ${i} % 5 = 0 THEN lower(${status}) ELSE ${status} END` : status;
+  const operator = legacy
+    ? `CASE WHEN ${i} % 11 = 0 THEN 'ＯＰ' || translate((${i} % 500)::text, '0123456789', '０１２３４５６７８９') WHEN ${i} % 13 = 0 THEN 'op' || (${i} % 500) ELSE 'OP' || (${i} % 500) END`
+    : `'OP' || (${i} % 500)`;
   const ts = `timestamptz '2024-03-01 00:00:00+08' + ((${i} % 86400) * interval '1 second')`;
   const tsExpr = legacy ? `(${ts}) AT TIME ZONE 'Asia/Shanghai'` : `${ts} + ((${i} % 1000) * interval '1 microsecond')`;
   const select = (from: string): string => `SELECT 'CH' || lpad(${i}::text, 10, '0'),
     'P' || lpad((${i} % 200000)::text, 8, '0'),
-    (ARRAY['王','李','张','刘','陈','杨','赵','黄'])[1 + ${i} % 8] || (ARRAY['伟','芳','娜','敏','静','丽','强','磊','军','洋'])[1 + (${i} / 8) % 10] || (ARRAY['','华','明','红'])[1 + (${i} / 80) % 4] ${legacy ? "|| ' '" : ''},
+    ${nameExpr},
     ${dept}, ${item},
     ((${i} % 7) + 1)::numeric(10,2), ((${i} % 997) * 1.2345)::numeric(12,4), ${amountExpr},
     ${tsExpr},
-    (ARRAY['NEW','BILLED','PAID','VOID'])[1 + ${i} % 4], 'OP' || (${i} % 500)
+    ${statusExpr}, ${operator}
     FROM ${from}`;
   const series = `generate_series(1, ${n}) AS g(i)`;
   return `
@@ -119,17 +149,20 @@ function spec(): DomainSpecInput {
     key: [{ name: 'charge_id' }],
     fields: [
       { name: 'patient_id', type: 'text' },
-      { name: 'patient_name', type: 'text', normalize: { trim: true, emptyAsNull: true } },
-      { name: 'dept_code', type: 'text', codeMap: 'dept' },
-      { name: 'item_code', type: 'text', codeMap: 'item' },
+      { name: 'patient_name', type: 'text', normalize: { nfkc: true } },
+      { name: 'dept_code', type: 'text', codeMap: 'dept', normalize: { case: 'upper' } },
+      { name: 'item_code', type: 'text', codeMap: 'item', normalize: { case: 'upper' } },
       { name: 'quantity', type: 'numeric', scale: 2 },
       { name: 'unit_price', type: 'numeric', scale: 4 },
       { name: 'amount', type: 'numeric', scale: 2, tolerance: '0.01' },
       { name: 'charged_at', type: 'timestamp', timestampPrecision: 'second', timeZone: 'Asia/Shanghai' },
-      { name: 'status', type: 'text' },
-      { name: 'operator_id', type: 'text' },
+      { name: 'status', type: 'text', normalize: { case: 'upper' } },
+      { name: 'operator_id', type: 'text', normalize: { nfkc: true, case: 'upper' } },
     ],
     codeMaps: { dept: { kind: 'inline', entries: depts }, item: { kind: 'inline', entries: items } },
+    // Every text field trimmed, '' as NULL; NFKC where the legacy system stores full-width forms
+    // (names padded with ideographic spaces, operator ids); codes case-folded.
+    defaults: { normalize: { trim: true, emptyAsNull: true } },
   };
 }
 
@@ -243,7 +276,24 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : 'bench failed');
-  process.exitCode = 1;
-});
+/**
+ * Node's default young generation (16 MB semi-spaces) lets socket chunks and row batches that
+ * are already garbage pile up to ~30 MB more RSS between scavenges; 2 MB semi-spaces keep the
+ * peak under 150 MB at the same CPU (measured, docs/comparison.md). The bench re-runs itself
+ * with that flag unless given one (BENCH_SEMI_SPACE_MB=0: Node's default).
+ */
+function relaunchWithSmallYoungGeneration(): boolean {
+  const mb = Number(process.env.BENCH_SEMI_SPACE_MB ?? 2);
+  const flag = '--max-semi-space-size';
+  if (mb <= 0 || process.execArgv.some((a) => a.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag)) return false;
+  const r = spawnSync(process.execPath, [...process.execArgv, `${flag}=${mb}`, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+  return true;
+}
+
+if (!relaunchWithSmallYoungGeneration()) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : 'bench failed');
+    process.exitCode = 1;
+  });
+}

@@ -1,6 +1,9 @@
 /**
  * Minimal, allocation-light reader for `COPY (...) TO STDOUT (FORMAT binary)` whose rows are
- * (key_1 text, ..., key_k text, row_hash int8).
+ * (key_1 text, ..., key_k text, row_hash int8, raw_hash_1 int8, ...): each raw hash is looked up
+ * in its `HashMap` (raw value hash -> canonical hash) and the canonical hashes XOR-ed into the
+ * row hash; a row with a raw hash not (yet) known keeps its raw hashes for the merge, which
+ * looks them up again when it compares the row (the re-check may have learnt them by then).
  *
  * pg-copy-streams allocates per row; at millions of rows per second that dominates. This reader
  * takes over the socket like pg-copy-streams does, parses CopyData messages in place and writes
@@ -14,6 +17,13 @@ import type { Duplex } from 'node:stream';
 
 export interface RowBatch {
   n: number;
+  /**
+   * 0: the row hash is complete; 1: an extra hash column was not an int8 (re-check the row);
+   * 2: a raw hash was not known when read: `raw` holds them and the row hash lacks them all.
+   */
+  unmapped: Uint8Array;
+  /** Raw hashes of rows marked 2, row-major: raw[(i * extra + j) * 2] is row i's column j, high half (allocated on first use). */
+  raw: Int32Array | null;
   /** Concatenated key bytes. */
   keys: Buffer;
   /** keyStart[i]..keyStart[i+1] is row i's key. Length n+1. */
@@ -29,6 +39,8 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 function newBatch(keyBytes: number): RowBatch {
   return {
     n: 0,
+    unmapped: new Uint8Array(BATCH_ROWS),
+    raw: null,
     keys: Buffer.allocUnsafe(keyBytes),
     keyStart: new Int32Array(BATCH_ROWS + 1),
     hashHi: new Int32Array(BATCH_ROWS),
@@ -38,10 +50,80 @@ function newBatch(keyBytes: number): RowBatch {
 
 type DataHandler = (chunk: Buffer) => void;
 
+/** 64-bit hash -> 64-bit hash, open addressing over typed arrays (grows as entries are added). */
+export class HashMap {
+  private mask = 0;
+  private count = 0;
+  private keyHi = new Int32Array(0);
+  private keyLo = new Int32Array(0);
+  private valHi = new Int32Array(0);
+  private valLo = new Int32Array(0);
+  private used = new Uint8Array(0);
+  /** Output of the last successful `find`. */
+  hi = 0;
+  lo = 0;
+
+  constructor(capacity = 64) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.alloc(size);
+  }
+
+  private alloc(size: number): void {
+    this.mask = size - 1;
+    this.keyHi = new Int32Array(size);
+    this.keyLo = new Int32Array(size);
+    this.valHi = new Int32Array(size);
+    this.valLo = new Int32Array(size);
+    this.used = new Uint8Array(size);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Add key -> value; false when the key is already there with another value (ambiguous). */
+  set(kHi: number, kLo: number, vHi: number, vLo: number): boolean {
+    if ((this.count + 1) * 2 > this.mask + 1) {
+      const [kh, kl, vh, vl, u] = [this.keyHi, this.keyLo, this.valHi, this.valLo, this.used];
+      this.alloc((this.mask + 1) * 2);
+      this.count = 0;
+      for (let j = 0; j < u.length; j++) if (u[j] === 1) this.set(kh[j]!, kl[j]!, vh[j]!, vl[j]!);
+    }
+    let i = (kLo ^ kHi) & this.mask;
+    while (this.used[i] === 1) {
+      if (this.keyHi[i] === kHi && this.keyLo[i] === kLo) return this.valHi[i] === vHi && this.valLo[i] === vLo;
+      i = (i + 1) & this.mask;
+    }
+    this.used[i] = 1;
+    this.keyHi[i] = kHi;
+    this.keyLo[i] = kLo;
+    this.valHi[i] = vHi;
+    this.valLo[i] = vLo;
+    this.count++;
+    return true;
+  }
+
+  /** Look a key up; on success the value is in `hi`/`lo`. */
+  find(kHi: number, kLo: number): boolean {
+    let i = (kLo ^ kHi) & this.mask;
+    while (this.used[i] === 1) {
+      if (this.keyHi[i] === kHi && this.keyLo[i] === kLo) {
+        this.hi = this.valHi[i]!;
+        this.lo = this.valLo[i]!;
+        return true;
+      }
+      i = (i + 1) & this.mask;
+    }
+    return false;
+  }
+}
+
 export class BinaryKeyHashCopy implements Submittable {
   private stream: Duplex | null = null;
   private pgHandler: DataHandler | null = null;
-  private carry: Buffer | null = null;
+  private carry: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private carryLen = 0;
   private headerPending = true;
   private batch: RowBatch;
   private keyCap = 64 * 1024;
@@ -58,6 +140,8 @@ export class BinaryKeyHashCopy implements Submittable {
   constructor(
     private readonly sql: string,
     private readonly keyCount: number,
+    /** One per extra hash column after the row hash (Node-mapped fields): raw hash -> canonical hash. */
+    private readonly maps: HashMap[] = [],
   ) {
     this.batch = newBatch(this.keyCap);
     this.finished = new Promise<void>((res, rej) => {
@@ -67,8 +151,8 @@ export class BinaryKeyHashCopy implements Submittable {
     this.finished.catch(() => undefined);
   }
 
-  static start(client: Client, sql: string, keyCount: number): BinaryKeyHashCopy {
-    const r = new BinaryKeyHashCopy(sql, keyCount);
+  static start(client: Client, sql: string, keyCount: number, maps: HashMap[] = []): BinaryKeyHashCopy {
+    const r = new BinaryKeyHashCopy(sql, keyCount, maps);
     client.query(r);
     return r;
   }
@@ -155,41 +239,76 @@ export class BinaryKeyHashCopy implements Submittable {
     if (rest.length > 0) handler(rest);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    let buf = chunk;
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk]);
-      this.carry = null;
+  /** Append chunk[from, to) to the carried (split) message. */
+  private appendCarry(chunk: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (this.carryLen + n > this.carry.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.carry.length * 2, this.carryLen + n));
+      this.carry.copy(bigger, 0, 0, this.carryLen);
+      this.carry = bigger;
     }
+    chunk.copy(this.carry, this.carryLen, from, to);
+    this.carryLen += n;
+  }
+
+  /** Handle one complete message buf[start, end); false once the COPY is over (socket handed back). */
+  private message(buf: Buffer, start: number, end: number, rest: Buffer, restFrom: number): boolean {
+    const code = buf[start]!;
+    if (code === 0x64 /* d */) {
+      try {
+        this.parsePayload(buf, start + 5, end);
+      } catch (e) {
+        this.fail(e as Error);
+      }
+    } else if (code === 0x63 /* c: CopyDone */) {
+      this.flushBatch();
+      this.ended = true;
+      this.deliver(null);
+      this.detach(rest.subarray(restFrom));
+      return false;
+    }
+    // H (CopyOutResponse), N, S, A: nothing to do.
+    return true;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
     let pos = 0;
-    const end = buf.length;
+    const end = chunk.length;
+    if (this.carryLen > 0) {
+      // A message split by the previous chunk: complete it with only the bytes it still needs
+      // (not chunk-sized copies per chunk, which doubled the bytes allocated per row).
+      if (this.carryLen < 5) {
+        pos = Math.min(5 - this.carryLen, end);
+        this.appendCarry(chunk, 0, pos);
+        if (this.carryLen < 5) return;
+      }
+      if (this.carry[0] === 0x45 /* E */) {
+        const all = Buffer.concat([this.carry.subarray(0, this.carryLen), chunk.subarray(pos)]);
+        this.carryLen = 0;
+        this.detach(all);
+        return;
+      }
+      const total = 1 + this.carry.readInt32BE(1);
+      const take = Math.min(total - this.carryLen, end - pos);
+      this.appendCarry(chunk, pos, pos + take);
+      pos += take;
+      if (this.carryLen < total) return;
+      this.carryLen = 0;
+      if (!this.message(this.carry, 0, total, chunk, pos)) return;
+    }
     while (end - pos >= 5) {
-      const code = buf[pos]!;
-      const len = buf.readInt32BE(pos + 1);
+      const code = chunk[pos]!;
+      const len = chunk.readInt32BE(pos + 1);
       if (code === 0x45 /* E */) {
-        this.detach(buf.subarray(pos));
+        this.detach(chunk.subarray(pos));
         return;
       }
       if (end - pos < 1 + len) break;
-      const p = pos + 5;
-      const pend = pos + 1 + len;
-      pos = pend;
-      if (code === 0x64 /* d */) {
-        try {
-          this.parsePayload(buf, p, pend);
-        } catch (e) {
-          this.fail(e as Error);
-        }
-      } else if (code === 0x63 /* c: CopyDone */) {
-        this.flushBatch();
-        this.ended = true;
-        this.deliver(null);
-        this.detach(buf.subarray(pos));
-        return;
-      }
-      // H (CopyOutResponse), N, S, A: nothing to do.
+      const mend = pos + 1 + len;
+      if (!this.message(chunk, pos, mend, chunk, mend)) return;
+      pos = mend;
     }
-    if (pos < end) this.carry = Buffer.from(buf.subarray(pos));
+    if (pos < end) this.appendCarry(chunk, pos, end);
   };
 
   private parsePayload(buf: Buffer, start: number, end: number): void {
@@ -201,22 +320,17 @@ export class BinaryKeyHashCopy implements Submittable {
       this.headerPending = false;
     }
     const kc = this.keyCount;
+    const maps = this.maps;
+    const extra = maps.length;
     while (p < end) {
       const nf = buf.readInt16BE(p);
       p += 2;
       if (nf === -1) continue; // trailer
-      if (nf !== kc + 1) throw new Error('compare: unexpected COPY row shape');
+      if (nf !== kc + 1 + extra) throw new Error('compare: unexpected COPY row shape');
       let b = this.batch;
-      // worst case bytes for this row's key
-      let need = 0;
-      {
-        let q = p;
-        for (let i = 0; i < kc; i++) {
-          const l = buf.readInt32BE(q);
-          q += 4 + (l > 0 ? l : 0);
-          need += (l > 0 ? l : 1) + 1;
-        }
-      }
+      // The key takes at most the rest of the message (a 4-byte length per component becomes at
+      // most one separator or NULL byte); PostgreSQL sends one row per CopyData message.
+      const need = end - p;
       const n = b.n;
       let kp = b.keyStart[n]!;
       if (kp + need > b.keys.length) {
@@ -244,15 +358,48 @@ export class BinaryKeyHashCopy implements Submittable {
       }
       const hl = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
       p += 4;
+      let hHi = 0;
+      let hLo = 0;
       if (hl === 8) {
-        b.hashHi[n] = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
-        b.hashLo[n] = (buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!;
+        hHi = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+        hLo = (buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!;
         p += 8;
-      } else {
-        b.hashHi[n] = 0;
-        b.hashLo[n] = 0;
-        if (hl > 0) p += hl;
+      } else if (hl > 0) p += hl;
+      let unmapped = 0;
+      if (extra > 0) {
+        let xHi = 0;
+        let xLo = 0;
+        const p0 = p;
+        for (let m = 0; m < extra; m++) {
+          const cl = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+          p += 4;
+          if (cl !== 8) {
+            unmapped = 1;
+            if (cl > 0) p += cl;
+            continue;
+          }
+          const map = maps[m]!;
+          if (unmapped === 0 && map.find((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!, (buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!)) {
+            xHi ^= map.hi;
+            xLo ^= map.lo;
+          } else if (unmapped === 0) unmapped = 2;
+          p += 8;
+        }
+        if (unmapped === 0) {
+          hHi ^= xHi;
+          hLo ^= xLo;
+        } else if (unmapped === 2) {
+          // keep the raw hashes (all 8 bytes long, checked above) for the merge's second look
+          const raw = (b.raw ??= new Int32Array(BATCH_ROWS * extra * 2));
+          for (let m = 0, q = p0 + 4, o = n * extra * 2; m < extra; m++, q += 12, o += 2) {
+            raw[o] = (buf[q]! << 24) | (buf[q + 1]! << 16) | (buf[q + 2]! << 8) | buf[q + 3]!;
+            raw[o + 1] = (buf[q + 4]! << 24) | (buf[q + 5]! << 16) | (buf[q + 6]! << 8) | buf[q + 7]!;
+          }
+        }
       }
+      b.hashHi[n] = hHi;
+      b.hashLo[n] = hLo;
+      b.unmapped[n] = unmapped;
       b.n = n + 1;
       b.keyStart[n + 1] = kp;
       this.rows++;

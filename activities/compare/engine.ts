@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type FieldDef } from 'pg';
 import { parse } from 'csv-parse';
-import { BinaryKeyHashCopy, type RowBatch } from './copyReader';
+import { BinaryKeyHashCopy, HashMap, type RowBatch } from './copyReader';
 import { DifferenceWriter, keyJson, type DifferenceKind } from './differences';
 import { createSource, type OpenedSource } from './sources';
 import {
@@ -26,10 +26,17 @@ import {
   type Thresholds,
 } from './spec';
 import {
+  ASCII_PROBE,
+  asciiCaseSql,
   bindWindow,
+  caseFoldedColumns,
   comparedFields,
   escapeLiteral,
+  fieldNormalize,
   fieldPlan,
+  fieldSeed,
+  nodeMappedIndexes,
+  nullHash,
   fixedOffsetSql,
   keyExprs,
   refetchSql,
@@ -37,6 +44,7 @@ import {
   type CodeMapSql,
   type ColumnTypes,
   type FixedOffsets,
+  type ServerTraits,
   type Side,
   type SideSql,
 } from './sql';
@@ -179,7 +187,12 @@ async function connect(url: string): Promise<Client> {
   return c;
 }
 
-async function openSide(side: Side, opened: OpenedSource, window: { from: string; to: string }): Promise<Omit<SideState, 'sql'> & { types: ColumnTypes }> {
+async function openSide(
+  spec: DomainSpec,
+  side: Side,
+  opened: OpenedSource,
+  window: { from: string; to: string },
+): Promise<Omit<SideState, 'sql'> & { types: ColumnTypes; traits: ServerTraits }> {
   const main = await connect(opened.url);
   await main.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const snap = await main.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
@@ -187,11 +200,31 @@ async function openSide(side: Side, opened: OpenedSource, window: { from: string
   const probe = await main.query(`SELECT * FROM (${query}) q LIMIT 0`);
   const types: ColumnTypes = new Map();
   for (const f of probe.fields as FieldDef[]) types.set(f.name, { typeOid: f.dataTypeID, typmod: f.dataTypeModifier });
-  return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types };
+  const enc = await main.query<{ e: string }>(`SELECT current_setting('server_encoding') AS e`);
+  const folded = caseFoldedColumns(spec, side).filter((c) => types.has(c));
+  const asciiCase = new Set<string>();
+  if (folded.length > 0) {
+    // in a savepoint: a server without regcollation (before PostgreSQL 13) keeps the slow path
+    await main.query('SAVEPOINT ascii_case');
+    try {
+      const r = await main.query<boolean[]>({ text: asciiCaseSql(query, folded), values: [ASCII_PROBE], rowMode: 'array' });
+      folded.forEach((c, i) => {
+        if (one(r.rows)[i] === true) asciiCase.add(c);
+      });
+      await main.query('RELEASE SAVEPOINT ascii_case');
+    } catch {
+      await main.query('ROLLBACK TO SAVEPOINT ascii_case');
+    }
+  }
+  const traits: ServerTraits = { utf8: one(enc.rows).e === 'UTF8', asciiCase };
+  return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types, traits };
 }
 
 async function joinSnapshot(s: SideState): Promise<Client> {
   const c = await connect(s.url);
+  // One process per stream: a parallel plan (Gather Merge over workers) used no less CPU in total
+  // (measured) and puts more processes than cores on the machine; `parallelism` spreads a run.
+  await c.query('SET max_parallel_workers_per_gather = 0');
   await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await c.query(`SET TRANSACTION SNAPSHOT ${escapeLiteral(s.snapshot)}`);
   s.others.push(c);
@@ -205,14 +238,22 @@ function buildSideSql(
   query: string,
   maps: CodeMapSql,
   offsets: FixedOffsets,
+  traits: ServerTraits,
+  nodeMapped: ReadonlySet<string>,
 ): SideSql {
-  const plans = comparedFields(spec).map((f) => fieldPlan(spec, f, side, types, maps, offsets));
-  return { keys: keyExprs(spec, side, types), plans, from: `(${query}) q` };
+  const plans = comparedFields(spec).map((f) => fieldPlan(spec, f, side, types, maps, offsets, traits, nodeMapped));
+  return { keys: keyExprs(spec, side, types, traits), plans, from: `(${query}) q` };
 }
+
+const FIXED_OFFSET_MAX_WINDOW_MS = 62 * 86_400_000;
 
 /** Zones of timestamp fields whose offset is fixed around the window, as this side's server sees them. */
 async function fixedOffsets(c: Client, spec: DomainSpec, window: { from: string; to: string }): Promise<FixedOffsets> {
   const out: FixedOffsets = new Map();
+  // The check walks the window minute by minute: cheap for a night or a downtime window, but a
+  // migration verification's window spans years (from 1970: 29 million steps), and over years
+  // every zone with summer time has changed offset anyway. Long windows take AT TIME ZONE.
+  if (Date.parse(window.to) - Date.parse(window.from) > FIXED_OFFSET_MAX_WINDOW_MS) return out;
   const zones = new Set(comparedFields(spec).filter((f) => f.type === 'timestamp').map((f) => f.timeZone ?? 'UTC'));
   for (const zone of zones) {
     const r = await c.query<{ fixed: boolean; off: number; lo: string; hi: string }>(fixedOffsetSql(zone, window.from, window.to));
@@ -222,8 +263,45 @@ async function fixedOffsets(c: Client, spec: DomainSpec, window: { from: string;
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// First pass: bucket checksums
+function int64Parts(x: bigint): { hi: number; lo: number } {
+  return { hi: Number(BigInt.asIntN(32, x >> 32n)), lo: Number(BigInt.asIntN(32, x)) };
+}
+
+/**
+ * Code maps of compared text fields as tables of hashes (hash of the legacy code -> hash of the
+ * new code, with the field's seed), computed on the legacy server (the start-up check proves
+ * both servers hash alike); `CodeDictionary` maps learnt legacy spellings through them. A field
+ * whose legacy codes collide into different new codes keeps the lookup in SQL.
+ */
+async function hashMaps(c: Client, spec: DomainSpec, maps: Map<string, Map<string, string>>): Promise<Map<string, HashMap>> {
+  const out = new Map<string, HashMap>();
+  const fields = comparedFields(spec);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const m = f.type === 'text' && f.codeMap ? maps.get(f.codeMap) : undefined;
+    if (!m) continue;
+    const r = await c.query<{ k: string; v: string }>(
+      'SELECT hashtextextended(k, $3)::text AS k, hashtextextended(v, $3)::text AS v FROM unnest($1::text[], $2::text[]) AS m(k, v)',
+      [[...m.keys()], [...m.values()], fieldSeed(i)],
+    );
+    const table = new HashMap(r.rows.length + 2);
+    const nh = int64Parts(nullHash(i)); // NULL stays NULL
+    let ok = table.set(nh.hi, nh.lo, nh.hi, nh.lo);
+    if (fieldNormalize(spec, f).emptyAsNull) {
+      // NULL and '' hash as '' (see fieldPlan) and stay so; a map with a '' code falls back to SQL
+      const e = await c.query<{ h: string }>(`SELECT hashtextextended('', $1)::text AS h`, [fieldSeed(i)]);
+      const eh = int64Parts(BigInt(one(e.rows).h));
+      ok = table.set(eh.hi, eh.lo, eh.hi, eh.lo) && ok;
+    }
+    for (const row of r.rows) {
+      const k = int64Parts(BigInt(row.k));
+      const v = int64Parts(BigInt(row.v));
+      ok = table.set(k.hi, k.lo, v.hi, v.lo) && ok;
+    }
+    if (ok) out.set(f.name, table);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Key ranges
@@ -317,9 +395,9 @@ export async function keyRanges(
   const src = createSource(args.source);
   const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side) });
   try {
-    const st = await openSide(side, opened, args.window);
+    const st = await openSide(spec, side, opened, args.window);
     try {
-      const state: SideState = { ...st, sql: { keys: keyExprs(spec, side, st.types), plans: [], from: `(${st.query}) q` } };
+      const state: SideState = { ...st, sql: { keys: keyExprs(spec, side, st.types, st.traits), plans: [], from: `(${st.query}) q` } };
       return await splitRange(state, { lo: null, hi: null }, n);
     } finally {
       await st.main.end().catch(() => undefined);
@@ -363,6 +441,41 @@ function keyEq(a: Buffer, as: number, ae: number, b: Buffer, bs: number, be: num
   return true;
 }
 
+/**
+ * Raw-value hash -> canonical hash tables of the Node-mapped code fields (legacy: the hash of
+ * the mapped new code), filled from the exact re-check: a row whose raw code is not in the table
+ * is re-checked, and its re-fetched raw and canonical hashes (from the same canonical SQL
+ * expression) teach the table, so later rows with that spelling need neither the re-check nor
+ * any normalisation or lookup in SQL. Equal hashes still mean map(canonical legacy code) =
+ * canonical new code.
+ */
+class CodeDictionary {
+  readonly legacy: HashMap[];
+  readonly next: HashMap[];
+  constructor(private readonly codeMaps: HashMap[]) {
+    this.legacy = codeMaps.map(() => new HashMap());
+    this.next = codeMaps.map(() => new HashMap());
+  }
+
+  /** `hashes`: raw and canonical hash (int8 text) per Node-mapped field, from the re-fetch. */
+  learn(side: Side, hashes: (string | null)[]): void {
+    for (let j = 0; j < this.codeMaps.length; j++) {
+      const rawText = hashes[2 * j];
+      const canonText = hashes[2 * j + 1];
+      if (rawText == null || canonText == null) continue;
+      const raw = int64Parts(BigInt(rawText));
+      const canon = int64Parts(BigInt(canonText));
+      if (side === 'new') {
+        this.next[j]!.set(raw.hi, raw.lo, canon.hi, canon.lo);
+        continue;
+      }
+      const map = this.codeMaps[j]!;
+      // an unmapped legacy code is not learnt: its rows stay re-checked (and reported)
+      if (map.find(canon.hi, canon.lo)) this.legacy[j]!.set(raw.hi, raw.lo, map.hi, map.lo);
+    }
+  }
+}
+
 class Rechecker {
   private pending: (string | null)[][] = [];
   private chain: Promise<void> = Promise.resolve();
@@ -372,26 +485,48 @@ class Rechecker {
     private readonly next: SideState,
     private readonly maps: Map<string, Map<string, string>>,
     private readonly writer: DifferenceWriter,
+    private readonly dictionary: CodeDictionary,
     private readonly batch = 2000,
   ) {}
 
+  /** Keys re-checked so far (for COMPARE_TRACE). */
+  count = 0;
+
   add(key: (string | null)[]): Promise<void> | null {
+    this.count++;
     this.pending.push(key);
     if (this.pending.length < this.batch) return null;
     return this.flush();
   }
 
+  /**
+   * Queue the pending keys; resolves when every batch but this one is done, so the merge goes on
+   * streaming while one batch is re-checked (it used to stop for each; the re-check uses other
+   * connections) and at most two batches are held.
+   */
   flush(): Promise<void> {
     const keys = this.pending;
     this.pending = [];
-    if (keys.length === 0) return this.chain;
-    this.chain = this.chain.then(() => this.process(keys));
-    return this.chain;
+    const before = this.chain;
+    if (keys.length === 0) return before;
+    this.chain = before.then(() => this.process(keys));
+    this.chain.catch(() => undefined); // surfaced by the next flush or drain, not as unhandled
+    return before;
+  }
+
+  /** Every queued batch done. */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.chain;
   }
 
   private async process(keys: (string | null)[][]): Promise<void> {
     const complete = keys.filter((k) => k.every((p) => p !== null));
-    const [lrows, nrows] = await Promise.all([fetchRows(this.legacy, complete), fetchRows(this.next, complete)]);
+    const d = this.dictionary;
+    const [lrows, nrows] = await Promise.all([
+      fetchRows(this.legacy, complete, (tail) => d.learn('legacy', tail)),
+      fetchRows(this.next, complete, (tail) => d.learn('new', tail)),
+    ]);
     const fields = comparedFields(this.spec);
     for (const key of keys) {
       const kj = keyJson(key);
@@ -433,13 +568,21 @@ function classifyPair(
   return equal;
 }
 
-async function fetchRows(s: SideState, keys: (string | null)[][]): Promise<Map<string, (string | null)[][]>> {
+/** Rows by key: key columns and canonical texts (the raw/canonical hash pairs go to `learn`). */
+async function fetchRows(
+  s: SideState,
+  keys: (string | null)[][],
+  learn?: (hashes: (string | null)[]) => void,
+): Promise<Map<string, (string | null)[][]>> {
   const out = new Map<string, (string | null)[][]>();
   if (keys.length === 0) return out;
   const params = s.sql.keys.map((_, i) => keys.map((k) => k[i]));
   const r = await s.main.query<(string | null)[]>({ text: refetchSql(s.sql), values: params, rowMode: 'array' });
   const kc = s.sql.keys.length;
+  const width = kc + s.sql.plans.length;
   for (const row of r.rows) {
+    const tail = row.splice(width);
+    if (learn && tail.length > 0) learn(tail);
     const id = row.slice(0, kc).join('\u0000');
     const list = out.get(id);
     if (list) list.push(row);
@@ -457,7 +600,25 @@ async function mergeRange(
   counters: Counters,
   writer: DifferenceWriter,
   recheck: Rechecker,
+  dictionary: CodeDictionary,
 ): Promise<void> {
+  const dl = dictionary.legacy;
+  const dn = dictionary.next;
+  const extra = dl.length;
+  /** Complete [hi, lo] of row i (marked 2 by the reader) with the canonical hashes of its raw hashes; false if one is still unknown. */
+  const applyDictionary = (b: RowBatch, i: number, d: HashMap[], h: Int32Array): boolean => {
+    if (b.unmapped[i] !== 2) return true;
+    const raw = b.raw!;
+    for (let j = 0, o = i * extra * 2; j < extra; j++, o += 2) {
+      const m = d[j]!;
+      if (!m.find(raw[o]!, raw[o + 1]!)) return false;
+      h[0]! ^= m.hi;
+      h[1]! ^= m.lo;
+    }
+    return true;
+  };
+  const lh = new Int32Array(2);
+  const rh = new Int32Array(2);
   let L: RowBatch | null = await lr.next();
   let R: RowBatch | null = await nr.next();
   let li = 0;
@@ -509,10 +670,19 @@ async function mergeRange(
     let lhLo = 0;
     let rhHi = 0;
     let rhLo = 0;
+    let lflag = 0; // 1: re-check; 2: raw hashes to look up again (see RowBatch.unmapped)
+    let rflag = 0;
+    let lb: RowBatch | null = null;
+    let lbi = 0;
+    let rb: RowBatch | null = null;
+    let rbi = 0;
     if (takeL) {
       let b = L as RowBatch;
       lhHi = b.hashHi[li]!;
       lhLo = b.hashLo[li]!;
+      lflag = b.unmapped[li]!;
+      lb = b;
+      lbi = li;
       for (;;) {
         cL++;
         li++;
@@ -529,6 +699,9 @@ async function mergeRange(
       let b = R as RowBatch;
       rhHi = b.hashHi[ri]!;
       rhLo = b.hashLo[ri]!;
+      rflag = b.unmapped[ri]!;
+      rb = b;
+      rbi = ri;
       for (;;) {
         cR++;
         ri++;
@@ -543,7 +716,16 @@ async function mergeRange(
     }
     distinct++;
     if (cL === 1 && cR === 1) {
-      if (lhHi === rhHi && lhLo === rhLo) continue; // matched
+      if (lflag === 0 && rflag === 0) {
+        if (lhHi === rhHi && lhLo === rhLo) continue; // matched
+      } else if (lflag !== 1 && rflag !== 1) {
+        // raw hashes unknown when read: looked up again now, with every spelling learnt since
+        lh[0] = lhHi;
+        lh[1] = lhLo;
+        rh[0] = rhHi;
+        rh[1] = rhLo;
+        if (applyDictionary(lb!, lbi, dl, lh) && applyDictionary(rb!, rbi, dn, rh) && lh[0] === rh[0] && lh[1] === rh[1]) continue; // matched
+      }
       const p = recheck.add(emitKey(G, gi));
       if (p) await p;
       continue;
@@ -701,16 +883,25 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     const mapJson: CodeMapSql = new Map();
     for (const [k, m] of maps) mapJson.set(k, mapLiterals(m));
 
+    const opens: (Awaited<ReturnType<typeof openSide>> & { offsets: FixedOffsets })[] = [];
     for (const side of ['legacy', 'new'] as const) {
       where = `${side} source`;
       const src = createSource(side === 'legacy' ? input.legacy : input.new);
       const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side) });
       opened.push(o);
-      const st = await openSide(side, o, input.window);
-      const offsets = await fixedOffsets(st.main, spec, input.window);
-      sides.push({ ...st, sql: buildSideSql(spec, side, st.types, st.query, mapJson, offsets) });
+      const st = await openSide(spec, side, o, input.window);
+      // pushed at once so that `finally` closes its connection
+      sides.push({ ...st, sql: { keys: [], plans: [], from: '' } });
+      opens.push({ ...st, offsets: await fixedOffsets(st.main, spec, input.window) });
     }
     const [legacy, next] = [sides[0]!, sides[1]!];
+    where = 'code maps';
+    const nodeMaps = await hashMaps(legacy.main, spec, maps);
+    const nodeMapped = new Set(nodeMaps.keys());
+    for (const [i, st] of opens.entries()) {
+      sides[i]!.sql = buildSideSql(spec, st.side, st.types, st.query, mapJson, st.offsets, st.traits, nodeMapped);
+    }
+    const dictionary = new CodeDictionary(nodeMappedIndexes(legacy.sql.plans).map((i) => nodeMaps.get(legacy.sql.plans[i]!.field.name)!));
 
     where = 'hash check';
     trace(where);
@@ -723,7 +914,7 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
     const ranges = await splitRange(legacy, range, input.parallelism);
     const writer = new DifferenceWriter(results, runId);
-    const recheck = new Rechecker(spec, legacy, next, maps, writer);
+    const recheck = new Rechecker(spec, legacy, next, maps, writer, dictionary);
     const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
 
     where = 'merge';
@@ -731,14 +922,14 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     await Promise.all(
       ranges.map(async (r) => {
         const [lc, nc] = await Promise.all([joinSnapshot(legacy), joinSnapshot(next)]);
-        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length);
-        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length);
-        await mergeRange(lr, nr, counters, writer, recheck);
+        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length, dictionary.legacy);
+        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length, dictionary.next);
+        await mergeRange(lr, nr, counters, writer, recheck, dictionary);
       }),
     );
     where = 'recheck';
-    trace(where);
-    await recheck.flush();
+    trace(`${where} (${recheck.count} keys re-checked)`);
+    await recheck.drain();
     await writer.flush();
 
     if (input.settleMs > 0) {

@@ -26,6 +26,19 @@ export const Normalize = z.object({
 });
 export type Normalize = z.infer<typeof Normalize>;
 
+/**
+ * Normalisation given on a field, key or the domain defaults: only the properties present
+ * override (no zod defaults here, which would silently turn a field's `{ case: 'upper' }` into
+ * "no NFKC, no trim" and drop the domain defaults).
+ */
+export const NormalizeOverride = z.object({
+  nfkc: z.boolean().optional(),
+  trim: z.boolean().optional(),
+  case: z.enum(['none', 'upper', 'lower']).optional(),
+  emptyAsNull: z.boolean().optional(),
+});
+export type NormalizeOverride = z.infer<typeof NormalizeOverride>;
+
 export const FieldType = z.enum(['text', 'numeric', 'integer', 'timestamp', 'date', 'boolean']);
 export type FieldType = z.infer<typeof FieldType>;
 
@@ -44,7 +57,7 @@ export const KeyField = z.object({
   /** Column name in the legacy / new source (defaults to `name`). */
   legacyColumn: identifier.optional(),
   newColumn: identifier.optional(),
-  normalize: Normalize.partial().optional(),
+  normalize: NormalizeOverride.optional(),
 });
 export type KeyField = z.infer<typeof KeyField>;
 
@@ -53,7 +66,7 @@ export const FieldSpec = z.object({
   legacyColumn: identifier.optional(),
   newColumn: identifier.optional(),
   type: FieldType.default('text'),
-  normalize: Normalize.partial().optional(),
+  normalize: NormalizeOverride.optional(),
   /** Name of an entry in `DomainSpec.codeMaps`; maps the legacy value to the new code. */
   codeMap: z.string().min(1).optional(),
   /** Absolute numeric tolerance: |legacy - new| <= tolerance is a match (numeric/integer only). */
@@ -97,7 +110,7 @@ export const DomainSpec = z
     ignore: z.array(z.string()).default([]),
     codeMaps: z.record(z.string(), CodeMapSpec).default({}),
     /** Normalisation applied to every text field unless the field overrides it. */
-    defaults: z.object({ normalize: Normalize.partial().default({}) }).default({ normalize: {} }),
+    defaults: z.object({ normalize: NormalizeOverride.default({}) }).default({ normalize: {} }),
   })
   .superRefine((spec, ctx) => {
     const names = new Set<string>();

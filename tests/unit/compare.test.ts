@@ -318,6 +318,84 @@ describe('comparison engine', () => {
     expect([berlin.matched, berlin.mismatched, berlin.fieldMismatches.booked_at]).toEqual([2, 1, 1]);
   });
 
+  it('normalises and maps codes exactly on the fast paths (ASCII, NFKC-clean, Node-side code maps)', async () => {
+    const ddl = 'CREATE TABLE fast_charges (id text, code text, name text, op text, code2 text)';
+    // [id, code, name, op, code2]: legacy row, new row
+    const rows: [string, (string | null)[], (string | null)[]][] = [
+      ['F1', [' d01 ', '王伟\u3000', 'ｏｐ１', 'A'], ['INT-MED', '王伟', 'OP1', 'X']], // trim+case before the map, NFKC, many-to-one
+      ['F2', [null, '', 'op2', 'B'], [null, null, 'OP2', 'X']], // NULL code, '' vs NULL
+      ['F3', ['', 'ﬁle', 'Op3 ', 'C'], [null, 'file', 'OP3', 'Y']], // '' code vs NULL, a ligature (non-ASCII, not NFKC)
+      ['F4', ['D09', 'a', 'op4', 'A'], ['LAB', 'a', 'OP4', 'X']], // unmapped
+      ['F5', ['D02', 'a', 'op5', 'A'], ['INT-MED', 'a', 'OP5', 'X']], // mapped code differs
+      ['F6', ['D01', 'a', 'op6', 'A'], ['INT-MED', 'a', 'OP6', 'Y']], // many-to-one code differs
+      ['F7', ['D01', 'a', 'op7', 'A'], ['INT-MED', 'a', 'OP8', 'X']], // ASCII value differs after case folding
+    ];
+    for (const [db, side] of [[legacy, 1], [next, 2]] as const) {
+      await sql(db.url, 'DROP TABLE IF EXISTS fast_charges');
+      await sql(db.url, ddl);
+      for (const r of rows) await sql(db.url, 'INSERT INTO fast_charges VALUES ($1, $2, $3, $4, $5)', [r[0], ...r[side]]);
+    }
+    const run = (codes: Record<string, string>) =>
+      compareDomain({
+        spec: {
+          name: 'fast',
+          key: [{ name: 'id' }],
+          fields: [
+            { name: 'code', codeMap: 'm', normalize: { case: 'upper' } }, // keeps the defaults' trim and emptyAsNull
+            { name: 'name', normalize: { nfkc: true } },
+            { name: 'op', normalize: { nfkc: true, case: 'upper' } },
+            { name: 'code2', codeMap: 'many' },
+          ],
+          codeMaps: { m: { kind: 'inline', entries: codes }, many: { kind: 'inline', entries: { A: 'X', B: 'X', C: 'Y' } } },
+          defaults: { normalize: { trim: true, emptyAsNull: true } },
+        },
+        legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM fast_charges' },
+        new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM fast_charges' },
+        window: WINDOW,
+        resultsUrl: results.url,
+      });
+    // a '' code in the map (unreachable with emptyAsNull) sends the field back to the lookup in SQL
+    const maps: Record<string, string>[] = [{ D01: 'INT-MED', D02: 'LAB' }, { '': 'NONE', D01: 'INT-MED', D02: 'LAB' }];
+    for (const codes of maps) {
+      const r = await run(codes);
+      expect([r.matched, r.mismatched, r.unmappedCodes, r.differingKeys]).toEqual([3, 4, 1, 4]);
+      expect(r.fieldMismatches).toEqual({ code: 1, name: 0, op: 1, code2: 1 });
+      expect(r.unmappedByField).toEqual({ code: 1 });
+    }
+  });
+
+  it('learns code spellings from the re-check and still finds the differences met after', async () => {
+    // 6000 rows with four legacy spellings of two codes: the first rows are re-checked (and teach
+    // the dictionary), later ones are matched by it; differences are planted after that.
+    const legacyCode = `CASE WHEN i = 4001 THEN 'D77' ELSE (ARRAY[' d01 ', 'D01', 'd02', 'D02 '])[1 + i % 4] END`;
+    const newCode = `CASE WHEN i = 3000 THEN 'LAB' WHEN i = 4500 THEN NULL WHEN i % 4 < 2 THEN 'INT-MED' ELSE 'lab' END`;
+    for (const [db, code] of [[legacy, legacyCode], [next, newCode]] as const) {
+      await sql(db.url, 'DROP TABLE IF EXISTS learn_charges');
+      await sql(db.url, `CREATE TABLE learn_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${code} AS code FROM generate_series(1, 6000) AS g(i)`);
+    }
+    const r = await compareDomain({
+      spec: {
+        name: 'learn',
+        key: [{ name: 'id' }],
+        fields: [{ name: 'code', codeMap: 'm', normalize: { case: 'upper' } }],
+        codeMaps: { m: { kind: 'inline', entries: { D01: 'INT-MED', D02: 'LAB' } } },
+        defaults: { normalize: { trim: true, emptyAsNull: true } },
+      },
+      legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM learn_charges' },
+      new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM learn_charges' },
+      window: WINDOW,
+      resultsUrl: results.url,
+    });
+    expect([r.matched, r.mismatched, r.unmappedCodes, r.differingKeys]).toEqual([5997, 3, 1, 3]);
+    expect(r.fieldMismatches).toEqual({ code: 2 });
+    const d = await sql(results.url, `SELECT key::text, kind FROM comparison_difference WHERE run_id = $1 ORDER BY key`, [r.runId]);
+    expect(d.rows).toEqual([
+      { key: '["K03000"]', kind: 'mismatch' },
+      { key: '["K04001"]', kind: 'unmapped_code' },
+      { key: '["K04500"]', kind: 'mismatch' },
+    ]);
+  });
+
   it('never puts row values in error messages', async () => {
     await sql(legacy.url, 'DROP TABLE IF EXISTS bad_charges');
     await sql(legacy.url, LEGACY_DDL.replace('TABLE charges', 'TABLE bad_charges').replace('amount numeric(12,3)', 'amount text'));
