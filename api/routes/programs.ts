@@ -39,6 +39,7 @@ import {
   retryDepartmentUpdate,
   startWaveUpdate,
 } from '../../domain/rollout';
+import { appendAudit } from '../../platform/audit';
 import { ValidationError } from '../errors';
 import { actorOf, createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -358,6 +359,15 @@ export const downtimePacketRoute = route({
   async handle({ params, ctx }) {
     const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
     if (!packet) return { status: 404, body: { error: 'not_found', message: 'no such packet' } };
+    // Patient data leaves PostgreSQL here: who took which packet is recorded before it is sent.
+    await appendAudit(ctx.deps.pool, {
+      actor: ctx.principal!.personId,
+      roles: ctx.principal!.roles,
+      action: 'GET /v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
+      target: { programId: params.programId, emergency: String(params.emergency), department: params.department },
+      requestId: ctx.requestId,
+      result: 'downloaded',
+    });
     return {
       status: 200,
       body: { packetId: packet.id, department: params.department, asOf: packet.as_of.toISOString(), forms: packet.forms, content: packet.content },

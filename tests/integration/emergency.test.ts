@@ -53,6 +53,9 @@ describe('emergency through the API', () => {
     const census = (packet.body.content as { census: { name: string; patientId: string; mrn: string }[] }).census;
     expect(census.length).toBeGreaterThanOrEqual(6);
     expect((await api('GET', `/${programId}/emergencies/1/packets/LAB`, viewer)).status).toBe(403);
+    // The download is in the audit trail under the lead's name, naming the packet and no patient.
+    const trail = await stack.db.pool.query<{ actor: string; target: Record<string, string> }>(`SELECT actor, target FROM audit_log WHERE action LIKE '%/packets/{department}' AND result = 'downloaded'`);
+    expect(trail.rows).toEqual([{ actor: expect.any(String), target: { programId, emergency: '1', department: 'LAB' } }]);
 
     // No name, patient id or MRN of anyone in the packet appears in any e-mail golive sent.
     await new Promise((r) => setTimeout(r, 1000));
