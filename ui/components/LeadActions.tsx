@@ -96,6 +96,21 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
               />
             ))
           : null}
+        {isLead && status.phase === 'readiness' ? (
+          <ConfirmAction
+            label="Verify the migration"
+            title="Verify the data migration now?"
+            effect={
+              <p>
+                Both systems' whole history is compared, domain by domain, in key ranges the workers share. When it finishes without a difference, the readiness criterion
+                &ldquo;data migration verified&rdquo; passes by itself; any difference fails it, with the differences kept for download.
+              </p>
+            }
+            fields={[comment]}
+            run={(v, key) => post(`${base}/migration-verifications`, { comment: opt(v, 'comment') }, key)}
+            onDone={onDone}
+          />
+        ) : null}
         {isLead && status.allowedActions.includes('resume') ? (
           <ConfirmAction
             label="Resume the program"
