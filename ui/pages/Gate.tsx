@@ -157,7 +157,7 @@ function Gate({ gateKey }: { gateKey: string }) {
       <Criteria gate={gate} />
       <Decide gate={gate} programId={status.programId} names={detail.data?.approverNames ?? {}} onDone={done} />
       <RecordEvidence status={status} gate={gate} onDone={done} />
-      <Decisions gate={gate} recorded={detail.data?.recordedDecisions} error={detail.error} />
+      <Decisions gate={gate} recorded={detail.data?.recordedDecisions} names={detail.data?.approverNames ?? {}} error={detail.error} />
       <div class="grid gate-evidence">
         <Trend status={status} gate={gate} />
         <GateIncidents programId={status.programId} />
@@ -410,7 +410,7 @@ function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate:
   );
 }
 
-function Decisions({ gate, recorded, error }: { gate: GateView; recorded: RecordedDecision[] | undefined; error: unknown }) {
+function Decisions({ gate, recorded, names, error }: { gate: GateView; recorded: RecordedDecision[] | undefined; names: Record<string, string>; error: unknown }) {
   // Until the recorded decisions arrive, the current round's from the live status.
   const rows: RecordedDecision[] = recorded ?? gate.decisions.map((d) => ({ round: gate.round, approverId: d.approverId, decision: d.decision, comment: d.comment, overrideReason: d.overrideReason, evidenceHash: d.evidenceHash, decidedAt: d.decidedAt }));
   return (
@@ -441,7 +441,7 @@ function Decisions({ gate, recorded, error }: { gate: GateView; recorded: Record
                   <td>{d.round}</td>
                   <td class="nowrap">{when(d.decidedAt)}</td>
                   <th scope="row" class="nowrap">
-                    {d.approverId}
+                    {names[d.approverId] ?? d.approverId} <small>({d.approverId})</small>
                   </th>
                   <td class="nowrap">
                     <Badge state={d.decision} /> {d.overrideReason ? <Badge state="overdue" label="override" /> : null}
