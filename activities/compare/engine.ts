@@ -39,7 +39,9 @@ import {
   nullHash,
   fixedOffsetSql,
   keyExprs,
+  learnableTextFields,
   refetchSql,
+  spellingProbeSql,
   streamSql,
   type CodeMapSql,
   type ColumnTypes,
@@ -270,7 +272,7 @@ function int64Parts(x: bigint): { hi: number; lo: number } {
 /**
  * Code maps of compared text fields as tables of hashes (hash of the legacy code -> hash of the
  * new code, with the field's seed), computed on the legacy server (the start-up check proves
- * both servers hash alike); `CodeDictionary` maps learnt legacy spellings through them. A field
+ * both servers hash alike); `SpellingDictionary` maps learnt legacy spellings through them. A field
  * whose legacy codes collide into different new codes keeps the lookup in SQL.
  */
 async function hashMaps(c: Client, spec: DomainSpec, maps: Map<string, Map<string, string>>): Promise<Map<string, HashMap>> {
@@ -301,6 +303,31 @@ async function hashMaps(c: Client, spec: DomainSpec, maps: Map<string, Map<strin
     if (ok) out.set(f.name, table);
   }
   return out;
+}
+
+/**
+ * Normalised text fields (no code map) with at most `maxDistinct` distinct raw values among the
+ * first `sampleRows` rows of both sides: these are hashed raw and mapped in Node from learnt
+ * spellings. Decided before the streams, so a field never changes path mid-run; a field whose
+ * spellings outgrow the sample later stays exact (unseen spellings are re-checked), only slower.
+ * High-cardinality fields (names) keep the canonical expression in SQL, where each value costs
+ * 0.1-0.4 µs but no re-check.
+ */
+async function fewSpellings(
+  spec: DomainSpec,
+  legacy: SideState,
+  next: SideState,
+  opts: { sampleRows: number; maxDistinct: number },
+): Promise<string[]> {
+  const fields = learnableTextFields(spec);
+  if (fields.length === 0 || opts.maxDistinct <= 0) return [];
+  const counts = await Promise.all(
+    [legacy, next].map(async (s) => {
+      const r = await s.main.query<string[]>({ text: spellingProbeSql(s.query, fields, s.side, opts.sampleRows), rowMode: 'array' });
+      return one(r.rows).map(Number);
+    }),
+  );
+  return fields.filter((_, i) => counts.every((c) => c[i]! <= opts.maxDistinct)).map((f) => f.name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,17 +469,29 @@ function keyEq(a: Buffer, as: number, ae: number, b: Buffer, bs: number, be: num
 }
 
 /**
- * Raw-value hash -> canonical hash tables of the Node-mapped code fields (legacy: the hash of
- * the mapped new code), filled from the exact re-check: a row whose raw code is not in the table
- * is re-checked, and its re-fetched raw and canonical hashes (from the same canonical SQL
- * expression) teach the table, so later rows with that spelling need neither the re-check nor
- * any normalisation or lookup in SQL. Equal hashes still mean map(canonical legacy code) =
- * canonical new code.
+ * Spellings learnt per probed field (no code map) and side at most: memory stays bounded
+ * whatever the probe missed. Code fields are not capped (as before): their spellings are bounded
+ * by the map, and a cap there would re-check every row of a large map's later codes.
  */
-class CodeDictionary {
+export const MAX_LEARNT_SPELLINGS = 10_000;
+
+/**
+ * Raw-value hash -> canonical hash tables of the Node-mapped fields (code fields, and text
+ * fields the spelling probe found to have few spellings; legacy code fields: the hash of the
+ * mapped new code), filled from the exact re-check: a row whose raw value is not in the table is
+ * re-checked, and its re-fetched raw and canonical hashes (from the same canonical SQL
+ * expression, same row, same snapshot) teach the table, so later rows with that spelling need
+ * neither the re-check nor any normalisation or lookup in SQL. The canonical value is a function
+ * of the raw text on each server, so a learnt entry is true for every row; equal hashes still
+ * mean (map of) canonical legacy value = canonical new value. A probed field's table holds at
+ * most MAX_LEARNT_SPELLINGS entries; rows with a spelling beyond that stay re-checked (exact,
+ * slower).
+ */
+class SpellingDictionary {
   readonly legacy: HashMap[];
   readonly next: HashMap[];
-  constructor(private readonly codeMaps: HashMap[]) {
+  /** Per Node-mapped field, in stream column order: its code map as hashes, or null (no code map). */
+  constructor(private readonly codeMaps: (HashMap | null)[]) {
     this.legacy = codeMaps.map(() => new HashMap());
     this.next = codeMaps.map(() => new HashMap());
   }
@@ -463,15 +502,17 @@ class CodeDictionary {
       const rawText = hashes[2 * j];
       const canonText = hashes[2 * j + 1];
       if (rawText == null || canonText == null) continue;
+      const table = side === 'new' ? this.next[j]! : this.legacy[j]!;
+      if (this.codeMaps[j] === null && table.size >= MAX_LEARNT_SPELLINGS) continue;
       const raw = int64Parts(BigInt(rawText));
       const canon = int64Parts(BigInt(canonText));
-      if (side === 'new') {
-        this.next[j]!.set(raw.hi, raw.lo, canon.hi, canon.lo);
+      const map = side === 'new' ? null : this.codeMaps[j]!;
+      if (map === null) {
+        table.set(raw.hi, raw.lo, canon.hi, canon.lo);
         continue;
       }
-      const map = this.codeMaps[j]!;
       // an unmapped legacy code is not learnt: its rows stay re-checked (and reported)
-      if (map.find(canon.hi, canon.lo)) this.legacy[j]!.set(raw.hi, raw.lo, map.hi, map.lo);
+      if (map.find(canon.hi, canon.lo)) table.set(raw.hi, raw.lo, map.hi, map.lo);
     }
   }
 }
@@ -485,7 +526,7 @@ class Rechecker {
     private readonly next: SideState,
     private readonly maps: Map<string, Map<string, string>>,
     private readonly writer: DifferenceWriter,
-    private readonly dictionary: CodeDictionary,
+    private readonly dictionary: SpellingDictionary,
     private readonly batch = 2000,
   ) {}
 
@@ -600,7 +641,7 @@ async function mergeRange(
   counters: Counters,
   writer: DifferenceWriter,
   recheck: Rechecker,
-  dictionary: CodeDictionary,
+  dictionary: SpellingDictionary,
 ): Promise<void> {
   const dl = dictionary.legacy;
   const dn = dictionary.next;
@@ -898,10 +939,14 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     where = 'code maps';
     const nodeMaps = await hashMaps(legacy.main, spec, maps);
     const nodeMapped = new Set(nodeMaps.keys());
+    where = 'spelling probe';
+    trace(where);
+    for (const f of await fewSpellings(spec, legacy, next, input.spellings)) nodeMapped.add(f);
+    trace(`Node-mapped fields: ${[...nodeMapped].join(', ')}`);
     for (const [i, st] of opens.entries()) {
       sides[i]!.sql = buildSideSql(spec, st.side, st.types, st.query, mapJson, st.offsets, st.traits, nodeMapped);
     }
-    const dictionary = new CodeDictionary(nodeMappedIndexes(legacy.sql.plans).map((i) => nodeMaps.get(legacy.sql.plans[i]!.field.name)!));
+    const dictionary = new SpellingDictionary(nodeMappedIndexes(legacy.sql.plans).map((i) => nodeMaps.get(legacy.sql.plans[i]!.field.name) ?? null));
 
     where = 'hash check';
     trace(where);

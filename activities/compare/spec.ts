@@ -77,6 +77,12 @@ export const FieldSpec = z.object({
   timestampPrecision: TimestampPrecision.optional(),
   /** IANA zone of timestamps stored without a zone (default UTC); values with a zone are absolute. */
   timeZone: z.string().min(1).optional(),
+  /**
+   * Text fields without a code map: `false` keeps the canonical expression in SQL without
+   * probing (a field known to have many spellings, such as names); by default a probe decides
+   * (`CompareInput.spellings`).
+   */
+  learnSpellings: z.boolean().optional(),
   /** Keep the field in the spec but do not compare it. */
   ignore: z.boolean().default(false),
 });
@@ -183,6 +189,19 @@ export const CompareInput = z.object({
    * PostgreSQL backend each); more pays only with idle cores on both servers.
    */
   parallelism: z.number().int().min(1).max(16).default(1),
+  /**
+   * Text fields normalised in Node from learnt spellings (see docs/comparison.md): before the
+   * streams, each side counts the distinct raw values of each normalised text field without a
+   * code map in its first `sampleRows` rows; a field with at most `maxDistinct` on both sides is
+   * hashed raw and mapped in Node (each spelling costs one exact re-check), the others keep the
+   * canonical expression in SQL. `maxDistinct: 0` turns this off.
+   */
+  spellings: z
+    .object({
+      sampleRows: z.number().int().min(1).max(10_000_000).default(50_000),
+      maxDistinct: z.number().int().min(0).max(10_000).default(2_000),
+    })
+    .default({ sampleRows: 50_000, maxDistinct: 2_000 }),
   /** Optional id for the run (uuid); generated when absent. */
   runId: z.string().uuid().optional(),
 });

@@ -198,10 +198,11 @@ export interface FieldPlan {
   /** canonical text for the exact re-check (legacy mapped fields: normalised raw code) */
   text: string;
   /**
-   * Code-mapped field normalised and mapped in Node: the stream sends the hash of the raw value
-   * (`raw`) in a column of its own, left out of the row hash; the reader looks it up in a table
-   * of raw hash -> canonical hash (legacy: of the mapped code) that the exact re-check fills in
-   * (see engine's `CodeDictionary`), and XORs the canonical hash in.
+   * Field normalised (and code-mapped) in Node: a code-mapped field, or a normalised text field
+   * with few spellings (`learnableTextFields`, chosen by a probe). The stream sends the hash of
+   * the raw value (`raw`) in a column of its own, left out of the row hash; the reader looks it
+   * up in a table of raw hash -> canonical hash (legacy code fields: of the mapped code) that the
+   * exact re-check fills in (see engine's `SpellingDictionary`), and XORs the canonical hash in.
    */
   nodeMapped: boolean;
   /** 64-bit hash of the raw value (NULL as the field's NULL hash), for `nodeMapped` fields. */
@@ -261,8 +262,8 @@ export function fieldPlan(
       text = value;
       let input = value;
       let emptyIsNull = false;
-      if (f.codeMap && nodeMapped.has(f.name)) {
-        // Neither server normalises or looks up the code per row (see FieldPlan.nodeMapped).
+      if (nodeMapped.has(f.name)) {
+        // Neither server normalises (or looks up the code) per row (see FieldPlan.nodeMapped).
         mappedInNode = true;
       }
       if (n.emptyAsNull && (!f.codeMap || nodeMapped.has(f.name))) {
@@ -358,6 +359,30 @@ export function fieldPlan(
   }
   const raw = (seed: number, nh: bigint): string => `coalesce(hashtextextended(${ref}::text, ${seed}), ${nh}::int8)`;
   return { field: f, value, hash, text, nodeMapped: mappedInNode, raw };
+}
+
+/**
+ * Compared text fields without a code map whose canonical form costs the server work (NFKC,
+ * trim, case, empty-as-NULL): candidates for hashing raw and mapping in Node from learnt
+ * spellings. Without any normalisation the canonical hash is already the raw hash.
+ */
+export function learnableTextFields(spec: DomainSpec): FieldSpec[] {
+  return comparedFields(spec).filter((f) => {
+    if (f.type !== 'text' || f.codeMap || f.learnSpellings === false) return false;
+    const n = mergeNorm(spec.defaults.normalize, f.normalize);
+    return n.nfkc || n.trim || n.case !== 'none' || n.emptyAsNull;
+  });
+}
+
+/**
+ * Distinct raw values of each column among the side's first `sampleRows` rows, one row of int8.
+ * Counts distinct 64-bit hashes (an int8 sort, cheaper than sorting text in the column's
+ * collation); a collision only undercounts by one, and the count only chooses a path, never
+ * decides a comparison.
+ */
+export function spellingProbeSql(query: string, fields: FieldSpec[], side: Side, sampleRows: number): string {
+  const counts = fields.map((f) => `count(DISTINCT hashtextextended(${colRef(col(side, f))}::text, 0))`);
+  return `SELECT ${counts.join(', ')} FROM (SELECT * FROM (${query}) q0 LIMIT ${Math.floor(sampleRows)}) q`;
 }
 
 export function keyExprs(spec: DomainSpec, side: Side, types: ColumnTypes, traits: ServerTraits = NO_TRAITS): string[] {

@@ -396,6 +396,65 @@ describe('comparison engine', () => {
     ]);
   });
 
+  it('learns spellings of few-valued text fields, stays exact for late new spellings and for fields over the threshold', async () => {
+    // status: four spellings per side in the first 1000 rows (the probe's sample), learnt from
+    // the re-check; new spellings appear only after row 5000 (one equal after NFKC/trim/case, one
+    // different, a NULL vs ''). name: a distinct value per row, over the threshold: SQL path.
+    const legacyStatus = `CASE WHEN i = 5001 THEN 'Ｎｅｗ　' WHEN i = 5002 THEN ' paid' WHEN i = 5003 THEN NULL
+      ELSE (ARRAY['new', ' NEW', 'Billed ', 'BILLED'])[1 + i % 4] END`;
+    const newStatus = `CASE WHEN i = 5002 THEN 'VOID' WHEN i = 5003 THEN '' WHEN i % 4 < 2 THEN 'NEW' ELSE 'BILLED' END`;
+    const legacyName = `CASE WHEN i = 5200 THEN 'n9999' ELSE (CASE WHEN i % 2 = 0 THEN 'n' ELSE 'Ｎ' END) || i || ' ' END`;
+    const newName = `'N' || i`;
+    for (const [db, status, name] of [[legacy, legacyStatus, legacyName], [next, newStatus, newName]] as const) {
+      await sql(db.url, 'DROP TABLE IF EXISTS spell_charges');
+      await sql(db.url, `CREATE TABLE spell_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${status} AS status, ${name} AS name FROM generate_series(1, 6000) AS g(i)`);
+    }
+    const traced: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const run = async (maxDistinct: number): Promise<CompareResult> => {
+      process.env.COMPARE_TRACE = '1';
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+        if (typeof chunk !== 'string' || !chunk.startsWith('[compare] ')) return write(chunk, ...rest);
+        traced.push(chunk);
+        return true;
+      }) as typeof process.stderr.write;
+      try {
+        return await compareDomain({
+          spec: {
+            name: 'spell',
+            key: [{ name: 'id' }],
+            fields: [
+              { name: 'status', normalize: { nfkc: true, case: 'upper' } },
+              { name: 'name', normalize: { nfkc: true, case: 'upper' } },
+            ],
+            defaults: { normalize: { trim: true, emptyAsNull: true } },
+          },
+          legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM spell_charges' },
+          new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM spell_charges' },
+          window: WINDOW,
+          resultsUrl: results.url,
+          spellings: { sampleRows: 1000, maxDistinct },
+        });
+      } finally {
+        process.stderr.write = write;
+        delete process.env.COMPARE_TRACE;
+      }
+    };
+    // 100: status (4 spellings in the sample) learnt in Node, name (1000) over it; 0: both in SQL
+    for (const [maxDistinct, mapped] of [[100, 'status'], [0, '']] as const) {
+      traced.length = 0;
+      const r = await run(maxDistinct);
+      expect(traced.join('')).toMatch(new RegExp(`Node-mapped fields: ${mapped} \\+`));
+      expect([r.matched, r.mismatched, r.differingKeys]).toEqual([5998, 2, 2]);
+      expect(r.fieldMismatches).toEqual({ status: 1, name: 1 });
+      const d = await sql(results.url, `SELECT key::text, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 ORDER BY key`, [r.runId]);
+      expect(d.rows).toEqual([
+        { key: '["K05002"]', field: 'status', legacy_value: 'PAID', new_value: 'VOID' },
+        { key: '["K05200"]', field: 'name', legacy_value: 'N9999', new_value: 'N5200' },
+      ]);
+    }
+  });
+
   it('never puts row values in error messages', async () => {
     await sql(legacy.url, 'DROP TABLE IF EXISTS bad_charges');
     await sql(legacy.url, LEGACY_DDL.replace('TABLE charges', 'TABLE bad_charges').replace('amount numeric(12,3)', 'amount text'));
