@@ -55,3 +55,18 @@ export function auditRequest(def: AnyRoute, deps: Pick<Deps, 'pool' | 'logger'>)
     next();
   };
 }
+
+/**
+ * A download of patient data (differences, downtime packets) leaves PostgreSQL only through a
+ * route: who took what is appended before the first byte goes out. Opaque ids only in the target.
+ */
+export async function auditDownload(ctx: { deps: Pick<Deps, 'pool'>; principal?: Principal; requestId: string }, route: AnyRoute['path'], target: Record<string, string>): Promise<void> {
+  await appendAudit(ctx.deps.pool, {
+    actor: ctx.principal!.personId,
+    roles: ctx.principal!.roles,
+    action: `GET ${route}`,
+    target,
+    requestId: ctx.requestId,
+    result: 'downloaded',
+  });
+}

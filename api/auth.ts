@@ -81,6 +81,24 @@ export async function listPeople(pool: Pool): Promise<PersonSummary[]> {
   return res.rows.map((r) => ({ id: r.id, displayName: r.display_name, roles: r.roles, disabled: r.disabled, activeTokens: r.active_tokens }));
 }
 
+/**
+ * The enabled person behind a valid (unrevoked) token, and the token's id. Marks the token used,
+ * to the minute: enough to find unused tokens, without a write per request.
+ */
+export async function tokenOwner(pool: Pool, token: string): Promise<{ tokenId: string; principal: Principal } | undefined> {
+  const res = await pool.query<{ token_id: string; id: string; display_name: string; email: string; roles: Role[]; stale: boolean }>(
+    `SELECT t.id AS token_id, p.id, p.display_name, p.email, p.roles,
+            (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale
+       FROM api_tokens t JOIN people p ON p.id = t.person_id
+      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT p.disabled`,
+    [hashToken(token)],
+  );
+  const row = res.rows[0];
+  if (!row) return undefined;
+  if (row.stale) await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
+  return { tokenId: row.token_id, principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles } };
+}
+
 export type Authenticator = (authorization: string | undefined) => Promise<Principal | undefined>;
 
 /**
@@ -97,18 +115,9 @@ export function createAuthenticator(pool: Pool, cacheMs = 5_000): Authenticator 
     const hit = cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.principal;
     cache.delete(hash);
-    const res = await pool.query<{ token_id: string; id: string; display_name: string; email: string; roles: Role[]; stale: boolean }>(
-      `SELECT t.id AS token_id, p.id, p.display_name, p.email, p.roles,
-              (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale
-         FROM api_tokens t JOIN people p ON p.id = t.person_id
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT p.disabled`,
-      [hash],
-    );
-    const row = res.rows[0];
-    if (!row) return undefined;
-    // last_used_at to the minute: enough to find unused tokens, without a write per request.
-    if (row.stale) await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
-    const principal: Principal = { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles };
+    const owner = await tokenOwner(pool, token);
+    if (!owner) return undefined;
+    const { principal } = owner;
     if (cacheMs > 0) {
       if (cache.size >= 10_000) cache.clear();
       cache.set(hash, { principal, until: Date.now() + cacheMs });
@@ -136,6 +145,8 @@ export function authorize(def: AnyRoute, authenticate: Authenticator, findSessio
           return next(new HttpError(403, 'csrf_failed', `a signed-in page must send its session's ${CSRF_HEADER} header with every change`));
         }
         principal = session?.principal;
+        // For GET /v1/session, which hands the page its CSRF token: no second lookup.
+        res.locals.session = session;
       } else {
         principal = await authenticate(authorization);
       }

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Principal, Role } from '../domain/people';
-import { hashToken } from './auth';
+import { tokenOwner } from './auth';
 
 export const SESSION_COOKIE = 'golive_session';
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -27,28 +27,16 @@ export interface Session {
 
 /** Exchanges a bearer token for a new session; undefined when the token is not valid. */
 export async function signIn(pool: Pool, token: string): Promise<(Session & { cookieValue: string }) | undefined> {
-  const found = await pool.query<{ token_id: string; id: string; display_name: string; email: string; roles: Role[] }>(
-    `SELECT t.id AS token_id, p.id, p.display_name, p.email, p.roles
-       FROM api_tokens t JOIN people p ON p.id = t.person_id
-      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT p.disabled`,
-    [hashToken(token)],
-  );
-  const row = found.rows[0];
-  if (!row) return undefined;
+  const owner = await tokenOwner(pool, token);
+  if (!owner) return undefined;
   const cookieValue = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const inserted = await pool.query<{ expires_at: Date }>(
     `INSERT INTO ui_session (id_hash, person_id, token_id, csrf_token, expires_at)
      VALUES ($1, $2, $3, $4, now() + make_interval(hours => $5)) RETURNING expires_at`,
-    [hashSession(cookieValue), row.id, row.token_id, csrfToken, SESSION_TTL_HOURS],
+    [hashSession(cookieValue), owner.principal.personId, owner.tokenId, csrfToken, SESSION_TTL_HOURS],
   );
-  await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
-  return {
-    cookieValue,
-    csrfToken,
-    expiresAt: inserted.rows[0]!.expires_at.toISOString(),
-    principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles },
-  };
+  return { cookieValue, csrfToken, expiresAt: inserted.rows[0]!.expires_at.toISOString(), principal: owner.principal };
 }
 
 /** The live session behind a cookie value (one indexed query, no cache: sign-out and revocation act at once). */

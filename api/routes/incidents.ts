@@ -70,6 +70,10 @@ const IncidentDetail = IncidentRow.extend({
   resolutionNote: z.object({ code: z.string(), text: z.string(), personId: z.string(), at: z.string() }).nullable(),
 });
 
+/** The shapes the API answers with, as the command center reads them. */
+export type IncidentRowView = z.infer<typeof IncidentRow>;
+export type IncidentDetailView = z.infer<typeof IncidentDetail>;
+
 const incidentColumns = `id AS "incidentId", workflow_id AS "workflowId", program_id AS "programId", departments, condition, severity, counts, status,
   level, round, owner_id AS "ownerId", to_json(acknowledged_at)#>>'{}' AS "acknowledgedAt", repeats, raised_by AS "raisedBy",
   to_json(raised_at)#>>'{}' AS "raisedAt", to_json(resolved_at)#>>'{}' AS "resolvedAt", resolved_by AS "resolvedBy", resolution_code AS "resolutionCode"`;

@@ -9,7 +9,7 @@ import { parallelRunNightsQuery, type NightView } from '../../domain/parallel-ru
 import { ProgramId, type Plan } from '../../domain/plan';
 import type { Role } from '../../domain/people';
 import { streamDifferencesCsv } from '../../activities/compare';
-import { appendAudit } from '../../platform/audit';
+import { auditDownload } from '../audit';
 import { HttpError } from '../errors';
 import { programExists } from '../programs';
 import { route, type AnyRoute, type RequestContext } from '../route';
@@ -84,9 +84,10 @@ export const getRunRoute = route({
   },
 });
 
+const downloadDifferencesPath = '/v1/programs/{programId}/parallel-run/runs/{runId}/differences.csv';
 export const downloadDifferencesRoute = route({
   method: 'get',
-  path: '/v1/programs/{programId}/parallel-run/runs/{runId}/differences.csv',
+  path: downloadDifferencesPath,
   summary: 'Download every difference of a run as CSV (key, kind, field, both values): patient data, responders only, every download audited',
   tags: ['parallel run'],
   roles: responders,
@@ -96,16 +97,7 @@ export const downloadDifferencesRoute = route({
     const { businessDay, domain } = await runOfProgram(ctx, params.programId, params.runId);
     const url = ctx.deps.pool.options.connectionString;
     if (!url) throw new HttpError(503, 'unavailable', 'the results database has no connection string');
-    const principal = ctx.principal!;
-    // Patient data leaves PostgreSQL here only: who took it is recorded before the first byte.
-    await appendAudit(ctx.deps.pool, {
-      actor: principal.personId,
-      roles: principal.roles,
-      action: 'GET /v1/programs/{programId}/parallel-run/runs/{runId}/differences.csv',
-      target: { programId: params.programId, runId: params.runId },
-      requestId: ctx.requestId,
-      result: 'downloaded',
-    });
+    await auditDownload(ctx, downloadDifferencesPath, { programId: params.programId, runId: params.runId });
     ctx.res.status(200).set({
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="differences-${params.programId}-${domain}-${businessDay}.csv"`,

@@ -39,7 +39,7 @@ import {
   retryDepartmentUpdate,
   startWaveUpdate,
 } from '../../domain/rollout';
-import { appendAudit } from '../../platform/audit';
+import { auditDownload } from '../audit';
 import { ValidationError } from '../errors';
 import { actorOf, createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -348,9 +348,10 @@ export const getEmergencyRoute = route({
   },
 });
 
+const downtimePacketPath = '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}';
 export const downtimePacketRoute = route({
   method: 'get',
-  path: '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
+  path: downtimePacketPath,
   summary: 'Download a department\'s downtime packet (census, active orders, pending results, forms): patient data, responders only',
   tags: ['emergency'],
   roles: responders,
@@ -359,15 +360,7 @@ export const downtimePacketRoute = route({
   async handle({ params, ctx }) {
     const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
     if (!packet) return { status: 404, body: { error: 'not_found', message: 'no such packet' } };
-    // Patient data leaves PostgreSQL here: who took which packet is recorded before it is sent.
-    await appendAudit(ctx.deps.pool, {
-      actor: ctx.principal!.personId,
-      roles: ctx.principal!.roles,
-      action: 'GET /v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
-      target: { programId: params.programId, emergency: String(params.emergency), department: params.department },
-      requestId: ctx.requestId,
-      result: 'downloaded',
-    });
+    await auditDownload(ctx, downtimePacketPath, { programId: params.programId, emergency: String(params.emergency), department: params.department });
     return {
       status: 200,
       body: { packetId: packet.id, department: params.department, asOf: packet.as_of.toISOString(), forms: packet.forms, content: packet.content },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Role } from '../../domain/people';
 import { HttpError } from '../errors';
 import { route, type AnyRoute } from '../route';
-import { clearedSessionCookie, findSession, sessionCookie, sessionCookieValue, signIn, signOut } from '../session';
+import { clearedSessionCookie, sessionCookie, sessionCookieValue, signIn, signOut, type Session } from '../session';
 
 const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
 
@@ -43,8 +43,8 @@ export const getSessionRoute = route({
   responses: { 200: { description: 'The session', schema: SessionView }, 401: { description: 'Not signed in' } },
   async handle({ ctx }) {
     const { personId, displayName, roles } = ctx.principal!;
-    const cookie = sessionCookieValue(ctx.req.header('cookie'));
-    const session = cookie && !ctx.req.header('authorization') ? await findSession(ctx.deps.pool, cookie) : undefined;
+    // Set by authorize when the cookie signed the request in; a bearer caller has no session.
+    const session = ctx.res.locals.session as Session | undefined;
     return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: { person: { personId, displayName, roles }, csrfToken: session?.csrfToken ?? '', expiresAt: session?.expiresAt ?? '' } };
   },
 });

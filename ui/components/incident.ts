@@ -1,38 +1,10 @@
-/** Incidents as the API returns them (api/routes/incidents.ts), and their words for people. */
-export interface IncidentRow {
-  incidentId: string;
-  workflowId: string;
-  programId: string;
-  departments: string[];
-  condition: string;
-  severity: string;
-  counts: Record<string, number>;
-  status: 'open' | 'acknowledged' | 'resolved';
-  level: number | null;
-  round: number | null;
-  ownerId: string | null;
-  acknowledgedAt: string | null;
-  repeats: number;
-  raisedBy: string;
-  raisedAt: string;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  resolutionCode: string | null;
-}
+/** Incidents as the API returns them, and their words for people. */
+import type { IncidentDetailView, IncidentRowView } from '../../api/routes/incidents';
 
-export interface IncidentEvent {
-  at: string;
-  kind: string;
-  level: number | null;
-  round: number | null;
-  personId: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export interface IncidentDetail extends IncidentRow {
-  timeline: IncidentEvent[];
-  resolutionNote: { code: string; text: string; personId: string; at: string } | null;
-}
+/** As the API answers (api/routes/incidents.ts): one schema gives the route and these types. */
+export type IncidentRow = IncidentRowView;
+export type IncidentDetail = IncidentDetailView;
+export type IncidentEvent = IncidentDetailView['timeline'][number];
 
 /** The same words as the e-mails. */
 export { whatHappened } from '../../domain/incident-words';

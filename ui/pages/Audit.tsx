@@ -1,23 +1,11 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useSearchParams } from 'wouter-preact';
+import type { AuditEntry } from '../../platform/audit';
 import { ApiError, get } from '../api';
 import { Badge, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { useCan } from '../session';
 
-interface AuditEntry {
-  seq: number;
-  eventKey: string | null;
-  at: string;
-  actor: string;
-  roles: string[];
-  action: string;
-  target: Record<string, string>;
-  reason: string | null;
-  requestId: string | null;
-  result: string;
-  details: Record<string, unknown> | null;
-}
 interface AuditPage {
   entries: AuditEntry[];
   nextAfter: number | null;
