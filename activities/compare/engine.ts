@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type FieldDef } from 'pg';
 import { parse } from 'csv-parse';
 import { BinaryKeyHashCopy, HashMap, type RowBatch } from './copyReader';
+import { comparisonStream } from './socket';
 import { DifferenceWriter, keyJson, type DifferenceKind } from './differences';
 import { createSource, type OpenedSource } from './sources';
 import {
@@ -36,11 +37,13 @@ import {
   fieldPlan,
   fieldSeed,
   nodeMappedIndexes,
+  nodeMappedNullHashes,
   nullHash,
   fixedOffsetSql,
   keyExprs,
   learnableTextFields,
   refetchSql,
+  spellingSampleSql,
   spellingProbeSql,
   streamSql,
   type CodeMapSql,
@@ -181,8 +184,9 @@ interface SideState {
   others: Client[];
 }
 
-async function connect(url: string): Promise<Client> {
-  const c = new Client({ connectionString: url });
+/** `stream`: a connection for a COPY stream (reads into one reused buffer, see socket.ts). */
+async function connect(url: string, stream = false): Promise<Client> {
+  const c = new Client({ connectionString: url, ...(stream ? { stream: comparisonStream } : {}) });
   c.on('error', () => undefined);
   await c.connect();
   await c.query(`SET TimeZone = 'UTC'; SET work_mem = '64MB'; SET application_name = 'golive-compare'`);
@@ -223,7 +227,7 @@ async function openSide(
 }
 
 async function joinSnapshot(s: SideState): Promise<Client> {
-  const c = await connect(s.url);
+  const c = await connect(s.url, true);
   // One process per stream: a parallel plan (Gather Merge over workers) used no less CPU in total
   // (measured) and puts more processes than cores on the machine; `parallelism` spreads a run.
   await c.query('SET max_parallel_workers_per_gather = 0');
@@ -498,22 +502,30 @@ class SpellingDictionary {
 
   /** `hashes`: raw and canonical hash (int8 text) per Node-mapped field, from the re-fetch. */
   learn(side: Side, hashes: (string | null)[]): void {
-    for (let j = 0; j < this.codeMaps.length; j++) {
-      const rawText = hashes[2 * j];
-      const canonText = hashes[2 * j + 1];
-      if (rawText == null || canonText == null) continue;
-      const table = side === 'new' ? this.next[j]! : this.legacy[j]!;
-      if (this.codeMaps[j] === null && table.size >= MAX_LEARNT_SPELLINGS) continue;
-      const raw = int64Parts(BigInt(rawText));
-      const canon = int64Parts(BigInt(canonText));
-      const map = side === 'new' ? null : this.codeMaps[j]!;
-      if (map === null) {
-        table.set(raw.hi, raw.lo, canon.hi, canon.lo);
-        continue;
-      }
-      // an unmapped legacy code is not learnt: its rows stay re-checked (and reported)
-      if (map.find(canon.hi, canon.lo)) table.set(raw.hi, raw.lo, map.hi, map.lo);
+    for (let j = 0; j < this.codeMaps.length; j++) this.learnOne(side, j, hashes[2 * j], hashes[2 * j + 1]);
+  }
+
+  /** One spelling of the j-th Node-mapped field: its raw and canonical hash (int8 text). */
+  learnOne(side: Side, j: number, rawText: string | null | undefined, canonText: string | null | undefined): void {
+    if (rawText == null || canonText == null) return;
+    const table = side === 'new' ? this.next[j]! : this.legacy[j]!;
+    if (this.codeMaps[j] === null && table.size >= MAX_LEARNT_SPELLINGS) return;
+    const raw = int64Parts(BigInt(rawText));
+    const canon = int64Parts(BigInt(canonText));
+    const map = side === 'new' ? null : this.codeMaps[j]!;
+    if (map === null) {
+      table.set(raw.hi, raw.lo, canon.hi, canon.lo);
+      return;
     }
+    // an unmapped legacy code is not learnt: its rows stay re-checked (and reported)
+    if (map.find(canon.hi, canon.lo)) table.set(raw.hi, raw.lo, map.hi, map.lo);
+  }
+
+  /** Learn the spellings of the side's first rows (`spellingSampleSql`) before the stream. */
+  async learnSample(s: SideState, sampleRows: number): Promise<void> {
+    if (this.codeMaps.length === 0) return;
+    const r = await s.main.query<[number, string | null, string | null]>({ text: spellingSampleSql(s.sql, sampleRows), rowMode: 'array' });
+    for (const [j, raw, canon] of r.rows) this.learnOne(s.side, Number(j), raw, canon);
   }
 }
 
@@ -667,13 +679,21 @@ async function mergeRange(
   let distinct = 0;
   const emitKey = (b: RowBatch, i: number): (string | null)[] => splitKey(b.keys, b.keyStart[i]!, b.keyStart[i + 1]!);
 
+  // Batches left behind during a group (the group's key or first row may sit in them) go back to
+  // their reader at the start of the next group, when only L and R are still in use.
+  const doneL: RowBatch[] = [];
+  const doneR: RowBatch[] = [];
   for (;;) {
+    while (doneL.length > 0) lr.release(doneL.pop()!);
+    while (doneR.length > 0) nr.release(doneR.pop()!);
     if (L !== null && li >= L.n) {
+      doneL.push(L);
       L = await lr.next();
       li = 0;
       continue;
     }
     if (R !== null && ri >= R.n) {
+      doneR.push(R);
       R = await nr.next();
       ri = 0;
       continue;
@@ -728,6 +748,7 @@ async function mergeRange(
         cL++;
         li++;
         if (li >= b.n) {
+          doneL.push(b);
           L = await lr.next();
           li = 0;
           if (L === null) break;
@@ -747,6 +768,7 @@ async function mergeRange(
         cR++;
         ri++;
         if (ri >= b.n) {
+          doneR.push(b);
           R = await nr.next();
           ri = 0;
           if (R === null) break;
@@ -947,6 +969,10 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
       sides[i]!.sql = buildSideSql(spec, st.side, st.types, st.query, mapJson, st.offsets, st.traits, nodeMapped);
     }
     const dictionary = new SpellingDictionary(nodeMappedIndexes(legacy.sql.plans).map((i) => nodeMaps.get(legacy.sql.plans[i]!.field.name) ?? null));
+    where = 'spelling sample';
+    trace(where);
+    await Promise.all([legacy, next].map((s) => dictionary.learnSample(s, input.spellings.sampleRows)));
+    trace(`learnt ${dictionary.legacy.map((m) => m.size).join('/')} legacy, ${dictionary.next.map((m) => m.size).join('/')} new spellings`);
 
     where = 'hash check';
     trace(where);
@@ -958,6 +984,10 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     // Key ranges, not key-hash partitions: a hash partition re-reads every row of the side to
     // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
     const ranges = await splitRange(legacy, range, input.parallelism);
+    const nullRaw = Int32Array.from(nodeMappedNullHashes(legacy.sql.plans).flatMap((h) => {
+      const p = int64Parts(h);
+      return [p.hi, p.lo];
+    }));
     const writer = new DifferenceWriter(results, runId);
     const recheck = new Rechecker(spec, legacy, next, maps, writer, dictionary);
     const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
@@ -967,8 +997,8 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     await Promise.all(
       ranges.map(async (r) => {
         const [lc, nc] = await Promise.all([joinSnapshot(legacy), joinSnapshot(next)]);
-        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length, dictionary.legacy);
-        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length, dictionary.next);
+        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length, dictionary.legacy, nullRaw);
+        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length, dictionary.next, nullRaw);
         await mergeRange(lr, nr, counters, writer, recheck, dictionary);
       }),
     );

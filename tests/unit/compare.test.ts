@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { compareDomain, keyRanges, streamDifferencesCsv, type CompareResult, type DomainSpecInput } from '../../activities/compare';
+import { HashMap } from '../../activities/compare/copyReader';
 
 let legacy: TestDatabase;
 let next: TestDatabase;
@@ -20,6 +21,25 @@ async function sql(url: string, text: string, values?: unknown[]): Promise<{ row
     return await c.query(text, values);
   } finally {
     await c.end();
+  }
+}
+
+/** Run `f` with COMPARE_TRACE on; the engine's trace lines (field names and counts only) are returned with its result. */
+async function withTrace<T>(f: () => Promise<T>): Promise<{ result: T; trace: string }> {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.env.COMPARE_TRACE = '1';
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (typeof chunk !== 'string' || !chunk.startsWith('[compare] ')) return write(chunk, ...rest);
+    lines.push(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const result = await f();
+    return { result, trace: lines.join('') };
+  } finally {
+    process.stderr.write = write;
+    delete process.env.COMPARE_TRACE;
   }
 }
 
@@ -364,36 +384,48 @@ describe('comparison engine', () => {
     }
   });
 
-  it('learns code spellings from the re-check and still finds the differences met after', async () => {
-    // 6000 rows with four legacy spellings of two codes: the first rows are re-checked (and teach
-    // the dictionary), later ones are matched by it; differences are planted after that.
+  it('learns code spellings from a sample or from the re-check and still finds the differences met after', async () => {
+    // 6000 rows with four legacy spellings of two codes: learnt from the sides' first rows before
+    // the stream, or (a 1-row sample) from the re-check of the first rows that have them, later
+    // rows being matched by the dictionary; differences are planted after that.
     const legacyCode = `CASE WHEN i = 4001 THEN 'D77' ELSE (ARRAY[' d01 ', 'D01', 'd02', 'D02 '])[1 + i % 4] END`;
     const newCode = `CASE WHEN i = 3000 THEN 'LAB' WHEN i = 4500 THEN NULL WHEN i % 4 < 2 THEN 'INT-MED' ELSE 'lab' END`;
     for (const [db, code] of [[legacy, legacyCode], [next, newCode]] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS learn_charges');
       await sql(db.url, `CREATE TABLE learn_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${code} AS code FROM generate_series(1, 6000) AS g(i)`);
     }
-    const r = await compareDomain({
-      spec: {
-        name: 'learn',
-        key: [{ name: 'id' }],
-        fields: [{ name: 'code', codeMap: 'm', normalize: { case: 'upper' } }],
-        codeMaps: { m: { kind: 'inline', entries: { D01: 'INT-MED', D02: 'LAB' } } },
-        defaults: { normalize: { trim: true, emptyAsNull: true } },
-      },
-      legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM learn_charges' },
-      new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM learn_charges' },
-      window: WINDOW,
-      resultsUrl: results.url,
-    });
-    expect([r.matched, r.mismatched, r.unmappedCodes, r.differingKeys]).toEqual([5997, 3, 1, 3]);
-    expect(r.fieldMismatches).toEqual({ code: 2 });
-    const d = await sql(results.url, `SELECT key::text, kind FROM comparison_difference WHERE run_id = $1 ORDER BY key`, [r.runId]);
-    expect(d.rows).toEqual([
-      { key: '["K03000"]', kind: 'mismatch' },
-      { key: '["K04001"]', kind: 'unmapped_code' },
-      { key: '["K04500"]', kind: 'mismatch' },
-    ]);
+    const rechecked: number[] = [];
+    for (const sampleRows of [50_000, 1]) {
+      const { result: r, trace } = await withTrace(() =>
+        compareDomain({
+          spec: {
+            name: 'learn',
+            key: [{ name: 'id' }],
+            fields: [{ name: 'code', codeMap: 'm', normalize: { case: 'upper' } }],
+            codeMaps: { m: { kind: 'inline', entries: { D01: 'INT-MED', D02: 'LAB' } } },
+            defaults: { normalize: { trim: true, emptyAsNull: true } },
+          },
+          legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM learn_charges' },
+          new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM learn_charges' },
+          window: WINDOW,
+          resultsUrl: results.url,
+          spellings: { sampleRows, maxDistinct: 2000 },
+        }),
+      );
+      expect([r.matched, r.mismatched, r.unmappedCodes, r.differingKeys]).toEqual([5997, 3, 1, 3]);
+      expect(r.fieldMismatches).toEqual({ code: 2 });
+      const d = await sql(results.url, `SELECT key::text, kind FROM comparison_difference WHERE run_id = $1 ORDER BY key`, [r.runId]);
+      expect(d.rows).toEqual([
+        { key: '["K03000"]', kind: 'mismatch' },
+        { key: '["K04001"]', kind: 'unmapped_code' },
+        { key: '["K04500"]', kind: 'mismatch' },
+      ]);
+      rechecked.push(Number(/recheck \((\d+) keys re-checked\)/.exec(trace)?.[1]));
+    }
+    // every spelling in the sample: only the three differing keys are re-checked (the unmapped
+    // legacy code is never learnt); a 1-row sample leaves the spellings to the re-check
+    expect(rechecked[0]).toBe(3);
+    expect(rechecked[1]).toBeGreaterThan(3);
   });
 
   it('learns spellings of few-valued text fields, stays exact for late new spellings and for fields over the threshold', async () => {
@@ -409,17 +441,9 @@ describe('comparison engine', () => {
       await sql(db.url, 'DROP TABLE IF EXISTS spell_charges');
       await sql(db.url, `CREATE TABLE spell_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${status} AS status, ${name} AS name FROM generate_series(1, 6000) AS g(i)`);
     }
-    const traced: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const run = async (maxDistinct: number): Promise<CompareResult> => {
-      process.env.COMPARE_TRACE = '1';
-      process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-        if (typeof chunk !== 'string' || !chunk.startsWith('[compare] ')) return write(chunk, ...rest);
-        traced.push(chunk);
-        return true;
-      }) as typeof process.stderr.write;
-      try {
-        return await compareDomain({
+    const run = (maxDistinct: number): Promise<{ result: CompareResult; trace: string }> =>
+      withTrace(() =>
+        compareDomain({
           spec: {
             name: 'spell',
             key: [{ name: 'id' }],
@@ -434,17 +458,12 @@ describe('comparison engine', () => {
           window: WINDOW,
           resultsUrl: results.url,
           spellings: { sampleRows: 1000, maxDistinct },
-        });
-      } finally {
-        process.stderr.write = write;
-        delete process.env.COMPARE_TRACE;
-      }
-    };
+        }),
+      );
     // 100: status (4 spellings in the sample) learnt in Node, name (1000) over it; 0: both in SQL
     for (const [maxDistinct, mapped] of [[100, 'status'], [0, '']] as const) {
-      traced.length = 0;
-      const r = await run(maxDistinct);
-      expect(traced.join('')).toMatch(new RegExp(`Node-mapped fields: ${mapped} \\+`));
+      const { result: r, trace } = await run(maxDistinct);
+      expect(trace).toMatch(new RegExp(`Node-mapped fields: ${mapped} \\+`));
       expect([r.matched, r.mismatched, r.differingKeys]).toEqual([5998, 2, 2]);
       expect(r.fieldMismatches).toEqual({ status: 1, name: 1 });
       const d = await sql(results.url, `SELECT key::text, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 ORDER BY key`, [r.runId]);
@@ -471,5 +490,27 @@ describe('comparison engine', () => {
     expect((err as Error).message).toMatch(/PostgreSQL error 22P02/);
     const run = await sql(results.url, `SELECT count(*)::int AS n FROM comparison_run WHERE status = 'failed' AND error_code = '22P02'`);
     expect(run.rows[0]?.n).toBe(1);
+  });
+});
+
+describe('HashMap (raw spelling hash -> canonical hash)', () => {
+  it('finds what was set, keeps the zero key apart, refuses a second value and survives growth', () => {
+    const m = new HashMap(2);
+    expect(m.find(0, 0)).toBe(false);
+    expect(m.set(0, 0, 7, 8)).toBe(true);
+    expect(m.find(0, 0)).toBe(true);
+    expect([m.hi, m.lo]).toEqual([7, 8]);
+    // keys that collide in the low bits (same slot) and negative halves
+    for (let i = 1; i <= 5000; i++) expect(m.set(i * 1024, -i, i, -i)).toBe(true);
+    expect(m.size).toBe(5001);
+    for (let i = 1; i <= 5000; i++) {
+      expect(m.find(i * 1024, -i)).toBe(true);
+      expect([m.hi, m.lo]).toEqual([i, -i]);
+    }
+    expect(m.find(1024, 1)).toBe(false);
+    expect(m.set(1024, -1, 1, -1)).toBe(true); // same entry again
+    expect(m.set(1024, -1, 2, -1)).toBe(false); // ambiguous
+    expect(m.set(0, 0, 7, 9)).toBe(false);
+    expect(m.find(0, 0) && m.hi === 7 && m.lo === 8).toBe(true);
   });
 });
