@@ -9,6 +9,8 @@
  *   BENCH_SEMI_SPACE_MB=2 ...  V8 semi-space size the bench re-runs itself with (0: Node's default)
  *   BENCH_SPELLINGS=50000,2000 ...  the spelling probe's sample rows and distinct-value limit (…,0: off)
  *   BENCH_NAMES_IN_SQL=1 ...  patient names normalised in SQL (`learnSpellings: false`), as for real names
+ *   BENCH_MEM=1 ...  where the memory is at the peak (V8 heap, external, array buffers); BENCH_MEM=2 also a
+ *                    sample every BENCH_MEM_MS (250) ms
  *
  * Uses DATABASE_URL / TEST_DATABASE_URL when set (creates and drops its own databases there),
  * otherwise an embedded PostgreSQL. Data generation time is not counted.
@@ -230,8 +232,16 @@ async function main(): Promise<void> {
         console.log(`${((Date.now() - g) / 1000).toFixed(1)} s`);
         for (let rep = 0; rep < Number(process.env.BENCH_REPEAT ?? 3); rep++) {
           let peak = process.memoryUsage.rss();
+          let atPeak = process.memoryUsage();
+          const rss0 = peak;
+          const series: [number, NodeJS.MemoryUsage][] = [];
           const timer = setInterval(() => {
-            peak = Math.max(peak, process.memoryUsage.rss());
+            const m = process.memoryUsage();
+            if (process.env.BENCH_MEM === '2' && (series.length === 0 || Date.now() - series[series.length - 1]![0] >= Number(process.env.BENCH_MEM_MS ?? 250))) series.push([Date.now(), m]);
+            if (m.rss > peak) {
+              peak = m.rss;
+              atPeak = m;
+            }
           }, 20);
           const w = Date.now();
           const cpu0 = { pg: clusterCpu(srv.dataDir), node: process.cpuUsage() };
@@ -261,6 +271,12 @@ async function main(): Promise<void> {
             Object.entries(r.fieldMismatches).every(([f, v]) => f === 'amount' || v === 0);
           if (!fieldOk) bad.push(['fieldMismatches', JSON.stringify(r.fieldMismatches)]);
           if (bad.length) failures++;
+          if (process.env.BENCH_MEM) {
+            const mb = (x: number): string => `${(x / 2 ** 20).toFixed(0)}`;
+            const t0 = series[0]?.[0] ?? 0;
+            for (const [t, m] of series) console.log(`    +${((t - t0) / 1000).toFixed(2)} s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)}`);
+            console.log(`  memory: RSS before ${mb(rss0)} MB; at peak heap ${mb(atPeak.heapUsed)}/${mb(atPeak.heapTotal)} MB, external ${mb(atPeak.external)} MB (array buffers ${mb(atPeak.arrayBuffers)} MB)`);
+          }
           console.log(
             `${n.toLocaleString('en')} rows/side ${inject ? '0.1% differences' : 'no differences  '} run ${rep + 1}: ` +
               `wall ${wall.toFixed(2)} s, ${((r.rowsLegacy / wall) / 1e6).toFixed(2)}M rows/s per side, ` +
