@@ -245,20 +245,25 @@ async function main(): Promise<void> {
           }, 20);
           const w = Date.now();
           const cpu0 = { pg: clusterCpu(srv.dataDir), node: process.cpuUsage() };
-          const r = await compareDomain({
-            spec: spec(),
-            legacy: { kind: 'postgres', url: legacyUrl, query: `SELECT * FROM ${t} WHERE charged_at >= ($1 AT TIME ZONE 'Asia/Shanghai') AND charged_at < ($2 AT TIME ZONE 'Asia/Shanghai')` },
-            new: { kind: 'postgres', url: newUrl, query: `SELECT * FROM ${t} WHERE charged_at >= $1 AND charged_at < $2` },
-            window: { from: '2024-03-01T00:00:00+08:00', to: '2024-03-02T00:00:00+08:00' },
-            businessDay: '2024-03-01',
-            resultsUrl,
-            thresholds: { warning: { rate: 0 }, critical: { rate: 0.01 } },
-            parallelism: Number(process.env.BENCH_PARALLELISM ?? 1),
-            // BENCH_SPELLINGS=sampleRows,maxDistinct (maxDistinct 0: every text field normalised in SQL)
-            ...(process.env.BENCH_SPELLINGS
-              ? { spellings: { sampleRows: Number(process.env.BENCH_SPELLINGS.split(',')[0]), maxDistinct: Number(process.env.BENCH_SPELLINGS.split(',')[1]) } }
-              : {}),
-          });
+          let r: CompareResult;
+          try {
+            r = await compareDomain({
+              spec: spec(),
+              legacy: { kind: 'postgres', url: legacyUrl, query: `SELECT * FROM ${t} WHERE charged_at >= ($1 AT TIME ZONE 'Asia/Shanghai') AND charged_at < ($2 AT TIME ZONE 'Asia/Shanghai')` },
+              new: { kind: 'postgres', url: newUrl, query: `SELECT * FROM ${t} WHERE charged_at >= $1 AND charged_at < $2` },
+              window: { from: '2024-03-01T00:00:00+08:00', to: '2024-03-02T00:00:00+08:00' },
+              businessDay: '2024-03-01',
+              resultsUrl,
+              thresholds: { warning: { rate: 0 }, critical: { rate: 0.01 } },
+              parallelism: Number(process.env.BENCH_PARALLELISM ?? 1),
+              // BENCH_SPELLINGS=sampleRows,maxDistinct (maxDistinct 0: every text field normalised in SQL)
+              ...(process.env.BENCH_SPELLINGS
+                ? { spellings: { sampleRows: Number(process.env.BENCH_SPELLINGS.split(',')[0]), maxDistinct: Number(process.env.BENCH_SPELLINGS.split(',')[1]) } }
+                : {}),
+            });
+          } finally {
+            clearInterval(timer); // or a failed run keeps the process alive
+          }
           const wall = (Date.now() - w) / 1000;
           const pgCpu = cpu0.pg === null ? null : (clusterCpu(srv.dataDir) ?? 0) - cpu0.pg;
           const nodeCpu = process.cpuUsage(cpu0.node);

@@ -42,6 +42,7 @@ import {
   fixedOffsetSql,
   keyExprs,
   learnableTextFields,
+  instantHash,
   refetchSql,
   spellingSampleSql,
   spellingProbeSql,
@@ -165,14 +166,17 @@ function mapLiterals(m: Map<string, string>): { forward: string; reverse: string
 // ---------------------------------------------------------------------------------------------
 // Side connections
 
-const HASH_CHECK_SQL = `SELECT concat_ws(',',
+/** The hashes both servers must agree on, with each server's own way of hashing an instant. */
+function hashCheckSql(traits: ServerTraits): string {
+  return `SELECT concat_ws(',',
   hashtextextended('golive hash check ÅÄ 漢字 ＡＢＣ', 7),
   hash_numeric_extended(1234.5600, 7),
-  timestamptz_hash_extended('2024-02-29 12:34:56.789+08', 7),
+  ${instantHash(traits, `timestamptz '2024-02-29 12:34:56.789+08'`, 7)},
   hashint8extended(42, 7),
   hashint4extended(42, 7),
   -- fixed-offset timestamps hash the naive UTC value (see FixedOffset)
-  timestamp_hash_extended('2024-02-29 04:34:56.789', 7) = timestamptz_hash_extended('2024-02-29 04:34:56.789+00', 7)) AS h`;
+  timestamp_hash_extended('2024-02-29 04:34:56.789', 7) = ${instantHash(traits, `timestamptz '2024-02-29 04:34:56.789+00'`, 7)}) AS h`;
+}
 
 interface SideState {
   side: Side;
@@ -206,7 +210,9 @@ async function openSide(
   const probe = await main.query(`SELECT * FROM (${query}) q LIMIT 0`);
   const types: ColumnTypes = new Map();
   for (const f of probe.fields as FieldDef[]) types.set(f.name, { typeOid: f.dataTypeID, typmod: f.dataTypeModifier });
-  const enc = await main.query<{ e: string }>(`SELECT current_setting('server_encoding') AS e`);
+  const enc = await main.query<{ e: string; tz: boolean }>(
+    `SELECT current_setting('server_encoding') AS e, to_regprocedure('timestamptz_hash_extended(timestamptz, int8)') IS NOT NULL AS tz`,
+  );
   const folded = caseFoldedColumns(spec, side).filter((c) => types.has(c));
   const asciiCase = new Set<string>();
   if (folded.length > 0) {
@@ -222,7 +228,7 @@ async function openSide(
       await main.query('ROLLBACK TO SAVEPOINT ascii_case');
     }
   }
-  const traits: ServerTraits = { utf8: one(enc.rows).e === 'UTF8', asciiCase };
+  const traits: ServerTraits = { utf8: one(enc.rows).e === 'UTF8', asciiCase, timestamptzHash: one(enc.rows).tz };
   return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types, traits };
 }
 
@@ -976,7 +982,10 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
 
     where = 'hash check';
     trace(where);
-    const [hl, hn] = await Promise.all([legacy.main.query<{ h: string }>(HASH_CHECK_SQL), next.main.query<{ h: string }>(HASH_CHECK_SQL)]);
+    const [hl, hn] = await Promise.all([
+      legacy.main.query<{ h: string }>(hashCheckSql(opens[0]!.traits)),
+      next.main.query<{ h: string }>(hashCheckSql(opens[1]!.traits)),
+    ]);
     if (one(hl.rows).h !== one(hn.rows).h || !one(hl.rows).h.endsWith(',t')) throw new ComparisonError('HASH_MISMATCH', 'compare: the two servers hash differently; refusing to compare');
 
     where = 'key ranges';

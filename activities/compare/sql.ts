@@ -119,8 +119,19 @@ export interface ServerTraits {
    * upper/lower in "C" (a byte loop) give the same text as in the column's collation.
    */
   asciiCase: ReadonlySet<string>;
+  /**
+   * The server has `timestamptz_hash_extended` (PostgreSQL 16 and later); before that the
+   * instant is hashed as its UTC wall-clock `timestamp`, the same 64-bit number, so both give
+   * equal hashes for equal instants (the start-up hash check holds servers to it).
+   */
+  timestamptzHash: boolean;
 }
-const NO_TRAITS: ServerTraits = { utf8: false, asciiCase: new Set() };
+const NO_TRAITS: ServerTraits = { utf8: false, asciiCase: new Set(), timestamptzHash: true };
+
+/** SQL: 64-bit hash of a timestamptz expression, on a server with these traits. */
+export function instantHash(traits: Pick<ServerTraits, 'timestamptzHash'>, v: string, seed: number | string): string {
+  return traits.timestamptzHash ? `timestamptz_hash_extended(${v}, ${seed})` : `timestamp_hash_extended((${v}) AT TIME ZONE 'UTC', ${seed})`;
+}
 
 /** Every ASCII character but NUL, for the case-mapping check. */
 export const ASCII_PROBE = String.fromCharCode(...Array.from({ length: 127 }, (_, i) => i + 1));
@@ -341,9 +352,9 @@ export function fieldPlan(
         const utc = binned(`(${ref} - ${escapeLiteral(`${fixed.offsetSeconds} seconds`)}::interval)`, `timestamp '1970-01-01 00:00:00'`);
         const inRange = `${ref} >= ${escapeLiteral(fixed.lo)}::timestamp AND ${ref} < ${escapeLiteral(fixed.hi)}::timestamp`;
         hash = (seed) =>
-          `(CASE WHEN ${inRange} THEN timestamp_hash_extended(${utc}, ${seed}) ELSE timestamptz_hash_extended(${v}, ${seed}) END)`;
+          `(CASE WHEN ${inRange} THEN timestamp_hash_extended(${utc}, ${seed}) ELSE ${instantHash(traits, v, seed)} END)`;
       } else {
-        hash = (seed) => `timestamptz_hash_extended(${v}, ${seed})`;
+        hash = (seed) => instantHash(traits, v, seed);
       }
       break;
     }

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { compareDomain, keyRanges, streamDifferencesCsv, type CompareResult, type DomainSpecInput } from '../../activities/compare';
 import { HashMap } from '../../activities/compare/copyReader';
+import { instantHash } from '../../activities/compare/sql';
 
 let legacy: TestDatabase;
 let next: TestDatabase;
@@ -336,6 +337,30 @@ describe('comparison engine', () => {
     // the offset changes inside this window, so every value takes the zone rules
     const berlin = await run('B', 'Europe/Berlin', { from: '2024-03-30T00:00:00+01:00', to: '2024-04-01T00:00:00+02:00' });
     expect([berlin.matched, berlin.mismatched, berlin.fieldMismatches.booked_at]).toEqual([2, 1, 1]);
+  });
+
+  it('hashes an instant alike on servers with and without timestamptz_hash_extended (PostgreSQL 14 and 15)', async () => {
+    // a server before 16 hashes the UTC wall-clock timestamp: the same 64-bit number, whatever
+    // the session's zone
+    const c = new Client({ connectionString: legacy.url });
+    await c.connect();
+    try {
+      await c.query(`SET TimeZone = 'Asia/Kolkata'`);
+      const instants = ['2024-03-01 00:00:00+08', '1999-12-31 23:59:59.999999+00', '2024-03-31 01:30:00+01', '1970-01-01 00:00:00+00', '2100-06-30 12:00:00.5-09:30'];
+      for (const seed of [7, 1016]) {
+        const v = `x.t`;
+        const r = await c.query<{ a: string | null; b: string | null }>(
+          `SELECT ${instantHash({ timestamptzHash: true }, v, seed)}::text AS a, ${instantHash({ timestamptzHash: false }, v, seed)}::text AS b
+           FROM unnest($1::timestamptz[] || ARRAY[NULL::timestamptz]) AS x(t)`,
+          [instants],
+        );
+        expect(r.rows).toHaveLength(instants.length + 1);
+        for (const row of r.rows) expect(row.b).toBe(row.a);
+        expect(new Set(r.rows.map((x) => x.a)).size).toBe(instants.length + 1);
+      }
+    } finally {
+      await c.end();
+    }
   });
 
   it('normalises and maps codes exactly on the fast paths (ASCII, NFKC-clean, Node-side code maps)', async () => {
