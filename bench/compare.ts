@@ -7,6 +7,7 @@
  *   BENCH_REPEAT=3 BENCH_PARALLELISM=1 ...  runs per case, streams per side
  *   BENCH_PGDATA=dir ...  with DATABASE_URL: the cluster's data directory, to report its CPU time
  *   BENCH_SEMI_SPACE_MB=2 ...  V8 semi-space size the bench re-runs itself with (0: Node's default)
+ *   BENCH_GC=0 ...  do not collect the heap before each run (the peak then includes earlier runs' garbage)
  *   BENCH_SPELLINGS=50000,2000 ...  the spelling probe's sample rows and distinct-value limit (…,0: off)
  *   BENCH_NAMES_IN_SQL=1 ...  patient names normalised in SQL (`learnSpellings: false`), as for real names
  *   BENCH_MEM=1 ...  where the memory is at the peak (V8 heap, external, array buffers); BENCH_MEM=2 also a
@@ -231,6 +232,10 @@ async function main(): Promise<void> {
         }
         console.log(`${((Date.now() - g) / 1000).toFixed(1)} s`);
         for (let rep = 0; rep < Number(process.env.BENCH_REPEAT ?? 3); rep++) {
+          // Each run's peak from a collected heap: otherwise the garbage of the runs before it
+          // (~10 MB each, collected only when V8 decides) is counted too, up to ~160 MB after ten
+          // runs in one process. BENCH_GC=0 measures without this.
+          if (process.env.BENCH_GC !== '0') (globalThis as { gc?: () => void }).gc?.();
           let peak = process.memoryUsage.rss();
           let atPeak = process.memoryUsage();
           const rss0 = peak;
@@ -306,16 +311,20 @@ async function main(): Promise<void> {
 }
 
 /**
- * Node's default young generation (16 MB semi-spaces) lets socket chunks and row batches that
- * are already garbage pile up to ~30 MB more RSS between scavenges; 2 MB semi-spaces keep the
- * peak under 150 MB at the same CPU (measured, docs/comparison.md). The bench re-runs itself
- * with that flag unless given one (BENCH_SEMI_SPACE_MB=0: Node's default).
+ * The bench re-runs itself with `--expose-gc` (each run measured from a collected heap, see
+ * BENCH_GC) and 2 MB semi-spaces: Node's default young generation (16 MB) adds ~10-20 MB to the
+ * peak (137-147 MB against 118-140 MB at 5M rows, docs/comparison.md). BENCH_SEMI_SPACE_MB=0:
+ * Node's default.
  */
 function relaunchWithSmallYoungGeneration(): boolean {
   const mb = Number(process.env.BENCH_SEMI_SPACE_MB ?? 2);
   const flag = '--max-semi-space-size';
-  if (mb <= 0 || process.execArgv.some((a) => a.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag)) return false;
-  const r = spawnSync(process.execPath, [...process.execArgv, `${flag}=${mb}`, ...process.argv.slice(1)], { stdio: 'inherit' });
+  if (process.env.BENCH_RELAUNCHED || process.execArgv.some((a) => a.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag)) return false;
+  const flags = [...(mb > 0 ? [`${flag}=${mb}`] : []), ...(process.execArgv.includes('--expose-gc') ? [] : ['--expose-gc'])];
+  const r = spawnSync(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_RELAUNCHED: '1' },
+  });
   process.exitCode = r.status ?? 1;
   return true;
 }
