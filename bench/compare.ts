@@ -10,6 +10,9 @@
  *   BENCH_GC=0 ...  do not collect the heap before each run (the peak then includes earlier runs' garbage)
  *   BENCH_SPELLINGS=50000,2000 ...  the spelling probe's sample rows and distinct-value limit (…,0: off)
  *   BENCH_NAMES_IN_SQL=1 ...  patient names normalised in SQL (`learnSpellings: false`), as for real names
+ *   BENCH_PROFILE=reference ...  the workload of ../shared/docs/comparison-performance.md: only the code maps
+ *                    and the numeric scale reconcile the two sides (no trim, case, NFKC, empty-as-NULL or
+ *                    zone conversion needed or declared); default `full`: every normalisation, on data that needs it
  *   BENCH_MEM=1 ...  where the memory is at the peak (V8 heap, external, array buffers); BENCH_MEM=2 also a
  *                    sample every BENCH_MEM_MS (250) ms
  *
@@ -28,6 +31,7 @@ import { freePort, startEmbeddedPostgres } from '../platform/services';
 const DEPTS = 40;
 const ITEMS = 3000;
 const KINDS = 6000; // one injected difference of each kind per 6000 rows => 0.1% in total
+const REFERENCE = process.env.BENCH_PROFILE === 'reference';
 
 /** DATABASE_URL / TEST_DATABASE_URL when set; else an embedded cluster (kept on disk with BENCH_KEEP). */
 async function server(keep: boolean): Promise<{ base: URL; dataDir?: string; stop(): Promise<void> }> {
@@ -105,24 +109,30 @@ function genSql(table: string, side: 'legacy' | 'new', n: number, inject: boolea
   // Legacy spellings that only the normalisations reconcile: lower-case codes (case), a leading
   // space (trim), full-width letters and digits and a trailing ideographic space (NFKC + trim),
   // NULL where the new system stores '' (empty-as-null).
-  const itemCode = `(CASE WHEN ${i} % 17 = 0 THEN 'i' ELSE 'I' END) || (${i} % ${ITEMS})`;
+  const itemCode = REFERENCE ? `'I' || (${i} % ${ITEMS})` : `(CASE WHEN ${i} % 17 = 0 THEN 'i' ELSE 'I' END) || (${i} % ${ITEMS})`;
   const item = legacy
     ? inject
       ? `CASE WHEN ${m} = 6 THEN 'IX' || ${i} ELSE ${itemCode} END`
       : itemCode
     : `'ITEM-' || lpad((${i} % ${ITEMS})::text, 5, '0')`;
-  const dept = legacy ? `(CASE WHEN ${i} % 19 = 0 THEN ' d' ELSE 'D' END) || (${i} % ${DEPTS})` : `'DEP-' || (${i} % ${DEPTS})`;
+  const dept = legacy
+    ? REFERENCE
+      ? `'D' || (${i} % ${DEPTS})`
+      : `(CASE WHEN ${i} % 19 = 0 THEN ' d' ELSE 'D' END) || (${i} % ${DEPTS})`
+    : `'DEP-' || (${i} % ${DEPTS})`;
   const name = `(ARRAY['王','李','张','刘','陈','杨','赵','黄'])[1 + ${i} % 8] || (ARRAY['伟','芳','娜','敏','静','丽','强','磊','军','洋'])[1 + (${i} / 8) % 10] || (ARRAY['','华','明','红'])[1 + (${i} / 80) % 4]`;
-  const nameExpr = legacy
+  const nameExpr = REFERENCE
+    ? name
+    : legacy
     ? `CASE WHEN ${i} % 23 = 0 THEN NULL ELSE ${name} || (CASE WHEN ${i} % 3 = 0 THEN U&'\\3000' ELSE ' ' END) END`
     : `CASE WHEN ${i} % 23 = 0 THEN '' ELSE ${name} END`;
   const status = `(ARRAY['NEW','BILLED','PAID','VOID'])[1 + ${i} % 4]`;
-  const statusExpr = legacy ? `CASE WHEN ${i} % 5 = 0 THEN lower(${status}) ELSE ${status} END` : status;
-  const operator = legacy
+  const statusExpr = legacy && !REFERENCE ? `CASE WHEN ${i} % 5 = 0 THEN lower(${status}) ELSE ${status} END` : status;
+  const operator = legacy && !REFERENCE
     ? `CASE WHEN ${i} % 11 = 0 THEN 'ＯＰ' || translate((${i} % 500)::text, '0123456789', '０１２３４５６７８９') WHEN ${i} % 13 = 0 THEN 'op' || (${i} % 500) ELSE 'OP' || (${i} % 500) END`
     : `'OP' || (${i} % 500)`;
   const ts = `timestamptz '2024-03-01 00:00:00+08' + ((${i} % 86400) * interval '1 second')`;
-  const tsExpr = legacy ? `(${ts}) AT TIME ZONE 'Asia/Shanghai'` : `${ts} + ((${i} % 1000) * interval '1 microsecond')`;
+  const tsExpr = REFERENCE ? ts : legacy ? `(${ts}) AT TIME ZONE 'Asia/Shanghai'` : `${ts} + ((${i} % 1000) * interval '1 microsecond')`;
   const select = (from: string): string => `SELECT 'CH' || lpad(${i}::text, 10, '0'),
     'P' || lpad((${i} % 200000)::text, 8, '0'),
     ${nameExpr},
@@ -137,7 +147,7 @@ function genSql(table: string, side: 'legacy' | 'new', n: number, inject: boolea
     CREATE TABLE ${table} (
       charge_id text NOT NULL, patient_id text, patient_name text, dept_code text, item_code text,
       quantity numeric(10,2), unit_price numeric(12,4), amount numeric(12,2),
-      charged_at ${legacy ? 'timestamp(0)' : 'timestamptz(6)'}, status text, operator_id text);
+      charged_at ${REFERENCE ? 'timestamptz(0)' : legacy ? 'timestamp(0)' : 'timestamptz(6)'}, status text, operator_id text);
     INSERT INTO ${table} ${select(`${series} ${skip}`)}
     ${inject ? `UNION ALL ${select(`${series} WHERE ${m} = ${dupKind}`)}` : ''};
     CREATE INDEX ON ${table} (charge_id COLLATE "C");
@@ -145,6 +155,10 @@ function genSql(table: string, side: 'legacy' | 'new', n: number, inject: boolea
 }
 
 function spec(): DomainSpecInput {
+  return REFERENCE ? referenceSpec() : fullSpec();
+}
+
+function fullSpec(): DomainSpecInput {
   const depts: Record<string, string> = {};
   for (let d = 0; d < DEPTS; d++) depts[`D${d}`] = `DEP-${d}`;
   const items: Record<string, string> = {};
@@ -170,6 +184,27 @@ function spec(): DomainSpecInput {
     // Every text field trimmed, '' as NULL; NFKC where the legacy system stores full-width forms
     // (names padded with ideographic spaces, operator ids); codes case-folded.
     defaults: { normalize: { trim: true, emptyAsNull: true } },
+  };
+}
+
+/** BENCH_PROFILE=reference: the code maps and the numeric scale are all that reconcile the sides. */
+function referenceSpec(): DomainSpecInput {
+  const full = fullSpec();
+  return {
+    ...full,
+    fields: [
+      { name: 'patient_id', type: 'text' },
+      { name: 'patient_name', type: 'text' },
+      { name: 'dept_code', type: 'text', codeMap: 'dept' },
+      { name: 'item_code', type: 'text', codeMap: 'item' },
+      { name: 'quantity', type: 'numeric', scale: 2 },
+      { name: 'unit_price', type: 'numeric', scale: 4 },
+      { name: 'amount', type: 'numeric', scale: 2, tolerance: '0.01' },
+      { name: 'charged_at', type: 'timestamp' },
+      { name: 'status', type: 'text' },
+      { name: 'operator_id', type: 'text' },
+    ],
+    defaults: {},
   };
 }
 
@@ -214,7 +249,7 @@ async function main(): Promise<void> {
   try {
     for (const n of sizes) {
       for (const inject of [true, false]) {
-        const t = `charges_${n}_${inject ? 'diff' : 'same'}`;
+        const t = `charges_${REFERENCE ? 'ref_' : ''}${n}_${inject ? 'diff' : 'same'}`;
         process.stdout.write(`generating ${t} ... `);
         const g = Date.now();
         const exists = async (url: string): Promise<boolean> => {
@@ -254,7 +289,13 @@ async function main(): Promise<void> {
           try {
             r = await compareDomain({
               spec: spec(),
-              legacy: { kind: 'postgres', url: legacyUrl, query: `SELECT * FROM ${t} WHERE charged_at >= ($1 AT TIME ZONE 'Asia/Shanghai') AND charged_at < ($2 AT TIME ZONE 'Asia/Shanghai')` },
+              legacy: {
+                kind: 'postgres',
+                url: legacyUrl,
+                query: REFERENCE
+                  ? `SELECT * FROM ${t} WHERE charged_at >= $1 AND charged_at < $2`
+                  : `SELECT * FROM ${t} WHERE charged_at >= ($1 AT TIME ZONE 'Asia/Shanghai') AND charged_at < ($2 AT TIME ZONE 'Asia/Shanghai')`,
+              },
               new: { kind: 'postgres', url: newUrl, query: `SELECT * FROM ${t} WHERE charged_at >= $1 AND charged_at < $2` },
               window: { from: '2024-03-01T00:00:00+08:00', to: '2024-03-02T00:00:00+08:00' },
               businessDay: '2024-03-01',
