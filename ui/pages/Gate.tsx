@@ -9,6 +9,7 @@ import { usePoll } from '../poll';
 import { ProgramFrame, useProgram, type GateView, type ProgramStatus } from '../program';
 import { useCan, useSession } from '../session';
 import { Direction } from './ParallelRun';
+import type { IncidentRow } from '../components/incident';
 
 export function GatesPage({ programId }: { programId: string }) {
   return (
@@ -509,15 +510,6 @@ function Trend({ status, gate }: { status: ProgramStatus; gate: GateView }) {
       )}
     </section>
   );
-}
-
-interface IncidentRow {
-  incidentId: string;
-  severity: string;
-  condition: string;
-  departments: string[];
-  status: string;
-  raisedAt: string;
 }
 
 function GateIncidents({ programId }: { programId: string }) {

@@ -4,7 +4,7 @@ import { LeadActions } from '../components/LeadActions';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { usePoll } from '../poll';
 import { runProgress } from '../components/run-progress';
-import { whatHappened } from '../components/incident';
+import { whatHappened, type IncidentRow } from '../components/incident';
 
 export function OverviewPage({ programId }: { programId: string }) {
   return (
@@ -189,17 +189,6 @@ function OpenGates({ status }: { status: ProgramStatus }) {
       )}
     </section>
   );
-}
-
-interface IncidentRow {
-  incidentId: string;
-  severity: string;
-  condition: string;
-  departments: string[];
-  status: string;
-  level: number | null;
-  raisedAt: string;
-  ownerId: string | null;
 }
 
 function OpenIncidents({ programId }: { programId: string }) {
