@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { auditedMethods, auditRequest } from './audit';
+import { createAuthGuard } from './abuse';
+import { auditRequest, isAudited } from './audit';
 import { authorize, createAuthenticator } from './auth';
 import type { Deps } from './deps';
 import { errorHandler, HttpError } from './errors';
@@ -9,6 +10,7 @@ import { findSession } from './session';
 import { buildOpenApi } from './openapi';
 import { expressPath, toHandler, type AnyRoute } from './route';
 import { routes as allRoutes } from './routes';
+import { refuseMalformedText } from './text';
 import { mountUi } from './ui';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{8,64}$/;
@@ -40,15 +42,17 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  // Per route, in this order: audit (sees every outcome, refusals included), authenticate and
-  // authorise (before a body is even read), parse, Idempotency-Key, then the handler.
+  // Per route, in this order: audit (sees every outcome, refusals included), the limit on failed
+  // authentications, authenticate and authorise (before a body is even read), parse, refuse text
+  // that is not valid Unicode (before anything is hashed), Idempotency-Key, then the handler.
   const authenticate = createAuthenticator(deps.pool, deps.authCacheMs);
   const sessions = (cookieValue: string) => findSession(deps.pool, cookieValue);
   const idempotent = createIdempotencyGuard(deps.pool, deps.logger);
   const json = express.json({ limit: '2mb' });
+  const authGuard = createAuthGuard(deps);
   for (const r of routes) {
-    const audit = auditedMethods.has(r.method) ? [auditRequest(r, deps)] : [];
-    app[r.method](expressPath(r.path), ...audit, authorize(r, authenticate, sessions), json, idempotent(r), toHandler(r, deps));
+    const audit = isAudited(r) ? [auditRequest(r, deps)] : [];
+    app[r.method](expressPath(r.path), ...audit, authGuard(r), authorize(r, authenticate, sessions), json, refuseMalformedText(r), idempotent(r), toHandler(r, deps));
   }
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));

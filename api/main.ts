@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { databaseUrl, loadConfig } from '../platform/config';
-import { createPool } from '../platform/db';
+import { loadAuditKey, startAuditHousekeeping } from '../platform/audit-anchor';
+import { checkLeastPrivilege, createPool } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { connectClient } from '../platform/temporal';
@@ -10,6 +11,8 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'golive-api');
   const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
+  await checkLeastPrivilege(pool, config.NODE_ENV === 'production', logger);
+  const auditKey = loadAuditKey(config);
   const temporal = await connectClient(config);
   const mailer = createMailer(config);
   const app = createApp({ config, pool, temporal, mailer, logger });
@@ -17,10 +20,14 @@ async function main() {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
   });
   logger.info({ port: config.API_PORT }, 'api listening');
+  const housekeeping = startAuditHousekeeping({ pool, key: auditKey, everyMs: config.AUDIT_CHECKPOINT_SECONDS * 1000, logger });
 
   const stop = async () => {
+    housekeeping.stop();
     server.close();
     server.closeIdleConnections();
+    // The last entries get their checkpoint before the pool goes.
+    await housekeeping.tick();
     await temporal.connection.close();
     mailer.close();
     await pool.end();

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { signInPath } from './abuse';
 import type { AnyRoute } from './route';
 
 const ErrorBody = z.object({
@@ -21,6 +22,7 @@ export function buildOpenApi(routes: AnyRoute[]) {
         ...(res.schema ? { content: { [res.contentType ?? 'application/json']: { schema: res.schema } } } : {}),
       };
     }
+    if (r.roles !== 'public' || (r.method === 'post' && r.path === signInPath)) responses['429'] ??= { description: 'Too many failed authentications from this address (or sign-ins with this token) this minute; see Retry-After', content: { 'application/json': { schema: ErrorBody } } };
     if (r.body || r.params || r.query) responses['400'] ??= { description: 'Validation failed: each issue names the field and the rule', content: { 'application/json': { schema: ErrorBody } } };
     registry.registerPath({
       method: r.method,

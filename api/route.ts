@@ -72,6 +72,7 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
       }
       const body = parsePart(def.body, req.body, 'body', issues);
       if (issues.length) throw new ValidationError(issues);
+      for (const act of actHooksOf.get(res) ?? []) await act();
       const reply = await def.handle({ body, params, query, ctx: { requestId: res.locals.requestId as string, req, res, deps, principal } });
       if (res.headersSent) return;
       for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -88,15 +89,35 @@ export interface Outcome {
   /** The body as sent (undefined when there is none). */
   body: Buffer | undefined;
 }
-const hooksOf = new WeakMap<Response, ((outcome: Outcome) => Promise<void>)[]>();
+/** What a hook may put in place of an answer that must not go out (a 2xx whose audit entry failed). */
+export interface Replacement {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+type SendHook = (outcome: Outcome) => Promise<void | Replacement>;
+const hooksOf = new WeakMap<Response, SendHook[]>();
+const actHooksOf = new WeakMap<Response, (() => Promise<void>)[]>();
+// Headers that belong to the answer being replaced, not to an error.
+const droppedOnReplace = ['set-cookie', 'location', 'content-disposition', 'idempotent-replayed', 'etag'];
+
+/**
+ * Runs `hook` after the request passed authorisation and validation, just before the handler
+ * acts; a hook that throws stops the request there (its error is the answer).
+ */
+export function beforeHandle(res: Response, hook: () => Promise<void>): void {
+  const hooks = actHooksOf.get(res);
+  if (hooks) hooks.push(hook);
+  else actHooksOf.set(res, [hook]);
+}
 
 /**
  * Runs `hook` with the final status and body just before the response leaves, however it was
  * produced (handler, error handler, body parser): what the client sees is then already
- * recorded (audit, idempotency). Hooks run in order and log their own failures; the response
- * goes out regardless.
+ * recorded (audit, idempotency). Hooks run in order and log their own failures. A hook may
+ * return a replacement (while no header has left yet): later hooks and the client see that.
  */
-export function beforeSend(res: Response, hook: (outcome: Outcome) => Promise<void>): void {
+export function beforeSend(res: Response, hook: SendHook): void {
   const hooks = hooksOf.get(res);
   if (hooks) {
     hooks.push(hook);
@@ -108,9 +129,22 @@ export function beforeSend(res: Response, hook: (outcome: Outcome) => Promise<vo
   res.end = ((...args: unknown[]) => {
     const [chunk, encoding] = args;
     const body = Buffer.isBuffer(chunk) ? chunk : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : undefined;
+    let outcome: Outcome = { status: res.statusCode, body };
+    let sent = args;
     void (async () => {
-      for (const h of all) await h({ status: res.statusCode, body }).catch(() => undefined);
-    })().finally(() => end(...args));
+      for (const h of all) {
+        const replacement = await h(outcome).catch(() => undefined);
+        if (!replacement || res.headersSent) continue;
+        const text = JSON.stringify({ ...replacement.body, requestId: res.locals.requestId as string });
+        for (const name of droppedOnReplace) res.removeHeader(name);
+        res.statusCode = replacement.status;
+        for (const [k, v] of Object.entries(replacement.headers ?? {})) res.setHeader(k, v);
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        res.setHeader('Content-Length', Buffer.byteLength(text));
+        outcome = { status: replacement.status, body: Buffer.from(text) };
+        sent = [text, 'utf8'];
+      }
+    })().finally(() => end(...sent));
     return res;
   }) as Response['end'];
 }

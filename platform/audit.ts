@@ -4,7 +4,7 @@
  * fields, so `verifyAuditChain` finds an edited, inserted or deleted row by recomputing.
  * The API (every state-changing request) and the workers (every workflow transition) share it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
 
 export const genesisHash = '0'.repeat(64);
@@ -43,13 +43,41 @@ export interface AuditEntry {
   hash: string;
 }
 
+export type AuditProblem =
+  | 'missing'
+  | 'prev_hash_mismatch'
+  | 'hash_mismatch'
+  | 'head_mismatch'
+  /** A signed checkpoint names a hash the row at its sequence number no longer has: history was re-chained. */
+  | 'checkpoint_mismatch'
+  /** A checkpoint's signature is wrong (forged, or signed with another key). */
+  | 'checkpoint_forged'
+  /** Checkpoints are numbered and chained by their signatures: one is missing between two others. */
+  | 'checkpoint_missing';
+
+export interface AuditBreak {
+  /** The sequence number of the audit entry concerned (for a checkpoint: the entry it anchors). */
+  seq: number;
+  problem: AuditProblem;
+  /** The checkpoint's number, for checkpoint problems. */
+  checkpoint?: number;
+}
+
 export interface AuditVerification {
   ok: boolean;
   /** Entries found intact, in order, before the first break (all of them when ok). */
   count: number;
   /** The first sequence number that is not intact. */
   brokenAt?: number;
-  problem?: 'missing' | 'prev_hash_mismatch' | 'hash_mismatch' | 'head_mismatch';
+  problem?: AuditProblem;
+  /** Every break found, in sequence order (the first 1000; breaksTotal counts them all). */
+  breaks?: AuditBreak[];
+  breaksTotal?: number;
+  /** Signed checkpoints checked, and the last sequence number one of them vouches for. */
+  checkpoints?: number;
+  anchoredThrough?: number;
+  /** Entries after the newest checkpoint: intact as a chain, but not yet vouched for by the key. */
+  unanchored?: number;
 }
 
 /** JSON with object keys sorted at every depth: one text per value, whatever the key order. */
@@ -112,13 +140,29 @@ const toEntry = (r: AuditRow): AuditEntry => ({
   hash: r.hash,
 });
 
+// A lone UTF-16 surrogate is written to PostgreSQL as U+FFFD, so what was hashed would not be what
+// is stored; PostgreSQL text cannot hold NUL at all. Both are replaced before hashing.
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const storableText = (text: string) => text.replace(loneSurrogate, '\uFFFD').replace(/\0/g, '');
+/** Whether text is stored exactly as given: no lone surrogate, no NUL. */
+export const isStorableText = (text: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/.test(text);
+
+/** The same value with every string (keys too) made storable, as PostgreSQL will give it back. */
+function storable<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => storable(v)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
+  return value;
+}
+
 /**
  * Appends one entry, linear with every other appender: the chain head's row lock orders them.
  * Returns the existing entry's sequence number when `eventKey` was already recorded.
  */
 export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string; duplicate: boolean }> {
   // What is hashed must be what PostgreSQL gives back: JSON round-trips drop undefined and such.
-  const details = input.details == null ? null : (JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>);
+  const details = input.details == null ? null : storable(JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>);
+  input = { ...input, ...storable({ actor: input.actor, roles: input.roles, action: input.action, target: input.target, reason: input.reason, requestId: input.requestId, result: input.result, eventKey: input.eventKey }) };
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -164,11 +208,30 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
   }
 }
 
-/** Recomputes the whole chain in sequence order, in pages, and checks it ends at the head. */
-export async function verifyAuditChain(pool: Pool, pageSize = 1000): Promise<AuditVerification> {
+const maxBreaksListed = 1000;
+
+/**
+ * Recomputes the whole chain in sequence order, in pages, checks it ends at the head, and checks
+ * every signed checkpoint against it. Reports every break, not only the first: after a changed
+ * row the walk goes on from that row's stored hash, so a later edit is found too. Without the
+ * key (`key` undefined) the checkpoints are not checked and `anchoredThrough` stays 0.
+ */
+export async function verifyAuditChain(pool: Pool, options: { key?: Buffer; pageSize?: number } | number = {}): Promise<AuditVerification> {
+  const { key, pageSize = 5000 } = typeof options === 'number' ? { pageSize: options } : options;
   // The head first: entries appended while we read lie beyond it and are not judged this time.
   const head = await pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head');
   const headSeq = Number(head.rows[0]!.seq);
+  const checkpoints = key ? (await pool.query<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE seq <= $1 ORDER BY n', [headSeq])).rows : [];
+  // The stored hash at each checkpointed sequence number, filled in by the walk.
+  const hashAt = new Map<number, string>(checkpoints.map((c) => [Number(c.seq), '']));
+  hashAt.set(0, genesisHash);
+
+  const breaks: AuditBreak[] = [];
+  let total = 0;
+  const report = (b: AuditBreak) => {
+    total += 1;
+    if (breaks.length < maxBreaksListed) breaks.push(b);
+  };
   let expected = 1;
   let prevHash = genesisHash;
   while (expected <= headSeq) {
@@ -176,17 +239,100 @@ export async function verifyAuditChain(pool: Pool, pageSize = 1000): Promise<Aud
     if (!page.rows.length) break;
     for (const row of page.rows) {
       const e = toEntry(row);
-      const broken = (problem: AuditVerification['problem']): AuditVerification => ({ ok: false, count: expected - 1, brokenAt: expected, problem });
-      if (e.seq !== expected) return broken('missing');
-      if (e.prevHash !== prevHash) return broken('prev_hash_mismatch');
-      if (entryHash(prevHash, e) !== e.hash) return broken('hash_mismatch');
+      // A gap is one break per missing run: the first missing number names it.
+      if (e.seq !== expected) report({ seq: expected, problem: 'missing' });
+      else if (e.prevHash !== prevHash) report({ seq: e.seq, problem: 'prev_hash_mismatch' });
+      if (entryHash(e.prevHash, e) !== e.hash) report({ seq: e.seq, problem: 'hash_mismatch' });
+      if (hashAt.has(e.seq)) hashAt.set(e.seq, e.hash);
       prevHash = e.hash;
-      expected += 1;
+      expected = e.seq + 1;
     }
   }
-  if (expected <= headSeq) return { ok: false, count: expected - 1, brokenAt: expected, problem: 'missing' };
-  if (prevHash !== head.rows[0]!.hash) return { ok: false, count: headSeq - 1, brokenAt: headSeq, problem: 'head_mismatch' };
-  return { ok: true, count: headSeq };
+  if (expected <= headSeq) report({ seq: expected, problem: 'missing' });
+  else if (prevHash !== head.rows[0]!.hash) report({ seq: headSeq, problem: 'head_mismatch' });
+
+  let anchoredThrough = 0;
+  let prevMac = '';
+  checkpoints.forEach((c, i) => {
+    const n = Number(c.n);
+    const seq = Number(c.seq);
+    if (n !== i + 1 || c.prev_mac !== prevMac) report({ seq, problem: 'checkpoint_missing', checkpoint: n });
+    if (!sameHex(c.mac, checkpointMac(key!, { n, seq, hash: c.hash, at: c.at.toISOString(), prevMac: c.prev_mac }))) report({ seq, problem: 'checkpoint_forged', checkpoint: n });
+    else if (hashAt.get(seq) !== c.hash) report({ seq, problem: 'checkpoint_mismatch', checkpoint: n });
+    else anchoredThrough = Math.max(anchoredThrough, seq);
+    prevMac = c.mac;
+  });
+
+  breaks.sort((a, b) => a.seq - b.seq);
+  const first = breaks[0];
+  const anchor = key ? { checkpoints: checkpoints.length, anchoredThrough, unanchored: headSeq - anchoredThrough } : {};
+  if (!first) return { ok: true, count: headSeq, ...anchor };
+  return { ok: false, count: first.seq - 1, brokenAt: first.seq, problem: first.problem, breaks, breaksTotal: total, ...anchor };
+}
+
+interface CheckpointRow {
+  n: string;
+  seq: string;
+  hash: string;
+  at: Date;
+  key_id: string;
+  prev_mac: string;
+  mac: string;
+}
+
+/** Names a key without revealing it, so a checkpoint shows which key signed it. */
+export const auditKeyId = (key: Buffer) => createHash('sha256').update('golive-audit-key-id').update(key).digest('hex').slice(0, 16);
+
+function checkpointMac(key: Buffer, c: { n: number; seq: number; hash: string; at: string; prevMac: string }): string {
+  return createHmac('sha256', key).update(canonicalJson(c)).digest('hex');
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export interface AuditCheckpoint {
+  n: number;
+  seq: number;
+  hash: string;
+  at: string;
+  keyId: string;
+  mac: string;
+}
+
+/**
+ * Signs the chain head as it is now, with a key the database does not hold, and appends the
+ * signature. A trail rewritten and re-chained up to the head afterwards no longer matches it.
+ * Nothing new since the last checkpoint: nothing written (undefined).
+ */
+export async function writeCheckpoint(pool: Pool, key: Buffer): Promise<AuditCheckpoint | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One writer at a time across API instances; the runtime may not lock the table's rows (no UPDATE).
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('golive.audit_checkpoint'))`);
+    const head = await client.query<{ seq: string; hash: string; now: Date }>(`SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now FROM audit_chain_head`);
+    const last = await client.query<CheckpointRow>('SELECT * FROM audit_checkpoint ORDER BY n DESC LIMIT 1');
+    const { seq: headSeq, hash, now } = head.rows[0]!;
+    const prev = last.rows[0];
+    if (prev && prev.seq === headSeq) {
+      await client.query('COMMIT');
+      return undefined;
+    }
+    const c = { n: prev ? Number(prev.n) + 1 : 1, seq: Number(headSeq), hash, at: now.toISOString(), prevMac: prev?.mac ?? '' };
+    const mac = checkpointMac(key, c);
+    const keyId = auditKeyId(key);
+    await client.query('INSERT INTO audit_checkpoint (n, seq, hash, at, key_id, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)', [c.n, c.seq, c.hash, c.at, keyId, c.prevMac, mac]);
+    await client.query('COMMIT');
+    return { n: c.n, seq: c.seq, hash: c.hash, at: c.at, keyId, mac };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export interface AuditQuery {

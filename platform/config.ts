@@ -23,6 +23,11 @@ export const ConfigSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional()
     .describe('PostgreSQL for golive; unset = embedded PostgreSQL under DATA_DIR'),
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional()
+    .describe("The tables' owner, for migrations and the admin command line; unset = DATABASE_URL (or the embedded superuser)"),
   EMBEDDED_PG_PORT: port.default(5433),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 
@@ -34,6 +39,15 @@ export const ConfigSchema = z.object({
   TEMPORAL_CLI: z.string().optional().describe('Path to the temporal CLI; default .tools/temporal'),
   TEMPORAL_TEST_SERVER: z.string().optional().describe('Path to the time-skipping test server; default .tools/temporal-test-server'),
 
+  AUDIT_HMAC_KEY: z
+    .string()
+    .refine((v) => auditKeyBytes(v) !== undefined, 'must be at least 32 bytes, as hex or base64')
+    .optional()
+    .describe('Signs the audit checkpoints; the database never holds it. Required in production'),
+  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30).describe('Failed authentications per source address and minute before 429'),
+  SIGN_INS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10).describe('Sign-ins per person and minute before 429'),
+
   SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   SMTP_PORT: port.default(1025),
   SMTP_SECURE: envBool.default(false).describe('TLS from the first byte (port 465); else STARTTLS when offered'),
@@ -41,7 +55,17 @@ export const ConfigSchema = z.object({
   SMTP_PASSWORD: z.string().optional(),
   MAIL_FROM: z.string().min(3).default('golive <golive@localhost>'),
   MAIL_UI_PORT: port.default(1080).describe('Dev mail catcher web page'),
+}).superRefine((c, ctx) => {
+  // Without it a production trail could be re-chained unnoticed: no start at all is better.
+  if (c.NODE_ENV === 'production' && !c.AUDIT_HMAC_KEY) ctx.addIssue({ code: 'custom', path: ['AUDIT_HMAC_KEY'], message: 'required in production' });
 });
+
+/** The checkpoint key's bytes: 64+ hex digits, or base64 of 32+ bytes; undefined when neither. */
+export function auditKeyBytes(text: string): Buffer | undefined {
+  const t = text.trim();
+  const bytes = /^([0-9a-fA-F]{2})+$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : undefined;
+  return bytes && bytes.length >= 32 ? bytes : undefined;
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export const configKeys = Object.keys(ConfigSchema.shape) as (keyof Config)[];
@@ -69,3 +93,6 @@ export const dataDir = (config: Config) => resolve(projectRoot, config.DATA_DIR)
 /** golive's own database: DATABASE_URL, or the embedded PostgreSQL the stack starts. */
 export const databaseUrl = (config: Config) =>
   config.DATABASE_URL ?? `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/golive`;
+/** The tables' owner: migrations and the admin command line. The API and worker use databaseUrl. */
+export const ownerDatabaseUrl = (config: Config) =>
+  config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL ?? `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/golive`;

@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { addPerson, disablePerson, issueToken, listPeople, revokeToken } from '../api/auth';
 import { Role } from '../domain/people';
 import { appendAudit, verifyAuditChain } from '../platform/audit';
-import { databaseUrl, loadConfig } from '../platform/config';
+import { loadAuditKey } from '../platform/audit-anchor';
+import { loadConfig, ownerDatabaseUrl } from '../platform/config';
 import { createPool } from '../platform/db';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -26,9 +27,9 @@ function parseRoles(value: string): Role[] {
   return roles as Role[];
 }
 
-/** Opens the pool for one command, and always closes it. */
+/** Opens the pool for one command, as the tables' owner (an administrator's tool), and always closes it. */
 async function withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
-  const pool = createPool(databaseUrl(loadConfig()), 2);
+  const pool = createPool(ownerDatabaseUrl(loadConfig()), 2);
   try {
     return await work(pool);
   } finally {
@@ -115,15 +116,17 @@ function buildProgram(): Command {
     .command('audit')
     .description('the audit trail')
     .command('verify')
-    .description('recompute the hash chain; exit 0 if intact, 1 with the first broken sequence number')
+    .description('recompute the hash chain and check its signed checkpoints; exit 0 if intact, 1 naming every break')
     .action(() =>
       withPool(async (pool) => {
-        const v = await verifyAuditChain(pool);
+        const v = await verifyAuditChain(pool, { key: loadAuditKey(loadConfig()) });
+        const anchored = `${v.checkpoints} signed checkpoint(s), anchored through ${v.anchoredThrough}, ${v.unanchored} newer`;
         if (v.ok) {
-          out(`audit chain intact: ${v.count} entries`);
+          out(`audit chain intact: ${v.count} entries; ${anchored}`);
           return;
         }
-        out(`audit chain BROKEN at sequence ${v.brokenAt} (${v.problem}); ${v.count} entries intact before it`);
+        out(`audit chain BROKEN at sequence ${v.brokenAt} (${v.problem}); ${v.count} entries intact before it; ${v.breaksTotal} break(s); ${anchored}`);
+        for (const b of v.breaks ?? []) out(`  seq ${b.seq}: ${b.problem}${b.checkpoint ? ` (checkpoint ${b.checkpoint})` : ''}`);
         process.exitCode = 1;
       }),
     );

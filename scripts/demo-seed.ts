@@ -2,7 +2,7 @@ import { addPerson, issueToken, revokeToken } from '../api/auth';
 import { demoPlan } from '../domain/demo-plans';
 import { DEMO_NEW_URL_ENV, demoParallelRunDomains } from './demo-hospital';
 import type { Role } from '../domain/people';
-import { databaseUrl, type Config } from '../platform/config';
+import { ownerDatabaseUrl, type Config } from '../platform/config';
 import { createPool } from '../platform/db';
 import type { Logger } from '../platform/logger';
 
@@ -24,7 +24,7 @@ export const demoPeople: { id: string; displayName: string; roles: Role[] }[] = 
  * revoked), so the printed ones are the ones that work.
  */
 export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; config: Config; logger: Logger }): Promise<Record<string, string>> {
-  const pool = createPool(databaseUrl(config), 2);
+  const pool = createPool(ownerDatabaseUrl(config), 2);
   const tokens: Record<string, string> = {};
   try {
     for (const p of demoPeople) {

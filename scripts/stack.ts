@@ -4,9 +4,10 @@
  * server (SQLite under DATA_DIR, Web UI on), the worker and the API. Ctrl-C stops all of it;
  * the next start finds its data again.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { dataDir, databaseUrl, loadConfig } from '../platform/config';
-import { migrate } from '../platform/db';
+import { dataDir, loadConfig, ownerDatabaseUrl } from '../platform/config';
+import { prepareDatabase, withCredentials } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, demoScenario, runSimulator, type DemoWaveStatus } from './demo-hospital';
 import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor, type Service } from '../platform/services';
@@ -37,10 +38,13 @@ async function main() {
       const adminUrl = `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/postgres`;
       await waitFor('embedded PostgreSQL', () => ensureDatabase(adminUrl, 'golive').then(() => true), 120_000, pg);
     }
-    const dbUrl = databaseUrl(config);
-    await migrate(dbUrl, logger);
+    const ownerUrl = ownerDatabaseUrl(config);
+    // The worker and API connect as a role that may only append to the audit trail; on the embedded
+    // PostgreSQL it is golive_app, with a new password at every start (given to them alone).
+    const dbUrl = config.DATABASE_URL ?? withCredentials(ownerUrl, 'golive_app', randomBytes(18).toString('base64url'));
+    await prepareDatabase(ownerUrl, dbUrl, logger);
     // The demo hospital's legacy and new systems, side by side on the same cluster.
-    const hospital = await createDemoHospital({ adminUrl: dbUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
+    const hospital = await createDemoHospital({ adminUrl: ownerUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
 
     const mail = await startMailCatcher({ smtpPort: config.SMTP_PORT, webPort: config.MAIL_UI_PORT });
     started.push(mail);

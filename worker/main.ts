@@ -1,7 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { databaseUrl, loadConfig } from '../platform/config';
-import { createPool } from '../platform/db';
+import { checkLeastPrivilege, createPool } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { createWorker } from './worker';
@@ -15,6 +15,7 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL, 'golive-worker');
   Runtime.install({ logger: new DefaultLogger(sdkLevel[config.LOG_LEVEL]) });
   const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
+  await checkLeastPrivilege(pool, config.NODE_ENV === 'production', logger);
   const mailer = createMailer(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // Plans name the environment variables that hold hospital-system secrets (adapters, comparison sources).

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAudit, verifyAuditChain } from '../../platform/audit';
+import { loadAuditKey } from '../../platform/audit-anchor';
 import { route } from '../route';
 
 const auditRoles = ['admin', 'lead', 'leadership'] as const;
@@ -25,11 +26,17 @@ const AuditPage = z.object({
   nextAfter: z.number().int().nullable().describe('Pass as `after` for the next page; null on the last page'),
   nextBefore: z.number().int().nullable().describe('Newest-first paging: pass as `before` for the next (older) page; null on the last page'),
 });
+const Problem = z.enum(['missing', 'prev_hash_mismatch', 'hash_mismatch', 'head_mismatch', 'checkpoint_mismatch', 'checkpoint_forged', 'checkpoint_missing']);
 const AuditVerification = z.object({
   ok: z.boolean(),
   count: z.number().int().describe('Entries found intact, in order, before any break'),
   brokenAt: z.number().int().optional().describe('The first sequence number that is not intact'),
-  problem: z.enum(['missing', 'prev_hash_mismatch', 'hash_mismatch', 'head_mismatch']).optional(),
+  problem: Problem.optional(),
+  breaks: z.array(z.object({ seq: z.number().int(), problem: Problem, checkpoint: z.number().int().optional() })).optional().describe('Every break, in sequence order (the first 1000)'),
+  breaksTotal: z.number().int().optional(),
+  checkpoints: z.number().int().optional().describe('Signed checkpoints of the chain head checked'),
+  anchoredThrough: z.number().int().optional().describe('The last sequence number a valid checkpoint vouches for'),
+  unanchored: z.number().int().optional().describe('Entries after the newest checkpoint: chained, not yet signed'),
 });
 
 export const listAuditRoute = route({
@@ -57,8 +64,8 @@ export const verifyAuditRoute = route({
   summary: 'Recompute the hash chain: is every entry intact and in place?',
   tags: ['audit'],
   roles: [...auditRoles],
-  responses: { 200: { description: 'The verification (ok false names the first broken sequence number)', schema: AuditVerification } },
+  responses: { 200: { description: 'The verification (ok false names the first broken sequence number and lists every break)', schema: AuditVerification } },
   async handle({ ctx }) {
-    return { status: 200, body: await verifyAuditChain(ctx.deps.pool) };
+    return { status: 200, body: await verifyAuditChain(ctx.deps.pool, { key: loadAuditKey(ctx.deps.config) }) };
   },
 });

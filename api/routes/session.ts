@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Role } from '../../domain/people';
+import { limitSignIns } from '../abuse';
 import { HttpError } from '../errors';
 import { route, type AnyRoute } from '../route';
 import { clearedSessionCookie, sessionCookie, sessionCookieValue, signIn, signOut, type Session } from '../session';
@@ -21,6 +22,7 @@ export const signInRoute = route({
   body: z.object({ token: z.string().min(1).max(200) }),
   responses: { 201: { description: 'Signed in; the cookie is set', schema: SessionView }, 401: { description: 'Not a valid token' } },
   async handle({ body, ctx }) {
+    await limitSignIns(ctx.deps, ctx.res, body.token.trim());
     const session = await signIn(ctx.deps.pool, body.token.trim());
     if (!session) throw new HttpError(401, 'unauthenticated', 'this token is not valid (revoked, mistyped, or its person is disabled)');
     // The audit entry of this request names who signed in.

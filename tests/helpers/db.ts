@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { inject } from 'vitest';
-import { createPool, migrate } from '../../platform/db';
+import { createPool, ensureRuntimeRole, migrate } from '../../platform/db';
 import { ensureDatabase } from '../../platform/services';
 
 export interface TestDatabase {
+  /** The owner's (the run's superuser): what migrations use, and tests that tamper. */
   url: string;
   pool: Pool;
+  /** The runtime's role, as the API and worker connect in production: not superuser, not owner. */
+  appUrl: string;
+  appPool: Pool;
   close(): Promise<void>;
 }
+
+/** One runtime role for the whole test cluster (roles are cluster-wide); a fixed password is fine there. */
+export const testRuntimeRole = { user: 'golive_test_app', password: 'golive_test_app' };
 
 /** A fresh, migrated database on this run's cluster: tests never see each other's rows. */
 export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
@@ -17,6 +24,8 @@ export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
   await ensureDatabase(admin, name);
   const url = admin.replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
   await migrate(url);
+  const appUrl = await ensureRuntimeRole(url, testRuntimeRole);
   const pool = createPool(url, 5);
-  return { url, pool, close: () => pool.end() };
+  const appPool = createPool(appUrl, 5);
+  return { url, pool, appUrl, appPool, close: () => Promise.all([pool.end(), appPool.end()]).then(() => undefined) };
 }

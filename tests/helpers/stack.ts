@@ -34,7 +34,8 @@ export async function startStack(name: string, options: StackOptions = {}) {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    DATABASE_URL: db.url,
+    // The runtime's role, as in production: the trail's guarantees hold only for it.
+    DATABASE_URL: db.appUrl,
     TEMPORAL_ADDRESS: inject('devServerAddress'),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue(name),
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
@@ -45,7 +46,7 @@ export async function startStack(name: string, options: StackOptions = {}) {
   };
   const config: Config = loadConfig(env);
   const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }) });
-  const deps: Deps = { config, pool: db.pool, temporal, mailer: createMailer(config), logger: createLogger('silent') };
+  const deps: Deps = { config, pool: db.appPool, temporal, mailer: createMailer(config), logger: createLogger('silent') };
   const server: Server = await new Promise((resolve) => {
     const s = createApp(deps).listen(port, '127.0.0.1', () => resolve(s));
   });

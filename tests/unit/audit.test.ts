@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
@@ -7,7 +8,8 @@ import { z } from 'zod';
 import { createAuditActivities } from '../../activities/audit';
 import { route, type AnyRoute } from '../../api/route';
 import { listAuditRoute, verifyAuditRoute } from '../../api/routes/audit';
-import { appendAudit, genesisHash, listAudit, verifyAuditChain } from '../../platform/audit';
+import { appendAudit, genesisHash, listAudit, verifyAuditChain, writeCheckpoint } from '../../platform/audit';
+import { flushTallies } from '../../platform/tally';
 import { projectRoot } from '../../platform/config';
 import { createPool } from '../../platform/db';
 import { startTestApi, testDeps, type TestApi } from '../helpers/api';
@@ -41,7 +43,8 @@ describe('audit of API requests', () => {
   let viewer: { personId: string; token: string };
   beforeAll(async () => {
     db = await freshDatabase('audit');
-    api = await startTestApi(testDeps(db.pool), routes);
+    // The API connects as the runtime role, as in production.
+    api = await startTestApi(testDeps(db.appPool), routes);
     boss = await personWithToken(db.pool, ['leadership']);
     viewer = await personWithToken(db.pool, ['viewer']);
   });
@@ -57,7 +60,7 @@ describe('audit of API requests', () => {
       body: JSON.stringify(body),
     });
 
-  it('records a state-changing request, a refused one and an invalid one, but not a read', async () => {
+  it('records a state-changing request (its intent, then its outcome), a refused one and an invalid one, but not a read; counts a failed authentication', async () => {
     const ok = await decideAs(boss.token, { decision: 'go', reason: 'all criteria met' }, { 'x-request-id': 'req-audit-0001' });
     expect(ok.status).toBe(200);
     expect((await decideAs(viewer.token, { decision: 'no-go', reason: 'I object' })).status).toBe(403);
@@ -69,11 +72,14 @@ describe('audit of API requests', () => {
     // Written before the answer left: no waiting needed.
     const { entries } = await listAudit(db.pool, {});
     expect(entries.map((e) => [e.seq, e.actor, e.roles, e.result, e.reason])).toEqual([
-      [1, boss.personId, ['leadership'], '200', 'all criteria met'],
-      [2, viewer.personId, ['viewer'], '403', null],
-      [3, 'anonymous', [], '401', null],
+      [1, boss.personId, ['leadership'], 'started', 'all criteria met'],
+      [2, boss.personId, ['leadership'], '200', 'all criteria met'],
+      [3, viewer.personId, ['viewer'], '403', null],
       [4, boss.personId, ['leadership'], '400', null],
     ]);
+    // The 401 is counted per source and minute, to become one entry when the minute closes.
+    const tally = await db.pool.query(`SELECT kind, subject, count FROM request_tally`);
+    expect(tally.rows).toEqual([{ kind: 'auth_failure', subject: '127.0.0.1', count: '1' }]);
     expect(entries[0]).toMatchObject({
       action: 'POST /v1/test/programs/{programId}/gates/{gateId}/decision',
       target: { programId: 'prog-1', gateId: 'g-2' },
@@ -82,6 +88,7 @@ describe('audit of API requests', () => {
       eventKey: null,
     });
     expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
+    await db.pool.query('DELETE FROM request_tally');
   });
 
   it('serves the trail to leadership, paged and filtered, with its verification; refuses a viewer', async () => {
@@ -108,19 +115,34 @@ describe('audit of API requests', () => {
     expect(byActor.entries.map((e) => e.result)).toEqual(['403']);
 
     const verify = await fetch(`${api.url}/v1/audit/verify`, { headers: auth });
-    expect(await verify.json()).toEqual({ ok: true, count: 5 });
+    // No checkpoint signed yet: intact, but nothing anchored.
+    expect(await verify.json()).toEqual({ ok: true, count: 5, checkpoints: 0, anchoredThrough: 0, unanchored: 5 });
     const refused = await fetch(`${api.url}/v1/audit`, { headers: { authorization: `Bearer ${viewer.token}` } });
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ missingRoles: ['admin', 'lead', 'leadership'] });
   });
 
-  it('marks an idempotent replay in the trail', async () => {
+  it('counts idempotent replays, one entry per key and minute instead of one per replay', async () => {
     const key = { 'idempotency-key': 'audit-replay-1' };
     await decideAs(boss.token, { decision: 'go' }, key);
-    const replay = await decideAs(boss.token, { decision: 'go' }, key);
-    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const before = (await listAudit(db.pool, { before: 0, limit: 1 })).entries[0]!.seq;
+    for (let i = 0; i < 5; i++) {
+      const replay = await decideAs(boss.token, { decision: 'go' }, key);
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    }
+    expect((await listAudit(db.pool, { before: 0, limit: 1 })).entries[0]!.seq).toBe(before);
+    // The minute closes (moved back here rather than waited for): its count becomes one entry.
+    await db.pool.query(`UPDATE request_tally SET minute = minute - interval '1 minute'`);
+    expect(await flushTallies(db.appPool)).toBe(1);
+    expect(await flushTallies(db.appPool)).toBe(0);
     const { entries } = await listAudit(db.pool, { actor: boss.personId });
-    expect(entries.slice(-2).map((e) => e.details)).toEqual([null, { idempotentReplay: true }]);
+    expect(entries.at(-1)).toMatchObject({
+      action: 'POST /v1/test/programs/{programId}/gates/{gateId}/decision',
+      target: { programId: 'prog-1', gateId: 'g-2', idempotencyKey: 'audit-replay-1' },
+      result: 'replayed',
+      details: { counted: 'idempotent_replay', count: 5 },
+    });
   });
 });
 
@@ -156,7 +178,7 @@ describe('the hash chain', () => {
     expect(await verifyAuditChain(db.pool, 7)).toEqual({ ok: true, count: 60 });
   });
 
-  it('refuses UPDATE, DELETE and TRUNCATE', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE, even to the owner', async () => {
     await expect(db.pool.query(`UPDATE audit_log SET reason = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only \(UPDATE/);
     await expect(db.pool.query('DELETE FROM audit_log WHERE seq = 1')).rejects.toThrow(/append-only \(DELETE/);
     await expect(db.pool.query('TRUNCATE audit_log')).rejects.toThrow(/append-only \(TRUNCATE/);
@@ -165,7 +187,21 @@ describe('the hash chain', () => {
 
   it('detects an edited row at its sequence number', async () => {
     await tamper(`UPDATE audit_log SET result = 'rewritten' WHERE seq = 17`);
-    expect(await verifyAuditChain(db.pool, 7)).toEqual({ ok: false, count: 16, brokenAt: 17, problem: 'hash_mismatch' });
+    expect(await verifyAuditChain(db.pool, 7)).toMatchObject({ ok: false, count: 16, brokenAt: 17, problem: 'hash_mismatch', breaks: [{ seq: 17, problem: 'hash_mismatch' }] });
+  });
+
+  it('reports every break, not only the first', async () => {
+    await tamper(`UPDATE audit_log SET result = 'rewritten' WHERE seq IN (30, 45)`);
+    await tamper(`UPDATE audit_log SET hash = repeat('a', 64) WHERE seq = 50`);
+    const v = await verifyAuditChain(db.pool, 7);
+    expect(v).toMatchObject({ ok: false, brokenAt: 17, breaksTotal: 5 });
+    expect(v.breaks).toEqual([
+      { seq: 17, problem: 'hash_mismatch' },
+      { seq: 30, problem: 'hash_mismatch' },
+      { seq: 45, problem: 'hash_mismatch' },
+      { seq: 50, problem: 'hash_mismatch' },
+      { seq: 51, problem: 'prev_hash_mismatch' },
+    ]);
   });
 
   it('detects a deleted row, and a deleted tail', async () => {
@@ -176,10 +212,10 @@ describe('the hash chain', () => {
       await su.connect();
       await su.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
       await su.query('DELETE FROM audit_log WHERE seq = 10');
-      expect(await verifyAuditChain(other.pool)).toEqual({ ok: false, count: 9, brokenAt: 10, problem: 'missing' });
+      expect(await verifyAuditChain(other.pool)).toMatchObject({ ok: false, count: 9, brokenAt: 10, problem: 'missing', breaksTotal: 1 });
       await su.query('DELETE FROM audit_log WHERE seq = 4');
       await su.end();
-      expect(await verifyAuditChain(other.pool)).toEqual({ ok: false, count: 3, brokenAt: 4, problem: 'missing' });
+      expect(await verifyAuditChain(other.pool)).toMatchObject({ ok: false, count: 3, brokenAt: 4, problem: 'missing', breaks: [{ seq: 4, problem: 'missing' }, { seq: 10, problem: 'missing' }] });
     } finally {
       await other.close();
     }
@@ -219,6 +255,7 @@ describe('recordAudit activity', () => {
 });
 
 describe('admin command line', () => {
+  const cliKey = randomBytes(32);
   let db: TestDatabase;
   beforeAll(async () => {
     db = await freshDatabase('admincli');
@@ -229,7 +266,7 @@ describe('admin command line', () => {
     try {
       const r = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts/admin.ts'), ...args], {
         cwd: projectRoot,
-        env: { ...process.env, DATABASE_URL: db.url },
+        env: { ...process.env, DATABASE_URL: db.appUrl, MIGRATION_DATABASE_URL: db.url, AUDIT_HMAC_KEY: cliKey.toString('hex') },
       });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
@@ -251,8 +288,9 @@ describe('admin command line', () => {
     expect(listed.stdout).toBe('p-lead-01\tCutover Lead\tlead\tenabled\t1 active token(s)\n');
     expect(listed.stdout).not.toContain('hospital.test');
 
+    await writeCheckpoint(db.appPool, cliKey);
     const verified = await admin('audit', 'verify');
-    expect(verified).toMatchObject({ code: 0, stdout: 'audit chain intact: 3 entries\n' });
+    expect(verified).toMatchObject({ code: 0, stdout: 'audit chain intact: 3 entries; 1 signed checkpoint(s), anchored through 3, 0 newer\n' });
     const { entries } = await listAudit(db.pool, { actor: 'admin-cli' });
     expect(entries.map((e) => e.action)).toEqual(['person.added', 'person.updated', 'token.issued']);
 
@@ -262,6 +300,9 @@ describe('admin command line', () => {
     await su.query(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2`);
     await su.end();
     const broken = await admin('audit', 'verify');
-    expect(broken).toMatchObject({ code: 1, stdout: 'audit chain BROKEN at sequence 2 (hash_mismatch); 1 entries intact before it\n' });
+    expect(broken).toMatchObject({
+      code: 1,
+      stdout: 'audit chain BROKEN at sequence 2 (hash_mismatch); 1 entries intact before it; 1 break(s); 1 signed checkpoint(s), anchored through 3, 0 newer\n  seq 2: hash_mismatch\n',
+    });
   }, 60_000);
 });

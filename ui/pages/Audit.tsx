@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useSearchParams } from 'wouter-preact';
-import type { AuditEntry } from '../../platform/audit';
+import type { AuditEntry, AuditProblem } from '../../platform/audit';
 import { ApiError, get } from '../api';
 import { Badge, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
@@ -15,7 +15,9 @@ interface Verification {
   ok: boolean;
   count: number;
   brokenAt?: number;
-  problem?: 'missing' | 'prev_hash_mismatch' | 'hash_mismatch' | 'head_mismatch';
+  problem?: AuditProblem;
+  breaksTotal?: number;
+  unanchored?: number;
 }
 
 const pageSize = 500;
@@ -94,6 +96,9 @@ const problemText: Record<NonNullable<Verification['problem']>, string> = {
   prev_hash_mismatch: 'an entry does not follow the one before it',
   hash_mismatch: 'an entry was changed after it was written',
   head_mismatch: 'the chain does not end where its head says (entries missing at the end)',
+  checkpoint_mismatch: 'history was rewritten and re-chained: a signed checkpoint no longer matches',
+  checkpoint_forged: 'a checkpoint does not carry a valid signature',
+  checkpoint_missing: 'a signed checkpoint is missing',
 };
 
 function ChainStatus() {
@@ -133,7 +138,7 @@ function ChainStatus() {
           <strong>
             Hash chain broken at seq {v.brokenAt ?? '?'}: {v.problem ? problemText[v.problem] : 'not intact'}.
           </strong>{' '}
-          The {v.count} entries before it are intact. Tell the administrator and the security officer now.
+          {v.breaksTotal && v.breaksTotal > 1 ? `${v.breaksTotal} breaks in all. ` : ''}The {v.count} entries before it are intact. Tell the administrator and the security officer now.
         </p>
       )}
       <p class="chain-meta">
