@@ -30,6 +30,13 @@ export const patientDataPaths: ReadonlySet<string> = new Set([
   '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
 ]);
 
+/**
+ * Requests whose effect is nothing without their answer: a sign-in's session is only the cookie
+ * it sends. They skip the intent entry (so a failed sign-in, counted per source, writes no row);
+ * if their outcome cannot be written, the 503 that replaces the answer drops the cookie.
+ */
+const outcomeOnly: ReadonlySet<string> = new Set(['POST /v1/session']);
+
 /** Whether a route gets the audit middleware at all. */
 export const isAudited = (def: AnyRoute) => auditedMethods.has(def.method) || patientDataPaths.has(def.path);
 
@@ -74,7 +81,7 @@ export function auditRequest(def: AnyRoute, deps: Pick<Deps, 'pool' | 'logger'>)
     const logFailure = (err: unknown, what: string) =>
       deps.logger.error({ requestId: res.locals.requestId as string, action, err: { code: (err as { code?: unknown }).code } }, `audit ${what} failed`);
 
-    if (changes) {
+    if (changes && !outcomeOnly.has(action)) {
       beforeHandle(res, async () => {
         try {
           await appendAudit(deps.pool, entry('started'));
