@@ -36,7 +36,9 @@ describe('configuration', () => {
 });
 
 describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  // Compose's ${VAR:?message} takes the value from the operator's .env; here, a made-up key.
+  const composeText = readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8').replace(/\$\{AUDIT_HMAC_KEY:\?[^}]*\}/g, 'ab'.repeat(32));
+  const compose = parse(composeText, { merge: true }) as {
     services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[] }>;
   };
   const golive = ['api', 'worker', 'migrate'];
@@ -69,5 +71,14 @@ describe('docker-compose.yml', () => {
     const { searchAttributes } = await import('../../platform/services');
     const setup = JSON.stringify(compose.services['temporal-setup']);
     for (const [name, type] of Object.entries(searchAttributes)) expect(setup).toContain(`--name ${name} --type ${type}`);
+  });
+});
+
+describe('audit checkpoint key', () => {
+  it('is required in production, and must be 32 bytes or more', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUDIT_HMAC_KEY: required in production/);
+    expect(() => loadConfig({ AUDIT_HMAC_KEY: 'abcd' })).toThrow(/AUDIT_HMAC_KEY: must be at least 32 bytes/);
+    expect(loadConfig({ NODE_ENV: 'production', AUDIT_HMAC_KEY: 'ab'.repeat(32) }).AUDIT_HMAC_KEY).toBe('ab'.repeat(32));
+    expect(loadConfig({ AUDIT_HMAC_KEY: Buffer.alloc(32, 7).toString('base64') }).AUDIT_HMAC_KEY).toBeDefined();
   });
 });
