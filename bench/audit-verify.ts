@@ -1,7 +1,7 @@
 /**
  * Time of the audit verifier (the whole chain recomputed, and its signed checkpoints checked)
  * on a trail of AUDIT_BENCH_ROWS entries (default 100,000), shaped like the API's.
- *   npx tsx bench/audit-verify.ts
+ *   npm run bench:audit
  * Uses TEST_DATABASE_URL (a superuser URL; creates and drops its own database) when set,
  * otherwise an embedded PostgreSQL. Writing the trail is not counted.
  */

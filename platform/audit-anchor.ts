@@ -30,7 +30,15 @@ export function loadAuditKey(config: Config): Buffer {
   }
   mkdirSync(dataDir(config), { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'w' });
+  try {
+    // 'wx': two processes starting at once must not each keep a key of their own.
+    writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    const theirs = auditKeyBytes(readFileSync(file, 'utf8'));
+    if (!theirs) throw new Error(`${file} holds no usable key (32+ bytes as hex); remove it or set AUDIT_HMAC_KEY`);
+    return theirs;
+  }
   chmodSync(file, 0o600);
   return key;
 }

@@ -19,7 +19,8 @@ function untouchable<T>(what: string): T {
  */
 export function testDeps(pool: Pool, overrides: Partial<Deps> = {}): Deps {
   return {
-    config: loadConfig({}),
+    // 'test': the audit checkpoint key is this process's own, never a file under .data/.
+    config: loadConfig({ NODE_ENV: 'test' }),
     pool,
     temporal: untouchable<Client>('Temporal client'),
     mailer: untouchable<Mailer>('mailer'),

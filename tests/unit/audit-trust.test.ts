@@ -13,6 +13,7 @@ import { downtimePacketRoute } from '../../api/routes/programs';
 import { signInRoute } from '../../api/routes/session';
 import { route, type AnyRoute } from '../../api/route';
 import { appendAudit, entryHash, listAudit, verifyAuditChain, writeCheckpoint } from '../../platform/audit';
+import { startAuditHousekeeping } from '../../platform/audit-anchor';
 import { loadConfig } from '../../platform/config';
 import { privilegeProblems } from '../../platform/db';
 import { flushTallies } from '../../platform/tally';
@@ -297,4 +298,29 @@ describe('limits on guessing credentials', () => {
       await other.close();
     }
   }, 90_000);
+});
+
+describe('audit housekeeping of an API process', () => {
+  let db: TestDatabase;
+  afterAll(async () => db?.close());
+
+  it('writes the closed minutes\' counts into the trail, then signs a checkpoint that covers them, and logs it', async () => {
+    db = await freshDatabase('housekeep');
+    const key = randomBytes(32);
+    await db.appPool.query(
+      `INSERT INTO request_tally (kind, subject, minute, count, details) VALUES ('auth_failure', '10.0.0.9', date_trunc('minute', now()) - interval '2 minutes', 42, '{"actor":"anonymous","action":"auth.failed","target":{"source":"10.0.0.9"}}')`,
+    );
+    const logged: unknown[] = [];
+    const logger = { info: (o: unknown) => logged.push(o), error: (o: unknown) => logged.push(o) } as unknown as Parameters<typeof startAuditHousekeeping>[0]['logger'];
+    const hk = startAuditHousekeeping({ pool: db.appPool, key, everyMs: 60_000, logger });
+    try {
+      await hk.tick();
+      await hk.tick();
+    } finally {
+      hk.stop();
+    }
+    expect((await listAudit(db.pool, {})).entries).toEqual([expect.objectContaining({ seq: 1, action: 'auth.failed', details: expect.objectContaining({ count: 42 }) })]);
+    expect(await verifyAuditChain(db.appPool, { key })).toEqual({ ok: true, count: 1, checkpoints: 1, anchoredThrough: 1, unanchored: 0 });
+    expect(logged).toEqual([expect.objectContaining({ auditCheckpoint: 1, seq: 1 })]);
+  });
 });

@@ -17,6 +17,7 @@ interface Verification {
   brokenAt?: number;
   problem?: AuditProblem;
   breaksTotal?: number;
+  anchoredThrough?: number;
   unanchored?: number;
 }
 
@@ -144,6 +145,7 @@ function ChainStatus() {
       <p class="chain-meta">
         <small>
           {checkedAt ? `Checked ${when(checkedAt)}. ` : ''}
+          {v?.anchoredThrough !== undefined ? `Signed checkpoints vouch for the entries up to seq ${v.anchoredThrough}; ${v.unanchored ?? 0} newer wait for the next one. ` : ''}
           {v && error ? 'The last check failed; showing the one before. ' : ''}
         </small>
         <button type="button" class="secondary outline small" onClick={() => void verify()} aria-busy={busy} disabled={busy}>
