@@ -179,6 +179,9 @@ describe('the API and the trail', () => {
       const answer = (await res.json()) as { issues: { path: string; rule: string }[] };
       expect(answer.issues).toEqual([expect.objectContaining({ path: field, rule: 'unicode' })]);
     }
+    // A surrogate encoded in UTF-8 in the path cannot even be decoded: 400 as well, and nothing acted.
+    const encoded = await post('/v1/test/things/t%ED%A0%80/actions', '{}');
+    expect(encoded.status).toBe(400);
     const query = await fetch(`${api.url}/v1/audit?actor=p%00x`, { headers: { authorization: `Bearer ${lead.token}` } });
     expect(query.status).toBe(400);
     expect(((await query.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe('query.actor');
