@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { auditedMethods, auditRequest } from './audit';
+import { jsonBody } from './body';
+import { securityHeaders } from './headers';
 import { authorize, createAuthenticator } from './auth';
 import type { Deps } from './deps';
 import { errorHandler, HttpError } from './errors';
@@ -17,6 +19,8 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  app.use(securityHeaders(deps.config));
 
   // Request id: the caller's if it is sane (a proxy may have set it), else ours.
   app.use((req, res, next) => {
@@ -45,7 +49,7 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   const authenticate = createAuthenticator(deps.pool, deps.authCacheMs);
   const sessions = (cookieValue: string) => findSession(deps.pool, cookieValue);
   const idempotent = createIdempotencyGuard(deps.pool, deps.logger);
-  const json = express.json({ limit: '2mb' });
+  const json = jsonBody();
   for (const r of routes) {
     const audit = auditedMethods.has(r.method) ? [auditRequest(r, deps)] : [];
     app[r.method](expressPath(r.path), ...audit, authorize(r, authenticate, sessions), json, idempotent(r), toHandler(r, deps));

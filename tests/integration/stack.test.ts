@@ -78,7 +78,7 @@ describe('npm run demo (scripts/stack.ts)', () => {
     const started = await fetch(`${api}/v1/notifications/test`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': 'before-restart', authorization: `Bearer ${leadToken}` },
-      body: JSON.stringify({ to: 'lead@hospital.test', delaySeconds: 20 }),
+      body: JSON.stringify({ to: 'p-lead-01@demo-hospital.example', delaySeconds: 20 }),
     });
     expect(started.status).toBe(202);
 
