@@ -1,16 +1,17 @@
 import type { Server } from 'node:http';
 import { databaseUrl, loadConfig } from '../platform/config';
-import { createPool } from '../platform/db';
+import { apiPoolTimeouts, createPool } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
-import { connectClient } from '../platform/temporal';
+import { createApiClient } from '../platform/temporal';
 import { createApp } from './app';
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'golive-api');
-  const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
-  const temporal = await connectClient(config);
+  const pool = createPool(databaseUrl(config), config.PG_POOL_MAX, apiPoolTimeouts);
+  // Lazy: the API serves (503 naming Temporal, /healthz) while Temporal is still down.
+  const temporal = createApiClient(config);
   const mailer = createMailer(config);
   const app = createApp({ config, pool, temporal, mailer, logger });
   const server: Server = await new Promise((resolve) => {
