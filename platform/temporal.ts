@@ -1,11 +1,6 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { Config } from './config';
 
-export async function connectClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>): Promise<Client> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-}
-
 /**
  * Deadlines of the API's Temporal calls. A person waits on each, so an outage must show as a
  * quick 503 (api/dependencies.ts), while a slow but working Update must not be taken for one.

@@ -201,6 +201,8 @@ describe('the API during outages', () => {
       const hungPg = await startApi(dbUrl.replace(`:${pgPort}/`, `:${hung.port}/`), temporal.address);
       // Sign-in, the audit append and the Idempotency-Key each wait out their own connect: a GET has one.
       await expectOutage('postgres hung: GET /v1/incidents', 'postgres', () => timed(hungPg, 'GET', '/v1/incidents'), 3_500);
+      // A POST also tries to append its audit entry (another 2 s connect) before the 503 leaves.
+      await expectOutage('postgres hung: POST /v1/incidents', 'postgres', () => timed(hungPg, 'POST', '/v1/incidents', { programId: 'test-program', severity: 'sev2' }), 6_000);
     } finally {
       await hung.close();
     }
