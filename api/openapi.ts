@@ -31,7 +31,7 @@ export function buildOpenApi(routes: AnyRoute[]) {
     if (r.params || r.query) responses['400'] ??= error('Validation failed: each issue names the field and the rule');
     if (r.params) responses['404'] ??= error('Nothing under these path parameters');
     if (readsBody) responses['413'] ??= error('Request body too large');
-    if (r.body) responses['415'] ??= error('The body must be application/json');
+    if (readsBody) responses['415'] ??= error('The body must be application/json, in a charset and encoding the server reads');
     if (r.roles !== 'public') {
       responses['401'] ??= error('Not signed in: send Authorization: Bearer <token>');
       responses['403'] ??= error('Signed in, but none of the roles this route needs (or a page without its CSRF token)');
