@@ -33,4 +33,14 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' }, { name: 'setInterval', message: 'use sleep() in a loop' }],
     },
   },
+  {
+    // One wait cannot tell a Temporal outage from an accepted, slow Update (platform/temporal.ts).
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='executeUpdate']", message: 'use runUpdate() from api/temporal-calls.ts: it bounds acceptance and completion separately' },
+      ],
+    },
+  },
 );

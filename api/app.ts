@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { createAuthGuard } from './abuse';
 import { auditRequest, isAudited } from './audit';
+import { jsonBody } from './body';
+import { securityHeaders } from './headers';
 import { authorize, createAuthenticator } from './auth';
 import type { Deps } from './deps';
 import { errorHandler, HttpError } from './errors';
@@ -19,6 +21,8 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  app.use(securityHeaders(deps.config));
 
   // Request id: the caller's if it is sane (a proxy may have set it), else ours.
   app.use((req, res, next) => {
@@ -48,7 +52,7 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   const authenticate = createAuthenticator(deps.pool, deps.authCacheMs);
   const sessions = (cookieValue: string) => findSession(deps.pool, cookieValue);
   const idempotent = createIdempotencyGuard(deps.pool, deps.logger);
-  const json = express.json({ limit: '2mb' });
+  const json = jsonBody();
   const authGuard = createAuthGuard(deps);
   for (const r of routes) {
     const audit = isAudited(r) ? [auditRequest(r, deps)] : [];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApplicationFailure, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType } from '../domain/errors';
 import type { Logger } from '../platform/logger';
+import { dependencyMessages, retryAfterSeconds, unavailableDependency, type Dependency } from './dependencies';
 
 export interface FieldIssue {
   /** Where: body.departments.3.code */
@@ -29,6 +30,13 @@ export class ValidationError extends HttpError {
   }
 }
 
+/** A dependency is down or too slow: 503 with Retry-After, naming it. Thrown where a route knows it first-hand. */
+export class DependencyUnavailableError extends HttpError {
+  constructor(readonly dependency: Dependency, message = dependencyMessages[dependency]) {
+    super(503, 'dependency_unavailable', message, { dependency });
+  }
+}
+
 export function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((i) => ({
     path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
@@ -52,6 +60,16 @@ const statusOfFailure: Partial<Record<string, number>> = {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
+    const down = err instanceof HttpError ? undefined : unavailableDependency(err);
+    if (down) {
+      // Logged by kind only, like any failure we did not choose; the client learns which dependency and when to retry.
+      logger.warn({ requestId, dependency: down, err: { type: (err as Error).constructor?.name, code: (err as { code?: unknown }).code } }, 'dependency unavailable');
+      err = new DependencyUnavailableError(down);
+    }
+    if (err instanceof DependencyUnavailableError) {
+      if (res.headersSent) return;
+      res.setHeader('Retry-After', String(retryAfterSeconds));
+    }
     if (err instanceof HttpError) {
       res.status(err.status).json({ error: err.code, message: err.message, ...err.details, requestId });
       return;

@@ -65,7 +65,9 @@ export function createIdempotencyGuard(pool: Pool, logger: Logger): (def: AnyRou
   return (def) => async (req, res, next) => {
     try {
       const key = req.header(idempotencyHeader);
-      if (def.method !== 'post' || key === undefined) return next();
+      // Keys belong to a person: a public route (sign-in) has none to file them under, and its
+      // answer (a session's CSRF token) must never be stored for a replay.
+      if (def.method !== 'post' || key === undefined || def.roles === 'public') return next();
       if (!keyPattern.test(key)) {
         throw new HttpError(400, 'invalid_idempotency_key', `the ${idempotencyHeader} header must be 1 to 64 letters, digits, '.', '_' or '-'`);
       }
@@ -73,7 +75,7 @@ export function createIdempotencyGuard(pool: Pool, logger: Logger): (def: AnyRou
         lastPurge = Date.now();
         await pool.query('DELETE FROM idempotency_keys WHERE expires_at < now()');
       }
-      const personId = (res.locals.principal as Principal | undefined)?.personId ?? '';
+      const personId = (res.locals.principal as Principal).personId;
       const requestHash = createHash('sha256').update(canonicalJson(req.body ?? null)).digest('hex');
       const claimed = await claim(pool, personId, key, req.method, req.path, requestHash);
       switch (claimed.kind) {

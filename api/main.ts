@@ -1,19 +1,20 @@
 import type { Server } from 'node:http';
 import { databaseUrl, loadConfig } from '../platform/config';
 import { loadAuditKey, startAuditHousekeeping } from '../platform/audit-anchor';
-import { checkLeastPrivilege, createPool } from '../platform/db';
+import { apiPoolTimeouts, checkLeastPrivilege, createPool } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
-import { connectClient } from '../platform/temporal';
+import { createApiClient } from '../platform/temporal';
 import { createApp } from './app';
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'golive-api');
-  const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
+  const pool = createPool(databaseUrl(config), config.PG_POOL_MAX, apiPoolTimeouts);
   await checkLeastPrivilege(pool, config.NODE_ENV === 'production', logger);
   const auditKey = loadAuditKey(config);
-  const temporal = await connectClient(config);
+  // Lazy: the API serves (503 naming Temporal, /healthz) while Temporal is still down.
+  const temporal = createApiClient(config);
   const mailer = createMailer(config);
   const app = createApp({ config, pool, temporal, mailer, logger });
   const server: Server = await new Promise((resolve) => {

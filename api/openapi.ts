@@ -1,6 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { signInPath } from './abuse';
 import type { AnyRoute } from './route';
 
 const ErrorBody = z.object({
@@ -8,6 +7,7 @@ const ErrorBody = z.object({
   message: z.string(),
   requestId: z.string().optional(),
   issues: z.array(z.object({ path: z.string(), rule: z.string(), message: z.string() })).optional(),
+  dependency: z.enum(['postgres', 'temporal']).optional().describe('On 503: which dependency is unavailable'),
 });
 
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
@@ -22,8 +22,26 @@ export function buildOpenApi(routes: AnyRoute[]) {
         ...(res.schema ? { content: { [res.contentType ?? 'application/json']: { schema: res.schema } } } : {}),
       };
     }
-    if (r.roles !== 'public' || (r.method === 'post' && r.path === signInPath)) responses['429'] ??= { description: 'Too many failed authentications from this address (or sign-ins with this token) this minute; see Retry-After', content: { 'application/json': { schema: ErrorBody } } };
-    if (r.body || r.params || r.query) responses['400'] ??= { description: 'Validation failed: each issue names the field and the rule', content: { 'application/json': { schema: ErrorBody } } };
+    // The answers the shell gives on any route (api/app.ts, api/errors.ts), so that no status a
+    // client can meet is undocumented.
+    const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+    // Every non-GET request's body is read (and its size and depth checked) even where the route takes none.
+    const readsBody = r.body !== undefined || r.method !== 'get';
+    if (readsBody) responses['400'] ??= error('Validation failed (each issue names the field and the rule), or the body is not JSON or nested too deep');
+    if (r.params || r.query) responses['400'] ??= error('Validation failed: each issue names the field and the rule');
+    if (r.params) responses['404'] ??= error('Nothing under these path parameters');
+    if (readsBody) responses['413'] ??= error('Request body too large');
+    if (readsBody) responses['415'] ??= error('The body must be application/json, in a charset and encoding the server reads');
+    if (r.roles !== 'public') {
+      responses['401'] ??= error('Not signed in: send Authorization: Bearer <token>');
+      responses['403'] ??= error('Signed in, but none of the roles this route needs (or a page without its CSRF token)');
+    }
+    if (r.method === 'post') {
+      responses['409'] ??= error('A request with the same Idempotency-Key is still running');
+      responses['422'] ??= error('The Idempotency-Key was already used for a different request');
+    }
+    responses['429'] ??= error('Too many failed authentications from this address (or sign-ins with this token) this minute: wait for Retry-After seconds');
+    responses['503'] ??= error('A dependency (PostgreSQL or Temporal, named in `dependency`) is unavailable or too slow, or the audit entry could not be written (`audit_unavailable`): retry after Retry-After seconds');
     registry.registerPath({
       method: r.method,
       path: r.path,

@@ -54,6 +54,15 @@ export async function programExists(pool: Pool, programId: string): Promise<void
   if (!rowCount) throw new HttpError(404, 'not_found', `no program ${programId}`);
 }
 
+/** The department codes of a program's plan; undefined when no plan is stored for it. */
+export async function planDepartments(pool: Pool, programId: string): Promise<Set<string> | undefined> {
+  const { rows } = await pool.query<{ codes: string[] | null }>(
+    `SELECT ARRAY(SELECT jsonb_array_elements(plan->'departments')->>'code') AS codes FROM program WHERE id = $1`,
+    [programId],
+  );
+  return rows[0] ? new Set(rows[0].codes ?? []) : undefined;
+}
+
 /** Stored decisions of a gate, with the evidence each was made on. */
 export async function gateDecisions(pool: Pool, programId: string, gate: string) {
   const { rows } = await pool.query(

@@ -48,6 +48,16 @@ export function route<B extends Schema | undefined = undefined, P extends Schema
   return def;
 }
 
+/** PostgreSQL's `integer`, the widest column a path or query number lands in (emergency numbers, waves ...). */
+export const PG_INT_MAX = 2_147_483_647;
+
+/**
+ * A whole number from a path or query string, within [min, max]: one past PostgreSQL's integer
+ * (or JavaScript's exact integers, for bigint columns) is a 400 naming the parameter, not a
+ * driver error.
+ */
+export const intParam = (min = 1, max = PG_INT_MAX) => z.coerce.number().int().min(min).max(max);
+
 export const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 function parsePart(schema: Schema | undefined, value: unknown, prefix: string, issues: FieldIssue[]): unknown {

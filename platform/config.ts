@@ -17,6 +17,12 @@ export const ConfigSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   PUBLIC_BASE_URL: z.url().default('http://localhost:3000').describe('Base of the links in e-mails'),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(false|\d{1,2}|[A-Za-z0-9.:/]+(,[A-Za-z0-9.:/]+)*)$/, "must be false, a hop count, or comma-separated addresses/subnets ('loopback', '10.0.0.0/8')")
+    .default('false')
+    .transform((v) => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+    .describe("Express 'trust proxy': which proxies' X-Forwarded-* headers to believe (client address, https)"),
 
   DATABASE_URL: z
     .string()

@@ -25,6 +25,18 @@ export interface MailDeps {
   publicBaseUrl: string;
 }
 
+/**
+ * The Message-ID of one e-mail: derived from its idempotency key, so a copy resent after a crash
+ * carries the same id and mail clients fold it, and from the deployment, so that two
+ * deployments (a test and a production one, two hospitals) never send the same id for their
+ * own "incident ... level 1" e-mail: the right-hand side is the deployment's own host (from
+ * PUBLIC_BASE_URL), as RFC 5322 asks, and the left-hand side hashes the base URL with the key.
+ */
+export function messageIdFor(publicBaseUrl: string, idempotencyKey: string): string {
+  const host = new URL(publicBaseUrl).hostname.replace(/^\[|\]$/g, '') || 'golive.invalid';
+  return `<${createHash('sha256').update(publicBaseUrl).update('\0').update(idempotencyKey).digest('hex').slice(0, 32)}@${host}>`;
+}
+
 export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: MailDeps) {
   return {
     async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
@@ -33,9 +45,7 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
         throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'mail message does not fit its template', nonRetryable: true });
       }
       const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl });
-      // The Message-ID derives from the key too: should a crash fall between SMTP's "250 OK"
-      // and the row update below, the resent copy carries the same id and clients fold it.
-      const messageId = `<${createHash('sha256').update(input.idempotencyKey).digest('hex').slice(0, 32)}@golive>`;
+      const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
       const claim = await pool.query<{ status: string; message_id: string; sent_at: Date | null }>(
         `INSERT INTO email_outbox (idempotency_key, recipient, template, subject, message_id, status)
          VALUES ($1, $2, $3, $4, $5, 'sending')
@@ -46,7 +56,8 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
       const row = claim.rows[0]!;
       if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
       try {
-        await mailer.sendMail({ from: mailFrom, to: input.to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId });
+        // The id the outbox holds: a resend after a crash repeats the first attempt's id even if the configuration changed since.
+        await mailer.sendMail({ from: mailFrom, to: input.to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: row.message_id });
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
         await pool.query('UPDATE email_outbox SET last_error = $2 WHERE idempotency_key = $1', [input.idempotencyKey, smtpErrorSummary(err)]);
@@ -60,7 +71,7 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
         `UPDATE email_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE idempotency_key = $1 RETURNING sent_at`,
         [input.idempotencyKey],
       );
-      return { messageId, sentAt: done.rows[0]!.sent_at.toISOString(), duplicate: false };
+      return { messageId: row.message_id, sentAt: done.rows[0]!.sent_at.toISOString(), duplicate: false };
     },
   };
 }

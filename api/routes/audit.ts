@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listAudit, verifyAuditChain } from '../../platform/audit';
 import { loadAuditKey } from '../../platform/audit-anchor';
-import { route } from '../route';
+import { intParam, route } from '../route';
 
 const auditRoles = ['admin', 'lead', 'leadership'] as const;
 const Opaque = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/, 'must be an opaque id');
@@ -46,9 +46,9 @@ export const listAuditRoute = route({
   tags: ['audit'],
   roles: [...auditRoles],
   query: z.object({
-    after: z.coerce.number().int().min(0).default(0),
-    before: z.coerce.number().int().min(0).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    after: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
+    before: intParam(0, Number.MAX_SAFE_INTEGER).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
+    limit: intParam(1, 500).default(100),
     target: Opaque.optional().describe('An id among the target values (a program id, a workflow id ...)'),
     actor: Opaque.optional(),
   }),

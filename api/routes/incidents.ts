@@ -18,9 +18,11 @@ import {
 } from '../../domain/escalation';
 import type { Principal, Role } from '../../domain/people';
 import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../platform/incidents';
-import { HttpError } from '../errors';
+import { HttpError, ValidationError } from '../errors';
+import { planDepartments } from '../programs';
 import { sendShell } from '../ui';
-import { route, type RequestContext } from '../route';
+import { intParam, route, type RequestContext } from '../route';
+import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 
 const anyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
 const IncidentParams = z.object({ incidentId: z.uuid() });
@@ -94,8 +96,7 @@ async function incidentRow(ctx: RequestContext, incidentId: string): Promise<z.i
 async function acknowledge(ctx: RequestContext, incidentId: string, by: Principal) {
   const row = await incidentRow(ctx, incidentId);
   if (row.status === 'resolved') throw new HttpError(409, 'InvalidState', 'the incident is resolved');
-  const handle = ctx.deps.temporal.workflow.getHandle(row.workflowId);
-  return handle.executeUpdate(acknowledgeUpdate, { args: [{ by: actorOf(by), incidentId }] });
+  return runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), acknowledgeUpdate, { by: actorOf(by), incidentId });
 }
 
 export const raiseIncidentRoute = route({
@@ -113,6 +114,15 @@ export const raiseIncidentRoute = route({
     const by = principalOf(ctx);
     const policy = await getPolicy(ctx.deps.pool, body.programId);
     if (!policy) throw new HttpError(409, 'no_policy', `program ${body.programId} is unknown or has no escalation policy`);
+    // Only the plan's departments: an incident's departments name its workflow, its e-mails and
+    // its search attributes, and an unknown one would page people about a ward that is not in the go-live.
+    const known = await planDepartments(ctx.deps.pool, body.programId);
+    if (known) {
+      const issues = body.departments.flatMap((d, i) =>
+        known.has(d) ? [] : [{ path: `body.departments.${i}`, rule: 'department-not-in-plan', message: `department ${d} is not in the plan of program ${body.programId}` }],
+      );
+      if (issues.length) throw new ValidationError(issues);
+    }
     const raised = await raiseIncident(ctx.deps.temporal, ctx.deps.config.TEMPORAL_TASK_QUEUE, { ...body, policy, raisedBy: by.personId, raiseId: randomUUID() });
     const status = await ctx.deps.temporal.workflow.getHandle(raised.workflowId, raised.runId).query(incidentStatusQuery);
     return {
@@ -129,7 +139,7 @@ export const listIncidentsRoute = route({
   summary: 'Incidents, newest first',
   tags: ['incidents'],
   roles: anyone,
-  query: z.object({ programId: Code.optional(), status: z.enum(['open', 'acknowledged', 'resolved']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+  query: z.object({ programId: Code.optional(), status: z.enum(['open', 'acknowledged', 'resolved']).optional(), limit: intParam(1, 500).default(100) }),
   responses: { 200: { description: 'The incidents', schema: z.object({ incidents: z.array(IncidentRow) }) } },
   async handle({ query, ctx }) {
     const { rows } = await ctx.deps.pool.query(
@@ -174,10 +184,11 @@ export const acknowledgeIncidentRoute = route({
   params: IncidentParams,
   responses: {
     200: { description: 'You own it', schema: Owner },
+    202: { description: 'Accepted by the workflow and still running after 30 s: read the incident', schema: UpdatePending },
     409: { description: 'Already acknowledged (the body names the owner) or resolved' },
   },
   async handle({ params, ctx }) {
-    return { status: 200, body: await acknowledge(ctx, params.incidentId, principalOf(ctx)) };
+    return updateReply(await acknowledge(ctx, params.incidentId, principalOf(ctx)));
   },
 });
 
@@ -189,7 +200,7 @@ export const resolveIncidentRoute = route({
   roles: ['oncall', 'lead', 'admin'],
   params: IncidentParams,
   body: z.object({ code: ResolutionCode, note: z.string().trim().min(1).max(500) }),
-  responses: { 200: { description: 'Resolved' }, 409: { description: 'Already resolved' } },
+  responses: { 200: { description: 'Resolved' }, 202: { description: 'Accepted by the workflow and still running after 30 s: read the incident', schema: UpdatePending }, 409: { description: 'Already resolved' } },
   async handle({ params, body, ctx }) {
     const by = principalOf(ctx);
     const row = await incidentRow(ctx, params.incidentId);
@@ -201,8 +212,7 @@ export const resolveIncidentRoute = route({
     );
     const noteId = Number(note.rows[0]!.id);
     try {
-      const status = await ctx.deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(resolveUpdate, { args: [{ by: actorOf(by), code: body.code, noteId, incidentId: params.incidentId }] });
-      return { status: 200, body: status };
+      return updateReply(await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, { by: actorOf(by), code: body.code, noteId, incidentId: params.incidentId }));
     } catch (err) {
       await ctx.deps.pool.query('DELETE FROM incident_notes WHERE id = $1', [noteId]);
       throw err;
@@ -340,14 +350,28 @@ export const ackConfirmRoute = route({
   tags: ['incidents'],
   roles: anyone,
   params: AckParams,
-  responses: { 200: { description: 'You own it', schema: Owner }, 409: { description: 'Already acknowledged or resolved' }, 410: { description: 'Link used or expired' } },
+  responses: {
+    200: { description: 'You own it', schema: Owner },
+    202: { description: 'Accepted by the workflow and still running after 30 s: read the incident', schema: UpdatePending },
+    403: { description: 'The link was sent to someone else: acknowledge on the incident page as yourself' },
+    409: { description: 'Already acknowledged or resolved' },
+    410: { description: 'Link used or expired' },
+  },
   async handle({ params, ctx }) {
     const by = principalOf(ctx);
     const row = await ackToken(ctx, params.token);
     if (!row?.usable) throw new HttpError(410, 'link_expired', 'this acknowledge link was used or has expired');
+    // A link is a credential sent to one person's mailbox: a forwarded or leaked one must not let
+    // someone else (or a mailbox shared by two) act as its owner's page. Anyone else on the
+    // ladder acknowledges on the incident page, under their own name.
+    if (row.person_id !== by.personId) {
+      throw new HttpError(403, 'ack_link_not_yours', `this acknowledge link was sent to someone else; acknowledge on the incident page (/incidents/${row.incident_id}) as yourself`, {
+        incidentId: row.incident_id,
+      });
+    }
     const owner = await acknowledge(ctx, row.incident_id, by);
     await ctx.deps.pool.query('UPDATE incident_ack_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1', [hashAckToken(params.token), by.personId]);
-    return { status: 200, body: owner };
+    return updateReply(owner);
   },
 });
 

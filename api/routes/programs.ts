@@ -43,14 +43,15 @@ import { auditDownload } from '../audit';
 import { ValidationError } from '../errors';
 import { actorOf, createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
 import type { UpdateDefinition } from '@temporalio/common';
-import { route, type AnyRoute, type RouteDef } from '../route';
+import { intParam, route, type AnyRoute, type RouteDef } from '../route';
+import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 
 const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
 const leads: Role[] = ['lead', 'admin'];
 const ProgramParams = z.object({ programId: ProgramId });
 const GateParams = ProgramParams.extend({ gate: GateKey });
 const DepartmentParams = ProgramParams.extend({ department: DepartmentCode });
-const WaveParams = ProgramParams.extend({ wave: z.coerce.number().int().min(1).max(99) });
+const WaveParams = ProgramParams.extend({ wave: intParam(1, 99) });
 const Json = z.record(z.string(), z.unknown());
 
 /**
@@ -67,12 +68,11 @@ function programUpdateRoute<P extends z.ZodType<{ programId: string }>, B extend
   return route<B, P>({
     method: 'post',
     ...def,
+    responses: { ...def.responses, 202: { description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect', schema: UpdatePending } },
     async handle({ params, body, ctx }) {
       const { programId, ...fromPath } = params as z.output<P>;
-      const result = await programHandle(ctx.deps.temporal, programId).executeUpdate(update, {
-        args: [{ ...(body as object), ...fromPath, actor: actorOf(ctx.principal!), requestId: ctx.requestId }],
-      });
-      return { status: 200, body: result };
+      const input = { ...(body as object), ...fromPath, actor: actorOf(ctx.principal!), requestId: ctx.requestId };
+      return updateReply(await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), update, input));
     },
   });
 }
@@ -355,7 +355,7 @@ export const downtimePacketRoute = route({
   summary: 'Download a department\'s downtime packet (census, active orders, pending results, forms): patient data, responders only',
   tags: ['emergency'],
   roles: responders,
-  params: DepartmentParams.extend({ emergency: z.coerce.number().int().min(1) }),
+  params: DepartmentParams.extend({ emergency: intParam() }),
   responses: { 200: { description: 'The packet, as a JSON attachment' }, 404: { description: 'No such packet' } },
   async handle({ params, ctx }) {
     const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
@@ -397,7 +397,7 @@ export const migrationStatusRoute = route({
   summary: 'Progress of a migration verification: ranges done, rows compared, differences, time left',
   tags: ['parallel run'],
   roles: everyone,
-  params: ProgramParams.extend({ n: z.coerce.number().int().min(1) }),
+  params: ProgramParams.extend({ n: intParam() }),
   responses: { 200: { description: 'Its progress' }, 404: { description: 'No such verification' } },
   async handle({ params, ctx }) {
     await programExists(ctx.deps.pool, params.programId);

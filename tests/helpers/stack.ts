@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app';
 import type { Deps } from '../../api/deps';
 import { loadConfig, type Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
-import { freePort, spawnTs } from '../../platform/services';
+import { freePort, spawnTs, waitFor } from '../../platform/services';
+import { createApiClient } from '../../platform/temporal';
 import { freshDatabase, type TestDatabase } from './db';
 import { startTestSmtp, type TestSmtp } from './smtp';
 import { personWithToken } from './people';
@@ -45,7 +45,8 @@ export async function startStack(name: string, options: StackOptions = {}) {
     API_PORT: String(port),
   };
   const config: Config = loadConfig(env);
-  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }) });
+  // The API's own client (api/main.ts), with its deadlines: an end-to-end test meets them as production does.
+  const temporal = createApiClient(config);
   const deps: Deps = { config, pool: db.appPool, temporal, mailer: createMailer(config), logger: createLogger('silent') };
   const server: Server = await new Promise((resolve) => {
     const s = createApp(deps).listen(port, '127.0.0.1', () => resolve(s));
@@ -55,6 +56,12 @@ export async function startStack(name: string, options: StackOptions = {}) {
   const workerEnv = { ...process.env, ...env, ...options.workerEnv };
 
   let worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
+  // The API gives a worker 10 s to accept an Update and 5 s to answer a query (platform/temporal.ts);
+  // a worker process still starting on a busy machine is no part of what the tests examine.
+  await waitFor('the worker polling its task queue', async () => {
+    const { pollers } = await temporal.workflowService.describeTaskQueue({ namespace: config.TEMPORAL_NAMESPACE, taskQueue: { name: config.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 });
+    return (pollers?.length ?? 0) > 0;
+  }, 90_000, worker);
   return {
     url,
     /**

@@ -8,6 +8,8 @@ let lead: Record<string, string>;
 beforeAll(async () => {
   stack = await startStack('platform');
   lead = await stack.as(['lead']);
+  // The test e-mail goes only to people in the directory: these two mailboxes are (as viewers).
+  await Promise.all([stack.as(['viewer'], 'lead'), stack.as(['viewer'], 'survivor')]);
 });
 afterAll(async () => {
   await stack?.stop();

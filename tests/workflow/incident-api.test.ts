@@ -79,9 +79,12 @@ describe('incidents API', () => {
       expect((await env.client.workflow.getHandle(raised.json.workflowId).query(incidentStatusQuery)).status).toBe('open');
 
       expect((await call('POST', link)).status).toBe(401);
-      const notAllowed = await call('POST', link, viewer.token);
-      expect(notAllowed.status).toBe(403);
-      expect(notAllowed.json).toMatchObject({ error: 'NotAllowed' });
+      // The link is the on-call's: anyone else, whatever their roles, is sent to the incident page.
+      for (const other of [viewer, lead]) {
+        const notYours = await call('POST', link, other.token);
+        expect(notYours.status).toBe(403);
+        expect(notYours.json).toMatchObject({ error: 'ack_link_not_yours', incidentId });
+      }
       const acked = await call('POST', link, oncall.token);
       expect(acked.status).toBe(200);
       expect(acked.json).toMatchObject({ personId: 'api-oncall', displayName: 'Test oncall' });
