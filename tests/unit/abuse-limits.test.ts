@@ -184,8 +184,9 @@ describe('an acknowledge link works only for the person it was sent to', () => {
     }
     const { rows } = await db.pool.query('SELECT used_at FROM incident_ack_tokens WHERE token_hash = $1', [hashAckToken(token)]);
     expect(rows[0]).toEqual({ used_at: null });
-    // The refusals are in the audit trail under the link's hash, never the token.
-    const trail = await db.pool.query<{ result: string; target: { token: string } }>(`SELECT result, target FROM audit_log WHERE action = 'POST /ack/{token}'`);
+    // The refusals are in the audit trail under the link's hash, never the token (each after its
+    // intent entry, written before the handler acts).
+    const trail = await db.pool.query<{ result: string; target: { token: string } }>(`SELECT result, target FROM audit_log WHERE action = 'POST /ack/{token}' AND result <> 'started'`);
     expect(trail.rows.map((r) => r.result)).toEqual(['403', '403']);
     expect(trail.rows[0]!.target.token).toBe(`sha256:${createHash('sha256').update(token).digest('hex')}`);
   });
