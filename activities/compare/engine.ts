@@ -47,12 +47,14 @@ import {
   spellingSampleSql,
   spellingProbeSql,
   streamSql,
+  rangeRowsSql,
   type CodeMapSql,
   type ColumnTypes,
   type FixedOffsets,
   type ServerTraits,
   type Side,
   type SideSql,
+  type StreamRange,
 } from './sql';
 import { compareField } from './values';
 
@@ -232,8 +234,8 @@ async function openSide(
   return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types, traits };
 }
 
-async function joinSnapshot(s: SideState): Promise<Client> {
-  const c = await connect(s.url, true);
+async function joinSnapshot(s: SideState, stream = true): Promise<Client> {
+  const c = await connect(s.url, stream);
   // One process per stream: a parallel plan (Gather Merge over workers) used no less CPU in total
   // (measured) and puts more processes than cores on the machine; `parallelism` spreads a run.
   await c.query('SET max_parallel_workers_per_gather = 0');
@@ -402,7 +404,10 @@ async function splitRange(s: SideState, range: KeyRange, n: number): Promise<Key
   const conds: string[] = [];
   if (range.lo !== null) conds.push(`${k} >= ${escapeLiteral(range.lo)}`);
   if (range.hi !== null) conds.push(`${k} < ${escapeLiteral(range.hi)}`);
-  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  // NULL sorts first in a descending order: without this the maximum of a side with a NULL key
+  // was NULL, and the split silently off
+  conds.push(`${k} IS NOT NULL`);
+  const where = `WHERE ${conds.join(' AND ')}`;
   const q = `SELECT (SELECT ${k} FROM ${s.sql.from} ${where} ORDER BY 1 LIMIT 1) AS mn, (SELECT ${k} FROM ${s.sql.from} ${where} ORDER BY 1 DESC LIMIT 1) AS mx`;
   const r = await s.main.query<{ mn: string | null; mx: string | null }>(q);
   const { mn, mx } = one(r.rows);
@@ -419,9 +424,22 @@ async function splitRange(s: SideState, range: KeyRange, n: number): Promise<Key
 }
 
 /**
+ * The streams that read a requested range split into `ranges`: the ranges, and when the request
+ * is unbounded above and has a bound (its own or the split's), one more for the rows whose first
+ * key column is NULL (a bound excludes NULL; NULL sorts after every key, so those rows belong to
+ * the range unbounded above). An unsplit, unbounded request is one stream without a condition.
+ */
+function streamsOf(request: KeyRange, ranges: KeyRange[]): StreamRange[] {
+  const whole = ranges.length === 1 && ranges[0]!.lo === null && ranges[0]!.hi === null;
+  if (whole || request.hi !== null) return ranges;
+  return [...ranges, { lo: null, hi: null, nullFirstKey: true }];
+}
+
+/**
  * Split a source's key space (first key column, byte order) into up to n ranges [lo, hi) of
  * roughly equal size, for fanning a large comparison out across activities. Cheap: uses the
- * minimum and maximum key only (index), interpolating in between.
+ * minimum and maximum key only (index), interpolating in between. Every row is in exactly one
+ * range: the last one (unbounded above) also holds the rows whose first key column is NULL.
  */
 export async function keyRanges(
   args: { spec: DomainSpecInput; source: ParsedSourceConfig; side?: Side; window: { from: string; to: string }; resultsUrl: string },
@@ -430,7 +448,7 @@ export async function keyRanges(
   const spec = DomainSpec.parse(args.spec);
   const side = args.side ?? 'legacy';
   const src = createSource(args.source);
-  const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side) });
+  const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
   try {
     const st = await openSide(spec, side, opened, args.window);
     try {
@@ -956,7 +974,7 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     for (const side of ['legacy', 'new'] as const) {
       where = `${side} source`;
       const src = createSource(side === 'legacy' ? input.legacy : input.new);
-      const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side) });
+      const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
       opened.push(o);
       const st = await openSide(spec, side, o, input.window);
       // pushed at once so that `finally` closes its connection
@@ -992,7 +1010,7 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     trace(where);
     // Key ranges, not key-hash partitions: a hash partition re-reads every row of the side to
     // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
-    const ranges = await splitRange(legacy, range, input.parallelism);
+    const streams = streamsOf(range, await splitRange(legacy, range, input.parallelism));
     const nullRaw = Int32Array.from(nodeMappedNullHashes(legacy.sql.plans).flatMap((h) => {
       const p = int64Parts(h);
       return [p.hi, p.lo];
@@ -1000,17 +1018,35 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     const writer = new DifferenceWriter(results, runId);
     const recheck = new Rechecker(spec, legacy, next, maps, writer, dictionary);
     const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
+    // More than one stream: each side's rows in the requested range are counted apart (same
+    // snapshot, own connection, while the streams run), and the streams must add up to them. A
+    // row in no stream (a NULL key outside every range did) would otherwise be counted nowhere.
+    const expectedRows = streams.length > 1
+      ? Promise.all([legacy, next].map(async (s) => {
+        const c = await joinSnapshot(s, false);
+        return Number(one((await c.query<{ n: string }>(rangeRowsSql(s.sql, range))).rows).n);
+      }))
+      : null;
+    expectedRows?.catch(() => undefined); // awaited after the merge
 
     where = 'merge';
     trace(where);
     await Promise.all(
-      ranges.map(async (r) => {
+      streams.map(async (r) => {
         const [lc, nc] = await Promise.all([joinSnapshot(legacy), joinSnapshot(next)]);
-        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length, dictionary.legacy, nullRaw);
-        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length, dictionary.next, nullRaw);
+        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r), spec.key.length, dictionary.legacy, nullRaw);
+        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r), spec.key.length, dictionary.next, nullRaw);
         await mergeRange(lr, nr, counters, writer, recheck, dictionary);
       }),
     );
+    if (expectedRows) {
+      where = 'range rows';
+      const [l, n] = await expectedRows;
+      if (l !== counters.rowsLegacy || n !== counters.rowsNew) {
+        // counts only: which side, how many rows the ranges read and how many the side has
+        throw new ComparisonError('RANGE_ROWS', `compare: the key ranges read ${counters.rowsLegacy} legacy and ${counters.rowsNew} new rows, the sides have ${l} and ${n}; refusing a result that lost or doubled rows`);
+      }
+    }
     where = 'recheck';
     trace(`${where} (${recheck.count} keys re-checked)`);
     await recheck.drain();

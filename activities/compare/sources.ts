@@ -20,8 +20,10 @@ export interface OpenContext {
   resultsUrl: string;
   runId: string;
   side: Side;
-  /** Columns the domain needs from this side. */
+  /** Columns the domain needs from this side, the key columns first. */
   columns: string[];
+  /** How many of `columns` are key columns. */
+  keyColumns?: number;
 }
 
 export interface OpenedSource {
@@ -128,8 +130,15 @@ export class FileSource implements Source {
         });
       };
       let lines: string[] = [];
+      // A file has no NULL of its own: an empty key cell is a missing key, staged as NULL like a
+      // table's (a key column of '' would otherwise be one more key, shared by every such row).
+      const keys = ctx.keyColumns ?? 0;
+      const cell = (rec: Record<string, unknown>, c: string, i: number): string | null => {
+        const v = cellText(rec[c]);
+        return i < keys && v === '' ? null : v;
+      };
       for await (const rec of this.records()) {
-        lines.push(cols.map((c) => copyText(cellText(rec[c]))).join('\t') + '\n');
+        lines.push(cols.map((c, i) => copyText(cell(rec, c, i))).join('\t') + '\n');
         if (lines.length >= 5000) {
           await flush(lines);
           lines = [];

@@ -452,10 +452,26 @@ export interface SideSql {
   from: string; // "(query) q"
 }
 
-export function rangeWhere(keys: string[], lo: string | null, hi: string | null): string {
+/**
+ * The rows one stream reads: [lo, hi) on the first key column in byte order (null: unbounded),
+ * or (`nullFirstKey`) only the rows whose first key column is NULL. A bound excludes NULL, so a
+ * range with a bound never holds those rows: whoever splits a key space adds a `nullFirstKey`
+ * stream for them (see the engine's `streamsOf`).
+ */
+export interface StreamRange {
+  lo: string | null;
+  hi: string | null;
+  nullFirstKey?: boolean;
+}
+
+export function rangeWhere(keys: string[], r: StreamRange): string {
+  // `(k) COLLATE "C" IS NULL` is written as the index expression of the bound conditions, so an
+  // index on the key column (COLLATE "C") serves it too. `k >= lo OR k IS NULL` in one stream
+  // would walk the whole index through a filter (measured): NULLs get a stream of their own.
+  if (r.nullFirstKey) return `WHERE (${keys[0]}) COLLATE "C" IS NULL`;
   const parts: string[] = [];
-  if (lo !== null) parts.push(`(${keys[0]}) COLLATE "C" >= ${escapeLiteral(lo)}`);
-  if (hi !== null) parts.push(`(${keys[0]}) COLLATE "C" < ${escapeLiteral(hi)}`);
+  if (r.lo !== null) parts.push(`(${keys[0]}) COLLATE "C" >= ${escapeLiteral(r.lo)}`);
+  if (r.hi !== null) parts.push(`(${keys[0]}) COLLATE "C" < ${escapeLiteral(r.hi)}`);
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
@@ -463,11 +479,22 @@ export function orderBy(keys: string[]): string {
   return `ORDER BY ${keys.map((k) => `(${k}) COLLATE "C"`).join(', ')}`;
 }
 
-export function streamSql(s: SideSql, lo: string | null, hi: string | null): string {
+export function streamSql(s: SideSql, r: StreamRange): string {
   // NULL raw values arrive as NULL: the reader uses the field's NULL hash (`nodeMappedNullHashes`)
   const mapped = nodeMappedIndexes(s.plans).map((i) => s.plans[i]!.raw(fieldSeed(i), null));
   const cols = [...s.keys.map((k) => `(${k})`), `(${rowHashExpr(s.plans)})`, ...mapped].join(', ');
-  return `COPY (SELECT ${cols} FROM ${s.from} ${rangeWhere(s.keys, lo, hi)} ${orderBy(s.keys)}) TO STDOUT (FORMAT binary)`;
+  return `COPY (SELECT ${cols} FROM ${s.from} ${rangeWhere(s.keys, r)} ${orderBy(s.keys)}) TO STDOUT (FORMAT binary)`;
+}
+
+/**
+ * The side's rows in a requested range [lo, hi) (int8 as text), counted apart from the streams
+ * that split it: without a bound, every row of the side's query. Rows whose first key column is
+ * NULL sort after every key, so they belong to the range unbounded above.
+ */
+export function rangeRowsSql(s: SideSql, r: { lo: string | null; hi: string | null }): string {
+  if (r.lo === null && r.hi === null) return `SELECT count(*)::text AS n FROM ${s.from}`;
+  const nulls = r.hi === null ? ` + (SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, { lo: null, hi: null, nullFirstKey: true })})` : '';
+  return `SELECT ((SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, r)})${nulls})::text AS n`;
 }
 
 /**
