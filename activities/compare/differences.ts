@@ -9,7 +9,9 @@ export type DifferenceKind =
   | 'duplicate_in_legacy'
   | 'duplicate_in_new'
   | 'mismatch'
-  | 'unmapped_code';
+  | 'unmapped_code'
+  /** A row with a NULL (files: empty) key column; its side's value column holds the row count. */
+  | 'invalid_key';
 
 export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
   'missing_in_legacy',
@@ -18,6 +20,7 @@ export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
   'duplicate_in_new',
   'mismatch',
   'unmapped_code',
+  'invalid_key',
 ];
 
 function esc(v: string | null): string {

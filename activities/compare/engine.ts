@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type FieldDef } from 'pg';
 import { parse } from 'csv-parse';
-import { BinaryKeyHashCopy, HashMap, type RowBatch } from './copyReader';
+import { BinaryKeyHashCopy, HashMap, INVALID_KEY, type RowBatch } from './copyReader';
 import { comparisonStream } from './socket';
 import { DifferenceWriter, keyJson, type DifferenceKind } from './differences';
 import { createSource, type OpenedSource } from './sources';
@@ -78,6 +78,12 @@ export interface CompareResult {
   unmappedByField: Record<string, number>;
   duplicateKeysLegacy: number;
   duplicateKeysNew: number;
+  /**
+   * Rows with a NULL key column (files: an empty one) per side: `invalid_key`, never matched,
+   * never a duplicate; each counts as a distinct and a differing key of its own.
+   */
+  invalidKeysLegacy: number;
+  invalidKeysNew: number;
   /** Keys with any difference. */
   differingKeys: number;
   /** differingKeys / distinctKeys. */
@@ -611,7 +617,7 @@ class Rechecker {
       const l = lrows.get(id);
       const n = nrows.get(id);
       if (!l || !n || l.length !== 1 || n.length !== 1) {
-        // Key with a NULL component (cannot be re-fetched by key) or changed under us.
+        // changed under us (keys with a NULL component are invalid_key, never re-checked)
         this.writer.add(kj, 'mismatch', null, null, null);
         continue;
       }
@@ -802,6 +808,16 @@ async function mergeRange(
       }
     }
     distinct++;
+    const kj0 = lflag === INVALID_KEY || rflag === INVALID_KEY ? keyJson(emitKey(G, gi)) : null;
+    if (kj0 !== null) {
+      // A NULL key column: no key to match by, so never matched and never a duplicate; each row
+      // counts as a differing key of its own, reported on its side with the row count.
+      distinct += cL + cR - 1;
+      if (cL > 0) writer.add(kj0, 'invalid_key', null, String(cL), null);
+      if (cR > 0) writer.add(kj0, 'invalid_key', null, null, String(cR));
+      if (writer.pending >= 10000) await writer.flush();
+      continue;
+    }
     if (cL === 1 && cR === 1) {
       if (lflag === 0 && rflag === 0) {
         if (lhHi === rhHi && lhLo === rhLo) continue; // matched
@@ -891,6 +907,16 @@ async function settle(
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
+/** The outcomes beside the original categories, as stored in comparison_run.outcomes (counts only). */
+export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew'>): RunOutcomes {
+  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew };
+}
+
+export interface RunOutcomes {
+  invalidKeysLegacy: number;
+  invalidKeysNew: number;
+}
+
 function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus {
   const hit = (x?: { rate?: number; count?: number }): boolean =>
     !!x && ((x.rate !== undefined && rate > x.rate) || (x.count !== undefined && count > x.count));
@@ -904,8 +930,11 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
     `SELECT kind, field, count(*) AS n, count(DISTINCT key) AS k FROM comparison_difference WHERE run_id = $1 GROUP BY kind, field`,
     [runId],
   );
-  const d = await results.query<{ k: string; m: string; t: string }>(
-    `SELECT count(DISTINCT key) AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code')) AS m, count(*) AS t
+  // invalid_key: one row per key and side holding that side's row count, each row a key of its own
+  const d = await results.query<{ k: string; m: string; t: string; il: string; in: string }>(
+    `SELECT count(DISTINCT key) FILTER (WHERE kind <> 'invalid_key') AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code')) AS m,
+            count(*) AS t, coalesce(sum(legacy_value::int8) FILTER (WHERE kind = 'invalid_key'), 0) AS il,
+            coalesce(sum(new_value::int8) FILTER (WHERE kind = 'invalid_key'), 0) AS in
        FROM comparison_difference WHERE run_id = $1`,
     [runId],
   );
@@ -922,7 +951,9 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
     }
   }
   const totals = one(d.rows);
-  const differing = Number(totals.k);
+  const invalidKeysLegacy = Number(totals.il);
+  const invalidKeysNew = Number(totals.in);
+  const differing = Number(totals.k) + invalidKeysLegacy + invalidKeysNew;
   const distinct = counters.distinctKeys;
   return {
     rowsLegacy: counters.rowsLegacy,
@@ -937,6 +968,8 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
     unmappedByField,
     duplicateKeysLegacy: byKind.duplicate_in_legacy ?? 0,
     duplicateKeysNew: byKind.duplicate_in_new ?? 0,
+    invalidKeysLegacy,
+    invalidKeysNew,
     differingKeys: differing,
     mismatchRate: distinct === 0 ? 0 : differing / distinct,
     differences: Number(totals.t),
@@ -1067,10 +1100,10 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
       `UPDATE comparison_run SET status = $2, rows_legacy = $3, rows_new = $4, distinct_keys = $5, matched = $6,
          missing_in_legacy = $7, missing_in_new = $8, mismatched = $9, duplicate_keys_legacy = $10, duplicate_keys_new = $11,
          unmapped_codes = $12, differing_keys = $13, mismatch_rate = $14, field_mismatches = $15, unmapped_by_field = $16,
-         differences = $17, finished_at = now() WHERE id = $1`,
+         differences = $17, outcomes = $18, finished_at = now() WHERE id = $1`,
       [runId, status, t.rowsLegacy, t.rowsNew, t.distinctKeys, t.matched, t.missingInLegacy, t.missingInNew, t.mismatched,
         t.duplicateKeysLegacy, t.duplicateKeysNew, t.unmappedCodes, t.differingKeys, t.mismatchRate,
-        JSON.stringify(t.fieldMismatches), JSON.stringify(t.unmappedByField), t.differences],
+        JSON.stringify(t.fieldMismatches), JSON.stringify(t.unmappedByField), t.differences, JSON.stringify(outcomesOf(t))],
     );
     trace('done');
     return { runId, domain: spec.name, status, ...t, elapsedMs: Date.now() - started };

@@ -34,7 +34,7 @@ afterAll(async () => {
   for (const d of [legacy, next]) await d?.close();
 });
 
-const COUNTS = ['rowsLegacy', 'rowsNew', 'distinctKeys', 'matched', 'missingInLegacy', 'missingInNew', 'mismatched', 'duplicateKeysLegacy', 'duplicateKeysNew', 'differingKeys', 'differences'] as const;
+const COUNTS = ['rowsLegacy', 'rowsNew', 'distinctKeys', 'matched', 'missingInLegacy', 'missingInNew', 'mismatched', 'duplicateKeysLegacy', 'duplicateKeysNew', 'invalidKeysLegacy', 'invalidKeysNew', 'differingKeys', 'differences'] as const;
 
 function counts(r: CompareResult): Record<string, number> {
   return Object.fromEntries(COUNTS.map((k) => [k, r[k]]));
@@ -88,13 +88,14 @@ describe('rows whose first key column is NULL, whatever the split', () => {
       resultsUrl: legacy.url,
     };
     const { results, diffs } = await everySplit(base);
+    // each NULL-key row is an invalid key of its own: never matched, never a duplicate
     const expected = {
-      rowsLegacy: 1001, rowsNew: 1002, distinctKeys: 1001, matched: 1000, missingInLegacy: 0, missingInNew: 0, mismatched: 0,
-      duplicateKeysLegacy: 0, duplicateKeysNew: 1, differingKeys: 1, differences: 1,
+      rowsLegacy: 1001, rowsNew: 1002, distinctKeys: 1003, matched: 1000, missingInLegacy: 0, missingInNew: 0, mismatched: 0,
+      duplicateKeysLegacy: 0, duplicateKeysNew: 0, invalidKeysLegacy: 1, invalidKeysNew: 2, differingKeys: 3, differences: 2,
     };
     for (const r of results) expect(r).toEqual(expected);
     for (const d of diffs) expect(d).toEqual(diffs[0]);
-    expect(diffs[0]).toEqual([JSON.stringify(['[null]', 'duplicate_in_new', null, null, '2'])]);
+    expect(diffs[0]).toEqual([JSON.stringify(['[null]', 'invalid_key', null, '1', null]), JSON.stringify(['[null]', 'invalid_key', null, null, '2'])]);
   });
 
   it('from a CSV export too (an empty key is a NULL key in a file)', async () => {
@@ -111,7 +112,7 @@ describe('rows whose first key column is NULL, whatever the split', () => {
     const { results, diffs } = await everySplit(base);
     for (const r of results) expect(r).toEqual(results[0]);
     for (const d of diffs) expect(d).toEqual(diffs[0]);
-    expect(results[0]).toMatchObject({ rowsLegacy: 1001, rowsNew: 1002, matched: 1000, differingKeys: 1 });
+    expect(results[0]).toMatchObject({ rowsLegacy: 1001, rowsNew: 1002, matched: 1000, invalidKeysLegacy: 1, invalidKeysNew: 2, differingKeys: 3 });
   });
 
   it('fails the run loudly when the ranges do not add up to the side\'s rows', async () => {
@@ -128,5 +129,84 @@ describe('rows whose first key column is NULL, whatever the split', () => {
     await expect(r).rejects.toMatchObject({ code: 'RANGE_ROWS' });
     const run = await sql(legacy.url, `SELECT count(*)::int AS n FROM comparison_run WHERE status = 'failed' AND error_code = 'RANGE_ROWS'`);
     expect(run.rows[0]?.n).toBe(1);
+  });
+});
+
+describe('invalid keys: a NULL (files: empty) key column', () => {
+  const spec: DomainSpecInput = { name: 'ik', key: [{ name: 'visit' }, { name: 'line' }], fields: [{ name: 'v' }] };
+  // [visit, line, v]: legacy rows, new rows
+  const legacyRows: (string | null)[][] = [
+    ['V1', '1', 'a'], // matched
+    ['V1', null, 'a'], // invalid on both sides with the same partial key: never matched
+    ['V2', null, 'b'], // two legacy rows with one invalid key: not a duplicate
+    ['V2', null, 'b'],
+    ['V3', '1', 'c'], // a valid key here, an invalid one in the new system
+    ['V4', '1', 'd'], // field mismatch (still counted as before)
+  ];
+  const newRows: (string | null)[][] = [
+    ['V1', '1', 'a'],
+    ['V1', null, 'a'],
+    [null, '1', 'c'],
+    ['V4', '1', 'x'],
+  ];
+  const expected = {
+    rowsLegacy: 6, rowsNew: 4, matched: 1, missingInLegacy: 0, missingInNew: 1, mismatched: 1, duplicateKeysLegacy: 0, duplicateKeysNew: 0,
+    invalidKeysLegacy: 3, invalidKeysNew: 2,
+    // V1/1, V3/1, V4/1 and one per invalid row
+    distinctKeys: 3 + 5, differingKeys: 2 + 5, differences: 6,
+  };
+  const expectedDiffs = [
+    ['["V1", null]', 'invalid_key', null, '1', null],
+    ['["V1", null]', 'invalid_key', null, null, '1'],
+    ['["V2", null]', 'invalid_key', null, '2', null],
+    ['["V3", "1"]', 'missing_in_new', null, null, null],
+    ['["V4", "1"]', 'mismatch', 'v', 'd', 'x'],
+    ['[null, "1"]', 'invalid_key', null, null, '1'],
+  ].map((x) => JSON.stringify(x)).sort();
+
+  beforeAll(async () => {
+    for (const [db, rows] of [[legacy, legacyRows], [next, newRows]] as const) {
+      await sql(db.url, 'DROP TABLE IF EXISTS ik');
+      await sql(db.url, 'CREATE TABLE ik (visit text, line text, v text)');
+      for (const r of rows) await sql(db.url, 'INSERT INTO ik VALUES ($1, $2, $3)', r);
+    }
+  });
+
+  it('reports each on its side, never matched, never a duplicate, never dropped (PostgreSQL), and the thresholds count them', async () => {
+    const base: CompareInput = {
+      spec,
+      legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM ik' },
+      new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM ik' },
+      window: WINDOW,
+      resultsUrl: legacy.url,
+      thresholds: { warning: { count: 2 }, critical: { count: 6 } },
+    };
+    const { results, diffs } = await everySplit(base);
+    for (const r of results) expect(r).toEqual(expected);
+    for (const d of diffs) expect(d).toEqual(expectedDiffs);
+    const r = await compareDomain(base);
+    // 7 differing keys, 5 of them invalid: critical (above 6), where the other categories alone would be a warning
+    expect(r.status).toBe('critical');
+    expect(r.mismatchRate).toBeCloseTo(7 / 8, 10);
+    const run = await sql(legacy.url, 'SELECT outcomes, differing_keys::int AS d FROM comparison_run WHERE id = $1', [r.runId]);
+    expect(run.rows[0]).toEqual({ outcomes: { invalidKeysLegacy: 3, invalidKeysNew: 2 }, d: 7 });
+  });
+
+  it('files: an empty key cell is an invalid key (CSV and NDJSON)', async () => {
+    const csv = path.join(tmp, 'ik.csv');
+    writeFileSync(csv, ['visit,line,v', ...legacyRows.map((r) => r.map((x) => x ?? '').join(','))].join('\n') + '\n');
+    const ndjson = path.join(tmp, 'ik.ndjson');
+    // NDJSON: null and "" alike
+    writeFileSync(ndjson, newRows.map((r, i) => JSON.stringify({ visit: r[0] ?? (i % 2 ? null : ''), line: r[1] ?? '', v: r[2] })).join('\n') + '\n');
+    const base: CompareInput = {
+      spec,
+      legacy: { kind: 'csv', path: csv },
+      new: { kind: 'ndjson', path: ndjson },
+      window: WINDOW,
+      resultsUrl: legacy.url,
+    };
+    const { results, diffs } = await everySplit(base);
+    for (const r of results) expect(r).toEqual(expected);
+    for (const d of diffs) expect(d).toEqual(expectedDiffs);
   });
 });
