@@ -52,6 +52,8 @@ export const ComparisonOutcomes = z.object({
   /** Rows with an invalid key, per side: never matched, never a duplicate. */
   invalidKeysLegacy: z.number().int().min(0),
   invalidKeysNew: z.number().int().min(0),
+  /** Local times that do not exist in their zone (a field with ambiguousTime): reported, not shifted. */
+  ambiguousTimes: z.number().int().min(0).optional(),
 });
 export type ComparisonOutcomes = z.infer<typeof ComparisonOutcomes>;
 
@@ -60,6 +62,7 @@ export function outcomeWords(o: ComparisonOutcomes | undefined): string {
   if (!o) return '';
   const words: string[] = [];
   if (o.invalidKeysLegacy + o.invalidKeysNew > 0) words.push(`${o.invalidKeysLegacy} legacy and ${o.invalidKeysNew} new rows with an invalid key`);
+  if (o.ambiguousTimes) words.push(`${o.ambiguousTimes} nonexistent local ${o.ambiguousTimes === 1 ? 'time' : 'times'}`);
   return words.join(', ');
 }
 

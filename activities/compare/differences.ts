@@ -11,7 +11,9 @@ export type DifferenceKind =
   | 'mismatch'
   | 'unmapped_code'
   /** A row with a NULL (files: empty) key column; its side's value column holds the row count. */
-  | 'invalid_key';
+  | 'invalid_key'
+  /** A local time that does not exist in its zone (a field with `ambiguousTime`). */
+  | 'ambiguous_time';
 
 export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
   'missing_in_legacy',
@@ -21,6 +23,7 @@ export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
   'mismatch',
   'unmapped_code',
   'invalid_key',
+  'ambiguous_time',
 ];
 
 function esc(v: string | null): string {

@@ -84,6 +84,11 @@ export interface CompareResult {
    */
   invalidKeysLegacy: number;
   invalidKeysNew: number;
+  /**
+   * `ambiguous_time` differences: a field with `ambiguousTime` whose local time does not exist in
+   * its zone on either side (the key counts as mismatched).
+   */
+  ambiguousTimes: number;
   /** Keys with any difference. */
   differingKeys: number;
   /** differingKeys / distinctKeys. */
@@ -646,7 +651,7 @@ function classifyPair(
     const out = compareField(f, lv, nv, f.codeMap ? maps.get(f.codeMap) : undefined);
     if (out === 'equal') continue;
     equal = false;
-    emit(out === 'unmapped' ? 'unmapped_code' : 'mismatch', f.name, lv, nv);
+    emit(out === 'unmapped' ? 'unmapped_code' : out === 'ambiguous' ? 'ambiguous_time' : 'mismatch', f.name, lv, nv);
   }
   return equal;
 }
@@ -908,13 +913,14 @@ async function settle(
 // Entry point
 
 /** The outcomes beside the original categories, as stored in comparison_run.outcomes (counts only). */
-export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew'>): RunOutcomes {
-  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew };
+export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew' | 'ambiguousTimes'>): RunOutcomes {
+  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew, ambiguousTimes: t.ambiguousTimes };
 }
 
 export interface RunOutcomes {
   invalidKeysLegacy: number;
   invalidKeysNew: number;
+  ambiguousTimes: number;
 }
 
 function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus {
@@ -932,7 +938,7 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
   );
   // invalid_key: one row per key and side holding that side's row count, each row a key of its own
   const d = await results.query<{ k: string; m: string; t: string; il: string; in: string }>(
-    `SELECT count(DISTINCT key) FILTER (WHERE kind <> 'invalid_key') AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code')) AS m,
+    `SELECT count(DISTINCT key) FILTER (WHERE kind <> 'invalid_key') AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code', 'ambiguous_time')) AS m,
             count(*) AS t, coalesce(sum(legacy_value::int8) FILTER (WHERE kind = 'invalid_key'), 0) AS il,
             coalesce(sum(new_value::int8) FILTER (WHERE kind = 'invalid_key'), 0) AS in
        FROM comparison_difference WHERE run_id = $1`,
@@ -970,6 +976,7 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
     duplicateKeysNew: byKind.duplicate_in_new ?? 0,
     invalidKeysLegacy,
     invalidKeysNew,
+    ambiguousTimes: byKind.ambiguous_time ?? 0,
     differingKeys: differing,
     mismatchRate: distinct === 0 ? 0 : differing / distinct,
     differences: Number(totals.t),

@@ -78,6 +78,14 @@ export const FieldSpec = z.object({
   /** IANA zone of timestamps stored without a zone (default UTC); values with a zone are absolute. */
   timeZone: z.string().min(1).optional(),
   /**
+   * A naive local time in `timeZone` that occurs twice (the hour repeated when the clocks go
+   * back): the instant it means, 'earlier' or 'later', or 'wall': both sides compare as wall-clock
+   * time in the zone (an instant as its local time). Set, a local time that does not exist (the
+   * hour skipped when the clocks go forward) is reported as `ambiguous_time`, not shifted.
+   * Unset: the server's choice (PostgreSQL: the later occurrence; a skipped time moved forward).
+   */
+  ambiguousTime: z.enum(['earlier', 'later', 'wall']).optional(),
+  /**
    * Text fields without a code map: `false` keeps the canonical expression in SQL without
    * probing (a field known to have many spellings, such as names); by default a probe decides
    * (`CompareInput.spellings`).
@@ -127,6 +135,9 @@ export const DomainSpec = z
     for (const f of spec.fields) {
       if (f.codeMap && !spec.codeMaps[f.codeMap]) {
         ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown code map ${f.codeMap}` });
+      }
+      if (f.ambiguousTime !== undefined && f.type !== 'timestamp') {
+        ctx.addIssue({ code: 'custom', message: `field ${f.name}: ambiguousTime needs the timestamp type` });
       }
       if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer') {
         ctx.addIssue({ code: 'custom', message: `field ${f.name}: tolerance needs a numeric type` });

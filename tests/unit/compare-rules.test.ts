@@ -189,7 +189,7 @@ describe('invalid keys: a NULL (files: empty) key column', () => {
     expect(r.status).toBe('critical');
     expect(r.mismatchRate).toBeCloseTo(7 / 8, 10);
     const run = await sql(legacy.url, 'SELECT outcomes, differing_keys::int AS d FROM comparison_run WHERE id = $1', [r.runId]);
-    expect(run.rows[0]).toEqual({ outcomes: { invalidKeysLegacy: 3, invalidKeysNew: 2 }, d: 7 });
+    expect(run.rows[0]).toEqual({ outcomes: { invalidKeysLegacy: 3, invalidKeysNew: 2, ambiguousTimes: 0 }, d: 7 });
   });
 
   it('files: an empty key cell is an invalid key (CSV and NDJSON)', async () => {
@@ -208,5 +208,104 @@ describe('invalid keys: a NULL (files: empty) key column', () => {
     const { results, diffs } = await everySplit(base);
     for (const r of results) expect(r).toEqual(expected);
     for (const d of diffs) expect(d).toEqual(expectedDiffs);
+  });
+});
+
+describe('ambiguous local times: the repeated and the skipped hour', () => {
+  // Berlin's 25-hour day 2024-10-27: 02:00-03:00 local happens twice (+02, then +01); on
+  // 2024-03-31 02:00-03:00 does not exist. [id, legacy naive local time, new instant]
+  const rows: [string, string, string][] = [
+    ['A1', '2024-10-27 02:30:00', '2024-10-27 00:30:00+00'], // the first 02:30 (summer time)
+    ['A2', '2024-10-27 02:30:00', '2024-10-27 01:30:00+00'], // the second 02:30 (standard time)
+    ['A3', '2024-10-27 12:00:00', '2024-10-27 11:00:00+00'], // an ordinary time that day
+    ['A4', '2024-10-26 23:59:59.5', '2024-10-26 21:59:59.5+00'], // before the switch, within a day of it
+    ['G1', '2024-03-31 02:30:00', '2024-03-31 01:30:00+00'], // skipped: the server would read 03:30 +02
+    ['S1', '2024-07-01 12:00:00', '2024-07-01 10:00:00+00'], // summer: the fixed-offset path in a July window
+  ];
+  const WINDOW_25H = { from: '2024-10-27T00:00:00+02:00', to: '2024-10-28T00:00:00+01:00' };
+  const fieldSpec = (ambiguousTime?: 'earlier' | 'later' | 'wall'): DomainSpecInput => ({
+    name: 'amb',
+    key: [{ name: 'id' }],
+    fields: [{ name: 'at', type: 'timestamp', timeZone: 'Europe/Berlin', timestampPrecision: 'second', ...(ambiguousTime ? { ambiguousTime } : {}) }],
+  });
+  // per setting: the keys that mismatch and those reported as ambiguous_time
+  const expected: ['earlier' | 'later' | 'wall' | undefined, string[], string[]][] = [
+    [undefined, ['A1'], []], // today: the server's choice (the later 02:30), the skipped time shifted silently
+    ['earlier', ['A2'], ['G1']],
+    ['later', ['A1'], ['G1']],
+    ['wall', [], ['G1']],
+  ];
+  const outcome = async (r: CompareResult): Promise<[string[], string[]]> => {
+    const d = await sql(legacy.url, `SELECT key->>0 AS k, kind FROM comparison_difference WHERE run_id = $1 ORDER BY 1`, [r.runId]);
+    return [d.rows.filter((x) => x.kind === 'mismatch').map((x) => x.k as string), d.rows.filter((x) => x.kind === 'ambiguous_time').map((x) => x.k as string)];
+  };
+
+  beforeAll(async () => {
+    await sql(legacy.url, 'DROP TABLE IF EXISTS amb');
+    await sql(legacy.url, 'CREATE TABLE amb (id text, at timestamp)');
+    await sql(next.url, 'DROP TABLE IF EXISTS amb');
+    await sql(next.url, 'CREATE TABLE amb (id text, at timestamptz)');
+    for (const [id, l, n] of rows) {
+      await sql(legacy.url, 'INSERT INTO amb VALUES ($1, $2)', [id, l]);
+      await sql(next.url, 'INSERT INTO amb VALUES ($1, $2)', [id, n]);
+    }
+  });
+
+  it('resolves the repeated hour as configured and reports the skipped one (PostgreSQL)', async () => {
+    for (const [choice, mismatched, ambiguous] of expected) {
+      const r = await compareDomain({
+        spec: fieldSpec(choice),
+        legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM amb' },
+        new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM amb' },
+        window: WINDOW_25H,
+        resultsUrl: legacy.url,
+      });
+      expect(await outcome(r), String(choice)).toEqual([mismatched, ambiguous]);
+      expect(r.ambiguousTimes).toBe(ambiguous.length);
+      expect(r.mismatched).toBe(mismatched.length + ambiguous.length);
+      expect(r.matched).toBe(rows.length - mismatched.length - ambiguous.length);
+      // a window with a fixed offset around it (July): its values take the shortcut, the others the rules
+      const july = await compareDomain({
+        spec: fieldSpec(choice),
+        legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM amb' },
+        new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM amb' },
+        window: { from: '2024-07-01T00:00:00+02:00', to: '2024-07-02T00:00:00+02:00' },
+        resultsUrl: legacy.url,
+      });
+      expect(await outcome(july), `${String(choice)} in July`).toEqual([mismatched, ambiguous]);
+    }
+    // both sides naive: a skipped time on both is still reported, never matched with itself
+    const both = await compareDomain({
+      spec: fieldSpec('earlier'),
+      legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM amb' },
+      new: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM amb' },
+      window: WINDOW_25H,
+      resultsUrl: legacy.url,
+    });
+    expect(await outcome(both)).toEqual([[], ['G1']]);
+    const d = await sql(legacy.url, `SELECT field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1`, [both.runId]);
+    expect(d.rows).toEqual([{ field: 'at', legacy_value: 'nonexistent local time 2024-03-31T02:30:00.000000', new_value: 'nonexistent local time 2024-03-31T02:30:00.000000' }]);
+  });
+
+  it('the same from a CSV export of naive local times against NDJSON instants', async () => {
+    const csv = path.join(tmp, 'amb.csv');
+    writeFileSync(csv, ['id,at', ...rows.map(([id, l]) => `${id},${l}`)].join('\r\n') + '\r\n');
+    const ndjson = path.join(tmp, 'amb.ndjson');
+    writeFileSync(ndjson, rows.map(([id, , n]) => JSON.stringify({ id, at: n })).join('\n') + '\n');
+    for (const [choice, mismatched, ambiguous] of expected) {
+      const r = await compareDomain({ spec: fieldSpec(choice), legacy: { kind: 'csv', path: csv }, new: { kind: 'ndjson', path: ndjson }, window: WINDOW_25H, resultsUrl: legacy.url });
+      expect(await outcome(r), String(choice)).toEqual([mismatched, ambiguous]);
+    }
+  });
+
+  it('refuses ambiguousTime on a field that is not a timestamp', async () => {
+    const bad = compareDomain({
+      spec: { name: 'x', key: [{ name: 'id' }], fields: [{ name: 'at', type: 'text', ambiguousTime: 'earlier' }] },
+      legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM amb' },
+      new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM amb' },
+      window: WINDOW_25H,
+      resultsUrl: legacy.url,
+    });
+    await expect(bad).rejects.toThrow(/ambiguousTime needs the timestamp type/);
   });
 });
