@@ -23,6 +23,8 @@ export const Normalize = z.object({
   case: z.enum(['none', 'upper', 'lower']).default('none'),
   /** Treat '' (after trimming) as NULL. */
   emptyAsNull: z.boolean().default(false),
+  /** CRLF and CR line breaks read as LF (an export written on another system). */
+  lineBreaks: z.boolean().default(false),
 });
 export type Normalize = z.infer<typeof Normalize>;
 
@@ -36,6 +38,7 @@ export const NormalizeOverride = z.object({
   trim: z.boolean().optional(),
   case: z.enum(['none', 'upper', 'lower']).optional(),
   emptyAsNull: z.boolean().optional(),
+  lineBreaks: z.boolean().optional(),
 });
 export type NormalizeOverride = z.infer<typeof NormalizeOverride>;
 
@@ -51,6 +54,13 @@ const decimal = z
   .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
   .refine((v) => /^\d+(\.\d+)?$/.test(v), 'must be a non-negative decimal');
 
+/**
+ * A key column's type: 'text' (default) compares the text; 'integer' compares the integer's
+ * decimal text, so a zero-padded text sequence ('000123') equals another system's smallint 123.
+ * A value that is not an integer makes the key NULL there (an invalid key, reported).
+ */
+export const KeyType = z.enum(['text', 'integer']);
+
 export const KeyField = z.object({
   /** Logical name, used in results. */
   name: identifier,
@@ -58,6 +68,10 @@ export const KeyField = z.object({
   legacyColumn: identifier.optional(),
   newColumn: identifier.optional(),
   normalize: NormalizeOverride.optional(),
+  /** Both sides' key type; `legacyType` / `newType` declare one side's. */
+  type: KeyType.optional(),
+  legacyType: KeyType.optional(),
+  newType: KeyType.optional(),
 });
 export type KeyField = z.infer<typeof KeyField>;
 
@@ -172,6 +186,12 @@ export const FileSourceConfig = z.object({
   kind: z.enum(['csv', 'ndjson']),
   path: z.string().min(1),
   delimiter: z.string().length(1).default(','),
+  /**
+   * CSV: 'unquotedEmpty' reads an unquoted empty field as NULL and a quoted one ("") as '', as
+   * the exporting database wrote them; 'never' (default): a CSV has no NULL, both are ''. An empty
+   * key cell is a missing key either way.
+   */
+  nulls: z.enum(['never', 'unquotedEmpty']).default('never'),
   /** Column used to keep only rows in the window [from, to); omit when the export is already one business day. */
   windowColumn: identifier.optional(),
   /** Zone of naive timestamps in `windowColumn` (default UTC). */
