@@ -33,7 +33,7 @@ import {
   caseFoldedColumns,
   comparedFields,
   escapeLiteral,
-  fieldNormalize,
+  emptyHashesAsNull,
   fieldPlan,
   fieldSeed,
   nodeMappedIndexes,
@@ -312,7 +312,7 @@ async function hashMaps(c: Client, spec: DomainSpec, maps: Map<string, Map<strin
     const table = new HashMap(r.rows.length + 2);
     const nh = int64Parts(nullHash(i)); // NULL stays NULL
     let ok = table.set(nh.hi, nh.lo, nh.hi, nh.lo);
-    if (fieldNormalize(spec, f).emptyAsNull) {
+    if (emptyHashesAsNull(spec, f)) {
       // NULL and '' hash as '' (see fieldPlan) and stay so; a map with a '' code falls back to SQL
       const e = await c.query<{ h: string }>(`SELECT hashtextextended('', $1)::text AS h`, [fieldSeed(i)]);
       const eh = int64Parts(BigInt(one(e.rows).h));

@@ -81,6 +81,18 @@ export const FieldSpec = z.object({
   newColumn: identifier.optional(),
   type: FieldType.default('text'),
   normalize: NormalizeOverride.optional(),
+  /**
+   * Normalisation of one side only, over the field's own and the defaults (property by
+   * property): e.g. trim only the legacy side's padded values, or NFKC only the side that stores
+   * full-width forms.
+   */
+  legacyNormalize: NormalizeOverride.optional(),
+  newNormalize: NormalizeOverride.optional(),
+  /**
+   * A value map (an entry of `codeMaps`) applied to one side's normalised text only: a value in
+   * the map is replaced, any other is kept (unlike `codeMap`, which reports unmapped legacy codes).
+   */
+  valueMap: z.object({ map: z.string().min(1), side: z.enum(['legacy', 'new']) }).optional(),
   /** Name of an entry in `DomainSpec.codeMaps`; maps the legacy value to the new code. */
   codeMap: z.string().min(1).optional(),
   /** Absolute numeric tolerance: |legacy - new| <= tolerance is a match (numeric/integer only). */
@@ -149,6 +161,10 @@ export const DomainSpec = z
     for (const f of spec.fields) {
       if (f.codeMap && !spec.codeMaps[f.codeMap]) {
         ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown code map ${f.codeMap}` });
+      }
+      if (f.valueMap) {
+        if (!spec.codeMaps[f.valueMap.map]) ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown value map ${f.valueMap.map}` });
+        if (f.type !== 'text' || f.codeMap) ctx.addIssue({ code: 'custom', message: `field ${f.name}: valueMap needs a text field without codeMap` });
       }
       if (f.ambiguousTime !== undefined && f.type !== 'timestamp') {
         ctx.addIssue({ code: 'custom', message: `field ${f.name}: ambiguousTime needs the timestamp type` });

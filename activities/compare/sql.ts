@@ -155,12 +155,26 @@ export function fieldNormalize(spec: DomainSpec, f: FieldSpec): Normalize {
   return mergeNorm(spec.defaults.normalize, f.normalize);
 }
 
+/** One side's normalisation of a text field: the field's, overridden by the side's own (`legacyNormalize` / `newNormalize`). */
+export function sideNormalize(spec: DomainSpec, f: FieldSpec, side: Side): Normalize {
+  return mergeNorm(fieldNormalize(spec, f), side === 'legacy' ? f.legacyNormalize : f.newNormalize);
+}
+
+/**
+ * NULL and '' may hash alike (as '', one nullif call less per value) only when both sides read
+ * '' as NULL and no value map can turn '' into something else: then equal hashes still mean
+ * equal canonical values. With one side only, '' there and NULL on the other would hash alike.
+ */
+export function emptyHashesAsNull(spec: DomainSpec, f: FieldSpec): boolean {
+  return !f.valueMap && sideNormalize(spec, f, 'legacy').emptyAsNull && sideNormalize(spec, f, 'new').emptyAsNull;
+}
+
 /** Source columns of this side that some text normalisation case-folds. */
 export function caseFoldedColumns(spec: DomainSpec, side: Side): string[] {
   const out = new Set<string>();
   for (const k of spec.key) if ((k.normalize?.case ?? 'none') !== 'none') out.add(col(side, k));
   for (const f of comparedFields(spec)) {
-    if (f.type === 'text' && mergeNorm(spec.defaults.normalize, f.normalize).case !== 'none') out.add(col(side, f));
+    if (f.type === 'text' && sideNormalize(spec, f, side).case !== 'none') out.add(col(side, f));
   }
   return [...out];
 }
@@ -276,8 +290,14 @@ export function fieldPlan(
   let mappedInNode = false;
   switch (f.type) {
     case 'text': {
-      const n = mergeNorm(spec.defaults.normalize, f.normalize);
+      const n = sideNormalize(spec, f, side);
       value = normText(`${ref}::text`, n, traits, name);
+      if (f.valueMap?.side === side) {
+        // one side's value map, after its normalisation: a value in the map is replaced, others kept
+        const m = codeMaps.get(f.valueMap.map);
+        if (m === undefined) throw new Error(`compare: code map ${f.valueMap.map} not loaded`);
+        value = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${m.forward}->>(${value}), ${value}) END)`;
+      }
       text = value;
       let input = value;
       let emptyIsNull = false;
@@ -285,7 +305,7 @@ export function fieldPlan(
         // Neither server normalises (or looks up the code) per row (see FieldPlan.nodeMapped).
         mappedInNode = true;
       }
-      if (n.emptyAsNull && (!f.codeMap || nodeMapped.has(f.name))) {
+      if (emptyHashesAsNull(spec, f) && (!f.codeMap || nodeMapped.has(f.name))) {
         // '' and NULL both hash as '' (one nullif call less per value): equal hashes still mean
         // equal canonical values. The re-fetched text keeps nullif.
         input = normText(`${ref}::text`, { ...n, emptyAsNull: false }, traits, name);
@@ -476,8 +496,8 @@ function localTimePlan(
 export function learnableTextFields(spec: DomainSpec): FieldSpec[] {
   return comparedFields(spec).filter((f) => {
     if (f.type !== 'text' || f.codeMap || f.learnSpellings === false) return false;
-    const n = mergeNorm(spec.defaults.normalize, f.normalize);
-    return n.nfkc || n.trim || n.case !== 'none' || n.emptyAsNull || n.lineBreaks;
+    const work = (n: Normalize): boolean => n.nfkc || n.trim || n.case !== 'none' || n.emptyAsNull || n.lineBreaks;
+    return !!f.valueMap || work(sideNormalize(spec, f, 'legacy')) || work(sideNormalize(spec, f, 'new'));
   });
 }
 

@@ -5,10 +5,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Client } from 'pg';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { compareDomain, keyRanges, type CompareInput, type CompareResult, type DomainSpecInput } from '../../activities/compare';
+
+// Several comparisons per test (every split of a run): more than the unit default on a loaded machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 let legacy: TestDatabase;
 let next: TestDatabase;
@@ -385,5 +388,81 @@ describe('files as faithful as tables', () => {
   it('the new side as a file too: a BOM before the first NDJSON object is ignored', async () => {
     const r = await run(pgLegacy(), { kind: 'ndjson', path: ndjson }, { keyType: true, lineBreaks: true });
     expect([r.matched, r.mismatched, r.invalidKeysLegacy, r.rowsNew]).toEqual([3, 0, 1, 3]);
+  });
+});
+
+describe('normalisation per side', () => {
+  // [id, code, name, flag, note]
+  const legacyRows: (string | null)[][] = [
+    ['1', ' A ', 'ＡＢＣ', 'Y', ''], // padded and full-width in legacy only; '' where new has NULL
+    ['2', 'b', 'x', 'N', ''], // '' on both sides: legacy reads it as NULL, new keeps '' -> mismatch
+    ['3', 'Y', 'y', 'Y', 'z'],
+    ['4', ' c', 'n', 'maybe', null], // the new side's padding is not trimmed -> mismatch; 'maybe' is in no map: kept
+  ];
+  const newRows: (string | null)[][] = [
+    ['1', 'A', 'ABC', 'yes', null],
+    ['2', 'b', 'x', 'no', ''],
+    ['3', 'Y', 'y', 'yes', 'z'],
+    ['4', ' c', 'n', 'maybe', null],
+  ];
+  const spec: DomainSpecInput = {
+    name: 'ps',
+    key: [{ name: 'id' }],
+    fields: [
+      { name: 'code', legacyNormalize: { trim: true } },
+      { name: 'name', legacyNormalize: { nfkc: true } },
+      { name: 'flag', valueMap: { map: 'yesNo', side: 'new' } },
+      { name: 'note', legacyNormalize: { emptyAsNull: true } },
+    ],
+    codeMaps: { yesNo: { kind: 'inline', entries: { yes: 'Y', no: 'N' } } },
+  };
+  const expectedDiffs = [
+    ['["2"]', 'mismatch', 'note', null, ''],
+    ['["4"]', 'mismatch', 'code', 'c', ' c'],
+  ].map((x) => JSON.stringify(x));
+
+  beforeAll(async () => {
+    for (const [db, rows] of [[legacy, legacyRows], [next, newRows]] as const) {
+      await sql(db.url, 'DROP TABLE IF EXISTS ps');
+      await sql(db.url, 'CREATE TABLE ps (id text, code text, name text, flag text, note text)');
+      for (const r of rows) await sql(db.url, 'INSERT INTO ps VALUES ($1, $2, $3, $4, $5)', r);
+    }
+  });
+
+  it('applies a field\'s side normalisation and value map to that side only (PostgreSQL), in SQL or learnt in Node', async () => {
+    // maxDistinct 0: every field normalised in SQL; 100: the probe hands them to Node
+    for (const maxDistinct of [0, 100]) {
+      const r = await compareDomain({
+        spec,
+        legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM ps' },
+        new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM ps' },
+        window: WINDOW,
+        resultsUrl: legacy.url,
+        spellings: { sampleRows: 1000, maxDistinct },
+      });
+      expect([r.matched, r.mismatched], String(maxDistinct)).toEqual([2, 2]);
+      expect(await differences(r.runId)).toEqual(expectedDiffs);
+    }
+  });
+
+  it('the same with the legacy side as a CSV export (NULL and "" told apart)', async () => {
+    const file = path.join(tmp, 'ps.csv');
+    const cell = (v: string | null): string => (v === null ? '' : `"${v}"`);
+    writeFileSync(file, ['id,code,name,flag,note', ...legacyRows.map((r) => r.map(cell).join(','))].join('\n') + '\n');
+    const r = await compareDomain({
+      spec,
+      legacy: { kind: 'csv', path: file, nulls: 'unquotedEmpty' },
+      new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM ps' },
+      window: WINDOW,
+      resultsUrl: legacy.url,
+    });
+    expect([r.matched, r.mismatched]).toEqual([2, 2]);
+    expect(await differences(r.runId)).toEqual(expectedDiffs);
+  });
+
+  it('refuses a value map that is not a code map entry, or on a field with a code map', async () => {
+    const base = { legacy: { kind: 'postgres' as const, url: legacy.url, query: 'SELECT * FROM ps' }, new: { kind: 'postgres' as const, url: next.url, query: 'SELECT * FROM ps' }, window: WINDOW, resultsUrl: legacy.url };
+    await expect(compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', valueMap: { map: 'nope', side: 'new' } }] } })).rejects.toThrow(/unknown value map nope/);
+    await expect(compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', codeMap: 'yesNo', valueMap: { map: 'yesNo', side: 'new' } }] } })).rejects.toThrow(/valueMap needs a text field without codeMap/);
   });
 });
