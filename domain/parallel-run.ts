@@ -54,6 +54,8 @@ export const ComparisonOutcomes = z.object({
   invalidKeysNew: z.number().int().min(0),
   /** Local times that do not exist in their zone (a field with ambiguousTime): reported, not shifted. */
   ambiguousTimes: z.number().int().min(0).optional(),
+  /** Keys rechecked on fresh snapshots because their rows were in flight (changed shortly before or during the comparison). */
+  recheckedInFlight: z.number().int().min(0).optional(),
 });
 export type ComparisonOutcomes = z.infer<typeof ComparisonOutcomes>;
 
@@ -63,6 +65,7 @@ export function outcomeWords(o: ComparisonOutcomes | undefined): string {
   const words: string[] = [];
   if (o.invalidKeysLegacy + o.invalidKeysNew > 0) words.push(`${o.invalidKeysLegacy} legacy and ${o.invalidKeysNew} new rows with an invalid key`);
   if (o.ambiguousTimes) words.push(`${o.ambiguousTimes} nonexistent local ${o.ambiguousTimes === 1 ? 'time' : 'times'}`);
+  if (o.recheckedInFlight) words.push(`${o.recheckedInFlight} ${o.recheckedInFlight === 1 ? 'key' : 'keys'} rechecked in flight`);
   return words.join(', ');
 }
 

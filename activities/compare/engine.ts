@@ -48,6 +48,7 @@ import {
   spellingProbeSql,
   streamSql,
   rangeRowsSql,
+  inFlightKeysSql,
   type CodeMapSql,
   type ColumnTypes,
   type FixedOffsets,
@@ -89,6 +90,8 @@ export interface CompareResult {
    * its zone on either side (the key counts as mismatched).
    */
   ambiguousTimes: number;
+  /** Keys rechecked on fresh snapshots because their rows were in flight (`spec.inFlight`), whatever they first gave. */
+  recheckedInFlight: number;
   /** Keys with any difference. */
   differingKeys: number;
   /** differingKeys / distinctKeys. */
@@ -193,6 +196,7 @@ function hashCheckSql(traits: ServerTraits): string {
 
 interface SideState {
   side: Side;
+  types: ColumnTypes;
   url: string;
   query: string;
   main: Client; // snapshot exporter, used for probes and re-fetch
@@ -476,7 +480,7 @@ export async function keyRanges(
 function sideColumns(spec: DomainSpec, side: Side): string[] {
   const pick = (f: { name: string; legacyColumn?: string; newColumn?: string }): string =>
     (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.name;
-  return [...spec.key.map(pick), ...spec.fields.map(pick)];
+  return [...spec.key.map(pick), ...spec.fields.map(pick), ...(spec.inFlight ? [pick({ ...spec.inFlight, name: spec.inFlight.column })] : [])];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -854,6 +858,52 @@ async function mergeRange(
 // ---------------------------------------------------------------------------------------------
 // Settle: re-check differing keys on fresh snapshots after a delay
 
+/** Rows in flight (`DomainSpec.inFlight`): the keys found so far and how to find them again. */
+interface InFlight {
+  /** keyJson -> key, every component present */
+  keys: Map<string, string[]>;
+  cutoff: string;
+  range: KeyRange;
+}
+
+async function inFlightKeys(c: Client, s: SideState, spec: DomainSpec, f: InFlight): Promise<string[][]> {
+  const r = await c.query<string[]>({ text: inFlightKeysSql(s.sql, spec, s.side, s.types, f.range, f.cutoff), rowMode: 'array' });
+  return r.rows;
+}
+
+/** Re-classify keys from their rows on fresh snapshots (their earlier differences already deleted). */
+function reclassify(
+  writer: DifferenceWriter,
+  keys: (string | null)[][],
+  lrows: Map<string, (string | null)[][]>,
+  nrows: Map<string, (string | null)[][]>,
+  fields: ReturnType<typeof comparedFields>,
+  maps: Map<string, Map<string, string>>,
+  counters: Counters,
+): void {
+  for (const key of keys) {
+    const kj = keyJson(key);
+    const id = key.join('\u0000');
+    const l = lrows.get(id) ?? [];
+    const n = nrows.get(id) ?? [];
+    if (l.length === 0 && n.length === 0) {
+      counters.distinctKeys--; // gone from both sides
+      continue;
+    }
+    if (l.length === 0) writer.add(kj, 'missing_in_legacy', null, null, null);
+    if (n.length === 0) writer.add(kj, 'missing_in_new', null, null, null);
+    if (l.length > 1) writer.add(kj, 'duplicate_in_legacy', null, String(l.length), null);
+    if (n.length > 1) writer.add(kj, 'duplicate_in_new', null, null, String(n.length));
+    if (l.length === 1 && n.length === 1) {
+      classifyPair(fields, maps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
+    }
+  }
+}
+
+/**
+ * After the settle delay: every differing key, and every key in flight whether it first matched
+ * or not, re-read on fresh snapshots and re-classified. Returns the keys rechecked in flight.
+ */
 async function settle(
   results: Client,
   runId: string,
@@ -862,7 +912,41 @@ async function settle(
   next: SideState,
   maps: Map<string, Map<string, string>>,
   counters: Counters,
-): Promise<void> {
+  inFlight: InFlight | null,
+): Promise<number> {
+  let clean: string[][] = [];
+  if (inFlight) {
+    // Rows changed during the delay are in flight too: found on fresh snapshots, while the first
+    // snapshot (main) still tells whether the first pass counted their key.
+    const fresh = await Promise.all(
+      [legacy, next].map(async (s) => {
+        const c = await connect(s.url);
+        try {
+          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          return await inFlightKeys(c, s, spec, inFlight);
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      }),
+    );
+    const unseen = new Map<string, string[]>();
+    for (const k of fresh.flat()) if (!inFlight.keys.has(keyJson(k))) unseen.set(keyJson(k), k);
+    if (unseen.size > 0) {
+      const ks = [...unseen.values()];
+      const [l0, n0] = await Promise.all([fetchRows(legacy, ks), fetchRows(next, ks)]);
+      for (const [kj, k] of unseen) {
+        const id = k.join('\u0000');
+        if (!l0.has(id) && !n0.has(id)) counters.distinctKeys++; // a key the first pass did not see
+        inFlight.keys.set(kj, k);
+      }
+    }
+    // keys in flight without a difference so far: rechecked besides the differing keys
+    const r = await results.query<{ k: string }>(
+      `SELECT k FROM unnest($2::text[]) AS u(k) WHERE NOT EXISTS (SELECT 1 FROM comparison_difference d WHERE d.run_id = $1 AND d.key = u.k::jsonb)`,
+      [runId, [...inFlight.keys.keys()]],
+    );
+    clean = r.rows.map((x) => inFlight.keys.get(x.k)!);
+  }
   // fresh snapshots
   for (const s of [legacy, next]) {
     await s.main.query('COMMIT');
@@ -879,48 +963,41 @@ async function settle(
     if (r.rows.length === 0) break;
     after = r.rows[r.rows.length - 1]!.key;
     const keys = r.rows.map((x) => JSON.parse(x.key) as (string | null)[]);
-    const complete = keys.filter((k) => k.every((p) => p !== null));
-    const [lrows, nrows] = await Promise.all([fetchRows(legacy, complete), fetchRows(next, complete)]);
+    // keys with a NULL component are invalid keys: they stay as they are
     const redo = keys.filter((k) => k.every((p) => p !== null));
     if (redo.length === 0) continue;
+    const [lrows, nrows] = await Promise.all([fetchRows(legacy, redo), fetchRows(next, redo)]);
     await results.query('DELETE FROM comparison_difference WHERE run_id = $1 AND key = ANY($2::jsonb[])', [
       runId,
       redo.map((k) => keyJson(k)),
     ]);
     const writer = new DifferenceWriter(results, runId);
-    for (const key of redo) {
-      const kj = keyJson(key);
-      const id = key.join('\u0000');
-      const l = lrows.get(id) ?? [];
-      const n = nrows.get(id) ?? [];
-      if (l.length === 0 && n.length === 0) {
-        counters.distinctKeys--; // gone from both sides
-        continue;
-      }
-      if (l.length === 0) writer.add(kj, 'missing_in_legacy', null, null, null);
-      if (n.length === 0) writer.add(kj, 'missing_in_new', null, null, null);
-      if (l.length > 1) writer.add(kj, 'duplicate_in_legacy', null, String(l.length), null);
-      if (n.length > 1) writer.add(kj, 'duplicate_in_new', null, null, String(n.length));
-      if (l.length === 1 && n.length === 1) {
-        classifyPair(fields, maps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
-      }
-    }
+    reclassify(writer, redo, lrows, nrows, fields, maps, counters);
     await writer.flush();
   }
+  for (let i = 0; i < clean.length; i += 2000) {
+    const batch = clean.slice(i, i + 2000);
+    const [lrows, nrows] = await Promise.all([fetchRows(legacy, batch), fetchRows(next, batch)]);
+    const writer = new DifferenceWriter(results, runId);
+    reclassify(writer, batch, lrows, nrows, fields, maps, counters);
+    await writer.flush();
+  }
+  return inFlight?.keys.size ?? 0;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
 /** The outcomes beside the original categories, as stored in comparison_run.outcomes (counts only). */
-export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew' | 'ambiguousTimes'>): RunOutcomes {
-  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew, ambiguousTimes: t.ambiguousTimes };
+export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew' | 'ambiguousTimes' | 'recheckedInFlight'>): RunOutcomes {
+  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew, ambiguousTimes: t.ambiguousTimes, recheckedInFlight: t.recheckedInFlight };
 }
 
 export interface RunOutcomes {
   invalidKeysLegacy: number;
   invalidKeysNew: number;
   ambiguousTimes: number;
+  recheckedInFlight: number;
 }
 
 function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus {
@@ -931,7 +1008,7 @@ function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus
   return 'clean';
 }
 
-async function tally(results: Client, runId: string, counters: Counters, fields: string[]): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs'>> {
+async function tally(results: Client, runId: string, counters: Counters, fields: string[]): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs' | 'recheckedInFlight'>> {
   const r = await results.query<{ kind: string; field: string | null; n: string; k: string }>(
     `SELECT kind, field, count(*) AS n, count(DISTINCT key) AS k FROM comparison_difference WHERE run_id = $1 GROUP BY kind, field`,
     [runId],
@@ -1092,16 +1169,26 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     await recheck.drain();
     await writer.flush();
 
-    if (input.settleMs > 0) {
+    let inFlight: InFlight | null = null;
+    if (spec.inFlight) {
+      where = 'in flight';
+      const at = Date.parse(input.comparedAt ?? new Date(started).toISOString());
+      if (Number.isNaN(at)) throw new ComparisonError('INVALID_INPUT', 'compare: comparedAt is not an instant');
+      inFlight = { keys: new Map(), cutoff: new Date(at - spec.inFlight.withinMinutes * 60_000).toISOString(), range };
+      // on the first snapshot (the streams' own), each side's main connection is free again
+      for (const k of (await Promise.all([legacy, next].map((s) => inFlightKeys(s.main, s, spec, inFlight!)))).flat()) inFlight.keys.set(keyJson(k), k);
+    }
+    let recheckedInFlight = 0;
+    if (input.settleMs > 0 || inFlight) {
       where = 'settle';
       trace(where);
       await sleep(input.settleMs);
-      await settle(results, runId, spec, legacy, next, maps, counters);
+      recheckedInFlight = await settle(results, runId, spec, legacy, next, maps, counters, inFlight);
     }
 
     where = 'tally';
     trace(where);
-    const t = await tally(results, runId, counters, comparedFields(spec).map((f) => f.name));
+    const t = { ...(await tally(results, runId, counters, comparedFields(spec).map((f) => f.name))), recheckedInFlight };
     const status = statusFor(input.thresholds, t.mismatchRate, t.differingKeys);
     await results.query(
       `UPDATE comparison_run SET status = $2, rows_legacy = $3, rows_new = $4, distinct_keys = $5, matched = $6,

@@ -151,6 +151,22 @@ export const DomainSpec = z
     codeMaps: z.record(z.string(), CodeMapSpec).default({}),
     /** Normalisation applied to every text field unless the field overrides it. */
     defaults: z.object({ normalize: NormalizeOverride.default({}) }).default({ normalize: {} }),
+    /**
+     * Rows in flight by their own clock: a row whose change timestamp (`column`, or per side
+     * `legacyColumn` / `newColumn`) is at most `withinMinutes` before the comparison's time, or
+     * later, is compared only after a recheck on fresh snapshots (after `settleMs`), whether it
+     * first matched or not; rows changed during the settle delay are compared at their settled
+     * state. Naive change timestamps are read in `timeZone` (default UTC).
+     */
+    inFlight: z
+      .object({
+        column: identifier,
+        legacyColumn: identifier.optional(),
+        newColumn: identifier.optional(),
+        withinMinutes: z.number().int().min(0).max(7 * 24 * 60),
+        timeZone: z.string().min(1).optional(),
+      })
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     const names = new Set<string>();
@@ -249,6 +265,12 @@ export const CompareInput = z.object({
       maxDistinct: z.number().int().min(0).max(10_000).default(2_000),
     })
     .default({ sampleRows: 50_000, maxDistinct: 2_000 }),
+  /**
+   * The comparison's time (ISO-8601 instant) for `spec.inFlight`: rows changed since this minus
+   * `withinMinutes` are in flight. Default: when the run starts. A fixed value makes the outcome
+   * deterministic (tests pin it).
+   */
+  comparedAt: z.string().min(1).optional(),
   /** Optional id for the run (uuid); generated when absent. */
   runId: z.string().uuid().optional(),
 });

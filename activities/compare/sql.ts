@@ -618,6 +618,29 @@ export function rangeRowsSql(s: SideSql, r: { lo: string | null; hi: string | nu
 }
 
 /**
+ * Keys (canonical, every component present) of the side's rows in a requested range whose change
+ * timestamp is at or after `cutoff` (ISO instant): the rows in flight (`DomainSpec.inFlight`).
+ */
+export function inFlightKeysSql(s: SideSql, spec: DomainSpec, side: Side, types: ColumnTypes, r: { lo: string | null; hi: string | null }, cutoff: string): string {
+  const f = spec.inFlight!;
+  const name = (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.column;
+  const info = types.get(name);
+  if (!info) throw new Error(`compare: ${side} source has no change timestamp column ${name}`);
+  const ref = colRef(name);
+  const tz = escapeLiteral(f.timeZone ?? 'UTC');
+  let at: string;
+  if (info.typeOid === OID.timestamptz) at = ref;
+  else if (info.typeOid === OID.timestamp) at = `(${ref} AT TIME ZONE ${tz})`;
+  else {
+    const t = textInput(ref);
+    at = `(CASE WHEN ${t} ~ ${OFFSET_IN_TEXT} THEN (${t})::timestamptz ELSE (${t})::timestamp AT TIME ZONE ${tz} END)`;
+  }
+  const conds = [`${at} >= ${escapeLiteral(cutoff)}::timestamptz`, ...s.keys.map((k) => `(${k}) IS NOT NULL`)];
+  const w = rangeWhere(s.keys, { lo: r.lo, hi: r.hi });
+  return `SELECT DISTINCT ${s.keys.map((k) => `(${k})`).join(', ')} FROM ${s.from} ${w ? `${w} AND` : 'WHERE'} ${conds.join(' AND ')}`;
+}
+
+/**
  * The spellings of the Node-mapped fields among the side's first `sampleRows` rows, learnt before
  * the stream starts: one row per field and distinct raw value, (field's position among the
  * Node-mapped ones, raw hash, canonical hash), from the same expressions as the re-fetch's

@@ -192,7 +192,7 @@ describe('invalid keys: a NULL (files: empty) key column', () => {
     expect(r.status).toBe('critical');
     expect(r.mismatchRate).toBeCloseTo(7 / 8, 10);
     const run = await sql(legacy.url, 'SELECT outcomes, differing_keys::int AS d FROM comparison_run WHERE id = $1', [r.runId]);
-    expect(run.rows[0]).toEqual({ outcomes: { invalidKeysLegacy: 3, invalidKeysNew: 2, ambiguousTimes: 0 }, d: 7 });
+    expect(run.rows[0]).toEqual({ outcomes: { invalidKeysLegacy: 3, invalidKeysNew: 2, ambiguousTimes: 0, recheckedInFlight: 0 }, d: 7 });
   });
 
   it('files: an empty key cell is an invalid key (CSV and NDJSON)', async () => {
@@ -464,5 +464,77 @@ describe('normalisation per side', () => {
     const base = { legacy: { kind: 'postgres' as const, url: legacy.url, query: 'SELECT * FROM ps' }, new: { kind: 'postgres' as const, url: next.url, query: 'SELECT * FROM ps' }, window: WINDOW, resultsUrl: legacy.url };
     await expect(compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', valueMap: { map: 'nope', side: 'new' } }] } })).rejects.toThrow(/unknown value map nope/);
     await expect(compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', codeMap: 'yesNo', valueMap: { map: 'yesNo', side: 'new' } }] } })).rejects.toThrow(/valueMap needs a text field without codeMap/);
+  });
+});
+
+describe('rows in flight by their own change timestamp (pinned clock)', () => {
+  const AT = '2024-03-02T02:00:00Z'; // the comparison's time; in flight: changed at 01:30Z or later
+  const spec: DomainSpecInput = { name: 'fl', key: [{ name: 'id' }], fields: [{ name: 'v' }], inFlight: { column: 'changed_at', withinMinutes: 30 } };
+  // [id, legacy v, legacy changed_at, new v, new changed_at]
+  const rows: [string, string, string, string, string][] = [
+    ['K1', 'a', '2024-03-02 00:00:00+00', 'a', '2024-03-02 00:00:00+00'], // settled long ago: matched
+    ['K2', 'b', '2024-03-02 00:00:00+00', 'b', '2024-03-02 01:50:00+00'], // in flight, first matched
+    ['K3', 'c', '2024-03-02 01:45:00+00', 'x', '2024-03-02 00:00:00+00'], // in flight, first differs
+    ['K4', 'd', '2024-03-02 00:00:00+00', 'd', '2024-03-02 00:00:00+00'],
+    ['K5', 'e', '2024-03-02 00:00:00+00', 'e', '2024-03-02 00:00:00+00'],
+    ['K7', 'g', '2024-03-02 00:00:00+00', 'g', '2024-03-02 00:00:00+00'],
+  ];
+  const load = async (table: string): Promise<void> => {
+    for (const [db, side] of [[legacy, 0], [next, 1]] as const) {
+      await sql(db.url, `DROP TABLE IF EXISTS ${table}`);
+      await sql(db.url, `CREATE TABLE ${table} (id text, v text, changed_at timestamptz)`);
+      for (const r of rows) await sql(db.url, `INSERT INTO ${table} VALUES ($1, $2, $3)`, [r[0], r[1 + 2 * side], r[2 + 2 * side]]);
+    }
+  };
+  const input = (table: string, extra: Partial<CompareInput> = {}): CompareInput => ({
+    spec,
+    legacy: { kind: 'postgres', url: legacy.url, query: `SELECT * FROM ${table}` },
+    new: { kind: 'postgres', url: next.url, query: `SELECT * FROM ${table}` },
+    window: WINDOW,
+    resultsUrl: legacy.url,
+    comparedAt: AT,
+    ...extra,
+  });
+
+  it('rechecks every row changed within the minutes before the comparison, whatever it first gave; the same clock gives the same outcome', async () => {
+    await load('fl');
+    const runs = [await compareDomain(input('fl')), await compareDomain(input('fl'))];
+    for (const r of runs) {
+      expect([r.recheckedInFlight, r.matched, r.mismatched, r.distinctKeys]).toEqual([2, 5, 1, 6]);
+      expect(await differences(r.runId)).toEqual([JSON.stringify(['["K3"]', 'mismatch', 'v', 'c', 'x'])]);
+    }
+    // a day later nothing is in flight any more
+    const later = await compareDomain(input('fl', { comparedAt: '2024-03-03T02:00:00Z' }));
+    expect([later.recheckedInFlight, later.matched, later.mismatched]).toEqual([0, 5, 1]);
+    const run = await sql(legacy.url, 'SELECT outcomes FROM comparison_run WHERE id = $1', [runs[0]!.runId]);
+    expect(run.rows[0]?.outcomes).toMatchObject({ recheckedInFlight: 2 });
+  });
+
+  it('compares rows that change during the settle delay at their settled state, and only those its clock names', async () => {
+    await load('fl_settle');
+    const runId = '22222222-3333-4444-8555-666666666666';
+    const p = compareDomain(input('fl_settle', { runId, settleMs: 2000 }));
+    // the first pass is over once K3's difference is written: then the world moves on
+    await expect.poll(async () => (await sql(legacy.url, 'SELECT count(*)::int AS n FROM comparison_difference WHERE run_id = $1', [runId])).rows[0]?.n, { timeout: 20_000, interval: 50 }).toBe(1);
+    await sql(next.url, `UPDATE fl_settle SET v = 'B2', changed_at = '2024-03-02 02:01:00+00' WHERE id = 'K2'`); // first matched, then changed
+    await sql(next.url, `UPDATE fl_settle SET v = 'c' WHERE id = 'K3'`); // fixed in flight (its clock not bumped: still in flight from the legacy side)
+    await sql(legacy.url, `UPDATE fl_settle SET v = 'D4', changed_at = '2024-03-02 02:05:00+00' WHERE id = 'K4'`); // changed during the delay
+    await sql(next.url, `INSERT INTO fl_settle VALUES ('K6', 'f', '2024-03-02 02:06:00+00')`); // arrived during the delay
+    await sql(next.url, `UPDATE fl_settle SET v = 'G7' WHERE id = 'K7'`); // changed without its clock: not in flight by the rule
+    const r = await p;
+    expect(await differences(r.runId)).toEqual(
+      [['["K2"]', 'mismatch', 'v', 'b', 'B2'], ['["K4"]', 'mismatch', 'v', 'D4', 'd'], ['["K6"]', 'missing_in_legacy', null, null, null]].map((x) => JSON.stringify(x)).sort(),
+    );
+    expect([r.recheckedInFlight, r.matched, r.mismatched, r.missingInLegacy, r.distinctKeys, r.differingKeys]).toEqual([4, 4, 2, 1, 7, 3]);
+  });
+
+  it('the same rule on a CSV export (change timestamps as text)', async () => {
+    await load('fl');
+    const file = path.join(tmp, 'fl.csv');
+    writeFileSync(file, ['id,v,changed_at', ...rows.map((r) => `${r[0]},${r[3]},${r[4].replace(' ', 'T')}`)].join('\n') + '\n');
+    const r = await compareDomain(input('fl', { new: { kind: 'csv', path: file } }));
+    expect([r.recheckedInFlight, r.matched, r.mismatched]).toEqual([2, 5, 1]);
+    const later = await compareDomain(input('fl', { new: { kind: 'csv', path: file }, comparedAt: '2024-03-03T02:00:00Z' }));
+    expect(later.recheckedInFlight).toBe(0);
   });
 });

@@ -175,8 +175,8 @@ describe('the final gate', () => {
     n.perDomain[1]!.outcomes = { invalidKeysLegacy: 2, invalidKeysNew: 0 };
     const bad = [...history.slice(0, 12), n, night('2026-04-15', clean)];
     expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (2 legacy and 0 new rows with an invalid key)']);
-    n.perDomain[1]!.outcomes = { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 1 };
-    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (1 nonexistent local time)']);
+    n.perDomain[1]!.outcomes = { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 1, recheckedInFlight: 3 };
+    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (1 nonexistent local time, 3 keys rechecked in flight)']);
     n.perDomain[1]!.outcomes = { invalidKeysLegacy: 2, invalidKeysNew: 0 };
     expect(NightSummary.parse(n).perDomain[1]?.outcomes).toEqual({ invalidKeysLegacy: 2, invalidKeysNew: 0 });
     expect(NightSummary.parse(history[0]).perDomain[0]?.outcomes).toBeUndefined();

@@ -109,6 +109,7 @@ const rows: Row[] = [
     },
   },
   { label: 'Nonexistent local times', hint: 'in the hour skipped by daylight saving', value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.ambiguousTimes) },
+  { label: 'Rechecked in flight', hint: 'keys changed just before or during the comparison', value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.recheckedInFlight) },
   { label: 'Differing keys', value: (r, d) => num(r?.differingKeys ?? d?.differingKeys) },
   { label: 'Mismatch rate', value: (r, d) => (d?.status === 'failed' ? '—' : pct(r?.mismatchRate ?? d?.mismatchRate, 3)) },
   { label: 'Warning', hint: 'threshold', value: (r) => (r ? level(r.thresholds?.warning) : '—') },
