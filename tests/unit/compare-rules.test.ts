@@ -6,8 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Client } from 'pg';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
 import { compareDomain, keyRanges, type CompareInput, type CompareResult, type DomainSpecInput } from '../../activities/compare';
 
 // Several comparisons per test (every split of a run): more than the unit default on a loaded machine.
@@ -18,15 +17,7 @@ let next: TestDatabase;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'golive-compare-rules-'));
 const WINDOW = { from: '2024-03-01T00:00:00+08:00', to: '2024-03-02T00:00:00+08:00' };
 
-async function sql(url: string, text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await c.query(text, values);
-  } finally {
-    await c.end();
-  }
-}
+const sql = sqlAt;
 
 beforeAll(async () => {
   legacy = await freshDatabase('rules_legacy');
