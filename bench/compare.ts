@@ -241,10 +241,12 @@ async function main(): Promise<void> {
   const legacyUrl = dbUrl(srv.base, names.legacy);
   const newUrl = dbUrl(srv.base, names.next);
   const resultsUrl = dbUrl(srv.base, names.results);
-  const mig = readFileSync(path.join(__dirname, '..', 'migrations', '1700000000100_comparison.sql'), 'utf8');
-  await exec(resultsUrl, mig.split('-- Down Migration')[0] ?? mig).catch((e: unknown) => {
-    if (!keep) throw e;
-  });
+  for (const file of ['1700000000100_comparison.sql', '1700000001100_comparison_outcomes.sql']) {
+    const mig = readFileSync(path.join(__dirname, '..', 'migrations', file), 'utf8');
+    await exec(resultsUrl, mig.split('-- Down Migration')[0] ?? mig).catch((e: unknown) => {
+      if (!keep) throw e;
+    });
+  }
   let failures = 0;
   try {
     for (const n of sizes) {

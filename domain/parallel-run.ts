@@ -43,6 +43,32 @@ const DepartmentCode = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{0,31}$/);
 export const NightStatus = z.enum(['clean', 'warning', 'critical', 'failed']);
 export type NightStatus = z.infer<typeof NightStatus>;
 
+/**
+ * The comparison's outcomes beside missing, duplicate and mismatched keys (counts only; absent in
+ * results recorded before they existed). Invalid keys (a NULL or, in a file, empty key column)
+ * are differing keys like the other categories, so the thresholds count them.
+ */
+export const ComparisonOutcomes = z.object({
+  /** Rows with an invalid key, per side: never matched, never a duplicate. */
+  invalidKeysLegacy: z.number().int().min(0),
+  invalidKeysNew: z.number().int().min(0),
+  /** Local times that do not exist in their zone (a field with ambiguousTime): reported, not shifted. */
+  ambiguousTimes: z.number().int().min(0).optional(),
+  /** Keys rechecked on fresh snapshots because their rows were in flight (changed shortly before or during the comparison). */
+  recheckedInFlight: z.number().int().min(0).optional(),
+});
+export type ComparisonOutcomes = z.infer<typeof ComparisonOutcomes>;
+
+/** The outcomes in words for gate evidence ("" when there is nothing to say). */
+export function outcomeWords(o: ComparisonOutcomes | undefined): string {
+  if (!o) return '';
+  const words: string[] = [];
+  if (o.invalidKeysLegacy + o.invalidKeysNew > 0) words.push(`${o.invalidKeysLegacy} legacy and ${o.invalidKeysNew} new rows with an invalid key`);
+  if (o.ambiguousTimes) words.push(`${o.ambiguousTimes} nonexistent local ${o.ambiguousTimes === 1 ? 'time' : 'times'}`);
+  if (o.recheckedInFlight) words.push(`${o.recheckedInFlight} ${o.recheckedInFlight === 1 ? 'key' : 'keys'} rechecked in flight`);
+  return words.join(', ');
+}
+
 /** One domain's comparison of one night: counts and the engine's run id only (the differences stay in PostgreSQL). */
 export const DomainResult = z.object({
   domain: z.string(),
@@ -53,6 +79,7 @@ export const DomainResult = z.object({
   rowsNew: z.number().int().min(0),
   differingKeys: z.number().int().min(0),
   mismatchRate: z.number().min(0).max(1),
+  outcomes: ComparisonOutcomes.optional(),
 });
 export type DomainResult = z.infer<typeof DomainResult>;
 
@@ -288,7 +315,8 @@ export function finalGateReady(history: NightSummary[], settings: ParallelRunSet
   for (const d of domains) {
     for (const n of recent) {
       const status = n.results[d]?.status ?? 'not compared';
-      if (status !== 'clean' && status !== 'failed') reasons.push(`${n.businessDay}: ${d} was ${status}`);
+      const words = outcomeWords(n.results[d]?.outcomes);
+      if (status !== 'clean' && status !== 'failed') reasons.push(`${n.businessDay}: ${d} was ${status}${words ? ` (${words})` : ''}`);
     }
   }
   return { ready: reasons.length === 0, reasons };

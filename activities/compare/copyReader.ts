@@ -21,7 +21,8 @@ export interface RowBatch {
   n: number;
   /**
    * 0: the row hash is complete; 1: an extra hash column was not an int8 (re-check the row);
-   * 2: a raw hash was not known when read: `raw` holds them and the row hash lacks them all.
+   * 2: a raw hash was not known when read: `raw` holds them and the row hash lacks them all;
+   * 4 (INVALID_KEY): a key column is NULL (the row is never matched; its hashes do not matter).
    */
   unmapped: Uint8Array;
   /** Raw hashes of rows marked 2, row-major: raw[(i * extra + j) * 2] is row i's column j, high half (allocated on first use). */
@@ -35,6 +36,8 @@ export interface RowBatch {
 }
 
 const BATCH_ROWS = 8192;
+/** `RowBatch.unmapped` of a row with a NULL key column. */
+export const INVALID_KEY = 4;
 const MAX_QUEUED = 4;
 const MAX_FREE = 4;
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
@@ -392,12 +395,14 @@ export class BinaryKeyHashCopy implements Submittable {
         b.keys = bigger;
       }
       const keys = b.keys;
+      let invalid = false;
       for (let i = 0; i < kc; i++) {
         if (i > 0) keys[kp++] = 0;
         const l = dv.getInt32(p);
         p += 4;
         if (l < 0) {
           keys[kp++] = 0xff;
+          invalid = true;
         } else if (l < 48) {
           for (let j = 0; j < l; j++) keys[kp + j] = buf[p + j]!;
           kp += l;
@@ -459,7 +464,7 @@ export class BinaryKeyHashCopy implements Submittable {
       }
       b.hashHi[n] = hHi;
       b.hashLo[n] = hLo;
-      b.unmapped[n] = unmapped;
+      b.unmapped[n] = invalid ? INVALID_KEY : unmapped;
       b.n = n + 1;
       b.keyStart[n + 1] = kp;
       this.rows++;

@@ -9,7 +9,11 @@ export type DifferenceKind =
   | 'duplicate_in_legacy'
   | 'duplicate_in_new'
   | 'mismatch'
-  | 'unmapped_code';
+  | 'unmapped_code'
+  /** A row with a NULL (files: empty) key column; its side's value column holds the row count. */
+  | 'invalid_key'
+  /** A local time that does not exist in its zone (a field with `ambiguousTime`). */
+  | 'ambiguous_time';
 
 export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
   'missing_in_legacy',
@@ -18,6 +22,8 @@ export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
   'duplicate_in_new',
   'mismatch',
   'unmapped_code',
+  'invalid_key',
+  'ambiguous_time',
 ];
 
 function esc(v: string | null): string {

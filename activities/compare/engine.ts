@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type FieldDef } from 'pg';
 import { parse } from 'csv-parse';
-import { BinaryKeyHashCopy, HashMap, type RowBatch } from './copyReader';
+import { BinaryKeyHashCopy, HashMap, INVALID_KEY, type RowBatch } from './copyReader';
 import { comparisonStream } from './socket';
 import { DifferenceWriter, keyJson, type DifferenceKind } from './differences';
 import { createSource, type OpenedSource } from './sources';
@@ -33,7 +33,7 @@ import {
   caseFoldedColumns,
   comparedFields,
   escapeLiteral,
-  fieldNormalize,
+  emptyHashesAsNull,
   fieldPlan,
   fieldSeed,
   nodeMappedIndexes,
@@ -47,12 +47,15 @@ import {
   spellingSampleSql,
   spellingProbeSql,
   streamSql,
+  rangeRowsSql,
+  inFlightKeysSql,
   type CodeMapSql,
   type ColumnTypes,
   type FixedOffsets,
   type ServerTraits,
   type Side,
   type SideSql,
+  type StreamRange,
 } from './sql';
 import { compareField } from './values';
 
@@ -76,6 +79,19 @@ export interface CompareResult {
   unmappedByField: Record<string, number>;
   duplicateKeysLegacy: number;
   duplicateKeysNew: number;
+  /**
+   * Rows with a NULL key column (files: an empty one) per side: `invalid_key`, never matched,
+   * never a duplicate; each counts as a distinct and a differing key of its own.
+   */
+  invalidKeysLegacy: number;
+  invalidKeysNew: number;
+  /**
+   * `ambiguous_time` differences: a field with `ambiguousTime` whose local time does not exist in
+   * its zone on either side (the key counts as mismatched).
+   */
+  ambiguousTimes: number;
+  /** Keys rechecked on fresh snapshots because their rows were in flight (`spec.inFlight`), whatever they first gave. */
+  recheckedInFlight: number;
   /** Keys with any difference. */
   differingKeys: number;
   /** differingKeys / distinctKeys. */
@@ -180,6 +196,7 @@ function hashCheckSql(traits: ServerTraits): string {
 
 interface SideState {
   side: Side;
+  types: ColumnTypes;
   url: string;
   query: string;
   main: Client; // snapshot exporter, used for probes and re-fetch
@@ -232,8 +249,8 @@ async function openSide(
   return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types, traits };
 }
 
-async function joinSnapshot(s: SideState): Promise<Client> {
-  const c = await connect(s.url, true);
+async function joinSnapshot(s: SideState, stream = true): Promise<Client> {
+  const c = await connect(s.url, stream);
   // One process per stream: a parallel plan (Gather Merge over workers) used no less CPU in total
   // (measured) and puts more processes than cores on the machine; `parallelism` spreads a run.
   await c.query('SET max_parallel_workers_per_gather = 0');
@@ -299,7 +316,7 @@ async function hashMaps(c: Client, spec: DomainSpec, maps: Map<string, Map<strin
     const table = new HashMap(r.rows.length + 2);
     const nh = int64Parts(nullHash(i)); // NULL stays NULL
     let ok = table.set(nh.hi, nh.lo, nh.hi, nh.lo);
-    if (fieldNormalize(spec, f).emptyAsNull) {
+    if (emptyHashesAsNull(spec, f)) {
       // NULL and '' hash as '' (see fieldPlan) and stay so; a map with a '' code falls back to SQL
       const e = await c.query<{ h: string }>(`SELECT hashtextextended('', $1)::text AS h`, [fieldSeed(i)]);
       const eh = int64Parts(BigInt(one(e.rows).h));
@@ -402,7 +419,10 @@ async function splitRange(s: SideState, range: KeyRange, n: number): Promise<Key
   const conds: string[] = [];
   if (range.lo !== null) conds.push(`${k} >= ${escapeLiteral(range.lo)}`);
   if (range.hi !== null) conds.push(`${k} < ${escapeLiteral(range.hi)}`);
-  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  // NULL sorts first in a descending order: without this the maximum of a side with a NULL key
+  // was NULL, and the split silently off
+  conds.push(`${k} IS NOT NULL`);
+  const where = `WHERE ${conds.join(' AND ')}`;
   const q = `SELECT (SELECT ${k} FROM ${s.sql.from} ${where} ORDER BY 1 LIMIT 1) AS mn, (SELECT ${k} FROM ${s.sql.from} ${where} ORDER BY 1 DESC LIMIT 1) AS mx`;
   const r = await s.main.query<{ mn: string | null; mx: string | null }>(q);
   const { mn, mx } = one(r.rows);
@@ -419,9 +439,22 @@ async function splitRange(s: SideState, range: KeyRange, n: number): Promise<Key
 }
 
 /**
+ * The streams that read a requested range split into `ranges`: the ranges, and when the request
+ * is unbounded above and has a bound (its own or the split's), one more for the rows whose first
+ * key column is NULL (a bound excludes NULL; NULL sorts after every key, so those rows belong to
+ * the range unbounded above). An unsplit, unbounded request is one stream without a condition.
+ */
+function streamsOf(request: KeyRange, ranges: KeyRange[]): StreamRange[] {
+  const whole = ranges.length === 1 && ranges[0]!.lo === null && ranges[0]!.hi === null;
+  if (whole || request.hi !== null) return ranges;
+  return [...ranges, { lo: null, hi: null, nullFirstKey: true }];
+}
+
+/**
  * Split a source's key space (first key column, byte order) into up to n ranges [lo, hi) of
  * roughly equal size, for fanning a large comparison out across activities. Cheap: uses the
- * minimum and maximum key only (index), interpolating in between.
+ * minimum and maximum key only (index), interpolating in between. Every row is in exactly one
+ * range: the last one (unbounded above) also holds the rows whose first key column is NULL.
  */
 export async function keyRanges(
   args: { spec: DomainSpecInput; source: ParsedSourceConfig; side?: Side; window: { from: string; to: string }; resultsUrl: string },
@@ -430,7 +463,7 @@ export async function keyRanges(
   const spec = DomainSpec.parse(args.spec);
   const side = args.side ?? 'legacy';
   const src = createSource(args.source);
-  const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side) });
+  const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
   try {
     const st = await openSide(spec, side, opened, args.window);
     try {
@@ -447,7 +480,7 @@ export async function keyRanges(
 function sideColumns(spec: DomainSpec, side: Side): string[] {
   const pick = (f: { name: string; legacyColumn?: string; newColumn?: string }): string =>
     (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.name;
-  return [...spec.key.map(pick), ...spec.fields.map(pick)];
+  return [...spec.key.map(pick), ...spec.fields.map(pick), ...(spec.inFlight ? [pick({ ...spec.inFlight, name: spec.inFlight.column })] : [])];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,7 +626,7 @@ class Rechecker {
       const l = lrows.get(id);
       const n = nrows.get(id);
       if (!l || !n || l.length !== 1 || n.length !== 1) {
-        // Key with a NULL component (cannot be re-fetched by key) or changed under us.
+        // changed under us (keys with a NULL component are invalid_key, never re-checked)
         this.writer.add(kj, 'mismatch', null, null, null);
         continue;
       }
@@ -622,7 +655,7 @@ function classifyPair(
     const out = compareField(f, lv, nv, f.codeMap ? maps.get(f.codeMap) : undefined);
     if (out === 'equal') continue;
     equal = false;
-    emit(out === 'unmapped' ? 'unmapped_code' : 'mismatch', f.name, lv, nv);
+    emit(out === 'unmapped' ? 'unmapped_code' : out === 'ambiguous' ? 'ambiguous_time' : 'mismatch', f.name, lv, nv);
   }
   return equal;
 }
@@ -784,6 +817,16 @@ async function mergeRange(
       }
     }
     distinct++;
+    const kj0 = lflag === INVALID_KEY || rflag === INVALID_KEY ? keyJson(emitKey(G, gi)) : null;
+    if (kj0 !== null) {
+      // A NULL key column: no key to match by, so never matched and never a duplicate; each row
+      // counts as a differing key of its own, reported on its side with the row count.
+      distinct += cL + cR - 1;
+      if (cL > 0) writer.add(kj0, 'invalid_key', null, String(cL), null);
+      if (cR > 0) writer.add(kj0, 'invalid_key', null, null, String(cR));
+      if (writer.pending >= 10000) await writer.flush();
+      continue;
+    }
     if (cL === 1 && cR === 1) {
       if (lflag === 0 && rflag === 0) {
         if (lhHi === rhHi && lhLo === rhLo) continue; // matched
@@ -815,6 +858,52 @@ async function mergeRange(
 // ---------------------------------------------------------------------------------------------
 // Settle: re-check differing keys on fresh snapshots after a delay
 
+/** Rows in flight (`DomainSpec.inFlight`): the keys found so far and how to find them again. */
+interface InFlight {
+  /** keyJson -> key, every component present */
+  keys: Map<string, string[]>;
+  cutoff: string;
+  range: KeyRange;
+}
+
+async function inFlightKeys(c: Client, s: SideState, spec: DomainSpec, f: InFlight): Promise<string[][]> {
+  const r = await c.query<string[]>({ text: inFlightKeysSql(s.sql, spec, s.side, s.types, f.range, f.cutoff), rowMode: 'array' });
+  return r.rows;
+}
+
+/** Re-classify keys from their rows on fresh snapshots (their earlier differences already deleted). */
+function reclassify(
+  writer: DifferenceWriter,
+  keys: (string | null)[][],
+  lrows: Map<string, (string | null)[][]>,
+  nrows: Map<string, (string | null)[][]>,
+  fields: ReturnType<typeof comparedFields>,
+  maps: Map<string, Map<string, string>>,
+  counters: Counters,
+): void {
+  for (const key of keys) {
+    const kj = keyJson(key);
+    const id = key.join('\u0000');
+    const l = lrows.get(id) ?? [];
+    const n = nrows.get(id) ?? [];
+    if (l.length === 0 && n.length === 0) {
+      counters.distinctKeys--; // gone from both sides
+      continue;
+    }
+    if (l.length === 0) writer.add(kj, 'missing_in_legacy', null, null, null);
+    if (n.length === 0) writer.add(kj, 'missing_in_new', null, null, null);
+    if (l.length > 1) writer.add(kj, 'duplicate_in_legacy', null, String(l.length), null);
+    if (n.length > 1) writer.add(kj, 'duplicate_in_new', null, null, String(n.length));
+    if (l.length === 1 && n.length === 1) {
+      classifyPair(fields, maps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
+    }
+  }
+}
+
+/**
+ * After the settle delay: every differing key, and every key in flight whether it first matched
+ * or not, re-read on fresh snapshots and re-classified. Returns the keys rechecked in flight.
+ */
 async function settle(
   results: Client,
   runId: string,
@@ -823,7 +912,41 @@ async function settle(
   next: SideState,
   maps: Map<string, Map<string, string>>,
   counters: Counters,
-): Promise<void> {
+  inFlight: InFlight | null,
+): Promise<number> {
+  let clean: string[][] = [];
+  if (inFlight) {
+    // Rows changed during the delay are in flight too: found on fresh snapshots, while the first
+    // snapshot (main) still tells whether the first pass counted their key.
+    const fresh = await Promise.all(
+      [legacy, next].map(async (s) => {
+        const c = await connect(s.url);
+        try {
+          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          return await inFlightKeys(c, s, spec, inFlight);
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      }),
+    );
+    const unseen = new Map<string, string[]>();
+    for (const k of fresh.flat()) if (!inFlight.keys.has(keyJson(k))) unseen.set(keyJson(k), k);
+    if (unseen.size > 0) {
+      const ks = [...unseen.values()];
+      const [l0, n0] = await Promise.all([fetchRows(legacy, ks), fetchRows(next, ks)]);
+      for (const [kj, k] of unseen) {
+        const id = k.join('\u0000');
+        if (!l0.has(id) && !n0.has(id)) counters.distinctKeys++; // a key the first pass did not see
+        inFlight.keys.set(kj, k);
+      }
+    }
+    // keys in flight without a difference so far: rechecked besides the differing keys
+    const r = await results.query<{ k: string }>(
+      `SELECT k FROM unnest($2::text[]) AS u(k) WHERE NOT EXISTS (SELECT 1 FROM comparison_difference d WHERE d.run_id = $1 AND d.key = u.k::jsonb)`,
+      [runId, [...inFlight.keys.keys()]],
+    );
+    clean = r.rows.map((x) => inFlight.keys.get(x.k)!);
+  }
   // fresh snapshots
   for (const s of [legacy, next]) {
     await s.main.query('COMMIT');
@@ -840,38 +963,42 @@ async function settle(
     if (r.rows.length === 0) break;
     after = r.rows[r.rows.length - 1]!.key;
     const keys = r.rows.map((x) => JSON.parse(x.key) as (string | null)[]);
-    const complete = keys.filter((k) => k.every((p) => p !== null));
-    const [lrows, nrows] = await Promise.all([fetchRows(legacy, complete), fetchRows(next, complete)]);
+    // keys with a NULL component are invalid keys: they stay as they are
     const redo = keys.filter((k) => k.every((p) => p !== null));
     if (redo.length === 0) continue;
+    const [lrows, nrows] = await Promise.all([fetchRows(legacy, redo), fetchRows(next, redo)]);
     await results.query('DELETE FROM comparison_difference WHERE run_id = $1 AND key = ANY($2::jsonb[])', [
       runId,
       redo.map((k) => keyJson(k)),
     ]);
     const writer = new DifferenceWriter(results, runId);
-    for (const key of redo) {
-      const kj = keyJson(key);
-      const id = key.join('\u0000');
-      const l = lrows.get(id) ?? [];
-      const n = nrows.get(id) ?? [];
-      if (l.length === 0 && n.length === 0) {
-        counters.distinctKeys--; // gone from both sides
-        continue;
-      }
-      if (l.length === 0) writer.add(kj, 'missing_in_legacy', null, null, null);
-      if (n.length === 0) writer.add(kj, 'missing_in_new', null, null, null);
-      if (l.length > 1) writer.add(kj, 'duplicate_in_legacy', null, String(l.length), null);
-      if (n.length > 1) writer.add(kj, 'duplicate_in_new', null, null, String(n.length));
-      if (l.length === 1 && n.length === 1) {
-        classifyPair(fields, maps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
-      }
-    }
+    reclassify(writer, redo, lrows, nrows, fields, maps, counters);
     await writer.flush();
   }
+  for (let i = 0; i < clean.length; i += 2000) {
+    const batch = clean.slice(i, i + 2000);
+    const [lrows, nrows] = await Promise.all([fetchRows(legacy, batch), fetchRows(next, batch)]);
+    const writer = new DifferenceWriter(results, runId);
+    reclassify(writer, batch, lrows, nrows, fields, maps, counters);
+    await writer.flush();
+  }
+  return inFlight?.keys.size ?? 0;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Entry point
+
+/** The outcomes beside the original categories, as stored in comparison_run.outcomes (counts only). */
+export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew' | 'ambiguousTimes' | 'recheckedInFlight'>): RunOutcomes {
+  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew, ambiguousTimes: t.ambiguousTimes, recheckedInFlight: t.recheckedInFlight };
+}
+
+export interface RunOutcomes {
+  invalidKeysLegacy: number;
+  invalidKeysNew: number;
+  ambiguousTimes: number;
+  recheckedInFlight: number;
+}
 
 function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus {
   const hit = (x?: { rate?: number; count?: number }): boolean =>
@@ -881,13 +1008,16 @@ function statusFor(t: Thresholds, rate: number, count: number): ComparisonStatus
   return 'clean';
 }
 
-async function tally(results: Client, runId: string, counters: Counters, fields: string[]): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs'>> {
+async function tally(results: Client, runId: string, counters: Counters, fields: string[]): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs' | 'recheckedInFlight'>> {
   const r = await results.query<{ kind: string; field: string | null; n: string; k: string }>(
     `SELECT kind, field, count(*) AS n, count(DISTINCT key) AS k FROM comparison_difference WHERE run_id = $1 GROUP BY kind, field`,
     [runId],
   );
-  const d = await results.query<{ k: string; m: string; t: string }>(
-    `SELECT count(DISTINCT key) AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code')) AS m, count(*) AS t
+  // invalid_key: one row per key and side holding that side's row count, each row a key of its own
+  const d = await results.query<{ k: string; m: string; t: string; il: string; in: string }>(
+    `SELECT count(DISTINCT key) FILTER (WHERE kind <> 'invalid_key') AS k, count(DISTINCT key) FILTER (WHERE kind IN ('mismatch', 'unmapped_code', 'ambiguous_time')) AS m,
+            count(*) AS t, coalesce(sum(legacy_value::int8) FILTER (WHERE kind = 'invalid_key'), 0) AS il,
+            coalesce(sum(new_value::int8) FILTER (WHERE kind = 'invalid_key'), 0) AS in
        FROM comparison_difference WHERE run_id = $1`,
     [runId],
   );
@@ -904,7 +1034,9 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
     }
   }
   const totals = one(d.rows);
-  const differing = Number(totals.k);
+  const invalidKeysLegacy = Number(totals.il);
+  const invalidKeysNew = Number(totals.in);
+  const differing = Number(totals.k) + invalidKeysLegacy + invalidKeysNew;
   const distinct = counters.distinctKeys;
   return {
     rowsLegacy: counters.rowsLegacy,
@@ -919,6 +1051,9 @@ async function tally(results: Client, runId: string, counters: Counters, fields:
     unmappedByField,
     duplicateKeysLegacy: byKind.duplicate_in_legacy ?? 0,
     duplicateKeysNew: byKind.duplicate_in_new ?? 0,
+    invalidKeysLegacy,
+    invalidKeysNew,
+    ambiguousTimes: byKind.ambiguous_time ?? 0,
     differingKeys: differing,
     mismatchRate: distinct === 0 ? 0 : differing / distinct,
     differences: Number(totals.t),
@@ -956,7 +1091,7 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     for (const side of ['legacy', 'new'] as const) {
       where = `${side} source`;
       const src = createSource(side === 'legacy' ? input.legacy : input.new);
-      const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side) });
+      const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
       opened.push(o);
       const st = await openSide(spec, side, o, input.window);
       // pushed at once so that `finally` closes its connection
@@ -992,7 +1127,7 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     trace(where);
     // Key ranges, not key-hash partitions: a hash partition re-reads every row of the side to
     // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
-    const ranges = await splitRange(legacy, range, input.parallelism);
+    const streams = streamsOf(range, await splitRange(legacy, range, input.parallelism));
     const nullRaw = Int32Array.from(nodeMappedNullHashes(legacy.sql.plans).flatMap((h) => {
       const p = int64Parts(h);
       return [p.hi, p.lo];
@@ -1000,41 +1135,69 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     const writer = new DifferenceWriter(results, runId);
     const recheck = new Rechecker(spec, legacy, next, maps, writer, dictionary);
     const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
+    // More than one stream: each side's rows in the requested range are counted apart (same
+    // snapshot, own connection, while the streams run), and the streams must add up to them. A
+    // row in no stream (a NULL key outside every range did) would otherwise be counted nowhere.
+    const expectedRows = streams.length > 1
+      ? Promise.all([legacy, next].map(async (s) => {
+        const c = await joinSnapshot(s, false);
+        return Number(one((await c.query<{ n: string }>(rangeRowsSql(s.sql, range))).rows).n);
+      }))
+      : null;
+    expectedRows?.catch(() => undefined); // awaited after the merge
 
     where = 'merge';
     trace(where);
     await Promise.all(
-      ranges.map(async (r) => {
+      streams.map(async (r) => {
         const [lc, nc] = await Promise.all([joinSnapshot(legacy), joinSnapshot(next)]);
-        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r.lo, r.hi), spec.key.length, dictionary.legacy, nullRaw);
-        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r.lo, r.hi), spec.key.length, dictionary.next, nullRaw);
+        const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r), spec.key.length, dictionary.legacy, nullRaw);
+        const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r), spec.key.length, dictionary.next, nullRaw);
         await mergeRange(lr, nr, counters, writer, recheck, dictionary);
       }),
     );
+    if (expectedRows) {
+      where = 'range rows';
+      const [l, n] = await expectedRows;
+      if (l !== counters.rowsLegacy || n !== counters.rowsNew) {
+        // counts only: which side, how many rows the ranges read and how many the side has
+        throw new ComparisonError('RANGE_ROWS', `compare: the key ranges read ${counters.rowsLegacy} legacy and ${counters.rowsNew} new rows, the sides have ${l} and ${n}; refusing a result that lost or doubled rows`);
+      }
+    }
     where = 'recheck';
     trace(`${where} (${recheck.count} keys re-checked)`);
     await recheck.drain();
     await writer.flush();
 
-    if (input.settleMs > 0) {
+    let inFlight: InFlight | null = null;
+    if (spec.inFlight) {
+      where = 'in flight';
+      const at = Date.parse(input.comparedAt ?? new Date(started).toISOString());
+      if (Number.isNaN(at)) throw new ComparisonError('INVALID_INPUT', 'compare: comparedAt is not an instant');
+      inFlight = { keys: new Map(), cutoff: new Date(at - spec.inFlight.withinMinutes * 60_000).toISOString(), range };
+      // on the first snapshot (the streams' own), each side's main connection is free again
+      for (const k of (await Promise.all([legacy, next].map((s) => inFlightKeys(s.main, s, spec, inFlight!)))).flat()) inFlight.keys.set(keyJson(k), k);
+    }
+    let recheckedInFlight = 0;
+    if (input.settleMs > 0 || inFlight) {
       where = 'settle';
       trace(where);
       await sleep(input.settleMs);
-      await settle(results, runId, spec, legacy, next, maps, counters);
+      recheckedInFlight = await settle(results, runId, spec, legacy, next, maps, counters, inFlight);
     }
 
     where = 'tally';
     trace(where);
-    const t = await tally(results, runId, counters, comparedFields(spec).map((f) => f.name));
+    const t = { ...(await tally(results, runId, counters, comparedFields(spec).map((f) => f.name))), recheckedInFlight };
     const status = statusFor(input.thresholds, t.mismatchRate, t.differingKeys);
     await results.query(
       `UPDATE comparison_run SET status = $2, rows_legacy = $3, rows_new = $4, distinct_keys = $5, matched = $6,
          missing_in_legacy = $7, missing_in_new = $8, mismatched = $9, duplicate_keys_legacy = $10, duplicate_keys_new = $11,
          unmapped_codes = $12, differing_keys = $13, mismatch_rate = $14, field_mismatches = $15, unmapped_by_field = $16,
-         differences = $17, finished_at = now() WHERE id = $1`,
+         differences = $17, outcomes = $18, finished_at = now() WHERE id = $1`,
       [runId, status, t.rowsLegacy, t.rowsNew, t.distinctKeys, t.matched, t.missingInLegacy, t.missingInNew, t.mismatched,
         t.duplicateKeysLegacy, t.duplicateKeysNew, t.unmappedCodes, t.differingKeys, t.mismatchRate,
-        JSON.stringify(t.fieldMismatches), JSON.stringify(t.unmappedByField), t.differences],
+        JSON.stringify(t.fieldMismatches), JSON.stringify(t.unmappedByField), t.differences, JSON.stringify(outcomesOf(t))],
     );
     trace('done');
     return { runId, domain: spec.name, status, ...t, elapsedMs: Date.now() - started };

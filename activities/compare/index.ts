@@ -1,6 +1,6 @@
 /** Nightly data-consistency comparison engine (public API). */
 export { compareDomain, keyRanges, loadCodeMaps, ComparisonError } from './engine';
-export type { CompareResult, ComparisonStatus, KeyRange } from './engine';
+export type { CompareResult, ComparisonStatus, KeyRange, RunOutcomes } from './engine';
 export { streamDifferencesCsv, DIFFERENCE_KINDS } from './differences';
 export type { DifferenceKind } from './differences';
 export { createSource, registerSourceKind, PostgresSource, FileSource } from './sources';

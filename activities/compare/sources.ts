@@ -20,8 +20,10 @@ export interface OpenContext {
   resultsUrl: string;
   runId: string;
   side: Side;
-  /** Columns the domain needs from this side. */
+  /** Columns the domain needs from this side, the key columns first. */
   columns: string[];
+  /** How many of `columns` are key columns. */
+  keyColumns?: number;
 }
 
 export interface OpenedSource {
@@ -79,7 +81,7 @@ export class FileSource implements Source {
   constructor(
     readonly kind: 'csv' | 'ndjson',
     private readonly path: string,
-    private readonly opts: { delimiter?: string; windowColumn?: string; windowTimeZone?: string } = {},
+    private readonly opts: { delimiter?: string; windowColumn?: string; windowTimeZone?: string; nulls?: 'never' | 'unquotedEmpty' } = {},
   ) {
     this.ref = `${kind}:${path.split('/').pop() ?? 'file'}`;
   }
@@ -87,14 +89,23 @@ export class FileSource implements Source {
   private async *records(): AsyncGenerator<Record<string, unknown>> {
     if (this.kind === 'csv') {
       const parser = createReadStream(this.path).pipe(
-        parse({ columns: true, delimiter: this.opts.delimiter ?? ',', bom: true, relax_column_count: true }),
+        parse({
+          columns: true,
+          delimiter: this.opts.delimiter ?? ',',
+          bom: true,
+          relax_column_count: true,
+          // the parser knows whether a field was quoted: "" is a value, an unquoted empty field is not
+          ...(this.opts.nulls === 'unquotedEmpty' ? { cast: (v: string, ctx: { header: boolean; quoting: boolean }) => (!ctx.header && v === '' && !ctx.quoting ? null : v) } : {}),
+        }),
       );
       for await (const rec of parser) yield rec as Record<string, unknown>;
     } else {
       const rl = createInterface({ input: createReadStream(this.path, { encoding: 'utf8' }), crlfDelay: Infinity });
       let line = 0;
-      for await (const text of rl) {
+      for await (const raw of rl) {
         line++;
+        // a UTF-8 byte order mark before the first object (readline keeps it) is not part of the data
+        const text = line === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
         if (text.trim() === '') continue;
         let obj: unknown;
         try {
@@ -128,8 +139,15 @@ export class FileSource implements Source {
         });
       };
       let lines: string[] = [];
+      // A file has no NULL of its own: an empty key cell is a missing key, staged as NULL like a
+      // table's (a key column of '' would otherwise be one more key, shared by every such row).
+      const keys = ctx.keyColumns ?? 0;
+      const cell = (rec: Record<string, unknown>, c: string, i: number): string | null => {
+        const v = cellText(rec[c]);
+        return i < keys && v === '' ? null : v;
+      };
       for await (const rec of this.records()) {
-        lines.push(cols.map((c) => copyText(cellText(rec[c]))).join('\t') + '\n');
+        lines.push(cols.map((c, i) => copyText(cell(rec, c, i))).join('\t') + '\n');
         if (lines.length >= 5000) {
           await flush(lines);
           lines = [];
@@ -172,7 +190,7 @@ const registry = new Map<string, Factory>([
     'csv',
     (c) =>
       c.kind === 'csv'
-        ? new FileSource('csv', c.path, { delimiter: c.delimiter, windowColumn: c.windowColumn, windowTimeZone: c.windowTimeZone })
+        ? new FileSource('csv', c.path, { delimiter: c.delimiter, windowColumn: c.windowColumn, windowTimeZone: c.windowTimeZone, nulls: c.nulls })
         : unreachable(),
   ],
   [

@@ -23,6 +23,8 @@ export const Normalize = z.object({
   case: z.enum(['none', 'upper', 'lower']).default('none'),
   /** Treat '' (after trimming) as NULL. */
   emptyAsNull: z.boolean().default(false),
+  /** CRLF and CR line breaks read as LF (an export written on another system). */
+  lineBreaks: z.boolean().default(false),
 });
 export type Normalize = z.infer<typeof Normalize>;
 
@@ -36,6 +38,7 @@ export const NormalizeOverride = z.object({
   trim: z.boolean().optional(),
   case: z.enum(['none', 'upper', 'lower']).optional(),
   emptyAsNull: z.boolean().optional(),
+  lineBreaks: z.boolean().optional(),
 });
 export type NormalizeOverride = z.infer<typeof NormalizeOverride>;
 
@@ -51,6 +54,13 @@ const decimal = z
   .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
   .refine((v) => /^\d+(\.\d+)?$/.test(v), 'must be a non-negative decimal');
 
+/**
+ * A key column's type: 'text' (default) compares the text; 'integer' compares the integer's
+ * decimal text, so a zero-padded text sequence ('000123') equals another system's smallint 123.
+ * A value that is not an integer makes the key NULL there (an invalid key, reported).
+ */
+export const KeyType = z.enum(['text', 'integer']);
+
 export const KeyField = z.object({
   /** Logical name, used in results. */
   name: identifier,
@@ -58,6 +68,10 @@ export const KeyField = z.object({
   legacyColumn: identifier.optional(),
   newColumn: identifier.optional(),
   normalize: NormalizeOverride.optional(),
+  /** Both sides' key type; `legacyType` / `newType` declare one side's. */
+  type: KeyType.optional(),
+  legacyType: KeyType.optional(),
+  newType: KeyType.optional(),
 });
 export type KeyField = z.infer<typeof KeyField>;
 
@@ -67,6 +81,18 @@ export const FieldSpec = z.object({
   newColumn: identifier.optional(),
   type: FieldType.default('text'),
   normalize: NormalizeOverride.optional(),
+  /**
+   * Normalisation of one side only, over the field's own and the defaults (property by
+   * property): e.g. trim only the legacy side's padded values, or NFKC only the side that stores
+   * full-width forms.
+   */
+  legacyNormalize: NormalizeOverride.optional(),
+  newNormalize: NormalizeOverride.optional(),
+  /**
+   * A value map (an entry of `codeMaps`) applied to one side's normalised text only: a value in
+   * the map is replaced, any other is kept (unlike `codeMap`, which reports unmapped legacy codes).
+   */
+  valueMap: z.object({ map: z.string().min(1), side: z.enum(['legacy', 'new']) }).optional(),
   /** Name of an entry in `DomainSpec.codeMaps`; maps the legacy value to the new code. */
   codeMap: z.string().min(1).optional(),
   /** Absolute numeric tolerance: |legacy - new| <= tolerance is a match (numeric/integer only). */
@@ -77,6 +103,14 @@ export const FieldSpec = z.object({
   timestampPrecision: TimestampPrecision.optional(),
   /** IANA zone of timestamps stored without a zone (default UTC); values with a zone are absolute. */
   timeZone: z.string().min(1).optional(),
+  /**
+   * A naive local time in `timeZone` that occurs twice (the hour repeated when the clocks go
+   * back): the instant it means, 'earlier' or 'later', or 'wall': both sides compare as wall-clock
+   * time in the zone (an instant as its local time). Set, a local time that does not exist (the
+   * hour skipped when the clocks go forward) is reported as `ambiguous_time`, not shifted.
+   * Unset: the server's choice (PostgreSQL: the later occurrence; a skipped time moved forward).
+   */
+  ambiguousTime: z.enum(['earlier', 'later', 'wall']).optional(),
   /**
    * Text fields without a code map: `false` keeps the canonical expression in SQL without
    * probing (a field known to have many spellings, such as names); by default a probe decides
@@ -117,6 +151,22 @@ export const DomainSpec = z
     codeMaps: z.record(z.string(), CodeMapSpec).default({}),
     /** Normalisation applied to every text field unless the field overrides it. */
     defaults: z.object({ normalize: NormalizeOverride.default({}) }).default({ normalize: {} }),
+    /**
+     * Rows in flight by their own clock: a row whose change timestamp (`column`, or per side
+     * `legacyColumn` / `newColumn`) is at most `withinMinutes` before the comparison's time, or
+     * later, is compared only after a recheck on fresh snapshots (after `settleMs`), whether it
+     * first matched or not; rows changed during the settle delay are compared at their settled
+     * state. Naive change timestamps are read in `timeZone` (default UTC).
+     */
+    inFlight: z
+      .object({
+        column: identifier,
+        legacyColumn: identifier.optional(),
+        newColumn: identifier.optional(),
+        withinMinutes: z.number().int().min(0).max(7 * 24 * 60),
+        timeZone: z.string().min(1).optional(),
+      })
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     const names = new Set<string>();
@@ -127,6 +177,13 @@ export const DomainSpec = z
     for (const f of spec.fields) {
       if (f.codeMap && !spec.codeMaps[f.codeMap]) {
         ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown code map ${f.codeMap}` });
+      }
+      if (f.valueMap) {
+        if (!spec.codeMaps[f.valueMap.map]) ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown value map ${f.valueMap.map}` });
+        if (f.type !== 'text' || f.codeMap) ctx.addIssue({ code: 'custom', message: `field ${f.name}: valueMap needs a text field without codeMap` });
+      }
+      if (f.ambiguousTime !== undefined && f.type !== 'timestamp') {
+        ctx.addIssue({ code: 'custom', message: `field ${f.name}: ambiguousTime needs the timestamp type` });
       }
       if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer') {
         ctx.addIssue({ code: 'custom', message: `field ${f.name}: tolerance needs a numeric type` });
@@ -161,6 +218,12 @@ export const FileSourceConfig = z.object({
   kind: z.enum(['csv', 'ndjson']),
   path: z.string().min(1),
   delimiter: z.string().length(1).default(','),
+  /**
+   * CSV: 'unquotedEmpty' reads an unquoted empty field as NULL and a quoted one ("") as '', as
+   * the exporting database wrote them; 'never' (default): a CSV has no NULL, both are ''. An empty
+   * key cell is a missing key either way.
+   */
+  nulls: z.enum(['never', 'unquotedEmpty']).default('never'),
   /** Column used to keep only rows in the window [from, to); omit when the export is already one business day. */
   windowColumn: identifier.optional(),
   /** Zone of naive timestamps in `windowColumn` (default UTC). */
@@ -202,6 +265,12 @@ export const CompareInput = z.object({
       maxDistinct: z.number().int().min(0).max(10_000).default(2_000),
     })
     .default({ sampleRows: 50_000, maxDistinct: 2_000 }),
+  /**
+   * The comparison's time (ISO-8601 instant) for `spec.inFlight`: rows changed since this minus
+   * `withinMinutes` are in flight. Default: when the run starts. A fixed value makes the outcome
+   * deterministic (tests pin it).
+   */
+  comparedAt: z.string().min(1).optional(),
   /** Optional id for the run (uuid); generated when absent. */
   runId: z.string().uuid().optional(),
 });

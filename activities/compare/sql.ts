@@ -106,6 +106,7 @@ function mergeNorm(base: Partial<Normalize> | undefined, over: Partial<Normalize
     trim: over?.trim ?? base?.trim ?? false,
     case: over?.case ?? base?.case ?? 'none',
     emptyAsNull: over?.emptyAsNull ?? base?.emptyAsNull ?? false,
+    lineBreaks: over?.lineBreaks ?? base?.lineBreaks ?? false,
   };
 }
 
@@ -154,12 +155,26 @@ export function fieldNormalize(spec: DomainSpec, f: FieldSpec): Normalize {
   return mergeNorm(spec.defaults.normalize, f.normalize);
 }
 
+/** One side's normalisation of a text field: the field's, overridden by the side's own (`legacyNormalize` / `newNormalize`). */
+export function sideNormalize(spec: DomainSpec, f: FieldSpec, side: Side): Normalize {
+  return mergeNorm(fieldNormalize(spec, f), side === 'legacy' ? f.legacyNormalize : f.newNormalize);
+}
+
+/**
+ * NULL and '' may hash alike (as '', one nullif call less per value) only when both sides read
+ * '' as NULL and no value map can turn '' into something else: then equal hashes still mean
+ * equal canonical values. With one side only, '' there and NULL on the other would hash alike.
+ */
+export function emptyHashesAsNull(spec: DomainSpec, f: FieldSpec): boolean {
+  return !f.valueMap && sideNormalize(spec, f, 'legacy').emptyAsNull && sideNormalize(spec, f, 'new').emptyAsNull;
+}
+
 /** Source columns of this side that some text normalisation case-folds. */
 export function caseFoldedColumns(spec: DomainSpec, side: Side): string[] {
   const out = new Set<string>();
   for (const k of spec.key) if ((k.normalize?.case ?? 'none') !== 'none') out.add(col(side, k));
   for (const f of comparedFields(spec)) {
-    if (f.type === 'text' && mergeNorm(spec.defaults.normalize, f.normalize).case !== 'none') out.add(col(side, f));
+    if (f.type === 'text' && sideNormalize(spec, f, side).case !== 'none') out.add(col(side, f));
   }
   return [...out];
 }
@@ -167,6 +182,8 @@ export function caseFoldedColumns(spec: DomainSpec, side: Side): string[] {
 function normText(v: string, n: Normalize, traits: ServerTraits, column: string): string {
   const rest = (x: string, ascii: boolean): string => {
     let e = x;
+    // CRLF first, then a lone CR (two plain replace calls cost less than one regexp_replace)
+    if (n.lineBreaks) e = `replace(replace(${e}, E'\\r\\n', E'\\n'), E'\\r', E'\\n')`;
     if (n.trim) e = `btrim(${e})`;
     // "C" for ASCII values: about 0.15 µs less per value than a libc (C.UTF-8) case mapping
     const c = ascii && traits.asciiCase.has(column) ? ' COLLATE "C"' : '';
@@ -273,8 +290,14 @@ export function fieldPlan(
   let mappedInNode = false;
   switch (f.type) {
     case 'text': {
-      const n = mergeNorm(spec.defaults.normalize, f.normalize);
+      const n = sideNormalize(spec, f, side);
       value = normText(`${ref}::text`, n, traits, name);
+      if (f.valueMap?.side === side) {
+        // one side's value map, after its normalisation: a value in the map is replaced, others kept
+        const m = codeMaps.get(f.valueMap.map);
+        if (m === undefined) throw new Error(`compare: code map ${f.valueMap.map} not loaded`);
+        value = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${m.forward}->>(${value}), ${value}) END)`;
+      }
       text = value;
       let input = value;
       let emptyIsNull = false;
@@ -282,7 +305,7 @@ export function fieldPlan(
         // Neither server normalises (or looks up the code) per row (see FieldPlan.nodeMapped).
         mappedInNode = true;
       }
-      if (n.emptyAsNull && (!f.codeMap || nodeMapped.has(f.name))) {
+      if (emptyHashesAsNull(spec, f) && (!f.codeMap || nodeMapped.has(f.name))) {
         // '' and NULL both hash as '' (one nullif call less per value): equal hashes still mean
         // equal canonical values. The re-fetched text keeps nullif.
         input = normText(`${ref}::text`, { ...n, emptyAsNull: false }, traits, name);
@@ -327,6 +350,10 @@ export function fieldPlan(
       break;
     }
     case 'timestamp': {
+      if (f.ambiguousTime) {
+        ({ value, text, hash } = localTimePlan(f, f.ambiguousTime, side, info, ref, fixedOffsets, traits));
+        break;
+      }
       const tz = escapeLiteral(f.timeZone ?? 'UTC');
       let v: string;
       if (info.typeOid === OID.timestamptz) v = ref;
@@ -378,6 +405,89 @@ export function fieldPlan(
   return { field: f, column: name, value, hash, text, nodeMapped: mappedInNode, raw };
 }
 
+/** Canonical text of a naive local time that does not exist in its zone (the skipped hour): never a valid instant's text. */
+export const NONEXISTENT_TIME = 'nonexistent local time ';
+
+const OFFSET_IN_TEXT = `'[T ]\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*(Z|z|[+-]\\d\\d(:?\\d\\d)?)$'`;
+
+/**
+ * A timestamp field with `ambiguousTime`: a naive local time `n` in the zone is resolved to the
+ * instants that show it, found without trusting the server's choice: the zone's offsets a day
+ * before and a day after (`n` read as UTC, so the offset itself stays inside the margin), each
+ * tried and kept when the instant shows `n` again. One valid candidate: an ordinary time; two:
+ * the repeated hour (earlier = least, later = greatest); none: the skipped hour, reported
+ * (`NONEXISTENT_TIME`) instead of shifted. 'wall' compares both sides as wall-clock time in the
+ * zone (an instant becomes its local time). About six AT TIME ZONE per value, hence opt-in.
+ */
+function localTimePlan(
+  f: FieldSpec,
+  choice: 'earlier' | 'later' | 'wall',
+  side: Side,
+  info: ColumnInfo,
+  ref: string,
+  fixedOffsets: FixedOffsets,
+  traits: ServerTraits,
+): { value: string; text: string; hash: (seed: number) => string } {
+  const tz = escapeLiteral(f.timeZone ?? 'UTC');
+  // the row's value as a naive local time (n) or as an instant (i): one of them, per row for text
+  let n: string | null = null;
+  let i: string | null = null;
+  let isInstant = 'false';
+  if (info.typeOid === OID.timestamptz) {
+    i = ref;
+    isInstant = 'true';
+  } else if (info.typeOid === OID.timestamp) n = ref;
+  else if (info.typeOid === OID.date) n = `(${ref})::timestamp`;
+  else {
+    const t = textInput(ref);
+    isInstant = `coalesce(${t} ~ ${OFFSET_IN_TEXT}, false)`;
+    n = `(CASE WHEN NOT ${isInstant} THEN (${t})::timestamp END)`;
+    i = `(CASE WHEN ${isInstant} THEN (${t})::timestamptz END)`;
+  }
+  const candidate = (shift: '-' | '+'): { c: string; ok: string } => {
+    const x = `(${n} ${shift} interval '1 day')`;
+    const c = `((${n} - ((${x} AT TIME ZONE 'UTC') AT TIME ZONE ${tz} - ${x})) AT TIME ZONE 'UTC')`;
+    return { c, ok: `((${c} AT TIME ZONE ${tz}) = ${n})` };
+  };
+  const a = n === null ? null : candidate('-');
+  const b = n === null ? null : candidate('+');
+  const gap = a && b ? `(${n} IS NOT NULL AND NOT ${a.ok} AND NOT ${b.ok})` : 'false';
+  const declared = (info.typeOid === OID.timestamptz || info.typeOid === OID.timestamp) && info.typmod >= 0 ? info.typmod : 6;
+  const p = f.timestampPrecision;
+  const bin = p !== undefined && (p === 'minute' || declared > PRECISION_DIGITS[p]);
+  const binned = (x: string, origin: string): string => (bin && p ? `date_bin(${escapeLiteral(PRECISION_INTERVAL[p])}::interval, ${x}, ${origin})` : x);
+  const missing = `hashtextextended(${escapeLiteral(`golive ${NONEXISTENT_TIME}${side}`)}`;
+  const nonexistent = n === null ? "''" : `${escapeLiteral(NONEXISTENT_TIME)} || to_char(${n}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+  if (choice === 'wall') {
+    const wall = binned(
+      n === null ? `(${i} AT TIME ZONE ${tz})` : i === null ? n : `(CASE WHEN ${isInstant} THEN ${i} AT TIME ZONE ${tz} ELSE ${n} END)`,
+      `timestamp '1970-01-01 00:00:00'`,
+    );
+    return {
+      value: wall,
+      text: `(CASE WHEN ${gap} THEN ${nonexistent} ELSE to_char(${wall}, 'YYYY-MM-DD"T"HH24:MI:SS.US') END)`,
+      // the side in the seed's text: two nonexistent times never hash alike, so they are re-checked and reported
+      hash: (seed) => `(CASE WHEN ${gap} THEN ${missing}, ${seed}) ELSE timestamp_hash_extended(${wall}, ${seed}) END)`,
+    };
+  }
+  const pick = choice === 'earlier' ? 'least' : 'greatest';
+  const local = a && b ? `(CASE WHEN ${a.ok} AND ${b.ok} THEN ${pick}(${a.c}, ${b.c}) WHEN ${a.ok} THEN ${a.c} WHEN ${b.ok} THEN ${b.c} END)` : 'NULL::timestamptz';
+  const instant = binned(n === null ? i! : i === null ? local : `(CASE WHEN ${isInstant} THEN ${i} ELSE ${local} END)`, `timestamptz '1970-01-01 00:00:00+00'`);
+  const slow = (seed: number): string => `(CASE WHEN ${gap} THEN ${missing}, ${seed}) ELSE ${instantHash(traits, instant, seed)} END)`;
+  const fixed = info.typeOid === OID.timestamp ? fixedOffsets.get(f.timeZone ?? 'UTC') : undefined;
+  return {
+    value: instant,
+    text: `(CASE WHEN ${gap} THEN ${nonexistent} ELSE to_char((${instant}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END)`,
+    hash: fixed
+      ? // a fixed offset around the window: no repeated or skipped time there (as in fieldPlan)
+        (seed) => {
+          const utc = binned(`(${ref} - ${escapeLiteral(`${fixed.offsetSeconds} seconds`)}::interval)`, `timestamp '1970-01-01 00:00:00'`);
+          return `(CASE WHEN ${ref} >= ${escapeLiteral(fixed.lo)}::timestamp AND ${ref} < ${escapeLiteral(fixed.hi)}::timestamp THEN timestamp_hash_extended(${utc}, ${seed}) ELSE ${slow(seed)} END)`;
+        }
+      : slow,
+  };
+}
+
 /**
  * Compared text fields without a code map whose canonical form costs the server work (NFKC,
  * trim, case, empty-as-NULL): candidates for hashing raw and mapping in Node from learnt
@@ -386,8 +496,8 @@ export function fieldPlan(
 export function learnableTextFields(spec: DomainSpec): FieldSpec[] {
   return comparedFields(spec).filter((f) => {
     if (f.type !== 'text' || f.codeMap || f.learnSpellings === false) return false;
-    const n = mergeNorm(spec.defaults.normalize, f.normalize);
-    return n.nfkc || n.trim || n.case !== 'none' || n.emptyAsNull;
+    const work = (n: Normalize): boolean => n.nfkc || n.trim || n.case !== 'none' || n.emptyAsNull || n.lineBreaks;
+    return !!f.valueMap || work(sideNormalize(spec, f, 'legacy')) || work(sideNormalize(spec, f, 'new'));
   });
 }
 
@@ -402,10 +512,20 @@ export function spellingProbeSql(query: string, fields: FieldSpec[], side: Side,
   return `SELECT ${counts.join(', ')} FROM (SELECT * FROM (${query}) q0 LIMIT ${Math.floor(sampleRows)}) q`;
 }
 
+const INTEGER_OIDS = new Set<number>([OID.int2, OID.int4, OID.int8]);
+
 export function keyExprs(spec: DomainSpec, side: Side, types: ColumnTypes, traits: ServerTraits = NO_TRAITS): string[] {
   return spec.key.map((k: KeyField) => {
     const name = col(side, k);
-    if (!types.has(name)) throw new Error(`compare: ${side} source has no key column ${name}`);
+    const info = types.get(name);
+    if (!info) throw new Error(`compare: ${side} source has no key column ${name}`);
+    if (((side === 'legacy' ? k.legacyType : k.newType) ?? k.type) === 'integer') {
+      // the integer's decimal text on both sides ('000123' and 123 alike); numeric, not int8, so
+      // no value overflows; anything else is no key (NULL: an invalid key)
+      if (INTEGER_OIDS.has(info.typeOid)) return `${colRef(name)}::text`;
+      const t = `btrim(${colRef(name)}::text)`;
+      return `(CASE WHEN ${t} ~ '^[+-]?[0-9]+$' THEN (${t})::numeric::text END)`;
+    }
     const n = mergeNorm(undefined, k.normalize);
     return normText(`${colRef(name)}::text`, n, traits, name);
   });
@@ -452,10 +572,26 @@ export interface SideSql {
   from: string; // "(query) q"
 }
 
-export function rangeWhere(keys: string[], lo: string | null, hi: string | null): string {
+/**
+ * The rows one stream reads: [lo, hi) on the first key column in byte order (null: unbounded),
+ * or (`nullFirstKey`) only the rows whose first key column is NULL. A bound excludes NULL, so a
+ * range with a bound never holds those rows: whoever splits a key space adds a `nullFirstKey`
+ * stream for them (see the engine's `streamsOf`).
+ */
+export interface StreamRange {
+  lo: string | null;
+  hi: string | null;
+  nullFirstKey?: boolean;
+}
+
+export function rangeWhere(keys: string[], r: StreamRange): string {
+  // `(k) COLLATE "C" IS NULL` is written as the index expression of the bound conditions, so an
+  // index on the key column (COLLATE "C") serves it too. `k >= lo OR k IS NULL` in one stream
+  // would walk the whole index through a filter (measured): NULLs get a stream of their own.
+  if (r.nullFirstKey) return `WHERE (${keys[0]}) COLLATE "C" IS NULL`;
   const parts: string[] = [];
-  if (lo !== null) parts.push(`(${keys[0]}) COLLATE "C" >= ${escapeLiteral(lo)}`);
-  if (hi !== null) parts.push(`(${keys[0]}) COLLATE "C" < ${escapeLiteral(hi)}`);
+  if (r.lo !== null) parts.push(`(${keys[0]}) COLLATE "C" >= ${escapeLiteral(r.lo)}`);
+  if (r.hi !== null) parts.push(`(${keys[0]}) COLLATE "C" < ${escapeLiteral(r.hi)}`);
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
@@ -463,11 +599,45 @@ export function orderBy(keys: string[]): string {
   return `ORDER BY ${keys.map((k) => `(${k}) COLLATE "C"`).join(', ')}`;
 }
 
-export function streamSql(s: SideSql, lo: string | null, hi: string | null): string {
+export function streamSql(s: SideSql, r: StreamRange): string {
   // NULL raw values arrive as NULL: the reader uses the field's NULL hash (`nodeMappedNullHashes`)
   const mapped = nodeMappedIndexes(s.plans).map((i) => s.plans[i]!.raw(fieldSeed(i), null));
   const cols = [...s.keys.map((k) => `(${k})`), `(${rowHashExpr(s.plans)})`, ...mapped].join(', ');
-  return `COPY (SELECT ${cols} FROM ${s.from} ${rangeWhere(s.keys, lo, hi)} ${orderBy(s.keys)}) TO STDOUT (FORMAT binary)`;
+  return `COPY (SELECT ${cols} FROM ${s.from} ${rangeWhere(s.keys, r)} ${orderBy(s.keys)}) TO STDOUT (FORMAT binary)`;
+}
+
+/**
+ * The side's rows in a requested range [lo, hi) (int8 as text), counted apart from the streams
+ * that split it: without a bound, every row of the side's query. Rows whose first key column is
+ * NULL sort after every key, so they belong to the range unbounded above.
+ */
+export function rangeRowsSql(s: SideSql, r: { lo: string | null; hi: string | null }): string {
+  if (r.lo === null && r.hi === null) return `SELECT count(*)::text AS n FROM ${s.from}`;
+  const nulls = r.hi === null ? ` + (SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, { lo: null, hi: null, nullFirstKey: true })})` : '';
+  return `SELECT ((SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, r)})${nulls})::text AS n`;
+}
+
+/**
+ * Keys (canonical, every component present) of the side's rows in a requested range whose change
+ * timestamp is at or after `cutoff` (ISO instant): the rows in flight (`DomainSpec.inFlight`).
+ */
+export function inFlightKeysSql(s: SideSql, spec: DomainSpec, side: Side, types: ColumnTypes, r: { lo: string | null; hi: string | null }, cutoff: string): string {
+  const f = spec.inFlight!;
+  const name = (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.column;
+  const info = types.get(name);
+  if (!info) throw new Error(`compare: ${side} source has no change timestamp column ${name}`);
+  const ref = colRef(name);
+  const tz = escapeLiteral(f.timeZone ?? 'UTC');
+  let at: string;
+  if (info.typeOid === OID.timestamptz) at = ref;
+  else if (info.typeOid === OID.timestamp) at = `(${ref} AT TIME ZONE ${tz})`;
+  else {
+    const t = textInput(ref);
+    at = `(CASE WHEN ${t} ~ ${OFFSET_IN_TEXT} THEN (${t})::timestamptz ELSE (${t})::timestamp AT TIME ZONE ${tz} END)`;
+  }
+  const conds = [`${at} >= ${escapeLiteral(cutoff)}::timestamptz`, ...s.keys.map((k) => `(${k}) IS NOT NULL`)];
+  const w = rangeWhere(s.keys, { lo: r.lo, hi: r.hi });
+  return `SELECT DISTINCT ${s.keys.map((k) => `(${k})`).join(', ')} FROM ${s.from} ${w ? `${w} AND` : 'WHERE'} ${conds.join(' AND ')}`;
 }
 
 /**

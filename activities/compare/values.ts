@@ -1,5 +1,6 @@
 /** Exact field comparison of canonical values (as text from PostgreSQL). */
 import type { FieldSpec } from './spec';
+import { NONEXISTENT_TIME } from './sql';
 
 interface Dec {
   m: bigint;
@@ -40,7 +41,7 @@ export function withinTolerance(a: string, b: string, tol: string | undefined): 
   return d <= align(dt, s);
 }
 
-export type FieldOutcome = 'equal' | 'mismatch' | 'unmapped';
+export type FieldOutcome = 'equal' | 'mismatch' | 'unmapped' | 'ambiguous';
 
 /**
  * Compare one field. `legacy` is the canonical legacy text (for mapped fields: the normalised
@@ -53,6 +54,8 @@ export function compareField(
   next: string | null,
   map: Map<string, string> | undefined,
 ): FieldOutcome {
+  // a local time that does not exist in its zone (ambiguousTime set) is reported, whatever the other side holds
+  if (f.type === 'timestamp' && (legacy?.startsWith(NONEXISTENT_TIME) || next?.startsWith(NONEXISTENT_TIME))) return 'ambiguous';
   let l = legacy;
   if (map && l !== null) {
     const mapped = map.get(l);

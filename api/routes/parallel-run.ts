@@ -74,7 +74,7 @@ export const getRunRoute = route({
               missing_in_legacy::float8 AS "missingInLegacy", missing_in_new::float8 AS "missingInNew", mismatched::float8 AS mismatched,
               duplicate_keys_legacy::float8 AS "duplicateKeysLegacy", duplicate_keys_new::float8 AS "duplicateKeysNew", unmapped_codes::float8 AS "unmappedCodes",
               differing_keys::float8 AS "differingKeys", mismatch_rate AS "mismatchRate", field_mismatches AS "fieldMismatches",
-              unmapped_by_field AS "unmappedByField", differences::float8 AS differences, thresholds, error_code AS "errorCode",
+              unmapped_by_field AS "unmappedByField", outcomes, differences::float8 AS differences, thresholds, error_code AS "errorCode",
               to_json(started_at)#>>'{}' AS "startedAt", to_json(finished_at)#>>'{}' AS "finishedAt"
          FROM comparison_run WHERE id = $1`,
       [params.runId],

@@ -288,6 +288,14 @@ describe('command center in headless Chromium', () => {
     expect(await grid.innerText()).toMatch(/charges/);
     await screenshot(page, 'parallel-run-grid');
 
+    // A night's page: every domain's counts, the outcomes beside the original categories too.
+    await grid.getByRole('link').first().click();
+    const counts = page.getByTestId('night-counts');
+    await counts.waitFor({ state: 'visible' });
+    await expect.poll(async () => await counts.innerText(), { timeout: 10_000 }).toMatch(/Invalid keys[^\n]*\n?[^\n]*0 \/ 0/);
+    expect(await counts.innerText()).toMatch(/Nonexistent local times/);
+    expect(await counts.innerText()).toMatch(/Rechecked in flight/);
+
     // The overview of a program in its pilot, with nights compared: the picture of a go-live under way.
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
     await page.getByTestId('run-day').waitFor({ state: 'visible' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { inject } from 'vitest';
 import { createPool, ensureRuntimeRole, migrate } from '../../platform/db';
 import { ensureDatabase } from '../../platform/services';
@@ -28,4 +28,15 @@ export async function freshDatabase(prefix = 't'): Promise<TestDatabase> {
   const pool = createPool(url, 5);
   const appPool = createPool(appUrl, 5);
   return { url, pool, appUrl, appPool, close: () => Promise.all([pool.end(), appPool.end()]).then(() => undefined) };
+}
+
+/** One statement on its own connection (a database other than a test's pool, e.g. a comparison's source). */
+export async function sqlAt(url: string, text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(text, values);
+  } finally {
+    await c.end();
+  }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
 import { compareDomain, keyRanges, streamDifferencesCsv, type CompareResult, type DomainSpecInput } from '../../activities/compare';
 import { HashMap } from '../../activities/compare/copyReader';
 import { instantHash } from '../../activities/compare/sql';
@@ -15,15 +15,7 @@ let results: TestDatabase;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'golive-compare-test-'));
 const WINDOW = { from: '2024-03-01T00:00:00+08:00', to: '2024-03-02T00:00:00+08:00' };
 
-async function sql(url: string, text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await c.query(text, values);
-  } finally {
-    await c.end();
-  }
-}
+const sql = sqlAt;
 
 /** Run `f` with COMPARE_TRACE on; the engine's trace lines (field names and counts only) are returned with its result. */
 async function withTrace<T>(f: () => Promise<T>): Promise<{ result: T; trace: string }> {

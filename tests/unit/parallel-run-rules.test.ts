@@ -18,7 +18,7 @@ import {
   trendSummary,
   waveNightsSince,
   type NightStatus,
-  type NightSummary,
+  NightSummary,
 } from '../../domain/parallel-run';
 import { ParallelRunSettings, parsePlan, validatePlan } from '../../domain/plan';
 import { testPlan } from '../../domain/demo-plans';
@@ -168,6 +168,19 @@ describe('the final gate', () => {
     // A plan without comparison domains opted out of the comparison: only the minimum counts.
     expect(finalGateReady(history, ParallelRunSettings.parse({}), liveAt, minimumEnd).reasons).toEqual([]);
     expect(finalGateReady(history, ParallelRunSettings.parse({}), liveAt, minimumEnd - 1).reasons).toHaveLength(1);
+  });
+
+  it('names the invalid keys of a night that blocks it; a result recorded before outcomes existed still parses', () => {
+    const n = night('2026-04-14', { charges: 'clean', orders: 'warning' });
+    n.perDomain[1]!.outcomes = { invalidKeysLegacy: 2, invalidKeysNew: 0 };
+    const bad = [...history.slice(0, 12), n, night('2026-04-15', clean)];
+    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (2 legacy and 0 new rows with an invalid key)']);
+    n.perDomain[1]!.outcomes = { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 1, recheckedInFlight: 3 };
+    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (1 nonexistent local time, 3 keys rechecked in flight)']);
+    n.perDomain[1]!.outcomes = { invalidKeysLegacy: 2, invalidKeysNew: 0 };
+    expect(NightSummary.parse(n).perDomain[1]?.outcomes).toEqual({ invalidKeysLegacy: 2, invalidKeysNew: 0 });
+    expect(NightSummary.parse(history[0]).perDomain[0]?.outcomes).toBeUndefined();
+    expect(() => NightSummary.parse({ ...n, perDomain: [{ ...n.perDomain[1], outcomes: { invalidKeysLegacy: -1, invalidKeysNew: 0 } }] })).toThrow();
   });
 
   it('waits for an extension, which never shortens the run', () => {

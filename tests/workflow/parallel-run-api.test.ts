@@ -28,8 +28,8 @@ const activities: Partial<Activities> = {
     await db.pool.query(
       `INSERT INTO comparison_run (id, domain, business_day, window_start, window_end, status, rows_legacy, rows_new, distinct_keys, matched,
          missing_in_legacy, missing_in_new, mismatched, duplicate_keys_legacy, duplicate_keys_new, unmapped_codes, differing_keys, mismatch_rate,
-         field_mismatches, differences, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 100, 99, 100, 98, 0, 1, 1, 0, 0, 0, $7, $8, '{"amount": 1}', $7, now())`,
+         field_mismatches, differences, outcomes, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 100, 99, 100, 98, 0, 1, 1, 0, 0, 0, $7, $8, '{"amount": 1}', $7, '{"invalidKeysLegacy": 0, "invalidKeysNew": 0, "ambiguousTimes": 0, "recheckedInFlight": 0}', now())`,
       [runId, input.domain.name, input.businessDay, input.window.from, input.window.to, differing ? 'warning' : 'clean', differing, differing / 100],
     );
     if (differing) {
@@ -92,7 +92,7 @@ describe('parallel-run API for the command center', () => {
     const runId = night.results.charges.runId as string;
 
     const run = JSON.parse((await call(`/v1/programs/${plan.programId}/parallel-run/runs/${runId}`, viewer.token)).text);
-    expect(run).toMatchObject({ runId, domain: 'charges', businessDay: night.businessDay, rowsLegacy: 100, rowsNew: 99, missingInNew: 1, mismatched: 1, fieldMismatches: { amount: 1 } });
+    expect(run).toMatchObject({ runId, domain: 'charges', businessDay: night.businessDay, rowsLegacy: 100, rowsNew: 99, missingInNew: 1, mismatched: 1, fieldMismatches: { amount: 1 }, outcomes: { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 0, recheckedInFlight: 0 } });
 
     const csvPath = `/v1/programs/${plan.programId}/parallel-run/runs/${runId}/differences.csv`;
     expect((await call(csvPath, viewer.token)).status).toBe(403);

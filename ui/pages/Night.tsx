@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import type { DomainResult } from '../../domain/parallel-run';
+import type { ComparisonOutcomes, DomainResult } from '../../domain/parallel-run';
 import { get } from '../api';
 import { Badge, pct, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
@@ -50,6 +50,8 @@ interface RunCounts {
   mismatchRate: number | null;
   fieldMismatches: Record<string, number> | null;
   unmappedByField: Record<string, number> | null;
+  /** Outcomes beside the original categories; {} (or absent) for runs from before they existed. */
+  outcomes?: Partial<ComparisonOutcomes> | null;
   thresholds: { warning?: Level; critical?: Level } | null;
   differences: number | null;
   errorCode: string | null;
@@ -98,6 +100,16 @@ const rows: Row[] = [
   { label: 'Mismatched', hint: 'same key, a field differs', value: (r) => num(r?.mismatched) },
   { label: 'Duplicate keys', hint: 'legacy / new', value: (r) => (r ? `${num(r.duplicateKeysLegacy)} / ${num(r.duplicateKeysNew)}` : '—') },
   { label: 'Unmapped codes', value: (r) => num(r?.unmappedCodes) },
+  {
+    label: 'Invalid keys',
+    hint: 'a key column NULL or empty; legacy / new rows',
+    value: (r, d) => {
+      const o = r?.outcomes ?? d?.outcomes;
+      return o?.invalidKeysLegacy === undefined ? '—' : `${num(o.invalidKeysLegacy)} / ${num(o.invalidKeysNew)}`;
+    },
+  },
+  { label: 'Nonexistent local times', hint: 'in the hour skipped by daylight saving', value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.ambiguousTimes) },
+  { label: 'Rechecked in flight', hint: 'keys changed just before or during the comparison', value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.recheckedInFlight) },
   { label: 'Differing keys', value: (r, d) => num(r?.differingKeys ?? d?.differingKeys) },
   { label: 'Mismatch rate', value: (r, d) => (d?.status === 'failed' ? '—' : pct(r?.mismatchRate ?? d?.mismatchRate, 3)) },
   { label: 'Warning', hint: 'threshold', value: (r) => (r ? level(r.thresholds?.warning) : '—') },
