@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
+import { searchAttributeRegistrations } from '../domain/search-attributes';
 import { projectRoot } from './config';
 
 export interface Service {
@@ -116,14 +117,6 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
 
 // ---------------------------------------------------------------- Temporal
 
-/** Search attributes golive sets on its workflows; registered when the dev server starts. */
-export const searchAttributes = {
-  GoliveProgram: 'Keyword',
-  GoliveDepartment: 'Keyword',
-  GoliveWave: 'Int',
-  GolivePhase: 'Keyword',
-} as const;
-
 export function temporalCliPath(): string {
   return process.env.TEMPORAL_CLI || join(projectRoot, '.tools', 'temporal');
 }
@@ -148,7 +141,8 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
     mkdirSync(join(opts.dbFile, '..'), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  // Registered from the one typed declaration the workflows use (domain/search-attributes).
+  for (const [name, type] of searchAttributeRegistrations()) args.push('--search-attribute', `${name}=${type}`);
   const child = spawn(temporalCliPath(), args, { ...ownGroup, stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
   await waitFor('temporal dev server', () => portOpen(opts.port), 60_000, child);
   return {

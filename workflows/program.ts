@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
+import { GolivePhase, GoliveProgram, GoliveWave } from '../domain/search-attributes';
 import { workflowIds } from '../domain/ids';
 import type { Condition, Counts, Severity } from '../domain/escalation';
 import type { Plan } from '../domain/plan';
@@ -269,7 +270,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
 
   const setPhase = (phase: ProgramPhase) => {
     s.phase = phase;
-    upsertSearchAttributes({ GolivePhase: [phase], GoliveWave: s.activeWave ? [s.activeWave] : [] });
+    upsertSearchAttributes([
+      { key: GolivePhase, value: phase },
+      { key: GoliveWave, value: s.activeWave ? s.activeWave : null },
+    ]);
   };
 
   const setDepartment = (d: DepartmentRuntime, state: DepartmentState, note?: string) => {
@@ -1082,7 +1086,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
 
   // ---------------------------------------------------------------- main loop
 
-  upsertSearchAttributes({ GoliveProgram: [programId], GolivePhase: [s.phase] });
+  upsertSearchAttributes([
+    { key: GoliveProgram, value: programId },
+    { key: GolivePhase, value: s.phase },
+  ]);
   if (!input.state) await audit({ personId: input.createdBy, roles: ['lead'] }, 'program.started', {}, 'readiness');
 
   while (s.phase !== 'completed' && s.phase !== 'aborted') {
