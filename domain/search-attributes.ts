@@ -26,5 +26,8 @@ export const cliTypeName: Record<SearchAttributeType, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
+/** temporal.api.enums.v1.IndexedValueType, as the operator service takes and answers it. */
+export const indexedValueType: Record<SearchAttributeType, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+
 /** Name to CLI type, in declaration order. */
 export const searchAttributeRegistrations = (): [name: string, cliType: string][] => searchAttributeKeys.map((k) => [k.name, cliTypeName[k.type]]);

@@ -2,11 +2,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
-import { searchAttributeKeys } from '../../domain/search-attributes';
+import { indexedValueType, searchAttributeKeys } from '../../domain/search-attributes';
 import { temporalTestServerPath } from '../../platform/services';
-
-// temporal.api.enums.v1.IndexedValueType
-const indexedValueType = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 } as const;
 
 /**
  * A time-skipping test server of this test file's own. Time skipping is global to a server:

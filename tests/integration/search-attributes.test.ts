@@ -1,8 +1,13 @@
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { ProgramStatus } from '../../domain/rollout';
-import { GoliveDepartment, GoliveProgram, GoliveWave } from '../../domain/search-attributes';
+import { GoliveDepartment, GoliveProgram, GoliveWave, indexedValueType, searchAttributeKeys } from '../../domain/search-attributes';
+import { freePort, portOpen, retypeSearchAttributes, startTemporalDevServer, temporalCliPath, waitFor } from '../../platform/services';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -116,5 +121,42 @@ describe('search attributes on the real dev server', () => {
     const program = await stack.deps.temporal.workflow.getHandle(`program:${programId}`).describe();
     expect((program.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1).map((a) => a.activityType?.name)).toEqual([]);
     expect(everything.filter((w) => w.status.name === 'FAILED').map((w) => w.workflowId)).toEqual([]);
+  });
+});
+
+describe('a persisted dev server from before the department list', () => {
+  it('gets GoliveDepartment retyped to a keyword list, and missing attributes added, when it starts again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'golive-sa-'));
+    const dbFile = join(dir, 'temporal.db');
+    const port = await freePort();
+    // What an older golive registered: the department as a single Keyword.
+    const old = spawn(temporalCliPath(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--db-filename', dbFile, '--search-attribute', 'GoliveDepartment=Keyword', '--search-attribute', 'GoliveProgram=Keyword'], { stdio: 'ignore' });
+    try {
+      await waitFor('old dev server', () => portOpen(port), 60_000, old);
+      const types = async () => {
+        const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+        try {
+          return (await connection.operatorService.listSearchAttributes({ namespace: 'default' })).customAttributes ?? {};
+        } finally {
+          await connection.close();
+        }
+      };
+      await expect.poll(async () => (await types()).GoliveDepartment, { timeout: 20_000 }).toBe(indexedValueType.KEYWORD);
+      old.kill('SIGTERM');
+      await new Promise((r) => old.once('exit', r));
+
+      const server = await startTemporalDevServer({ port, dbFile });
+      try {
+        const now = await types();
+        expect(Object.fromEntries(searchAttributeKeys.map((k) => [k.name, now[k.name]]))).toEqual(Object.fromEntries(searchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]])));
+        // Nothing else to change the next time.
+        expect(await retypeSearchAttributes(server.address)).toEqual([]);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      if (old.exitCode === null && old.signalCode === null) old.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
