@@ -1,5 +1,7 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   ParentClosePolicy,
   getExternalWorkflowHandle,
   allHandlersFinished,
@@ -230,20 +232,33 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     });
   };
 
-  /** An incident on the plan's escalation ladder; a repeat of an open one only counts. */
-  const raise = async (condition: Condition, severity: Severity, departments: string[], counts: Counts) => {
+  /**
+   * An incident on the plan's escalation ladder; a repeat of an open one only counts. False when
+   * it could not be raised: the raise retries until Temporal answers, so only a refusal for good
+   * (a non-retryable failure) lands here, and it is audited instead of holding the caller for ever.
+   */
+  const raise = async (condition: Condition, severity: Severity, departments: string[], counts: Counts): Promise<boolean> => {
     const raiseId = uuid4();
-    const { workflowId } = await raiseIncident({
-      raiseId,
-      programId,
-      departments,
-      condition,
-      severity,
-      counts,
-      policy: { ...plan.escalation, timeZone: plan.hospital.timeZone },
-      raisedBy: selfId,
-    });
+    let workflowId: string;
+    try {
+      ({ workflowId } = await raiseIncident({
+        raiseId,
+        programId,
+        departments,
+        condition,
+        severity,
+        counts,
+        policy: { ...plan.escalation, timeZone: plan.hospital.timeZone },
+        raisedBy: selfId,
+      }));
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      const type = err.cause instanceof ApplicationFailure ? (err.cause.type ?? 'failed') : 'failed';
+      await audit('workflow', 'incident.not-raised', { raiseId, departments: departments.join(',') || 'all' }, 'failed', type, { condition, severity });
+      return false;
+    }
     await audit('workflow', 'incident.raised', { incidentWorkflowId: workflowId, raiseId, departments: departments.join(',') || 'all' }, 'raised', undefined, { condition, severity });
+    return true;
   };
 
   const gateMail = async (key: GateKey, template: 'gate-opened' | 'gate-overdue' | 'gate-decided', extra: Record<string, unknown> = {}) => {
@@ -822,13 +837,22 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
           }
         }),
       );
-      await notifyPeople({
-        personIds: emergencyPeople(),
-        keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
-        message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
-      });
-      mark(e, 'notified');
-      await raise('emergency-declared', 'sev1', added, { departments: added.length });
+      try {
+        const told = await notifyPeople({
+          personIds: emergencyPeople(),
+          keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
+          message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
+        });
+        mark(e, 'notified');
+        // Results recorded before `rejected` existed lack it.
+        if (told.rejected?.length) mark(e, `mail refused for ${told.rejected.length}`);
+      } catch (err) {
+        // Refused for good (a rejected address, a bad message): shown on the emergency, and the
+        // sev1 incident below still pages the ladder.
+        if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+        mark(e, 'notify-failed');
+      }
+      if (!(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
       return emergencyView();
     },
     {

@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { permanentFailure } from '../../activities/failures';
 import { testPlan } from '../../domain/demo-plans';
+import { ErrorType } from '../../domain/errors';
 import type { ProgramStatus } from '../../domain/rollout';
 import { GoliveDepartment, GoliveProgram, GoliveWave, indexedValueType, searchAttributeKeys } from '../../domain/search-attributes';
 import { freePort, portOpen, retypeSearchAttributes, startTemporalDevServer, temporalCliPath, waitFor } from '../../platform/services';
@@ -121,6 +124,21 @@ describe('search attributes on the real dev server', () => {
     const program = await stack.deps.temporal.workflow.getHandle(`program:${programId}`).describe();
     expect((program.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1).map((a) => a.activityType?.name)).toEqual([]);
     expect(everything.filter((w) => w.status.name === 'FAILED').map((w) => w.workflowId)).toEqual([]);
+  });
+});
+
+describe("the real server's refusals", () => {
+  it('are classified as failures no retry can fix', async () => {
+    // A value of the wrong type, as the department list in a single Keyword was.
+    const mistyped = defineSearchAttributeKey(GoliveWave.name, SearchAttributeType.KEYWORD);
+    const err = await stack.deps.temporal.workflow
+      .start('incidentWorkflow', { workflowId: `sa-refused-${Date.now()}`, taskQueue: 'nobody-polls-this', args: [{}], typedSearchAttributes: [{ key: mistyped, value: 'one' }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeDefined();
+    expect(permanentFailure(err)).toMatchObject({ type: ErrorType.TemporalRejected, nonRetryable: true, details: [{ grpcStatus: 3 }] });
   });
 });
 

@@ -107,6 +107,35 @@ describe('emergency: paper operation', () => {
     expect(await applied(h, 'LAB')).toBe(0);
   });
 
+  it('answers at once when the sev1 incident is refused for good, and shows and audits that it was not raised', async () => {
+    const h = await p.start();
+    // What the real server answered a department list in a single Keyword: gRPC INVALID_ARGUMENT.
+    bed.faults.raise = () => Object.assign(new Error('invalid search attribute type'), { code: 3 });
+    try {
+      const started = Date.now();
+      const view = await declare(h, undefined);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(view.departments).toHaveLength(10);
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', ...view.departments.map(() => 'downtime-entered'), 'notified', 'incident-not-raised']);
+    } finally {
+      bed.faults.raise = undefined;
+    }
+    const audit = await db.pool.query(`SELECT action, result, reason, details FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'incident.%'`, [programId(h)]);
+    expect(audit.rows).toEqual([{ action: 'incident.not-raised', result: 'failed', reason: 'TemporalRejected', details: { condition: 'emergency-declared', severity: 'sev1' } }]);
+    // A passing failure (the server away: UNAVAILABLE) is still retried until the raise goes out.
+    let calls = 0;
+    bed.faults.raise = () => (++calls <= 2 ? Object.assign(new Error('unavailable'), { code: 14 }) : undefined);
+    try {
+      const flaky = await p.start();
+      const view = await declare(flaky, ['LAB']);
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'notified']);
+      expect(calls).toBe(3);
+      expect(raised.filter((r) => r.programId === programId(flaky)).map((r) => r.condition)).toEqual(['emergency-declared']);
+    } finally {
+      bed.faults.raise = undefined;
+    }
+  });
+
   it('treats a second declaration for the same departments as the same emergency', async () => {
     const h = await pilotGoingLive();
     const first = await declare(h, ['LAB', 'IM-OPD']);
