@@ -71,5 +71,7 @@ describe('docker-compose.yml', () => {
     const registered = [...setup.matchAll(/search-attribute create --name (\w+) --type (\w+)/g)].map((m) => [m[1], m[2]]);
     expect(registered).toEqual(searchAttributeRegistrations());
     expect(Object.fromEntries(registered)).toMatchObject({ GoliveDepartment: 'KeywordList' });
+    // A deployment that registered it as a single Keyword gets it removed first (create cannot change a type).
+    expect(setup).toContain("grep -Eq '^ *GoliveDepartment +Keyword *$$'; then temporal operator search-attribute remove --name GoliveDepartment --yes; fi;");
   });
 });
