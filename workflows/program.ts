@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   isCancellation,
   ParentClosePolicy,
+  patched,
   getExternalWorkflowHandle,
   allHandlersFinished,
   condition,
@@ -102,6 +103,15 @@ const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
   // People must hear of it: retry until Temporal or SMTP answers again (both are idempotent:
   // the raise on its raise id, each e-mail on its key).
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+const { notifyPeople: notifyEmergencyContacts } = proxyActivities<Activities>({
+  startToCloseTimeout: '15s',
+  // The declaration answers the person at the keyboard: with SMTP away it must not wait on this
+  // e-mail. The sev1 incident, raised first, pages the ladder and leadership and rides out the
+  // outage itself; this direct e-mail is tried for 30 s, then the emergency shows it failed.
+  scheduleToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
 });
 
 interface GateRuntime {
@@ -837,8 +847,11 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
           }
         }),
       );
+      // Raised before the e-mail to the contacts (patched: histories from before sent first, with no bound).
+      const raiseFirst = patched('emergency-raise-first');
+      if (raiseFirst && !(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
       try {
-        const told = await notifyPeople({
+        const told = await (raiseFirst ? notifyEmergencyContacts : notifyPeople)({
           personIds: emergencyPeople(),
           keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
           message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
@@ -847,12 +860,12 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
         // Results recorded before `rejected` existed lack it.
         if (told.rejected?.length) mark(e, `mail refused for ${told.rejected.length}`);
       } catch (err) {
-        // Refused for good (a rejected address, a bad message): shown on the emergency, and the
-        // sev1 incident below still pages the ladder.
+        // Refused for good, or SMTP away past the bound: shown on the emergency; the sev1
+        // incident pages the ladder.
         if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
         mark(e, 'notify-failed');
       }
-      if (!(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
+      if (!raiseFirst && !(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
       return emergencyView();
     },
     {

@@ -8,6 +8,7 @@ import {
   rollBackUpdate,
   type Actor,
 } from '../../domain/rollout';
+import { personWithToken } from '../helpers/people';
 import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
 
 let bed: ProgramTestBed;
@@ -116,7 +117,7 @@ describe('emergency: paper operation', () => {
       const view = await declare(h, undefined);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(view.departments).toHaveLength(10);
-      expect(view.timeline.map((t) => t.event)).toEqual(['declared', ...view.departments.map(() => 'downtime-entered'), 'notified', 'incident-not-raised']);
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', ...view.departments.map(() => 'downtime-entered'), 'incident-not-raised', 'notified']);
     } finally {
       bed.faults.raise = undefined;
     }
@@ -134,6 +135,25 @@ describe('emergency: paper operation', () => {
     } finally {
       bed.faults.raise = undefined;
     }
+  });
+
+  it('with SMTP down, raises the sev1 incident first and answers within the e-mail bound, showing the e-mail failed', async () => {
+    // People with addresses, so there is an e-mail to send.
+    for (const id of ['p-oncall-01', 'p-lead-01']) await personWithToken(db.pool, ['oncall'], id);
+    const h = await p.start();
+    bed.smtp.down(true);
+    try {
+      const pending = declare(h, ['LAB', 'RAD']);
+      // Simulated time: the contacts' e-mail is retried for its 30 s bound, not for ever.
+      await bed.env.sleep(45_000);
+      const view = await pending;
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
+      expect(view.status).toBe('open');
+    } finally {
+      bed.smtp.down(false);
+    }
+    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB', 'RAD']]]);
+    expect((await p.status(h)).phase).toBe('paused');
   });
 
   it('treats a second declaration for the same departments as the same emergency', async () => {
