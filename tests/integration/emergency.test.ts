@@ -122,4 +122,24 @@ describe('emergency through the API', () => {
     expect(page.text).toContain('/ack/');
     console.info(`e2e: two-department incident raised to its first e-mail: ${page.receivedAt - raisedAt} ms`);
   });
+
+  it('answers a declaration with SMTP down, and the sev1 page arrives once SMTP is back', async () => {
+    const plan = testPlan();
+    plan.programId = `${programId}-nosmtp`;
+    expect((await api('POST', '', lead, plan)).status).toBe(201);
+    stack.smtp.down(true);
+    try {
+      const declaredAt = Date.now();
+      const declared = await api('POST', `/${plan.programId}/emergencies`, oncall, { departments: ['LAB', 'ICU'], reason: 'mail relay and EMR down together' });
+      const answeredMs = Date.now() - declaredAt;
+      console.info(`e2e: emergency with SMTP down answered in ${answeredMs} ms`);
+      expect(declared.status, JSON.stringify(declared.body)).toBe(200);
+      expect(answeredMs).toBeLessThan(20_000);
+      expect((declared.body as unknown as EmergencyView).timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
+    } finally {
+      stack.smtp.down(false);
+    }
+    const tag = `[golive SEV1] ${plan.programId}/`;
+    await stack.smtp.waitFor((m) => m.some((x) => x.subject.startsWith(tag) && x.to.includes('p-oncall-01@hospital.test')), 90_000);
+  });
 });

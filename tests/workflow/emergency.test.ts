@@ -144,8 +144,8 @@ describe('emergency: paper operation', () => {
     bed.smtp.down(true);
     try {
       const pending = declare(h, ['LAB', 'RAD']);
-      // Simulated time: the contacts' e-mail is retried for its 30 s bound, not for ever.
-      await bed.env.sleep(45_000);
+      // Simulated time: the contacts' e-mail is retried for its 10 s bound, not for ever.
+      await bed.env.sleep(20_000);
       const view = await pending;
       expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
       expect(view.status).toBe('open');
