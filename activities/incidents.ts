@@ -35,12 +35,17 @@ export interface IncidentEvent {
   atMs: number;
   kind:
     | 'raised'
+    /** An e-mail to this person is handed to the outbox; 'delivered' follows once SMTP accepted it. */
+    | 'queued'
+    /** The same, in rows written before 'queued' existed. */
     | 'notified'
     | 'no-address'
     | 'rota-missing'
     | 'delivered'
     | 'delivery-overdue'
     | 'delivery-failed'
+    /** The incident was acknowledged or resolved while the e-mail was still queued: no more tries. */
+    | 'send-stopped'
     | 'escalated'
     | 'leadership-told'
     | 'ladder-exhausted'
@@ -194,7 +199,8 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
           );
         }
         recipients.push({ ...person, ...(ackToken ? { ackToken } : {}) });
-        if (input.notified) events.push({ key: `${input.noticeKey}/${id}/notified`, atMs: input.atMs, kind: 'notified', personId: id, ...input.notified });
+        // Queued, not yet sent: the workflow records 'delivered' when SMTP accepts the e-mail.
+        if (input.notified) events.push({ key: `${input.noticeKey}/${id}/notified`, atMs: input.atMs, kind: 'queued', personId: id, ...input.notified });
       }
       await record(input.incidentId, events);
       return { recipients, missing };

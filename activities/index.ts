@@ -4,6 +4,7 @@ import { createAdapterActivities } from './adapters';
 import type { HospitalAdapter } from './adapters/types';
 import { createAuditActivities } from './audit';
 import { createDowntimeActivities } from './downtime';
+import { failFast } from './failures';
 import { createIncidentActivities, peopleTableResolver } from './incidents';
 import { createMailActivities } from './mail/send';
 import { createMigrationActivities } from './migration';
@@ -25,7 +26,7 @@ export interface ActivityDeps {
 /** The only code that touches the outside world. The worker injects real clients, tests inject test servers. */
 export function createActivities(deps: ActivityDeps) {
   const mail = createMailActivities(deps);
-  return {
+  return failFast({
     ...mail,
     ...createNotifyActivities({ resolvePeople: peopleTableResolver(deps.pool), sendEmail: mail.sendEmail }),
     ...createIncidentActivities(deps),
@@ -35,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAdapterActivities({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters }),
     ...createParallelRunActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
     ...createMigrationActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { MailMessage } from './mail/templates';
 import type { SendEmailInput, SendEmailResult } from './mail/send';
 import type { ResolvePeople } from './incidents';
@@ -15,12 +16,22 @@ export interface NotifyPeopleInput {
  */
 export function createNotifyActivities({ resolvePeople, sendEmail }: { resolvePeople: ResolvePeople; sendEmail: (input: SendEmailInput) => Promise<SendEmailResult> }) {
   return {
-    async notifyPeople({ personIds, message, keyPrefix }: NotifyPeopleInput): Promise<{ sent: number; noAddress: string[] }> {
+    async notifyPeople({ personIds, message, keyPrefix }: NotifyPeopleInput): Promise<{ sent: number; noAddress: string[]; rejected: string[] }> {
       const ids = [...new Set(personIds)];
       const people = await resolvePeople(ids);
-      for (const person of people) await sendEmail({ idempotencyKey: `${keyPrefix}/${person.personId}`, to: person.email, message });
+      const rejected: string[] = [];
+      for (const person of people) {
+        try {
+          await sendEmail({ idempotencyKey: `${keyPrefix}/${person.personId}`, to: person.email, message });
+        } catch (err) {
+          // One address refused for good must not cost everyone after it their e-mail; a
+          // passing failure (SMTP away) fails the whole activity, whose retry re-sends nobody.
+          if (err instanceof ApplicationFailure && err.nonRetryable) rejected.push(person.personId);
+          else throw err;
+        }
+      }
       const found = new Set(people.map((p) => p.personId));
-      return { sent: people.length, noAddress: ids.filter((id) => !found.has(id)) };
+      return { sent: people.length - rejected.length, noAddress: ids.filter((id) => !found.has(id)), rejected };
     },
   };
 }

@@ -3,7 +3,8 @@
  * engine, which keeps runs and differences in PostgreSQL), the incidents it raises, and the
  * nightly summary to the program. Inputs and outputs hold codes, counts and ids only.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { escapeLiteral, type Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
@@ -95,6 +96,25 @@ export function resultsUrlOf(pool: Pool): string {
 }
 
 /**
+ * Notes this attempt's run id, and closes as 'abandoned' the rows earlier attempts of the same
+ * activity left 'running': a worker killed mid-comparison never reached its own UPDATE, and a
+ * row that says running for ever misleads whoever reads the results.
+ */
+export async function claimAttempt(pool: Pool, info: Pick<Info, 'activityId' | 'attempt' | 'workflowExecution'>): Promise<string> {
+  const runId = randomUUID();
+  const key = `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
+  await pool.query('INSERT INTO comparison_attempt (activity_key, attempt, run_id) VALUES ($1, $2, $3)', [key, info.attempt, runId]);
+  if (info.attempt > 1) {
+    await pool.query(
+      `UPDATE comparison_run SET status = 'abandoned', error_code = 'ABANDONED', finished_at = now()
+        WHERE status = 'running' AND id IN (SELECT run_id FROM comparison_attempt WHERE activity_key = $1 AND attempt < $2)`,
+      [key, info.attempt],
+    );
+  }
+  return runId;
+}
+
+/**
  * Compares a plan's domain into the results database (the pool's), heartbeating while the engine
  * runs (it can take an hour on a big domain); its errors become typed failures. Call it from an activity.
  */
@@ -107,9 +127,10 @@ export async function comparePlanDomain(
   const resultsUrl = resultsUrlOf(pool);
   const resolved = resolveDomain(domain, departments, secrets);
   const ctx = Context.current();
+  const runId = await claimAttempt(pool, ctx.info);
   const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
-    return await compareDomain({ ...resolved, ...rest, resultsUrl });
+    return await compareDomain({ ...resolved, ...rest, resultsUrl, runId });
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
     // The engine's errors carry a code and a place, never row values. Two servers that hash

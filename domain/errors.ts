@@ -15,7 +15,20 @@ export const ErrorType = {
   MailRejected: 'MailRejected',
   /** A comparison could not run (a database unreachable): retried, then the night is recorded as failed. */
   ComparisonFailed: 'ComparisonFailed',
+  /** Temporal refused the request for good (INVALID_ARGUMENT: a search attribute of the wrong type, a payload too big). */
+  TemporalRejected: 'TemporalRejected',
+  /** The plan names an adapter kind this worker does not have. */
+  UnknownAdapter: 'UnknownAdapter',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
-export const nonRetryableErrorTypes: ErrorType[] = [ErrorType.InvalidInput, ErrorType.InvalidState, ErrorType.NotAllowed, ErrorType.AdapterRejected, ErrorType.MailRejected];
+/** Failures retrying cannot fix: the activity fails at once and the workflow deals with it (records, raises) instead of waiting for ever. */
+export const nonRetryableErrorTypes: ErrorType[] = [
+  ErrorType.InvalidInput,
+  ErrorType.InvalidState,
+  ErrorType.NotAllowed,
+  ErrorType.AdapterRejected,
+  ErrorType.MailRejected,
+  ErrorType.TemporalRejected,
+  ErrorType.UnknownAdapter,
+];

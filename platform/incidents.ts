@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import type { Plan } from '../domain/plan';
 import { alertRepeatedSignal, EscalationPolicy, IncidentInput, incidentDeptKey, Rota, type IncidentInputIn } from '../domain/escalation';
 import { workflowIds } from '../domain/ids';
+import { GoliveDepartment, GoliveProgram } from '../domain/search-attributes';
 import type { incidentWorkflow } from '../workflows';
 
 export type RaiseIncidentInput = Omit<IncidentInputIn, 'raiseId'> & { raiseId?: string };
@@ -35,7 +36,7 @@ export async function raiseIncident(client: Client, taskQueue: string, input: Ra
     signalArgs: [{ raiseId: parsed.raiseId, counts: parsed.counts }],
     // Set at start rather than upserted by the workflow: the Web UI's GoliveProgram filter finds
     // incidents too, and recorded incident histories replay unchanged.
-    searchAttributes: { GoliveProgram: [parsed.programId], ...(parsed.departments.length ? { GoliveDepartment: parsed.departments } : {}) },
+    typedSearchAttributes: [{ key: GoliveProgram, value: parsed.programId }, ...(parsed.departments.length ? [{ key: GoliveDepartment, value: parsed.departments }] : [])],
   });
   return { workflowId, runId: handle.signaledRunId, raiseId: parsed.raiseId };
 }

@@ -8,6 +8,8 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
+import { Connection } from '@temporalio/client';
+import { indexedValueType, searchAttributeKeys, searchAttributeRegistrations } from '../domain/search-attributes';
 import { projectRoot } from './config';
 
 export interface Service {
@@ -116,14 +118,6 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
 
 // ---------------------------------------------------------------- Temporal
 
-/** Search attributes golive sets on its workflows; registered when the dev server starts. */
-export const searchAttributes = {
-  GoliveProgram: 'Keyword',
-  GoliveDepartment: 'Keyword',
-  GoliveWave: 'Int',
-  GolivePhase: 'Keyword',
-} as const;
-
 export function temporalCliPath(): string {
   return process.env.TEMPORAL_CLI || join(projectRoot, '.tools', 'temporal');
 }
@@ -148,14 +142,47 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
     mkdirSync(join(opts.dbFile, '..'), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  // Registered from the one typed declaration the workflows use (domain/search-attributes).
+  for (const [name, type] of searchAttributeRegistrations()) args.push('--search-attribute', `${name}=${type}`);
   const child = spawn(temporalCliPath(), args, { ...ownGroup, stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
   await waitFor('temporal dev server', () => portOpen(opts.port), 60_000, child);
+  const address = `127.0.0.1:${opts.port}`;
+  if (opts.dbFile) {
+    try {
+      await retypeSearchAttributes(address);
+    } catch (err) {
+      await stopChild(child);
+      throw err;
+    }
+  }
   return {
-    address: `127.0.0.1:${opts.port}`,
+    address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * A persisted dev server keeps the search attributes its database was first given:
+ * `--search-attribute` neither adds new ones nor changes types. Missing ones are added; one
+ * whose declared type changed (GoliveDepartment was a
+ * single Keyword, and the server refused every incident for several departments) is removed
+ * and added again with its type; only the Web UI's filter on that attribute loses the values
+ * of workflows that set it before.
+ */
+export async function retypeSearchAttributes(address: string, namespace = 'default'): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const wrong = searchAttributeKeys.filter((k) => customAttributes?.[k.name] !== undefined && customAttributes[k.name] !== indexedValueType[k.type]);
+    const missing = searchAttributeKeys.filter((k) => customAttributes?.[k.name] === undefined);
+    if (wrong.length) await connection.operatorService.removeSearchAttributes({ namespace, searchAttributes: wrong.map((k) => k.name) });
+    const add = [...wrong, ...missing];
+    if (add.length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(add.map((k) => [k.name, indexedValueType[k.type]])) });
+    return add.map((k) => k.name);
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The official time-skipping test server (`temporal-test-server <port>`). */

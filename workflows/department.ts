@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nonRetryableErrorTypes } from '../domain/errors';
+import { GoliveDepartment, GoliveProgram, GoliveWave } from '../domain/search-attributes';
 import type { Adapter, Step } from '../domain/plan';
 import { abortGoLiveSignal, departmentReportSignal, pauseStepsSignal, resumeStepsSignal, type DepartmentReport } from '../domain/rollout';
 
@@ -43,7 +44,11 @@ export async function departmentGoLiveWorkflow(input: DepartmentGoLiveInput): Pr
   setHandler(pauseStepsSignal, () => void (paused = true));
   setHandler(resumeStepsSignal, () => void (paused = false));
   setHandler(abortGoLiveSignal, () => void (aborted = true));
-  upsertSearchAttributes({ GoliveProgram: [input.programId], GoliveDepartment: [input.department], GoliveWave: [input.wave] });
+  upsertSearchAttributes([
+    { key: GoliveProgram, value: input.programId },
+    { key: GoliveDepartment, value: [input.department] },
+    { key: GoliveWave, value: input.wave },
+  ]);
 
   const adapters = new Map(input.adapters.map((a) => [a.id, a]));
   const completed = [...input.skipSteps];

@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -163,7 +164,12 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
           s.notices.delivered++;
           if (track) event({ kind: 'delivered', key: `${idempotencyKey}/delivered`, personId: r.personId, level: track.level, round: track.round });
         } catch (err) {
-          if (isCancellation(err)) return;
+          if (isCancellation(err)) {
+            // Acknowledged or resolved while the e-mail was still queued (SMTP away): the timeline
+            // says the retries stopped rather than "queued" for ever.
+            if (track && patched('incident-send-stopped')) event({ kind: 'send-stopped', key: `${idempotencyKey}/stopped`, personId: r.personId, level: track.level, round: track.round, detail: { reason: s.status } });
+            return;
+          }
           s.notices.failed++;
           const type = (err as { cause?: { type?: string } }).cause?.type;
           event({ kind: 'delivery-failed', key: `${idempotencyKey}/failed`, personId: r.personId, level: track?.level, round: track?.round, detail: { reason: type ?? 'timeout' } });

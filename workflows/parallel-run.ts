@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
+import { GoliveProgram } from '../domain/search-attributes';
 import {
   CompareAgainInput,
   comparisonAt,
@@ -279,7 +280,7 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
 
   // ---------------------------------------------------------------- main loop
 
-  upsertSearchAttributes({ GoliveProgram: [programId] });
+  upsertSearchAttributes([{ key: GoliveProgram, value: programId }]);
   let nightsThisRun = 0;
   while (!s.ended) {
     const dueAt = comparisonAt(settings, tz, s.next);

@@ -1,6 +1,9 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   ParentClosePolicy,
+  patched,
   getExternalWorkflowHandle,
   allHandlersFinished,
   condition,
@@ -14,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
+import { GolivePhase, GoliveProgram, GoliveWave } from '../domain/search-attributes';
 import { workflowIds } from '../domain/ids';
 import type { Condition, Counts, Severity } from '../domain/escalation';
 import type { Plan } from '../domain/plan';
@@ -99,6 +103,16 @@ const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
   // People must hear of it: retry until Temporal or SMTP answers again (both are idempotent:
   // the raise on its raise id, each e-mail on its key).
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+const { notifyPeople: notifyEmergencyContacts } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  // The declaration answers the person at the keyboard (and within the API's own timeout): with
+  // SMTP away it must not wait on this e-mail. The sev1 incident, raised first, pages the ladder
+  // and leadership and rides out the outage itself; this direct e-mail is tried for 10 s, then
+  // the emergency shows it failed.
+  scheduleToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', nonRetryableErrorTypes },
 });
 
 interface GateRuntime {
@@ -229,20 +243,33 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     });
   };
 
-  /** An incident on the plan's escalation ladder; a repeat of an open one only counts. */
-  const raise = async (condition: Condition, severity: Severity, departments: string[], counts: Counts) => {
+  /**
+   * An incident on the plan's escalation ladder; a repeat of an open one only counts. False when
+   * it could not be raised: the raise retries until Temporal answers, so only a refusal for good
+   * (a non-retryable failure) lands here, and it is audited instead of holding the caller for ever.
+   */
+  const raise = async (condition: Condition, severity: Severity, departments: string[], counts: Counts): Promise<boolean> => {
     const raiseId = uuid4();
-    const { workflowId } = await raiseIncident({
-      raiseId,
-      programId,
-      departments,
-      condition,
-      severity,
-      counts,
-      policy: { ...plan.escalation, timeZone: plan.hospital.timeZone },
-      raisedBy: selfId,
-    });
+    let workflowId: string;
+    try {
+      ({ workflowId } = await raiseIncident({
+        raiseId,
+        programId,
+        departments,
+        condition,
+        severity,
+        counts,
+        policy: { ...plan.escalation, timeZone: plan.hospital.timeZone },
+        raisedBy: selfId,
+      }));
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      const type = err.cause instanceof ApplicationFailure ? (err.cause.type ?? 'failed') : 'failed';
+      await audit('workflow', 'incident.not-raised', { raiseId, departments: departments.join(',') || 'all' }, 'failed', type, { condition, severity });
+      return false;
+    }
     await audit('workflow', 'incident.raised', { incidentWorkflowId: workflowId, raiseId, departments: departments.join(',') || 'all' }, 'raised', undefined, { condition, severity });
+    return true;
   };
 
   const gateMail = async (key: GateKey, template: 'gate-opened' | 'gate-overdue' | 'gate-decided', extra: Record<string, unknown> = {}) => {
@@ -269,7 +296,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
 
   const setPhase = (phase: ProgramPhase) => {
     s.phase = phase;
-    upsertSearchAttributes({ GolivePhase: [phase], GoliveWave: s.activeWave ? [s.activeWave] : [] });
+    upsertSearchAttributes([
+      { key: GolivePhase, value: phase },
+      { key: GoliveWave, value: s.activeWave ? s.activeWave : null },
+    ]);
   };
 
   const setDepartment = (d: DepartmentRuntime, state: DepartmentState, note?: string) => {
@@ -818,13 +848,25 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
           }
         }),
       );
-      await notifyPeople({
-        personIds: emergencyPeople(),
-        keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
-        message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
-      });
-      mark(e, 'notified');
-      await raise('emergency-declared', 'sev1', added, { departments: added.length });
+      // Raised before the e-mail to the contacts (patched: histories from before sent first, with no bound).
+      const raiseFirst = patched('emergency-raise-first');
+      if (raiseFirst && !(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
+      try {
+        const told = await (raiseFirst ? notifyEmergencyContacts : notifyPeople)({
+          personIds: emergencyPeople(),
+          keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
+          message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
+        });
+        mark(e, 'notified');
+        // Results recorded before `rejected` existed lack it.
+        if (told.rejected?.length) mark(e, `mail refused for ${told.rejected.length}`);
+      } catch (err) {
+        // Refused for good, or SMTP away past the bound: shown on the emergency; the sev1
+        // incident pages the ladder.
+        if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+        mark(e, 'notify-failed');
+      }
+      if (!raiseFirst && !(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
       return emergencyView();
     },
     {
@@ -1082,7 +1124,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
 
   // ---------------------------------------------------------------- main loop
 
-  upsertSearchAttributes({ GoliveProgram: [programId], GolivePhase: [s.phase] });
+  upsertSearchAttributes([
+    { key: GoliveProgram, value: programId },
+    { key: GolivePhase, value: s.phase },
+  ]);
   if (!input.state) await audit({ personId: input.createdBy, roles: ['lead'] }, 'program.started', {}, 'readiness');
 
   while (s.phase !== 'completed' && s.phase !== 'aborted') {

@@ -1,6 +1,7 @@
 import { CancellationScope, getExternalWorkflowHandle, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nonRetryableErrorTypes } from '../domain/errors';
+import { GoliveDepartment, GoliveProgram } from '../domain/search-attributes';
 import type { Adapter, Step } from '../domain/plan';
 import { rollbackReportSignal, type RollbackReport } from '../domain/rollout';
 import { describeFailure } from './department';
@@ -33,7 +34,10 @@ export interface RollbackInput {
  * what is still to undo; it is never skipped.
  */
 export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackReport> {
-  upsertSearchAttributes({ GoliveProgram: [input.programId], GoliveDepartment: [input.department] });
+  upsertSearchAttributes([
+    { key: GoliveProgram, value: input.programId },
+    { key: GoliveDepartment, value: [input.department] },
+  ]);
   const adapters = new Map(input.adapters.map((a) => [a.id, a]));
   const stack = [...input.done];
   const report = await CancellationScope.nonCancellable(async (): Promise<RollbackReport> => {

@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import { ErrorType } from '../../domain/errors';
 import { createHttpAdapter } from './http';
 import { createSimulatedAdapter } from './simulated';
 import type { HospitalAdapter, StepCall, StepOutcome } from './types';
@@ -19,7 +21,9 @@ export function createAdapterActivities({ pool, secrets, adapters }: AdapterDeps
   return {
     /** Runs one go-live step or its compensation through the department's adapter. */
     async runStep(call: StepCall): Promise<StepOutcome> {
-      return byKind[call.adapter.kind].run(call);
+      const adapter = Object.hasOwn(byKind, call.adapter.kind) ? byKind[call.adapter.kind] : undefined;
+      if (!adapter) throw ApplicationFailure.create({ type: ErrorType.UnknownAdapter, nonRetryable: true, message: `adapter ${call.adapter.id}: this worker has no adapter of kind ${String(call.adapter.kind)}` });
+      return adapter.run(call);
     },
   };
 }

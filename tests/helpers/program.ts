@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
+import { failFast } from '../../activities/failures';
 import { createMailer } from '../../platform/mailer';
 import { freshDatabase } from './db';
 import { startTestSmtp } from './smtp';
@@ -72,11 +73,15 @@ export const dept = (s: ProgramStatus, code: string) => s.departments.find((d) =
  */
 export function programTestActivities(real: Activities) {
   const raised: { condition: string; severity: string; departments?: string[]; counts?: object; programId: string }[] = [];
+  /** Set to make a raise fail with the error it returns (as the real server's refusals do); undefined lets it through. */
+  const faults: { raise?: () => Error | undefined } = {};
   /** What the nightly comparison finds, per business day and domain (default: clean). */
   const nights = { differingKeys: (_day: string, _domain: string) => 0 };
   const activities: Activities = {
     ...real,
     async raiseIncident(input) {
+      const fault = faults.raise?.();
+      if (fault) throw fault;
       raised.push(input);
       return { workflowId: `incident:${input.programId}:${input.condition}`, runId: 'test', raiseId: input.raiseId ?? 'test' };
     },
@@ -97,7 +102,8 @@ export function programTestActivities(real: Activities) {
       return { runId: `run-${input.businessDay}-${input.domain.name}`, rowsLegacy: 1000, rowsNew: 1000, differingKeys, mismatchRate: differingKeys / 1000, missingInLegacy: 0, missingInNew: 0, mismatched: differingKeys };
     },
   };
-  return { activities, raised, nights };
+  // As createActivities does for the real ones: errors that can never succeed fail fast.
+  return { activities: failFast(activities), raised, nights, faults };
 }
 
 /** A comparison domain for plans in tests (the comparison itself is scripted by programTestActivities). */
@@ -126,6 +132,7 @@ export async function programTestBed(name: string) {
     db,
     smtp,
     raised: fake.raised,
+    faults: fake.faults,
     nights: fake.nights,
     driver: programDriver(env, taskQueue),
     async close() {

@@ -2,10 +2,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
-import { searchAttributes, temporalTestServerPath } from '../../platform/services';
-
-// temporal.api.enums.v1.IndexedValueType
-const indexedValueType = { Keyword: 2, Int: 3 } as const;
+import { indexedValueType, searchAttributeKeys } from '../../domain/search-attributes';
+import { temporalTestServerPath } from '../../platform/services';
 
 /**
  * A time-skipping test server of this test file's own. Time skipping is global to a server:
@@ -17,7 +15,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   // The workflows set golive's search attributes; this server knows only those registered here.
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
-    searchAttributes: Object.fromEntries(Object.entries(searchAttributes).map(([name, type]) => [name, indexedValueType[type]])),
+    searchAttributes: Object.fromEntries(searchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]])),
   });
   return env;
 }

@@ -80,4 +80,66 @@ describe('emergency through the API', () => {
     const allClear = await stack.smtp.waitFor((m) => m.some((x) => x.subject.includes('all clear')));
     expect(allClear.filter((x) => x.subject.includes('all clear')).length).toBe(5);
   });
+
+  it('puts the whole hospital on paper (the default scope) at once, and its sev1 ladder e-mails the on-call', async () => {
+    const plan = testPlan();
+    plan.programId = `${programId}-all`;
+    expect((await api('POST', '', lead, plan)).status).toBe(201);
+    const declaredAt = Date.now();
+    const declared = await api('POST', `/${plan.programId}/emergencies`, oncall, { reason: 'the new EMR is down for every ward' });
+    const answeredMs = Date.now() - declaredAt;
+    expect(declared.status, JSON.stringify(declared.body)).toBe(200);
+    console.info(`e2e: whole-hospital emergency (${plan.departments.length} departments) answered in ${answeredMs} ms`);
+    expect(answeredMs).toBeLessThan(20_000);
+    expect((declared.body as unknown as EmergencyView).departments.sort()).toEqual(plan.departments.map((d) => d.code).sort());
+
+    // The sev1 incident for every department: its first ladder e-mail, with an acknowledge link, reaches the on-call.
+    const tag = `[golive SEV1] ${plan.programId}/`;
+    const mails = await stack.smtp.waitFor((m) => m.some((x) => x.subject.startsWith(tag) && x.to.includes('p-oncall-01@hospital.test') && x.text.includes('/ack/')), 60_000);
+    const page = mails.find((x) => x.subject.startsWith(tag) && x.to.includes('p-oncall-01@hospital.test'))!;
+    console.info(`e2e: whole-hospital emergency to the sev1 ladder's first e-mail: ${page.receivedAt - declaredAt} ms`);
+    const incidents = await fetch(`${stack.url}/v1/incidents?programId=${plan.programId}`, { headers: viewer });
+    const [incident] = ((await incidents.json()) as { incidents: { condition: string; severity: string; departments: string[] }[] }).incidents;
+    expect(incident).toMatchObject({ condition: 'emergency-declared', severity: 'sev1' });
+    expect(incident!.departments.sort()).toEqual(plan.departments.map((d) => d.code).sort());
+  });
+
+  it('raises an incident for two departments through the API: 202 at once and the first e-mail', async () => {
+    const plan = testPlan();
+    plan.programId = `${programId}-two`;
+    expect((await api('POST', '', lead, plan)).status).toBe(201);
+    const raisedAt = Date.now();
+    const res = await fetch(`${stack.url}/v1/incidents`, { method: 'POST', headers: oncall, body: JSON.stringify({ programId: plan.programId, departments: ['LAB', 'RAD'], severity: 'sev2' }) });
+    const body = (await res.json()) as { incidentId: string; deduplicated: boolean };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    expect(Date.now() - raisedAt).toBeLessThan(20_000);
+    expect(body.deduplicated).toBe(false);
+    const tag = `[golive SEV2] ${plan.programId}/`;
+    const mails = await stack.smtp.waitFor((m) => m.some((x) => x.subject.startsWith(tag) && x.to.includes('p-oncall-01@hospital.test')), 60_000);
+    const page = mails.find((x) => x.subject.startsWith(tag) && x.to.includes('p-oncall-01@hospital.test'))!;
+    expect(page.subject).toMatch(/LAB/);
+    expect(page.subject).toMatch(/RAD/);
+    expect(page.text).toContain('/ack/');
+    console.info(`e2e: two-department incident raised to its first e-mail: ${page.receivedAt - raisedAt} ms`);
+  });
+
+  it('answers a declaration with SMTP down, and the sev1 page arrives once SMTP is back', async () => {
+    const plan = testPlan();
+    plan.programId = `${programId}-nosmtp`;
+    expect((await api('POST', '', lead, plan)).status).toBe(201);
+    stack.smtp.down(true);
+    try {
+      const declaredAt = Date.now();
+      const declared = await api('POST', `/${plan.programId}/emergencies`, oncall, { departments: ['LAB', 'ICU'], reason: 'mail relay and EMR down together' });
+      const answeredMs = Date.now() - declaredAt;
+      console.info(`e2e: emergency with SMTP down answered in ${answeredMs} ms`);
+      expect(declared.status, JSON.stringify(declared.body)).toBe(200);
+      expect(answeredMs).toBeLessThan(20_000);
+      expect((declared.body as unknown as EmergencyView).timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
+    } finally {
+      stack.smtp.down(false);
+    }
+    const tag = `[golive SEV1] ${plan.programId}/`;
+    await stack.smtp.waitFor((m) => m.some((x) => x.subject.startsWith(tag) && x.to.includes('p-oncall-01@hospital.test')), 90_000);
+  });
 });

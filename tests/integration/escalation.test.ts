@@ -87,4 +87,27 @@ describe('escalation end to end', () => {
       )
       .toHaveLength(1);
   });
+
+  it('says queued on the timeline while SMTP refuses, and delivered once SMTP accepts the e-mail', async () => {
+    const plan = testPlan();
+    plan.programId = `${programId}-smtp`;
+    expect((await json('POST', '/v1/programs', lead, plan)).status).toBe(201);
+    stack.smtp.down(true);
+    let incidentId: string;
+    const onCall = async () => ((await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { timeline: { kind: string; personId: string | null }[] }).timeline.filter((t) => t.personId === 'p-oncall-01').map((t) => t.kind);
+    try {
+      const raised = await json('POST', '/v1/incidents', oncall, { programId: plan.programId, departments: ['LAB', 'ICU'], severity: 'sev2' });
+      expect(raised.status, JSON.stringify(raised.body)).toBe(202);
+      incidentId = (raised.body as { incidentId: string }).incidentId;
+      // SMTP has answered 421 at least once: the page is queued, not delivered.
+      await expect
+        .poll(async () => (await stack.db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE recipient = 'p-oncall-01@hospital.test' AND subject LIKE $1 AND last_error IS NOT NULL`, [`%${plan.programId}%`])).rows[0].n, { timeout: 30_000 })
+        .toBe(1);
+      expect(await onCall()).toEqual(['queued']);
+    } finally {
+      stack.smtp.down(false);
+    }
+    await expect.poll(onCall, { timeout: 60_000, interval: 500 }).toEqual(['queued', 'delivered']);
+    expect(stack.smtp.messages.filter((m) => m.to.includes('p-oncall-01@hospital.test') && m.subject.includes(plan.programId))).toHaveLength(1);
+  });
 });

@@ -67,10 +67,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('registers the search attributes the workflows set', async () => {
-    const { searchAttributes } = await import('../../platform/services');
+  it('registers exactly the search attributes the workflows set, with their types', async () => {
+    const { searchAttributeRegistrations } = await import('../../domain/search-attributes');
     const setup = JSON.stringify(compose.services['temporal-setup']);
-    for (const [name, type] of Object.entries(searchAttributes)) expect(setup).toContain(`--name ${name} --type ${type}`);
+    const registered = [...setup.matchAll(/search-attribute create --name (\w+) --type (\w+)/g)].map((m) => [m[1], m[2]]);
+    expect(registered).toEqual(searchAttributeRegistrations());
+    expect(Object.fromEntries(registered)).toMatchObject({ GoliveDepartment: 'KeywordList' });
+    // A deployment that registered it as a single Keyword gets it removed first (create cannot change a type).
+    expect(setup).toContain("grep -Eq '^ *GoliveDepartment +Keyword *$$'; then temporal operator search-attribute remove --name GoliveDepartment --yes; fi;");
   });
 });
 

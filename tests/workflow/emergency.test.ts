@@ -8,6 +8,7 @@ import {
   rollBackUpdate,
   type Actor,
 } from '../../domain/rollout';
+import { personWithToken } from '../helpers/people';
 import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
 
 let bed: ProgramTestBed;
@@ -105,6 +106,54 @@ describe('emergency: paper operation', () => {
     const s = await p.until(h, (x) => dept(x, 'LAB').state === 'rolled-back');
     expect(dept(s, 'LAB').completedSteps).toEqual([]);
     expect(await applied(h, 'LAB')).toBe(0);
+  });
+
+  it('answers at once when the sev1 incident is refused for good, and shows and audits that it was not raised', async () => {
+    const h = await p.start();
+    // What the real server answered a department list in a single Keyword: gRPC INVALID_ARGUMENT.
+    bed.faults.raise = () => Object.assign(new Error('invalid search attribute type'), { code: 3 });
+    try {
+      const started = Date.now();
+      const view = await declare(h, undefined);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(view.departments).toHaveLength(10);
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', ...view.departments.map(() => 'downtime-entered'), 'incident-not-raised', 'notified']);
+    } finally {
+      bed.faults.raise = undefined;
+    }
+    const audit = await db.pool.query(`SELECT action, result, reason, details FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'incident.%'`, [programId(h)]);
+    expect(audit.rows).toEqual([{ action: 'incident.not-raised', result: 'failed', reason: 'TemporalRejected', details: { condition: 'emergency-declared', severity: 'sev1' } }]);
+    // A passing failure (the server away: UNAVAILABLE) is still retried until the raise goes out.
+    let calls = 0;
+    bed.faults.raise = () => (++calls <= 2 ? Object.assign(new Error('unavailable'), { code: 14 }) : undefined);
+    try {
+      const flaky = await p.start();
+      const view = await declare(flaky, ['LAB']);
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'notified']);
+      expect(calls).toBe(3);
+      expect(raised.filter((r) => r.programId === programId(flaky)).map((r) => r.condition)).toEqual(['emergency-declared']);
+    } finally {
+      bed.faults.raise = undefined;
+    }
+  });
+
+  it('with SMTP down, raises the sev1 incident first and answers within the e-mail bound, showing the e-mail failed', async () => {
+    // People with addresses, so there is an e-mail to send.
+    for (const id of ['p-oncall-01', 'p-lead-01']) await personWithToken(db.pool, ['oncall'], id);
+    const h = await p.start();
+    bed.smtp.down(true);
+    try {
+      const pending = declare(h, ['LAB', 'RAD']);
+      // Simulated time: the contacts' e-mail is retried for its 10 s bound, not for ever.
+      await bed.env.sleep(20_000);
+      const view = await pending;
+      expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
+      expect(view.status).toBe('open');
+    } finally {
+      bed.smtp.down(false);
+    }
+    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB', 'RAD']]]);
+    expect((await p.status(h)).phase).toBe('paused');
   });
 
   it('treats a second declaration for the same departments as the same emergency', async () => {

@@ -111,7 +111,7 @@ describe('incidents API', () => {
 
       const detail = await call('GET', `/v1/incidents/${incidentId}`, viewer.token);
       expect(detail.json).toMatchObject({ incidentId, status: 'resolved', ownerId: 'api-oncall', repeats: 1, resolutionCode: 'fixed', resolutionNote: { code: 'fixed', text: note, personId: 'api-oncall' } });
-      expect((detail.json.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(expect.arrayContaining(['raised', 'notified', 'repeated', 'acknowledged', 'resolved']));
+      expect((detail.json.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(expect.arrayContaining(['raised', 'queued', 'delivered', 'repeated', 'acknowledged', 'resolved']));
       const list = await call('GET', '/v1/incidents?programId=prog-api', viewer.token);
       expect(list.json.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
 

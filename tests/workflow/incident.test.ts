@@ -75,7 +75,7 @@ async function timeline(incidentId: string): Promise<Row[]> {
   );
   return rows;
 }
-const notified = (rows: Row[]) => rows.filter((r) => r.kind === 'notified').map((r) => `${r.min}m r${r.round} ${r.level ? `L${r.level}` : 'top'} ${r.person_id}`);
+const notified = (rows: Row[]) => rows.filter((r) => r.kind === 'queued').map((r) => `${r.min}m r${r.round} ${r.level ? `L${r.level}` : 'top'} ${r.person_id}`);
 const mailsTo = (id: string) => smtp.messages.filter((m) => m.to.includes(`${id}@hospital.test`));
 
 /** Real-time polling for background work (sends, timeline writes) to land; the simulated clock does not move meanwhile. */
@@ -186,7 +186,7 @@ describe('incidentWorkflow: the climb', () => {
       await env.sleep(61 * MIN);
       const rows = await eventually(async () => {
         const r = await timeline(raiseId);
-        expect(r.some((x) => x.kind === 'notified' && x.level === 3)).toBe(true);
+        expect(r.some((x) => x.kind === 'queued' && x.level === 3)).toBe(true);
         return r;
       });
       const ackAt = rows.find((r) => r.kind === 'acknowledged')!.min;
@@ -194,7 +194,7 @@ describe('incidentWorkflow: the climb', () => {
       const overdue = rows.find((r) => r.kind === 'resolution-overdue')!;
       expect(overdue).toMatchObject({ person_id: 'o-l2', level: 2, round: 1 });
       expect(overdue.min - ackAt).toBeCloseTo(60, 6);
-      const l3 = rows.find((r) => r.kind === 'notified' && r.level === 3)!;
+      const l3 = rows.find((r) => r.kind === 'queued' && r.level === 3)!;
       expect(l3.min - ackAt).toBeCloseTo(60, 6);
       expect(await handle.query(incidentStatusQuery)).toMatchObject({ status: 'open', owner: null, position: { round: 1, level: 3 } });
       await smtp.waitFor(() => mailsTo('o-l2').length === 2 && mailsTo('o-l3').length === 1);
@@ -357,6 +357,52 @@ describe('incidentWorkflow: rota and SMTP', () => {
       await eventually(async () => expect((await handle.query(incidentStatusQuery)).notices.delivered).toBe(3));
       for (const id of ['n-l1a', 'n-l1b', 'n-l2']) expect(mailsTo(id)).toHaveLength(1);
       await finish(handle);
+    });
+  });
+
+  it('the timeline says queued while SMTP is down and delivered once it accepts; an acknowledgement stops the queued rest', async () => {
+    await withWorker('queued', async ({ taskQueue }) => {
+      smtp.down(true);
+      const { handle, raiseId } = await raise(taskQueue, 'prog-queued', ladder('q'));
+      const kinds = async (personId: string) => (await timeline(raiseId)).filter((r) => r.person_id === personId).map((r) => r.kind);
+      try {
+        await env.sleep(2 * MIN);
+        await eventually(async () => {
+          const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-queued:%' AND attempts >= 2`);
+          expect(rows[0].n).toBe(2);
+        });
+        // SMTP has refused every try so far: queued, not delivered.
+        expect(await kinds('q-l1a')).toEqual(['queued']);
+        expect(await kinds('q-l1b')).toEqual(['queued']);
+        expect(mailsTo('q-l1a')).toHaveLength(0);
+      } finally {
+        smtp.down(false);
+      }
+      await env.sleep(3 * MIN);
+      await eventually(async () => {
+        expect(await kinds('q-l1a')).toEqual(['queued', 'delivered']);
+        expect(await kinds('q-l1b')).toEqual(['queued', 'delivered']);
+      });
+      const rows = await timeline(raiseId);
+      for (const r of rows.filter((x) => x.kind === 'delivered')) expect(r.min).toBeGreaterThanOrEqual(2);
+      expect(mailsTo('q-l1a')).toHaveLength(1);
+
+      // Down again when level 2 is reached; level 1 acknowledges before SMTP is back.
+      smtp.down(true);
+      try {
+        await env.sleep(11 * MIN);
+        await eventually(async () => expect(await kinds('q-l2')).toEqual(['queued']));
+        await handle.executeUpdate(acknowledgeUpdate, { args: [person('q-l1a', ['oncall'])] });
+        await eventually(async () => expect(await kinds('q-l2')).toEqual(['queued', 'send-stopped']));
+      } finally {
+        smtp.down(false);
+      }
+      await handle.executeUpdate(resolveUpdate, { args: [{ ...person('q-l1a', ['oncall']), code: 'fixed' }] });
+      await handle.result();
+      // The level-2 page never went out; the acknowledgement and resolution notices did, once SMTP was back.
+      expect(mailsTo('q-l2').some((m) => m.text.includes('/ack/'))).toBe(false);
+      const detail = (await timeline(raiseId)).find((r) => r.kind === 'send-stopped')!;
+      expect(detail).toMatchObject({ level: 2, round: 1, person_id: 'q-l2' });
     });
   });
 

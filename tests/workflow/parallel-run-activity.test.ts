@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createParallelRunActivities, type CompareNightInput, type CompareNightResult } from '../../activities/parallel-run';
+import { claimAttempt, createParallelRunActivities, type CompareNightInput, type CompareNightResult } from '../../activities/parallel-run';
 import { ComparisonDomain } from '../../domain/plan';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
@@ -63,5 +63,29 @@ describe('compareNight activity', () => {
     expect(err).toMatchObject({ type: 'ComparisonFailed', nonRetryable: false });
     expect(err.message).toMatch(/^compare: .*\(legacy source\)$/);
     expect(err.message).not.toContain('s3cret');
+  });
+
+  it("closes as abandoned the row a killed worker's attempt left running, when the activity retries", async () => {
+    const { compareNight } = createParallelRunActivities({ pool: db.pool, secrets: { LEGACY_DB_URL: db.url, NEW_DB_URL: db.url } });
+    const execution = { workflowId: 'parallel-run:prog-kill', runId: 'run-1' };
+    // What a worker killed with SIGKILL mid-comparison leaves: its attempt noted, its row 'running'.
+    const killedAttempt = async (activityId: string) => {
+      const runId = await claimAttempt(db.pool, { activityId, attempt: 1, workflowExecution: execution });
+      await db.pool.query(`INSERT INTO comparison_run (id, domain, window_start, window_end, status) VALUES ($1, 'charges', now(), now(), 'running')`, [runId]);
+      return runId;
+    };
+    const killed = await killedAttempt('7');
+    const otherActivity = await killedAttempt('8');
+
+    const retry: CompareNightResult = await new MockActivityEnvironment({ activityId: '7', attempt: 2, workflowExecution: execution }).run(compareNight, night(['LAB']));
+    const status = async (id: string) => (await db.pool.query<{ status: string; error_code: string | null; finished: boolean }>('SELECT status, error_code, finished_at IS NOT NULL AS finished FROM comparison_run WHERE id = $1', [id])).rows[0];
+    expect(await status(killed)).toEqual({ status: 'abandoned', error_code: 'ABANDONED', finished: true });
+    expect(await status(retry.runId)).toEqual({ status: 'clean', error_code: null, finished: true });
+    // Another activity's comparison (perhaps still running on a live worker) is not touched.
+    expect((await status(otherActivity))!.status).toBe('running');
+    // The first attempt of an activity closes nothing.
+    const first: CompareNightResult = await new MockActivityEnvironment({ activityId: '8', attempt: 1, workflowExecution: { ...execution, runId: 'run-2' } }).run(compareNight, night(['LAB']));
+    expect((await status(first.runId))!.status).toBe('clean');
+    expect((await status(otherActivity))!.status).toBe('running');
   });
 });

@@ -124,12 +124,14 @@ export function IncidentsPage() {
 
 const kindLabel: Record<string, string> = {
   raised: 'raised',
-  notified: 'e-mailed',
+  queued: 'queued',
+  notified: 'queued',
   'no-address': 'no address',
   'rota-missing': 'rota missing',
   delivered: 'delivered',
   'delivery-overdue': 'delivery overdue',
   'delivery-failed': 'delivery failed',
+  'send-stopped': 'not sent',
   escalated: 'escalated',
   'leadership-told': 'leadership told',
   'ladder-exhausted': 'ladder exhausted',
@@ -150,8 +152,9 @@ function describe(e: IncidentEvent): ComponentChildren {
   switch (e.kind) {
     case 'raised':
       return `Raised by ${str(d.by) || who}.`;
+    case 'queued':
     case 'notified':
-      return d.audience === 'leadership' ? `${who} (leadership) was e-mailed.` : `${who} was e-mailed.`;
+      return `An e-mail to ${who}${d.audience === 'leadership' ? ' (leadership)' : ''} is queued: "delivered" follows when the mail server accepts it.`;
     case 'no-address':
       return `${who} has no e-mail address: not told.`;
     case 'rota-missing':
@@ -160,6 +163,8 @@ function describe(e: IncidentEvent): ComponentChildren {
       return `The mail server accepted the e-mail to ${who}.`;
     case 'delivery-overdue':
       return `The e-mail to ${who} was not confirmed delivered in time.`;
+    case 'send-stopped':
+      return `The e-mail to ${who} was still queued when the incident was ${str(d.reason) || 'closed'}: no more tries.`;
     case 'delivery-failed':
       return `The e-mail to ${who} could not be delivered (${str(d.reason) || 'unknown reason'}).`;
     case 'escalated':
