@@ -9,10 +9,10 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { escapeLiteral, type Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
 import type { Condition, Counts } from '../domain/escalation';
-import { nightComparedSignal, type NightSummary } from '../domain/parallel-run';
+import { nightComparedSignal, type ComparisonOutcomes, type NightSummary } from '../domain/parallel-run';
 import type { ComparisonDomain, ComparisonSource } from '../domain/plan';
 import { getPolicy, raiseIncident, type RaisedIncident } from '../platform/incidents';
-import { ComparisonError, compareDomain, type CompareInput, type CompareResult, type SourceConfig } from './compare';
+import { ComparisonError, compareDomain, outcomesOf, type CompareInput, type CompareResult, type SourceConfig } from './compare';
 
 export interface ParallelRunActivityDeps {
   pool: Pool;
@@ -42,6 +42,8 @@ export interface CompareNightResult {
   missingInLegacy: number;
   missingInNew: number;
   mismatched: number;
+  /** Invalid keys, nonexistent local times and rows rechecked in flight: the gate evidence names them (optional: stubs and results from before them have none). */
+  outcomes?: ComparisonOutcomes;
 }
 
 export interface RaiseComparisonIncidentInput {
@@ -152,7 +154,7 @@ export function createParallelRunActivities({ pool, secrets }: ParallelRunActivi
         businessDay: /^\d{4}-\d{2}-\d{2}$/.test(input.businessDay) ? input.businessDay : undefined,
         settleMs: input.settleMs,
       });
-      return { runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, missingInLegacy: r.missingInLegacy, missingInNew: r.missingInNew, mismatched: r.mismatched };
+      return { runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, missingInLegacy: r.missingInLegacy, missingInNew: r.missingInNew, mismatched: r.mismatched, outcomes: outcomesOf(r) };
     },
 
     /** Opens (or counts a repeat of) the program's incident for the condition, under the program's escalation policy. */

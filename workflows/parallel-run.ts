@@ -193,7 +193,7 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
         settleMs: durationMs(settings.settle),
         scheduledAtMs: dueAtMs,
       });
-      return { domain: domain.name, status: nightStatus(domain.thresholds, r), runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate };
+      return { domain: domain.name, status: nightStatus(domain.thresholds, r), runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, ...(r.outcomes ? { outcomes: r.outcomes } : {}) };
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('comparison could not run', { domain: domain.name, businessDay: period.businessDay });

@@ -1,5 +1,5 @@
 /** Nightly data-consistency comparison engine (public API). */
-export { compareDomain, keyRanges, loadCodeMaps, ComparisonError } from './engine';
+export { compareDomain, keyRanges, loadCodeMaps, outcomesOf, ComparisonError } from './engine';
 export type { CompareResult, ComparisonStatus, KeyRange, RunOutcomes } from './engine';
 export { streamDifferencesCsv, DIFFERENCE_KINDS } from './differences';
 export type { DifferenceKind } from './differences';

@@ -42,6 +42,8 @@ describe('compareNight activity', () => {
     const { compareNight } = createParallelRunActivities({ pool: db.pool, secrets: { LEGACY_DB_URL: db.url, NEW_DB_URL: db.url } });
     const r = await run(compareNight, night(['LAB']));
     expect(r).toMatchObject({ rowsLegacy: 2, rowsNew: 2, differingKeys: 1, mismatched: 1, missingInNew: 0, missingInLegacy: 0, mismatchRate: 0.5 });
+    // The outcomes beside the categories travel to the workflow, which puts them in the gate evidence.
+    expect(r.outcomes).toEqual({ invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 0, recheckedInFlight: 0 });
     const wider = await run(compareNight, night(['LAB', 'RAD']));
     expect(wider).toMatchObject({ rowsLegacy: 3, rowsNew: 2, differingKeys: 2, missingInNew: 1 });
     const { rows } = await db.pool.query(`SELECT domain, business_day::text AS day, status FROM comparison_run WHERE id = $1`, [r.runId]);

@@ -175,18 +175,19 @@ describe('parallel run: nightly comparison', () => {
   });
 
   it('a warning night is recorded, resets the clean streak and blocks the final gate until 3 clean nights follow', async () => {
-    const run = await start({ script: (c) => (c.domain.name === 'orders' && c.businessDay === businessDayOf(run0 + 13 * DAY, 'Asia/Shanghai') ? { differingKeys: 2, mismatchRate: 0.002 } : {}) });
+    const run = await start({ script: (c) => (c.domain.name === 'orders' && c.businessDay === businessDayOf(run0 + 13 * DAY, 'Asia/Shanghai') ? { differingKeys: 2, mismatchRate: 0.002, outcomes: { invalidKeysLegacy: 2, invalidKeysNew: 0 } } : {}) });
     const run0 = run.liveAtMs;
     await throughNight(run, 13);
     const night13 = run.fake.summaries.at(-1)!;
-    expect(night13.perDomain.find((d) => d.domain === 'orders')).toMatchObject({ status: 'warning', differingKeys: 2, mismatchRate: 0.002 });
+    // The two differing keys are rows with an invalid key: the night's result says so, for the gate evidence.
+    expect(night13.perDomain.find((d) => d.domain === 'orders')).toMatchObject({ status: 'warning', differingKeys: 2, mismatchRate: 0.002, outcomes: { invalidKeysLegacy: 2, invalidKeysNew: 0 } });
     expect(night13.cleanStreak).toEqual({ charges: 13, orders: 0 });
     expect(night13.criticalDomains).toEqual([]);
     expect(run.fake.incidents).toEqual([]);
 
     await throughNight(run, 15);
     const now = await env.currentTimeMs();
-    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, now)).toEqual({ ready: false, reasons: [`${night13.businessDay}: orders was warning`] });
+    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, now)).toEqual({ ready: false, reasons: [`${night13.businessDay}: orders was warning (2 legacy and 0 new rows with an invalid key)`] });
     expect(run.fake.summaries.at(-1)!.cleanStreak).toEqual({ charges: 15, orders: 2 });
     await throughNight(run, 16);
     expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs()).ready).toBe(true);
