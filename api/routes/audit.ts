@@ -39,8 +39,8 @@ export const listAuditRoute = route({
   tags: ['audit'],
   roles: [...auditRoles],
   query: z.object({
-    after: z.coerce.number().int().min(0).default(0),
-    before: z.coerce.number().int().min(0).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
+    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    before: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     target: Opaque.optional().describe('An id among the target values (a program id, a workflow id ...)'),
     actor: Opaque.optional(),
