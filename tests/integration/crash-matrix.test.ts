@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { EmergencyView, ProgramStatus } from '../../domain/rollout';
+import { testDomain } from '../helpers/program';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
- * kill -9 of the worker process at three points of a department go-live, a rollback and an
- * emergency declaration, on the real dev server: when the activity that does the work is
+ * kill -9 of the worker process at three points of a department go-live, a comparison of the
+ * parallel run, a rollback and an emergency declaration, on the real dev server: when the activity that does the work is
  * scheduled, while it runs, and just after it completed. After each kill a new worker starts;
  * every flow must then complete with no e-mail sent twice (Message-IDs at the SMTP server) and
  * every audit entry of a run without kills present exactly once.
@@ -66,8 +67,8 @@ async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutM
   }
 }
 
-/** SIGKILL the worker, end the attempts it held (see above), start a new worker. */
-async function killWorker(point: string) {
+/** SIGKILL the worker, end the attempts it held (see above), start a new worker unless told otherwise. */
+async function killWorker(point: string, restart = true) {
   const old = stack.worker;
   const exited = new Promise((r) => old.once('exit', r));
   old.kill('SIGKILL');
@@ -80,17 +81,22 @@ async function killWorker(point: string) {
   for (const a of lost) {
     await stack.deps.temporal.activity.fail({ workflowId: a.workflowId, runId: a.runId, activityId: a.id }, new Error(`worker killed (${point})`)).catch(() => undefined);
   }
-  stack.restartWorker();
+  if (restart) stack.restartWorker();
 }
 
-/** Kills at the three points of the `activity` calls of `workflowId`, which `start` set going. */
-async function killAtThreePoints(flow: string, workflowId: string, activity: string) {
-  await waitFor(`${flow}: ${activity} scheduled`, async () => (await activityEvents(workflowId, activity)).scheduled >= 1);
-  await killWorker(`${flow}: ${activity} scheduled`);
-  await waitFor(`${flow}: ${activity} running`, async () => (await pending(workflowId)).some((a) => a.type === activity && a.started));
+/**
+ * Kills at three points of the `activity` calls of `workflowId`: when the first is scheduled
+ * (unless `scheduled` is false: the caller killed before it), while one runs, and just after one completed.
+ */
+async function killAtThreePoints(flow: string, workflowId: string, activity: string, timeoutMs = 60_000, scheduled = true) {
+  if (scheduled) {
+    await waitFor(`${flow}: ${activity} scheduled`, async () => (await activityEvents(workflowId, activity)).scheduled >= 1, timeoutMs);
+    await killWorker(`${flow}: ${activity} scheduled`);
+  }
+  await waitFor(`${flow}: ${activity} running`, async () => (await pending(workflowId)).some((a) => a.type === activity && a.started), timeoutMs);
   await killWorker(`${flow}: ${activity} running`);
-  const before = (await activityEvents(workflowId, activity)).completed;
-  await waitFor(`${flow}: ${activity} completed`, async () => (await activityEvents(workflowId, activity)).completed > before);
+  const completedBefore = (await activityEvents(workflowId, activity)).completed;
+  await waitFor(`${flow}: ${activity} completed`, async () => (await activityEvents(workflowId, activity)).completed > completedBefore, timeoutMs);
   await killWorker(`${flow}: ${activity} completed`);
 }
 
@@ -103,13 +109,22 @@ async function passReadiness() {
 }
 
 describe('crash matrix: kill -9 of the worker', () => {
-  it('at three points of a go-live, a rollback and an emergency: each completes, no e-mail doubled, no audit entry missing', async () => {
+  it('at three points of a go-live, a comparison, a rollback and an emergency: each completes, no e-mail doubled, no audit entry missing', async () => {
     const plan = testPlan();
     plan.programId = programId;
     // Each adapter call takes a second: long enough to kill the worker while one runs.
     plan.adapters = [{ id: 'sim', kind: 'simulated', delayMs: 1000 }];
     for (const w of plan.waves) w.minimumDuration = 'PT1S';
-    plan.parallelRun = { minimumDuration: 'PT1S' };
+    // One comparison domain whose two sides are tables of this test's database; each side's
+    // query takes two seconds, long enough to kill the worker while the comparison runs.
+    const domain = testDomain('charges');
+    domain.legacy = { kind: 'postgres', connection: { urlEnv: 'DATABASE_URL' }, query: 'SELECT id, amount FROM crash_legacy, pg_sleep(2) WHERE at >= $1 AND at < $2' };
+    domain.new = { kind: 'postgres', connection: { urlEnv: 'DATABASE_URL' }, query: 'SELECT id, amount FROM crash_new, pg_sleep(2) WHERE at >= $1 AND at < $2' };
+    plan.parallelRun = { minimumDuration: 'PT1S', settle: 'PT1S', domains: [domain] };
+    for (const table of ['crash_legacy', 'crash_new']) {
+      await stack.db.pool.query(`CREATE TABLE ${table} (id text PRIMARY KEY, amount numeric, at timestamptz)`);
+      await stack.db.pool.query(`INSERT INTO ${table} SELECT 'c' || i, i, now() - interval '10 minutes' FROM generate_series(1, 50) i`);
+    }
     expect((await api('POST', '', lead, plan)).status).toBe(201);
     await passReadiness();
 
@@ -121,6 +136,26 @@ describe('crash matrix: kill -9 of the worker', () => {
     await waitFor('pilot live', async () => (await status()).departments.filter((d) => ['IM-OPD', 'LAB'].includes(d.code)).every((d) => d.state === 'live-parallel'), 90_000, 250);
 
     lap('go-live done');
+
+    // A comparison of the parallel run (the nightly comparison's activity, asked for now with
+    // compare-again rather than waiting for the night): killed into as well.
+    await waitFor('parallel run started', async () => (await status()).allowedActions.includes('compare-again'), 60_000, 250);
+    // Its retries wait a minute and more (a database back after a restart), so its first point is
+    // before it is scheduled: the worker dies, the request comes, a new worker starts. Only the
+    // kill while it runs then costs a retry.
+    await killWorker('comparison: before compareNight is scheduled', false);
+    const window = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() };
+    const compare = api('POST', `/${programId}/parallel-run/comparisons`, lead, { window, reason: 'crash matrix: compare now' });
+    await sleep(1000);
+    stack.restartWorker();
+    const compared = await compare;
+    expect(compared.status, JSON.stringify(compared.body)).toBe(200);
+    await killAtThreePoints('comparison', `parallel-run:${programId}`, 'compareNight', 150_000, false);
+    await waitFor('comparison recorded', async () => {
+      const nights = (await api('GET', `/${programId}/parallel-run/nights`, lead)).body as { nights: { domains?: { status: string }[]; results?: { status: string }[] }[] };
+      return JSON.stringify(nights).includes('"clean"');
+    }, 120_000, 500);
+    lap('comparison done');
     // Rollback of the pilot wave: LAB's compensations are killed into.
     expect((await api('POST', `/${programId}/rollbacks`, lead, { wave: 1, reason: 'crash matrix: undo the pilot' })).status).toBe(200);
     await killAtThreePoints('rollback', `rollback:${programId}:LAB:1`, 'runStep');
@@ -142,7 +177,7 @@ describe('crash matrix: kill -9 of the worker', () => {
     }, 60_000, 250);
     lap('emergency done');
     const emergencyMails = await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes('EMERGENCY')).length >= 5, 60_000);
-    expect(kills).toHaveLength(9);
+    expect(kills).toHaveLength(12);
 
     // No e-mail doubled: every Message-ID arrived once, and each person got the emergency once.
     await sleep(2000);
@@ -159,7 +194,7 @@ describe('crash matrix: kill -9 of the worker', () => {
       [programId],
     );
     const transitions = trail.rows.map((r) => `${r.action}${r.department ? ` ${r.department}` : ''}`).sort();
-    for (const expected of ['wave.started', 'department.live IM-OPD', 'department.live LAB', 'rollback.requested', 'department.rolled-back IM-OPD', 'department.rolled-back LAB', 'emergency.declared']) {
+    for (const expected of ['wave.started', 'department.live IM-OPD', 'department.live LAB', 'parallel-run.compare-again', 'parallel-run.night', 'rollback.requested', 'department.rolled-back IM-OPD', 'department.rolled-back LAB', 'emergency.declared']) {
       expect(transitions.filter((t) => t === expected), `${expected} in ${transitions.join(', ')}`).toHaveLength(1);
     }
     const verify = await fetch(`${stack.url}/v1/audit/verify`, { headers: lead });
