@@ -35,10 +35,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-  const res = await fetch(`${stack.url}/v1/programs${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-};
+const api = (method: string, path: string, headers: Record<string, string>, body?: unknown) => stack.programs(method, path, headers, body);
 const status = async () => (await api('GET', `/${programId}`, lead)).body as unknown as ProgramStatus;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
