@@ -52,13 +52,33 @@ export function buildOpenApi(routes: AnyRoute[]) {
       request: {
         ...(r.params ? { params: r.params } : {}),
         ...(r.query ? { query: r.query } : {}),
-        ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
+        // toHandler answers 415 to a request without a JSON body, even when every field is optional.
+        ...(r.body ? { body: { required: true, content: { 'application/json': { schema: r.documentedBody ?? r.body } } } } : {}),
       },
       responses,
     });
   }
-  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'golive', version: '1', description: 'Hospital system go-live orchestration' },
   });
+  return withSafeIntegerBounds(document);
+}
+
+/**
+ * zod's .int() accepts safe integers only (±2^53 - 1) but says so to nobody: the generator
+ * writes no bounds where the schema sets none, and clients then send 10^20 and get a 400.
+ * Fills in the bounds zod enforces anyway, leaving every explicit one as it is.
+ */
+function withSafeIntegerBounds<T>(node: T): T {
+  if (Array.isArray(node)) node.forEach(withSafeIntegerBounds);
+  else if (node && typeof node === 'object') {
+    const schema = node as Record<string, unknown>;
+    if (schema.type === 'integer') {
+      schema.minimum ??= Number.MIN_SAFE_INTEGER;
+      schema.maximum ??= Number.MAX_SAFE_INTEGER;
+    }
+    Object.values(schema).forEach(withSafeIntegerBounds);
+  }
+  return node;
 }

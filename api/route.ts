@@ -31,6 +31,8 @@ export interface RouteDef<B extends Schema | undefined = undefined, P extends Sc
   /** Who may call it: any of these roles, or 'public'. A 403 names the roles that were missing. */
   roles: Role[] | 'public';
   body?: B;
+  /** What the OpenAPI document shows for the body when `body` is looser and the handler validates (a plan). */
+  documentedBody?: Schema;
   params?: P;
   query?: Q;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;

@@ -14,7 +14,7 @@ import { PersonId, Role } from './people';
 export const Code = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a code: letters, digits, . _ -')
-  .refine((s) => !/\d{5}/.test(s), 'must not hold a run of five or more digits (that looks like a record number)');
+  .refine((s) => !/\d{5}/.test(s), { message: 'must not hold a run of five or more digits (that looks like a record number)', params: { rule: 'looks-like-record-number' } });
 
 export const Severity = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
 export type Severity = z.infer<typeof Severity>;
@@ -44,7 +44,7 @@ export const TimeZone = z.string().refine((tz) => {
   } catch {
     return false;
   }
-}, 'must be an IANA time zone such as Asia/Shanghai');
+}, { message: 'must be an IANA time zone such as Asia/Shanghai', params: { rule: 'bad-time-zone' } });
 
 // ---------------------------------------------------------------------------------------------
 // On-call rota
@@ -68,7 +68,7 @@ export const Rota = z
     timeZone: TimeZone,
     shifts: z.array(RotaShift).min(1).max(7 * 48),
   })
-  .refine((r) => new Set(r.shifts.map((s) => `${s.day} ${s.from}`)).size === r.shifts.length, { message: 'two shifts start at the same time', path: ['shifts'] });
+  .refine((r) => new Set(r.shifts.map((s) => `${s.day} ${s.from}`)).size === r.shifts.length, { message: 'two shifts start at the same time', path: ['shifts'], params: { rule: 'shifts-start-together' } });
 export type Rota = z.infer<typeof Rota>;
 
 const minuteOfWeek = (day: Weekday, hhmm: string) => weekdays.indexOf(day) * 1440 + Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -101,7 +101,7 @@ export const EscalationLevel = z
     /** Target: first response within 15 minutes. */
     ackTimeoutMinutes: z.number().int().min(1).max(24 * 60).default(15),
   })
-  .refine((l) => l.people.length > 0 || l.rota !== undefined, 'a level needs people or a rota');
+  .refine((l) => l.people.length > 0 || l.rota !== undefined, { message: 'a level needs people or a rota', params: { rule: 'level-without-people' } });
 export type EscalationLevel = z.infer<typeof EscalationLevel>;
 
 const SeverityRule = z.object({

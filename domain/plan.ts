@@ -107,7 +107,8 @@ const Template = (max: number) =>
 export const HttpRequest = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
   /** Relative to the adapter's baseUrl; placeholders allowed. */
-  path: Template(2000).pipe(z.string().regex(/^\/\S*$/, 'must start with / and contain no spaces')),
+  // A check on the string itself (not a pipe), so that the OpenAPI document carries the pattern.
+  path: Template(2000).regex(/^\/\S*$/, 'must start with / and contain no spaces'),
   /** A body template: only {{department}}, {{step}}, {{programId}}, {{attempt}}. */
   body: Template(16_000).optional(),
 });
@@ -334,7 +335,7 @@ export const Policies = z.strictObject({
 });
 export type Policies = z.infer<typeof Policies>;
 
-const PlanShape = z.strictObject({
+export const PlanShape = z.strictObject({
   schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
   programId: ProgramId,
   hospital: z.strictObject({

@@ -40,7 +40,7 @@ export const RetryDepartmentBody = z.object({ reason: Reason });
 /** Roll back named departments, or a whole wave; the reason goes to the audit trail. */
 export const RollBackBody = z
   .object({ departments: z.array(DepartmentCode).min(1).max(100).optional(), wave: z.number().int().min(1).max(99).optional(), reason: Reason })
-  .refine((b) => (b.departments === undefined) !== (b.wave === undefined), { message: 'give either departments or wave', path: ['departments'] });
+  .refine((b) => (b.departments === undefined) !== (b.wave === undefined), { message: 'give either departments or wave', path: ['departments'], params: { rule: 'departments-or-wave' } });
 /** A compensation that kept failing was done by hand: the lead says so, with the reason. */
 export const MarkStepUndoneBody = z.object({ stepId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a step id'), reason: Reason });
 export const CompleteBody = z.object({ comment: z.string().max(500).optional() });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { workflowIds } from '../../domain/ids';
 import { migrationStatusQuery } from '../../domain/migration';
 import { CompareAgainBody, ExtendRunBody } from '../../domain/parallel-run';
-import { DepartmentCode, ProgramId, validatePlan } from '../../domain/plan';
+import { DepartmentCode, PlanShape, ProgramId, validatePlan } from '../../domain/plan';
 import type { Role } from '../../domain/people';
 import {
   CompleteBody,
@@ -68,7 +68,13 @@ function programUpdateRoute<P extends z.ZodType<{ programId: string }>, B extend
   return route<B, P>({
     method: 'post',
     ...def,
-    responses: { ...def.responses, 202: { description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect', schema: UpdatePending } },
+    // Any update's validator may refuse it in the program's current state (errors.ts maps the failure types).
+    responses: {
+      409: { description: 'Not allowed now: the body names the phase and the actions allowed' },
+      422: { description: 'Refused by the program for another reason, named in the body' },
+      ...def.responses,
+      202: { description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect', schema: UpdatePending },
+    },
     async handle({ params, body, ctx }) {
       const { programId, ...fromPath } = params as z.output<P>;
       const input = { ...(body as object), ...fromPath, actor: actorOf(ctx.principal!), requestId: ctx.requestId };
@@ -85,8 +91,10 @@ export const createProgramRoute = route({
   tags: ['programs'],
   roles: leads,
   // The plan schema reports cross-field rules by name; validated in the handler so that the
-  // 400 names them (department-in-two-waves, quorum-exceeds-approvers, ...).
+  // 400 names them all at once (department-in-two-waves, quorum-exceeds-approvers, ...).
   body: Json,
+  // The document shows the plan's shape (JSON Schema cannot state its cross-field rules).
+  documentedBody: PlanShape,
   responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan' } },
   async handle({ body, ctx }) {
     const result = validatePlan(body);

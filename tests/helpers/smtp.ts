@@ -19,10 +19,17 @@ export async function startTestSmtp() {
   const messages: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
   let refusing = false;
+  let mailFromDelayMs = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    // A slow server keeps a send in flight long enough for a test to kill the sender mid-way;
+    // held before DATA, so a message whose sender died is never recorded (as with a real server).
+    onMailFrom(_address, _session, callback) {
+      if (mailFromDelayMs) setTimeout(() => callback(), mailFromDelayMs);
+      else callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -56,6 +63,10 @@ export async function startTestSmtp() {
     messages,
     down(value: boolean) {
       refusing = value;
+    },
+    /** Answers each MAIL FROM after `ms` (0: at once). */
+    slow(ms: number) {
+      mailFromDelayMs = ms;
     },
     /** Resolves when `predicate` holds for the messages received so far. */
     async waitFor(predicate: (m: ReceivedMail[]) => boolean, timeoutMs = 30_000): Promise<ReceivedMail[]> {

@@ -81,6 +81,11 @@ export async function startStack(name: string, options: StackOptions = {}) {
       const p = await personWithToken(db.pool, roles, personId, displayName);
       return { personId: p.personId, token: p.token, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } };
     },
+    /** A call to `/v1/programs<path>` as the person behind `headers`: its status, headers and JSON body. */
+    async programs(method: string, path: string, headers: Record<string, string>, body?: unknown) {
+      const res = await fetch(`${url}/v1/programs${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+    },
     get worker() {
       return worker;
     },
