@@ -34,7 +34,9 @@ export type Condition = z.infer<typeof Condition>;
 
 /** The counts an incident may carry; closed, so no caller can smuggle text in as a key. */
 export const CountName = z.enum(['failedSteps', 'failedCompensations', 'differences', 'missing', 'mismatched', 'nights', 'domains', 'attempts', 'departments', 'minutesOverdue']);
-export const Counts = z.partialRecord(CountName, z.number().int().min(0).max(1_000_000_000));
+const Count = z.number().int().min(0).max(1_000_000_000);
+// A strict object rather than a partial record: the OpenAPI document then says that no other key is allowed.
+export const Counts = z.strictObject(Object.fromEntries(CountName.options.map((n) => [n, Count.optional()])) as { [K in z.infer<typeof CountName>]: z.ZodOptional<typeof Count> });
 export type Counts = z.infer<typeof Counts>;
 
 export const TimeZone = z.string().refine((tz) => {

@@ -169,26 +169,23 @@ export const DomainSpec = z
       .optional(),
   })
   .superRefine((spec, ctx) => {
+    // Each cross-field rule carries a stable name (the API's 400 reports it as the issue's rule)
+    // and points at the field it is about.
+    const issue = (path: (string | number)[], rule: string, message: string) => ctx.addIssue({ code: 'custom', path, params: { rule }, message });
     const names = new Set<string>();
     for (const f of [...spec.key, ...spec.fields]) {
-      if (names.has(f.name)) ctx.addIssue({ code: 'custom', message: `duplicate field name ${f.name}` });
+      if (names.has(f.name)) issue([], 'duplicate-field-name', `duplicate field name ${f.name}`);
       names.add(f.name);
     }
-    for (const f of spec.fields) {
-      if (f.codeMap && !spec.codeMaps[f.codeMap]) {
-        ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown code map ${f.codeMap}` });
-      }
+    spec.fields.forEach((f, i) => {
+      if (f.codeMap && !spec.codeMaps[f.codeMap]) issue(['fields', i, 'codeMap'], 'unknown-code-map', `field ${f.name}: unknown code map ${f.codeMap}`);
       if (f.valueMap) {
-        if (!spec.codeMaps[f.valueMap.map]) ctx.addIssue({ code: 'custom', message: `field ${f.name}: unknown value map ${f.valueMap.map}` });
-        if (f.type !== 'text' || f.codeMap) ctx.addIssue({ code: 'custom', message: `field ${f.name}: valueMap needs a text field without codeMap` });
+        if (!spec.codeMaps[f.valueMap.map]) issue(['fields', i, 'valueMap', 'map'], 'unknown-value-map', `field ${f.name}: unknown value map ${f.valueMap.map}`);
+        if (f.type !== 'text' || f.codeMap) issue(['fields', i, 'valueMap'], 'value-map-needs-text', `field ${f.name}: valueMap needs a text field without codeMap`);
       }
-      if (f.ambiguousTime !== undefined && f.type !== 'timestamp') {
-        ctx.addIssue({ code: 'custom', message: `field ${f.name}: ambiguousTime needs the timestamp type` });
-      }
-      if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer') {
-        ctx.addIssue({ code: 'custom', message: `field ${f.name}: tolerance needs a numeric type` });
-      }
-    }
+      if (f.ambiguousTime !== undefined && f.type !== 'timestamp') issue(['fields', i, 'ambiguousTime'], 'ambiguous-time-needs-timestamp', `field ${f.name}: ambiguousTime needs the timestamp type`);
+      if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer') issue(['fields', i, 'tolerance'], 'tolerance-needs-number', `field ${f.name}: tolerance needs a numeric type`);
+    });
   });
 export type DomainSpec = z.infer<typeof DomainSpec>;
 export type DomainSpecInput = z.input<typeof DomainSpec>;

@@ -21,6 +21,8 @@ export interface StackOptions {
    * them), instead of http://golive.test. The port is then chosen before the API listens.
    */
   linksToSelf?: boolean;
+  /** Configuration for the API and the worker beyond the test defaults (e.g. looser rate limits). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function startStack(name: string, options: StackOptions = {}) {
     SMTP_PORT: String(smtp.port),
     PUBLIC_BASE_URL: options.linksToSelf ? `http://localhost:${port}` : 'http://golive.test',
     API_PORT: String(port),
+    ...options.env,
   };
   const config: Config = loadConfig(env);
   // The API's own client (api/main.ts), with its deadlines: an end-to-end test meets them as production does.
