@@ -87,7 +87,7 @@ export const createProgramRoute = route({
   // The plan schema reports cross-field rules by name; validated in the handler so that the
   // 400 names them (department-in-two-waves, quorum-exceeds-approvers, ...).
   body: Json,
-  responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan' } },
+  responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan, or its program has finished (a new go-live needs a new programId)' } },
   async handle({ body, ctx }) {
     const result = validatePlan(body);
     if (!result.ok) throw new ValidationError(result.issues.map((i) => ({ ...i, path: i.path ? `body.${i.path}` : 'body' })));
