@@ -92,7 +92,7 @@ export const devClusterFlags = [
 ];
 
 /** The shared place for what the `postgres` user must reach when a clone sits in a private folder. */
-const sharedRoot = process.env.GOLIVE_SHARED_DIR || '/var/lib/golive';
+const sharedRoot = '/var/lib/golive';
 
 /** True when every folder from / down to `path` lets other users through (o+x). */
 export function reachableByOthers(path: string): boolean {
@@ -163,6 +163,9 @@ function reachableDataDir(dataDir: string): string {
   if (existing?.isSymbolicLink()) return realpathSync(dataDir);
   const target = join(sharedRoot, 'data', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
   mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+  // The link is what owns the cluster there: without it (DATA_DIR removed to start afresh) a
+  // cluster left at the target belongs to no data folder any more.
+  rmSync(target, { recursive: true, force: true });
   if (existing) {
     // A cluster made before the folder became private: moved, not left behind.
     cpSync(dataDir, target, { recursive: true });

@@ -67,7 +67,10 @@ child.once('error', (err) => fail(`${command[0]}: ${err.message}`));
 // waits for the child's own clean stop. Should the child not stop (it is suspended, or hangs),
 // it is killed, and what it started is stopped from its pid file below.
 let killer;
+let received;
+const signalNumber = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 function stopChild(signal, forward) {
+  received ??= signal;
   if (forward) child.kill(signal);
   killer ??= setInterval(() => {
     if (guard?.suspended(child.pid)) child.kill('SIGKILL');
@@ -81,5 +84,7 @@ process.on('SIGHUP', () => stopChild('SIGHUP', true));
 child.once('exit', async (code, signal) => {
   if (killer) clearInterval(killer);
   if (guard) await guard.stopLeftovers(say);
-  process.exit(code ?? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }[signal] ?? 0));
+  // Stopped by a signal (also when the child had to be killed): 128 + its number, as a shell says.
+  if (received && code === null) process.exit(128 + signalNumber[received]);
+  process.exit(code ?? 128 + (signalNumber[signal] ?? 0));
 });

@@ -136,11 +136,10 @@ function supported(version) {
 
 /**
  * The node binary to run the project with: the machine's own when it is supported, else the
- * pinned one in .tools/node (installed here on first use). GOLIVE_PINNED_NODE=1 always takes the
- * pinned one.
+ * pinned one in .tools/node (installed here on first use).
  */
 export function ensureNode() {
-  if (supported(process.version) && process.env.GOLIVE_PINNED_NODE !== '1') return process.execPath;
+  if (supported(process.version)) return process.execPath;
   const dir = join(toolsDir, 'node');
   const target = join(dir, 'bin', 'node');
   const stamp = join(dir, 'version');

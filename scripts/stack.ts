@@ -32,6 +32,8 @@ const milestone = (line: string) => process.stdout.write(`[${clock()}] ${line}\n
 /** A service the stack runs: how to start it (ready when the promise settles) and how it is stopped. */
 interface ServiceSpec {
   name: string;
+  /** How the terminal names it. */
+  label: string;
   /** A piece of the command line of the process started, so a recorded pid is trusted only while it is still that process. */
   marker: string;
   /** SIGINT for PostgreSQL (its fast shutdown), SIGTERM for the rest. */
@@ -70,18 +72,18 @@ class Supervised {
     this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
     const logFile = `${this.spec.name}.log`;
     if (this.crashes.length > MAX_RESTARTS) {
-      this.hooks.giveUp(`the ${this.spec.name} stopped ${this.crashes.length} times in ${RESTART_WINDOW_MS / 60_000} minutes (last: ${how}); giving up. Its log: ${logFile}`);
+      this.hooks.giveUp(`${this.spec.label} stopped ${this.crashes.length} times in ${RESTART_WINDOW_MS / 60_000} minutes (last: ${how}); giving up. Its log: ${logFile}`);
       return;
     }
     // Whatever the service left in its process group (PostgreSQL's backends) would hold its port.
     if (this.current?.process.pid) killGroup(this.current.process.pid, 'SIGKILL');
     const delay = Math.min(1000 * 2 ** (this.crashes.length - 1), 30_000);
-    warn(`the ${this.spec.name} stopped (${how}); restarting it in ${delay / 1000} s (restart ${this.crashes.length} of ${MAX_RESTARTS}; its log: ${logFile})`);
+    warn(`${this.spec.label} stopped (${how}); restarting it in ${delay / 1000} s (restart ${this.crashes.length} of ${MAX_RESTARTS}; its log: ${logFile})`);
     await new Promise((r) => setTimeout(r, delay));
     if (this.hooks.stopping()) return;
     try {
       await this.start();
-      warn(`the ${this.spec.name} is running again`);
+      warn(`${this.spec.label} is running again`);
     } catch (err) {
       await this.crashed(`did not start: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -188,6 +190,7 @@ async function main() {
   const data = dataDir(config);
   const logsDir = join(data, 'logs');
   // Request logs (like the mail catcher's messages) are not for the machine's other users.
+  mkdirSync(data, { recursive: true });
   mkdirSync(logsDir, { recursive: true, mode: 0o700 });
   chmodSync(logsDir, 0o700);
   const logger = createLogger(config.LOG_LEVEL, 'golive-stack', pino.destination({ dest: join(logsDir, 'stack.log'), append: true, sync: true }));
@@ -246,6 +249,7 @@ async function main() {
       const adminUrl = `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/postgres`;
       await supervise({
         name: 'postgres',
+      label: 'the embedded PostgreSQL',
       marker: 'scripts/embedded-postgres.ts',
         signal: 'SIGINT',
         async start(log) {
@@ -268,6 +272,7 @@ async function main() {
     let mailUrl = '';
     await supervise({
       name: 'mail',
+      label: 'the mail catcher',
       marker: 'maildev',
       signal: 'SIGTERM',
       async start(log) {
@@ -281,6 +286,7 @@ async function main() {
     const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':')[1]);
     await supervise({
       name: 'temporal',
+      label: 'the Temporal dev server',
       marker: 'server start-dev',
       signal: 'SIGTERM',
       async start(log) {
@@ -293,6 +299,7 @@ async function main() {
     const env = { ...process.env, DATABASE_URL: dbUrl, [DEMO_LEGACY_URL_ENV]: hospital.legacyUrl, [DEMO_NEW_URL_ENV]: hospital.newUrl };
     await supervise({
       name: 'worker',
+      label: 'the worker',
       marker: 'worker/main.ts',
       signal: 'SIGTERM',
       async start(log) {
@@ -302,6 +309,7 @@ async function main() {
     });
     await supervise({
       name: 'api',
+      label: 'the API',
       marker: 'api/main.ts',
       signal: 'SIGTERM',
       async start(log) {
