@@ -3,7 +3,7 @@
 // stack ends, whatever ended it (Ctrl-C, a crash, SIGKILL of a suspended stack). Every service
 // runs in a process group of its own, led by the process the stack spawned, so stopping a group
 // stops the service with its children (PostgreSQL's backends, for one). Plain Node, no dependencies.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,24 +18,30 @@ function cmdline(pid) {
   }
 }
 
-/** Stopped by SIGSTOP or a debugger: a process that will not run its own clean-up. */
-export function suspended(pid) {
+/** State and process group of a process from /proc/<pid>/stat (the fields after the command's closing parenthesis). */
+function stat(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[Tt]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, , pgrp] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state, pgrp: Number(pgrp) };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-const groupAlive = (pgid) => {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Stopped by SIGSTOP or a debugger: a process that will not run its own clean-up. */
+export function suspended(pid) {
+  return /^[Tt]$/.test(stat(pid)?.state ?? '');
+}
+
+// A group is alive while a member runs. Zombies do not count: where nobody reaps orphans (PID 1 of
+// some containers), a killed service's children would otherwise look alive for ever.
+const groupAlive = (pgid) =>
+  readdirSync('/proc').some((d) => {
+    if (!/^\d+$/.test(d)) return false;
+    const s = stat(d);
+    return s !== undefined && s.pgrp === pgid && s.state !== 'Z';
+  });
 const signalGroup = (pgid, signal) => {
   try {
     process.kill(-pgid, signal);

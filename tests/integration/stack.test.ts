@@ -111,8 +111,8 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
     expect(await portOpen(ports.mailUi!)).toBe(true);
     // A readable terminal: the summary names the logs; request logs go to the file, not the terminal.
     expect(stack.out()).toContain(`Logs           ${dataDir}/logs/: api.log (requests)`);
-    await expect.poll(() => readFileSync(join(dataDir, 'logs', 'api.log'), 'utf8'), { timeout: 10_000 }).toContain('/v1/programs/{programId}');
-    expect(stack.out()).not.toContain('/v1/programs/{programId}');
+    await expect.poll(() => readFileSync(join(dataDir, 'logs', 'api.log'), 'utf8'), { timeout: 10_000 }).toContain('/v1/programs/:programId');
+    expect(stack.out()).not.toContain('/v1/programs/:programId');
     // Nothing but warnings reaches stderr, and here there is nothing to warn about.
     expect(stack.err()).not.toMatch(/\n\s+at |"level":/);
 
