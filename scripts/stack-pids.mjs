@@ -50,6 +50,11 @@ const signalGroup = (pgid, signal) => {
   }
 };
 
+async function settled(services, ms) {
+  const deadline = Date.now() + ms;
+  while (services.some((s) => groupAlive(s.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+}
+
 /**
  * Stops what an earlier run of the stack left running, as its pid file lists it, and removes the
  * file. A pid is trusted only while its command line still matches the one recorded (pids are
@@ -78,9 +83,9 @@ export async function stopLeftovers(say) {
     say(`stopping what the last run left running: ${left.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}`);
     // In reverse order of start: the API and worker before the databases they use.
     for (const s of [...left].reverse()) signalGroup(s.pid, s.signal ?? 'SIGTERM');
-    const deadline = Date.now() + 15_000;
-    while (left.some((s) => groupAlive(s.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await settled(left, 15_000);
     for (const s of left) if (groupAlive(s.pid)) signalGroup(s.pid, 'SIGKILL');
+    await settled(left, 5_000);
   }
   rmSync(file, { force: true });
 }

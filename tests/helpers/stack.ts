@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
 import { freePort, spawnTs } from '../../platform/services';
+import { testLog } from './logs';
 import { freshDatabase, type TestDatabase } from './db';
 import { startTestSmtp, type TestSmtp } from './smtp';
 import { personWithToken } from './people';
@@ -53,7 +54,10 @@ export async function startStack(name: string, options: StackOptions = {}) {
   const url = `http://127.0.0.1:${listening}`;
   const workerEnv = { ...process.env, ...env, ...options.workerEnv };
 
-  let worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
+  // Tests make activities fail on purpose; the worker's warnings (with their stack traces) go to
+  // test-results/logs/<name>-worker.log, kept for a failed test, instead of the test output.
+  const workerLog = testLog(`${name}-worker`);
+  let worker = spawnTs('worker/main.ts', workerEnv, workerLog);
   return {
     url,
     /**
@@ -78,7 +82,7 @@ export async function startStack(name: string, options: StackOptions = {}) {
     },
     /** Starts a new worker process (after the previous one was killed). */
     restartWorker() {
-      worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
+      worker = spawnTs('worker/main.ts', workerEnv, workerLog);
       return worker;
     },
     async stop() {

@@ -8,6 +8,7 @@ import { testPlan } from '../../domain/demo-plans';
 import type { ProgramStatus } from '../../domain/rollout';
 import { projectRoot } from '../../platform/config';
 import { freePort, portOpen } from '../../platform/services';
+import { groupRunning } from '../helpers/processes';
 
 /**
  * The README's first command, for real: `npm run demo`'s own start (scripts/bootstrap.mjs --stack
@@ -27,14 +28,6 @@ interface PidRecord {
   services: { name: string; pid: number }[];
 }
 const pids = () => JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
-const alive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function startStackScript(env: Record<string, string>) {
   const child = spawn(process.execPath, [join(projectRoot, 'scripts/bootstrap.mjs'), '--stack', '--', 'node', '--import', 'tsx', 'scripts/stack.ts'], {
@@ -188,7 +181,7 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
     process.kill(record.stack.pid, 'SIGSTOP');
     const code = await ctrlC(stack!.child);
     expect(code).toBe(130);
-    for (const s of record.services) expect(alive(s.pid), `${s.name} (pid ${s.pid}) still running`).toBe(false);
+    for (const s of record.services) expect(groupRunning(s.pid), `${s.name} (pid ${s.pid}) still running`).toBe(false);
     for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port} still open`).toBe(false);
     expect(stack!.err()).toContain('[bootstrap] stopping what the last run left running: postgres');
 

@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/config';
+import { groupRunning } from '../helpers/processes';
 
 /**
  * scripts/stack-pids.mjs: what bootstrap uses to stop the leftovers of a demo stack that could
@@ -24,14 +25,8 @@ const service = (seconds: string) => {
   children.push(child);
   return child;
 };
-/** Alive: a member of the group that is not a zombie (ps, as a second opinion to the script's /proc reading). */
-const groupAlive = (pgid: number) =>
-  execFileSync('ps', ['-e', '-o', 'pgid=,stat='], { encoding: 'utf8' })
-    .split('\n')
-    .some((l) => { const [g, st] = l.trim().split(/\s+/); return Number(g) === pgid && !st!.startsWith('Z'); });
-
 afterEach(() => {
-  for (const c of children.splice(0)) if (groupAlive(c.pid!)) process.kill(-c.pid!, 'SIGKILL');
+  for (const c of children.splice(0)) if (groupRunning(c.pid!)) process.kill(-c.pid!, 'SIGKILL');
 });
 afterAll(() => {
   delete process.env.DATA_DIR;
@@ -50,8 +45,8 @@ describe('stopping what a demo stack left running', () => {
     ] }));
     const said: string[] = [];
     await g.stopLeftovers((m) => said.push(m));
-    expect(groupAlive(a.pid!)).toBe(false);
-    expect(groupAlive(b.pid!)).toBe(false);
+    expect(groupRunning(a.pid!)).toBe(false);
+    expect(groupRunning(b.pid!)).toBe(false);
     expect(said).toEqual([`stopping what the last run left running: postgres (pid ${a.pid}), api (pid ${b.pid})`]);
     expect(existsSync(g.pidFile())).toBe(false);
   });
@@ -64,7 +59,7 @@ describe('stopping what a demo stack left running', () => {
     writeFileSync(g.pidFile(), JSON.stringify({ services: [{ name: 'worker', pid: other.pid, cmd: 'worker/main.ts', signal: 'SIGTERM' }] }));
     const said: string[] = [];
     await g.stopLeftovers((m) => said.push(m));
-    expect(groupAlive(other.pid!)).toBe(true);
+    expect(groupRunning(other.pid!)).toBe(true);
     expect(said).toEqual([]);
     expect(existsSync(g.pidFile())).toBe(false);
   });
