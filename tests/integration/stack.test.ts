@@ -4,10 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testPlan } from '../../domain/demo-plans';
 import type { ProgramStatus } from '../../domain/rollout';
 import { projectRoot } from '../../platform/config';
 import { freePort, portOpen } from '../../platform/services';
+import { completeProgram, quickPlan } from '../helpers/complete';
 import { groupRunning } from '../helpers/processes';
 
 /**
@@ -74,10 +74,8 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
     const res = await fetch(`${api}/v1/programs${path}`, { method, headers: as(person), body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const quick = testPlan();
-  quick.programId = `quick-${Date.now().toString(36)}`;
-  for (const w of quick.waves) w.minimumDuration = 'PT1S';
-  quick.parallelRun = { minimumDuration: 'PT1S' };
+  const quick = quickPlan(`quick-${Date.now().toString(36)}`);
+  const phase = async () => (await call('p-viewer-01', 'GET', `/${quick.programId}`)).body as unknown as ProgramStatus;
 
   it('comes up healthy, names its log files, stops on Ctrl-C, and finds its workflows again after a restart', { timeout: 600_000 }, async () => {
     for (const name of ['api', 'pg', 'temporal', 'ui', 'smtp', 'mailUi']) ports[name] = await freePort();
@@ -118,24 +116,7 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
 
     // A small program taken to its end through the API by the demo's own people.
     expect((await call('p-lead-01', 'POST', '', quick)).status).toBe(201);
-    const training = Object.fromEntries(quick.departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
-    const pass = async (gate: string, approvers: string[]) => {
-      const evidence = { uat: { severeTotal: 1, severeFixed: 1, ordinaryTotal: 10, ordinaryFixed: 10 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } };
-      expect((await call('p-lead-01', 'POST', `/${quick.programId}/evidence`, { evidence })).status).toBe(200);
-      expect((await call('p-lead-01', 'POST', `/${quick.programId}/gates/${gate}/requests`, {})).status).toBe(200);
-      for (const a of approvers) expect((await call(a, 'POST', `/${quick.programId}/gates/${gate}/decisions`, { decision: 'go' })).status).toBe(200);
-    };
-    const phase = async () => ((await call('p-viewer-01', 'GET', `/${quick.programId}`)).body as unknown as ProgramStatus);
-    await pass('readiness', ['p-vp-01', 'p-itdir-01']);
-    for (const wave of [1, 2, 3]) {
-      expect((await call('p-lead-01', 'POST', `/${quick.programId}/waves/${wave}/start`, {})).status).toBe(200);
-      await expect.poll(async () => (await phase()).waves[wave - 1]!.status, { timeout: 60_000, interval: 500 }).toBe('live');
-      await new Promise((r) => setTimeout(r, 1100));
-      await pass(`exit-${wave}`, ['p-vp-01', 'p-itdir-01']);
-    }
-    await pass('final', ['p-vp-01', 'p-itdir-01', 'p-cmo-01']);
-    expect((await call('p-lead-01', 'POST', `/${quick.programId}/complete`, { comment: 'legacy retired' })).status).toBe(200);
-    expect((await phase()).phase).toBe('completed');
+    await completeProgram({ url: api, programId: quick.programId, lead: as('p-lead-01'), viewer: as('p-viewer-01'), approvers: [as('p-vp-01'), as('p-itdir-01'), as('p-cmo-01')] });
 
     // 130: stopped by Ctrl-C (SIGINT), every child stopped first; the pid file goes with them.
     expect(await ctrlC(stack.child)).toBe(130);
