@@ -78,7 +78,7 @@ const up = await Promise.race([
     const timer = setInterval(() => out.includes('golive is up') && (clearInterval(timer), ok(true)), 200);
   }),
   exited.then((code) => `the stack exited (${code}) before it was up: ${err.trim() || out.trim()}`),
-  new Promise((ok) => setTimeout(() => ok('the stack was not up after 10 minutes'), 600_000)),
+  new Promise((ok) => setTimeout(() => ok('the stack was not up after 10 minutes'), 600_000).unref()),
 ]);
 if (up !== true) {
   try {
@@ -95,7 +95,7 @@ if (health.status !== 200) failed(`/healthz answered ${health.status}`);
 
 const t1 = Date.now();
 process.kill(-stack.pid, 'SIGINT');
-const code = await Promise.race([exited, new Promise((ok) => setTimeout(() => ok('timeout'), 120_000))]);
+const code = await Promise.race([exited, new Promise((ok) => setTimeout(() => ok('timeout'), 120_000).unref())]);
 if (code === 'timeout') failed('the stack did not stop within 2 minutes of Ctrl-C');
 const open = [];
 for (const [name, port] of Object.entries(ports)) if (await portOpen(port)) open.push(`${name} ${port}`);
@@ -103,3 +103,4 @@ if (open.length) failed(`ports still open after Ctrl-C: ${open.join(', ')}`);
 if (err.includes('    at ')) failed(`a stack trace reached the terminal:\n${err}`);
 say(`ok as ${who}: up in ${startedIn} s, /healthz 200, stopped by Ctrl-C in ${((Date.now() - t1) / 1000).toFixed(1)} s (exit ${code}), no port left open`);
 if (ownData) rmSync(data, { recursive: true, force: true });
+process.exit(0);
