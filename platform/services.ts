@@ -221,7 +221,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     user,
     password,
     persistent: opts.persistent,
-    createPostgresUser: true,
+    // Only root needs (and may make) the server's own user; as anyone else the server runs as them.
+    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: devClusterFlags,
     initdbFlags: devClusterInitFlags,
     onLog: () => undefined,

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogEntry } from '@temporalio/worker';
 import { testLog } from '../helpers/logs';
 
 /**
@@ -21,6 +21,8 @@ try {
       const meta = entry.meta ? JSON.stringify(entry.meta, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : typeof v === 'bigint' ? String(v) : v)) : '';
       writeSync(file, `${new Date().toISOString()} ${entry.level} [${process.env.VITEST_POOL_ID ?? ''}] ${entry.message} ${meta}\n`);
     }),
+    // The SDK's core (Rust) prints to the console unless its log is forwarded to the logger above.
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
   });
 } catch {
   // Already installed in this worker thread.
