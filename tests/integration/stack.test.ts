@@ -78,18 +78,11 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
   const phase = async () => (await call('p-viewer-01', 'GET', `/${quick.programId}`)).body as unknown as ProgramStatus;
 
   it('comes up healthy, names its log files, stops on Ctrl-C, and finds its workflows again after a restart', { timeout: 600_000 }, async () => {
-    for (const name of ['api', 'pg', 'temporal', 'ui', 'smtp', 'mailUi']) ports[name] = await freePort();
-    env = {
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      API_PORT: String(ports.api),
-      EMBEDDED_PG_PORT: String(ports.pg),
-      TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-      TEMPORAL_UI_PORT: String(ports.ui),
-      SMTP_PORT: String(ports.smtp),
-      MAIL_UI_PORT: String(ports.mailUi),
-      DATABASE_URL: '',
-    };
+    // Each port variable of the stack on a free port of its own.
+    const portVariables = { API_PORT: 'api', EMBEDDED_PG_PORT: 'pg', TEMPORAL_UI_PORT: 'ui', SMTP_PORT: 'smtp', MAIL_UI_PORT: 'mailUi', TEMPORAL_ADDRESS: 'temporal' };
+    for (const name of Object.values(portVariables)) ports[name] = await freePort();
+    env = Object.fromEntries(Object.entries(portVariables).map(([variable, name]) => [variable, variable === 'TEMPORAL_ADDRESS' ? `127.0.0.1:${ports[name]}` : String(ports[name])]));
+    Object.assign(env, { DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' });
     api = `http://127.0.0.1:${ports.api}`;
 
     stack = await startStackScript(env).up;
