@@ -1,6 +1,6 @@
 # golive API and worker image (one image, two commands). No Docker engine runs on the dev
 # machines; tests/unit/compose.test.ts keeps docker-compose.yml in step with the config.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

@@ -1,6 +1,6 @@
 /** Use cases behind the program routes: the routes authenticate and validate, these act. */
 import { createHash } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { workflowIds } from '../domain/ids';
 import type { Plan } from '../domain/plan';
@@ -17,7 +17,8 @@ export const programHandle = (temporal: Client, programId: string): WorkflowHand
 
 /**
  * Stores the plan and starts its program workflow. Idempotent: the same plan again answers
- * with the running program; a different plan under the same id is a conflict, never an overwrite.
+ * with the running program; a different plan under the same id is a conflict, never an overwrite,
+ * and so is any plan under the id of a program that has finished.
  */
 export async function createProgram(deps: { pool: Pool; temporal: Client; taskQueue: string }, plan: Plan, createdBy: string): Promise<{ created: boolean; workflowId: string }> {
   const planHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
@@ -32,13 +33,25 @@ export async function createProgram(deps: { pool: Pool; temporal: Client; taskQu
     }
   }
   const workflowId = workflowIds.program(plan.programId);
-  // Also after a crash between the insert and this start: USE_EXISTING makes the retry safe.
-  await deps.temporal.workflow.start<typeof programWorkflow>('programWorkflow', {
-    workflowId,
-    taskQueue: deps.taskQueue,
-    args: [{ plan, createdBy }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  try {
+    // Also after a crash between the insert and this start: USE_EXISTING makes the retry safe.
+    // REJECT_DUPLICATE: a program that has finished is never started over from readiness (its
+    // old gate decisions would read as new ones); a new go-live needs a new program id.
+    await deps.temporal.workflow.start<typeof programWorkflow>('programWorkflow', {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      args: [{ plan, createdBy }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const closed = await programHandle(deps.temporal, plan.programId)
+      .describe()
+      .then((d) => d.status.name.toLowerCase())
+      .catch(() => 'closed');
+    throw new HttpError(409, 'program_finished', `program ${plan.programId} has finished (${closed}); a new go-live needs a new programId`, { programId: plan.programId, status: closed });
+  }
   return { created: inserted.rowCount === 1, workflowId };
 }
 

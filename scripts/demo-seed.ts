@@ -23,7 +23,7 @@ export const demoPeople: { id: string; displayName: string; roles: Role[] }[] = 
  * welcome e-mail carries an Idempotency-Key. Tokens are re-issued at every start (old ones
  * revoked), so the printed ones are the ones that work.
  */
-export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; config: Config; logger: Logger }): Promise<Record<string, string>> {
+export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; config: Config; logger: Logger }): Promise<{ tokens: Record<string, string>; finished?: string }> {
   const pool = createPool(ownerDatabaseUrl(config), 2);
   const tokens: Record<string, string> = {};
   try {
@@ -37,7 +37,13 @@ export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; con
   }
   const asLead = { 'content-type': 'application/json', authorization: `Bearer ${tokens['p-lead-01']}` };
   const program = await fetch(`${apiUrl}/v1/programs`, { method: 'POST', headers: asLead, body: JSON.stringify(demoPlanWithDomains()) });
-  if (program.status === 409) {
+  const conflict = program.status === 409 ? ((await program.json()) as { error?: string; status?: string }) : undefined;
+  if (conflict?.error === 'program_finished') {
+    // The demo's life cycle ran to its end earlier: shown as it ended, never started over.
+    logger.info({ programId: demoPlan().programId, status: conflict.status }, 'demo program already finished');
+    return { tokens, finished: conflict.status ?? 'finished' };
+  }
+  if (conflict) {
     // A data folder from a demo of an earlier version: its program runs another plan.
     const where = config.DATABASE_URL ? 'the database of DATABASE_URL' : `${config.DATA_DIR}/`;
     throw new Error(`demo seed: ${where} holds the demo program with another plan; stop the stack and remove ${where} to start the demo afresh`);
@@ -50,7 +56,7 @@ export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; con
   });
   if (!welcome.ok) throw new Error(`demo seed: test notification answered ${welcome.status}`);
   logger.info({ programId: demoPlan().programId }, 'demo hospital seeded');
-  return tokens;
+  return { tokens };
 }
 
 /** The demo plan comparing the demo hospital's two databases in its five domains. */

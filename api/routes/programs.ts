@@ -95,7 +95,7 @@ export const createProgramRoute = route({
   body: Json,
   // The document shows the plan's shape (JSON Schema cannot state its cross-field rules).
   documentedBody: PlanShape,
-  responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan' } },
+  responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan, or its program has finished (a new go-live needs a new programId)' } },
   async handle({ body, ctx }) {
     const result = validatePlan(body);
     if (!result.ok) throw new ValidationError(result.issues.map((i) => ({ ...i, path: i.path ? `body.${i.path}` : 'body' })));

@@ -5,6 +5,7 @@ import type { PlanInput } from '../../domain/plan';
 import type { GateView, ProgramStatus } from '../../domain/rollout';
 import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { completeProgram, quickPlan } from '../helpers/complete';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -111,6 +112,22 @@ function postFromPage(page: Page, path: string, body: unknown, csrfToken?: strin
 }
 
 describe('command center in headless Chromium', () => {
+  it('shows a completed program as complete: no minute past the end, no final gate to request, no empty actions', async () => {
+    const plan = quickPlan(`cc-done-${Date.now().toString(36)}`);
+    expect((await api('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
+    const cmo = await stack.person(['leadership'], 'p-cmo-01', 'Sun Hui');
+    await completeProgram({ url: stack.url, programId: plan.programId, lead: lead.headers, viewer: viewer.headers, approvers: [vp.headers, itdir.headers, cmo.headers] });
+    const page = await signIn(await person('lead'), stack.browserUrl, lead.token, `/programs/${plan.programId}`);
+    await page.getByTestId('program-completed').waitFor();
+    const text = await page.locator('main').innerText();
+    expect(text).toContain('Go-live complete');
+    expect(text).toContain('Ended');
+    expect(text).not.toMatch(/Minute \d+ of \d+|Day \d+ of \d+/);
+    expect(text).not.toContain('The final gate may be requested.');
+    expect(await page.getByRole('heading', { name: 'Actions' }).count()).toBe(0);
+    await screenshot(page, 'overview-completed');
+  });
+
   it('leadership signs in and approves the readiness gate; the workflow moves on', async () => {
     const programId = await newProgram(oneApprover);
     await openReadinessGate(programId);

@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
 import { freePort, spawnTs, waitFor } from '../../platform/services';
-import { createApiClient } from '../../platform/temporal';
+import { createApiClient, workerPolling } from '../../platform/temporal';
+import { testLog } from './logs';
 import { freshDatabase, type TestDatabase } from './db';
 import { startTestSmtp, type TestSmtp } from './smtp';
 import { personWithToken } from './people';
@@ -58,13 +59,13 @@ export async function startStack(name: string, options: StackOptions = {}) {
   const url = `http://127.0.0.1:${listening}`;
   const workerEnv = { ...process.env, ...env, ...options.workerEnv };
 
-  let worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
+  // Tests make activities fail on purpose; the worker's warnings (with their stack traces) go to
+  // test-results/logs/<name>-worker.log, kept for a failed test, instead of the test output.
+  const workerLog = testLog(`${name}-worker`);
+  let worker = spawnTs('worker/main.ts', workerEnv, workerLog);
   // The API gives a worker 10 s to accept an Update and 5 s to answer a query (platform/temporal.ts);
   // a worker process still starting on a busy machine is no part of what the tests examine.
-  await waitFor('the worker polling its task queue', async () => {
-    const { pollers } = await temporal.workflowService.describeTaskQueue({ namespace: config.TEMPORAL_NAMESPACE, taskQueue: { name: config.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 });
-    return (pollers?.length ?? 0) > 0;
-  }, 90_000, worker);
+  await waitFor('the worker polling its task queue', () => workerPolling(temporal, config), 90_000, worker);
   return {
     url,
     /**
@@ -94,7 +95,7 @@ export async function startStack(name: string, options: StackOptions = {}) {
     },
     /** Starts a new worker process (after the previous one was killed). */
     restartWorker() {
-      worker = spawnTs('worker/main.ts', workerEnv, 'inherit');
+      worker = spawnTs('worker/main.ts', workerEnv, workerLog);
       return worker;
     },
     async stop() {

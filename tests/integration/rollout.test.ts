@@ -86,6 +86,12 @@ describe('phased rollout through the API on the real dev server', () => {
     const final = await status();
     expect(final.phase).toBe('completed');
     expect(final.departments.map((d) => d.state)).toEqual(Array(10).fill('cut-over'));
+    // The same plan again does not start the finished program over from readiness.
+    const again = await api('POST', '', lead, plan);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ error: 'program_finished', programId, status: 'completed' });
+    expect(String(again.body.message)).toContain(`program ${programId} has finished (completed)`);
+    expect((await status()).phase).toBe('completed');
 
     const gate = await api('GET', `/${programId}/gates/readiness`, viewer);
     const recorded = gate.body.recordedDecisions as { approverId: string; evidenceHash: string; evidence: { criteria: unknown[] } }[];

@@ -39,7 +39,7 @@ describe('docker-compose.yml', () => {
   // Compose's ${VAR:?message} takes the value from the operator's .env; here, a made-up key.
   const composeText = readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8').replace(/\$\{AUDIT_HMAC_KEY:\?[^}]*\}/g, 'ab'.repeat(32));
   const compose = parse(composeText, { merge: true }) as {
-    services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[] }>;
+    services: Record<string, { image?: string; build?: string; restart?: string; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[] }>;
   };
   const golive = ['api', 'worker', 'migrate'];
 
@@ -47,6 +47,11 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['api', 'mail', 'migrate', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker'].sort());
     expect(compose.services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     for (const name of golive) expect(compose.services[name]!.build).toBe('.');
+  });
+
+  it('brings every long-running service back after a crash; one-shot jobs run once', () => {
+    const oneShot = ['migrate', 'temporal-setup'];
+    for (const [name, svc] of Object.entries(compose.services)) expect(svc.restart, name).toBe(oneShot.includes(name) ? 'no' : 'unless-stopped');
   });
 
   it('gives the golive services only variables the config schema knows, and valid ones', () => {

@@ -1,4 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { sdkTestLogger } from '../helpers/logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimAttempt, createParallelRunActivities, type CompareNightInput, type CompareNightResult } from '../../activities/parallel-run';
 import { ComparisonDomain } from '../../domain/plan';
@@ -35,7 +36,7 @@ const night = (departments: string[]): CompareNightInput => ({
   scheduledAtMs: Date.parse('2026-04-02T18:00:00Z'),
 });
 
-const run = (compareNight: (i: CompareNightInput) => Promise<CompareNightResult>, input: CompareNightInput): Promise<CompareNightResult> => new MockActivityEnvironment().run(compareNight, input);
+const run = (compareNight: (i: CompareNightInput) => Promise<CompareNightResult>, input: CompareNightInput): Promise<CompareNightResult> => new MockActivityEnvironment(undefined, { logger: sdkTestLogger() }).run(compareNight, input);
 
 describe('compareNight activity', () => {
   it('resolves the connections from the named environment variables, compares only the departments in scope, and returns counts', async () => {

@@ -110,6 +110,7 @@ function Departments({ status }: { status: ProgramStatus }) {
 
 function ParallelRunCard({ status }: { status: ProgramStatus }) {
   const pr = status.parallelRun;
+  const completed = status.phase === 'completed';
   return (
     <section aria-labelledby="pr-h">
       <h2 id="pr-h">
@@ -120,7 +121,11 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
       ) : (
         <>
           <p class="run-day" data-testid="run-day">
-            {pr.endsNoEarlierThan ? (
+            {completed ? (
+              <>
+                <strong>Ended</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · the legacy system is retired
+              </>
+            ) : pr.endsNoEarlierThan ? (
               <>
                 <strong>{runProgress(status)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · ends no earlier than {when(pr.endsNoEarlierThan)}
               </>
@@ -155,7 +160,7 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
               })}
             </tbody>
           </table>
-          {pr.finalGateBlockers.length ? (
+          {completed ? null : pr.finalGateBlockers.length ? (
             <p>
               <small>Final gate not yet: {pr.finalGateBlockers.join('; ')}</small>
             </p>
@@ -216,10 +221,25 @@ function OpenIncidents({ programId }: { programId: string }) {
   );
 }
 
+/** After the final gate: the go-live is over, and a new one is a new program. */
+function Completed({ status }: { status: ProgramStatus }) {
+  return (
+    <section aria-labelledby="completed-h" data-testid="program-completed">
+      <h2 id="completed-h">Go-live complete</h2>
+      <p>
+        All {status.departments.length} departments are on the new system, the final gate was passed and the legacy system is retired. Nothing is left to
+        do in this program; a new go-live is a new program with a new program id.
+      </p>
+    </section>
+  );
+}
+
 function Overview() {
   const { status, refresh } = useProgram();
+  const completed = status.phase === 'completed';
   return (
     <>
+      {completed ? <Completed status={status} /> : null}
       <Timeline status={status} />
       <div class="grid overview-grid">
         <div>
@@ -229,7 +249,7 @@ function Overview() {
         <ParallelRunCard status={status} />
       </div>
       <Departments status={status} />
-      <LeadActions status={status} onDone={refresh} />
+      {completed ? null : <LeadActions status={status} onDone={refresh} />}
     </>
   );
 }
