@@ -51,6 +51,9 @@ try {
   if (flags.includes('--browser')) {
     const { ensureChromium } = await import('./install-browser.mjs');
     ensureChromium();
+    // The contract test's schemathesis (pinned, in a venv under .tools/), with the rest of npm test's tools.
+    const { ensureSchemathesis } = await import('./install-schemathesis.mjs');
+    ensureSchemathesis();
   }
 } catch (err) {
   fail(err.message);
