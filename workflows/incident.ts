@@ -93,6 +93,10 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
   const input = parsed.data;
   const { policy, severity } = input;
   const info = workflowInfo();
+  // Decided once, at the start: a patch marker asked for later, from an e-mail cancelled in the
+  // activation that completes the workflow, would be a command after completion (the test server
+  // refused that activation: "invalid history builder state for action").
+  const recordSendStopped = patched('incident-send-stopped');
   const incidentId = input.raiseId;
   // The incident id, not a run id: it survives continue-as-new, and an incident reopened under
   // the same workflow id (a new raise after resolution) gets new keys, so its e-mails do go out.
@@ -167,7 +171,7 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
           if (isCancellation(err)) {
             // Acknowledged or resolved while the e-mail was still queued (SMTP away): the timeline
             // says the retries stopped rather than "queued" for ever.
-            if (track && patched('incident-send-stopped')) event({ kind: 'send-stopped', key: `${idempotencyKey}/stopped`, personId: r.personId, level: track.level, round: track.round, detail: { reason: s.status } });
+            if (track && recordSendStopped) event({ kind: 'send-stopped', key: `${idempotencyKey}/stopped`, personId: r.personId, level: track.level, round: track.round, detail: { reason: s.status } });
             return;
           }
           s.notices.failed++;

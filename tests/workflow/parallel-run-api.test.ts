@@ -101,8 +101,11 @@ describe('parallel-run API for the command center', () => {
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.headers.get('content-disposition')).toContain(`differences-${plan.programId}-charges-${night.businessDay}.csv`);
     expect(csv.text.trim().split('\n')).toEqual(['key,kind,field,legacy_value,new_value', '"[""CHG-1""]",mismatch,amount,12.50,12.05', '"[""CHG-2""]",missing_in_new,,,']);
-    const audit = await db.pool.query(`SELECT actor, target FROM audit_log WHERE action LIKE '%differences.csv'`);
-    expect(audit.rows).toEqual([{ actor: 'pra-oncall', target: { programId: plan.programId, runId } }]);
+    // The download and the viewer's refused attempt are both in the trail (intent entries aside).
+    const audit = await db.pool.query(`SELECT actor, target, result FROM audit_log WHERE action LIKE '%differences.csv' AND result <> 'started' ORDER BY seq`);
+    expect(audit.rows.map((r: { actor: string }) => r.actor).sort()).toEqual(['pra-oncall', 'pra-viewer']);
+    expect(audit.rows.find((r: { actor: string }) => r.actor === 'pra-oncall')).toMatchObject({ target: { programId: plan.programId, runId } });
+    expect(audit.rows.find((r: { actor: string }) => r.actor === 'pra-viewer')).toMatchObject({ result: '403', target: { programId: plan.programId, runId } });
 
     // A run id is served only under its own program.
     expect((await call(`/v1/programs/${plan.programId}/parallel-run/runs/${randomUUID()}`, viewer.token)).status).toBe(404);
