@@ -851,20 +851,27 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       // Raised before the e-mail to the contacts (patched: histories from before sent first, with no bound).
       const raiseFirst = patched('emergency-raise-first');
       if (raiseFirst && !(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
-      try {
-        const told = await (raiseFirst ? notifyEmergencyContacts : notifyPeople)({
-          personIds: emergencyPeople(),
-          keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
-          message: { template: 'emergency-declared', programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
-        });
+      const notice = {
+        personIds: emergencyPeople(),
+        keyPrefix: `${selfId}/emergency/${e.n}/${e.departments.length}`,
+        message: { template: 'emergency-declared' as const, programId, departments: added, condition: 'emergency-declared' as const, declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
+      };
+      const told = (result: Awaited<ReturnType<typeof notifyPeople>>) => {
         mark(e, 'notified');
         // Results recorded before `rejected` existed lack it.
-        if (told.rejected?.length) mark(e, `mail refused for ${told.rejected.length}`);
+        if (result.rejected?.length) mark(e, `mail refused for ${result.rejected.length}`);
+      };
+      try {
+        told(await (raiseFirst ? notifyEmergencyContacts : notifyPeople)(notice));
       } catch (err) {
         // Refused for good, or SMTP away past the bound: shown on the emergency; the sev1
-        // incident pages the ladder.
+        // incident pages the ladder. Everyone must still hear of it: the same e-mails (same
+        // keys, so none is sent twice) are retried without a bound, after the declaration has
+        // answered, and the timeline says "notified" once they are out.
         if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
         mark(e, 'notify-failed');
+        const type = (err.cause as { type?: string } | undefined)?.type;
+        if (!type || !(nonRetryableErrorTypes as readonly string[]).includes(type)) void notifyPeople(notice).then(told, () => mark(e, 'notify-failed'));
       }
       if (!raiseFirst && !(await raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(e, 'incident-not-raised');
       return emergencyView();

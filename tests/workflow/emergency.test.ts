@@ -154,6 +154,11 @@ describe('emergency: paper operation', () => {
     }
     expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB', 'RAD']]]);
     expect((await p.status(h)).phase).toBe('paused');
+    // Nobody is left untold: once SMTP is back the same e-mails go out, each once, after the answer.
+    await bed.env.sleep(2 * 60_000);
+    await expect.poll(async () => (await p.status(h)).emergency!.timeline.map((t) => t.event), { timeout: 30_000 }).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed', 'notified']);
+    const told = bed.smtp.messages.filter((m) => m.subject.includes('EMERGENCY') && m.subject.includes(programId(h))).flatMap((m) => m.to);
+    expect(told.sort()).toEqual(['p-lead-01@hospital.test', 'p-oncall-01@hospital.test']);
   });
 
   it('treats a second declaration for the same departments as the same emergency', async () => {
