@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
@@ -76,7 +77,7 @@ const gateOf = async (programId: string, gate: string) => (await status(programI
 
 async function newProgram(edit: (p: PlanInput) => void = () => undefined): Promise<string> {
   const plan = testPlan();
-  plan.programId = `cc-${++programCounter}-${Date.now().toString(36)}`;
+  plan.programId = `cc-${++programCounter}-${uniqueSuffix()}`;
   edit(plan);
   const created = await api('POST', '/v1/programs', lead.headers, plan);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -113,7 +114,7 @@ function postFromPage(page: Page, path: string, body: unknown, csrfToken?: strin
 
 describe('command center in headless Chromium', () => {
   it('shows a completed program as complete: no minute past the end, no final gate to request, no empty actions', async () => {
-    const plan = quickPlan(`cc-done-${Date.now().toString(36)}`);
+    const plan = quickPlan(`cc-done-${uniqueSuffix()}`);
     expect((await api('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
     const cmo = await stack.person(['leadership'], 'p-cmo-01', 'Sun Hui');
     await completeProgram({ url: stack.url, programId: plan.programId, lead: lead.headers, viewer: viewer.headers, approvers: [vp.headers, itdir.headers, cmo.headers] });

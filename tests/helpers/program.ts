@@ -1,3 +1,4 @@
+import { uniqueSuffix } from './temporal';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities';
@@ -29,7 +30,7 @@ export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
   const driver = {
     async start(edit: (p: PlanInput) => void = () => undefined): Promise<Program> {
       const input = testPlan();
-      input.programId = `prog-${++programCounter}-${Date.now().toString(36)}`;
+      input.programId = `prog-${++programCounter}-${uniqueSuffix()}`;
       edit(input);
       return env.client.workflow.start<typeof programWorkflow>('programWorkflow', { workflowId: `program:${input.programId}`, taskQueue, args: [{ plan: parsePlan(input), createdBy: 'p-lead-01' }] });
     },

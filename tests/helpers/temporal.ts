@@ -37,3 +37,9 @@ export function testWorker(env: TestWorkflowEnvironment, taskQueue: string, acti
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
 }
+
+/**
+ * A time-based suffix for program ids made by tests: letters only, since a run of five digits
+ * (which base 36 time sometimes gives) is refused as looking like a record number.
+ */
+export const uniqueSuffix = () => Date.now().toString(36).replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);

@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ let stack: TestStack;
 let dir: string;
 let token: string;
 let bin: string;
-const programId = `contract-${Date.now().toString(36)}`;
+const programId = `contract-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   const { ensureSchemathesis } = (await import(join(projectRoot, 'scripts/install-schemathesis.mjs'))) as { ensureSchemathesis(): string };

@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { EmergencyView, ProgramStatus } from '../../domain/rollout';
@@ -19,7 +20,7 @@ import { startStack, type TestStack } from '../helpers/stack';
 let stack: TestStack;
 let lead: Record<string, string>;
 let approvers: Record<string, string>[];
-const programId = `crash-${Date.now().toString(36)}`;
+const programId = `crash-${uniqueSuffix()}`;
 const kills: string[] = [];
 
 // temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED (the proto package is not a dependency of ours).

@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { EmergencyView, ProgramStatus } from '../../domain/rollout';
@@ -11,7 +12,7 @@ let stack: TestStack;
 let lead: Record<string, string>;
 let oncall: Record<string, string>;
 let viewer: Record<string, string>;
-const programId = `em-${Date.now().toString(36)}`;
+const programId = `em-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   stack = await startStack('emergency');

@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { ProgramStatus } from '../../domain/rollout';
@@ -11,7 +12,7 @@ import { startStack, type TestStack } from '../helpers/stack';
 let stack: TestStack;
 let lead: Record<string, string>;
 let oncall: Record<string, string>;
-const programId = `esc-${Date.now().toString(36)}`;
+const programId = `esc-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   stack = await startStack('escalation');

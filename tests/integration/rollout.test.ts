@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { ProgramStatus } from '../../domain/rollout';
@@ -11,7 +12,7 @@ let stack: TestStack;
 let lead: Record<string, string>;
 let approvers: Record<string, string>[];
 let viewer: Record<string, string>;
-const programId = `e2e-${Date.now().toString(36)}`;
+const programId = `e2e-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   stack = await startStack('rollout');

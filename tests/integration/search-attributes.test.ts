@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ let stack: TestStack;
 let sources: TestDatabase;
 let lead: Record<string, string>;
 let approvers: Record<string, string>[];
-const programId = `sa-${Date.now().toString(36)}`;
+const programId = `sa-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   sources = await freshDatabase('sa_sources');

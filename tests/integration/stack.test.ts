@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -74,7 +75,7 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
     const res = await fetch(`${api}/v1/programs${path}`, { method, headers: as(person), body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const quick = quickPlan(`quick-${Date.now().toString(36)}`);
+  const quick = quickPlan(`quick-${uniqueSuffix()}`);
   const phase = async () => (await call('p-viewer-01', 'GET', `/${quick.programId}`)).body as unknown as ProgramStatus;
 
   it('comes up healthy, names its log files, stops on Ctrl-C, and finds its workflows again after a restart', { timeout: 600_000 }, async () => {

@@ -1,3 +1,4 @@
+import { uniqueSuffix } from '../helpers/temporal';
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -96,7 +97,7 @@ const domain = testDomain;
 
 let counter = 0;
 async function start(opts: { tz?: string; liveAtMs?: number; domains?: ReturnType<typeof domain>[]; settings?: object; script?: Fake['script'] } = {}) {
-  const programId = `pr-${++counter}-${Date.now().toString(36)}`;
+  const programId = `pr-${++counter}-${uniqueSuffix()}`;
   const fake: Fake = { calls: [], summaries: [], incidents: [], script: opts.script ?? (() => ({})), inFlight: 0, maxInFlight: 0 };
   fakes.set(programId, fake);
   const settings = ParallelRunSettings.parse({ minimumDays: 14, exitCleanNights: 3, domains: opts.domains ?? [domain('charges'), domain('orders')], ...opts.settings });
