@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -43,3 +47,10 @@ export function testWorker(env: TestWorkflowEnvironment, taskQueue: string, acti
  * (which base 36 time sometimes gives) is refused as looking like a record number.
  */
 export const uniqueSuffix = () => Date.now().toString(36).replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+
+/** RECORD_HISTORIES=1 refreshes the histories that tests/workflow/replay.test.ts replays against today's code. */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  writeFileSync(join(__dirname, '..', 'workflow', 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
+}

@@ -10,6 +10,7 @@ import {
 } from '../../domain/rollout';
 import { personWithToken } from '../helpers/people';
 import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
+import { recordHistory } from '../helpers/temporal';
 
 let bed: ProgramTestBed;
 let db: ProgramTestBed['db'];
@@ -94,6 +95,7 @@ describe('emergency: paper operation', () => {
     expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB']]]);
     const audit = await db.pool.query(`SELECT action FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'emergency.%' ORDER BY seq`, [programId(h)]);
     expect(audit.rows.map((r) => r.action)).toEqual(['emergency.declared', 'emergency.backlog', 'emergency.restored', 'emergency.backlog', 'emergency.closed']);
+    await recordHistory(h, 'program-emergency');
   });
 
   it('ends an emergency with a rollback of the department that was going live', async () => {

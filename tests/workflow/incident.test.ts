@@ -9,7 +9,7 @@ import { createMailer } from '../../platform/mailer';
 import { putRota, raiseIncident } from '../../platform/incidents';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { recordHistory, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 const MIN = 60_000;
 let env: TestWorkflowEnvironment;
@@ -139,6 +139,7 @@ describe('incidentWorkflow: the climb', () => {
       expect(mailsTo('c-l1a')[0]!.text).toMatch(new RegExp(`Details: http://golive.test/incidents/${raiseId}\\n`));
       expect(mailsTo('c-l1a')[0]!.text).toMatch(/Acknowledge \(you will be asked to confirm who you are\): http:\/\/golive\.test\/ack\/[A-Za-z0-9_-]{43}\n/);
       expect((await finish(handle)).status).toBe('resolved');
+      await recordHistory(handle, 'incident-climb');
     });
   });
 
@@ -165,6 +166,7 @@ describe('incidentWorkflow: the climb', () => {
       expect(mailsTo('a-l2')).toHaveLength(1);
       expect(mailsTo('a-l3')).toHaveLength(0);
       expect((await finish(handle, 'a-l2')).status).toBe('resolved');
+      await recordHistory(handle, 'incident-acknowledged');
     });
   });
 

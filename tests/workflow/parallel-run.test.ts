@@ -24,7 +24,7 @@ import { ParallelRunSettings } from '../../domain/plan';
 import { businessDayOf, businessDayWindow, localDateTimeToMs, nextLocalTime } from '../../domain/rules/time';
 import { parallelRunWorkflow } from '../../workflows';
 import { testDomain } from '../helpers/program';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { recordHistory, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -173,6 +173,7 @@ describe('parallel run: nightly comparison', () => {
     expect(run.fake.maxInFlight).toBe(2);
     expect(nightly.at(-1)!.cleanStreak).toEqual({ charges: 14, orders: 14, results: 14 });
     expect(run.fake.incidents).toEqual([]);
+    await recordHistory(run.handle, 'parallel-run-14-nights');
   });
 
   it('a warning night is recorded, resets the clean streak and blocks the final gate until 3 clean nights follow', async () => {

@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { temporal } from '@temporalio/proto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanInput } from '../../domain/plan';
@@ -8,6 +5,7 @@ import { completeUpdate, recordEvidenceUpdate, resumeProgramUpdate, retryDepartm
 import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
 import { cmo, DAY, itdir, lead, programTestBed, testDomain, vp, type Program, type ProgramTestBed } from '../helpers/program';
+import { recordHistory } from '../helpers/temporal';
 
 let bed: ProgramTestBed;
 let env: ProgramTestBed['env'];
@@ -31,13 +29,6 @@ const status = (h: Program) => driver.status(h);
 const until = (h: Program, p: (s: ProgramStatus) => boolean) => driver.until(h, p);
 const passGate = (h: Program, gate: GateKey, approvers?: Actor[]) => driver.passGate(h, gate, approvers);
 const waveLive = (n: number) => (s: ProgramStatus) => s.waves[n - 1]!.status === 'live';
-
-/** RECORD_HISTORIES=1 refreshes the histories that tests/workflow/replay.test.ts replays against today's code. */
-async function recordHistory(handle: Program, name: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await handle.fetchHistory();
-  writeFileSync(join(__dirname, 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
-}
 
 describe('program workflow: phased rollout', () => {
   it('drives 10 departments in 3 waves from readiness to completed', async () => {
@@ -124,6 +115,7 @@ describe('program workflow: phased rollout', () => {
     await passGate(handle, 'final', [vp, itdir, cmo]);
     await handle.executeUpdate(completeUpdate, { args: [{ actor: lead }] });
     expect((await handle.result()).phase).toBe('completed');
+    await recordHistory(handle, 'program-critical-night-pause');
   });
 
   it('computes "migration verified" from a whole-history comparison instead of taking it typed in', async () => {

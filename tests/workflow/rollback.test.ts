@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanInput } from '../../domain/plan';
 import { markStepUndoneUpdate, retryDepartmentUpdate, rollBackUpdate, type ProgramStatus } from '../../domain/rollout';
 import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
+import { recordHistory } from '../helpers/temporal';
 
 let bed: ProgramTestBed;
 let db: ProgramTestBed['db'];
@@ -117,6 +118,7 @@ describe('rollback', () => {
     expect((await systems(h, 'LAB')).state).toMatchObject({ 'grant-access': 'undone', 'switch-analyzer-feed': 'undone', 'route-interfaces': 'applied' });
     const audit = await db.pool.query(`SELECT action, reason FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'rollback.%' ORDER BY seq`, [programId(h)]);
     expect(audit.rows.map((r) => r.action)).toEqual(['rollback.requested', 'rollback.requested', 'rollback.step-undone-by-hand']);
+    await recordHistory(h, 'program-rollback-failed-by-hand');
   });
 
   it('rolls back on its own when the plan says auto-rollback, and only proposes it by default', async () => {
