@@ -17,6 +17,12 @@ import {
   runSettings,
   trendSummary,
   waveNightsSince,
+  compactNights,
+  cleanStreaksWith,
+  trendSummaryWith,
+  waveCountsWith,
+  NIGHTS_KEPT,
+  type NightArchive,
   type NightStatus,
   NightSummary,
 } from '../../domain/parallel-run';
@@ -229,5 +235,50 @@ describe('trend, incidents and message schemas', () => {
     expect(ExtendRunInput.safeParse({ by: 'P3D', until: '2026-05-01T00:00:00Z', reason: 'observe longer', actor: lead }).success).toBe(false);
     expect(CompareAgainInput.safeParse({ businessDay: '2026-04-03', reason: 'after the fix', actor: lead }).success).toBe(true);
     expect(CompareAgainInput.safeParse({ window: { from: '2026-04-03T10:00:00Z', to: '2026-04-03T09:00:00Z' }, reason: 'after the fix', actor: lead }).success).toBe(false);
+  });
+});
+
+describe('bounded history: old nights folded into counts', () => {
+  it('over 365 nights, views of (archive + kept nights) equal views of every night, and the kept nights stay bounded', () => {
+    // A seeded walk: mostly clean, some warnings and criticals, a failed night compared again the next day.
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const status = (): NightStatus => {
+      const x = rand();
+      return x < 0.8 ? 'clean' : x < 0.9 ? 'warning' : x < 0.95 ? 'critical' : 'failed';
+    };
+    const names = ['charges', 'orders'];
+    const waves = [
+      { wave: 1, liveAtMs: liveAt },
+      { wave: 2, liveAtMs: liveAt + 40 * DAY },
+      { wave: 3, liveAtMs: liveAt + 200 * DAY },
+    ];
+    const full: NightSummary[] = [];
+    const run: { nights: NightSummary[]; archive?: NightArchive } = { nights: [] };
+    let pendingRetry: NightSummary | undefined;
+    let maxKept = 0;
+    for (const [i, day] of days(365).entries()) {
+      const added = [night(day, { charges: status(), orders: status() }, 'nightly', Math.round(rand() * 1000) / 10_000)];
+      if (pendingRetry) added.push(night(pendingRetry.businessDay, Object.fromEntries(pendingRetry.perDomain.filter((r) => r.status === 'failed').map((r) => [r.domain, 'clean' as const])), 'missed', 0));
+      pendingRetry = added[0]!.perDomain.some((r) => r.status === 'failed') ? added[0] : undefined;
+      for (const n of added) {
+        full.push(n);
+        run.nights.push(n);
+        compactNights(run, names, waves.filter((w) => w.liveAtMs <= Date.parse(n.comparedAt)));
+      }
+      maxKept = Math.max(maxKept, latestNights(run.nights).length);
+      if (i % 7 !== 0 && i < 360) continue;
+      expect(cleanStreaksWith(run.nights, names, run.archive)).toEqual(cleanStreaks(full, names));
+      expect(trendSummaryWith(run.nights, names, run.archive)).toEqual(trendSummary(full, names));
+      for (const w of waves.filter((x) => x.liveAtMs <= Date.parse(day))) {
+        const { compared, clean: c, warning, critical, failed } = waveNightsSince(full, w.liveAtMs, names);
+        expect(waveCountsWith(run.nights, w.wave, w.liveAtMs, names, run.archive)).toEqual({ wave: w.wave, compared, clean: c, warning, critical, failed });
+      }
+      const now = Date.parse(day) + 2 * DAY;
+      expect(finalGateReady(run.nights, settings, waves[2]!.liveAtMs, now)).toEqual(finalGateReady(full, settings, waves[2]!.liveAtMs, now));
+    }
+    expect(run.archive!.summaries + run.nights.length).toBe(full.length);
+    expect(maxKept).toBeLessThanOrEqual(NIGHTS_KEPT + 2);
+    expect(JSON.stringify(run).length).toBeLessThan(JSON.stringify(full).length / 4);
   });
 });
