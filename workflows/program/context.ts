@@ -1,0 +1,287 @@
+/**
+ * The program entity: its state and the few primitives every area's handlers share (audit,
+ * incidents, mail, phase changes, child workflows, the handler lock). Areas live beside this
+ * file (gates, waves, rollback, emergency, parallel run); workflows/program.ts wires them.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import { Mutex } from 'async-mutex';
+import type { Activities } from '../../activities';
+import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
+import type { Condition, Counts, Severity } from '../../domain/escalation';
+import { workflowIds } from '../../domain/ids';
+import type { Plan } from '../../domain/plan';
+import { allowedActions, criteriaFor, type DepartmentRuntime, type ProgramState, type QueuedMail, type WaveRuntime } from '../../domain/program';
+import { abortGoLiveSignal, type Actor, type DepartmentState, type ProgramPhase } from '../../domain/rollout';
+import { GolivePhase, GoliveWave } from '../../domain/search-attributes';
+import type { GateKey } from '../../domain/rules/gates';
+import { parallelRunWorkflow } from '../parallel-run';
+import { departmentGoLiveWorkflow } from '../department';
+import { rollbackWorkflow } from '../rollback';
+import { scopeGrewSignal } from '../../domain/parallel-run';
+
+const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
+  // Single-row inserts into PostgreSQL: seconds at most, even under load.
+  startToCloseTimeout: '30s',
+  // The audit trail and decision records must not be lost: retry until PostgreSQL is back
+  // (both activities are idempotent on their event key).
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+export { recordGateDecision };
+
+const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
+  // Starting an incident workflow or sending a handful of e-mails: seconds.
+  startToCloseTimeout: '1m',
+  // People must hear of it: retry until Temporal or SMTP answers again (both are idempotent:
+  // the raise on its raise id, each e-mail on its key).
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+export { notifyPeople };
+
+type NotifyInput = Parameters<typeof notifyPeople>[0];
+export type Audit = (actor: Actor | 'workflow', action: string, target: Record<string, string>, result: string, reason?: string, details?: Record<string, unknown>) => Promise<void>;
+
+/** What a handler area registers: who may ask, why not now (null: allowed), and what it does. */
+export interface HandlerSpec<I, R> {
+  roles: string[];
+  /** Run by the validator (the caller hears the refusal at once) and again inside the lock. */
+  check?: (input: I) => void;
+  run: (input: I) => Promise<R>;
+}
+
+export function refuse(type: (typeof ErrorType)[keyof typeof ErrorType], message: string, details?: Record<string, unknown>): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export class ProgramContext {
+  readonly programId: string;
+  readonly selfId = workflowInfo().workflowId;
+  /**
+   * Serialises handlers and the main loop's event handling: each runs whole (its checks, its
+   * state changes and its awaits) before the next one starts, so no handler reads state that
+   * another is half-way through changing. Validators run outside it, so a handler re-checks.
+   */
+  private readonly lock = new Mutex();
+
+  constructor(
+    readonly plan: Plan,
+    readonly s: ProgramState,
+    /**
+     * The reshaped program (patch `program-entity`, decided at start): handlers serialised,
+     * e-mails sent from the mail queue after the answer, a wake-up when an action becomes
+     * allowed by the clock. Runs started before it keep the old behaviour until their next
+     * continue-as-new, which starts with it.
+     */
+    readonly v2: boolean,
+  ) {
+    this.programId = plan.programId;
+  }
+
+  now = () => Date.now();
+
+  /** Runs `body` alone (v2); the old runs ran handlers as they came. */
+  exclusive<T>(body: () => Promise<T>): Promise<T> {
+    return this.v2 ? this.lock.runExclusive(body) : body();
+  }
+
+  /** Registers an update: the validator checks role and state; the handler re-checks in the lock. */
+  handle<I extends { actor: Actor }, R>(update: UpdateDefinition<R, [I]>, spec: HandlerSpec<I, R>): void {
+    setHandler(
+      update,
+      (input: I) =>
+        this.v2
+          ? this.lock.runExclusive(() => {
+              // State may have changed between validation and now (another handler held the lock).
+              spec.check?.(input);
+              return spec.run(input);
+            })
+          : spec.run(input),
+      {
+        validator: (input: I) => {
+          this.requireRole(input.actor, spec.roles);
+          spec.check?.(input);
+        },
+      },
+    );
+  }
+
+  requireRole(actor: Actor, roles: string[]) {
+    if (!actor.roles.some((r) => roles.includes(r))) refuse(ErrorType.NotAllowed, `rejected: requires one of the roles ${roles.join(', ')}`);
+  }
+
+  invalidState = (message: string): never =>
+    refuse(ErrorType.InvalidState, message, { phase: this.s.phase, activeWave: this.s.activeWave, allowedActions: allowedActions(this.plan, this.s, this.now()) });
+
+  criteriaFor = (key: GateKey) => criteriaFor(this.plan, this.s, key, this.now());
+
+  audit: Audit = async (actor, action, target, result, reason, details) => {
+    this.s.seq += 1;
+    await recordAudit({
+      eventKey: `${this.selfId}:${this.s.seq}:${action}`,
+      actor: actor === 'workflow' ? 'workflow:program' : actor.personId,
+      roles: actor === 'workflow' ? undefined : actor.roles,
+      action,
+      target: { workflowId: this.selfId, programId: this.programId, ...target },
+      reason,
+      result,
+      details,
+    });
+  };
+
+  /**
+   * An incident on the plan's escalation ladder; a repeat of an open one only counts. False when
+   * it could not be raised: the raise retries until Temporal answers, so only a refusal for good
+   * (a non-retryable failure) lands here, and it is audited instead of holding the caller for ever.
+   */
+  raise = async (condition: Condition, severity: Severity, departments: string[], counts: Counts): Promise<boolean> => {
+    const raiseId = uuid4();
+    let workflowId: string;
+    try {
+      ({ workflowId } = await raiseIncident({
+        raiseId,
+        programId: this.programId,
+        departments,
+        condition,
+        severity,
+        counts,
+        policy: { ...this.plan.escalation, timeZone: this.plan.hospital.timeZone },
+        raisedBy: this.selfId,
+      }));
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      const type = err.cause instanceof ApplicationFailure ? (err.cause.type ?? 'failed') : 'failed';
+      await this.audit('workflow', 'incident.not-raised', { raiseId, departments: departments.join(',') || 'all' }, 'failed', type, { condition, severity });
+      return false;
+    }
+    await this.audit('workflow', 'incident.raised', { incidentWorkflowId: workflowId, raiseId, departments: departments.join(',') || 'all' }, 'raised', undefined, { condition, severity });
+    return true;
+  };
+
+  /**
+   * An e-mail decided now. v2: queued in the state and sent by the mail loop after the handler
+   * answered (a decision never waits on SMTP); before: sent here, the handler waiting for it.
+   */
+  mail = async (m: QueuedMail): Promise<void> => {
+    if (this.v2) {
+      (this.s.outbox ??= []).push(m);
+      return;
+    }
+    await notifyPeople(m as unknown as NotifyInput);
+  };
+
+  setPhase = (phase: ProgramPhase) => {
+    this.s.phase = phase;
+    upsertSearchAttributes([
+      { key: GolivePhase, value: phase },
+      { key: GoliveWave, value: this.s.activeWave ? this.s.activeWave : null },
+    ]);
+  };
+
+  setDepartment = (d: DepartmentRuntime, state: DepartmentState, note?: string) => {
+    d.state = state;
+    d.history.push({ atMs: this.now(), state, attempt: d.attempt, note });
+  };
+
+  pause = async (reason: string) => {
+    if (this.s.phase === 'paused') return;
+    this.s.pausedFrom = this.s.phase;
+    this.s.pausedReason = reason;
+    this.setPhase('paused');
+    await this.audit('workflow', 'program.paused', {}, 'paused', reason);
+  };
+
+  // ---------------------------------------------------------------- child workflows
+
+  parallelRunHandle = () => getExternalWorkflowHandle(workflowIds.parallelRun(this.programId));
+
+  /** The parallel run starts with the pilot and grows with every wave. */
+  parallelRunScope = async (wave: WaveRuntime) => {
+    const { plan, s } = this;
+    const departments = plan.waves[wave.wave - 1]!.departments;
+    if (!s.parallelRun.started) {
+      s.parallelRun.started = true;
+      await startChild(parallelRunWorkflow, {
+        workflowId: workflowIds.parallelRun(this.programId),
+        args: [{ programId: this.programId, programWorkflowId: this.selfId, timeZone: plan.hospital.timeZone, settings: plan.parallelRun, scope: [{ wave: wave.wave, departments, liveAtMs: wave.wentLiveAtMs! }] }],
+        // It reports by signal and must outlive this run when the program continues as new.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      await this.audit('workflow', 'parallel-run.started', { wave: String(wave.wave) }, 'started');
+      return;
+    }
+    await this.parallelRunHandle().signal(scopeGrewSignal, { wave: wave.wave, departments, liveAtMs: wave.wentLiveAtMs! });
+  };
+
+  startDepartment = async (d: DepartmentRuntime) => {
+    const { plan } = this;
+    d.attempt += 1;
+    d.failure = undefined;
+    this.setDepartment(d, 'going-live', `attempt ${d.attempt}`);
+    const dept = plan.departments.find((x) => x.code === d.code)!;
+    const adapterIds = new Set(dept.steps.map((st) => st.adapter));
+    await startChild(departmentGoLiveWorkflow, {
+      workflowId: workflowIds.departmentGoLive(this.programId, d.code, d.attempt),
+      args: [{ programId: this.programId, programWorkflowId: this.selfId, department: d.code, wave: d.wave, attempt: d.attempt, steps: dept.steps, adapters: plan.adapters.filter((a) => adapterIds.has(a.id)), skipSteps: d.completedSteps }],
+      // The child reports by signal; it must outlive this run when the program continues as new.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  };
+
+  startRollback = async (d: DepartmentRuntime, note: string) => {
+    const { plan } = this;
+    d.rollbacks += 1;
+    d.rollbackPending = false;
+    d.rollbackFailure = undefined;
+    this.setDepartment(d, 'rolling-back', note);
+    const steps = plan.departments.find((x) => x.code === d.code)!.steps;
+    const done = d.completedSteps.map((id) => steps.find((st) => st.id === id)!);
+    const adapterIds = new Set(done.map((st) => st.adapter));
+    await startChild(rollbackWorkflow, {
+      workflowId: workflowIds.rollback(this.programId, d.code, d.rollbacks),
+      args: [{ programId: this.programId, programWorkflowId: this.selfId, department: d.code, attempt: d.attempt, rollback: d.rollbacks, done, adapters: plan.adapters.filter((a) => adapterIds.has(a.id)) }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  };
+
+  /** Rolls a department back; one still running a go-live step is stopped after that step first. */
+  rollBack = async (d: DepartmentRuntime, note: string) => {
+    if (d.state === 'going-live' && !d.failure) {
+      d.rollbackPending = true;
+      this.setDepartment(d, 'rolling-back', `${note}; stopping the go-live after its current step`);
+      // A go-live that has just finished cannot be stopped: its report starts the rollback.
+      await this.signalGoLive(d, abortGoLiveSignal);
+      return;
+    }
+    await this.startRollback(d, note);
+  };
+
+  goLiveHandle = (d: DepartmentRuntime) => getExternalWorkflowHandle(workflowIds.departmentGoLive(this.programId, d.code, d.attempt));
+
+  /**
+   * Signals a department's go-live; false when it has finished already (its report is on its
+   * way), which a v2 handler takes in its stride: the old runs failed the whole update there.
+   */
+  signalGoLive = async (d: DepartmentRuntime, signal: SignalDefinition): Promise<boolean> => {
+    try {
+      await this.goLiveHandle(d).signal(signal);
+      return true;
+    } catch (err) {
+      if (this.v2 && err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound') return false;
+      throw err;
+    }
+  };
+}
