@@ -13,6 +13,8 @@ export const ErrorType = {
   AdapterRejected: 'AdapterRejected',
   /** SMTP refused the message for good (bad address, policy). */
   MailRejected: 'MailRejected',
+  /** Another attempt is sending this very e-mail right now: retried once it is done (then found sent). */
+  MailInFlight: 'MailInFlight',
   /** A comparison could not run (a database unreachable): retried, then the night is recorded as failed. */
   ComparisonFailed: 'ComparisonFailed',
   /** Temporal refused the request for good (INVALID_ARGUMENT: a search attribute of the wrong type, a payload too big). */

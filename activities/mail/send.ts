@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { ErrorType } from '../../domain/errors';
 import type { Mailer } from '../../platform/mailer';
 import { MailMessage, renderMail } from './templates';
@@ -46,35 +46,55 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
       }
       const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
-      const claim = await pool.query<{ status: string; message_id: string; sent_at: Date | null }>(
-        `INSERT INTO email_outbox (idempotency_key, recipient, template, subject, message_id, status)
-         VALUES ($1, $2, $3, $4, $5, 'sending')
-         ON CONFLICT (idempotency_key) DO UPDATE SET attempts = email_outbox.attempts + 1
-         RETURNING status, message_id, sent_at`,
-        [input.idempotencyKey, input.to, parsed.data.template, rendered.subject, messageId],
-      );
-      const row = claim.rows[0]!;
-      if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
+      // One sender per key at a time: an attempt that timed out on the server may still be
+      // sending while its retry (or another activity with the same key) starts. The lock is the
+      // connection's, so a sender that dies (kill -9) releases it with its connection at once.
+      const client = await pool.connect();
+      let locked = false;
       try {
-        // The id the outbox holds: a resend after a crash repeats the first attempt's id even if the configuration changed since.
-        await mailer.sendMail({ from: mailFrom, to: input.to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: row.message_id });
-      } catch (err) {
-        const code = (err as { responseCode?: number }).responseCode;
-        await pool.query('UPDATE email_outbox SET last_error = $2 WHERE idempotency_key = $1', [input.idempotencyKey, smtpErrorSummary(err)]);
-        // 5xx is a permanent refusal (bad mailbox, policy): retrying cannot help.
-        if (code !== undefined && code >= 500) {
-          throw ApplicationFailure.create({ type: ErrorType.MailRejected, message: `SMTP refused the message (${code})`, nonRetryable: true });
-        }
-        throw err;
+        locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [MAIL_LOCK_SPACE, input.idempotencyKey])).rows[0]!.ok;
+        if (!locked) throw ApplicationFailure.create({ type: ErrorType.MailInFlight, message: 'this e-mail is being sent by another attempt; retried after it', nonRetryable: false });
+        return await sendOnce(client, input, parsed.data, rendered, messageId);
+      } finally {
+        if (locked) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MAIL_LOCK_SPACE, input.idempotencyKey]).catch(() => undefined);
+        client.release();
       }
-      const done = await pool.query<{ sent_at: Date }>(
-        `UPDATE email_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE idempotency_key = $1 RETURNING sent_at`,
-        [input.idempotencyKey],
-      );
-      return { messageId: row.message_id, sentAt: done.rows[0]!.sent_at.toISOString(), duplicate: false };
     },
   };
+
+  /** Sends under the key's lock: skipped when an earlier attempt sent it already. */
+  async function sendOnce(db: PoolClient, input: SendEmailInput, message: MailMessage, rendered: ReturnType<typeof renderMail>, messageId: string): Promise<SendEmailResult> {
+    const claim = await db.query<{ status: string; message_id: string; sent_at: Date | null }>(
+      `INSERT INTO email_outbox (idempotency_key, recipient, template, subject, message_id, status)
+       VALUES ($1, $2, $3, $4, $5, 'sending')
+       ON CONFLICT (idempotency_key) DO UPDATE SET attempts = email_outbox.attempts + 1
+       RETURNING status, message_id, sent_at`,
+      [input.idempotencyKey, input.to, message.template, rendered.subject, messageId],
+    );
+    const row = claim.rows[0]!;
+    if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
+    try {
+      // The id the outbox holds: a resend after a crash repeats the first attempt's id even if the configuration changed since.
+      await mailer.sendMail({ from: mailFrom, to: input.to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: row.message_id });
+    } catch (err) {
+      const code = (err as { responseCode?: number }).responseCode;
+      await db.query('UPDATE email_outbox SET last_error = $2 WHERE idempotency_key = $1', [input.idempotencyKey, smtpErrorSummary(err)]);
+      // 5xx is a permanent refusal (bad mailbox, policy): retrying cannot help.
+      if (code !== undefined && code >= 500) {
+        throw ApplicationFailure.create({ type: ErrorType.MailRejected, message: `SMTP refused the message (${code})`, nonRetryable: true });
+      }
+      throw err;
+    }
+    const done = await db.query<{ sent_at: Date }>(
+      `UPDATE email_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE idempotency_key = $1 RETURNING sent_at`,
+      [input.idempotencyKey],
+    );
+    return { messageId: row.message_id, sentAt: done.rows[0]!.sent_at.toISOString(), duplicate: false };
+  }
 }
+
+/** The first key of golive's advisory locks on e-mail keys (the second is the key's hash). */
+const MAIL_LOCK_SPACE = 0x6d61696c;
 
 /** Error text for the outbox: the SMTP code and the error kind only, never the message. */
 function smtpErrorSummary(err: unknown): string {

@@ -39,12 +39,16 @@ describe('emergency through the API', () => {
     const declared = await api('POST', `/${programId}/emergencies`, oncall, { departments: ['LAB'], reason: 'lab analyzers cannot reach the new EMR' });
     expect(declared.status, JSON.stringify(declared.body)).toBe(200);
     const view = declared.body as unknown as EmergencyView;
-    expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'notified']);
+    // The declaration answers once decided and recorded; its e-mail leaves from the mail queue after.
+    expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered']);
     expect((await api('POST', `/${programId}/emergencies`, lead, { departments: ['LAB'], reason: 'same again' })).body).toMatchObject({ emergency: 1, departments: ['LAB'] });
 
     // Everyone on the emergency list and leadership: the lead, the on-call, the three leaders.
     const mails = await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes('EMERGENCY')).length >= 5, 30_000);
     const emergencyMails = mails.filter((x) => x.subject.includes('EMERGENCY'));
+    await expect
+      .poll(async () => ((await api('GET', `/${programId}/emergency`, viewer)).body as unknown as EmergencyView).timeline.map((t) => t.event), { timeout: 30_000 })
+      .toEqual(['declared', 'downtime-entered', 'notified']);
     expect(emergencyMails.flatMap((m) => m.to).sort()).toEqual(['p-cmo-01', 'p-itdir-01', 'p-lead-01', 'p-oncall-01', 'p-vp-01'].map((id) => `${id}@hospital.test`));
     console.info(`e2e: emergency declared to first e-mail in the SMTP server: ${Math.min(...emergencyMails.map((m) => m.receivedAt)) - declaredAt} ms`);
 
@@ -135,8 +139,12 @@ describe('emergency through the API', () => {
       const answeredMs = Date.now() - declaredAt;
       console.info(`e2e: emergency with SMTP down answered in ${answeredMs} ms`);
       expect(declared.status, JSON.stringify(declared.body)).toBe(200);
-      expect(answeredMs).toBeLessThan(20_000);
-      expect((declared.body as unknown as EmergencyView).timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
+      expect(answeredMs).toBeLessThan(5_000);
+      expect((declared.body as unknown as EmergencyView).timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered']);
+      // Tried for 10 s, then shown failed; retried until SMTP is back.
+      await expect
+        .poll(async () => ((await api('GET', `/${plan.programId}/emergency`, oncall)).body as unknown as EmergencyView).timeline.map((t) => t.event), { timeout: 30_000, interval: 500 })
+        .toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
     } finally {
       stack.smtp.down(false);
     }

@@ -72,6 +72,22 @@ describe('sendEmail activity', () => {
     expect(smtp.messages.filter((m) => m.to.includes('once@hospital.test'))).toHaveLength(1);
   });
 
+  it('two attempts at the same key at the same moment (one timed out on the server, still sending): one sends, the other is told to retry and then finds it sent', async () => {
+    const input = { idempotencyKey: 'wf-race/run/mail', to: 'race@hospital.test', message: { template: 'test' as const, requestedBy: 'a', reference: 'r' } };
+    smtp.slow(500);
+    let results: PromiseSettledResult<Awaited<ReturnType<typeof activities.sendEmail>>>[];
+    try {
+      results = await Promise.allSettled([activities.sendEmail(input), activities.sendEmail(input)]);
+    } finally {
+      smtp.slow(0);
+    }
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ type: 'MailInFlight', nonRetryable: false });
+    expect((await activities.sendEmail(input)).duplicate).toBe(true);
+    expect(smtp.messages.filter((m) => m.to.includes('race@hospital.test'))).toHaveLength(1);
+  });
+
   it('retries through an SMTP outage and delivers once it is back', async () => {
     const input = { idempotencyKey: 'wf-down/run/mail', to: 'retry@hospital.test', message: { template: 'test' as const, requestedBy: 'a', reference: 'r' } };
     smtp.down(true);
