@@ -10,8 +10,6 @@ import { createServer, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client as PgClient } from 'pg';
-import { Connection } from '@temporalio/client';
-import { indexedValueType, searchAttributeKeys, searchAttributeRegistrations } from '../domain/search-attributes';
 import { ConfigSchema, projectRoot } from './config';
 
 export interface Service {
@@ -296,7 +294,9 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
     mkdirSync(join(opts.dbFile, '..'), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  // Registered from the one typed declaration the workflows use (domain/search-attributes).
+  // Registered from the one typed declaration the workflows use (domain/search-attributes,
+  // loaded here with the Temporal SDK it needs: see retypeSearchAttributes).
+  const { searchAttributeRegistrations } = await import('../domain/search-attributes');
   for (const [name, type] of searchAttributeRegistrations()) args.push('--search-attribute', `${name}=${type}`);
   const child = spawn(temporalCliPath(), args, { ...ownGroup, stdio: ['ignore', opts.log ?? 'ignore', opts.log ?? 'ignore'] });
   await waitFor('temporal dev server', () => portOpen(opts.port), 60_000, child);
@@ -326,6 +326,10 @@ export async function startTemporalDevServer(opts: { port: number; uiPort?: numb
  * of workflows that set it before.
  */
 export async function retypeSearchAttributes(address: string, namespace = 'default'): Promise<string[]> {
+  // Loaded here, not at the top: the Temporal client (its gRPC stack and protobuf definitions)
+  // costs ~12 MB of heap and 20-45 MB of RSS, and most importers of this module only want a
+  // PostgreSQL or a free port (the comparison bench's peak RSS rose by ~25 MB with it, issue 19).
+  const [{ Connection }, { indexedValueType, searchAttributeKeys }] = await Promise.all([import('@temporalio/client'), import('../domain/search-attributes')]);
   const connection = await Connection.connect({ address });
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
