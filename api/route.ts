@@ -29,7 +29,7 @@ export interface RouteDef<B extends Schema | undefined = undefined, P extends Sc
   summary: string;
   tags: string[];
   /** Who may call it: any of these roles, or 'public'. A 403 names the roles that were missing. */
-  roles: Role[] | 'public';
+  roles: readonly Role[] | 'public';
   body?: B;
   /** What the OpenAPI document shows for the body when `body` is looser and the handler validates (a plan). */
   documentedBody?: Schema;
