@@ -35,6 +35,13 @@ export interface RouteDef<B extends Schema | undefined = undefined, P extends Sc
   documentedBody?: Schema;
   params?: P;
   query?: Q;
+  /**
+   * The handler's effect is itself deduplicated by the Idempotency-Key (a program Update, whose
+   * id is the key): a duplicate whose first request still holds the key (or died holding it, with
+   * its process) runs again and lands on the same effect, instead of a 409 until the claim is
+   * abandoned.
+   */
+  keyedByIdempotencyKey?: boolean;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   handle(input: { body: Infer<B>; params: Infer<P>; query: Infer<Q>; ctx: RequestContext }): Promise<Reply>;
 }

@@ -30,6 +30,8 @@ function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<R
     roles: contract.roles,
     params: contract.params,
     body: contract.body,
+    // The Idempotency-Key is the Update's id (api/temporal-calls.ts): a retry lands on the same Update.
+    keyedByIdempotencyKey: true,
     // Any update's validator may refuse it in the program's current state (errors.ts maps the failure types).
     responses: {
       409: { description: 'Not allowed now: the body names the phase and the actions allowed' },
@@ -40,7 +42,10 @@ function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<R
     async handle({ params, body, ctx }) {
       const { programId, ...fromPath } = params as { programId: string };
       const input = contract.input(body, fromPath, actorOf(ctx.principal!), ctx.requestId);
-      return updateReply(await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input));
+      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input);
+      // Applied, not yet answered: where tests/integration/api-crash.test.ts has the process die (config refuses it outside tests).
+      if (ctx.deps.config.TEST_CRASH_API_AFTER_UPDATE) process.kill(process.pid, 'SIGKILL');
+      return updateReply(outcome);
     },
   });
 }
