@@ -6,12 +6,13 @@
  * cannot drift apart without a compile error. Pure: the workflows and the API both import it.
  *
  * The workflow's validators check the roles again (an update may come from elsewhere than the
- * API): `requireRole(actor, rolesFor('startWave'))`, or `programUpdates.startWave.roles`.
+ * API): `const refusal = roleRefusal('startWave', actor); if (refusal) refuse(ErrorType.NotAllowed, refusal)`,
+ * or with the roles themselves, `rolesFor('startWave')` (= `programUpdates.startWave.roles`).
  */
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { Actor, Role } from './people';
+import { hasAnyRole, type Actor, type Role } from './people';
 import { roleGroups } from './permissions';
 import { CompareAgainBody, ExtendRunBody } from './parallel-run';
 import { DepartmentCode, ProgramId } from './plan';
@@ -130,3 +131,13 @@ export type InputOf<C> = C extends ProgramUpdateContract<infer _N, infer _R, inf
 
 /** Who may send an update: for the workflow's validators, `requireRole(actor, rolesFor('decideGate'))`. */
 export const rolesFor = (name: ProgramUpdateName): readonly Role[] => programUpdates[name].roles;
+
+/**
+ * A validator's refusal when the actor holds none of the update's roles, worded as the
+ * workflow's refusals are; undefined when one is held. decideGate's roles admit a gate's
+ * possible approvers: the validator still checks the approver's name against the plan.
+ */
+export function roleRefusal(name: ProgramUpdateName, actor: Pick<Actor, 'roles'>): string | undefined {
+  const roles = rolesFor(name);
+  return hasAnyRole(actor, roles) ? undefined : `rejected: requires one of the roles ${roles.join(', ')}`;
+}

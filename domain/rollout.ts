@@ -42,6 +42,7 @@ export {
   ResumeDepartmentBody,
   VerifyMigrationBody,
   programUpdates,
+  roleRefusal,
   rolesFor,
 } from './program-contract';
 

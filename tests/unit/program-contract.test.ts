@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { programRoutes } from '../../api/routes/programs';
 import { roleGroups } from '../../domain/permissions';
-import { programUpdates, rolesFor, type InputOf } from '../../domain/program-contract';
+import { programUpdates, roleRefusal, rolesFor, type InputOf } from '../../domain/program-contract';
 import { decideGateUpdate, startWaveUpdate, type DecideGateInput } from '../../domain/rollout';
 
 const actor = { personId: 'p-vp-01', roles: ['leadership' as const] };
@@ -25,6 +25,10 @@ describe('program update contracts', () => {
     expect(rolesFor('decideGate')).toBe(roleGroups.approvers);
     expect(rolesFor('declareEmergency')).toBe(roleGroups.responders);
     expect(rolesFor('startWave')).toBe(roleGroups.leads);
+    // What the workflow's validators say, in the words they use today.
+    expect(roleRefusal('startWave', { roles: ['viewer', 'oncall'] })).toBe('rejected: requires one of the roles lead, admin');
+    expect(roleRefusal('declareEmergency', { roles: ['oncall'] })).toBeUndefined();
+    expect(roleRefusal('decideGate', { roles: ['leadership'] })).toBeUndefined();
     const contracts = Object.values(programUpdates);
     const updateRoutes = programRoutes.filter((r) => contracts.some((c) => c.body === r.body));
     expect(updateRoutes).toHaveLength(contracts.length);
