@@ -77,7 +77,12 @@ export function createIdempotencyGuard(pool: Pool, logger: Logger): (def: AnyRou
       }
       const personId = (res.locals.principal as Principal).personId;
       const requestHash = createHash('sha256').update(canonicalJson(req.body ?? null)).digest('hex');
-      const claimed = await claim(pool, personId, key, req.method, req.path, requestHash);
+      let claimed = await claim(pool, personId, key, req.method, req.path, requestHash);
+      // The same request whose first attempt still holds the key, or died holding it (the API
+      // process crashed between the Update and its answer): where the effect is keyed by the
+      // same key it runs again and meets the first attempt's effect, and the client gets its
+      // answer now rather than a 409 until the claim counts as abandoned.
+      if (claimed.kind === 'in_flight' && def.keyedByIdempotencyKey) claimed = { kind: 'claimed' };
       switch (claimed.kind) {
         case 'mismatch':
           throw new HttpError(422, 'idempotency_key_reused', `the ${idempotencyHeader} header was already used for a different request; send a new key`, { header: idempotencyHeader });

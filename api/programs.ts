@@ -4,13 +4,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import type { Pool } from 'pg';
 import { workflowIds } from '../domain/ids';
 import type { Plan } from '../domain/plan';
-import type { Actor } from '../domain/rollout';
-import type { Principal } from '../domain/people';
 import { canonicalJson } from '../platform/audit';
 import type { programWorkflow } from '../workflows';
 import { HttpError } from './errors';
-
-export const actorOf = (p: Principal): Actor => ({ personId: p.personId, roles: p.roles });
 
 export const programHandle = (temporal: Client, programId: string): WorkflowHandle<typeof programWorkflow> =>
   temporal.workflow.getHandle<typeof programWorkflow>(workflowIds.program(programId));

@@ -29,12 +29,19 @@ export interface RouteDef<B extends Schema | undefined = undefined, P extends Sc
   summary: string;
   tags: string[];
   /** Who may call it: any of these roles, or 'public'. A 403 names the roles that were missing. */
-  roles: Role[] | 'public';
+  roles: readonly Role[] | 'public';
   body?: B;
   /** What the OpenAPI document shows for the body when `body` is looser and the handler validates (a plan). */
   documentedBody?: Schema;
   params?: P;
   query?: Q;
+  /**
+   * The handler's effect is itself deduplicated by the Idempotency-Key (a program Update, whose
+   * id is the key): a duplicate whose first request still holds the key (or died holding it, with
+   * its process) runs again and lands on the same effect, instead of a 409 until the claim is
+   * abandoned.
+   */
+  keyedByIdempotencyKey?: boolean;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   handle(input: { body: Infer<B>; params: Infer<P>; query: Infer<Q>; ctx: RequestContext }): Promise<Reply>;
 }

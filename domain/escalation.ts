@@ -5,7 +5,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import { PersonId, Role } from './people';
+import { NamedActor as Actor, PersonId, type Role } from './people';
+import { roleGroups } from './permissions';
 
 /**
  * A code as it may appear in an e-mail, a URL or a workflow id. No run of five or more digits:
@@ -198,13 +199,11 @@ export const IncidentInput = z.object({
 export type IncidentInput = z.infer<typeof IncidentInput>;
 export type IncidentInputIn = z.input<typeof IncidentInput>;
 
-/** Who performs an acknowledgement or resolution: the API passes the authenticated principal. */
-export const Actor = z.object({
-  personId: PersonId,
-  displayName: z.string().min(1).max(100),
-  roles: z.array(Role),
-});
-export type Actor = z.infer<typeof Actor>;
+/**
+ * Who performs an acknowledgement or resolution: the API passes the authenticated person. The one
+ * Actor with the name people are shown (domain/people.ts), under the name this workflow imports.
+ */
+export { Actor };
 
 /** incidentId: the incident the caller means; a later incident under the same workflow id refuses it. */
 export const AcknowledgeInput = z.object({ by: Actor, incidentId: z.string().optional() });
@@ -253,8 +252,8 @@ export const alertRepeatedSignal = defineSignal<[AlertRepeatedInput]>('alertRepe
 export const incidentStatusQuery = defineQuery<IncidentStatus>('incidentStatus');
 
 /** Roles that may own any incident, on the ladder or not. */
-export const ackRoles: Role[] = ['oncall', 'lead'];
-export const resolveRoles: Role[] = ['oncall', 'lead', 'admin'];
+export const ackRoles: readonly Role[] = roleGroups.incidentOwners;
+export const resolveRoles: readonly Role[] = roleGroups.responders;
 
 /** The department part of an incident's workflow id: one department, or the whole program. */
 export const incidentDeptKey = (departments: readonly string[]) => (departments.length === 1 ? departments[0]! : 'all');

@@ -13,7 +13,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { durationMs, IsoDuration, type ComparisonDomain, type OnCritical, type ParallelRunSettings } from './plan';
-import { Actor } from './rollout';
+import { Actor } from './people';
 import { businessDayOf, businessDayWindow, nextLocalTime, parallelRunMinimumEndsAt } from './rules/time';
 import type { Severity } from './escalation';
 

@@ -7,10 +7,25 @@ export type Role = z.infer<typeof Role>;
 /** An opaque person id (never a name or an e-mail address: it appears in URLs and logs). */
 export const PersonId = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'must be an opaque id: lower-case letters, digits, . _ -');
 
+/**
+ * Who asks, as a workflow sees it: set by the API from the authenticated person, never taken
+ * from a request body. The one Actor type of program updates, incidents and parallel runs.
+ */
+export const Actor = z.object({ personId: PersonId, roles: z.array(Role).min(1) });
+export type Actor = z.infer<typeof Actor>;
+
+/** An actor with the name that people are shown (the incident's owner, who resolved it). */
+export const NamedActor = Actor.extend({ displayName: z.string().min(1).max(100) });
+export type NamedActor = z.infer<typeof NamedActor>;
+
 /** Who is calling, as the API authenticated them. */
-export interface Principal {
-  personId: string;
-  displayName: string;
+export interface Principal extends NamedActor {
   email: string;
-  roles: Role[];
 }
+
+/** What a workflow gets of the principal: its id and roles, nothing to mail or show. */
+export const actorOf = (p: Principal): Actor => ({ personId: p.personId, roles: p.roles });
+export const namedActorOf = (p: Principal): NamedActor => ({ personId: p.personId, displayName: p.displayName, roles: p.roles });
+
+/** Whether the actor holds any of `roles`. */
+export const hasAnyRole = (actor: Pick<Actor, 'roles'>, roles: readonly Role[]): boolean => actor.roles.some((r) => roles.includes(r));

@@ -3,13 +3,12 @@
  * Updates answer at once (validators reject with the reason); signals carry facts from the
  * department workflows; queries read the live state.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
-import { PersonId, Role } from './people';
-import { GateKey } from './rules/gates';
-import { Evidence, type CriterionResult } from './rules/criteria';
-import { DepartmentCode } from './plan';
-import type { CompareAgainInput, DomainTrend, ExtendRunInput } from './parallel-run';
+import type { GateKey } from './rules/gates';
+import type { CriterionResult } from './rules/criteria';
+import type { DomainTrend } from './parallel-run';
+import { programUpdates, type InputOf } from './program-contract';
 
 export const DepartmentState = z.enum(['legacy', 'going-live', 'live-parallel', 'cut-over', 'rolling-back', 'rolled-back', 'rollback-failed']);
 export type DepartmentState = z.infer<typeof DepartmentState>;
@@ -17,63 +16,52 @@ export type DepartmentState = z.infer<typeof DepartmentState>;
 export const ProgramPhase = z.enum(['readiness', 'wave-active', 'gate-open', 'paused', 'completed', 'aborted']);
 export type ProgramPhase = z.infer<typeof ProgramPhase>;
 
-/** Who asks: set by the API from the authenticated person, never taken from a request body. */
-export const Actor = z.object({ personId: PersonId, roles: z.array(Role).min(1) });
-export type Actor = z.infer<typeof Actor>;
+/** Who asks: one type for every workflow (domain/people.ts). */
+export { Actor } from './people';
 
 export { GateKey, exitGateKey } from './rules/gates';
 
-const Reason = z.string().trim().min(3).max(500);
+// ------------------------------------------------------------------ update inputs (API bodies + path + actor)
+// Each update's body, path parameters and roles are its contract (domain/program-contract.ts);
+// the names below are the contracts' parts under the names the workflows import.
 
-// ------------------------------------------------------------------ update inputs (API bodies + actor)
+export {
+  RecordEvidenceBody,
+  RequestGateBody,
+  StartWaveBody,
+  DecideGateBody,
+  RetryDepartmentBody,
+  RollBackBody,
+  MarkStepUndoneBody,
+  CompleteBody,
+  ResumeProgramBody,
+  DeclareEmergencyBody,
+  RecordBacklogBody,
+  RestoreSystemsBody,
+  CloseEmergencyBody,
+  ResumeDepartmentBody,
+  VerifyMigrationBody,
+  programUpdates,
+  roleRefusal,
+  rolesFor,
+} from './program-contract';
 
-export const RecordEvidenceBody = z.object({ evidence: Evidence, comment: z.string().max(500).optional() });
-export const RequestGateBody = z.object({ gate: GateKey, comment: z.string().max(500).optional() });
-export const StartWaveBody = z.object({ wave: z.number().int().min(1).max(99), comment: z.string().max(500).optional() });
-export const DecideGateBody = z.object({
-  decision: z.enum(['go', 'no-go']),
-  comment: z.string().max(2000).optional(),
-  /** Required to say "go" while a criterion fails: recorded and shown with the decision. */
-  override: z.object({ reason: Reason }).optional(),
-});
-export const RetryDepartmentBody = z.object({ reason: Reason });
-/** Roll back named departments, or a whole wave; the reason goes to the audit trail. */
-export const RollBackBody = z
-  .object({ departments: z.array(DepartmentCode).min(1).max(100).optional(), wave: z.number().int().min(1).max(99).optional(), reason: Reason })
-  .refine((b) => (b.departments === undefined) !== (b.wave === undefined), { message: 'give either departments or wave', path: ['departments'], params: { rule: 'departments-or-wave' } });
-/** A compensation that kept failing was done by hand: the lead says so, with the reason. */
-export const MarkStepUndoneBody = z.object({ stepId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a step id'), reason: Reason });
-export const CompleteBody = z.object({ comment: z.string().max(500).optional() });
-export const ResumeProgramBody = z.object({ reason: Reason });
-
-/** Paper operation: for the whole hospital (no departments) or for named departments. */
-export const DeclareEmergencyBody = z.object({ departments: z.array(DepartmentCode).min(1).max(100).optional(), reason: Reason });
-export const RecordBacklogBody = z.object({ department: DepartmentCode, paperRecords: z.number().int().min(0).max(1_000_000) });
-export const RestoreSystemsBody = z.object({ reason: Reason });
-/**
- * The emergency closes when every backlog is zero and the downtime window reconciles: by a
- * clean comparison of that window (request one first), or confirmed by hand with a reason.
- */
-export const CloseEmergencyBody = z.object({ reconciliation: z.enum(['comparison', 'manual']), reason: Reason });
-export const ResumeDepartmentBody = z.object({ reason: Reason });
-export const VerifyMigrationBody = z.object({ comment: z.string().max(500).optional() });
-
-type WithActor<T extends z.ZodObject> = z.infer<T> & { actor: Actor; requestId?: string };
-export type RecordEvidenceInput = WithActor<typeof RecordEvidenceBody>;
-export type RequestGateInput = WithActor<typeof RequestGateBody>;
-export type StartWaveInput = WithActor<typeof StartWaveBody>;
-export type DecideGateInput = WithActor<typeof DecideGateBody> & { gate: GateKey };
-export type RetryDepartmentInput = WithActor<typeof RetryDepartmentBody> & { department: string };
-export type CompleteInput = WithActor<typeof CompleteBody>;
-export type RollBackInput = WithActor<typeof RollBackBody>;
-export type ResumeProgramInput = WithActor<typeof ResumeProgramBody>;
-export type DeclareEmergencyInput = WithActor<typeof DeclareEmergencyBody>;
-export type RecordBacklogInput = WithActor<typeof RecordBacklogBody>;
-export type RestoreSystemsInput = WithActor<typeof RestoreSystemsBody>;
-export type CloseEmergencyInput = WithActor<typeof CloseEmergencyBody>;
-export type VerifyMigrationInput = WithActor<typeof VerifyMigrationBody>;
-export type ResumeDepartmentInput = WithActor<typeof ResumeDepartmentBody> & { department: string };
-export type MarkStepUndoneInput = WithActor<typeof MarkStepUndoneBody> & { department: string };
+type U = typeof programUpdates;
+export type RecordEvidenceInput = InputOf<U['recordEvidence']>;
+export type RequestGateInput = InputOf<U['requestGate']>;
+export type StartWaveInput = InputOf<U['startWave']>;
+export type DecideGateInput = InputOf<U['decideGate']>;
+export type RetryDepartmentInput = InputOf<U['retryDepartment']>;
+export type CompleteInput = InputOf<U['complete']>;
+export type RollBackInput = InputOf<U['rollBack']>;
+export type ResumeProgramInput = InputOf<U['resumeProgram']>;
+export type DeclareEmergencyInput = InputOf<U['declareEmergency']>;
+export type RecordBacklogInput = InputOf<U['recordBacklog']>;
+export type RestoreSystemsInput = InputOf<U['restoreSystems']>;
+export type CloseEmergencyInput = InputOf<U['closeEmergency']>;
+export type VerifyMigrationInput = InputOf<U['verifyMigration']>;
+export type ResumeDepartmentInput = InputOf<U['resumeDepartment']>;
+export type MarkStepUndoneInput = InputOf<U['markStepUndone']>;
 
 // ------------------------------------------------------------------ state the queries return
 
@@ -185,25 +173,23 @@ export interface ProgramStatus {
 
 export const programStatusQuery = defineQuery<ProgramStatus>('programStatus');
 
-export const recordEvidenceUpdate = defineUpdate<{ criteria: CriterionResult[] }, [RecordEvidenceInput]>('recordEvidence');
-export const requestGateUpdate = defineUpdate<GateView, [RequestGateInput]>('requestGate');
-export const startWaveUpdate = defineUpdate<WaveView, [StartWaveInput]>('startWave');
-export const decideGateUpdate = defineUpdate<GateView, [DecideGateInput]>('decideGate');
-export const retryDepartmentUpdate = defineUpdate<DepartmentView, [RetryDepartmentInput]>('retryDepartment');
-export const completeUpdate = defineUpdate<ProgramStatus, [CompleteInput]>('complete');
-export const rollBackUpdate = defineUpdate<DepartmentView[], [RollBackInput]>('rollBack');
-export const markStepUndoneUpdate = defineUpdate<DepartmentView, [MarkStepUndoneInput]>('markStepUndone');
-export const resumeProgramUpdate = defineUpdate<ProgramStatus, [ResumeProgramInput]>('resumeProgram');
-export const declareEmergencyUpdate = defineUpdate<EmergencyView, [DeclareEmergencyInput]>('declareEmergency');
-export const recordBacklogUpdate = defineUpdate<EmergencyView, [RecordBacklogInput]>('recordBacklog');
-export const restoreSystemsUpdate = defineUpdate<EmergencyView, [RestoreSystemsInput]>('restoreSystems');
-export const closeEmergencyUpdate = defineUpdate<EmergencyView, [CloseEmergencyInput]>('closeEmergency');
-export const resumeDepartmentUpdate = defineUpdate<DepartmentView, [ResumeDepartmentInput]>('resumeDepartment');
-/** Starts a whole-history comparison of every domain; its result becomes the "migration verified" evidence. */
-export const verifyMigrationUpdate = defineUpdate<{ n: number; workflowId: string }, [VerifyMigrationInput]>('verifyMigration');
-/** The lead's parallel-run requests, forwarded to the parallel-run workflow. */
-export const extendParallelRunUpdate = defineUpdate<ParallelRunView, [ExtendRunInput]>('extendParallelRun');
-export const compareAgainUpdate = defineUpdate<ParallelRunView, [CompareAgainInput]>('compareAgain');
+export const recordEvidenceUpdate = programUpdates.recordEvidence.update;
+export const requestGateUpdate = programUpdates.requestGate.update;
+export const startWaveUpdate = programUpdates.startWave.update;
+export const decideGateUpdate = programUpdates.decideGate.update;
+export const retryDepartmentUpdate = programUpdates.retryDepartment.update;
+export const completeUpdate = programUpdates.complete.update;
+export const rollBackUpdate = programUpdates.rollBack.update;
+export const markStepUndoneUpdate = programUpdates.markStepUndone.update;
+export const resumeProgramUpdate = programUpdates.resumeProgram.update;
+export const declareEmergencyUpdate = programUpdates.declareEmergency.update;
+export const recordBacklogUpdate = programUpdates.recordBacklog.update;
+export const restoreSystemsUpdate = programUpdates.restoreSystems.update;
+export const closeEmergencyUpdate = programUpdates.closeEmergency.update;
+export const resumeDepartmentUpdate = programUpdates.resumeDepartment.update;
+export const verifyMigrationUpdate = programUpdates.verifyMigration.update;
+export const extendParallelRunUpdate = programUpdates.extendParallelRun.update;
+export const compareAgainUpdate = programUpdates.compareAgain.update;
 
 export interface DepartmentReport {
   department: string;

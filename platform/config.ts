@@ -66,9 +66,15 @@ export const ConfigSchema = z.object({
   SMTP_PASSWORD: z.string().optional(),
   MAIL_FROM: z.string().min(3).default('golive <golive@localhost>'),
   MAIL_UI_PORT: port.default(1080).describe('Dev mail catcher web page'),
+
+  TEST_CRASH_API_AFTER_UPDATE: envBool
+    .default(false)
+    .describe('Fault injection for one end-to-end test: the API process kills itself just after a program Update returned, before its answer. Refused unless NODE_ENV=test'),
 }).superRefine((c, ctx) => {
   // Without it a production trail could be re-chained unnoticed: no start at all is better.
   if (c.NODE_ENV === 'production' && !c.AUDIT_HMAC_KEY) ctx.addIssue({ code: 'custom', path: ['AUDIT_HMAC_KEY'], message: 'required in production' });
+  // A fault that loses answers on purpose: no configuration but a test's may turn it on.
+  if (c.TEST_CRASH_API_AFTER_UPDATE && c.NODE_ENV !== 'test') ctx.addIssue({ code: 'custom', path: ['TEST_CRASH_API_AFTER_UPDATE'], message: 'only with NODE_ENV=test' });
 });
 
 /** The checkpoint key's bytes: 64+ hex digits, or base64 of 32+ bytes; undefined when neither. */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { listAudit, verifyAuditChain } from '../../platform/audit';
 import { loadAuditKey } from '../../platform/audit-anchor';
+import { roleGroups } from '../../domain/permissions';
 import { intParam, route } from '../route';
 
-const auditRoles = ['admin', 'lead', 'leadership'] as const;
+const { auditors } = roleGroups;
 const Opaque = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/, 'must be an opaque id');
 
 const AuditEntry = z.object({
@@ -44,7 +45,7 @@ export const listAuditRoute = route({
   path: '/v1/audit',
   summary: 'The audit trail in sequence order (or newest first with `before`), optionally for one target id or one actor',
   tags: ['audit'],
-  roles: [...auditRoles],
+  roles: auditors,
   query: z.object({
     after: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
     before: intParam(0, Number.MAX_SAFE_INTEGER).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
@@ -63,7 +64,7 @@ export const verifyAuditRoute = route({
   path: '/v1/audit/verify',
   summary: 'Recompute the hash chain: is every entry intact and in place?',
   tags: ['audit'],
-  roles: [...auditRoles],
+  roles: auditors,
   responses: { 200: { description: 'The verification (ok false names the first broken sequence number and lists every break)', schema: AuditVerification } },
   async handle({ ctx }) {
     return { status: 200, body: await verifyAuditChain(ctx.deps.pool, { key: loadAuditKey(ctx.deps.config) }) };

@@ -14,9 +14,10 @@ import {
   Rota,
   RotaName,
   Severity,
-  type Actor,
 } from '../../domain/escalation';
-import type { Principal, Role } from '../../domain/people';
+import { namedActorOf, type Principal } from '../../domain/people';
+import { roleGroups } from '../../domain/permissions';
+import { ProgramParams } from '../../domain/program-contract';
 import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../platform/incidents';
 import { HttpError, ValidationError } from '../errors';
 import { planDepartments } from '../programs';
@@ -24,10 +25,9 @@ import { sendShell } from '../ui';
 import { intParam, route, type RequestContext } from '../route';
 import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 
-const anyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
+const { everyone: anyone, leads, responders } = roleGroups;
 const IncidentParams = z.object({ incidentId: z.uuid() });
-const ProgramParams = z.object({ programId: Code });
-const RotaParams = z.object({ programId: Code, name: RotaName });
+const RotaParams = ProgramParams.extend({ name: RotaName });
 const AckParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an acknowledge token') });
 
 const RaiseBody = z.object({
@@ -84,7 +84,6 @@ function principalOf(ctx: RequestContext): Principal {
   if (!ctx.principal) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
   return ctx.principal;
 }
-const actorOf = (p: Principal): Actor => ({ personId: p.personId, displayName: p.displayName, roles: p.roles });
 
 async function incidentRow(ctx: RequestContext, incidentId: string): Promise<z.infer<typeof IncidentRow>> {
   const { rows } = await ctx.deps.pool.query(`SELECT ${incidentColumns} FROM incidents WHERE id = $1`, [incidentId]);
@@ -96,7 +95,7 @@ async function incidentRow(ctx: RequestContext, incidentId: string): Promise<z.i
 async function acknowledge(ctx: RequestContext, incidentId: string, by: Principal) {
   const row = await incidentRow(ctx, incidentId);
   if (row.status === 'resolved') throw new HttpError(409, 'InvalidState', 'the incident is resolved');
-  return runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), acknowledgeUpdate, { by: actorOf(by), incidentId });
+  return runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), acknowledgeUpdate, { by: namedActorOf(by), incidentId });
 }
 
 export const raiseIncidentRoute = route({
@@ -104,7 +103,7 @@ export const raiseIncidentRoute = route({
   path: '/v1/incidents',
   summary: "Raise an incident; the same condition on the same program and department adds to the open one",
   tags: ['incidents'],
-  roles: ['lead', 'oncall', 'admin'],
+  roles: responders,
   body: RaiseBody,
   responses: {
     202: { description: 'Raised, or added to the open incident (deduplicated)', schema: Raised },
@@ -180,7 +179,7 @@ export const acknowledgeIncidentRoute = route({
   path: '/v1/incidents/{incidentId}/acknowledge',
   summary: 'Own the incident: the ladder stops climbing',
   tags: ['incidents'],
-  roles: ['oncall', 'lead', 'admin'],
+  roles: responders,
   params: IncidentParams,
   responses: {
     200: { description: 'You own it', schema: Owner },
@@ -197,7 +196,7 @@ export const resolveIncidentRoute = route({
   path: '/v1/incidents/{incidentId}/resolve',
   summary: 'Close the incident with a resolution code and a short note',
   tags: ['incidents'],
-  roles: ['oncall', 'lead', 'admin'],
+  roles: responders,
   params: IncidentParams,
   body: z.object({ code: ResolutionCode, note: z.string().trim().min(1).max(500) }),
   responses: { 200: { description: 'Resolved' }, 202: { description: 'Accepted by the workflow and still running after 30 s: read the incident', schema: UpdatePending }, 409: { description: 'Already resolved' } },
@@ -212,7 +211,7 @@ export const resolveIncidentRoute = route({
     );
     const noteId = Number(note.rows[0]!.id);
     try {
-      return updateReply(await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, { by: actorOf(by), code: body.code, noteId, incidentId: params.incidentId }));
+      return updateReply(await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, { by: namedActorOf(by), code: body.code, noteId, incidentId: params.incidentId }));
     } catch (err) {
       await ctx.deps.pool.query('DELETE FROM incident_notes WHERE id = $1', [noteId]);
       throw err;
@@ -257,7 +256,7 @@ export const putRotaRoute = route({
   path: '/v1/programs/{programId}/rotas/{name}',
   summary: 'Set an on-call rota; ladders read it when they reach its level, so the change applies at once',
   tags: ['incidents'],
-  roles: ['lead', 'admin'],
+  roles: leads,
   params: RotaParams,
   body: Rota,
   responses: { 200: { description: 'Stored', schema: Rota } },
@@ -287,7 +286,7 @@ export const putPolicyRoute = route({
   path: '/v1/programs/{programId}/escalation-policy',
   summary: 'Set the escalation policy for incidents raised through the API',
   tags: ['incidents'],
-  roles: ['lead', 'admin'],
+  roles: leads,
   params: ProgramParams,
   body: EscalationPolicy,
   responses: { 200: { description: 'Stored, with defaults filled in', schema: EscalationPolicy } },

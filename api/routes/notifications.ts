@@ -5,6 +5,7 @@ import { TestNotificationInput, TestNotificationStatus, testNotificationStatusQu
 import type { testNotificationWorkflow } from '../../workflows';
 import type { Pool } from 'pg';
 import { ValidationError } from '../errors';
+import { roleGroups } from '../../domain/permissions';
 import { route } from '../route';
 
 const Started = z.object({ workflowId: z.string(), status: z.string() });
@@ -21,7 +22,7 @@ export const sendTestNotificationRoute = route({
   path: '/v1/notifications/test',
   summary: 'Send a test e-mail to a person, through the whole chain',
   tags: ['notifications'],
-  roles: ['admin', 'lead', 'oncall'],
+  roles: roleGroups.responders,
   // Who asked is the signed-in person, never a free-text field of the body.
   body: TestNotificationInput.omit({ requestedBy: true }),
   responses: { 202: { description: 'Accepted; the workflow sends it', schema: Started }, 400: { description: 'Invalid, or `to` is not the address of an enabled person in the directory (rule not-in-directory)' } },
@@ -50,7 +51,7 @@ export const getTestNotificationRoute = route({
   path: '/v1/notifications/test/{id}',
   summary: 'Where a test notification is',
   tags: ['notifications'],
-  roles: ['admin', 'lead', 'oncall', 'leadership', 'viewer'],
+  roles: roleGroups.everyone,
   params: IdParams,
   responses: { 200: { description: 'Its state', schema: TestNotificationStatus }, 404: { description: 'No such notification' } },
   async handle({ params, ctx }) {

@@ -6,17 +6,16 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { workflowIds } from '../../domain/ids';
 import { parallelRunNightsQuery, type NightView } from '../../domain/parallel-run';
-import { ProgramId, type Plan } from '../../domain/plan';
-import type { Role } from '../../domain/people';
+import type { Plan } from '../../domain/plan';
+import { roleGroups } from '../../domain/permissions';
+import { ProgramParams } from '../../domain/program-contract';
 import { streamDifferencesCsv } from '../../activities/compare';
 import { auditDownload } from '../audit';
 import { HttpError } from '../errors';
 import { programExists } from '../programs';
 import { route, type AnyRoute, type RequestContext } from '../route';
 
-const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
-const responders: Role[] = ['lead', 'oncall', 'admin'];
-const ProgramParams = z.object({ programId: ProgramId });
+const { everyone, responders } = roleGroups;
 const RunParams = ProgramParams.extend({ runId: z.uuid() });
 
 async function nightsOf(ctx: RequestContext, programId: string): Promise<{ domains: string[]; nights: NightView[] }> {

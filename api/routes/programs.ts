@@ -1,73 +1,37 @@
 import { z } from 'zod';
 import { workflowIds } from '../../domain/ids';
 import { migrationStatusQuery } from '../../domain/migration';
-import { CompareAgainBody, ExtendRunBody } from '../../domain/parallel-run';
-import { DepartmentCode, PlanShape, ProgramId, validatePlan } from '../../domain/plan';
-import type { Role } from '../../domain/people';
-import {
-  CompleteBody,
-  DecideGateBody,
-  GateKey,
-  RecordEvidenceBody,
-  RetryDepartmentBody,
-  StartWaveBody,
-  CloseEmergencyBody,
-  DeclareEmergencyBody,
-  MarkStepUndoneBody,
-  RecordBacklogBody,
-  RestoreSystemsBody,
-  ResumeDepartmentBody,
-  VerifyMigrationBody,
-  ResumeProgramBody,
-  RollBackBody,
-  closeEmergencyUpdate,
-  compareAgainUpdate,
-  completeUpdate,
-  declareEmergencyUpdate,
-  recordBacklogUpdate,
-  restoreSystemsUpdate,
-  resumeDepartmentUpdate,
-  decideGateUpdate,
-  extendParallelRunUpdate,
-  markStepUndoneUpdate,
-  resumeProgramUpdate,
-  rollBackUpdate,
-  verifyMigrationUpdate,
-  programStatusQuery,
-  recordEvidenceUpdate,
-  requestGateUpdate,
-  retryDepartmentUpdate,
-  startWaveUpdate,
-} from '../../domain/rollout';
+import { actorOf } from '../../domain/people';
+import { roleGroups } from '../../domain/permissions';
+import { DepartmentCode, PlanShape, validatePlan } from '../../domain/plan';
+import { ProgramParams, programUpdates, type AnyProgramUpdate } from '../../domain/program-contract';
+import { GateKey, programStatusQuery } from '../../domain/rollout';
 import { auditDownload } from '../audit';
 import { ValidationError } from '../errors';
-import { actorOf, createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
-import type { UpdateDefinition } from '@temporalio/common';
+import { createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
 import { intParam, route, type AnyRoute, type RouteDef } from '../route';
 import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 
-const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
-const leads: Role[] = ['lead', 'admin'];
-const ProgramParams = z.object({ programId: ProgramId });
+const { everyone, leads, responders } = roleGroups;
 const GateParams = ProgramParams.extend({ gate: GateKey });
 const DepartmentParams = ProgramParams.extend({ department: DepartmentCode });
-const WaveParams = ProgramParams.extend({ wave: intParam(1, 99) });
 const Json = z.record(z.string(), z.unknown());
 
 /**
- * A POST that becomes one Update of the program workflow: the body, the path's ids (gate,
- * wave, department) and the authenticated person go in; the workflow's answer comes out, or
- * its validator's refusal (409 with the state and the allowed actions, 403 for non-approvers).
+ * A POST that becomes one Update of the program workflow, built from the update's contract
+ * (domain/program-contract.ts): its body, path parameters and roles; the contract assembles the
+ * input from the validated parts and the authenticated person. The workflow's answer comes out,
+ * or its validator's refusal (409 with the state and the allowed actions, 403 for non-approvers).
  */
-function programUpdateRoute<P extends z.ZodType<{ programId: string }>, B extends z.ZodType>(
-  // Each update takes its own input type; the route assembles it from validated parts.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  update: UpdateDefinition<unknown, [any]>,
-  def: Omit<RouteDef<B, P>, 'method' | 'handle'>,
-) {
-  return route<B, P>({
+function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<RouteDef, 'path' | 'summary' | 'tags' | 'responses'>) {
+  return route<C['body'], C['params']>({
     method: 'post',
     ...def,
+    roles: contract.roles,
+    params: contract.params,
+    body: contract.body,
+    // The Idempotency-Key is the Update's id (api/temporal-calls.ts): a retry lands on the same Update.
+    keyedByIdempotencyKey: true,
     // Any update's validator may refuse it in the program's current state (errors.ts maps the failure types).
     responses: {
       409: { description: 'Not allowed now: the body names the phase and the actions allowed' },
@@ -76,13 +40,15 @@ function programUpdateRoute<P extends z.ZodType<{ programId: string }>, B extend
       202: { description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect', schema: UpdatePending },
     },
     async handle({ params, body, ctx }) {
-      const { programId, ...fromPath } = params as z.output<P>;
-      const input = { ...(body as object), ...fromPath, actor: actorOf(ctx.principal!), requestId: ctx.requestId };
-      return updateReply(await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), update, input));
+      const { programId, ...fromPath } = params as { programId: string };
+      const input = contract.input(body, fromPath, actorOf(ctx.principal!), ctx.requestId);
+      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input);
+      // Applied, not yet answered: where tests/integration/api-crash.test.ts has the process die (config refuses it outside tests).
+      if (ctx.deps.config.TEST_CRASH_API_AFTER_UPDATE) process.kill(process.pid, 'SIGKILL');
+      return updateReply(outcome);
     },
   });
 }
-
 
 export const createProgramRoute = route({
   method: 'post',
@@ -134,23 +100,17 @@ export const programStatusRoute = route({
   },
 });
 
-export const recordEvidenceRoute = programUpdateRoute(recordEvidenceUpdate, {
+export const recordEvidenceRoute = programUpdateRoute(programUpdates.recordEvidence, {
   path: '/v1/programs/{programId}/evidence',
   summary: 'Record readiness evidence (UAT, training, backup, migration)',
   tags: ['gates'],
-  roles: leads,
-  params: ProgramParams,
-  body: RecordEvidenceBody,
   responses: { 200: { description: 'The criteria as they stand now' } },
 });
 
-export const requestGateRoute = programUpdateRoute(requestGateUpdate, {
+export const requestGateRoute = programUpdateRoute(programUpdates.requestGate, {
   path: '/v1/programs/{programId}/gates/{gate}/requests',
   summary: 'Open a gate for decision (409 names the current state and what is allowed)',
   tags: ['gates'],
-  roles: leads,
-  params: GateParams,
-  body: z.object({ comment: z.string().max(500).optional() }),
   responses: { 200: { description: 'The open gate with its evidence' }, 409: { description: 'Not allowed now' } },
 });
 
@@ -175,33 +135,24 @@ export const getGateRoute = route({
   },
 });
 
-export const decideGateRoute = programUpdateRoute(decideGateUpdate, {
+export const decideGateRoute = programUpdateRoute(programUpdates.decideGate, {
   path: '/v1/programs/{programId}/gates/{gate}/decisions',
   summary: 'Decide go or no-go (only the gate\'s named approvers; go on a failing criterion needs an override)',
   tags: ['gates'],
-  roles: ['leadership', 'lead', 'admin'],
-  params: GateParams,
-  body: DecideGateBody,
   responses: { 200: { description: 'The gate after the decision' }, 403: { description: 'Not an approver' }, 409: { description: 'Gate closed, or override required' } },
 });
 
-export const startWaveRoute = programUpdateRoute(startWaveUpdate, {
+export const startWaveRoute = programUpdateRoute(programUpdates.startWave, {
   path: '/v1/programs/{programId}/waves/{wave}/start',
   summary: 'Start a wave\'s go-live (after its gate said go, inside its window)',
   tags: ['phases'],
-  roles: leads,
-  params: WaveParams,
-  body: StartWaveBody.omit({ wave: true }),
   responses: { 200: { description: 'The wave, going live' }, 409: { description: 'Not allowed now' } },
 });
 
-export const retryDepartmentRoute = programUpdateRoute(retryDepartmentUpdate, {
+export const retryDepartmentRoute = programUpdateRoute(programUpdates.retryDepartment, {
   path: '/v1/programs/{programId}/departments/{department}/retry',
   summary: 'Run a failed department\'s remaining go-live steps again',
   tags: ['phases'],
-  roles: leads,
-  params: DepartmentParams,
-  body: RetryDepartmentBody,
   responses: { 200: { description: 'The department' }, 409: { description: 'Not allowed now' } },
 });
 
@@ -222,13 +173,10 @@ export const getDepartmentRoute = route({
   },
 });
 
-export const completeRoute = programUpdateRoute(completeUpdate, {
+export const completeRoute = programUpdateRoute(programUpdates.complete, {
   path: '/v1/programs/{programId}/complete',
   summary: 'Complete the program after the final gate said go: the legacy system is retired',
   tags: ['phases'],
-  roles: leads,
-  params: ProgramParams,
-  body: CompleteBody,
   responses: { 200: { description: 'Completed' }, 409: { description: 'Not allowed now' } },
 });
 
@@ -246,97 +194,68 @@ export const programRoutes: AnyRoute[] = [
   completeRoute,
 ];
 
-export const rollBackRoute = programUpdateRoute(rollBackUpdate, {
+export const rollBackRoute = programUpdateRoute(programUpdates.rollBack, {
   path: '/v1/programs/{programId}/rollbacks',
   summary: 'Roll back departments or a whole wave to the legacy system, undoing their go-live steps in reverse',
   tags: ['rollback'],
-  roles: leads,
-  params: ProgramParams,
-  body: RollBackBody,
   responses: { 200: { description: 'The departments, rolling back' }, 409: { description: 'Nothing to roll back there' } },
 });
 
-export const markStepUndoneRoute = programUpdateRoute(markStepUndoneUpdate, {
+export const markStepUndoneRoute = programUpdateRoute(programUpdates.markStepUndone, {
   path: '/v1/programs/{programId}/departments/{department}/rollback/manual-steps',
   summary: 'Record that a compensation which kept failing was done by hand; the rollback continues',
   tags: ['rollback'],
-  roles: leads,
-  params: DepartmentParams,
-  body: MarkStepUndoneBody,
   responses: { 200: { description: 'The department' }, 409: { description: 'No such failed compensation' } },
 });
 
-export const resumeProgramRoute = programUpdateRoute(resumeProgramUpdate, {
+export const resumeProgramRoute = programUpdateRoute(programUpdates.resumeProgram, {
   path: '/v1/programs/{programId}/resume',
   summary: 'Resume a paused program (after a critical night was dealt with)',
   tags: ['phases'],
-  roles: leads,
-  params: ProgramParams,
-  body: ResumeProgramBody,
   responses: { 200: { description: 'The program' }, 409: { description: 'Not paused, or an emergency is open' } },
 });
 
-export const extendParallelRunRoute = programUpdateRoute(extendParallelRunUpdate, {
+export const extendParallelRunRoute = programUpdateRoute(programUpdates.extendParallelRun, {
   path: '/v1/programs/{programId}/parallel-run/extensions',
   summary: 'Extend the parallel run (until an instant, or by an ISO duration), with a reason',
   tags: ['parallel run'],
-  roles: leads,
-  params: ProgramParams,
-  body: ExtendRunBody,
   responses: { 200: { description: 'The parallel run' } },
 });
 
-export const compareAgainRoute = programUpdateRoute(compareAgainUpdate, {
+export const compareAgainRoute = programUpdateRoute(programUpdates.compareAgain, {
   path: '/v1/programs/{programId}/parallel-run/comparisons',
   summary: 'Compare a past business day or time window again (after a fix, or to reconcile a downtime)',
   tags: ['parallel run'],
-  roles: leads,
-  params: ProgramParams,
-  body: CompareAgainBody,
   responses: { 200: { description: 'The parallel run' } },
 });
 
 programRoutes.push(rollBackRoute, markStepUndoneRoute, resumeProgramRoute, extendParallelRunRoute, compareAgainRoute);
 
-const responders: Role[] = ['lead', 'oncall', 'admin'];
-
-export const declareEmergencyRoute = programUpdateRoute(declareEmergencyUpdate, {
+export const declareEmergencyRoute = programUpdateRoute(programUpdates.declareEmergency, {
   path: '/v1/programs/{programId}/emergencies',
   summary: 'Declare an emergency: pause the cutover, put departments (or the whole hospital) on paper, tell everyone',
   tags: ['emergency'],
-  roles: responders,
-  params: ProgramParams,
-  body: DeclareEmergencyBody,
   responses: { 200: { description: 'The emergency with its timeline (a repeat declaration answers the same emergency)' } },
 });
 
-export const recordBacklogRoute = programUpdateRoute(recordBacklogUpdate, {
+export const recordBacklogRoute = programUpdateRoute(programUpdates.recordBacklog, {
   path: '/v1/programs/{programId}/emergency/backlog',
   summary: 'Report the paper records of a department still awaiting back-entry',
   tags: ['emergency'],
-  roles: responders,
-  params: ProgramParams,
-  body: RecordBacklogBody,
   responses: { 200: { description: 'The emergency' } },
 });
 
-export const restoreSystemsRoute = programUpdateRoute(restoreSystemsUpdate, {
+export const restoreSystemsRoute = programUpdateRoute(programUpdates.restoreSystems, {
   path: '/v1/programs/{programId}/emergency/restore',
   summary: 'All-clear step 1: the systems are back (departments leave downtime); back-entry starts',
   tags: ['emergency'],
-  roles: responders,
-  params: ProgramParams,
-  body: RestoreSystemsBody,
   responses: { 200: { description: 'The emergency' } },
 });
 
-export const closeEmergencyRoute = programUpdateRoute(closeEmergencyUpdate, {
+export const closeEmergencyRoute = programUpdateRoute(programUpdates.closeEmergency, {
   path: '/v1/programs/{programId}/emergency/close',
   summary: 'All-clear step 2: every backlog is zero and the downtime window reconciles',
   tags: ['emergency'],
-  roles: leads,
-  params: ProgramParams,
-  body: CloseEmergencyBody,
   responses: { 200: { description: 'The emergency, closed' }, 409: { description: 'Backlog or reconciliation outstanding' } },
 });
 
@@ -377,25 +296,19 @@ export const downtimePacketRoute = route({
   },
 });
 
-export const resumeDepartmentRoute = programUpdateRoute(resumeDepartmentUpdate, {
+export const resumeDepartmentRoute = programUpdateRoute(programUpdates.resumeDepartment, {
   path: '/v1/programs/{programId}/departments/{department}/resume',
   summary: 'After an emergency: resume a department\'s paused go-live where it stopped',
   tags: ['emergency'],
-  roles: leads,
-  params: DepartmentParams,
-  body: ResumeDepartmentBody,
   responses: { 200: { description: 'The department' } },
 });
 
 programRoutes.push(declareEmergencyRoute, recordBacklogRoute, restoreSystemsRoute, closeEmergencyRoute, getEmergencyRoute, downtimePacketRoute, resumeDepartmentRoute);
 
-export const verifyMigrationRoute = programUpdateRoute(verifyMigrationUpdate, {
+export const verifyMigrationRoute = programUpdateRoute(programUpdates.verifyMigration, {
   path: '/v1/programs/{programId}/migration-verifications',
   summary: 'Compare the whole history of every domain, legacy against new, in key ranges shared by all workers; the result becomes the readiness evidence "migration verified"',
   tags: ['parallel run'],
-  roles: leads,
-  params: ProgramParams,
-  body: VerifyMigrationBody,
   responses: { 200: { description: 'The verification started: its number and workflow id' }, 409: { description: 'The plan names no comparison domains' } },
 });
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Role } from '../../domain/people';
+import { roleGroups } from '../../domain/permissions';
 import { limitSignIns } from '../abuse';
 import { HttpError } from '../errors';
 import { route, type AnyRoute } from '../route';
 import { clearedSessionCookie, sessionCookie, sessionCookieValue, signIn, signOut, type Session } from '../session';
 
-const everyone: Role[] = ['admin', 'lead', 'oncall', 'leadership', 'viewer'];
+const { everyone } = roleGroups;
 
 const SessionView = z.object({
   person: z.object({ personId: z.string(), displayName: z.string(), roles: z.array(z.string()) }),

@@ -5,7 +5,7 @@ import type { Deps } from '../../api/deps';
 import { loadConfig, type Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
-import { freePort, spawnTs, waitFor } from '../../platform/services';
+import { freePort, portOpen, spawnTs, waitFor } from '../../platform/services';
 import { createApiClient, workerPolling } from '../../platform/temporal';
 import { testLog } from './logs';
 import { freshDatabase, type TestDatabase } from './db';
@@ -92,6 +92,17 @@ export async function startStack(name: string, options: StackOptions = {}) {
     },
     get worker() {
       return worker;
+    },
+    /**
+     * The API as a process of its own (api/main.ts, as production runs it), on the same database,
+     * Temporal and task queue, with more environment if given: a test that kills the API mid-request
+     * uses it. Its output goes to test-results/logs/<name>-api.log.
+     */
+    async spawnApi(extraEnv: Record<string, string> = {}) {
+      const apiPort = await freePort();
+      const child = spawnTs('api/main.ts', { ...workerEnv, API_PORT: String(apiPort), ...extraEnv }, testLog(`${name}-api`));
+      await waitFor('the API process listening', () => portOpen(apiPort), 60_000, child);
+      return { url: `http://127.0.0.1:${apiPort}`, process: child };
     },
     /** Starts a new worker process (after the previous one was killed). */
     restartWorker() {

@@ -28,6 +28,14 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
 
+  it('refuses the crash fault of the API outside tests', () => {
+    expect(loadConfig({ NODE_ENV: 'test', TEST_CRASH_API_AFTER_UPDATE: 'true' }).TEST_CRASH_API_AFTER_UPDATE).toBe(true);
+    for (const NODE_ENV of ['production', 'development']) {
+      expect(() => loadConfig({ NODE_ENV, AUDIT_HMAC_KEY: 'ab'.repeat(32), TEST_CRASH_API_AFTER_UPDATE: 'true' }), NODE_ENV).toThrow(/TEST_CRASH_API_AFTER_UPDATE: only with NODE_ENV=test/);
+    }
+    expect(loadConfig({}).TEST_CRASH_API_AFTER_UPDATE).toBe(false);
+  });
+
   it('is documented in the README, variable by variable', () => {
     const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
     const documented = [...readme.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);

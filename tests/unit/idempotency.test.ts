@@ -25,7 +25,24 @@ const create = route({
     return { status: 201, body: { order: calls, item: body.item }, headers: { Location: `/v1/test/orders/${calls}` } };
   },
 });
-const routes: AnyRoute[] = [create];
+// Stands for a program Update, whose effect is keyed by the Idempotency-Key itself (its update id).
+let keyedCalls = 0;
+const keyed = route({
+  method: 'post',
+  path: '/v1/test/updates',
+  summary: 'update',
+  tags: ['test'],
+  roles: ['lead'],
+  keyedByIdempotencyKey: true,
+  body: z.object({ item: z.string(), slow: z.boolean().default(false) }),
+  responses: { 200: { description: 'updated' } },
+  async handle({ body }) {
+    keyedCalls += 1;
+    if (body.slow) await new Promise<void>((r) => (release = r));
+    return { status: 200, body: { item: body.item } };
+  },
+});
+const routes: AnyRoute[] = [create, keyed];
 
 let db: TestDatabase;
 let api: TestApi;
@@ -99,6 +116,31 @@ describe('Idempotency-Key', () => {
     release = undefined;
     expect((await first).status).toBe(201);
     expect((await post({ item: 'slow', slow: true }, 'key-inflight')).headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('lets a duplicate through while the first holds the key where the effect is keyed by it (an Update: the API may have died holding it)', async () => {
+    const update = (body: unknown) =>
+      fetch(`${api.url}/v1/test/updates`, { method: 'POST', headers: { authorization: `Bearer ${lead.token}`, 'content-type': 'application/json', 'idempotency-key': 'key-keyed' }, body: JSON.stringify(body) });
+    // The release of the handler now waiting.
+    const waiting = async () => {
+      while (!release) await new Promise((r) => setTimeout(r, 10));
+      const r = release;
+      release = undefined;
+      return r;
+    };
+    const first = update({ item: 'u', slow: true });
+    const held = await waiting();
+    const dup = update({ item: 'u', slow: true });
+    (await waiting())();
+    expect((await dup).status).toBe(200);
+    expect(keyedCalls).toBe(2);
+    // Another body under the key is still refused, and the stored answer is replayed.
+    expect((await update({ item: 'other' })).status).toBe(422);
+    held();
+    expect((await first).status).toBe(200);
+    const replayed = await update({ item: 'u', slow: true });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(keyedCalls).toBe(2);
   });
 
   it('stores a 4xx answer but lets a 5xx be retried for real', async () => {
