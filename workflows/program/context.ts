@@ -26,6 +26,7 @@ import type { Plan } from '../../domain/plan';
 import { allowedActions, criteriaFor, type DepartmentRuntime, type ProgramState, type QueuedMail, type WaveRuntime } from '../../domain/program';
 import { abortGoLiveSignal, type Actor, type DepartmentState, type ProgramPhase } from '../../domain/rollout';
 import { GolivePhase, GoliveWave } from '../../domain/search-attributes';
+import type { AnyProgramUpdate, InputOf } from '../../domain/program-contract';
 import type { GateKey } from '../../domain/rules/gates';
 import { parallelRunWorkflow } from '../parallel-run';
 import { departmentGoLiveWorkflow } from '../department';
@@ -53,13 +54,14 @@ export { notifyPeople };
 type NotifyInput = Parameters<typeof notifyPeople>[0];
 export type Audit = (actor: Actor | 'workflow', action: string, target: Record<string, string>, result: string, reason?: string, details?: Record<string, unknown>) => Promise<void>;
 
-/** What a handler area registers: who may ask, why not now (null: allowed), and what it does. */
+/** What a handler area registers for an update's contract: why not now, and what it does. */
 export interface HandlerSpec<I, R> {
-  roles: string[];
   /** Run by the validator (the caller hears the refusal at once) and again inside the lock. */
   check?: (input: I) => void;
   run: (input: I) => Promise<R>;
 }
+
+type ResultOf<C> = C extends { update: UpdateDefinition<infer R, infer _A, infer _N> } ? R : never;
 
 export function refuse(type: (typeof ErrorType)[keyof typeof ErrorType], message: string, details?: Record<string, unknown>): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
@@ -98,10 +100,14 @@ export class ProgramContext {
     return this.v2 ? this.lock.runExclusive(body) : body();
   }
 
-  /** Registers an update: the validator checks role and state; the handler re-checks in the lock. */
-  handle<I extends { actor: Actor }, R>(update: UpdateDefinition<R, [I]>, spec: HandlerSpec<I, R>): void {
+  /**
+   * Registers the handler of an update's contract (domain/program-contract.ts: its name, input
+   * and roles): the validator checks the roles and the state; the handler re-checks in the lock.
+   */
+  handle<C extends AnyProgramUpdate>(contract: C, spec: HandlerSpec<InputOf<C>, ResultOf<C>>): void {
+    type I = InputOf<C>;
     setHandler(
-      update,
+      contract.update as UpdateDefinition<ResultOf<C>, [I]>,
       (input: I) =>
         this.v2
           ? this.lock.runExclusive(() => {
@@ -112,14 +118,14 @@ export class ProgramContext {
           : spec.run(input),
       {
         validator: (input: I) => {
-          this.requireRole(input.actor, spec.roles);
+          this.requireRole(input.actor, contract.roles);
           spec.check?.(input);
         },
       },
     );
   }
 
-  requireRole(actor: Actor, roles: string[]) {
+  requireRole(actor: Actor, roles: readonly string[]) {
     if (!actor.roles.some((r) => roles.includes(r))) refuse(ErrorType.NotAllowed, `rejected: requires one of the roles ${roles.join(', ')}`);
   }
 

@@ -2,18 +2,13 @@
  * Emergency: paper operation. Pause the cutover, put departments on downtime procedures, tell
  * everyone, restore the systems, back-enter the paper records, reconcile, and give the all-clear.
  */
+import { programUpdates } from '../../domain/program-contract';
 import { ActivityFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
 import { closeEmergencyBlocker, departmentView, emergencyOpen, emergencyPeople, emergencyView, programStatus, type EmergencyRuntime, type QueuedMail } from '../../domain/program';
 import {
-  closeEmergencyUpdate,
-  declareEmergencyUpdate,
   pauseStepsSignal,
-  recordBacklogUpdate,
-  restoreSystemsUpdate,
-  resumeDepartmentUpdate,
-  resumeProgramUpdate,
   resumeStepsSignal,
 } from '../../domain/rollout';
 import { iso, notifyPeople, refuse, type ProgramContext } from './context';
@@ -91,8 +86,7 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     if (!(await ctx.raise('emergency-declared', 'sev1', added, { departments: added.length }))) mark(ctx, e, 'incident-not-raised');
   };
 
-  ctx.handle(declareEmergencyUpdate, {
-    roles: ['lead', 'oncall', 'admin'],
+  ctx.handle(programUpdates.declareEmergency, {
     check: ({ departments }) => {
       if (s.phase === 'completed' || s.phase === 'aborted') ctx.invalidState(`the program is ${s.phase}`);
       const unknown = (departments ?? []).filter((c: string) => !s.departments[c]);
@@ -157,8 +151,7 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(recordBacklogUpdate, {
-    roles: ['lead', 'oncall', 'admin'],
+  ctx.handle(programUpdates.recordBacklog, {
     check: ({ department }) => {
       if (!emergencyOpen(s)) ctx.invalidState('no emergency is open');
       if (!s.emergency!.departments.includes(department)) ctx.invalidState(`${department} is not on paper`);
@@ -173,8 +166,7 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(restoreSystemsUpdate, {
-    roles: ['lead', 'oncall', 'admin'],
+  ctx.handle(programUpdates.restoreSystems, {
     check: () => {
       if (!emergencyOpen(s)) ctx.invalidState('no emergency is open');
       if (s.emergency!.restoredAtMs !== undefined) ctx.invalidState('the systems are restored already');
@@ -196,8 +188,7 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(closeEmergencyUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.closeEmergency, {
     check: ({ reconciliation }) => {
       const blocker = closeEmergencyBlocker(s, reconciliation);
       if (blocker) ctx.invalidState(blocker);
@@ -219,8 +210,7 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(resumeDepartmentUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.resumeDepartment, {
     check: ({ department }) => {
       if (emergencyOpen(s)) ctx.invalidState('the emergency is still open');
       if (!s.emergency?.pausedGoLives.includes(department)) ctx.invalidState(`${department} has no paused go-live`);
@@ -234,8 +224,7 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(resumeProgramUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.resumeProgram, {
     check: () => {
       if (s.phase !== 'paused') ctx.invalidState('the program is not paused');
       if (emergencyOpen(s)) ctx.invalidState('an emergency is open: end it first');

@@ -1,10 +1,10 @@
 /** Evidence for the gates: recorded by the lead, or computed (a whole-history migration check). */
+import { programUpdates } from '../../domain/program-contract';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/ids';
 import type { MigrationVerified } from '../../domain/migration';
 import { runSettings } from '../../domain/parallel-run';
 import { openGateKey } from '../../domain/program';
-import { recordEvidenceUpdate, verifyMigrationUpdate } from '../../domain/rollout';
 import { gateKeys } from '../../domain/rules/gates';
 import { verifyMigrationWorkflow } from '../verify-migration';
 import { iso, type ProgramContext } from './context';
@@ -21,8 +21,7 @@ export async function onMigrationVerified(ctx: ProgramContext, v: MigrationVerif
 export function registerEvidenceHandlers(ctx: ProgramContext) {
   const { s, plan } = ctx;
 
-  ctx.handle(recordEvidenceUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.recordEvidence, {
     run: async ({ actor, evidence, comment }) => {
       s.evidence = { ...s.evidence, ...evidence, training: { ...s.evidence.training, ...evidence.training } };
       const open = openGateKey(s);
@@ -33,8 +32,7 @@ export function registerEvidenceHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(verifyMigrationUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.verifyMigration, {
     check: () => {
       if (!runSettings(plan.parallelRun).domains.length) ctx.invalidState('the plan names no comparison domains to verify the migration with');
     },

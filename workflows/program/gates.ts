@@ -1,6 +1,6 @@
 /** Gates: leadership's go/no-go on evidence. Requested by the lead, decided by the approvers. */
+import { programUpdates } from '../../domain/program-contract';
 import { gateRequestBlocker, gateView } from '../../domain/program';
-import { decideGateUpdate, requestGateUpdate } from '../../domain/rollout';
 import { endRunSignal } from '../../domain/parallel-run';
 import { ErrorType } from '../../domain/errors';
 import { applyDecision, closeGate, gateOf, gateOutcome, gateRejectionMessages, gateScope, openGate, type GateKey } from '../../domain/rules/gates';
@@ -42,8 +42,7 @@ export function registerGateHandlers(ctx: ProgramContext) {
   const { s, plan } = ctx;
   const view = (key: GateKey) => gateView(plan, s, key, ctx.now());
 
-  ctx.handle(requestGateUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.requestGate, {
     check: ({ gate: key }) => {
       const blocker = gateRequestBlocker(plan, s, key, ctx.now());
       if (blocker) ctx.invalidState(`cannot request gate ${key}: ${blocker}`);
@@ -65,9 +64,7 @@ export function registerGateHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(decideGateUpdate, {
-    // Whether this person may decide is the gate's own list of approvers (checked below).
-    roles: ['admin', 'lead', 'oncall', 'leadership', 'viewer'],
+  ctx.handle(programUpdates.decideGate, {
     check: ({ actor, gate: key, decision, comment, override }) => {
       const g = s.gates[key];
       if (!g?.state) return ctx.invalidState(`gate ${key} has not been opened`);

@@ -1,7 +1,7 @@
 /** The parallel run as the program sees it: nights reported, extended, a day compared again. */
+import { programUpdates } from '../../domain/program-contract';
 import { applyExtension, compareAgainSignal, extendRunSignal, minimumEndMs, type NightSummary } from '../../domain/parallel-run';
 import { addNight, parallelRunView } from '../../domain/program';
-import { compareAgainUpdate, extendParallelRunUpdate } from '../../domain/rollout';
 import { iso, type ProgramContext } from './context';
 
 export async function onNight(ctx: ProgramContext, night: NightSummary) {
@@ -21,8 +21,7 @@ export function registerParallelRunHandlers(ctx: ProgramContext) {
   const { s, plan } = ctx;
   const view = () => parallelRunView(plan, s, ctx.now());
 
-  ctx.handle(extendParallelRunUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.extendParallelRun, {
     check: () => {
       if (!s.parallelRun.started) ctx.invalidState('the parallel run has not started');
       if (s.phase === 'completed') ctx.invalidState('the program is completed');
@@ -37,8 +36,7 @@ export function registerParallelRunHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(compareAgainUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.compareAgain, {
     check: () => {
       if (!s.parallelRun.started) ctx.invalidState('the parallel run has not started');
     },

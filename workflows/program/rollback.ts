@@ -1,7 +1,8 @@
 /** Rollback: departments or a wave return to the legacy system, their steps undone in reverse. */
+import { programUpdates } from '../../domain/program-contract';
 import { ErrorType } from '../../domain/errors';
 import { departmentView, rollbackAllowed, rollbackBlocker } from '../../domain/program';
-import { markStepUndoneUpdate, rollBackUpdate, type RollbackReport } from '../../domain/rollout';
+import { type RollbackReport } from '../../domain/rollout';
 import { refuse, type ProgramContext } from './context';
 
 export async function onRollbackReport(ctx: ProgramContext, report: RollbackReport) {
@@ -23,8 +24,7 @@ export async function onRollbackReport(ctx: ProgramContext, report: RollbackRepo
 export function registerRollbackHandlers(ctx: ProgramContext) {
   const { s, plan } = ctx;
 
-  ctx.handle(rollBackUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.rollBack, {
     check: ({ departments, wave }) => {
       if (s.phase === 'completed' || s.phase === 'aborted') ctx.invalidState(`the program is ${s.phase}`);
       if (wave !== undefined && !plan.waves[wave - 1]) refuse(ErrorType.InvalidInput, `no wave ${wave} in this plan`);
@@ -43,8 +43,7 @@ export function registerRollbackHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(markStepUndoneUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.markStepUndone, {
     check: ({ department, stepId }) => {
       const d = s.departments[department];
       if (!d) refuse(ErrorType.InvalidInput, `no department ${department} in this plan`);

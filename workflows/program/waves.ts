@@ -1,8 +1,8 @@
 /** Waves and departments: the pilot and the expansion waves go live, department by department. */
+import { programUpdates } from '../../domain/program-contract';
 import { ErrorType } from '../../domain/errors';
-import { departmentView, retryBlocker, waveStartBlocker, waveView } from '../../domain/program';
-import { completeUpdate, retryDepartmentUpdate, startWaveUpdate, type DepartmentReport } from '../../domain/rollout';
-import { programStatus, type DepartmentRuntime } from '../../domain/program';
+import { departmentView, programStatus, retryBlocker, waveStartBlocker, waveView, type DepartmentRuntime } from '../../domain/program';
+import type { DepartmentReport } from '../../domain/rollout';
 import { refuse, type ProgramContext } from './context';
 
 /** A department's go-live reported: live (and maybe its whole wave), or a step failed. */
@@ -48,8 +48,7 @@ async function onStepFailed(ctx: ProgramContext, d: DepartmentRuntime) {
 export function registerWaveHandlers(ctx: ProgramContext) {
   const { s, plan } = ctx;
 
-  ctx.handle(startWaveUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.startWave, {
     check: ({ wave }) => {
       const blocker = waveStartBlocker(plan, s, wave, ctx.now());
       if (blocker) ctx.invalidState(`cannot start wave ${wave}: ${blocker}`);
@@ -66,8 +65,7 @@ export function registerWaveHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(retryDepartmentUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.retryDepartment, {
     check: ({ department }) => {
       if (!s.departments[department]) refuse(ErrorType.InvalidInput, `no department ${department} in this plan`);
       const blocker = retryBlocker(s, department);
@@ -81,8 +79,7 @@ export function registerWaveHandlers(ctx: ProgramContext) {
     },
   });
 
-  ctx.handle(completeUpdate, {
-    roles: ['lead', 'admin'],
+  ctx.handle(programUpdates.complete, {
     check: () => {
       if (s.gates.final?.status !== 'go') ctx.invalidState('the final gate has not said go');
       if (s.phase === 'completed') ctx.invalidState('the program is completed');
