@@ -87,6 +87,8 @@ describe('phased rollout through the API on the real dev server', () => {
     const final = await status();
     expect(final.phase).toBe('completed');
     expect(final.departments.map((d) => d.state)).toEqual(Array(10).fill('cut-over'));
+    // The workflow ends once its last e-mails (the final gate's) have left the mail queue.
+    await expect.poll(async () => (await stack.deps.temporal.workflow.getHandle(`program:${programId}`).describe()).status.name, { timeout: 30_000 }).toBe('COMPLETED');
     // The same plan again does not start the finished program over from readiness.
     const again = await api('POST', '', lead, plan);
     expect(again.status).toBe(409);
