@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { escapeLiteral, type Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
@@ -145,6 +146,23 @@ export async function comparePlanDomain(
   }
 }
 
+/** The program's latest run as Temporal describes it; 'not-found' when no workflow has the id. */
+export type ProgramRunStatus = 'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continued-as-new' | 'timed-out' | 'unknown' | 'not-found';
+
+const runStatusOf: Record<WorkflowExecutionStatusName, ProgramRunStatus> = {
+  RUNNING: 'running',
+  // A paused workflow is still open: it resumes and may still end the run.
+  PAUSED: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'canceled',
+  TERMINATED: 'terminated',
+  CONTINUED_AS_NEW: 'continued-as-new',
+  TIMED_OUT: 'timed-out',
+  UNSPECIFIED: 'unknown',
+  UNKNOWN: 'unknown',
+};
+
 export function createParallelRunActivities({ pool, secrets }: ParallelRunActivityDeps) {
   return {
     /** Compares one domain for one night. */
@@ -163,6 +181,21 @@ export function createParallelRunActivities({ pool, secrets }: ParallelRunActivi
       if (!policy) throw ApplicationFailure.create({ type: ErrorType.InvalidState, nonRetryable: true, message: `program ${input.programId} has no escalation policy` });
       const ctx = Context.current();
       return raiseIncident(ctx.client, ctx.info.taskQueue, { ...input, departments: [], policy });
+    },
+
+    /**
+     * How the program's latest run stands: a program terminated or cancelled never sends endRun,
+     * and the parallel run must not wait for it for ever. A continued-as-new program's latest run
+     * is the new one, so this answers 'running' for it.
+     */
+    async programRunStatus(input: { programWorkflowId: string }): Promise<{ status: ProgramRunStatus }> {
+      try {
+        const d = await Context.current().client.workflow.getHandle(input.programWorkflowId).describe();
+        return { status: runStatusOf[d.status.name] };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { status: 'not-found' };
+        throw err;
+      }
     },
 
     /** Signals the program; a program that is not running has nobody to tell. */

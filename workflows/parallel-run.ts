@@ -5,7 +5,9 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -66,6 +68,29 @@ const { raiseComparisonIncident, notifyProgram } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes },
 });
+
+const { programRunStatus } = proxyLocalActivities<Activities>({
+  // One describe call to Temporal: a second at most. Local, so the nightly check adds one marker
+  // to the history instead of an activity's six events.
+  startToCloseTimeout: '10s',
+  // No retry: a check that fails (Temporal away) counts as "still running" and is made again
+  // before the next comparison.
+  retry: { maximumAttempts: 1 },
+});
+
+const { recordAudit } = proxyActivities<Activities>({
+  // A single-row insert into PostgreSQL.
+  startToCloseTimeout: '30s',
+  // The trail must say why the run ended: retry until PostgreSQL is back (idempotent on its key).
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+});
+
+/**
+ * The program's runs that end the parallel run: closed without continuing as new. A completed
+ * program has said endRun before completing (the final gate's go); completed and not ended here
+ * means that signal never came, and nobody else will send it.
+ */
+const programGone = new Set(['completed', 'failed', 'canceled', 'terminated', 'timed-out']);
 
 /** Continue as new at least this often, so even a year-long run keeps every history small. */
 const NIGHTS_PER_RUN = 30;
@@ -278,6 +303,34 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     return [...missed, ...settings.domains.map((domain) => ({ period: s.next, kind: 'nightly' as const, domain }))];
   };
 
+  /**
+   * A program terminated or cancelled never says endRun: before each comparison the run asks
+   * Temporal how the program stands, and ends (audited) once it is closed for good. Patched:
+   * runs recorded before asked nothing.
+   */
+  const programClosed = async (): Promise<boolean> => {
+    if (!input.programWorkflowId || !patched('parallel-run-ends-with-program')) return false;
+    let status: string;
+    try {
+      ({ status } = await programRunStatus({ programWorkflowId: input.programWorkflowId }));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      return false;
+    }
+    if (!programGone.has(status)) return false;
+    s.ended = true;
+    await recordAudit({
+      eventKey: `${selfId}:ended:program-${status}`,
+      actor: 'workflow:parallel-run',
+      action: 'parallel-run.ended',
+      target: { workflowId: selfId, programId, programWorkflowId: input.programWorkflowId },
+      result: `program-${status}`,
+      reason: `the program workflow is ${status}; no end signal will come`,
+      details: { nightsCompared: latestNights(s.history).length },
+    });
+    return true;
+  };
+
   // ---------------------------------------------------------------- main loop
 
   upsertSearchAttributes([{ key: GoliveProgram, value: programId }]);
@@ -289,6 +342,7 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     if (Date.now() < wakeAt) await condition(() => s.ended || wakeups !== seen || workflowInfo().continueAsNewSuggested, wakeAt - Date.now());
     if (s.ended) break;
 
+    if ((Date.now() >= dueAt || s.extras.some((e) => e.dueMs <= Date.now())) && (await programClosed())) break;
     if (Date.now() >= dueAt) {
       await runBatch(nightlyJobs(), dueAt);
       s.next = periodAfter(settings, tz, s.next);

@@ -135,6 +135,7 @@ export async function programTestBed(name: string) {
     raised: fake.raised,
     faults: fake.faults,
     nights: fake.nights,
+    taskQueue,
     driver: programDriver(env, taskQueue),
     async close() {
       worker.shutdown();
