@@ -6,7 +6,7 @@ import type { PlanInput } from '../../domain/plan';
 import type { GateView, ProgramStatus } from '../../domain/rollout';
 import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { completeProgram, quickPlan } from '../helpers/complete';
+import { completeProgram, quickPlan, passingEvidence } from '../helpers/complete';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -90,10 +90,7 @@ const oneApprover = (p: PlanInput) => {
 };
 
 async function openReadinessGate(programId: string) {
-  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
-  const evidence = await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, {
-    evidence: { uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } },
-  });
+  const evidence = await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, { evidence: passingEvidence() });
   expect(evidence.status, JSON.stringify(evidence.body)).toBe(200);
   const opened = await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead.headers, {});
   expect(opened.status, JSON.stringify(opened.body)).toBe(200);

@@ -5,6 +5,12 @@ import type { ProgramStatus } from '../../domain/rollout';
 
 type Headers = Record<string, string>;
 
+/** Readiness evidence that passes every criterion of testPlan()'s gates, taken now. */
+export function passingEvidence() {
+  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
+  return { uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } };
+}
+
 /** testPlan() with the shortest durations, so that its whole life cycle takes seconds. */
 export function quickPlan(programId: string): PlanInput {
   const plan = testPlan();
@@ -25,10 +31,8 @@ export async function completeProgram(o: { url: string; programId: string; lead:
     expect(res.status, `${path}: ${await res.text()}`).toBe(200);
   };
   const status = async () => (await (await fetch(base, { headers: o.viewer })).json()) as ProgramStatus;
-  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
   const pass = async (gate: string, approvers: Headers[]) => {
-    const evidence = { uat: { severeTotal: 1, severeFixed: 1, ordinaryTotal: 10, ordinaryFixed: 10 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } };
-    await post('/evidence', o.lead, { evidence });
+    await post('/evidence', o.lead, { evidence: passingEvidence() });
     await post(`/gates/${gate}/requests`, o.lead, {});
     for (const a of approvers) await post(`/gates/${gate}/decisions`, a, { decision: 'go' });
   };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passingEvidence } from '../helpers/complete';
 import { testPlan } from '../../domain/demo-plans';
 import type { GateView, ProgramStatus } from '../../domain/rollout';
 import { startStack, type TestStack } from '../helpers/stack';
@@ -41,9 +42,7 @@ describe('the API killed between an Update and its answer', () => {
     const plan = testPlan();
     plan.programId = programId;
     expect((await stack.programs('POST', '', lead, plan)).status).toBe(201);
-    const training = Object.fromEntries(plan.departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
-    const evidence = { uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } };
-    expect((await stack.programs('POST', `/${programId}/evidence`, lead, { evidence })).status).toBe(200);
+    expect((await stack.programs('POST', `/${programId}/evidence`, lead, { evidence: passingEvidence() })).status).toBe(200);
     expect((await stack.programs('POST', `/${programId}/gates/readiness/requests`, lead, {})).status).toBe(200);
 
     const request = { method: 'POST', headers: { ...approver, 'idempotency-key': `decide-${programId}` }, body: JSON.stringify({ decision: 'go', comment: 'ready: api crash test' }) };

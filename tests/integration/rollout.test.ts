@@ -1,4 +1,5 @@
 import { uniqueSuffix } from '../helpers/temporal';
+import { passingEvidence } from '../helpers/complete';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import type { ProgramStatus } from '../../domain/rollout';
@@ -33,10 +34,7 @@ async function until(predicate: (s: ProgramStatus) => boolean) {
   await expect.poll(async () => predicate(await status()), { timeout: 60_000, interval: 250 }).toBe(true);
 }
 async function evidence() {
-  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
-  const res = await api('POST', `/${programId}/evidence`, lead, {
-    evidence: { uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } },
-  });
+  const res = await api('POST', `/${programId}/evidence`, lead, { evidence: passingEvidence() });
   expect(res.status).toBe(200);
 }
 async function passGate(gate: string, who = approvers.slice(0, 2)) {

@@ -29,14 +29,14 @@ afterAll(() => bed?.close());
 const programId = (h: WorkflowHandle) => h.workflowId.slice(h.workflowId.indexOf(':') + 1);
 const parallelRun = (h: Program) => env.client.workflow.getHandle<typeof parallelRunWorkflow>(workflowIds.parallelRun(programId(h)));
 
-
 describe('continue-as-new keeps the whole state', () => {
   it('the program: phase, departments, gates with their decisions, evidence, nights and emergency are the same in the new run, and it goes on', async () => {
     const h = await pilotLive(bed);
     await env.sleep(3 * DAY);
     await p.until(h, (s) => s.parallelRun.nightsCompared >= 2);
     await h.executeUpdate(declareEmergencyUpdate, { args: [{ actor: { personId: 'p-oncall-01', roles: ['oncall'] }, departments: ['LAB'], reason: 'analyzer feed down' }] });
-    const before = await p.status(h);
+    // Once the mail queue has told everyone (after the declaration answered).
+    const before = await p.until(h, (x) => !!x.emergency?.timeline.some((t) => t.event === 'notified'));
     expect(before.phase).toBe('paused');
 
     const firstRun = (await h.describe()).runId;
@@ -100,7 +100,6 @@ describe('continue-as-new keeps the whole state', () => {
     expect((await h.result()).status).toBe('resolved');
   });
 });
-
 
 describe('a program that ends without ending its run', () => {
   it('a program that continued as new is running: its parallel run goes on', async () => {
