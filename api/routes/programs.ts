@@ -7,7 +7,8 @@ import { DepartmentCode, PlanShape, validatePlan } from '../../domain/plan';
 import { ProgramParams, programUpdates, type AnyProgramUpdate } from '../../domain/program-contract';
 import { GateKey, programStatusQuery } from '../../domain/rollout';
 import { auditDownload } from '../audit';
-import { ValidationError } from '../errors';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { HttpError, ValidationError } from '../errors';
 import { createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
 import { intParam, route, type AnyRoute, type RouteDef } from '../route';
 import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
@@ -42,7 +43,12 @@ function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<R
     async handle({ params, body, ctx }) {
       const { programId, ...fromPath } = params as { programId: string };
       const input = contract.input(body, fromPath, actorOf(ctx.principal!), ctx.requestId);
-      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input);
+      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input).catch(async (err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // No workflow takes it: no such program (404), or one that has finished and takes no more changes.
+        await programExists(ctx.deps.pool, programId);
+        throw new HttpError(409, 'program_finished', `program ${programId} has finished; it takes no more changes (a new go-live needs a new programId)`, { programId });
+      });
       // Applied, not yet answered: where tests/integration/api-crash.test.ts has the process die (config refuses it outside tests).
       if (ctx.deps.config.TEST_CRASH_API_AFTER_UPDATE) process.kill(process.pid, 'SIGKILL');
       return updateReply(outcome);

@@ -93,6 +93,11 @@ describe('phased rollout through the API on the real dev server', () => {
     expect(again.body).toMatchObject({ error: 'program_finished', programId, status: 'completed' });
     expect(String(again.body.message)).toContain(`program ${programId} has finished (completed)`);
     expect((await status()).phase).toBe('completed');
+    // A change asked of the finished program is refused as such, not as an unknown one.
+    const late = await api('POST', `/${programId}/waves/1/start`, lead, {});
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ error: 'program_finished', programId });
+    expect((await api('POST', `/no-such-program/waves/1/start`, lead, {})).status).toBe(404);
 
     const gate = await api('GET', `/${programId}/gates/readiness`, viewer);
     const recorded = gate.body.recordedDecisions as { approverId: string; evidenceHash: string; evidence: { criteria: unknown[] } }[];
