@@ -6,8 +6,8 @@
  * cannot drift apart without a compile error. Pure: the workflows and the API both import it.
  *
  * The workflow's validators check the roles again (an update may come from elsewhere than the
- * API): `const refusal = roleRefusal('startWave', actor); if (refusal) refuse(ErrorType.NotAllowed, refusal)`,
- * or with the roles themselves, `rolesFor('startWave')` (= `programUpdates.startWave.roles`).
+ * API): workflows/program/context.ts registers each handler with its contract and refuses with
+ * `roleRefusal(contract, actor)`.
  */
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineUpdate } from '@temporalio/workflow';
@@ -129,7 +129,7 @@ export type AnyProgramUpdate = ProgramUpdateContract<string, any, any, any>;
 /** The handler input of a contract, e.g. `InputOf<typeof programUpdates.decideGate>`. */
 export type InputOf<C> = C extends ProgramUpdateContract<infer _N, infer _R, infer B, infer P> ? ProgramUpdateInput<B, P> : never;
 
-/** Who may send an update: for the workflow's validators, `requireRole(actor, rolesFor('decideGate'))`. */
+/** Who may send an update, by its name. */
 export const rolesFor = (name: ProgramUpdateName): readonly Role[] => programUpdates[name].roles;
 
 /**
@@ -137,7 +137,7 @@ export const rolesFor = (name: ProgramUpdateName): readonly Role[] => programUpd
  * workflow's refusals are; undefined when one is held. decideGate's roles admit a gate's
  * possible approvers: the validator still checks the approver's name against the plan.
  */
-export function roleRefusal(name: ProgramUpdateName, actor: Pick<Actor, 'roles'>): string | undefined {
-  const roles = rolesFor(name);
+export function roleRefusal(contract: Pick<AnyProgramUpdate, 'roles'>, actor: Pick<Actor, 'roles'>): string | undefined {
+  const { roles } = contract;
   return hasAnyRole(actor, roles) ? undefined : `rejected: requires one of the roles ${roles.join(', ')}`;
 }

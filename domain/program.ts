@@ -98,7 +98,7 @@ export interface ProgramState {
   outbox?: QueuedMail[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 export function initialState(plan: Plan): ProgramState {
   const departments: Record<string, DepartmentRuntime> = {};
@@ -168,9 +168,8 @@ export function waveStartBlocker(plan: Plan, s: ProgramState, n: number, nowMs: 
   return null;
 }
 
-/** Why `departments` (or wave `wave`) may not be rolled back, or null; asking again while a rollback runs is idempotent. */
+/** Why these departments may not be rolled back, or null; asking again while a rollback runs is idempotent. */
 export function rollbackBlocker(s: ProgramState, codes: string[]): string | null {
-  if (isFinished(s)) return `the program is ${s.phase}`;
   // Rolling back what never went live (or went live and was rolled back already) is refused.
   const refused = codes.filter((c) => !rollbackAllowed(s.departments[c]!) && s.departments[c]!.state !== 'rolling-back');
   return refused.length ? `nothing to roll back in ${refused.map((c) => `${c} (${s.departments[c]!.state})`).join(', ')}` : null;

@@ -26,9 +26,9 @@ describe('program update contracts', () => {
     expect(rolesFor('declareEmergency')).toBe(roleGroups.responders);
     expect(rolesFor('startWave')).toBe(roleGroups.leads);
     // What the workflow's validators say, in the words they use today.
-    expect(roleRefusal('startWave', { roles: ['viewer', 'oncall'] })).toBe('rejected: requires one of the roles lead, admin');
-    expect(roleRefusal('declareEmergency', { roles: ['oncall'] })).toBeUndefined();
-    expect(roleRefusal('decideGate', { roles: ['leadership'] })).toBeUndefined();
+    expect(roleRefusal(programUpdates.startWave, { roles: ['viewer', 'oncall'] })).toBe('rejected: requires one of the roles lead, admin');
+    expect(roleRefusal(programUpdates.declareEmergency, { roles: ['oncall'] })).toBeUndefined();
+    expect(roleRefusal(programUpdates.decideGate, { roles: ['leadership'] })).toBeUndefined();
     const contracts = Object.values(programUpdates);
     const updateRoutes = programRoutes.filter((r) => contracts.some((c) => c.body === r.body));
     expect(updateRoutes).toHaveLength(contracts.length);

@@ -23,10 +23,10 @@ import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
 import type { Condition, Counts, Severity } from '../../domain/escalation';
 import { workflowIds } from '../../domain/ids';
 import type { Plan } from '../../domain/plan';
-import { allowedActions, criteriaFor, type DepartmentRuntime, type ProgramState, type QueuedMail, type WaveRuntime } from '../../domain/program';
+import { allowedActions, criteriaFor, iso, type DepartmentRuntime, type ProgramState, type QueuedMail, type WaveRuntime } from '../../domain/program';
 import { abortGoLiveSignal, type Actor, type DepartmentState, type ProgramPhase } from '../../domain/rollout';
 import { GolivePhase, GoliveWave } from '../../domain/search-attributes';
-import type { AnyProgramUpdate, InputOf } from '../../domain/program-contract';
+import { roleRefusal, type AnyProgramUpdate, type InputOf } from '../../domain/program-contract';
 import type { GateKey } from '../../domain/rules/gates';
 import { parallelRunWorkflow } from '../parallel-run';
 import { departmentGoLiveWorkflow } from '../department';
@@ -67,7 +67,7 @@ export function refuse(type: (typeof ErrorType)[keyof typeof ErrorType], message
   throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
 }
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+export { iso };
 
 export class ProgramContext {
   readonly programId: string;
@@ -118,15 +118,12 @@ export class ProgramContext {
           : spec.run(input),
       {
         validator: (input: I) => {
-          this.requireRole(input.actor, contract.roles);
+          const refusal = roleRefusal(contract, input.actor);
+          if (refusal) refuse(ErrorType.NotAllowed, refusal);
           spec.check?.(input);
         },
       },
     );
-  }
-
-  requireRole(actor: Actor, roles: readonly string[]) {
-    if (!actor.roles.some((r) => roles.includes(r))) refuse(ErrorType.NotAllowed, `rejected: requires one of the roles ${roles.join(', ')}`);
   }
 
   invalidState = (message: string): never =>
