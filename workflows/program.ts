@@ -49,6 +49,12 @@ export interface ProgramInput {
 export async function programWorkflow(input: ProgramInput): Promise<ProgramStatus> {
   // Decided once, at the start of a run (see ProgramContext.v2): runs from before keep their ways.
   const v2 = patched('program-entity');
+  // The server's suggestion to continue as new comes with one workflow task; an activation after
+  // it in the same run (a local activity's result, say) may read false again, and a run that checks
+  // only then never continues. Once seen, it stands for the run. Runs from before read it live.
+  const holdSuggestion = patched('continue-as-new-suggestion-held');
+  let suggestedBefore = false;
+  const continueAsNewSuggested = () => (suggestedBefore = workflowInfo().continueAsNewSuggested || (holdSuggestion && suggestedBefore));
   const { plan } = input;
   const s = input.state ?? initialState(plan);
   const ctx = new ProgramContext(plan, s, v2);
@@ -95,7 +101,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       const clock = v2 ? nextClockChange(plan, s, ctx.now()) : undefined;
       const wake = due === undefined ? clock : clock === undefined ? due : Math.min(due, clock);
       const woke = await condition(
-        () => reports.length > 0 || nights.length > 0 || verifications.length > 0 || s.phase === 'completed' || openGateKey(s) !== open || workflowInfo().continueAsNewSuggested,
+        () => reports.length > 0 || nights.length > 0 || verifications.length > 0 || s.phase === 'completed' || openGateKey(s) !== open || continueAsNewSuggested(),
         wake !== undefined ? Math.max(1, wake - ctx.now()) : undefined,
       );
       await ctx.exclusive(async () => {
@@ -103,7 +109,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
         const overdue = !woke && open && s.gates[open]!.status === 'open' && (!v2 || (due !== undefined && ctx.now() >= due));
         if (overdue) await onGateOverdue(ctx, open);
       });
-      if (workflowInfo().continueAsNewSuggested) {
+      if (continueAsNewSuggested()) {
         await condition(allHandlersFinished);
         await ctx.exclusive(handleEvents);
         // Queued e-mails travel in the state; the next run sends them (keyed: none twice).

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { departmentReportSignal, type ProgramStatus } from '../../domain/rollout';
-import { testDomain, type Program, type ProgramTestBed } from './program';
+import { atHospitalMorning, testDomain, type Program, type ProgramTestBed } from './program';
 
 /** The status without its clock (updatedAt): two reads of an unchanged program are equal. */
 export const withoutClock = ({ updatedAt: _, ...rest }: ProgramStatus) => rest;
@@ -9,6 +9,7 @@ export const withoutClock = ({ updatedAt: _, ...rest }: ProgramStatus) => rest;
 /** A program whose pilot is live with the parallel run going (one comparison domain, clean nights). */
 export async function pilotLive(bed: ProgramTestBed): Promise<Program> {
   const p = bed.driver;
+  await atHospitalMorning(bed.env);
   const h = await p.start((plan) => {
     for (const w of plan.waves) w.minimumDuration = 'PT1H';
     plan.parallelRun = { minimumDays: 14, exitCleanNights: 3, domains: [testDomain('charges')] };
@@ -28,16 +29,20 @@ export async function pilotLive(bed: ProgramTestBed): Promise<Program> {
  */
 export async function forceContinueAsNew(h: WorkflowHandle, noop: () => Promise<void>, afterBatch: () => Promise<void> = async () => undefined): Promise<string> {
   const first = (await h.describe()).runId;
-  for (let sent = 0; sent < 600; sent += 5) {
+  // About 20 signals (4 MB) reach the test server's suggestion. Each batch is let through the
+  // worker before the next is sent (a query is answered after the task that takes the signals):
+  // signals sent faster than a loaded machine's worker takes them pile up for nothing.
+  for (let sent = 0; sent < 100; sent += 5) {
     await Promise.all(Array.from({ length: 5 }, noop));
     await afterBatch();
     for (let i = 0; i < 5; i++) {
       const now = (await h.describe()).runId;
       if (now !== first) return now;
-      await new Promise((r) => setTimeout(r, 50));
+      await h.query('__stack_trace').catch(() => undefined);
     }
   }
-  throw new Error(`${h.workflowId} did not continue as new`);
+  const d = await h.describe();
+  throw new Error(`${h.workflowId} did not continue as new: ${d.historyLength} events after 100 signals`);
 }
 
 export const padding = Array.from({ length: 2000 }, (_, i) => `padding-${i}-${'x'.repeat(90)}`);

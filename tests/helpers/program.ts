@@ -12,6 +12,7 @@ import { parsePlan, type PlanInput } from '../../domain/plan';
 import { decideGateUpdate, programStatusQuery, recordEvidenceUpdate, requestGateUpdate, startWaveUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
 import type { Evidence } from '../../domain/rules/criteria';
 import type { GateKey } from '../../domain/rules/gates';
+import { nextLocalTime } from '../../domain/rules/time';
 import type { programWorkflow } from '../../workflows';
 
 export const DAY = 86_400_000;
@@ -62,6 +63,18 @@ export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
     },
   };
   return driver;
+}
+
+/**
+ * Moves the test server's clock to the next 10:00 hospital time. Its clock starts at the real now,
+ * and a pilot that goes live between midnight and the 02:00 comparison has its first nights
+ * compared a day later than one that goes live at noon: a test that counts nights after a few days
+ * passes or fails with the hour it runs at unless it starts here. (Not for every test: a sleep on
+ * a server that has just terminated a workflow may never return.)
+ */
+export async function atHospitalMorning(env: TestWorkflowEnvironment) {
+  const now = await env.currentTimeMs();
+  await env.sleep(nextLocalTime('10:00', testPlan().hospital.timeZone, now) - now);
 }
 
 export const dept = (s: ProgramStatus, code: string) => s.departments.find((d) => d.code === code)!;

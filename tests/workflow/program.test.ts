@@ -4,7 +4,7 @@ import type { PlanInput } from '../../domain/plan';
 import { completeUpdate, recordEvidenceUpdate, resumeProgramUpdate, retryDepartmentUpdate, verifyMigrationUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
 import type { GateKey } from '../../domain/rules/gates';
 import { verifyAuditChain } from '../../platform/audit';
-import { cmo, DAY, itdir, lead, programTestBed, testDomain, vp, type Program, type ProgramTestBed } from '../helpers/program';
+import { atHospitalMorning, cmo, DAY, itdir, lead, programTestBed, testDomain, vp, type Program, type ProgramTestBed } from '../helpers/program';
 import { recordHistory } from '../helpers/temporal';
 
 let bed: ProgramTestBed;
@@ -72,6 +72,7 @@ describe('program workflow: phased rollout', () => {
   });
 
   it('runs the parallel run from the pilot on; a critical night pauses per policy; clean nights open the final gate', async () => {
+    await atHospitalMorning(env);
     const handle = await startProgram((p) => {
       for (const w of p.waves) w.minimumDuration = 'PT1H';
       p.parallelRun = { minimumDays: 14, exitCleanNights: 3, domains: [testDomain('charges', 'pause'), testDomain('orders')] };
