@@ -20,6 +20,7 @@ import { putRota, raiseIncident } from '../../app/incidents';
 import { incidentWorkflow } from '../../workflows/incident';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
+import { eventually } from '../helpers/eventually';
 import { recordHistory, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 const MIN = 60_000;
@@ -94,19 +95,6 @@ async function timeline(incidentId: string): Promise<Row[]> {
 }
 const notified = (rows: Row[]) => rows.filter((r) => r.kind === 'queued').map((r) => `${r.min}m r${r.round} ${r.level ? `L${r.level}` : 'top'} ${r.person_id}`);
 const mailsTo = (id: string) => smtp.messages.filter((m) => m.to.includes(`${id}@hospital.test`));
-
-/** Real-time polling for background work (sends, timeline writes) to land; the simulated clock does not move meanwhile. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 const person = (personId: string, roles: ('viewer' | 'oncall' | 'lead')[] = ['viewer']) => ({ by: { personId, displayName: `Staff ${personId}`, roles } });
 
