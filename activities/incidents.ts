@@ -1,33 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { onCallAt, type IncidentState, type ResolutionCode } from '../domain/escalation';
-import { getRota, raiseIncident, type RaiseIncidentInput, type RaisedIncident } from '../platform/incidents';
-
-export interface StaffContact {
-  personId: string;
-  displayName: string;
-  email: string;
-}
-/** Person ids to addresses, at send time (people move, addresses change). Unknown ids are left out. */
-export type ResolvePeople = (personIds: string[]) => Promise<StaffContact[]>;
+import { issueAckToken } from '../app/ack-tokens';
+import { getRota, raiseIncident, type RaiseIncidentInput, type RaisedIncident } from '../app/incidents';
+import { peopleTableResolver, type ResolvePeople, type StaffContact } from '../app/people';
 
 export interface IncidentActivityDeps {
   pool: Pool;
   resolvePeople?: ResolvePeople;
 }
-
-export const peopleTableResolver =
-  (pool: Pool): ResolvePeople =>
-  async (ids) => {
-    const { rows } = await pool.query<StaffContact>(
-      'SELECT id AS "personId", display_name AS "displayName", email FROM people WHERE id = ANY($1) AND NOT disabled',
-      [ids],
-    );
-    return rows;
-  };
-
-export const hashAckToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface IncidentEvent {
   /** Computed by the workflow: a retried write lands once. */
@@ -102,8 +83,6 @@ export interface PrepareNoticesInput {
 export interface Recipient extends StaffContact {
   ackToken?: string;
 }
-
-const ackTokenLifetimeHours = 24;
 
 export function createIncidentActivities({ pool, resolvePeople = peopleTableResolver(pool) }: IncidentActivityDeps) {
   async function record(incidentId: string, events: IncidentEvent[], update?: IncidentRowUpdate): Promise<void> {
@@ -187,17 +166,7 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
           events.push({ key: `${input.noticeKey}/${id}/no-address`, atMs: input.atMs, kind: 'no-address', personId: id, ...input.notified });
           continue;
         }
-        let ackToken: string | undefined;
-        if (input.withAckTokens) {
-          ackToken = randomBytes(32).toString('base64url');
-          // A retry replaces the token of its notice: only the one returned to the workflow is mailed.
-          await pool.query(
-            `INSERT INTO incident_ack_tokens (token_hash, notice_key, incident_id, person_id, expires_at)
-             VALUES ($1, $2, $3, $4, now() + make_interval(hours => $5))
-             ON CONFLICT (notice_key) DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at`,
-            [hashAckToken(ackToken), `${input.noticeKey}/${id}`, input.incidentId, id, ackTokenLifetimeHours],
-          );
-        }
+        const ackToken = input.withAckTokens ? await issueAckToken(pool, { noticeKey: `${input.noticeKey}/${id}`, incidentId: input.incidentId, personId: id }) : undefined;
         recipients.push({ ...person, ...(ackToken ? { ackToken } : {}) });
         // Queued, not yet sent: the workflow records 'delivered' when SMTP accepts the e-mail.
         if (input.notified) events.push({ key: `${input.noticeKey}/${id}/notified`, atMs: input.atMs, kind: 'queued', personId: id, ...input.notified });

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MailMessage } from './mail/templates';
 import type { SendEmailInput, SendEmailResult } from './mail/send';
-import type { ResolvePeople } from './incidents';
+import type { ResolvePeople } from '../app/people';
 
 export interface NotifyPeopleInput {
   personIds: string[];

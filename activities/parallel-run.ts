@@ -12,7 +12,7 @@ import { ErrorType } from '../domain/errors';
 import type { Condition, Counts } from '../domain/escalation';
 import { nightComparedSignal, type ComparisonOutcomes, type NightSummary } from '../domain/parallel-run';
 import type { ComparisonDomain, ComparisonSource } from '../domain/plan';
-import { getPolicy, raiseIncident, type RaisedIncident } from '../platform/incidents';
+import { getPolicy, raiseIncident, type RaisedIncident } from '../app/incidents';
 import { ComparisonError, compareDomain, outcomesOf, type CompareInput, type CompareResult, type SourceConfig } from './compare';
 
 export interface ParallelRunActivityDeps {

@@ -12,7 +12,7 @@
  */
 import type { RequestHandler, Response } from 'express';
 import { countEvent } from '../platform/tally';
-import { hashToken } from './auth';
+import { hashToken } from '../app/people';
 import type { Deps } from './deps';
 import { HttpError } from './errors';
 import { beforeSend, type AnyRoute } from './route';

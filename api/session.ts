@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Principal, Role } from '../domain/people';
-import { tokenOwner } from './auth';
+import { tokenOwner } from '../app/people';
 
 export const SESSION_COOKIE = 'golive_session';
 export const CSRF_HEADER = 'X-CSRF-Token';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { entryHash, genesisHash, verifyAuditChain, writeCheckpoint } from '../platform/audit';
 import { createPool, migrate } from '../platform/db';
-import { ensureDatabase, freePort, startEmbeddedPostgres } from '../platform/services';
+import { ensureDatabase, freePort, startEmbeddedPostgres } from '../tools/services';
 
 async function main() {
   const rows = Number(process.env.AUDIT_BENCH_ROWS ?? 100_000);

@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { compareDomain, type CompareResult, type DomainSpecInput } from '../activities/compare';
-import { freePort, startEmbeddedPostgres } from '../platform/services';
+import { freePort, startEmbeddedPostgres } from '../tools/services';
 
 const DEPTS = 40;
 const ITEMS = 3000;

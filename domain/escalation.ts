@@ -200,6 +200,13 @@ export type IncidentInput = z.infer<typeof IncidentInput>;
 export type IncidentInputIn = z.input<typeof IncidentInput>;
 
 /**
+ * The incident workflow as its starters see it: a type name and a signature, so the API and the
+ * use cases start it without importing workflows/ (workflows/incident.ts checks it fits).
+ */
+export const incidentWorkflowType = 'incidentWorkflow';
+export type IncidentWorkflow = (input: IncidentInput) => Promise<IncidentStatus>;
+
+/**
  * Who performs an acknowledgement or resolution: the API passes the authenticated person. The one
  * Actor with the name people are shown (domain/people.ts), under the name this workflow imports.
  */

@@ -18,7 +18,7 @@ import { CompareAgainBody, ExtendRunBody } from './parallel-run';
 import { DepartmentCode, ProgramId } from './plan';
 import { Evidence, type CriterionResult } from './rules/criteria';
 import { GateKey } from './rules/gates';
-import type { DepartmentView, EmergencyView, GateView, ParallelRunView, ProgramStatus, WaveView } from './rollout';
+import type { DepartmentView, EmergencyView, GateView, ParallelRunView, ProgramStatus, WaveView } from './program-views';
 
 /** The program-id path parameter of every route under /v1/programs/{programId}. */
 export const ProgramParams = z.object({ programId: ProgramId });

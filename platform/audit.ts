@@ -6,6 +6,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { AuditBreak, AuditEntry, AuditVerification } from '../domain/audit';
 
 export const genesisHash = '0'.repeat(64);
 
@@ -27,58 +28,7 @@ export interface AuditEntryInput {
   details?: Record<string, unknown> | null;
 }
 
-export interface AuditEntry {
-  seq: number;
-  eventKey: string | null;
-  at: string;
-  actor: string;
-  roles: string[];
-  action: string;
-  target: Record<string, string>;
-  reason: string | null;
-  requestId: string | null;
-  result: string;
-  details: Record<string, unknown> | null;
-  prevHash: string;
-  hash: string;
-}
-
-export type AuditProblem =
-  | 'missing'
-  | 'prev_hash_mismatch'
-  | 'hash_mismatch'
-  | 'head_mismatch'
-  /** A signed checkpoint names a hash the row at its sequence number no longer has: history was re-chained. */
-  | 'checkpoint_mismatch'
-  /** A checkpoint's signature is wrong (forged, or signed with another key). */
-  | 'checkpoint_forged'
-  /** Checkpoints are numbered and chained by their signatures: one is missing between two others. */
-  | 'checkpoint_missing';
-
-export interface AuditBreak {
-  /** The sequence number of the audit entry concerned (for a checkpoint: the entry it anchors). */
-  seq: number;
-  problem: AuditProblem;
-  /** The checkpoint's number, for checkpoint problems. */
-  checkpoint?: number;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Entries found intact, in order, before the first break (all of them when ok). */
-  count: number;
-  /** The first sequence number that is not intact. */
-  brokenAt?: number;
-  problem?: AuditProblem;
-  /** Every break found, in sequence order (the first 1000; breaksTotal counts them all). */
-  breaks?: AuditBreak[];
-  breaksTotal?: number;
-  /** Signed checkpoints checked, and the last sequence number one of them vouches for. */
-  checkpoints?: number;
-  anchoredThrough?: number;
-  /** Entries after the newest checkpoint: intact as a chain, but not yet vouched for by the key. */
-  unanchored?: number;
-}
+export type { AuditBreak, AuditEntry, AuditProblem, AuditVerification } from '../domain/audit';
 
 /** JSON with object keys sorted at every depth: one text per value, whatever the key order. */
 export function canonicalJson(value: unknown): string {

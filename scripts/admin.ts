@@ -11,7 +11,7 @@ import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { addPerson, disablePerson, issueToken, listPeople, revokeToken } from '../api/auth';
+import { addPerson, disablePerson, issueToken, listPeople, revokeToken } from '../app/people';
 import { Role } from '../domain/people';
 import { appendAudit, verifyAuditChain } from '../platform/audit';
 import { loadAuditKey } from '../platform/audit-anchor';

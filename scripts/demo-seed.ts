@@ -1,4 +1,4 @@
-import { addPerson, issueToken, revokeToken } from '../api/auth';
+import { addPerson, issueToken, revokeToken } from '../app/people';
 import { demoPlan } from '../domain/demo-plans';
 import { DEMO_NEW_URL_ENV, demoParallelRunDomains } from './demo-hospital';
 import type { Role } from '../domain/people';

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { dataDir, loadConfig } from '../platform/config';
-import { startEmbeddedPostgres } from '../platform/services';
+import { startEmbeddedPostgres } from '../tools/services';
 
 const config = loadConfig();
 startEmbeddedPostgres({ dataDir: join(dataDir(config), 'postgres'), port: config.EMBEDDED_PG_PORT, persistent: true }).then(

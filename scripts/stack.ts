@@ -21,7 +21,7 @@ import { prepareDatabase, withCredentials } from '../platform/db';
 import { createApiClient, workerPolling } from '../platform/temporal';
 import { createLogger } from '../platform/logger';
 import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, demoScenario, runSimulator, type DemoWaveStatus } from './demo-hospital';
-import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor } from '../platform/services';
+import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor } from '../tools/services';
 import type { ProgramStatus } from '../domain/rollout';
 
 const MAX_RESTARTS = 5;

@@ -1,43 +1,17 @@
 import { z } from 'zod';
 import { listAudit, verifyAuditChain } from '../../platform/audit';
 import { loadAuditKey } from '../../platform/audit-anchor';
+import { AuditEntry, AuditVerification } from '../../domain/audit';
 import { roleGroups } from '../../domain/permissions';
 import { intParam, route } from '../route';
 
 const { auditors } = roleGroups;
 const Opaque = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/, 'must be an opaque id');
 
-const AuditEntry = z.object({
-  seq: z.number().int(),
-  eventKey: z.string().nullable(),
-  at: z.string(),
-  actor: z.string(),
-  roles: z.array(z.string()),
-  action: z.string(),
-  target: z.record(z.string(), z.string()),
-  reason: z.string().nullable(),
-  requestId: z.string().nullable(),
-  result: z.string(),
-  details: z.record(z.string(), z.unknown()).nullable(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
 const AuditPage = z.object({
   entries: z.array(AuditEntry),
   nextAfter: z.number().int().nullable().describe('Pass as `after` for the next page; null on the last page'),
   nextBefore: z.number().int().nullable().describe('Newest-first paging: pass as `before` for the next (older) page; null on the last page'),
-});
-const Problem = z.enum(['missing', 'prev_hash_mismatch', 'hash_mismatch', 'head_mismatch', 'checkpoint_mismatch', 'checkpoint_forged', 'checkpoint_missing']);
-const AuditVerification = z.object({
-  ok: z.boolean(),
-  count: z.number().int().describe('Entries found intact, in order, before any break'),
-  brokenAt: z.number().int().optional().describe('The first sequence number that is not intact'),
-  problem: Problem.optional(),
-  breaks: z.array(z.object({ seq: z.number().int(), problem: Problem, checkpoint: z.number().int().optional() })).optional().describe('Every break, in sequence order (the first 1000)'),
-  breaksTotal: z.number().int().optional(),
-  checkpoints: z.number().int().optional().describe('Signed checkpoints of the chain head checked'),
-  anchoredThrough: z.number().int().optional().describe('The last sequence number a valid checkpoint vouches for'),
-  unanchored: z.number().int().optional().describe('Entries after the newest checkpoint: chained, not yet signed'),
 });
 
 export const listAuditRoute = route({

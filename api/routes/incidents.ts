@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { hashAckToken } from '../../activities/incidents';
 import {
   acknowledgeUpdate,
   Code,
@@ -15,10 +14,12 @@ import {
   RotaName,
   Severity,
 } from '../../domain/escalation';
+import { IncidentDetail, IncidentRow } from '../../domain/incident-views';
 import { namedActorOf, type Principal } from '../../domain/people';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
-import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../platform/incidents';
+import { findAckToken, spendAckToken } from '../../app/ack-tokens';
+import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../app/incidents';
 import { HttpError, ValidationError } from '../errors';
 import { planDepartments } from '../programs';
 import { sendShell } from '../ui';
@@ -38,43 +39,6 @@ const RaiseBody = z.object({
   counts: Counts.default({}),
 });
 const Raised = z.object({ incidentId: z.string(), workflowId: z.string(), deduplicated: z.boolean() });
-
-const IncidentRow = z.object({
-  incidentId: z.string(),
-  workflowId: z.string(),
-  programId: z.string(),
-  departments: z.array(z.string()),
-  condition: z.string(),
-  severity: z.string(),
-  counts: z.record(z.string(), z.number()),
-  status: z.enum(['open', 'acknowledged', 'resolved']),
-  level: z.number().nullable(),
-  round: z.number().nullable(),
-  ownerId: z.string().nullable(),
-  acknowledgedAt: z.string().nullable(),
-  repeats: z.number(),
-  raisedBy: z.string(),
-  raisedAt: z.string(),
-  resolvedAt: z.string().nullable(),
-  resolvedBy: z.string().nullable(),
-  resolutionCode: z.string().nullable(),
-});
-const TimelineEntry = z.object({
-  at: z.string(),
-  kind: z.string(),
-  level: z.number().nullable(),
-  round: z.number().nullable(),
-  personId: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()).nullable(),
-});
-const IncidentDetail = IncidentRow.extend({
-  timeline: z.array(TimelineEntry),
-  resolutionNote: z.object({ code: z.string(), text: z.string(), personId: z.string(), at: z.string() }).nullable(),
-});
-
-/** The shapes the API answers with, as the command center reads them. */
-export type IncidentRowView = z.infer<typeof IncidentRow>;
-export type IncidentDetailView = z.infer<typeof IncidentDetail>;
 
 const incidentColumns = `id AS "incidentId", workflow_id AS "workflowId", program_id AS "programId", departments, condition, severity, counts, status,
   level, round, owner_id AS "ownerId", to_json(acknowledged_at)#>>'{}' AS "acknowledgedAt", repeats, raised_by AS "raisedBy",
@@ -296,19 +260,6 @@ export const putPolicyRoute = route({
   },
 });
 
-interface AckTokenRow {
-  incident_id: string;
-  person_id: string;
-  usable: boolean;
-}
-async function ackToken(ctx: RequestContext, token: string): Promise<AckTokenRow | undefined> {
-  const { rows } = await ctx.deps.pool.query<AckTokenRow>(
-    'SELECT incident_id, person_id, (used_at IS NULL AND expires_at > now()) AS usable FROM incident_ack_tokens WHERE token_hash = $1',
-    [hashAckToken(token)],
-  );
-  return rows[0];
-}
-
 export const ackPageRoute = route({
   method: 'get',
   path: '/ack/{token}',
@@ -334,8 +285,8 @@ export const ackLinkRoute = route({
   params: AckParams,
   responses: { 200: { description: 'The incident the link acknowledges' }, 410: { description: 'Link used, expired, or its incident resolved' } },
   async handle({ params, ctx }) {
-    const row = await ackToken(ctx, params.token);
-    const incident = row?.usable ? await incidentRow(ctx, row.incident_id) : undefined;
+    const row = await findAckToken(ctx.deps.pool, params.token);
+    const incident = row?.usable ? await incidentRow(ctx, row.incidentId) : undefined;
     if (!incident || incident.status === 'resolved') throw new HttpError(410, 'link_expired', 'this acknowledge link was used, has expired, or its incident is resolved');
     const { incidentId, programId, departments, severity, condition, status, level } = incident;
     return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: { incidentId, programId, departments, severity, condition, status, level } };
@@ -358,18 +309,18 @@ export const ackConfirmRoute = route({
   },
   async handle({ params, ctx }) {
     const by = principalOf(ctx);
-    const row = await ackToken(ctx, params.token);
+    const row = await findAckToken(ctx.deps.pool, params.token);
     if (!row?.usable) throw new HttpError(410, 'link_expired', 'this acknowledge link was used or has expired');
     // A link is a credential sent to one person's mailbox: a forwarded or leaked one must not let
     // someone else (or a mailbox shared by two) act as its owner's page. Anyone else on the
     // ladder acknowledges on the incident page, under their own name.
-    if (row.person_id !== by.personId) {
-      throw new HttpError(403, 'ack_link_not_yours', `this acknowledge link was sent to someone else; acknowledge on the incident page (/incidents/${row.incident_id}) as yourself`, {
-        incidentId: row.incident_id,
+    if (row.personId !== by.personId) {
+      throw new HttpError(403, 'ack_link_not_yours', `this acknowledge link was sent to someone else; acknowledge on the incident page (/incidents/${row.incidentId}) as yourself`, {
+        incidentId: row.incidentId,
       });
     }
-    const owner = await acknowledge(ctx, row.incident_id, by);
-    await ctx.deps.pool.query('UPDATE incident_ack_tokens SET used_at = now(), used_by = $2 WHERE token_hash = $1', [hashAckToken(params.token), by.personId]);
+    const owner = await acknowledge(ctx, row.incidentId, by);
+    await spendAckToken(ctx.deps.pool, params.token, by.personId);
     return updateReply(owner);
   },
 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { ensureDatabase } from '../../platform/services';
+import { ensureDatabase } from '../../tools/services';
 import { DEMO_DEPARTMENTS, codeMapRows } from './catalog';
 
 export * from './catalog';

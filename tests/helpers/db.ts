@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, type Pool } from 'pg';
 import { inject } from 'vitest';
 import { createPool, ensureRuntimeRole, migrate } from '../../platform/db';
-import { ensureDatabase } from '../../platform/services';
+import { ensureDatabase } from '../../tools/services';
 
 export interface TestDatabase {
   /** The owner's (the run's superuser): what migrations use, and tests that tamper. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { addPerson, issueToken } from '../../api/auth';
+import { addPerson, issueToken } from '../../app/people';
 import type { Role } from '../../domain/people';
 
 /** A new person with these roles and a fresh bearer token: `headers: { authorization: \`Bearer ${token}\` }`. */

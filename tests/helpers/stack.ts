@@ -5,7 +5,7 @@ import type { Deps } from '../../api/deps';
 import { loadConfig, type Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
-import { freePort, portOpen, spawnTs, waitFor } from '../../platform/services';
+import { freePort, portOpen, spawnTs, waitFor } from '../../tools/services';
 import { createApiClient, workerPolling } from '../../platform/temporal';
 import { testLog } from './logs';
 import { freshDatabase, type TestDatabase } from './db';

@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities';
 import { indexedValueType, searchAttributeKeys } from '../../domain/search-attributes';
-import { temporalTestServerPath } from '../../platform/services';
+import { temporalTestServerPath } from '../../tools/services';
 
 /**
  * A time-skipping test server of this test file's own. Time skipping is global to a server:

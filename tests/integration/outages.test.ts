@@ -11,7 +11,7 @@ import { loadConfig } from '../../platform/config';
 import { apiPoolTimeouts, createPool, migrate } from '../../platform/db';
 import { createLogger } from '../../platform/logger';
 import { createMailer } from '../../platform/mailer';
-import { ensureDatabase, freePort, startEmbeddedPostgres, startTemporalDevServer, type TemporalService } from '../../platform/services';
+import { ensureDatabase, freePort, startEmbeddedPostgres, startTemporalDevServer, type TemporalService } from '../../tools/services';
 import { createApiClient } from '../../platform/temporal';
 import { personWithToken } from '../helpers/people';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp';

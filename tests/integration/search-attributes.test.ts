@@ -11,7 +11,7 @@ import { testPlan } from '../../domain/demo-plans';
 import { ErrorType } from '../../domain/errors';
 import type { ProgramStatus } from '../../domain/rollout';
 import { GoliveDepartment, GoliveProgram, GoliveWave, indexedValueType, searchAttributeKeys } from '../../domain/search-attributes';
-import { freePort, portOpen, retypeSearchAttributes, startTemporalDevServer, temporalCliPath, waitFor } from '../../platform/services';
+import { freePort, portOpen, retypeSearchAttributes, startTemporalDevServer, temporalCliPath, waitFor } from '../../tools/services';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { startStack, type TestStack } from '../helpers/stack';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProgramStatus } from '../../domain/rollout';
 import { projectRoot } from '../../platform/config';
-import { freePort, portOpen } from '../../platform/services';
+import { freePort, portOpen } from '../../tools/services';
 import { completeProgram, quickPlan } from '../helpers/complete';
 import { groupRunning } from '../helpers/processes';
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { freePort, startTemporalDevServer } from '../../platform/services';
+import { freePort, startTemporalDevServer } from '../../tools/services';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startEmbeddedPostgres } from '../../platform/services';
+import { freePort, startEmbeddedPostgres } from '../../tools/services';
 
 declare module 'vitest' {
   export interface ProvidedContext {

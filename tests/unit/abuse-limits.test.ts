@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashAckToken } from '../../activities/incidents';
+import { hashAckToken } from '../../app/ack-tokens';
 import { jsonDepth, maxBodyBytes, maxBodyDepth } from '../../api/body';
 import { hstsValue } from '../../api/headers';
 import { PG_INT_MAX } from '../../api/route';

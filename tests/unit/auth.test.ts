@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { addPerson, createAuthenticator, disablePerson, hashToken, issueToken, listPeople, revokeToken } from '../../api/auth';
+import { createAuthenticator } from '../../api/auth';
+import { addPerson, disablePerson, hashToken, issueToken, listPeople, revokeToken } from '../../app/people';
 import { route, type AnyRoute } from '../../api/route';
 import { healthRoute } from '../../api/routes/system';
 import { startTestApi, testDeps, type TestApi } from '../helpers/api';

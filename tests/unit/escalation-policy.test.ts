@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan } from '../../domain/plan';
-import { getPolicy, putPolicy } from '../../platform/incidents';
+import { getPolicy, putPolicy } from '../../app/incidents';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
 let db: TestDatabase;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { revokeToken } from '../../api/auth';
+import { revokeToken } from '../../app/people';
 import { route, type AnyRoute } from '../../api/route';
 import { sessionRoutes } from '../../api/routes/session';
 import { startTestApi, testDeps, type TestApi } from '../helpers/api';

@@ -24,6 +24,7 @@ import { ParallelRunSettings } from '../../domain/plan';
 import { businessDayOf, businessDayWindow, localDateTimeToMs, nextLocalTime } from '../../domain/rules/time';
 import { parallelRunWorkflow } from '../../workflows';
 import { testDomain } from '../helpers/program';
+import { eventually } from '../helpers/eventually';
 import { recordHistory, testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
@@ -105,18 +106,6 @@ async function start(opts: { tz?: string; liveAtMs?: number; domains?: ReturnTyp
   const input: ParallelRunInput = { programId, programWorkflowId: `program:${programId}`, timeZone: opts.tz ?? 'Asia/Shanghai', settings, scope: [{ wave: 1, departments: ['IM-OPD', 'LAB'], liveAtMs }] };
   const handle = await env.client.workflow.start(parallelRunWorkflow, { workflowId: `parallel-run:${programId}`, taskQueue, args: [input] });
   return { handle, fake, settings, liveAtMs, input };
-}
-
-async function eventually<T>(check: () => T | Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 /** Skips time to `afterMs` past the nightlyAt after business day `n` (1-based from the first compared day) and waits for its summary. */

@@ -5,7 +5,7 @@ import { workflowIds } from '../../domain/ids';
 import { compareAgainSignal, parallelRunStatusQuery } from '../../domain/parallel-run';
 import { businessDayOf } from '../../domain/rules/time';
 import { closeEmergencyUpdate, declareEmergencyUpdate, recordBacklogUpdate, restoreSystemsUpdate } from '../../domain/rollout';
-import { raiseIncident } from '../../platform/incidents';
+import { raiseIncident } from '../../app/incidents';
 import type { parallelRunWorkflow } from '../../workflows';
 import { DAY, itdir, programTestBed, vp, type Program, type ProgramTestBed } from '../helpers/program';
 import { forceContinueAsNew, noopReport, padding, pilotLive, startedEvent, withoutClock } from '../helpers/program-lifecycle';

@@ -1,5 +1,5 @@
 /** Incidents as the API returns them, and their words for people. */
-import type { IncidentDetailView, IncidentRowView } from '../../api/routes/incidents';
+import type { IncidentDetailView, IncidentRowView } from '../../domain/incident-views';
 
 /** As the API answers (api/routes/incidents.ts): one schema gives the route and these types. */
 export type IncidentRow = IncidentRowView;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useSearchParams } from 'wouter-preact';
-import type { AuditEntry, AuditProblem } from '../../platform/audit';
+import type { AuditEntry, AuditProblem } from '../../domain/audit';
 import { ApiError, get } from '../api';
 import { Badge, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';

@@ -1,15 +1,17 @@
 /**
- * Incidents outside workflows: raising one through a Temporal client (the API, and the
- * `raiseIncident` activity other workflows call), and the per-program rotas and policies.
+ * Incidents outside workflows, for the API and the activities alike: raising one through a
+ * Temporal client (the API, and the `raiseIncident` activity other workflows call), and the
+ * per-program rotas and policies. The incident workflow is started by its type name with its
+ * input typed from domain/: its code is the worker's, and importing it would tie this layer
+ * to workflows/.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Plan } from '../domain/plan';
-import { alertRepeatedSignal, EscalationPolicy, IncidentInput, incidentDeptKey, Rota, type IncidentInputIn } from '../domain/escalation';
+import { alertRepeatedSignal, EscalationPolicy, IncidentInput, incidentDeptKey, incidentWorkflowType, Rota, type IncidentInputIn, type IncidentWorkflow } from '../domain/escalation';
 import { workflowIds } from '../domain/ids';
 import { GoliveDepartment, GoliveProgram } from '../domain/search-attributes';
-import type { incidentWorkflow } from '../workflows';
 
 export type RaiseIncidentInput = Omit<IncidentInputIn, 'raiseId'> & { raiseId?: string };
 export interface RaisedIncident {
@@ -28,7 +30,7 @@ export interface RaisedIncident {
 export async function raiseIncident(client: Client, taskQueue: string, input: RaiseIncidentInput): Promise<RaisedIncident> {
   const parsed = IncidentInput.parse({ ...input, raiseId: input.raiseId ?? randomUUID() });
   const workflowId = workflowIds.incident(parsed.programId, parsed.condition, incidentDeptKey(parsed.departments));
-  const handle = await client.workflow.signalWithStart<typeof incidentWorkflow, [{ raiseId: string; counts: typeof parsed.counts }]>('incidentWorkflow', {
+  const handle = await client.workflow.signalWithStart<IncidentWorkflow, [{ raiseId: string; counts: typeof parsed.counts }]>(incidentWorkflowType, {
     workflowId,
     taskQueue,
     args: [parsed],

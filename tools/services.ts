@@ -2,6 +2,7 @@
  * Starting and stopping the real services golive runs on: the embedded PostgreSQL, the
  * Temporal dev server and time-skipping test server, and the mail catcher. The demo stack
  * and the test harness use the same code, so the tests exercise what a newcomer runs.
+ * Dev-only (tools/): production connects to services it is given and never imports this.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,7 +11,7 @@ import { createServer, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client as PgClient } from 'pg';
-import { ConfigSchema, projectRoot } from './config';
+import { ConfigSchema, projectRoot } from '../platform/config';
 
 export interface Service {
   stop(): Promise<void>;
