@@ -157,6 +157,33 @@ describe('a vendor system over HTTP on downtime', () => {
     }
   });
 
+  it('retries a vendor that is away or hangs, naming only the system', async () => {
+    const { enterDowntime } = activities();
+    const input = { programId: 'p-http-3', emergency: 1, department: 'ICU', forms: [] };
+    // Nothing listens on the port any more: retryable, no address or body in the message.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const away = await enterDowntime({ ...input, adapter: { ...http(), baseUrl: `http://127.0.0.1:${port}/api` } }).catch((e: unknown) => e);
+    expect(away).not.toHaveProperty('nonRetryable', true);
+    expect((away as Error).message).toBe('icu-emr unreachable (TypeError)');
+    // A vendor that takes the request and never answers is cut at the adapter's timeout.
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    try {
+      const started = Date.now();
+      const slow = await enterDowntime({ ...input, adapter: { ...http(), timeoutMs: 200, baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api` } }).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(slow).not.toHaveProperty('nonRetryable', true);
+      expect((slow as Error).message).toBe('icu-emr unreachable (TimeoutError)');
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+    }
+    expect(await packet('p-http-3', 1, 'ICU')).toBeUndefined();
+  });
+
   it('runs go-live steps against the same server (a 409 is done already, a missing secret fails for good)', async () => {
     received.length = 0;
     const { runStep } = activities();
