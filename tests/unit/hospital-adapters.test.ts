@@ -56,11 +56,12 @@ const activities = (adapters?: Partial<Record<'http' | 'simulated', HospitalAdap
   return failFast({ ...createDowntimeActivities({ pool: db.pool, adapterFor }), ...createAdapterActivities({ adapterFor }) });
 };
 const simulated = Adapter.parse({ id: 'sim', kind: 'simulated' });
-const http = (downtime = true) =>
+const http = (downtime = true, settings: { baseUrl?: string; timeoutMs?: number } = {}) =>
   Adapter.parse({
     id: 'icu-emr',
     kind: 'http',
     baseUrl,
+    ...settings,
     headers: { authorization: { secretEnv: 'ICU_TOKEN' } },
     ...(downtime && {
       downtime: {
@@ -165,7 +166,7 @@ describe('a vendor system over HTTP on downtime', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const away = await enterDowntime({ ...input, adapter: { ...http(), baseUrl: `http://127.0.0.1:${port}/api` } }).catch((e: unknown) => e);
+    const away = await enterDowntime({ ...input, adapter: http(true, { baseUrl: `http://127.0.0.1:${port}/api` }) }).catch((e: unknown) => e);
     expect(away).not.toHaveProperty('nonRetryable', true);
     expect((away as Error).message).toBe('icu-emr unreachable (TypeError)');
     // A vendor that takes the request and never answers is cut at the adapter's timeout.
@@ -173,7 +174,7 @@ describe('a vendor system over HTTP on downtime', () => {
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     try {
       const started = Date.now();
-      const slow = await enterDowntime({ ...input, adapter: { ...http(), timeoutMs: 200, baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api` } }).catch((e: unknown) => e);
+      const slow = await enterDowntime({ ...input, adapter: http(true, { timeoutMs: 200, baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api` }) }).catch((e: unknown) => e);
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(slow).not.toHaveProperty('nonRetryable', true);
       expect((slow as Error).message).toBe('icu-emr unreachable (TimeoutError)');
