@@ -4,6 +4,7 @@
  * the server refuses kept an emergency request waiting until the client gave up).
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { AdapterFailure } from '../adapters/hospital';
 import { ErrorType } from '../domain/errors';
 
 // gRPC status codes a retry cannot change: INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED.
@@ -19,6 +20,8 @@ function grpcCode(err: unknown): number | undefined {
 /** The failure to throw instead of `err`, or undefined when a retry may help (a server away, a timeout). */
 export function permanentFailure(err: unknown): ApplicationFailure | undefined {
   if (err instanceof ApplicationFailure) return undefined;
+  // A hospital system's refusal, raised Temporal-free by its adapter.
+  if (err instanceof AdapterFailure) return ApplicationFailure.create({ type: err.type, nonRetryable: true, message: err.message, details: err.details ? [err.details] : undefined });
   const e = err as { name?: string };
   // Messages are left out on purpose: a schema or SQL error may quote the value it refused.
   if (e?.name === 'ZodError') return ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'input does not fit its schema' });

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import type { Mailer } from '../platform/mailer';
-import { createAdapterActivities } from './adapters';
-import type { HospitalAdapter } from './adapters/types';
+import { hospitalAdapters, type HospitalAdapter } from '../adapters/hospital';
 import { createAuditActivities } from './audit';
 import { createDowntimeActivities } from './downtime';
 import { failFast } from './failures';
 import { peopleTableResolver } from '../app/people';
+import { createAdapterActivities } from './hospital';
 import { createIncidentActivities } from './incidents';
 import { createMailActivities } from './mail/send';
 import { createMigrationActivities } from './migration';
@@ -27,14 +27,15 @@ export interface ActivityDeps {
 /** The only code that touches the outside world. The worker injects real clients, tests inject test servers. */
 export function createActivities(deps: ActivityDeps) {
   const mail = createMailActivities(deps);
+  const adapterFor = hospitalAdapters({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters });
   return failFast({
     ...mail,
     ...createNotifyActivities({ resolvePeople: peopleTableResolver(deps.pool), sendEmail: mail.sendEmail }),
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),
-    ...createDowntimeActivities(deps),
-    ...createAdapterActivities({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters }),
+    ...createDowntimeActivities({ pool: deps.pool, adapterFor }),
+    ...createAdapterActivities({ adapterFor }),
     ...createParallelRunActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
     ...createMigrationActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),
   });

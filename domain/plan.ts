@@ -166,6 +166,13 @@ export const HttpAdapter = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }),
   timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name'), HeaderValue).default({}),
+  /**
+   * The vendor's downtime endpoints, for the emergency switch to paper. `enter` answers with the
+   * department's snapshot as JSON ({ census, activeOrders, pendingResults }, arrays of objects)
+   * for its downtime packet. In these templates {{step}} is `downtime` and {{attempt}} the
+   * emergency's number. Absent: the department's team switches by hand, the emergency shows it.
+   */
+  downtime: z.strictObject({ enter: HttpRequest, leave: HttpRequest }).optional(),
 });
 
 export const Adapter = z.discriminatedUnion('kind', [SimulatedAdapter, HttpAdapter]);

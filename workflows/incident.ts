@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { retryPolicies } from './retry-policies';
 import type { IncidentEvent, IncidentRowUpdate, Recipient } from '../activities/incidents';
 import type { MailMessage } from '../activities/mail/templates';
 import { nonRetryableErrorTypes, ErrorType } from '../domain/errors';
@@ -40,7 +41,7 @@ const { openIncident, recordIncidentEvents, prepareNotices } = proxyActivities<A
   // Short PostgreSQL writes; 30 s bounds a hung connection.
   startToCloseTimeout: '30s',
   // No overall limit: the timeline must not lose an entry because PostgreSQL was away for a while.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilRecorded,
 });
 
 const { sendEmail } = proxyActivities<Activities>({

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { retryPolicies } from './retry-policies';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
 import { GoliveProgram } from '../domain/search-attributes';
 import {
@@ -82,7 +83,7 @@ const { recordAudit } = proxyActivities<Activities>({
   // A single-row insert into PostgreSQL.
   startToCloseTimeout: '30s',
   // The trail must say why the run ended: retry until PostgreSQL is back (idempotent on its key).
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilRecorded,
 });
 
 /**

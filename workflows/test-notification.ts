@@ -1,6 +1,6 @@
 import { proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { nonRetryableErrorTypes } from '../domain/errors';
+import { retryPolicies } from './retry-policies';
 import { testNotificationStatusQuery, type TestNotificationInput, type TestNotificationStatus } from '../domain/messages';
 
 const { sendEmail } = proxyActivities<Activities>({
@@ -8,7 +8,7 @@ const { sendEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   // A test message is worth 10 minutes of retries, not more: the person is waiting for it now.
   scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilDelivered,
 });
 
 /** Sends one test e-mail to a person: proves the whole chain API -> Temporal -> worker -> SMTP. */

@@ -1,8 +1,9 @@
 import { ApplicationFailure, condition, allHandlersFinished, continueAsNew, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { retryPolicies } from './retry-policies';
 import type { KeyRange } from '../activities/compare';
 import type { MigrationRangeResult } from '../activities/migration';
-import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
+import { ErrorType } from '../domain/errors';
 import { migrationStatusQuery, migrationVerifiedSignal, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';
 import type { ComparisonDomain } from '../domain/plan';
 
@@ -10,7 +11,7 @@ const { planMigrationRanges } = proxyActivities<Activities>({
   // Two index-ordered min/max reads on the legacy side.
   startToCloseTimeout: '10m',
   // A database away during the migration weekend is usually back within the hour; until then nothing can be verified anyway.
-  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilSourceIsBack,
 });
 
 const { verifyMigrationRange } = proxyActivities<Activities>({
@@ -21,7 +22,7 @@ const { verifyMigrationRange } = proxyActivities<Activities>({
   // No attempt limit: the workflow holds every finished range, and failing it would throw them
   // away for a database that is merely away. Errors that can never succeed (a secret not set,
   // servers that hash differently) are non-retryable and fail the verification at once.
-  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilSourceIsBack,
 });
 
 /** What the verification knows; carried whole across continue-as-new. Counts and run ids only. */

@@ -25,7 +25,7 @@ export {
   type SimulatedDay,
   type SimulatorHandle,
 } from './simulator';
-export { PATIENT_POOL, patient, type Patient } from './people';
+export { PATIENT_POOL, patient, type Patient } from '../../adapters/hospital/demo-patients';
 export { DEMO_EPISODES, demoScenario, type DemoWaveStatus } from './scenario';
 
 export const DEMO_LEGACY_DATABASE = 'golive_demo_legacy';

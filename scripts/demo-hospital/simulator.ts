@@ -24,7 +24,7 @@ import {
   type OrderCategory,
 } from './catalog';
 import { DEMO_DOMAIN_NAMES, DEMO_TIME_ZONE, businessDayWindow, type DemoDomainName } from './domains';
-import { PATIENT_POOL, fullWidth, patient, rng, unit, type Rng } from './people';
+import { PATIENT_POOL, fullWidth, patient, rng, unit, type Rng } from '../../adapters/hospital/demo-patients';
 
 export const DISCREPANCY_KINDS = ['charge-missing-in-new', 'amount-off', 'unmapped-code', 'duplicate', 'result-missing-in-legacy'] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];

@@ -3,9 +3,9 @@ import { ServiceError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createAdapterActivities } from '../../activities/adapters';
-import type { StepCall } from '../../activities/adapters/types';
+import { hospitalAdapters, type StepCall } from '../../adapters/hospital';
 import { failFast, permanentFailure } from '../../activities/failures';
+import { createAdapterActivities } from '../../activities/hospital';
 import { createNotifyActivities } from '../../activities/notify';
 import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
 
@@ -47,7 +47,7 @@ describe('errors that no retry can fix fail fast', () => {
   });
 
   it('refuses a step for an adapter kind the worker does not have, for good', async () => {
-    const { runStep } = createAdapterActivities({ pool: {} as Pool, secrets: {} });
+    const { runStep } = failFast(createAdapterActivities({ adapterFor: hospitalAdapters({ pool: {} as Pool, secrets: {} }) }));
     const call = { adapter: { id: 'lis', kind: 'ftp' }, step: { id: 's', system: 'LIS' }, direction: 'apply' } as unknown as StepCall;
     await expect(runStep(call)).rejects.toMatchObject({ type: ErrorType.UnknownAdapter, nonRetryable: true });
   });

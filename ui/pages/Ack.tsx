@@ -5,6 +5,7 @@ import { Badge, when } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
 import { departmentsText, whatHappened } from '../components/incident';
+import { FactsTable } from '../components/Table';
 import { useSession } from '../session';
 
 /** What GET /v1/ack-links/{token} tells: codes and opaque ids only. */
@@ -90,33 +91,25 @@ export function AckPage({ token }: { token: string }) {
               <Badge state={link.severity} label={link.severity.toUpperCase()} /> <strong>{whatHappened(link.condition)}</strong>
             </p>
           </header>
-          <table class="compact facts">
-            <tbody>
-              <tr>
-                <th scope="row">Program</th>
-                <td>{link.programId}</td>
-              </tr>
-              <tr>
-                <th scope="row">Departments</th>
-                <td>{departmentsText(link.departments)}</td>
-              </tr>
-              <tr>
-                <th scope="row">Status</th>
-                <td>
+          <FactsTable
+            rows={[
+              ['Program', link.programId],
+              ['Departments', departmentsText(link.departments)],
+              [
+                'Status',
+                <>
                   <Badge state={link.status} />
                   {link.status === 'open' && link.level ? ` · escalation level ${link.level}` : ''}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">Incident</th>
-                <td>
-                  <Link href={`/incidents/${link.incidentId}`}>
-                    <code>{link.incidentId}</code>
-                  </Link>
-                </td>
-              </tr>
-            </tbody>
-          </table>
+                </>,
+              ],
+              [
+                'Incident',
+                <Link href={`/incidents/${link.incidentId}`}>
+                  <code>{link.incidentId}</code>
+                </Link>,
+              ],
+            ]}
+          />
           {link.status === 'acknowledged' ? (
             <p role="status" data-testid="ack-owned">
               {ownedBy?.ownerId ? (

@@ -4,6 +4,7 @@ import type { AuditEntry, AuditProblem } from '../../domain/audit';
 import { ApiError, get } from '../api';
 import { Badge, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
+import { Table } from '../components/Table';
 import { useCan } from '../session';
 
 interface AuditPage {
@@ -240,51 +241,50 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
         <p>No entries{actor ? ` by ${actor}` : ''}{target ? ` about ${target}` : ''}.</p>
       ) : (
         <div class="table-scroll">
-          <table class="compact audit-table" data-testid="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">Seq</th>
-                <th scope="col">Time</th>
-                <th scope="col">Actor (roles)</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((e) => {
-                const r = resultOf(e.action, e.result);
-                return (
-                  <tr key={e.seq}>
-                    <th scope="row">{e.seq}</th>
-                    <td class="nowrap">{when(e.at)}</td>
-                    <td>
-                      {e.actor}
-                      {e.roles.length ? <small class="roles"> ({e.roles.join(', ')})</small> : null}
-                    </td>
-                    <td class="action">
-                      <code>{e.action}</code>
-                    </td>
-                    <td>
-                      {Object.entries(e.target).length
-                        ? Object.entries(e.target).map(([k, v]) => (
-                            <div key={k} class="target">
-                              <small>{k}</small> <code>{v}</code>
-                            </div>
-                          ))
-                        : '—'}
-                    </td>
-                    <td class="reason">{e.reason ?? '—'}</td>
-                    <td>
+          <Table
+            class="compact audit-table"
+            testid="audit-table"
+            rows={rows}
+            rowKey={(e) => e.seq}
+            columns={[
+              { header: 'Seq', rowHeader: true, cell: (e) => e.seq },
+              { header: 'Time', class: 'nowrap', cell: (e) => when(e.at) },
+              {
+                header: 'Actor (roles)',
+                cell: (e) => (
+                  <>
+                    {e.actor}
+                    {e.roles.length ? <small class="roles"> ({e.roles.join(', ')})</small> : null}
+                  </>
+                ),
+              },
+              { header: 'Action', class: 'action', cell: (e) => <code>{e.action}</code> },
+              {
+                header: 'Target',
+                cell: (e) =>
+                  Object.entries(e.target).length
+                    ? Object.entries(e.target).map(([k, v]) => (
+                        <div key={k} class="target">
+                          <small>{k}</small> <code>{v}</code>
+                        </div>
+                      ))
+                    : '—',
+              },
+              { header: 'Reason', class: 'reason', cell: (e) => e.reason ?? '—' },
+              {
+                header: 'Result',
+                cell: (e) => {
+                  const r = resultOf(e.action, e.result);
+                  return (
+                    <>
                       <Badge state={r.state} label={r.label} />
                       {e.details?.idempotentReplay ? <small> (repeat answered once)</small> : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+                    </>
+                  );
+                },
+              },
+            ]}
+          />
         </div>
       )}
       {newestFirst.length > rows.length ? (

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { Badge, when } from '../components/Badge';
 import { duration } from '../components/format';
 import { EmergencyActions } from '../components/LeadActions';
+import { FactsTable, Table } from '../components/Table';
 import { ProgramFrame, useProgram, type EmergencyView, type ProgramStatus } from '../program';
 import { useCan } from '../session';
 
@@ -65,16 +66,7 @@ function Facts({ e }: { e: EmergencyView }) {
     ['Closed', e.closedAt ? when(e.closedAt) : 'not yet'],
   ];
   return (
-    <table class="compact facts" data-testid="emergency-facts">
-      <tbody>
-        {rows.map(([k, v]) => (
-          <tr key={k}>
-            <th scope="row">{k}</th>
-            <td>{v}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <FactsTable rows={rows} testid="emergency-facts" />
   );
 }
 
@@ -94,55 +86,54 @@ function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus })
         </small>
       </p>
       <div class="table-scroll">
-        <table class="compact" data-testid="emergency-departments">
-          <thead>
-            <tr>
-              <th scope="col">Department</th>
-              <th scope="col">Backlog</th>
-              <th scope="col">Downtime packet</th>
-              {canDownload ? <th scope="col">Download</th> : null}
-              <th scope="col">Go-live</th>
-            </tr>
-          </thead>
-          <tbody>
-            {codes.map((code) => {
-              const packet = e.packets[code];
-              const backlog = e.backlog[code];
-              return (
-                <tr key={code}>
-                  <th scope="row">{code}</th>
-                  <td>{backlog === undefined ? <span class="muted">not reported</span> : backlog === 0 ? <Badge state="resolved" label="0: done" /> : <strong>{backlog}</strong>}</td>
-                  <td>
-                    {!packet ? (
-                      <span class="muted">none</span>
-                    ) : 'error' in packet ? (
-                      <span class="why">could not be made: {packet.error}</span>
-                    ) : (
-                      `census ${packet.census} · active orders ${packet.activeOrders} · pending results ${packet.pendingResults}`
-                    )}
-                  </td>
-                  {canDownload ? (
-                    <td>
-                      {packet && !('error' in packet) ? (
-                        <a
-                          href={`/v1/programs/${encodeURIComponent(status.programId)}/emergencies/${e.emergency}/packets/${encodeURIComponent(code)}`}
-                          download
-                          aria-label={`Download ${code}'s downtime packet`}
-                          data-testid={`packet-${code}`}
-                        >
-                          Download
-                        </a>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                  ) : null}
-                  <td>{paused.has(code) ? <Badge state="paused" label="paused" /> : '—'}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <Table
+          class="compact"
+          testid="emergency-departments"
+          rows={codes}
+          rowKey={(code) => code}
+          columns={[
+            { header: 'Department', rowHeader: true, cell: (code) => code },
+            {
+              header: 'Backlog',
+              cell: (code) => {
+                const backlog = e.backlog[code];
+                return backlog === undefined ? <span class="muted">not reported</span> : backlog === 0 ? <Badge state="resolved" label="0: done" /> : <strong>{backlog}</strong>;
+              },
+            },
+            {
+              header: 'Downtime packet',
+              cell: (code) => {
+                const packet = e.packets[code];
+                return !packet ? (
+                  <span class="muted">none</span>
+                ) : 'error' in packet ? (
+                  <span class="why">could not be made: {packet.error}</span>
+                ) : (
+                  `census ${packet.census} · active orders ${packet.activeOrders} · pending results ${packet.pendingResults}`
+                );
+              },
+            },
+            canDownload && {
+              header: 'Download',
+              cell: (code) => {
+                const packet = e.packets[code];
+                return packet && !('error' in packet) ? (
+                  <a
+                    href={`/v1/programs/${encodeURIComponent(status.programId)}/emergencies/${e.emergency}/packets/${encodeURIComponent(code)}`}
+                    download
+                    aria-label={`Download ${code}'s downtime packet`}
+                    data-testid={`packet-${code}`}
+                  >
+                    Download
+                  </a>
+                ) : (
+                  '—'
+                );
+              },
+            },
+            { header: 'Go-live', cell: (code) => (paused.has(code) ? <Badge state="paused" label="paused" /> : '—') },
+          ]}
+        />
       </div>
       {e.pausedGoLives.length ? (
         <p data-testid="emergency-paused">
@@ -161,28 +152,18 @@ function Timeline({ e }: { e: EmergencyView }) {
     <section aria-labelledby="em-timeline-h">
       <h2 id="em-timeline-h">Timeline</h2>
       <div class="table-scroll">
-        <table class="compact" data-testid="emergency-timeline">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Since declared</th>
-              <th scope="col">Event</th>
-              <th scope="col">Department</th>
-            </tr>
-          </thead>
-          <tbody>
-            {e.timeline.map((t, n) => (
-              <tr key={n}>
-                <td>{when(t.at)}</td>
-                <td>+{duration(t.sinceDeclaredMs)}</td>
-                <th scope="row">
-                  <Badge state={`em-${eventState(t.event)}`} label={eventText(t.event)} />
-                </th>
-                <td>{t.department ?? '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          class="compact"
+          testid="emergency-timeline"
+          rows={e.timeline}
+          rowKey={(_, n) => n}
+          columns={[
+            { header: 'Time', cell: (t) => when(t.at) },
+            { header: 'Since declared', cell: (t) => `+${duration(t.sinceDeclaredMs)}` },
+            { header: 'Event', rowHeader: true, cell: (t) => <Badge state={`em-${eventState(t.event)}`} label={eventText(t.event)} /> },
+            { header: 'Department', cell: (t) => t.department ?? '—' },
+          ]}
+        />
       </div>
     </section>
   );

@@ -4,6 +4,7 @@ import { ApiError, post } from '../api';
 import { Badge, when } from '../components/Badge';
 import { ConfirmAction, type Field, type Values } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
+import { Table } from '../components/Table';
 import { domainLabel } from '../components/nights';
 import { usePoll } from '../poll';
 import { ProgramFrame, useProgram, type GateView, type ProgramStatus } from '../program';
@@ -78,41 +79,51 @@ function Gates() {
       <h2 id="gates-h">Gates</h2>
       <p>Every gate of the plan, in the order they are passed. A gate is decided go or no-go by its named approvers on the evidence shown on its page.</p>
       <div class="table-scroll">
-        <table data-testid="gates-list">
-          <thead>
-            <tr>
-              <th scope="col">Gate</th>
-              <th scope="col">Status</th>
-              <th scope="col">Round</th>
-              <th scope="col">Criteria</th>
-              <th scope="col">Decisions</th>
-              <th scope="col">Deadline</th>
-              <th scope="col">Closed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {status.gates.map((g) => {
-              const passing = g.criteria.filter((c) => c.verdict === 'pass').length;
-              return (
-                <tr key={g.gate} data-testid={`gate-row-${g.gate}`}>
-                  <th scope="row">
-                    <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(g.gate)}</Link> <small class="muted">({g.gate})</small>
-                  </th>
-                  <td class="nowrap">
-                    <Badge state={g.status} label={g.status === 'closed' && g.round === 0 ? 'not requested' : g.status === 'open' ? 'open for decision' : g.status} /> {g.overdue && g.status === 'open' ? <Badge state="overdue" /> : null}
-                  </td>
-                  <td>{g.round || '—'}</td>
-                  <td class="nowrap">{g.criteria.length ? `${passing} of ${g.criteria.length} pass` : 'none'}</td>
-                  <td>
-                    {g.decisions.length} of {g.approvers.length} decided <small class="muted">({g.rule.kind === 'all' ? 'all needed' : `${g.rule.required} needed`})</small>
-                  </td>
-                  <td class="nowrap">{g.deadline ? when(g.deadline) : '—'}</td>
-                  <td class="nowrap">{g.closedAt ? when(g.closedAt) : '—'}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <Table
+          testid="gates-list"
+          rows={status.gates}
+          rowKey={(g) => g.gate}
+          rowProps={(g) => ({ 'data-testid': `gate-row-${g.gate}` })}
+          columns={[
+            {
+              header: 'Gate',
+              rowHeader: true,
+              cell: (g) => (
+                <>
+                  <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(g.gate)}</Link> <small class="muted">({g.gate})</small>
+                </>
+              ),
+            },
+            {
+              header: 'Status',
+              class: 'nowrap',
+              cell: (g) => (
+                <>
+                  <Badge state={g.status} label={g.status === 'closed' && g.round === 0 ? 'not requested' : g.status === 'open' ? 'open for decision' : g.status} /> {g.overdue && g.status === 'open' ? <Badge state="overdue" /> : null}
+                </>
+              ),
+            },
+            { header: 'Round', cell: (g) => g.round || '—' },
+            {
+              header: 'Criteria',
+              class: 'nowrap',
+              cell: (g) => {
+                const passing = g.criteria.filter((c) => c.verdict === 'pass').length;
+                return g.criteria.length ? `${passing} of ${g.criteria.length} pass` : 'none';
+              },
+            },
+            {
+              header: 'Decisions',
+              cell: (g) => (
+                <>
+                  {g.decisions.length} of {g.approvers.length} decided <small class="muted">({g.rule.kind === 'all' ? 'all needed' : `${g.rule.required} needed`})</small>
+                </>
+              ),
+            },
+            { header: 'Deadline', class: 'nowrap', cell: (g) => (g.deadline ? when(g.deadline) : '—') },
+            { header: 'Closed', class: 'nowrap', cell: (g) => (g.closedAt ? when(g.closedAt) : '—') },
+          ]}
+        />
       </div>
     </section>
   );
@@ -217,19 +228,18 @@ function Criteria({ gate }: { gate: GateView }) {
         <p>This gate has no criteria of its own: the approvers decide on the comparison trend and the open incidents below.</p>
       ) : (
         <div class="table-scroll">
-          <table class="compact" data-testid="gate-criteria">
-            <thead>
-              <tr>
-                <th scope="col">Criterion</th>
-                <th scope="col">Required</th>
-                <th scope="col">Evidence</th>
-                <th scope="col">Verdict</th>
-              </tr>
-            </thead>
-            <tbody>
-              {gate.criteria.map((c) => (
-                <tr key={c.id} data-verdict={c.verdict}>
-                  <th scope="row">
+          <Table
+            class="compact"
+            testid="gate-criteria"
+            rows={gate.criteria}
+            rowKey={(c) => c.id}
+            rowProps={(c) => ({ 'data-verdict': c.verdict })}
+            columns={[
+              {
+                header: 'Criterion',
+                rowHeader: true,
+                cell: (c) => (
+                  <>
                     {criterionName[c.id] ?? c.id}
                     {c.departments?.length ? (
                       <ul class="per-department">
@@ -240,16 +250,14 @@ function Criteria({ gate }: { gate: GateView }) {
                         ))}
                       </ul>
                     ) : null}
-                  </th>
-                  <td class="nowrap">{requirement(c)}</td>
-                  <td class="nowrap">{c.departments?.length && c.value !== null ? `lowest ${value(c, c.value)}` : value(c, c.value)}</td>
-                  <td>
-                    <Badge state={c.verdict} label={verdictLabel[c.verdict]} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+              { header: 'Required', class: 'nowrap', cell: (c) => requirement(c) },
+              { header: 'Evidence', class: 'nowrap', cell: (c) => (c.departments?.length && c.value !== null ? `lowest ${value(c, c.value)}` : value(c, c.value)) },
+              { header: 'Verdict', cell: (c) => <Badge state={c.verdict} label={verdictLabel[c.verdict]} /> },
+            ]}
+          />
         </div>
       )}
     </section>
@@ -419,44 +427,40 @@ function Decisions({ gate, recorded, names, error }: { gate: GateView; recorded:
       <h2 id="decisions-h">Decisions so far</h2>
       {error && !recorded ? <ErrorNote error={error} /> : null}
       <div class="table-scroll">
-        <table class="compact" data-testid="gate-decisions">
-          <thead>
-            <tr>
-              <th scope="col">Round</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Decision</th>
-              <th scope="col">Override reason</th>
-              <th scope="col">Comment</th>
-              <th scope="col">Evidence fingerprint</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.length === 0 ? (
-              <tr>
-                <td colSpan={7}>No decision yet.</td>
-              </tr>
-            ) : (
-              rows.map((d, i) => (
-                <tr key={`${d.round}-${d.approverId}-${d.decidedAt}-${i}`} class={d.round === gate.round ? '' : 'earlier-round'}>
-                  <td>{d.round}</td>
-                  <td class="nowrap">{when(d.decidedAt)}</td>
-                  <th scope="row" class="nowrap">
-                    {names[d.approverId] ?? d.approverId} <small>({d.approverId})</small>
-                  </th>
-                  <td class="nowrap">
-                    <Badge state={d.decision} /> {d.overrideReason ? <Badge state="overdue" label="override" /> : null}
-                  </td>
-                  <td>{d.overrideReason ?? '—'}</td>
-                  <td>{d.comment ?? '—'}</td>
-                  <td>
-                    <code title={d.evidenceHash}>{d.evidenceHash.slice(0, 12)}</code>
-                  </td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
+        <Table
+          class="compact"
+          testid="gate-decisions"
+          rows={rows}
+          rowKey={(d, i) => `${d.round}-${d.approverId}-${d.decidedAt}-${i}`}
+          rowProps={(d) => ({ class: d.round === gate.round ? '' : 'earlier-round' })}
+          empty="No decision yet."
+          columns={[
+            { header: 'Round', cell: (d) => d.round },
+            { header: 'When', class: 'nowrap', cell: (d) => when(d.decidedAt) },
+            {
+              header: 'Who',
+              rowHeader: true,
+              class: 'nowrap',
+              cell: (d) => (
+                <>
+                  {names[d.approverId] ?? d.approverId} <small>({d.approverId})</small>
+                </>
+              ),
+            },
+            {
+              header: 'Decision',
+              class: 'nowrap',
+              cell: (d) => (
+                <>
+                  <Badge state={d.decision} /> {d.overrideReason ? <Badge state="overdue" label="override" /> : null}
+                </>
+              ),
+            },
+            { header: 'Override reason', cell: (d) => d.overrideReason ?? '—' },
+            { header: 'Comment', cell: (d) => d.comment ?? '—' },
+            { header: 'Evidence fingerprint', cell: (d) => <code title={d.evidenceHash}>{d.evidenceHash.slice(0, 12)}</code> },
+          ]}
+        />
       </div>
     </section>
   );
@@ -484,28 +488,18 @@ function Trend({ status, gate }: { status: ProgramStatus; gate: GateView }) {
             {since ? ` · since ${wave === 1 ? 'the pilot' : `wave ${wave}`} went live: ${since.compared} compared, ${since.clean} clean, ${since.warning} warning, ${since.critical} critical, ${since.failed} failed` : ''}.{' '}
             <Link href={`/programs/${status.programId}/parallel-run`}>Nights and chart</Link>
           </p>
-          <table class="compact" data-testid="gate-trend">
-            <thead>
-              <tr>
-                <th scope="col">Domain</th>
-                <th scope="col">Clean streak</th>
-                <th scope="col">Nights not clean</th>
-                <th scope="col">Trend</th>
-              </tr>
-            </thead>
-            <tbody>
-              {pr.trend.map((t) => (
-                <tr key={t.domain}>
-                  <th scope="row">{domainLabel(t.domain)}</th>
-                  <td>{t.cleanStreak}</td>
-                  <td>{notClean(t)}</td>
-                  <td class="nowrap">
-                    <Direction direction={t.direction} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            class="compact"
+            testid="gate-trend"
+            rows={pr.trend}
+            rowKey={(t) => t.domain}
+            columns={[
+              { header: 'Domain', rowHeader: true, cell: (t) => domainLabel(t.domain) },
+              { header: 'Clean streak', cell: (t) => t.cleanStreak },
+              { header: 'Nights not clean', cell: (t) => notClean(t) },
+              { header: 'Trend', class: 'nowrap', cell: (t) => <Direction direction={t.direction} /> },
+            ]}
+          />
         </>
       )}
     </section>

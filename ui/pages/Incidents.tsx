@@ -5,6 +5,7 @@ import { Badge, when } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
 import { after, duration } from '../components/format';
+import { FactsTable, Table } from '../components/Table';
 import { departmentsText, resolutionCodes, whatHappened, type IncidentDetail, type IncidentEvent, type IncidentRow } from '../components/incident';
 import { usePoll } from '../poll';
 import { useCan } from '../session';
@@ -77,44 +78,41 @@ export function IncidentsPage() {
             </small>
           </p>
           <div class="table-scroll">
-            <table class="compact" data-testid="incident-list">
-              <thead>
-                <tr>
-                  <th scope="col">Severity</th>
-                  <th scope="col">What happened</th>
-                  <th scope="col">Program</th>
-                  <th scope="col">Departments</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Level</th>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Raised</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((i) => (
-                  <tr key={i.incidentId} class={`incident-row s-${i.status}`}>
-                    <td>
-                      <Badge state={i.severity} label={i.severity.toUpperCase()} />
-                    </td>
-                    <th scope="row">
+            <Table
+              class="compact"
+              testid="incident-list"
+              rows={rows}
+              rowKey={(i) => i.incidentId}
+              rowProps={(i) => ({ class: `incident-row s-${i.status}` })}
+              columns={[
+                { header: 'Severity', cell: (i) => <Badge state={i.severity} label={i.severity.toUpperCase()} /> },
+                {
+                  header: 'What happened',
+                  rowHeader: true,
+                  cell: (i) => (
+                    <>
                       <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition, i.counts)}</Link>
                       {i.repeats ? <small> · raised again {times(i.repeats)}</small> : null}
-                    </th>
-                    <td class="nowrap">{i.programId}</td>
-                    <td>{departmentsText(i.departments)}</td>
-                    <td>
-                      <Badge state={i.status} />
-                    </td>
-                    <td class="nowrap">{i.status === 'open' && i.level ? `level ${i.level}${i.round && i.round > 1 ? `, round ${i.round}` : ''}` : '—'}</td>
-                    <td class="nowrap">{i.ownerId ?? '—'}</td>
-                    <td class="nowrap">
+                    </>
+                  ),
+                },
+                { header: 'Program', class: 'nowrap', cell: (i) => i.programId },
+                { header: 'Departments', cell: (i) => departmentsText(i.departments) },
+                { header: 'Status', cell: (i) => <Badge state={i.status} /> },
+                { header: 'Level', class: 'nowrap', cell: (i) => (i.status === 'open' && i.level ? `level ${i.level}${i.round && i.round > 1 ? `, round ${i.round}` : ''}` : '—') },
+                { header: 'Owner', class: 'nowrap', cell: (i) => i.ownerId ?? '—' },
+                {
+                  header: 'Raised',
+                  class: 'nowrap',
+                  cell: (i) => (
+                    <>
                       {when(i.raisedAt)}
                       {i.status !== 'resolved' ? <small class="age"> {duration(now - Date.parse(i.raisedAt))} ago</small> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+              ]}
+            />
           </div>
         </>
       )}
@@ -195,32 +193,25 @@ function Timeline({ incident }: { incident: IncidentDetail }) {
     <section aria-labelledby="inc-timeline-h">
       <h2 id="inc-timeline-h">Timeline</h2>
       <div class="table-scroll">
-        <table class="compact incident-timeline" data-testid="incident-timeline">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">After raise</th>
-              <th scope="col">Event</th>
-              <th scope="col">Level</th>
-              <th scope="col">Person</th>
-              <th scope="col">What happened</th>
-            </tr>
-          </thead>
-          <tbody>
-            {incident.timeline.map((e, n) => (
-              <tr key={n} class={`ev-${e.kind}`} data-kind={e.kind}>
-                <td class="nowrap">{when(e.at)}</td>
-                <td class="nowrap">{after(incident.raisedAt, e.at)}</td>
-                <th scope="row">
-                  <Badge state={`ev-${e.kind}`} label={kindLabel[e.kind] ?? e.kind} />
-                </th>
-                <td class="nowrap">{e.level ? `${e.level}${e.round && e.round > 1 ? ` (round ${e.round})` : ''}` : e.detail?.audience === 'leadership' || e.kind === 'leadership-told' ? 'leadership' : '—'}</td>
-                <td class="nowrap">{e.personId ?? '—'}</td>
-                <td>{describe(e)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          class="compact incident-timeline"
+          testid="incident-timeline"
+          rows={incident.timeline}
+          rowKey={(_, n) => n}
+          rowProps={(e) => ({ class: `ev-${e.kind}`, 'data-kind': e.kind })}
+          columns={[
+            { header: 'Time', class: 'nowrap', cell: (e) => when(e.at) },
+            { header: 'After raise', class: 'nowrap', cell: (e) => after(incident.raisedAt, e.at) },
+            { header: 'Event', rowHeader: true, cell: (e) => <Badge state={`ev-${e.kind}`} label={kindLabel[e.kind] ?? e.kind} /> },
+            {
+              header: 'Level',
+              class: 'nowrap',
+              cell: (e) => (e.level ? `${e.level}${e.round && e.round > 1 ? ` (round ${e.round})` : ''}` : e.detail?.audience === 'leadership' || e.kind === 'leadership-told' ? 'leadership' : '—'),
+            },
+            { header: 'Person', class: 'nowrap', cell: (e) => e.personId ?? '—' },
+            { header: 'What happened', cell: (e) => describe(e) },
+          ]}
+        />
       </div>
     </section>
   );
@@ -262,16 +253,7 @@ function Facts({ incident: i }: { incident: IncidentDetail }) {
   return (
     <section aria-labelledby="facts-h">
       <h2 id="facts-h">Facts</h2>
-      <table class="compact facts">
-        <tbody>
-          {rows.map(([k, v]) => (
-            <tr key={k}>
-              <th scope="row">{k}</th>
-              <td>{v}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <FactsTable rows={rows} />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import type { ComparisonOutcomes, DomainResult } from '../../domain/parallel-run
 import { get } from '../api';
 import { Badge, pct, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
+import { Table } from '../components/Table';
 import { domainLabel, nightHref, nightLabel, useNights } from '../components/nights';
 import { ProgramFrame, useProgram } from '../program';
 import { useCan } from '../session';
@@ -263,32 +264,24 @@ function Night({ businessDay }: { businessDay: string }) {
                   <h3>
                     {domainLabel(d)} <Badge state={run.status} />
                   </h3>
-                  <table class="compact">
-                    <thead>
-                      <tr>
-                        <th scope="col">Field</th>
-                        <th scope="col">Mismatched</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {fields.map(([f, n]) => (
-                        <tr key={f}>
-                          <th scope="row">
-                            <code>{f}</code>
-                          </th>
-                          <td class="num">{num(n)}</td>
-                        </tr>
-                      ))}
-                      {unmapped.map(([f, n]) => (
-                        <tr key={`u-${f}`}>
-                          <th scope="row">
-                            <code>{f}</code> <small>(unmapped code)</small>
-                          </th>
-                          <td class="num">{num(n)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <Table
+                    class="compact"
+                    rows={[...fields.map(([f, n]) => ({ f, n, unmapped: false })), ...unmapped.map(([f, n]) => ({ f, n, unmapped: true }))]}
+                    rowKey={(r) => (r.unmapped ? `u-${r.f}` : r.f)}
+                    columns={[
+                      {
+                        header: 'Field',
+                        rowHeader: true,
+                        cell: (r) => (
+                          <>
+                            <code>{r.f}</code>
+                            {r.unmapped ? <> <small>(unmapped code)</small></> : null}
+                          </>
+                        ),
+                      },
+                      { header: 'Mismatched', class: 'num', cell: (r) => num(r.n) },
+                    ]}
+                  />
                 </article>
               );
             })}

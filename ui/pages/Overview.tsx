@@ -1,6 +1,7 @@
 import { Link } from 'wouter-preact';
 import { Badge, pct, when } from '../components/Badge';
 import { LeadActions } from '../components/LeadActions';
+import { Table } from '../components/Table';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { usePoll } from '../poll';
 import { runProgress } from '../components/run-progress';
@@ -135,31 +136,24 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
               </>
             )}
           </p>
-          <table class="compact">
-            <thead>
-              <tr>
-                <th scope="col">Domain</th>
-                <th scope="col">Last night</th>
-                <th scope="col">Mismatch</th>
-                <th scope="col">Clean streak</th>
-                <th scope="col">Trend</th>
-              </tr>
-            </thead>
-            <tbody>
-              {pr.trend.map((t) => {
-                const last = pr.lastNight?.perDomain.find((d) => d.domain === t.domain);
-                return (
-                  <tr key={t.domain}>
-                    <th scope="row">{t.domain}</th>
-                    <td>{last ? <Badge state={last.status} /> : '—'}</td>
-                    <td>{pct(t.latestMismatchRate, 3)}</td>
-                    <td>{t.cleanStreak}</td>
-                    <td>{t.direction === 'unknown' ? 'too few nights' : t.direction}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <Table
+            class="compact"
+            rows={pr.trend}
+            rowKey={(t) => t.domain}
+            columns={[
+              { header: 'Domain', rowHeader: true, cell: (t) => t.domain },
+              {
+                header: 'Last night',
+                cell: (t) => {
+                  const last = pr.lastNight?.perDomain.find((d) => d.domain === t.domain);
+                  return last ? <Badge state={last.status} /> : '—';
+                },
+              },
+              { header: 'Mismatch', cell: (t) => pct(t.latestMismatchRate, 3) },
+              { header: 'Clean streak', cell: (t) => t.cleanStreak },
+              { header: 'Trend', cell: (t) => (t.direction === 'unknown' ? 'too few nights' : t.direction) },
+            ]}
+          />
           {completed ? null : pr.finalGateBlockers.length ? (
             <p>
               <small>Final gate not yet: {pr.finalGateBlockers.join('; ')}</small>

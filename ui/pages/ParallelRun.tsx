@@ -2,6 +2,7 @@ import { Link } from 'wouter-preact';
 import { Badge, pct, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { MismatchChart } from '../components/MismatchChart';
+import { Table } from '../components/Table';
 import { domainLabel, nightHref, nightLabel, useNights, type NightsAnswer } from '../components/nights';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { runProgress } from '../components/run-progress';
@@ -82,43 +83,35 @@ function DomainTrends({ status }: { status: ProgramStatus }) {
     <section aria-labelledby="trend-h">
       <h2 id="trend-h">Per domain</h2>
       <div class="table-scroll">
-        <table class="compact" data-testid="domain-trend">
-          <thead>
-            <tr>
-              <th scope="col">Domain</th>
-              <th scope="col">Last night</th>
-              <th scope="col">Clean streak</th>
-              <th scope="col">
-                Nights <small class="nowrap">clean / warning /</small> <small class="nowrap">critical / failed</small>
-              </th>
-              <th scope="col">Latest rate</th>
-              <th scope="col">Highest rate</th>
-              <th scope="col">Trend</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pr.trend.map((t) => {
-              const last = pr.lastNight?.perDomain.find((d) => d.domain === t.domain);
-              return (
-                <tr key={t.domain}>
-                  <th scope="row">{domainLabel(t.domain)}</th>
-                  <td>{last ? <Badge state={last.status} /> : '—'}</td>
-                  <td class="nowrap">
-                    {t.cleanStreak} {t.cleanStreak === 1 ? 'night' : 'nights'}
-                  </td>
-                  <td class="nowrap">
-                    {t.clean} / {t.warning} / {t.critical} / {t.failed}
-                  </td>
-                  <td>{pct(t.latestMismatchRate, 3)}</td>
-                  <td>{pct(t.maxMismatchRate, 3)}</td>
-                  <td class="nowrap">
-                    <Direction direction={t.direction} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <Table
+          class="compact"
+          testid="domain-trend"
+          rows={pr.trend}
+          rowKey={(t) => t.domain}
+          columns={[
+            { header: 'Domain', rowHeader: true, cell: (t) => domainLabel(t.domain) },
+            {
+              header: 'Last night',
+              cell: (t) => {
+                const last = pr.lastNight?.perDomain.find((d) => d.domain === t.domain);
+                return last ? <Badge state={last.status} /> : '—';
+              },
+            },
+            { header: 'Clean streak', class: 'nowrap', cell: (t) => `${t.cleanStreak} ${t.cleanStreak === 1 ? 'night' : 'nights'}` },
+            {
+              header: (
+                <>
+                  Nights <small class="nowrap">clean / warning /</small> <small class="nowrap">critical / failed</small>
+                </>
+              ),
+              class: 'nowrap',
+              cell: (t) => `${t.clean} / ${t.warning} / ${t.critical} / ${t.failed}`,
+            },
+            { header: 'Latest rate', cell: (t) => pct(t.latestMismatchRate, 3) },
+            { header: 'Highest rate', cell: (t) => pct(t.maxMismatchRate, 3) },
+            { header: 'Trend', class: 'nowrap', cell: (t) => <Direction direction={t.direction} /> },
+          ]}
+        />
       </div>
     </section>
   );
@@ -133,30 +126,20 @@ function WaveNights({ status }: { status: ProgramStatus }) {
         <p>No wave is live yet.</p>
       ) : (
         <div class="table-scroll">
-          <table class="compact auto-width" data-testid="wave-nights">
-            <thead>
-              <tr>
-                <th scope="col">Wave</th>
-                <th scope="col">Compared</th>
-                <th scope="col">Clean</th>
-                <th scope="col">Warning</th>
-                <th scope="col">Critical</th>
-                <th scope="col">Failed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((w) => (
-                <tr key={w.wave}>
-                  <th scope="row">{w.wave === 1 ? 'Pilot' : `Wave ${w.wave}`}</th>
-                  <td>{w.compared}</td>
-                  <td>{w.clean}</td>
-                  <td>{w.warning}</td>
-                  <td>{w.critical}</td>
-                  <td>{w.failed}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            class="compact auto-width"
+            testid="wave-nights"
+            rows={rows}
+            rowKey={(w) => w.wave}
+            columns={[
+              { header: 'Wave', rowHeader: true, cell: (w) => (w.wave === 1 ? 'Pilot' : `Wave ${w.wave}`) },
+              { header: 'Compared', cell: (w) => w.compared },
+              { header: 'Clean', cell: (w) => w.clean },
+              { header: 'Warning', cell: (w) => w.warning },
+              { header: 'Critical', cell: (w) => w.critical },
+              { header: 'Failed', cell: (w) => w.failed },
+            ]}
+          />
         </div>
       )}
     </section>

@@ -19,7 +19,8 @@ import {
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
-import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
+import { retryPolicies } from '../retry-policies';
+import { ErrorType } from '../../domain/errors';
 import type { Condition, Counts, Severity } from '../../domain/escalation';
 import { workflowIds } from '../../domain/ids';
 import type { Plan } from '../../domain/plan';
@@ -38,7 +39,7 @@ const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   // The audit trail and decision records must not be lost: retry until PostgreSQL is back
   // (both activities are idempotent on their event key).
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilRecorded,
 });
 export { recordGateDecision };
 
@@ -47,7 +48,7 @@ const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   // People must hear of it: retry until Temporal or SMTP answers again (both are idempotent:
   // the raise on its raise id, each e-mail on its key).
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+  retry: retryPolicies.untilDelivered,
 });
 export { notifyPeople };
 

@@ -175,7 +175,8 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
       const e = s.emergency!;
       for (const code of e.departments) {
         try {
-          await leaveDowntime({ programId: ctx.programId, department: code, adapter: primaryAdapter(ctx, code) });
+          // The emergency's number keys the hospital system's switch back (an activity input, no new command).
+          await leaveDowntime({ programId: ctx.programId, emergency: e.n, department: code, adapter: primaryAdapter(ctx, code) });
         } catch {
           mark(ctx, e, 'restore-failed', code);
         }

@@ -1,4 +1,8 @@
-/** Deterministic randomness and the synthetic patient population of the demo hospital. */
+/**
+ * Deterministic randomness and the synthetic patient population of the demo hospital. It lives
+ * with the simulated adapter, whose downtime packets list these patients; the demo simulator
+ * (scripts/demo-hospital) draws its visits from the same population.
+ */
 
 /** 32-bit string hash (FNV-1a with a murmur3 finaliser). */
 export function hash32(s: string): number {
