@@ -124,6 +124,15 @@ describe('crash matrix: kill -9 of the worker', () => {
     }
     expect((await api('POST', '', lead, plan)).status).toBe(201);
     await passReadiness();
+    // The gate's e-mails leave before the first kill: the kills aim at a go-live step, and one that
+    // lands while SMTP takes an unrelated e-mail resends it (SMTP's own window, README).
+    const mailsOut = async () => {
+      const { rows } = await stack.db.pool.query<{ open: number; n: number }>(`SELECT count(*) FILTER (WHERE status <> 'sent')::int AS open, count(*)::int AS n FROM email_outbox`);
+      return rows[0]!.n > 0 && rows[0]!.open === 0;
+    };
+    await waitFor('readiness e-mails sent', mailsOut, 60_000, 250);
+    await sleep(1000);
+    await waitFor('readiness e-mails sent', mailsOut, 60_000, 250);
 
     // Go-live of the pilot wave (IM-OPD and LAB); LAB's three steps are killed into.
     expect((await api('POST', `/${programId}/waves/1/start`, lead, {})).status).toBe(200);
