@@ -7,7 +7,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
 import type { ComparisonDomain } from '../domain/plan';
-import { ComparisonError, keyRanges, SourceConfig, type KeyRange } from './compare';
+import { ComparisonError, keyRanges, SourceConfig, type KeyRange } from '../compare';
+
+export type { KeyRange };
 import { comparePlanDomain, resolveDomain, resultsUrlOf } from './parallel-run';
 
 export interface MigrationActivityDeps {

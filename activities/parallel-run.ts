@@ -13,7 +13,7 @@ import type { Condition, Counts } from '../domain/escalation';
 import { nightComparedSignal, type ComparisonOutcomes, type NightSummary } from '../domain/parallel-run';
 import type { ComparisonDomain, ComparisonSource } from '../domain/plan';
 import { getPolicy, raiseIncident, type RaisedIncident } from '../platform/incidents';
-import { ComparisonError, compareDomain, outcomesOf, type CompareInput, type CompareResult, type SourceConfig } from './compare';
+import { ComparisonError, compareDomain, outcomesOf, type CompareInput, type CompareResult, type SourceConfig } from '../compare';
 
 export interface ParallelRunActivityDeps {
   pool: Pool;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, condition, allHandlersFinished, continueAsNew, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { KeyRange } from '../activities/compare';
+import type { KeyRange } from '../activities/migration';
 import type { MigrationRangeResult } from '../activities/migration';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
 import { migrationStatusQuery, migrationVerifiedSignal, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
-import { compareDomain, keyRanges, type CompareInput, type CompareResult, type DomainSpecInput } from '../../activities/compare';
+import { compareDomain, keyRanges, type CompareInput, type CompareResult, type DomainSpecInput } from '../../compare';
 
 // Several comparisons per test (every split of a run): more than the unit default on a loaded machine.
 vi.setConfig({ testTimeout: 60_000 });
