@@ -1,6 +1,10 @@
 /** Nightly data-consistency comparison engine (public API). */
-export { compareDomain, keyRanges, loadCodeMaps, outcomesOf, ComparisonError } from './engine';
-export type { CompareResult, ComparisonStatus, KeyRange, RunOutcomes } from './engine';
+export { compareDomain } from './engine';
+export { keyRanges } from './keyRanges';
+export type { KeyRange } from './keyRanges';
+export { loadCodeMaps } from './codeMaps';
+export { outcomesOf, ComparisonError } from './result';
+export type { CompareResult, ComparisonStatus, RunOutcomes } from './result';
 export { DIFFERENCE_KINDS } from './differences';
 export type { DifferenceKind } from './differences';
 export { createSource, registerSourceKind, PostgresSource, FileSource } from './sources';
