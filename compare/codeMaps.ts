@@ -43,7 +43,11 @@ async function loadCodeMap(cm: CodeMapSpec): Promise<Map<string, string>> {
   return m;
 }
 
-export function mapLiterals(m: Map<string, string>): { forward: string; reverse: string | null } {
+/**
+ * A map's jsonb literals. Passing unmapped codes through, it has no reverse: a new code outside
+ * the map's values would be hashed as itself, equal to a legacy code the map renames.
+ */
+export function mapLiterals(m: Map<string, string>, unmapped: 'report' | 'pass-through'): { forward: string; reverse: string | null; passThrough: boolean } {
   // null prototype: a code "__proto__" is an ordinary key
   const o = Object.create(null) as Record<string, string>;
   const r = Object.create(null) as Record<string, string>;
@@ -54,7 +58,7 @@ export function mapLiterals(m: Map<string, string>): { forward: string; reverse:
     r[v] = k;
   }
   const lit = (x: Record<string, string>): string => `${escapeLiteral(JSON.stringify(x))}::jsonb`;
-  return { forward: lit(o), reverse: oneToOne ? lit(r) : null };
+  return { forward: lit(o), reverse: oneToOne && unmapped === 'report' ? lit(r) : null, passThrough: unmapped === 'pass-through' };
 }
 
 export function int64Parts(x: bigint): { hi: number; lo: number } {

@@ -52,7 +52,7 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     trace(where);
     const maps = await loadCodeMaps(spec);
     const mapJson: CodeMapSql = new Map();
-    for (const [k, m] of maps) mapJson.set(k, mapLiterals(m));
+    for (const [k, m] of maps) mapJson.set(k, mapLiterals(m, spec.codeMaps[k]!.unmapped));
 
     const opens: (Awaited<ReturnType<typeof openSide>> & { offsets: FixedOffsets })[] = [];
     for (const side of ['legacy', 'new'] as const) {
@@ -76,7 +76,11 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     for (const [i, st] of opens.entries()) {
       sides[i]!.sql = buildSideSql(spec, st.side, st.types, st.query, mapJson, st.offsets, st.traits, nodeMapped);
     }
-    const dictionary = new SpellingDictionary(nodeMappedIndexes(legacy.sql.plans).map((i) => nodeMaps.get(legacy.sql.plans[i]!.field.name) ?? null));
+    const mappedFields = nodeMappedIndexes(legacy.sql.plans).map((i) => legacy.sql.plans[i]!.field);
+    const dictionary = new SpellingDictionary(
+      mappedFields.map((f) => nodeMaps.get(f.name) ?? null),
+      mappedFields.map((f) => f.codeMap !== undefined && spec.codeMaps[f.codeMap]?.unmapped === 'pass-through'),
+    );
     where = 'spelling sample';
     trace(where);
     await Promise.all([legacy, next].map((s) => dictionary.learnSample(s, input.spellings.sampleRows)));

@@ -68,7 +68,7 @@ export class Rechecker {
         this.writer.add(kj, 'mismatch', null, null, null);
         continue;
       }
-      classifyPair(fields, this.maps, l[0]!, n[0]!, (kind, field, lv, nv) => this.writer.add(kj, kind, field, lv, nv));
+      classifyPair(fields, this.maps, this.spec.codeMaps, l[0]!, n[0]!, (kind, field, lv, nv) => this.writer.add(kj, kind, field, lv, nv));
     }
     await this.writer.maybeFlush();
   }
@@ -80,6 +80,7 @@ type Emit = (kind: DifferenceKind, field: string | null, lv: string | null, nv: 
 export function classifyPair(
   fields: ReturnType<typeof comparedFields>,
   maps: Map<string, Map<string, string>>,
+  codeMaps: DomainSpec['codeMaps'],
   l: (string | null)[],
   n: (string | null)[],
   emit: Emit,
@@ -90,7 +91,7 @@ export function classifyPair(
     const f = fields[i]!;
     const lv = l[off + i] ?? null;
     const nv = n[off + i] ?? null;
-    const out = compareField(f, lv, nv, f.codeMap ? maps.get(f.codeMap) : undefined);
+    const out = f.codeMap ? compareField(f, lv, nv, maps.get(f.codeMap), codeMaps[f.codeMap]?.unmapped) : compareField(f, lv, nv, undefined);
     if (out === 'equal') continue;
     equal = false;
     emit(out === 'unmapped' ? 'unmapped_code' : out === 'ambiguous' ? 'ambiguous_time' : 'mismatch', f.name, lv, nv);

@@ -29,6 +29,7 @@ function reclassify(
   nrows: Map<string, (string | null)[][]>,
   fields: ReturnType<typeof comparedFields>,
   maps: Map<string, Map<string, string>>,
+  codeMaps: DomainSpec['codeMaps'],
   counters: Counters,
 ): void {
   for (const key of keys) {
@@ -45,7 +46,7 @@ function reclassify(
     if (l.length > 1) writer.add(kj, 'duplicate_in_legacy', null, String(l.length), null);
     if (n.length > 1) writer.add(kj, 'duplicate_in_new', null, null, String(n.length));
     if (l.length === 1 && n.length === 1) {
-      classifyPair(fields, maps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
+      classifyPair(fields, maps, codeMaps, l[0]!, n[0]!, (kind, field, lv, nv) => writer.add(kj, kind, field, lv, nv));
     }
   }
 }
@@ -122,14 +123,14 @@ export async function settle(
       redo.map((k) => keyJson(k)),
     ]);
     const writer = new DifferenceWriter(results, runId);
-    reclassify(writer, redo, lrows, nrows, fields, maps, counters);
+    reclassify(writer, redo, lrows, nrows, fields, maps, spec.codeMaps, counters);
     await writer.flush();
   }
   for (let i = 0; i < clean.length; i += 2000) {
     const batch = clean.slice(i, i + 2000);
     const [lrows, nrows] = await Promise.all([fetchRows(legacy, batch), fetchRows(next, batch)]);
     const writer = new DifferenceWriter(results, runId);
-    reclassify(writer, batch, lrows, nrows, fields, maps, counters);
+    reclassify(writer, batch, lrows, nrows, fields, maps, spec.codeMaps, counters);
     await writer.flush();
   }
   return inFlight?.keys.size ?? 0;

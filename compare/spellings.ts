@@ -55,7 +55,11 @@ export class SpellingDictionary {
   readonly legacy: HashMap[];
   readonly next: HashMap[];
   /** Per Node-mapped field, in stream column order: its code map as hashes, or null (no code map). */
-  constructor(private readonly codeMaps: (HashMap | null)[]) {
+  /** `passThrough[j]`: the j-th field's code map passes unmapped codes through (they are learnt as themselves). */
+  constructor(
+    private readonly codeMaps: (HashMap | null)[],
+    private readonly passThrough: boolean[] = [],
+  ) {
     this.legacy = codeMaps.map(() => new HashMap());
     this.next = codeMaps.map(() => new HashMap());
   }
@@ -77,8 +81,10 @@ export class SpellingDictionary {
       table.set(raw.hi, raw.lo, canon.hi, canon.lo);
       return;
     }
-    // an unmapped legacy code is not learnt: its rows stay re-checked (and reported)
     if (map.find(canon.hi, canon.lo)) table.set(raw.hi, raw.lo, map.hi, map.lo);
+    // an unmapped legacy code passed through is compared as itself; otherwise it is not learnt:
+    // its rows stay re-checked (and reported)
+    else if (this.passThrough[j] === true) table.set(raw.hi, raw.lo, canon.hi, canon.lo);
   }
 
   /** Learn the spellings of the side's first rows (`spellingSampleSql`) before the stream. */
