@@ -18,8 +18,8 @@ import { DifferenceWriter, keyJson } from './differences';
 import { splitRange, streamsOf, type KeyRange } from './keyRanges';
 import { mergeRange } from './merge';
 import { Rechecker } from './recheck';
-import { ComparisonError, one, outcomesOf, sanitize, type CompareResult, type Counters } from './result';
-import { buildSideSql, connect, fixedOffsets, hashCheckSql, joinSnapshot, openSide, sideColumns, type SideState } from './side';
+import { ComparisonError, one, outcomesOf, sanitize, type CompareOptions, type CompareResult, type Counters } from './result';
+import { Backends, buildSideSql, connect, fixedOffsets, hashCheckSql, joinSnapshot, openSide, sideColumns, type SideState } from './side';
 import { inFlightKeys, settle, type InFlight } from './settle';
 import { createSource, type OpenedSource } from './sources';
 import { CompareInput } from './spec';
@@ -27,50 +27,65 @@ import { fewSpellings, SpellingDictionary } from './spellings';
 import { comparedFields, nodeMappedIndexes, nodeMappedNullHashes, rangeRowsSql, streamSql, type CodeMapSql, type FixedOffsets } from './sql';
 import { statusFor, tally } from './tally';
 
+/** How often the settle delay reports that it is still waiting. */
+const SETTLE_REPORT_MS = 10_000;
+
 /**
  * Compare one domain for one window (and optional key range). Writes a comparison_run row and
  * every difference to the results database; returns counts and the run id only.
  */
-export async function compareDomain(rawInput: CompareInput): Promise<CompareResult> {
+export async function compareDomain(rawInput: CompareInput, options: CompareOptions = {}): Promise<CompareResult> {
   const started = Date.now();
   const input = CompareInput.parse(rawInput);
   const spec = input.spec;
   const runId = input.runId ?? randomUUID();
   const range: KeyRange = { lo: input.keyRange?.lo ?? null, hi: input.keyRange?.hi ?? null };
-  const results = await connect(input.resultsUrl);
+  const { signal, onProgress } = options;
+  const backends = new Backends();
+  const cancel = (): void => void backends.cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  const results = await connect(input.resultsUrl, false, backends).catch((e: unknown) => {
+    signal?.removeEventListener('abort', cancel);
+    throw sanitize(e, 'results');
+  });
   const opened: OpenedSource[] = [];
   const sides: SideState[] = [];
   let where = 'setup';
   const trace = process.env.COMPARE_TRACE ? (w: string): void => void process.stderr.write(`[compare] ${w} +${Date.now() - started} ms\n`) : (): void => undefined;
+  /** The next step: traced, reported, and refused once the comparison was cancelled. */
+  const step = (w: string): void => {
+    if (signal?.aborted) throw new ComparisonError('CANCELLED', 'compare: cancelled');
+    where = w;
+    trace(w);
+    onProgress?.({ phase: w });
+  };
   try {
     await results.query(
       `INSERT INTO comparison_run (id, domain, business_day, window_start, window_end, key_range_lo, key_range_hi, status, settle_ms, thresholds)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9)`,
       [runId, spec.name, input.businessDay ?? null, input.window.from, input.window.to, range.lo, range.hi, input.settleMs, JSON.stringify(input.thresholds)],
     );
-    where = 'code maps';
-    trace(where);
+    step('code maps');
     const maps = await loadCodeMaps(spec);
     const mapJson: CodeMapSql = new Map();
     for (const [k, m] of maps) mapJson.set(k, mapLiterals(m, spec.codeMaps[k]!.unmapped));
 
     const opens: (Awaited<ReturnType<typeof openSide>> & { offsets: FixedOffsets })[] = [];
     for (const side of ['legacy', 'new'] as const) {
-      where = `${side} source`;
+      step(`${side} source`);
       const src = createSource(side === 'legacy' ? input.legacy : input.new);
       const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
       opened.push(o);
-      const st = await openSide(spec, side, o, input.window);
+      const st = await openSide(spec, side, o, input.window, backends);
       // pushed at once so that `finally` closes its connection
       sides.push({ ...st, sql: { keys: [], plans: [], from: '' } });
       opens.push({ ...st, offsets: await fixedOffsets(st.main, spec, input.window) });
     }
     const [legacy, next] = [sides[0]!, sides[1]!];
-    where = 'code maps';
+    step('code maps');
     const nodeMaps = await hashMaps(legacy.main, spec, maps);
     const nodeMapped = new Set(nodeMaps.keys());
-    where = 'spelling probe';
-    trace(where);
+    step('spelling probe');
     for (const f of await fewSpellings(spec, legacy, next, input.spellings)) nodeMapped.add(f);
     trace(`Node-mapped fields: ${[...nodeMapped].join(', ')}`);
     for (const [i, st] of opens.entries()) {
@@ -81,21 +96,18 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
       mappedFields.map((f) => nodeMaps.get(f.name) ?? null),
       mappedFields.map((f) => f.codeMap !== undefined && spec.codeMaps[f.codeMap]?.unmapped === 'pass-through'),
     );
-    where = 'spelling sample';
-    trace(where);
+    step('spelling sample');
     await Promise.all([legacy, next].map((s) => dictionary.learnSample(s, input.spellings.sampleRows)));
     trace(`learnt ${dictionary.legacy.map((m) => m.size).join('/')} legacy, ${dictionary.next.map((m) => m.size).join('/')} new spellings`);
 
-    where = 'hash check';
-    trace(where);
+    step('hash check');
     const [hl, hn] = await Promise.all([
       legacy.main.query<{ h: string }>(hashCheckSql(opens[0]!.traits)),
       next.main.query<{ h: string }>(hashCheckSql(opens[1]!.traits)),
     ]);
     if (one(hl.rows).h !== one(hn.rows).h || !one(hl.rows).h.endsWith(',t')) throw new ComparisonError('HASH_MISMATCH', 'compare: the two servers hash differently; refusing to compare');
 
-    where = 'key ranges';
-    trace(where);
+    step('key ranges');
     // Key ranges, not key-hash partitions: a hash partition re-reads every row of the side to
     // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
     const streams = streamsOf(range, await splitRange(legacy, range, input.parallelism));
@@ -117,32 +129,32 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
       : null;
     expectedRows?.catch(() => undefined); // awaited after the merge
 
-    where = 'merge';
-    trace(where);
+    step('merge');
     await Promise.all(
       streams.map(async (r) => {
         const [lc, nc] = await Promise.all([joinSnapshot(legacy), joinSnapshot(next)]);
         const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r), spec.key.length, dictionary.legacy, nullRaw);
         const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r), spec.key.length, dictionary.next, nullRaw);
-        await mergeRange(lr, nr, counters, writer, recheck, dictionary);
+        const range = { lo: r.lo, hi: r.hi };
+        await mergeRange(lr, nr, counters, writer, recheck, dictionary, (rowsLegacy, rowsNew) => onProgress?.({ phase: 'merge', range, rowsLegacy, rowsNew }));
       }),
     );
     if (expectedRows) {
-      where = 'range rows';
+      step('range rows');
       const [l, n] = await expectedRows;
       if (l !== counters.rowsLegacy || n !== counters.rowsNew) {
         // counts only: which side, how many rows the ranges read and how many the side has
         throw new ComparisonError('RANGE_ROWS', `compare: the key ranges read ${counters.rowsLegacy} legacy and ${counters.rowsNew} new rows, the sides have ${l} and ${n}; refusing a result that lost or doubled rows`);
       }
     }
-    where = 'recheck';
+    step('recheck');
     trace(`${where} (${recheck.count} keys re-checked)`);
     await recheck.drain();
     await writer.flush();
 
     let inFlight: InFlight | null = null;
     if (spec.inFlight) {
-      where = 'in flight';
+      step('in flight');
       const at = Date.parse(input.comparedAt ?? new Date(started).toISOString());
       if (Number.isNaN(at)) throw new ComparisonError('INVALID_INPUT', 'compare: comparedAt is not an instant');
       inFlight = { keys: new Map(), cutoff: new Date(at - spec.inFlight.withinMinutes * 60_000).toISOString(), range };
@@ -151,14 +163,16 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     }
     let recheckedInFlight = 0;
     if (input.settleMs > 0 || inFlight) {
-      where = 'settle';
-      trace(where);
-      await sleep(input.settleMs);
+      step('settle');
+      // reported while it waits: a settle delay may be longer than the activity's heartbeat timeout
+      for (let waited = 0; waited < input.settleMs; waited += SETTLE_REPORT_MS) {
+        await sleep(Math.min(SETTLE_REPORT_MS, input.settleMs - waited), undefined, signal ? { signal } : undefined);
+        onProgress?.({ phase: 'settle' });
+      }
       recheckedInFlight = await settle(results, runId, spec, legacy, next, maps, counters, inFlight);
     }
 
-    where = 'tally';
-    trace(where);
+    step('tally');
     const t = { ...(await tally(results, runId, counters, comparedFields(spec).map((f) => f.name))), recheckedInFlight };
     const status = statusFor(input.thresholds, t.mismatchRate, t.differingKeys);
     await results.query(
@@ -173,7 +187,8 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     trace('done');
     return { runId, domain: spec.name, status, ...t, elapsedMs: Date.now() - started };
   } catch (e) {
-    const err = sanitize(e, where);
+    // a cancelled query (57014) or wait answers as the cancellation it is
+    const err = signal?.aborted ? new ComparisonError('CANCELLED', `compare: cancelled (${where})`) : sanitize(e, where);
     await results
       .query(`UPDATE comparison_run SET status = 'failed', error_code = $2, finished_at = now() WHERE id = $1`, [runId, err.code])
       .catch(() => undefined);
@@ -184,5 +199,6 @@ export async function compareDomain(rawInput: CompareInput): Promise<CompareResu
     }
     for (const o of opened) await o.cleanup().catch(() => undefined);
     await results.end().catch(() => undefined);
+    signal?.removeEventListener('abort', cancel);
   }
 }

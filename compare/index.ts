@@ -4,7 +4,7 @@ export { keyRanges } from './keyRanges';
 export type { KeyRange } from './keyRanges';
 export { loadCodeMaps } from './codeMaps';
 export { outcomesOf, ComparisonError } from './result';
-export type { CompareResult, ComparisonStatus, RunOutcomes } from './result';
+export type { CompareOptions, CompareProgress, CompareResult, ComparisonStatus, RunOutcomes } from './result';
 export { DIFFERENCE_KINDS } from './differences';
 export type { DifferenceKind } from './differences';
 export { createSource, registerSourceKind, PostgresSource, FileSource } from './sources';

@@ -45,7 +45,10 @@ class SideCursor {
   // the reader at the start of the next group, when only the current batches are still in use.
   private readonly left: RowBatch[] = [];
 
-  constructor(readonly reader: BinaryKeyHashCopy) {}
+  constructor(
+    readonly reader: BinaryKeyHashCopy,
+    private readonly onBatch: () => void,
+  ) {}
 
   /** The current batch is used up (call `nextBatch`). */
   get exhausted(): boolean {
@@ -56,6 +59,7 @@ class SideCursor {
     this.left.push(this.batch!);
     this.batch = await this.reader.next();
     this.i = 0;
+    this.onBatch();
   }
 
   releaseLeft(): void {
@@ -124,6 +128,8 @@ export async function mergeRange(
   writer: DifferenceWriter,
   recheck: Rechecker,
   dictionary: SpellingDictionary,
+  /** After each batch either side read: the rows read so far on each side. */
+  onBatch: (rowsLegacy: number, rowsNew: number) => void = () => undefined,
 ): Promise<void> {
   const dl = dictionary.legacy;
   const dn = dictionary.next;
@@ -142,8 +148,9 @@ export async function mergeRange(
   };
   const lh = new Int32Array(2);
   const rh = new Int32Array(2);
-  const L = new SideCursor(lr);
-  const R = new SideCursor(nr);
+  const batchRead = (): void => onBatch(lr.rows, nr.rows);
+  const L = new SideCursor(lr, batchRead);
+  const R = new SideCursor(nr, batchRead);
   L.batch = await lr.next();
   R.batch = await nr.next();
   let distinct = 0;

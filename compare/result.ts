@@ -88,3 +88,18 @@ export interface RunOutcomes {
   ambiguousTimes: number;
   recheckedInFlight: number;
 }
+
+/** Where a comparison is: its step, and in the merge its key range and the rows read there so far (counts and range bounds only). */
+export interface CompareProgress {
+  phase: string;
+  range?: { lo: string | null; hi: string | null };
+  rowsLegacy?: number;
+  rowsNew?: number;
+}
+
+export interface CompareOptions {
+  /** Aborting stops the comparison: its queries are cancelled on the servers, and it fails with CANCELLED. */
+  signal?: AbortSignal;
+  /** Called at each step, after every batch of rows the merge reads and while the settle delay runs. */
+  onProgress?: (p: CompareProgress) => void;
+}

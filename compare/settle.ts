@@ -71,7 +71,7 @@ export async function settle(
     // snapshot (main) still tells whether the first pass counted their key.
     const fresh = await Promise.all(
       [legacy, next].map(async (s) => {
-        const c = await connect(s.url);
+        const c = await connect(s.url, false, s.backends);
         try {
           await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
           return await inFlightKeys(c, s, spec, inFlight);

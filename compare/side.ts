@@ -38,6 +38,42 @@ export function hashCheckSql(traits: ServerTraits): string {
   timestamp_hash_extended('2024-02-29 04:34:56.789', 7) = ${instantHash(traits, `timestamptz '2024-02-29 04:34:56.789+00'`, 7)}) AS h`;
 }
 
+/**
+ * The open connections of one comparison, by server: cancelling the comparison cancels their
+ * backends' queries (pg_cancel_backend, from a connection of its own), so that a stopped run
+ * stops its servers' work within moments instead of at the query's end.
+ */
+export class Backends {
+  private readonly byUrl = new Map<string, Set<Client>>();
+
+  add(url: string, c: Client): void {
+    let set = this.byUrl.get(url);
+    if (!set) this.byUrl.set(url, (set = new Set()));
+    set.add(c);
+    // an ended connection's process id may be another session's next
+    c.once('end', () => set.delete(c));
+  }
+
+  async cancel(): Promise<void> {
+    await Promise.all(
+      [...this.byUrl].map(async ([url, clients]) => {
+        const pids = [...clients].map((c) => (c as Client & { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
+        if (pids.length === 0) return;
+        const c = new Client({ connectionString: url });
+        c.on('error', () => undefined);
+        try {
+          await c.connect();
+          await c.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS p(pid)', [pids]);
+        } catch {
+          // the server is away: its queries are gone with it
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      }),
+    );
+  }
+}
+
 export interface SideState {
   side: Side;
   types: ColumnTypes;
@@ -47,13 +83,15 @@ export interface SideState {
   snapshot: string;
   sql: SideSql;
   others: Client[];
+  backends?: Backends;
 }
 
 /** `stream`: a connection for a COPY stream (reads into one reused buffer, see socket.ts). */
-export async function connect(url: string, stream = false): Promise<Client> {
+export async function connect(url: string, stream = false, backends?: Backends): Promise<Client> {
   const c = new Client({ connectionString: url, ...(stream ? { stream: comparisonStream } : {}) });
   c.on('error', () => undefined);
   await c.connect();
+  backends?.add(url, c);
   await c.query(`SET TimeZone = 'UTC'; SET work_mem = '64MB'; SET application_name = 'golive-compare'`);
   return c;
 }
@@ -63,8 +101,9 @@ export async function openSide(
   side: Side,
   opened: OpenedSource,
   window: { from: string; to: string },
+  backends?: Backends,
 ): Promise<Omit<SideState, 'sql'> & { types: ColumnTypes; traits: ServerTraits }> {
-  const main = await connect(opened.url);
+  const main = await connect(opened.url, false, backends);
   await main.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const snap = await main.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
   const query = bindWindow(opened.query, window.from, window.to);
@@ -90,11 +129,11 @@ export async function openSide(
     }
   }
   const traits: ServerTraits = { utf8: one(enc.rows).e === 'UTF8', asciiCase, timestamptzHash: one(enc.rows).tz };
-  return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types, traits };
+  return { side, url: opened.url, query, main, snapshot: one(snap.rows).s, others: [], types, traits, backends };
 }
 
 export async function joinSnapshot(s: SideState, stream = true): Promise<Client> {
-  const c = await connect(s.url, stream);
+  const c = await connect(s.url, stream, s.backends);
   // One process per stream: a parallel plan (Gather Merge over workers) used no less CPU in total
   // (measured) and puts more processes than cores on the machine; `parallelism` spreads a run.
   await c.query('SET max_parallel_workers_per_gather = 0');
