@@ -8,8 +8,6 @@ import type { Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
 import type { ComparisonDomain } from '../domain/plan';
 import { ComparisonError, keyRanges, SourceConfig, type KeyRange } from '../compare';
-
-export type { KeyRange };
 import { comparePlanDomain, resolveDomain, resultsUrlOf } from './parallel-run';
 
 export interface MigrationActivityDeps {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { one } from './result';
 import { openSide, sideColumns, type SideState } from './side';
 import { createSource } from './sources';
-import { DomainSpec, type DomainSpecInput, type ParsedSourceConfig } from './spec';
+import { DomainSpec, type DomainSpecInput, type KeyRange, type ParsedSourceConfig } from './spec';
 import { escapeLiteral, keyExprs, type Side, type StreamRange } from './sql';
 
 /** The smallest common alphabet of the characters, as [first code point, size]. */
@@ -54,10 +54,7 @@ function interpolate(min: string, max: string, n: number): string[] {
   return out;
 }
 
-export interface KeyRange {
-  lo: string | null;
-  hi: string | null;
-}
+export type { KeyRange };
 
 export async function splitRange(s: SideState, range: KeyRange, n: number): Promise<KeyRange[]> {
   if (n <= 1) return [range];

@@ -281,3 +281,9 @@ export const CompareInput = z.object({
   runId: z.string().uuid().optional(),
 });
 export type CompareInput = z.input<typeof CompareInput>;
+
+/** A range [lo, hi) of the first key column in byte order; null: unbounded (the last range also holds NULL keys). */
+export interface KeyRange {
+  lo: string | null;
+  hi: string | null;
+}

@@ -1,9 +1,8 @@
 import { ApplicationFailure, condition, allHandlersFinished, continueAsNew, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { KeyRange } from '../activities/migration';
 import type { MigrationRangeResult } from '../activities/migration';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
-import { migrationStatusQuery, migrationVerifiedSignal, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';
+import { migrationStatusQuery, migrationVerifiedSignal, type KeyRange, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';
 import type { ComparisonDomain } from '../domain/plan';
 
 const { planMigrationRanges } = proxyActivities<Activities>({
