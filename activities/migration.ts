@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
 import type { ComparisonDomain } from '../domain/plan';
-import { ComparisonError, keyRanges, SourceConfig, type KeyRange } from './compare';
+import { ComparisonError, keyRanges, SourceConfig, type KeyRange } from '../compare';
 import { comparePlanDomain, resolveDomain, resultsUrlOf } from './parallel-run';
 
 export interface MigrationActivityDeps {

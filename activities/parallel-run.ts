@@ -6,14 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { CancelledFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { escapeLiteral, type Pool } from 'pg';
 import { ErrorType } from '../domain/errors';
 import type { Condition, Counts } from '../domain/escalation';
 import { nightComparedSignal, type ComparisonOutcomes, type NightSummary } from '../domain/parallel-run';
 import type { ComparisonDomain, ComparisonSource } from '../domain/plan';
 import { getPolicy, raiseIncident, type RaisedIncident } from '../app/incidents';
-import { ComparisonError, compareDomain, outcomesOf, type CompareInput, type CompareResult, type SourceConfig } from './compare';
+import { ComparisonError, compareDomain, outcomesOf, type CompareInput, type CompareResult, type SourceConfig } from '../compare';
 
 export interface ParallelRunActivityDeps {
   pool: Pool;
@@ -58,7 +58,6 @@ export interface RaiseComparisonIncidentInput {
 }
 
 const envName = /^env:([A-Z_][A-Z0-9_]{0,127})$/;
-const HEARTBEAT_MS = 20_000;
 
 function secret(secrets: Record<string, string | undefined>, name: string, what: string): string {
   const value = secrets[name];
@@ -118,8 +117,10 @@ export async function claimAttempt(pool: Pool, info: Pick<Info, 'activityId' | '
 }
 
 /**
- * Compares a plan's domain into the results database (the pool's), heartbeating while the engine
- * runs (it can take an hour on a big domain); its errors become typed failures. Call it from an activity.
+ * Compares a plan's domain into the results database (the pool's); its errors become typed
+ * failures. Call it from an activity. It heartbeats the engine's progress (its step; in the merge
+ * the key range and rows read so far), so a query that hangs stops the heartbeats and Temporal
+ * retries the attempt; cancelling the activity cancels the engine's queries on the servers.
  */
 export async function comparePlanDomain(
   { pool, secrets }: ParallelRunActivityDeps,
@@ -131,18 +132,16 @@ export async function comparePlanDomain(
   const resolved = resolveDomain(domain, departments, secrets);
   const ctx = Context.current();
   const runId = await claimAttempt(pool, ctx.info);
-  const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
-    return await compareDomain({ ...resolved, ...rest, resultsUrl, runId });
+    return await compareDomain({ ...resolved, ...rest, resultsUrl, runId }, { signal: ctx.cancellationSignal, onProgress: (p) => ctx.heartbeat(p) });
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('compare: cancelled');
     // The engine's errors carry a code and a place, never row values. Two servers that hash
     // differently will not agree on a retry; anything else (a database away) may.
     const code = err instanceof ComparisonError ? err.code : 'COMPARE';
     const message = err instanceof ComparisonError ? err.message : 'compare: failed';
     throw ApplicationFailure.create({ type: code === 'HASH_MISMATCH' ? ErrorType.InvalidInput : ErrorType.ComparisonFailed, nonRetryable: code === 'HASH_MISMATCH', message, details: [{ code }] });
-  } finally {
-    clearInterval(beat);
   }
 }
 

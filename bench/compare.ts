@@ -25,7 +25,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { compareDomain, type CompareResult, type DomainSpecInput } from '../activities/compare';
+import { compareDomain, type CompareResult, type DomainSpecInput } from '../compare';
 import { freePort, startEmbeddedPostgres } from '../tools/services';
 
 const DEPTS = 40;

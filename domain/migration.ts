@@ -6,6 +6,9 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 
+/** The key ranges the verification fans out over (the engine's, from its spec module). */
+export type { KeyRange } from '../compare/spec';
+
 /** What the verification tells the program when every range is compared (signal migrationVerified). */
 export const MigrationVerified = z.object({
   /** The verification's number within the program (workflowIds.verifyMigration). */

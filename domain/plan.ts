@@ -10,8 +10,7 @@ import { EscalationPolicy } from './escalation';
 import { PersonId, Role } from './people';
 // spec.ts is plain zod (no I/O, no Node built-ins), so it is safe in the workflow sandbox, and the
 // plan and the comparison engine then validate domains with the one schema.
-// eslint-disable-next-line no-restricted-imports
-import { DomainSpec, FileSourceConfig, Thresholds } from '../activities/compare/spec';
+import { DomainSpec, FileSourceConfig, Thresholds } from '../compare/spec';
 
 export const PLAN_SCHEMA_VERSION = 1;
 

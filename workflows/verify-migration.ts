@@ -1,10 +1,9 @@
 import { ApplicationFailure, condition, allHandlersFinished, continueAsNew, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { retryPolicies } from './retry-policies';
-import type { KeyRange } from '../activities/compare';
 import type { MigrationRangeResult } from '../activities/migration';
 import { ErrorType } from '../domain/errors';
-import { migrationStatusQuery, migrationVerifiedSignal, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';
+import { migrationStatusQuery, migrationVerifiedSignal, type KeyRange, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';
 import type { ComparisonDomain } from '../domain/plan';
 
 const { planMigrationRanges } = proxyActivities<Activities>({

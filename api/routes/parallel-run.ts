@@ -9,7 +9,7 @@ import { parallelRunNightsQuery, type NightView } from '../../domain/parallel-ru
 import type { Plan } from '../../domain/plan';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
-import { streamDifferencesCsv } from '../../activities/compare';
+import { streamDifferencesCsv } from '../../app/differences-csv';
 import { auditDownload } from '../audit';
 import { HttpError } from '../errors';
 import { programExists } from '../programs';

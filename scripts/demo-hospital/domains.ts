@@ -6,7 +6,7 @@
  * timestamp precision and zone).
  */
 import { DateTime, IANAZone } from 'luxon';
-import type { CompareInput, DomainSpecInput } from '../../activities/compare';
+import type { CompareInput, DomainSpecInput } from '../../compare';
 
 export const DEMO_DOMAIN_NAMES = ['registrations', 'orders', 'charges', 'lab_results', 'dispensing'] as const;
 export type DemoDomainName = (typeof DEMO_DOMAIN_NAMES)[number];

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DateTime, IANAZone } from 'luxon';
 import { Client } from 'pg';
-import type { DifferenceKind } from '../../activities/compare';
+import type { DifferenceKind } from '../../compare';
 import {
   CHARGE_ITEMS,
   DEMO_DEPARTMENTS,

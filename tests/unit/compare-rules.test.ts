@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
-import { compareDomain, keyRanges, type CompareInput, type CompareResult, type DomainSpecInput } from '../../activities/compare';
+import { compareDomain, DomainSpec, keyRanges, type CompareInput, type CompareResult, type DomainSpecInput } from '../../compare';
 
 // Several comparisons per test (every split of a run): more than the unit default on a loaded machine.
 vi.setConfig({ testTimeout: 60_000 });
@@ -527,5 +527,79 @@ describe('rows in flight by their own change timestamp (pinned clock)', () => {
     expect([r.recheckedInFlight, r.matched, r.mismatched]).toEqual([2, 5, 1]);
     const later = await compareDomain(input('fl', { new: { kind: 'csv', path: file }, comparedAt: '2024-03-03T02:00:00Z' }));
     expect(later.recheckedInFlight).toBe(0);
+  });
+});
+
+describe('code maps that let unknown codes through (`unmapped`)', () => {
+  // legacy code / new code per row; the map renames A to X and B to Y (one-to-one)
+  const rows: [string, string | null, string | null][] = [
+    ['1', 'A', 'X'], // mapped, equal
+    ['2', 'B', 'Y'], // mapped, equal
+    ['3', 'C', 'C'], // not in the map, kept by the new system
+    ['4', 'D', 'Z'], // not in the map, different
+    ['5', 'A', 'A'], // in the map, but the new system kept the legacy code: a mismatch either way
+    ['6', 'C', 'X'], // not in the map, the new side holds a mapped code
+    ['7', null, null],
+  ];
+  const specOf = (unmapped: 'report' | 'pass-through' | undefined, sqlPath: boolean): DomainSpecInput => ({
+    name: 'um',
+    key: [{ name: 'id' }],
+    // A map with a '' code and empty-as-NULL keeps the lookup in SQL; otherwise the code is mapped in Node.
+    fields: [{ name: 'code', codeMap: 'codes', ...(sqlPath ? { normalize: { emptyAsNull: true } } : {}) }],
+    codeMaps: { codes: { kind: 'inline', entries: { A: 'X', B: 'Y', ...(sqlPath ? { '': 'NONE' } : {}) }, ...(unmapped ? { unmapped } : {}) } },
+  });
+  beforeAll(async () => {
+    for (const [db, col] of [[legacy, 1], [next, 2]] as const) {
+      await sql(db.url, 'DROP TABLE IF EXISTS um');
+      await sql(db.url, 'CREATE TABLE um (id text, code text)');
+      for (const r of rows) await sql(db.url, 'INSERT INTO um VALUES ($1, $2)', [r[0], r[col]]);
+    }
+  });
+  const run = async (unmapped: 'report' | 'pass-through' | undefined, sqlPath: boolean): Promise<{ r: CompareResult; diffs: string[]; nodeMapped: boolean }> => {
+    const traced: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (traced.push(String(s)), true));
+    process.env.COMPARE_TRACE = '1';
+    try {
+      const r = await compareDomain({
+        spec: specOf(unmapped, sqlPath),
+        legacy: { kind: 'postgres', url: legacy.url, query: 'SELECT * FROM um' },
+        new: { kind: 'postgres', url: next.url, query: 'SELECT * FROM um' },
+        window: WINDOW,
+        resultsUrl: legacy.url,
+      });
+      return { r, diffs: await differences(r.runId), nodeMapped: traced.some((t) => /Node-mapped fields: .*code/.test(t)) };
+    } finally {
+      delete process.env.COMPARE_TRACE;
+      write.mockRestore();
+    }
+  };
+  const diff = (id: string, kind: string, l: string, n: string): string => JSON.stringify([`["${id}"]`, kind, 'code', l, n]);
+
+  for (const sqlPath of [false, true]) {
+    const where = sqlPath ? 'looked up in SQL' : 'mapped in Node';
+    it(`reports a code the map does not hold as unmapped_code by default (${where})`, async () => {
+      for (const unmapped of [undefined, 'report'] as const) {
+        const { r, diffs, nodeMapped } = await run(unmapped, sqlPath);
+        expect(nodeMapped).toBe(!sqlPath);
+        expect({ matched: r.matched, mismatched: r.mismatched, unmappedCodes: r.unmappedCodes, mismatches: r.fieldMismatches.code }).toEqual({ matched: 3, mismatched: 4, unmappedCodes: 3, mismatches: 1 });
+        expect(diffs).toEqual([diff('3', 'unmapped_code', 'C', 'C'), diff('4', 'unmapped_code', 'D', 'Z'), diff('5', 'mismatch', 'A', 'A'), diff('6', 'unmapped_code', 'C', 'X')].sort());
+      }
+    });
+
+    it(`'pass-through' compares a code the map does not hold unchanged (${where})`, async () => {
+      const { r, diffs, nodeMapped } = await run('pass-through', sqlPath);
+      expect(nodeMapped).toBe(!sqlPath);
+      expect({ matched: r.matched, mismatched: r.mismatched, unmappedCodes: r.unmappedCodes, mismatches: r.fieldMismatches.code }).toEqual({ matched: 4, mismatched: 3, unmappedCodes: 0, mismatches: 3 });
+      // row 5: a renamed code kept by the new system is still a mismatch (no reverse lookup lets A = A through)
+      expect(diffs).toEqual([diff('4', 'mismatch', 'D', 'Z'), diff('5', 'mismatch', 'A', 'A'), diff('6', 'mismatch', 'C', 'X')].sort());
+    });
+  }
+
+  it('the spec takes report (the default) or pass-through, nothing else', () => {
+    expect(DomainSpec.parse(specOf(undefined, false)).codeMaps.codes!.unmapped).toBe('report');
+    expect(DomainSpec.parse(specOf('pass-through', false)).codeMaps.codes!.unmapped).toBe('pass-through');
+    const bad = DomainSpec.safeParse({ ...specOf(undefined, false), codeMaps: { codes: { kind: 'inline', entries: {}, unmapped: 'ignore' } } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['codeMaps', 'codes', 'unmapped']);
   });
 });

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
 import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
-import { compareDomain, keyRanges, streamDifferencesCsv, type CompareResult, type DomainSpecInput } from '../../activities/compare';
-import { HashMap } from '../../activities/compare/copyReader';
-import { instantHash } from '../../activities/compare/sql';
+import { streamDifferencesCsv } from '../../app/differences-csv';
+import { compareDomain, keyRanges, type CompareResult, type DomainSpecInput } from '../../compare';
+import { HashMap } from '../../compare/copyReader';
+import { instantHash } from '../../compare/sql';
 
 let legacy: TestDatabase;
 let next: TestDatabase;

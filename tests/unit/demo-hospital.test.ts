@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Client } from 'pg';
-import { compareDomain } from '../../activities/compare';
+import { compareDomain } from '../../compare';
 import {
   DEMO_DEPARTMENTS,
   DEMO_DOMAIN_NAMES,

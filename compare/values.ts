@@ -53,14 +53,15 @@ export function compareField(
   legacy: string | null,
   next: string | null,
   map: Map<string, string> | undefined,
+  unmapped: 'report' | 'pass-through' = 'report',
 ): FieldOutcome {
   // a local time that does not exist in its zone (ambiguousTime set) is reported, whatever the other side holds
   if (f.type === 'timestamp' && (legacy?.startsWith(NONEXISTENT_TIME) || next?.startsWith(NONEXISTENT_TIME))) return 'ambiguous';
   let l = legacy;
   if (map && l !== null) {
     const mapped = map.get(l);
-    if (mapped === undefined) return 'unmapped';
-    l = mapped;
+    if (mapped !== undefined) l = mapped;
+    else if (unmapped === 'report') return 'unmapped';
   }
   if (l === null || next === null) return l === next ? 'equal' : 'mismatch';
   if (f.type === 'numeric' || f.type === 'integer') {

@@ -122,14 +122,22 @@ export const FieldSpec = z.object({
 });
 export type FieldSpec = z.infer<typeof FieldSpec>;
 
+/**
+ * A legacy code the map does not hold: 'report' it as `unmapped_code` (the default: a map that
+ * should be complete), or 'pass-through': compare it unchanged with the new side's code, for a
+ * new system that kept most legacy codes and maps only those it renamed.
+ */
+export const UnmappedCodes = z.enum(['report', 'pass-through']).default('report');
+
 export const CodeMapSpec = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('inline'), entries: z.record(z.string(), z.string()) }),
+  z.object({ kind: z.literal('inline'), entries: z.record(z.string(), z.string()), unmapped: UnmappedCodes }),
   z.object({
     kind: z.literal('table'),
     /** PostgreSQL connection string holding the mapping table. */
     url: z.string().min(1),
     /** A read-only query returning two text columns: legacy code, new code. */
     query: z.string().min(1),
+    unmapped: UnmappedCodes,
   }),
   z.object({
     kind: z.literal('csv'),
@@ -137,6 +145,7 @@ export const CodeMapSpec = z.discriminatedUnion('kind', [
     legacyColumn: z.string().min(1).default('legacy_code'),
     newColumn: z.string().min(1).default('new_code'),
     delimiter: z.string().length(1).default(','),
+    unmapped: UnmappedCodes,
   }),
 ]);
 export type CodeMapSpec = z.infer<typeof CodeMapSpec>;
@@ -272,3 +281,9 @@ export const CompareInput = z.object({
   runId: z.string().uuid().optional(),
 });
 export type CompareInput = z.input<typeof CompareInput>;
+
+/** A range [lo, hi) of the first key column in byte order; null: unbounded (the last range also holds NULL keys). */
+export interface KeyRange {
+  lo: string | null;
+  hi: string | null;
+}

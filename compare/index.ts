@@ -1,7 +1,11 @@
 /** Nightly data-consistency comparison engine (public API). */
-export { compareDomain, keyRanges, loadCodeMaps, outcomesOf, ComparisonError } from './engine';
-export type { CompareResult, ComparisonStatus, KeyRange, RunOutcomes } from './engine';
-export { streamDifferencesCsv, DIFFERENCE_KINDS } from './differences';
+export { compareDomain } from './engine';
+export { keyRanges } from './keyRanges';
+export type { KeyRange } from './keyRanges';
+export { loadCodeMaps } from './codeMaps';
+export { outcomesOf, ComparisonError } from './result';
+export type { CompareOptions, CompareProgress, CompareResult, ComparisonStatus, RunOutcomes } from './result';
+export { DIFFERENCE_KINDS } from './differences';
 export type { DifferenceKind } from './differences';
 export { createSource, registerSourceKind, PostgresSource, FileSource } from './sources';
 export type { Source, OpenContext, OpenedSource } from './sources';

@@ -1,7 +1,6 @@
-/** Writing differences to comparison_difference (COPY, in batches) and streaming them as CSV. */
+/** Writing differences to comparison_difference (COPY, in batches); app/differences-csv.ts streams them out. */
 import { Client } from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { PassThrough, type Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
 
 export type DifferenceKind =
   | 'missing_in_legacy'
@@ -84,32 +83,4 @@ export class DifferenceWriter {
     });
     this.written += lines.length;
   }
-}
-
-/**
- * Stream a run's differences as CSV (header: key,kind,field,legacy_value,new_value), ordered by
- * insertion. Memory is bounded (PostgreSQL COPY). Intended for an authorized download route.
- */
-export function streamDifferencesCsv(resultsUrl: string, runId: string): Readable {
-  if (!/^[0-9a-fA-F-]{36}$/.test(runId)) throw new Error('compare: invalid run id');
-  const out = new PassThrough();
-  const client = new Client({ connectionString: resultsUrl });
-  const finish = (err?: Error): void => {
-    client.end().catch(() => undefined);
-    if (err) out.destroy(new Error('compare: difference export failed'));
-  };
-  client
-    .connect()
-    .then(() => {
-      const s = client.query(
-        copyTo(
-          `COPY (SELECT key::text AS key, kind, field, legacy_value, new_value FROM comparison_difference WHERE run_id = '${runId}' ORDER BY id) TO STDOUT (FORMAT csv, HEADER)`,
-        ),
-      );
-      s.on('error', (e: Error) => finish(e));
-      s.on('end', () => finish());
-      s.pipe(out);
-    })
-    .catch((e: Error) => finish(e));
-  return out;
 }

@@ -264,8 +264,11 @@ export function fixedOffsetSql(zone: string, from: string, to: string): string {
           FROM generate_series(${a}, ${b}, interval '1 minute') t) s`;
 }
 
-/** Code maps as `jsonb` literals; `reverse` (new code -> legacy code) only for one-to-one maps. */
-export type CodeMapSql = Map<string, { forward: string; reverse: string | null }>;
+/**
+ * Code maps as `jsonb` literals; `reverse` (new code -> legacy code) only for one-to-one maps that
+ * report unmapped codes; `passThrough`: an unmapped legacy code is compared unchanged.
+ */
+export type CodeMapSql = Map<string, { forward: string; reverse: string | null; passThrough: boolean }>;
 
 /** Build the canonical expression of one compared field on one side. */
 export function fieldPlan(
@@ -318,7 +321,9 @@ export function fieldPlan(
         // the lookup (about a quarter of the legacy row's cost) moves to the cheaper side, so the
         // two streams take about the same time. Equal hashes still mean map(legacy) = new code.
         const json = m.reverse === null ? (side === 'legacy' ? m.forward : null) : side === 'new' ? m.reverse : null;
-        if (json !== null) input = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${json}->>(${value}), E'\\x01' || ${value}) END)`;
+        // an unmapped code is marked (\x01), so that its hash differs and the re-check reports it, or passes through as it is
+        const unmapped = m.passThrough ? value : `E'\\x01' || ${value}`;
+        if (json !== null) input = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${json}->>(${value}), ${unmapped}) END)`;
       }
       hash = (seed) =>
         emptyIsNull ? `coalesce(hashtextextended(${input}, ${seed}), hashtextextended('', ${seed}))` : `hashtextextended(${input}, ${seed})`;
