@@ -15,7 +15,13 @@ const only = (name, allowed, comment) => ({
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'A cycle makes two rooms one: neither can change alone.', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle makes two rooms one: neither can change alone.',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'production-not-dev',
       severity: 'error',
@@ -41,7 +47,11 @@ module.exports = {
     only('platform-base', ['domain'], 'platform/ (configuration, database, logger, mailer) imports domain/ only.'),
     only('adapters-edge', ['domain', 'platform'], 'Hospital systems and channels import domain/ and platform/.'),
     only('app-usecases', ['domain', 'compare', 'platform', 'adapters'], 'Use cases import domain/, compare/, platform/ and adapters/.'),
-    only('activities-thin', ['app', 'compare', 'adapters', 'domain', 'platform'], 'Activities are thin adapters over use cases and libraries.'),
+    only(
+      'activities-thin',
+      ['app', 'compare', 'adapters', 'domain', 'platform'],
+      'Activities are thin adapters over use cases and libraries.',
+    ),
     {
       name: 'workflows-deterministic',
       severity: 'error',
@@ -66,7 +76,7 @@ module.exports = {
     {
       name: 'api-workflow-types-only',
       severity: 'error',
-      comment: 'The API starts and signals workflows by name: their code is the worker\'s.',
+      comment: "The API starts and signals workflows by name: their code is the worker's.",
       from: { path: '^api/' },
       to: { path: '^workflows/', dependencyTypesNot: ['type-only'] },
     },
@@ -91,6 +101,10 @@ module.exports = {
     exclude: { path: '(^|/)(node_modules|dist|\\.tools|test-results)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+    },
   },
 };

@@ -23,14 +23,34 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...nodeBuiltins, 'pg', 'pg-copy-streams', 'nodemailer', 'express', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map((name) => ({
+          paths: [
+            ...nodeBuiltins,
+            'pg',
+            'pg-copy-streams',
+            'nodemailer',
+            'express',
+            'pino',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ].map((name) => ({
             name,
             message: 'workflows/ and domain/ run in the deterministic workflow sandbox; do this in an activity',
           })),
-          patterns: [{ group: ['**/activities', '**/activities/**', '**/platform/**', '**/api/**'], allowTypeImports: true, message: 'import activities as types only' }],
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/**', '**/platform/**', '**/api/**'],
+              allowTypeImports: true,
+              message: 'import activities as types only',
+            },
+          ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' }, { name: 'setInterval', message: 'use sleep() in a loop' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' },
+        { name: 'setInterval', message: 'use sleep() in a loop' },
+      ],
     },
   },
   {
@@ -39,7 +59,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.property.name='executeUpdate']", message: 'use runUpdate() from api/temporal-calls.ts: it bounds acceptance and completion separately' },
+        {
+          selector: "CallExpression[callee.property.name='executeUpdate']",
+          message: 'use runUpdate() from api/temporal-calls.ts: it bounds acceptance and completion separately',
+        },
       ],
     },
   },

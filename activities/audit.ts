@@ -31,7 +31,11 @@ export function createAuditActivities({ pool }: { pool: Pool }) {
     async recordAudit(input: RecordAuditInput): Promise<{ seq: number; duplicate: boolean }> {
       const parsed = RecordAuditInput.safeParse(input);
       if (!parsed.success) {
-        throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'audit entry does not fit its schema', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidInput,
+          message: 'audit entry does not fit its schema',
+          nonRetryable: true,
+        });
       }
       const { seq, duplicate } = await appendAudit(pool, { ...parsed.data, reason: parsed.data.reason?.replace(/\0/g, '') });
       return { seq, duplicate };

@@ -22,7 +22,8 @@ export interface LeaveDowntimeInput {
 export type DowntimeResult = DowntimePacketSummary;
 
 /** The same key on every retry of one switch, a new one for the next emergency. */
-const downtimeKey = (programId: string, emergency: number, department: string, which: 'enter' | 'leave') => `${programId}/emergency/${emergency}/${department}/downtime-${which}`;
+const downtimeKey = (programId: string, emergency: number, department: string, which: 'enter' | 'leave') =>
+  `${programId}/emergency/${emergency}/${department}/downtime-${which}`;
 
 /**
  * Downtime during an emergency, through the department's hospital system (its adapter); the
@@ -32,11 +33,20 @@ export function createDowntimeActivities({ pool, adapterFor }: { pool: Pool; ada
   return {
     async enterDowntime(input: DowntimeInput): Promise<DowntimeResult> {
       const { forms, ...rest } = input;
-      return enterDowntime(pool, adapterFor(input.adapter), { ...rest, idempotencyKey: downtimeKey(input.programId, input.emergency, input.department, 'enter') }, forms);
+      return enterDowntime(
+        pool,
+        adapterFor(input.adapter),
+        { ...rest, idempotencyKey: downtimeKey(input.programId, input.emergency, input.department, 'enter') },
+        forms,
+      );
     },
     async leaveDowntime(input: LeaveDowntimeInput): Promise<void> {
       const emergency = input.emergency ?? 0;
-      await adapterFor(input.adapter).leaveDowntime({ ...input, emergency, idempotencyKey: downtimeKey(input.programId, emergency, input.department, 'leave') });
+      await adapterFor(input.adapter).leaveDowntime({
+        ...input,
+        emergency,
+        idempotencyKey: downtimeKey(input.programId, emergency, input.department, 'leave'),
+      });
     },
   };
 }

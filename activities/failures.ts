@@ -21,12 +21,25 @@ function grpcCode(err: unknown): number | undefined {
 export function permanentFailure(err: unknown): ApplicationFailure | undefined {
   if (err instanceof ApplicationFailure) return undefined;
   // A hospital system's refusal, raised Temporal-free by its adapter.
-  if (err instanceof AdapterFailure) return ApplicationFailure.create({ type: err.type, nonRetryable: true, message: err.message, details: err.details ? [err.details] : undefined });
+  if (err instanceof AdapterFailure)
+    return ApplicationFailure.create({
+      type: err.type,
+      nonRetryable: true,
+      message: err.message,
+      details: err.details ? [err.details] : undefined,
+    });
   const e = err as { name?: string };
   // Messages are left out on purpose: a schema or SQL error may quote the value it refused.
-  if (e?.name === 'ZodError') return ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'input does not fit its schema' });
+  if (e?.name === 'ZodError')
+    return ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'input does not fit its schema' });
   const grpc = grpcCode(err);
-  if (grpc !== undefined && grpcForGood.has(grpc)) return ApplicationFailure.create({ type: ErrorType.TemporalRejected, nonRetryable: true, message: `Temporal refused the request (gRPC status ${grpc})`, details: [{ grpcStatus: grpc }] });
+  if (grpc !== undefined && grpcForGood.has(grpc))
+    return ApplicationFailure.create({
+      type: ErrorType.TemporalRejected,
+      nonRetryable: true,
+      message: `Temporal refused the request (gRPC status ${grpc})`,
+      details: [{ grpcStatus: grpc }],
+    });
   // PostgreSQL's refusals (a missing grant, a missing column) stay retryable on purpose: the
   // audit and timeline writes wait for an operator's fix rather than fail the workflow for good.
   return undefined;

@@ -93,7 +93,16 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
         await client.query(
           `INSERT INTO incident_events (event_key, incident_id, at, kind, level, round, person_id, detail)
            VALUES ($1, $2, to_timestamp($3 / 1000.0), $4, $5, $6, $7, $8) ON CONFLICT (event_key) DO NOTHING`,
-          [e.key, incidentId, e.atMs, e.kind, e.level ?? null, e.round ?? null, e.personId ?? null, e.detail ? JSON.stringify(e.detail) : null],
+          [
+            e.key,
+            incidentId,
+            e.atMs,
+            e.kind,
+            e.level ?? null,
+            e.round ?? null,
+            e.personId ?? null,
+            e.detail ? JSON.stringify(e.detail) : null,
+          ],
         );
       }
       if (update) {
@@ -102,7 +111,8 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
           level: update.level,
           round: update.round,
           owner_id: update.ownerId,
-          acknowledged_at: update.acknowledgedAtMs === undefined ? undefined : update.acknowledgedAtMs === null ? null : new Date(update.acknowledgedAtMs),
+          acknowledged_at:
+            update.acknowledgedAtMs === undefined ? undefined : update.acknowledgedAtMs === null ? null : new Date(update.acknowledgedAtMs),
           repeats: update.repeats,
           resolved_at: update.resolvedAtMs === undefined ? undefined : new Date(update.resolvedAtMs),
           resolved_by: update.resolvedBy,
@@ -134,9 +144,21 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
       await pool.query(
         `INSERT INTO incidents (id, workflow_id, program_id, departments, condition, severity, counts, status, raised_by, raised_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, to_timestamp($9 / 1000.0)) ON CONFLICT (id) DO NOTHING`,
-        [input.incidentId, input.workflowId, input.programId, input.departments, input.condition, input.severity, JSON.stringify(input.counts), input.raisedBy, input.raisedAtMs],
+        [
+          input.incidentId,
+          input.workflowId,
+          input.programId,
+          input.departments,
+          input.condition,
+          input.severity,
+          JSON.stringify(input.counts),
+          input.raisedBy,
+          input.raisedAtMs,
+        ],
       );
-      await record(input.incidentId, [{ key: `${input.incidentId}/raised`, atMs: input.raisedAtMs, kind: 'raised', detail: { by: input.raisedBy } }]);
+      await record(input.incidentId, [
+        { key: `${input.incidentId}/raised`, atMs: input.raisedAtMs, kind: 'raised', detail: { by: input.raisedBy } },
+      ]);
     },
 
     async recordIncidentEvents(input: { incidentId: string; events: IncidentEvent[]; update?: IncidentRowUpdate }): Promise<void> {
@@ -153,7 +175,14 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
       if (input.rota) {
         const rota = await getRota(pool, input.programId, input.rota);
         if (rota) onCallAt(rota, input.atMs).people.forEach((p) => ids.add(p));
-        else events.push({ key: `${input.noticeKey}/rota-missing`, atMs: input.atMs, kind: 'rota-missing', ...input.notified, detail: { rota: input.rota } });
+        else
+          events.push({
+            key: `${input.noticeKey}/rota-missing`,
+            atMs: input.atMs,
+            kind: 'rota-missing',
+            ...input.notified,
+            detail: { rota: input.rota },
+          });
       }
       const found = await resolvePeople([...ids]);
       const byId = new Map(found.map((p) => [p.personId, p]));
@@ -163,13 +192,22 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
         const person = byId.get(id);
         if (!person) {
           missing.push(id);
-          events.push({ key: `${input.noticeKey}/${id}/no-address`, atMs: input.atMs, kind: 'no-address', personId: id, ...input.notified });
+          events.push({
+            key: `${input.noticeKey}/${id}/no-address`,
+            atMs: input.atMs,
+            kind: 'no-address',
+            personId: id,
+            ...input.notified,
+          });
           continue;
         }
-        const ackToken = input.withAckTokens ? await issueAckToken(pool, { noticeKey: `${input.noticeKey}/${id}`, incidentId: input.incidentId, personId: id }) : undefined;
+        const ackToken = input.withAckTokens
+          ? await issueAckToken(pool, { noticeKey: `${input.noticeKey}/${id}`, incidentId: input.incidentId, personId: id })
+          : undefined;
         recipients.push({ ...person, ...(ackToken ? { ackToken } : {}) });
         // Queued, not yet sent: the workflow records 'delivered' when SMTP accepts the e-mail.
-        if (input.notified) events.push({ key: `${input.noticeKey}/${id}/notified`, atMs: input.atMs, kind: 'queued', personId: id, ...input.notified });
+        if (input.notified)
+          events.push({ key: `${input.noticeKey}/${id}/notified`, atMs: input.atMs, kind: 'queued', personId: id, ...input.notified });
       }
       await record(input.incidentId, events);
       return { recipients, missing };

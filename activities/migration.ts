@@ -44,7 +44,11 @@ function refuseEmptyDepartments(domain: ComparisonDomain, departments: string[])
   // An empty department list would filter every row away on both sides: a "verified" with nothing compared.
   const usesDepartments = [domain.legacy, domain.new].some((s) => s.kind === 'postgres' && s.query.includes('{{departments}}'));
   if (usesDepartments && departments.length === 0) {
-    throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: `domain ${domain.name}: its queries filter by {{departments}} but no departments were given` });
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `domain ${domain.name}: its queries filter by {{departments}} but no departments were given`,
+    });
   }
 }
 
@@ -55,12 +59,19 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
       refuseEmptyDepartments(input.domain, input.departments);
       const { spec, legacy } = resolveDomain(input.domain, input.departments, deps.secrets);
       try {
-        return await keyRanges({ spec, source: SourceConfig.parse(legacy), window: input.window, resultsUrl: resultsUrlOf(deps.pool) }, input.ranges);
+        return await keyRanges(
+          { spec, source: SourceConfig.parse(legacy), window: input.window, resultsUrl: resultsUrlOf(deps.pool) },
+          input.ranges,
+        );
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         // Like the comparison itself: a code and a place, never a connection string or a row value.
         const message = err instanceof ComparisonError ? err.message : 'plan key ranges: failed';
-        throw ApplicationFailure.create({ type: ErrorType.ComparisonFailed, message, details: [{ code: err instanceof ComparisonError ? err.code : 'COMPARE' }] });
+        throw ApplicationFailure.create({
+          type: ErrorType.ComparisonFailed,
+          message,
+          details: [{ code: err instanceof ComparisonError ? err.code : 'COMPARE' }],
+        });
       }
     },
 

@@ -14,9 +14,19 @@ export interface NotifyPeopleInput {
  * One message to several people by person id (addresses come from the people table at send
  * time). Retried as a whole, it re-sends nobody: each send is idempotent on its own key.
  */
-export function createNotifyActivities({ resolvePeople, sendEmail }: { resolvePeople: ResolvePeople; sendEmail: (input: SendEmailInput) => Promise<SendEmailResult> }) {
+export function createNotifyActivities({
+  resolvePeople,
+  sendEmail,
+}: {
+  resolvePeople: ResolvePeople;
+  sendEmail: (input: SendEmailInput) => Promise<SendEmailResult>;
+}) {
   return {
-    async notifyPeople({ personIds, message, keyPrefix }: NotifyPeopleInput): Promise<{ sent: number; noAddress: string[]; rejected: string[] }> {
+    async notifyPeople({
+      personIds,
+      message,
+      keyPrefix,
+    }: NotifyPeopleInput): Promise<{ sent: number; noAddress: string[]; rejected: string[] }> {
       const ids = [...new Set(personIds)];
       const people = await resolvePeople(ids);
       const rejected: string[] = [];

@@ -62,7 +62,12 @@ const envName = /^env:([A-Z_][A-Z0-9_]{0,127})$/;
 function secret(secrets: Record<string, string | undefined>, name: string, what: string): string {
   const value = secrets[name];
   // The variable's name is safe to report; its value never is.
-  if (!value) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: `${what}: environment variable ${name} is not set` });
+  if (!value)
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `${what}: environment variable ${name} is not set`,
+    });
   return value;
 }
 
@@ -70,13 +75,26 @@ function departmentsLiteral(departments: string[]): string {
   return `ARRAY[${departments.map((d) => escapeLiteral(d)).join(', ')}]::text[]`;
 }
 
-function sourceConfig(source: ComparisonSource, side: string, departments: string[], secrets: Record<string, string | undefined>): SourceConfig {
+function sourceConfig(
+  source: ComparisonSource,
+  side: string,
+  departments: string[],
+  secrets: Record<string, string | undefined>,
+): SourceConfig {
   if (source.kind !== 'postgres') return source;
-  return { kind: 'postgres', url: secret(secrets, source.connection.urlEnv, `${side} source`), query: source.query.replaceAll('{{departments}}', departmentsLiteral(departments)) };
+  return {
+    kind: 'postgres',
+    url: secret(secrets, source.connection.urlEnv, `${side} source`),
+    query: source.query.replaceAll('{{departments}}', departmentsLiteral(departments)),
+  };
 }
 
 /** The engine's spec and sources for a plan's domain, with the connection strings it names by environment variable resolved. */
-export function resolveDomain(domain: ComparisonDomain, departments: string[], secrets: Record<string, string | undefined>): Pick<CompareInput, 'spec' | 'legacy' | 'new' | 'thresholds'> {
+export function resolveDomain(
+  domain: ComparisonDomain,
+  departments: string[],
+  secrets: Record<string, string | undefined>,
+): Pick<CompareInput, 'spec' | 'legacy' | 'new' | 'thresholds'> {
   const codeMaps = Object.fromEntries(
     Object.entries(domain.spec.codeMaps).map(([name, map]) => {
       const env = map.kind === 'table' ? envName.exec(map.url) : null;
@@ -93,7 +111,12 @@ export function resolveDomain(domain: ComparisonDomain, departments: string[], s
 
 export function resultsUrlOf(pool: Pool): string {
   const url = pool.options.connectionString;
-  if (!url) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'the results database has no connection string' });
+  if (!url)
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: 'the results database has no connection string',
+    });
   return url;
 }
 
@@ -133,7 +156,10 @@ export async function comparePlanDomain(
   const ctx = Context.current();
   const runId = await claimAttempt(pool, ctx.info);
   try {
-    return await compareDomain({ ...resolved, ...rest, resultsUrl, runId }, { signal: ctx.cancellationSignal, onProgress: (p) => ctx.heartbeat(p) });
+    return await compareDomain(
+      { ...resolved, ...rest, resultsUrl, runId },
+      { signal: ctx.cancellationSignal, onProgress: (p) => ctx.heartbeat(p) },
+    );
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err;
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure('compare: cancelled');
@@ -141,12 +167,18 @@ export async function comparePlanDomain(
     // differently will not agree on a retry; anything else (a database away) may.
     const code = err instanceof ComparisonError ? err.code : 'COMPARE';
     const message = err instanceof ComparisonError ? err.message : 'compare: failed';
-    throw ApplicationFailure.create({ type: code === 'HASH_MISMATCH' ? ErrorType.InvalidInput : ErrorType.ComparisonFailed, nonRetryable: code === 'HASH_MISMATCH', message, details: [{ code }] });
+    throw ApplicationFailure.create({
+      type: code === 'HASH_MISMATCH' ? ErrorType.InvalidInput : ErrorType.ComparisonFailed,
+      nonRetryable: code === 'HASH_MISMATCH',
+      message,
+      details: [{ code }],
+    });
   }
 }
 
 /** The program's latest run as Temporal describes it; 'not-found' when no workflow has the id. */
-export type ProgramRunStatus = 'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continued-as-new' | 'timed-out' | 'unknown' | 'not-found';
+export type ProgramRunStatus =
+  'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continued-as-new' | 'timed-out' | 'unknown' | 'not-found';
 
 const runStatusOf: Record<WorkflowExecutionStatusName, ProgramRunStatus> = {
   RUNNING: 'running',
@@ -171,13 +203,28 @@ export function createParallelRunActivities({ pool, secrets }: ParallelRunActivi
         businessDay: /^\d{4}-\d{2}-\d{2}$/.test(input.businessDay) ? input.businessDay : undefined,
         settleMs: input.settleMs,
       });
-      return { runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, missingInLegacy: r.missingInLegacy, missingInNew: r.missingInNew, mismatched: r.mismatched, outcomes: outcomesOf(r) };
+      return {
+        runId: r.runId,
+        rowsLegacy: r.rowsLegacy,
+        rowsNew: r.rowsNew,
+        differingKeys: r.differingKeys,
+        mismatchRate: r.mismatchRate,
+        missingInLegacy: r.missingInLegacy,
+        missingInNew: r.missingInNew,
+        mismatched: r.mismatched,
+        outcomes: outcomesOf(r),
+      };
     },
 
     /** Opens (or counts a repeat of) the program's incident for the condition, under the program's escalation policy. */
     async raiseComparisonIncident(input: RaiseComparisonIncidentInput): Promise<RaisedIncident> {
       const policy = await getPolicy(pool, input.programId);
-      if (!policy) throw ApplicationFailure.create({ type: ErrorType.InvalidState, nonRetryable: true, message: `program ${input.programId} has no escalation policy` });
+      if (!policy)
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidState,
+          nonRetryable: true,
+          message: `program ${input.programId} has no escalation policy`,
+        });
       const ctx = Context.current();
       return raiseIncident(ctx.client, ctx.info.taskQueue, { ...input, departments: [], policy });
     },

@@ -39,16 +39,24 @@ export function createAuthGuard(deps: Pick<Deps, 'pool' | 'logger' | 'config'>):
       beforeSend(res, async ({ status }) => {
         if (status !== 401 && !res.locals.authRateLimited) return;
         try {
-          const { count, secondsLeft } = await countEvent(deps.pool, 'auth_failure', source, { actor: 'anonymous', action: 'auth.failed', target: { source } });
+          const { count, secondsLeft } = await countEvent(deps.pool, 'auth_failure', source, {
+            actor: 'anonymous',
+            action: 'auth.failed',
+            target: { source },
+          });
           if (count >= limit) {
             if (blockedUntil.size >= 100_000) blockedUntil.clear();
             blockedUntil.set(source, Date.now() + secondsLeft * 1000);
           }
         } catch (err) {
-          deps.logger.error({ requestId: res.locals.requestId as string, err: { code: (err as { code?: unknown }).code } }, 'authentication failure not counted');
+          deps.logger.error(
+            { requestId: res.locals.requestId as string, err: { code: (err as { code?: unknown }).code } },
+            'authentication failure not counted',
+          );
         }
       });
-      if (until !== undefined && until > Date.now()) return next(tooMany(res, Math.ceil((until - Date.now()) / 1000), 'too many failed authentications from this address'));
+      if (until !== undefined && until > Date.now())
+        return next(tooMany(res, Math.ceil((until - Date.now()) / 1000), 'too many failed authentications from this address'));
       next();
     };
   };

@@ -34,7 +34,13 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
     res.on('finish', () => {
       // Method, route template and status only: paths hold opaque ids, bodies are never logged.
       deps.logger.info(
-        { requestId, method: req.method, route: (req.route as { path?: string } | undefined)?.path ?? 'unmatched', status: res.statusCode, ms: Math.round(performance.now() - started) },
+        {
+          requestId,
+          method: req.method,
+          route: (req.route as { path?: string } | undefined)?.path ?? 'unmatched',
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
         'request',
       );
     });
@@ -56,7 +62,16 @@ export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
   const authGuard = createAuthGuard(deps);
   for (const r of routes) {
     const audit = isAudited(r) ? [auditRequest(r, deps)] : [];
-    app[r.method](expressPath(r.path), ...audit, authGuard(r), authorize(r, authenticate, sessions), json, refuseMalformedText(r), idempotent(r), toHandler(r, deps));
+    app[r.method](
+      expressPath(r.path),
+      ...audit,
+      authGuard(r),
+      authorize(r, authenticate, sessions),
+      json,
+      refuseMalformedText(r),
+      idempotent(r),
+      toHandler(r, deps),
+    );
   }
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));

@@ -76,10 +76,21 @@ export function auditRequest(def: AnyRoute, deps: Pick<Deps, 'pool' | 'logger'>)
     const target = Object.fromEntries(Object.entries(req.params as Record<string, string>).map(([k, v]) => [k, auditValue(k, String(v))]));
     const entry = (result: string) => {
       const principal = res.locals.principal as Principal | undefined;
-      return { actor: principal?.personId ?? 'anonymous', roles: principal?.roles ?? [], action, target, reason: reasonOf(req.body), requestId: res.locals.requestId as string, result };
+      return {
+        actor: principal?.personId ?? 'anonymous',
+        roles: principal?.roles ?? [],
+        action,
+        target,
+        reason: reasonOf(req.body),
+        requestId: res.locals.requestId as string,
+        result,
+      };
     };
     const logFailure = (err: unknown, what: string) =>
-      deps.logger.error({ requestId: res.locals.requestId as string, action, err: { code: (err as { code?: unknown }).code } }, `audit ${what} failed`);
+      deps.logger.error(
+        { requestId: res.locals.requestId as string, action, err: { code: (err as { code?: unknown }).code } },
+        `audit ${what} failed`,
+      );
 
     if (changes && !outcomeOnly.has(action)) {
       beforeHandle(res, async () => {
@@ -115,7 +126,12 @@ function countReplay(deps: Pick<Deps, 'pool'>, req: Request, res: Response, acti
   const principal = res.locals.principal as Principal | undefined;
   const personId = principal?.personId ?? 'anonymous';
   const key = req.header(idempotencyHeader) ?? '';
-  return countEvent(deps.pool, 'idempotent_replay', `${personId}:${key}`, { actor: personId, roles: principal?.roles ?? [], action, target: { ...target, idempotencyKey: key } });
+  return countEvent(deps.pool, 'idempotent_replay', `${personId}:${key}`, {
+    actor: personId,
+    roles: principal?.roles ?? [],
+    action,
+    target: { ...target, idempotencyKey: key },
+  });
 }
 
 /**
@@ -123,7 +139,11 @@ function countReplay(deps: Pick<Deps, 'pool'>, req: Request, res: Response, acti
  * route: who took what is appended before the first byte goes out, and without it nothing goes
  * out (503). Opaque ids only in the target.
  */
-export async function auditDownload(ctx: { deps: Pick<Deps, 'pool'>; principal?: Principal; requestId: string; res?: Response }, route: AnyRoute['path'], target: Record<string, string>): Promise<void> {
+export async function auditDownload(
+  ctx: { deps: Pick<Deps, 'pool'>; principal?: Principal; requestId: string; res?: Response },
+  route: AnyRoute['path'],
+  target: Record<string, string>,
+): Promise<void> {
   try {
     await appendAudit(ctx.deps.pool, {
       actor: ctx.principal!.personId,

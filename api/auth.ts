@@ -46,7 +46,11 @@ export function createAuthenticator(pool: Pool, cacheMs = 5_000): Authenticator 
  * session's state-changing requests must carry its CSRF token (403 otherwise). Sets
  * res.locals.principal for toHandler.
  */
-export function authorize(def: AnyRoute, authenticate: Authenticator, findSession: (cookieValue: string) => Promise<Session | undefined>): RequestHandler {
+export function authorize(
+  def: AnyRoute,
+  authenticate: Authenticator,
+  findSession: (cookieValue: string) => Promise<Session | undefined>,
+): RequestHandler {
   return async (req, res, next) => {
     if (def.roles === 'public') return next();
     try {
@@ -56,7 +60,9 @@ export function authorize(def: AnyRoute, authenticate: Authenticator, findSessio
       if (cookie !== undefined) {
         const session = await findSession(cookie);
         if (session && !safeMethods.has(req.method) && !sameSecret(req.header(CSRF_HEADER), session.csrfToken)) {
-          return next(new HttpError(403, 'csrf_failed', `a signed-in page must send its session's ${CSRF_HEADER} header with every change`));
+          return next(
+            new HttpError(403, 'csrf_failed', `a signed-in page must send its session's ${CSRF_HEADER} header with every change`),
+          );
         }
         principal = session?.principal;
         // For GET /v1/session, which hands the page its CSRF token: no second lookup.

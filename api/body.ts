@@ -44,7 +44,10 @@ export function jsonBody(): RequestHandler {
     limit: maxBodyBytes,
     verify: (_req, _res, buf) => {
       if (jsonDepth(buf, maxBodyDepth) > maxBodyDepth) {
-        throw new HttpError(400, 'body_too_deep', `the body nests objects and arrays more than ${maxBodyDepth} levels deep`, { rule: 'max-depth', maxDepth: maxBodyDepth });
+        throw new HttpError(400, 'body_too_deep', `the body nests objects and arrays more than ${maxBodyDepth} levels deep`, {
+          rule: 'max-depth',
+          maxDepth: maxBodyDepth,
+        });
       }
     },
   });

@@ -24,13 +24,25 @@ const grpcUnavailable = new Set([
 // SQLSTATEs of a server that cannot serve now: class 08 (connection), 53 (insufficient
 // resources), shutdown and start-up (57P01-57P03), statement_timeout / cancel (57014) and
 // lock_timeout (55P03).
-const pgUnavailable = (code: string) => code.startsWith('08') || code.startsWith('53') || /^57P0[1-3]$/.test(code) || code === '57014' || code === '55P03';
+const pgUnavailable = (code: string) =>
+  code.startsWith('08') || code.startsWith('53') || /^57P0[1-3]$/.test(code) || code === '57014' || code === '55P03';
 
 // Socket failures from the pg driver (see above: nothing else opens sockets in a request).
-const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+const socketCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
 
 // The pg driver and its pool throw plain Errors for these; their messages are part of pg 8's behaviour.
-const pgMessages = /^(timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error and is not queryable|Cannot use a pool after calling end on the pool)/;
+const pgMessages =
+  /^(timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error and is not queryable|Cannot use a pool after calling end on the pool)/;
 
 function grpcCode(err: unknown): number | undefined {
   if (isGrpcServiceError(err)) return err.code;

@@ -32,7 +32,10 @@ export class ValidationError extends HttpError {
 
 /** A dependency is down or too slow: 503 with Retry-After, naming it. Thrown where a route knows it first-hand. */
 export class DependencyUnavailableError extends HttpError {
-  constructor(readonly dependency: Dependency, message = dependencyMessages[dependency]) {
+  constructor(
+    readonly dependency: Dependency,
+    message = dependencyMessages[dependency],
+  ) {
     super(503, 'dependency_unavailable', message, { dependency });
   }
 }
@@ -41,7 +44,10 @@ export function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((i) => ({
     path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
     // Cross-field rules carry a stable name (department-in-two-waves); others use zod's code.
-    rule: i.code === 'custom' && typeof (i.params as { rule?: unknown } | undefined)?.rule === 'string' ? (i.params as { rule: string }).rule : i.code,
+    rule:
+      i.code === 'custom' && typeof (i.params as { rule?: unknown } | undefined)?.rule === 'string'
+        ? (i.params as { rule: string }).rule
+        : i.code,
     message: i.message,
   }));
 }
@@ -63,7 +69,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const down = err instanceof HttpError ? undefined : unavailableDependency(err);
     if (down) {
       // Logged by kind only, like any failure we did not choose; the client learns which dependency and when to retry.
-      logger.warn({ requestId, dependency: down, err: { type: (err as Error).constructor?.name, code: (err as { code?: unknown }).code } }, 'dependency unavailable');
+      logger.warn(
+        { requestId, dependency: down, err: { type: (err as Error).constructor?.name, code: (err as { code?: unknown }).code } },
+        'dependency unavailable',
+      );
       err = new DependencyUnavailableError(down);
     }
     if (err instanceof DependencyUnavailableError) {
@@ -76,20 +85,28 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof z.ZodError) {
       const issues = zodIssues(err, 'body');
-      res.status(400).json({ error: 'validation_failed', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues, requestId });
+      res
+        .status(400)
+        .json({ error: 'validation_failed', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues, requestId });
       return;
     }
     // Body-parser errors carry their own 4xx status (bad JSON, too large, bad charset).
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const code = (err as { type?: string }).type ?? 'bad_request';
-      res.status(status).json({ error: code.replace(/\./g, '_'), message: status === 413 ? 'request body too large' : 'request body is not valid JSON', requestId });
+      res.status(status).json({
+        error: code.replace(/\./g, '_'),
+        message: status === 413 ? 'request body too large' : 'request body is not valid JSON',
+        requestId,
+      });
       return;
     }
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const failure = err.cause;
       const mapped = (failure.type ? statusOfFailure[failure.type] : undefined) ?? 422;
-      res.status(mapped).json({ error: failure.type ?? 'rejected', message: failure.message, ...(failure.details?.[0] as object | undefined), requestId });
+      res
+        .status(mapped)
+        .json({ error: failure.type ?? 'rejected', message: failure.message, ...(failure.details?.[0] as object | undefined), requestId });
       return;
     }
     if (err instanceof WorkflowNotFoundError) {

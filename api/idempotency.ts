@@ -69,14 +69,20 @@ export function createIdempotencyGuard(pool: Pool, logger: Logger): (def: AnyRou
       // answer (a session's CSRF token) must never be stored for a replay.
       if (def.method !== 'post' || key === undefined || def.roles === 'public') return next();
       if (!keyPattern.test(key)) {
-        throw new HttpError(400, 'invalid_idempotency_key', `the ${idempotencyHeader} header must be 1 to 64 letters, digits, '.', '_' or '-'`);
+        throw new HttpError(
+          400,
+          'invalid_idempotency_key',
+          `the ${idempotencyHeader} header must be 1 to 64 letters, digits, '.', '_' or '-'`,
+        );
       }
       if (Date.now() - lastPurge > purgeEveryMs) {
         lastPurge = Date.now();
         await pool.query('DELETE FROM idempotency_keys WHERE expires_at < now()');
       }
       const personId = (res.locals.principal as Principal).personId;
-      const requestHash = createHash('sha256').update(canonicalJson(req.body ?? null)).digest('hex');
+      const requestHash = createHash('sha256')
+        .update(canonicalJson(req.body ?? null))
+        .digest('hex');
       let claimed = await claim(pool, personId, key, req.method, req.path, requestHash);
       // The same request whose first attempt still holds the key, or died holding it (the API
       // process crashed between the Update and its answer): where the effect is keyed by the
@@ -85,9 +91,16 @@ export function createIdempotencyGuard(pool: Pool, logger: Logger): (def: AnyRou
       if (claimed.kind === 'in_flight' && def.keyedByIdempotencyKey) claimed = { kind: 'claimed' };
       switch (claimed.kind) {
         case 'mismatch':
-          throw new HttpError(422, 'idempotency_key_reused', `the ${idempotencyHeader} header was already used for a different request; send a new key`, { header: idempotencyHeader });
+          throw new HttpError(
+            422,
+            'idempotency_key_reused',
+            `the ${idempotencyHeader} header was already used for a different request; send a new key`,
+            { header: idempotencyHeader },
+          );
         case 'in_flight':
-          throw new HttpError(409, 'idempotency_key_in_flight', `a request with this ${idempotencyHeader} is still running; retry later`, { header: idempotencyHeader });
+          throw new HttpError(409, 'idempotency_key_in_flight', `a request with this ${idempotencyHeader} is still running; retry later`, {
+            header: idempotencyHeader,
+          });
         case 'replay':
           res.status(claimed.status).set(claimed.headers).setHeader('Idempotent-Replayed', 'true');
           if (claimed.body === null) res.end();
@@ -112,7 +125,10 @@ export function createIdempotencyGuard(pool: Pool, logger: Logger): (def: AnyRou
                 [personId, key, status, headers, body?.toString('utf8') ?? null],
               );
             } catch (err) {
-              logger.error({ requestId: res.locals.requestId as string, err: { code: (err as { code?: unknown }).code } }, 'idempotency key not stored');
+              logger.error(
+                { requestId: res.locals.requestId as string, err: { code: (err as { code?: unknown }).code } },
+                'idempotency key not stored',
+              );
             }
           });
           return next();

@@ -13,7 +13,11 @@ const ErrorBody = z.object({
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
 export function buildOpenApi(routes: AnyRoute[]) {
   const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A personal token issued by `npm run admin -- token issue --person <id>`' });
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A personal token issued by `npm run admin -- token issue --person <id>`',
+  });
   for (const r of routes) {
     const responses: Record<string, object> = {};
     for (const [status, res] of Object.entries(r.responses)) {
@@ -27,7 +31,8 @@ export function buildOpenApi(routes: AnyRoute[]) {
     const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
     // Every non-GET request's body is read (and its size and depth checked) even where the route takes none.
     const readsBody = r.body !== undefined || r.method !== 'get';
-    if (readsBody) responses['400'] ??= error('Validation failed (each issue names the field and the rule), or the body is not JSON or nested too deep');
+    if (readsBody)
+      responses['400'] ??= error('Validation failed (each issue names the field and the rule), or the body is not JSON or nested too deep');
     if (r.params || r.query) responses['400'] ??= error('Validation failed: each issue names the field and the rule');
     if (r.params) responses['404'] ??= error('Nothing under these path parameters');
     if (readsBody) responses['413'] ??= error('Request body too large');
@@ -40,8 +45,12 @@ export function buildOpenApi(routes: AnyRoute[]) {
       responses['409'] ??= error('A request with the same Idempotency-Key is still running');
       responses['422'] ??= error('The Idempotency-Key was already used for a different request');
     }
-    responses['429'] ??= error('Too many failed authentications from this address (or sign-ins with this token) this minute: wait for Retry-After seconds');
-    responses['503'] ??= error('A dependency (PostgreSQL or Temporal, named in `dependency`) is unavailable or too slow, or the audit entry could not be written (`audit_unavailable`): retry after Retry-After seconds');
+    responses['429'] ??= error(
+      'Too many failed authentications from this address (or sign-ins with this token) this minute: wait for Retry-After seconds',
+    );
+    responses['503'] ??= error(
+      'A dependency (PostgreSQL or Temporal, named in `dependency`) is unavailable or too slow, or the audit entry could not be written (`audit_unavailable`): retry after Retry-After seconds',
+    );
     registry.registerPath({
       method: r.method,
       path: r.path,

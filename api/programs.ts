@@ -16,7 +16,11 @@ export const programHandle = (temporal: Client, programId: string): WorkflowHand
  * with the running program; a different plan under the same id is a conflict, never an overwrite,
  * and so is any plan under the id of a program that has finished.
  */
-export async function createProgram(deps: { pool: Pool; temporal: Client; taskQueue: string }, plan: Plan, createdBy: string): Promise<{ created: boolean; workflowId: string }> {
+export async function createProgram(
+  deps: { pool: Pool; temporal: Client; taskQueue: string },
+  plan: Plan,
+  createdBy: string,
+): Promise<{ created: boolean; workflowId: string }> {
   const planHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
   const inserted = await deps.pool.query(
     `INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
@@ -46,7 +50,12 @@ export async function createProgram(deps: { pool: Pool; temporal: Client; taskQu
       .describe()
       .then((d) => d.status.name.toLowerCase())
       .catch(() => 'closed');
-    throw new HttpError(409, 'program_finished', `program ${plan.programId} has finished (${closed}); a new go-live needs a new programId`, { programId: plan.programId, status: closed });
+    throw new HttpError(
+      409,
+      'program_finished',
+      `program ${plan.programId} has finished (${closed}); a new go-live needs a new programId`,
+      { programId: plan.programId, status: closed },
+    );
   }
   return { created: inserted.rowCount === 1, workflowId };
 }
@@ -93,6 +102,9 @@ export async function gateDecisions(pool: Pool, programId: string, gate: string)
 
 /** The packet for the authorized download (the only way its content leaves PostgreSQL). */
 export async function downtimePacket(pool: Pool, programId: string, emergency: number, department: string) {
-  const { rows } = await pool.query('SELECT id, as_of, forms, content FROM downtime_packet WHERE program_id = $1 AND emergency = $2 AND department = $3', [programId, emergency, department]);
+  const { rows } = await pool.query(
+    'SELECT id, as_of, forms, content FROM downtime_packet WHERE program_id = $1 AND emergency = $2 AND department = $3',
+    [programId, emergency, department],
+  );
   return rows[0] as { id: string; as_of: Date; forms: string[]; content: unknown } | undefined;
 }

@@ -22,7 +22,11 @@ export interface Reply {
 type Schema = z.ZodType;
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface RouteDef<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined> {
+export interface RouteDef<
+  B extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI style: /v1/programs/{programId} */
   path: string;
@@ -51,9 +55,11 @@ export interface RouteDef<B extends Schema | undefined = undefined, P extends Sc
 export type AnyRoute = RouteDef<any, any, any>;
 
 /** Typed route definition: one object gives express its handler and OpenAPI its path. */
-export function route<B extends Schema | undefined = undefined, P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined>(
-  def: RouteDef<B, P, Q>,
-): RouteDef<B, P, Q> {
+export function route<
+  B extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+>(def: RouteDef<B, P, Q>): RouteDef<B, P, Q> {
   return def;
 }
 
@@ -92,7 +98,12 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
       const body = parsePart(def.body, req.body, 'body', issues);
       if (issues.length) throw new ValidationError(issues);
       for (const act of actHooksOf.get(res) ?? []) await act();
-      const reply = await def.handle({ body, params, query, ctx: { requestId: res.locals.requestId as string, req, res, deps, principal } });
+      const reply = await def.handle({
+        body,
+        params,
+        query,
+        ctx: { requestId: res.locals.requestId as string, req, res, deps, principal },
+      });
       if (res.headersSent) return;
       for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
       if (reply.body === undefined) res.status(reply.status).end();
@@ -147,7 +158,11 @@ export function beforeSend(res: Response, hook: SendHook): void {
   const end = res.end.bind(res) as (...args: unknown[]) => Response;
   res.end = ((...args: unknown[]) => {
     const [chunk, encoding] = args;
-    const body = Buffer.isBuffer(chunk) ? chunk : typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : undefined;
+    const body = Buffer.isBuffer(chunk)
+      ? chunk
+      : typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : undefined;
     let outcome: Outcome = { status: res.statusCode, body };
     let sent = args;
     void (async () => {

@@ -50,7 +50,11 @@ export async function findSession(pool: Pool, cookieValue: string): Promise<Sess
   );
   const row = res.rows[0];
   if (!row) return undefined;
-  return { principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles }, csrfToken: row.csrf_token, expiresAt: row.expires_at.toISOString() };
+  return {
+    principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles },
+    csrfToken: row.csrf_token,
+    expiresAt: row.expires_at.toISOString(),
+  };
 }
 
 export async function signOut(pool: Pool, cookieValue: string): Promise<void> {

@@ -23,7 +23,10 @@ export type UpdateOutcome<Ret> = { done: true; result: Ret } | { done: false; up
 function updateIdOf(ctx: Pick<RequestContext, 'req' | 'principal'>): string {
   const key = ctx.req.header('idempotency-key');
   if (!key) return randomUUID();
-  return `idem-${createHash('sha256').update(`${ctx.principal?.personId ?? ''}\0${ctx.req.method} ${ctx.req.path}\0${key}`).digest('hex').slice(0, 40)}`;
+  return `idem-${createHash('sha256')
+    .update(`${ctx.principal?.personId ?? ''}\0${ctx.req.method} ${ctx.req.path}\0${key}`)
+    .digest('hex')
+    .slice(0, 40)}`;
 }
 
 export async function runUpdate<Ret, Arg>(
@@ -48,6 +51,10 @@ export async function runUpdate<Ret, Arg>(
 /** 200 with the Update's result, or 202 when it was accepted but has not finished yet. */
 export function updateReply<Ret>(outcome: UpdateOutcome<Ret>): Reply {
   if (outcome.done) return { status: 200, body: outcome.result };
-  const body: z.infer<typeof UpdatePending> = { status: 'accepted', updateId: outcome.updateId, message: 'accepted and still running; read the state to see its effect' };
+  const body: z.infer<typeof UpdatePending> = {
+    status: 'accepted',
+    updateId: outcome.updateId,
+    message: 'accepted and still running; read the state to see its effect',
+  };
   return { status: 202, body };
 }

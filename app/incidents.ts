@@ -9,7 +9,16 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Plan } from '../domain/plan';
-import { alertRepeatedSignal, EscalationPolicy, IncidentInput, incidentDeptKey, incidentWorkflowType, Rota, type IncidentInputIn, type IncidentWorkflow } from '../domain/escalation';
+import {
+  alertRepeatedSignal,
+  EscalationPolicy,
+  IncidentInput,
+  incidentDeptKey,
+  incidentWorkflowType,
+  Rota,
+  type IncidentInputIn,
+  type IncidentWorkflow,
+} from '../domain/escalation';
 import { workflowIds } from '../domain/ids';
 import { GoliveDepartment, GoliveProgram } from '../domain/search-attributes';
 
@@ -30,21 +39,30 @@ export interface RaisedIncident {
 export async function raiseIncident(client: Client, taskQueue: string, input: RaiseIncidentInput): Promise<RaisedIncident> {
   const parsed = IncidentInput.parse({ ...input, raiseId: input.raiseId ?? randomUUID() });
   const workflowId = workflowIds.incident(parsed.programId, parsed.condition, incidentDeptKey(parsed.departments));
-  const handle = await client.workflow.signalWithStart<IncidentWorkflow, [{ raiseId: string; counts: typeof parsed.counts }]>(incidentWorkflowType, {
-    workflowId,
-    taskQueue,
-    args: [parsed],
-    signal: alertRepeatedSignal,
-    signalArgs: [{ raiseId: parsed.raiseId, counts: parsed.counts }],
-    // Set at start rather than upserted by the workflow: the Web UI's GoliveProgram filter finds
-    // incidents too, and recorded incident histories replay unchanged.
-    typedSearchAttributes: [{ key: GoliveProgram, value: parsed.programId }, ...(parsed.departments.length ? [{ key: GoliveDepartment, value: parsed.departments }] : [])],
-  });
+  const handle = await client.workflow.signalWithStart<IncidentWorkflow, [{ raiseId: string; counts: typeof parsed.counts }]>(
+    incidentWorkflowType,
+    {
+      workflowId,
+      taskQueue,
+      args: [parsed],
+      signal: alertRepeatedSignal,
+      signalArgs: [{ raiseId: parsed.raiseId, counts: parsed.counts }],
+      // Set at start rather than upserted by the workflow: the Web UI's GoliveProgram filter finds
+      // incidents too, and recorded incident histories replay unchanged.
+      typedSearchAttributes: [
+        { key: GoliveProgram, value: parsed.programId },
+        ...(parsed.departments.length ? [{ key: GoliveDepartment, value: parsed.departments }] : []),
+      ],
+    },
+  );
   return { workflowId, runId: handle.signaledRunId, raiseId: parsed.raiseId };
 }
 
 export async function getRota(pool: Pool, programId: string, name: string): Promise<Rota | null> {
-  const { rows } = await pool.query<{ rota: unknown }>('SELECT rota FROM oncall_rotas WHERE program_id = $1 AND name = $2', [programId, name]);
+  const { rows } = await pool.query<{ rota: unknown }>('SELECT rota FROM oncall_rotas WHERE program_id = $1 AND name = $2', [
+    programId,
+    name,
+  ]);
   return rows[0] ? Rota.parse(rows[0].rota) : null;
 }
 

@@ -72,7 +72,13 @@ export async function listPeople(pool: Pool): Promise<PersonSummary[]> {
             (SELECT count(*)::int FROM api_tokens t WHERE t.person_id = p.id AND t.revoked_at IS NULL) AS active_tokens
        FROM people p ORDER BY p.id`,
   );
-  return res.rows.map((r) => ({ id: r.id, displayName: r.display_name, roles: r.roles, disabled: r.disabled, activeTokens: r.active_tokens }));
+  return res.rows.map((r) => ({
+    id: r.id,
+    displayName: r.display_name,
+    roles: r.roles,
+    disabled: r.disabled,
+    activeTokens: r.active_tokens,
+  }));
 }
 
 /**

@@ -16,7 +16,9 @@ import { ensureDatabase, freePort, startEmbeddedPostgres } from '../tools/servic
 async function main() {
   const rows = Number(process.env.AUDIT_BENCH_ROWS ?? 100_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'golive-bench-audit-'));
-  const pg = process.env.TEST_DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), persistent: false });
+  const pg = process.env.TEST_DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), persistent: false });
   const admin = process.env.TEST_DATABASE_URL ?? pg!.adminUrl;
   const name = `bench_audit_${randomBytes(4).toString('hex')}`;
   await ensureDatabase(admin, name);
@@ -48,10 +50,25 @@ async function main() {
         batch.push([e.seq, e.eventKey, e.at, e.actor, e.roles, e.action, e.target, e.reason, e.requestId, e.result, e.details, prev, hash]);
         prev = hash;
       }
-      const cols = ['seq', 'event_key', 'at', 'actor', 'roles', 'action', 'target', 'reason', 'request_id', 'result', 'details', 'prev_hash', 'hash'];
+      const cols = [
+        'seq',
+        'event_key',
+        'at',
+        'actor',
+        'roles',
+        'action',
+        'target',
+        'reason',
+        'request_id',
+        'result',
+        'details',
+        'prev_hash',
+        'hash',
+      ];
       const values = batch.map((_, i) => `(${cols.map((_c, j) => `$${i * cols.length + j + 1}`).join(', ')})`).join(', ');
       await pool.query(`INSERT INTO audit_log (${cols.join(', ')}) VALUES ${values}`, batch.flat());
-      if (start % 25_001 === 0 || start + 5000 > rows) await pool.query('UPDATE audit_chain_head SET seq = $1, hash = $2', [Math.min(start + 4999, rows), prev]);
+      if (start % 25_001 === 0 || start + 5000 > rows)
+        await pool.query('UPDATE audit_chain_head SET seq = $1, hash = $2', [Math.min(start + 4999, rows), prev]);
       if ((start - 1) % 20_000 === 0) await writeCheckpoint(pool, key);
     }
     await writeCheckpoint(pool, key);
@@ -61,7 +78,9 @@ async function main() {
       const v = await verifyAuditChain(pool, { key });
       const ms = performance.now() - t;
       if (!v.ok) throw new Error(`bench trail does not verify: ${JSON.stringify(v).slice(0, 300)}`);
-      process.stdout.write(`run ${run}: verified ${v.count} entries and ${v.checkpoints} checkpoints in ${(ms / 1000).toFixed(2)} s (${Math.round(v.count / (ms / 1000))} entries/s)\n`);
+      process.stdout.write(
+        `run ${run}: verified ${v.count} entries and ${v.checkpoints} checkpoints in ${(ms / 1000).toFixed(2)} s (${Math.round(v.count / (ms / 1000))} entries/s)\n`,
+      );
     }
   } finally {
     await pool.end();

@@ -60,7 +60,10 @@ function clusterCpu(dataDir: string | undefined): number | null {
   // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the name; ppid is 1
   const stat = (pid: string): number[] => {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number);
+    return s
+      .slice(s.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
   };
   try {
     const pid = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '';
@@ -105,7 +108,8 @@ function genSql(table: string, side: 'legacy' | 'new', n: number, inject: boolea
   const skip = inject ? (legacy ? `WHERE ${m} <> 2` : `WHERE ${m} <> 1`) : '';
   const dupKind = legacy ? 4 : 5;
   const amount = `(((${i} % 7) + 1) * ((${i} % 997) * 1.2345))::numeric(12,2)`;
-  const amountExpr = !legacy && inject ? `CASE WHEN ${m} = 3 THEN ${amount} + 1 WHEN ${m} = 7 THEN ${amount} + 0.01 ELSE ${amount} END` : amount;
+  const amountExpr =
+    !legacy && inject ? `CASE WHEN ${m} = 3 THEN ${amount} + 1 WHEN ${m} = 7 THEN ${amount} + 0.01 ELSE ${amount} END` : amount;
   // Legacy spellings that only the normalisations reconcile: lower-case codes (case), a leading
   // space (trim), full-width letters and digits and a trailing ideographic space (NFKC + trim),
   // NULL where the new system stores '' (empty-as-null).
@@ -124,13 +128,14 @@ function genSql(table: string, side: 'legacy' | 'new', n: number, inject: boolea
   const nameExpr = REFERENCE
     ? name
     : legacy
-    ? `CASE WHEN ${i} % 23 = 0 THEN NULL ELSE ${name} || (CASE WHEN ${i} % 3 = 0 THEN U&'\\3000' ELSE ' ' END) END`
-    : `CASE WHEN ${i} % 23 = 0 THEN '' ELSE ${name} END`;
+      ? `CASE WHEN ${i} % 23 = 0 THEN NULL ELSE ${name} || (CASE WHEN ${i} % 3 = 0 THEN U&'\\3000' ELSE ' ' END) END`
+      : `CASE WHEN ${i} % 23 = 0 THEN '' ELSE ${name} END`;
   const status = `(ARRAY['NEW','BILLED','PAID','VOID'])[1 + ${i} % 4]`;
   const statusExpr = legacy && !REFERENCE ? `CASE WHEN ${i} % 5 = 0 THEN lower(${status}) ELSE ${status} END` : status;
-  const operator = legacy && !REFERENCE
-    ? `CASE WHEN ${i} % 11 = 0 THEN 'ＯＰ' || translate((${i} % 500)::text, '0123456789', '０１２３４５６７８９') WHEN ${i} % 13 = 0 THEN 'op' || (${i} % 500) ELSE 'OP' || (${i} % 500) END`
-    : `'OP' || (${i} % 500)`;
+  const operator =
+    legacy && !REFERENCE
+      ? `CASE WHEN ${i} % 11 = 0 THEN 'ＯＰ' || translate((${i} % 500)::text, '0123456789', '０１２３４５６７８９') WHEN ${i} % 13 = 0 THEN 'op' || (${i} % 500) ELSE 'OP' || (${i} % 500) END`
+      : `'OP' || (${i} % 500)`;
   const ts = `timestamptz '2024-03-01 00:00:00+08' + ((${i} % 86400) * interval '1 second')`;
   const tsExpr = REFERENCE ? ts : legacy ? `(${ts}) AT TIME ZONE 'Asia/Shanghai'` : `${ts} + ((${i} % 1000) * interval '1 microsecond')`;
   const select = (from: string): string => `SELECT 'CH' || lpad(${i}::text, 10, '0'),
@@ -170,7 +175,12 @@ function fullSpec(): DomainSpecInput {
       { name: 'patient_id', type: 'text' },
       // BENCH_NAMES_IN_SQL=1: names on the server path, as the probe would decide for a real
       // hospital's names (the bench has only 320 distinct names, so its probe learns them)
-      { name: 'patient_name', type: 'text', normalize: { nfkc: true }, ...(process.env.BENCH_NAMES_IN_SQL ? { learnSpellings: false } : {}) },
+      {
+        name: 'patient_name',
+        type: 'text',
+        normalize: { nfkc: true },
+        ...(process.env.BENCH_NAMES_IN_SQL ? { learnSpellings: false } : {}),
+      },
       { name: 'dept_code', type: 'text', codeMap: 'dept', normalize: { case: 'upper' } },
       { name: 'item_code', type: 'text', codeMap: 'item', normalize: { case: 'upper' } },
       { name: 'quantity', type: 'numeric', scale: 2 },
@@ -279,7 +289,11 @@ async function main(): Promise<void> {
           const series: [number, NodeJS.MemoryUsage][] = [];
           const timer = setInterval(() => {
             const m = process.memoryUsage();
-            if (process.env.BENCH_MEM === '2' && (series.length === 0 || Date.now() - series[series.length - 1]![0] >= Number(process.env.BENCH_MEM_MS ?? 250))) series.push([Date.now(), m]);
+            if (
+              process.env.BENCH_MEM === '2' &&
+              (series.length === 0 || Date.now() - series[series.length - 1]![0] >= Number(process.env.BENCH_MEM_MS ?? 250))
+            )
+              series.push([Date.now(), m]);
             if (m.rss > peak) {
               peak = m.rss;
               atPeak = m;
@@ -306,7 +320,12 @@ async function main(): Promise<void> {
               parallelism: Number(process.env.BENCH_PARALLELISM ?? 1),
               // BENCH_SPELLINGS=sampleRows,maxDistinct (maxDistinct 0: every text field normalised in SQL)
               ...(process.env.BENCH_SPELLINGS
-                ? { spellings: { sampleRows: Number(process.env.BENCH_SPELLINGS.split(',')[0]), maxDistinct: Number(process.env.BENCH_SPELLINGS.split(',')[1]) } }
+                ? {
+                    spellings: {
+                      sampleRows: Number(process.env.BENCH_SPELLINGS.split(',')[0]),
+                      maxDistinct: Number(process.env.BENCH_SPELLINGS.split(',')[1]),
+                    },
+                  }
                 : {}),
             });
           } finally {
@@ -320,22 +339,30 @@ async function main(): Promise<void> {
           peak = Math.max(peak, process.memoryUsage.rss());
           const want = truth(n, inject);
           const bad = Object.entries(want).filter(([k, v]) => (r as unknown as Record<string, unknown>)[k] !== v);
-          const fieldOk = r.fieldMismatches.amount === (inject ? want.mismatched! - want.unmappedCodes! : 0) &&
+          const fieldOk =
+            r.fieldMismatches.amount === (inject ? want.mismatched! - want.unmappedCodes! : 0) &&
             Object.entries(r.fieldMismatches).every(([f, v]) => f === 'amount' || v === 0);
           if (!fieldOk) bad.push(['fieldMismatches', JSON.stringify(r.fieldMismatches)]);
           if (bad.length) failures++;
           if (process.env.BENCH_MEM) {
             const mb = (x: number): string => `${(x / 2 ** 20).toFixed(0)}`;
             const t0 = series[0]?.[0] ?? 0;
-            for (const [t, m] of series) console.log(`    +${((t - t0) / 1000).toFixed(2)} s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)}`);
-            console.log(`  memory: RSS before ${mb(rss0)} MB; at peak heap ${mb(atPeak.heapUsed)}/${mb(atPeak.heapTotal)} MB, external ${mb(atPeak.external)} MB (array buffers ${mb(atPeak.arrayBuffers)} MB)`);
+            for (const [t, m] of series)
+              console.log(
+                `    +${((t - t0) / 1000).toFixed(2)} s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external)} ab ${mb(m.arrayBuffers)}`,
+              );
+            console.log(
+              `  memory: RSS before ${mb(rss0)} MB; at peak heap ${mb(atPeak.heapUsed)}/${mb(atPeak.heapTotal)} MB, external ${mb(atPeak.external)} MB (array buffers ${mb(atPeak.arrayBuffers)} MB)`,
+            );
           }
           console.log(
             `${n.toLocaleString('en')} rows/side ${inject ? '0.1% differences' : 'no differences  '} run ${rep + 1}: ` +
-              `wall ${wall.toFixed(2)} s, ${((r.rowsLegacy / wall) / 1e6).toFixed(2)}M rows/s per side, ` +
+              `wall ${wall.toFixed(2)} s, ${(r.rowsLegacy / wall / 1e6).toFixed(2)}M rows/s per side, ` +
               `${cpu}, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB (process max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB), ` +
               `differences ${r.differences}, status ${r.status}, ` +
-              (bad.length ? `MISMATCH vs truth: ${bad.map(([k, v]) => `${k}=${String((r as unknown as Record<string, unknown>)[k])} want ${String(v)}`).join('; ')}` : 'exact (= injected truth)'),
+              (bad.length
+                ? `MISMATCH vs truth: ${bad.map(([k, v]) => `${k}=${String((r as unknown as Record<string, unknown>)[k])} want ${String(v)}`).join('; ')}`
+                : 'exact (= injected truth)'),
           );
         }
         if (!keep) await Promise.all([exec(legacyUrl, `DROP TABLE ${t}`), exec(newUrl, `DROP TABLE ${t}`)]);
@@ -343,7 +370,8 @@ async function main(): Promise<void> {
     }
   } finally {
     if (!keep) {
-      for (const n of Object.values(names)) await exec(srv.base.toString(), `DROP DATABASE IF EXISTS ${n} WITH (FORCE)`).catch(() => undefined);
+      for (const n of Object.values(names))
+        await exec(srv.base.toString(), `DROP DATABASE IF EXISTS ${n} WITH (FORCE)`).catch(() => undefined);
     }
     await srv.stop();
   }
@@ -362,7 +390,8 @@ async function main(): Promise<void> {
 function relaunchWithSmallYoungGeneration(): boolean {
   const mb = Number(process.env.BENCH_SEMI_SPACE_MB ?? 2);
   const flag = '--max-semi-space-size';
-  if (process.env.BENCH_RELAUNCHED || process.execArgv.some((a) => a.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag)) return false;
+  if (process.env.BENCH_RELAUNCHED || process.execArgv.some((a) => a.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag))
+    return false;
   const flags = [...(mb > 0 ? [`${flag}=${mb}`] : []), ...(process.execArgv.includes('--expose-gc') ? [] : ['--expose-gc'])];
   const r = spawnSync(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
     stdio: 'inherit',

@@ -47,7 +47,10 @@ async function loadCodeMap(cm: CodeMapSpec): Promise<Map<string, string>> {
  * A map's jsonb literals. Passing unmapped codes through, it has no reverse: a new code outside
  * the map's values would be hashed as itself, equal to a legacy code the map renames.
  */
-export function mapLiterals(m: Map<string, string>, unmapped: 'report' | 'pass-through'): { forward: string; reverse: string | null; passThrough: boolean } {
+export function mapLiterals(
+  m: Map<string, string>,
+  unmapped: 'report' | 'pass-through',
+): { forward: string; reverse: string | null; passThrough: boolean } {
   // null prototype: a code "__proto__" is an ordinary key
   const o = Object.create(null) as Record<string, string>;
   const r = Object.create(null) as Record<string, string>;

@@ -107,7 +107,7 @@ export class HashMap {
     let i = ((kLo ^ kHi) & this.mask) << 2;
     while ((t[i]! | t[i + 1]!) !== 0) {
       if (t[i] === kHi && t[i + 1] === kLo) return t[i + 2] === vHi && t[i + 3] === vLo;
-      i = (i + 4) & (this.mask << 2 | 3);
+      i = (i + 4) & ((this.mask << 2) | 3);
     }
     t[i] = kHi;
     t[i + 1] = kLo;
@@ -490,4 +490,3 @@ export class BinaryKeyHashCopy implements Submittable {
     /* not used: data is read from the socket directly */
   }
 }
-

@@ -73,9 +73,7 @@ export class DifferenceWriter {
     if (this.lines.length === 0) return;
     const lines = this.lines;
     this.lines = [];
-    const s = this.client.query(
-      copyFrom('COPY comparison_difference (run_id, key, kind, field, legacy_value, new_value) FROM STDIN'),
-    );
+    const s = this.client.query(copyFrom('COPY comparison_difference (run_id, key, kind, field, legacy_value, new_value) FROM STDIN'));
     await new Promise<void>((resolve, reject) => {
       s.on('error', reject);
       s.on('finish', () => resolve());

@@ -24,7 +24,15 @@ import { inFlightKeys, settle, type InFlight } from './settle';
 import { createSource, type OpenedSource } from './sources';
 import { CompareInput } from './spec';
 import { fewSpellings, SpellingDictionary } from './spellings';
-import { comparedFields, nodeMappedIndexes, nodeMappedNullHashes, rangeRowsSql, streamSql, type CodeMapSql, type FixedOffsets } from './sql';
+import {
+  comparedFields,
+  nodeMappedIndexes,
+  nodeMappedNullHashes,
+  rangeRowsSql,
+  streamSql,
+  type CodeMapSql,
+  type FixedOffsets,
+} from './sql';
 import { statusFor, tally } from './tally';
 
 /** How often the settle delay reports that it is still waiting. */
@@ -51,7 +59,9 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
   const opened: OpenedSource[] = [];
   const sides: SideState[] = [];
   let where = 'setup';
-  const trace = process.env.COMPARE_TRACE ? (w: string): void => void process.stderr.write(`[compare] ${w} +${Date.now() - started} ms\n`) : (): void => undefined;
+  const trace = process.env.COMPARE_TRACE
+    ? (w: string): void => void process.stderr.write(`[compare] ${w} +${Date.now() - started} ms\n`)
+    : (): void => undefined;
   /** The next step: traced, reported, and refused once the comparison was cancelled. */
   const step = (w: string): void => {
     if (signal?.aborted) throw new ComparisonError('CANCELLED', 'compare: cancelled');
@@ -63,7 +73,17 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
     await results.query(
       `INSERT INTO comparison_run (id, domain, business_day, window_start, window_end, key_range_lo, key_range_hi, status, settle_ms, thresholds)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $9)`,
-      [runId, spec.name, input.businessDay ?? null, input.window.from, input.window.to, range.lo, range.hi, input.settleMs, JSON.stringify(input.thresholds)],
+      [
+        runId,
+        spec.name,
+        input.businessDay ?? null,
+        input.window.from,
+        input.window.to,
+        range.lo,
+        range.hi,
+        input.settleMs,
+        JSON.stringify(input.thresholds),
+      ],
     );
     step('code maps');
     const maps = await loadCodeMaps(spec);
@@ -74,7 +94,13 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
     for (const side of ['legacy', 'new'] as const) {
       step(`${side} source`);
       const src = createSource(side === 'legacy' ? input.legacy : input.new);
-      const o = await src.open({ resultsUrl: input.resultsUrl, runId, side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
+      const o = await src.open({
+        resultsUrl: input.resultsUrl,
+        runId,
+        side,
+        columns: sideColumns(spec, side),
+        keyColumns: spec.key.length,
+      });
       opened.push(o);
       const st = await openSide(spec, side, o, input.window, backends);
       // pushed at once so that `finally` closes its connection
@@ -105,28 +131,34 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
       legacy.main.query<{ h: string }>(hashCheckSql(opens[0]!.traits)),
       next.main.query<{ h: string }>(hashCheckSql(opens[1]!.traits)),
     ]);
-    if (one(hl.rows).h !== one(hn.rows).h || !one(hl.rows).h.endsWith(',t')) throw new ComparisonError('HASH_MISMATCH', 'compare: the two servers hash differently; refusing to compare');
+    if (one(hl.rows).h !== one(hn.rows).h || !one(hl.rows).h.endsWith(',t'))
+      throw new ComparisonError('HASH_MISMATCH', 'compare: the two servers hash differently; refusing to compare');
 
     step('key ranges');
     // Key ranges, not key-hash partitions: a hash partition re-reads every row of the side to
     // compute its filter, which cost more CPU than the parallelism gained on 2 cores.
     const streams = streamsOf(range, await splitRange(legacy, range, input.parallelism));
-    const nullRaw = Int32Array.from(nodeMappedNullHashes(legacy.sql.plans).flatMap((h) => {
-      const p = int64Parts(h);
-      return [p.hi, p.lo];
-    }));
+    const nullRaw = Int32Array.from(
+      nodeMappedNullHashes(legacy.sql.plans).flatMap((h) => {
+        const p = int64Parts(h);
+        return [p.hi, p.lo];
+      }),
+    );
     const writer = new DifferenceWriter(results, runId);
     const recheck = new Rechecker(spec, legacy, next, maps, writer, dictionary);
     const counters: Counters = { rowsLegacy: 0, rowsNew: 0, distinctKeys: 0 };
     // More than one stream: each side's rows in the requested range are counted apart (same
     // snapshot, own connection, while the streams run), and the streams must add up to them. A
     // row in no stream (a NULL key outside every range did) would otherwise be counted nowhere.
-    const expectedRows = streams.length > 1
-      ? Promise.all([legacy, next].map(async (s) => {
-        const c = await joinSnapshot(s, false);
-        return Number(one((await c.query<{ n: string }>(rangeRowsSql(s.sql, range))).rows).n);
-      }))
-      : null;
+    const expectedRows =
+      streams.length > 1
+        ? Promise.all(
+            [legacy, next].map(async (s) => {
+              const c = await joinSnapshot(s, false);
+              return Number(one((await c.query<{ n: string }>(rangeRowsSql(s.sql, range))).rows).n);
+            }),
+          )
+        : null;
     expectedRows?.catch(() => undefined); // awaited after the merge
 
     step('merge');
@@ -136,7 +168,9 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
         const lr = BinaryKeyHashCopy.start(lc, streamSql(legacy.sql, r), spec.key.length, dictionary.legacy, nullRaw);
         const nr = BinaryKeyHashCopy.start(nc, streamSql(next.sql, r), spec.key.length, dictionary.next, nullRaw);
         const range = { lo: r.lo, hi: r.hi };
-        await mergeRange(lr, nr, counters, writer, recheck, dictionary, (rowsLegacy, rowsNew) => onProgress?.({ phase: 'merge', range, rowsLegacy, rowsNew }));
+        await mergeRange(lr, nr, counters, writer, recheck, dictionary, (rowsLegacy, rowsNew) =>
+          onProgress?.({ phase: 'merge', range, rowsLegacy, rowsNew }),
+        );
       }),
     );
     if (expectedRows) {
@@ -144,7 +178,10 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
       const [l, n] = await expectedRows;
       if (l !== counters.rowsLegacy || n !== counters.rowsNew) {
         // counts only: which side, how many rows the ranges read and how many the side has
-        throw new ComparisonError('RANGE_ROWS', `compare: the key ranges read ${counters.rowsLegacy} legacy and ${counters.rowsNew} new rows, the sides have ${l} and ${n}; refusing a result that lost or doubled rows`);
+        throw new ComparisonError(
+          'RANGE_ROWS',
+          `compare: the key ranges read ${counters.rowsLegacy} legacy and ${counters.rowsNew} new rows, the sides have ${l} and ${n}; refusing a result that lost or doubled rows`,
+        );
       }
     }
     step('recheck');
@@ -159,7 +196,8 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
       if (Number.isNaN(at)) throw new ComparisonError('INVALID_INPUT', 'compare: comparedAt is not an instant');
       inFlight = { keys: new Map(), cutoff: new Date(at - spec.inFlight.withinMinutes * 60_000).toISOString(), range };
       // on the first snapshot (the streams' own), each side's main connection is free again
-      for (const k of (await Promise.all([legacy, next].map((s) => inFlightKeys(s.main, s, spec, inFlight!)))).flat()) inFlight.keys.set(keyJson(k), k);
+      for (const k of (await Promise.all([legacy, next].map((s) => inFlightKeys(s.main, s, spec, inFlight!)))).flat())
+        inFlight.keys.set(keyJson(k), k);
     }
     let recheckedInFlight = 0;
     if (input.settleMs > 0 || inFlight) {
@@ -173,16 +211,41 @@ export async function compareDomain(rawInput: CompareInput, options: CompareOpti
     }
 
     step('tally');
-    const t = { ...(await tally(results, runId, counters, comparedFields(spec).map((f) => f.name))), recheckedInFlight };
+    const t = {
+      ...(await tally(
+        results,
+        runId,
+        counters,
+        comparedFields(spec).map((f) => f.name),
+      )),
+      recheckedInFlight,
+    };
     const status = statusFor(input.thresholds, t.mismatchRate, t.differingKeys);
     await results.query(
       `UPDATE comparison_run SET status = $2, rows_legacy = $3, rows_new = $4, distinct_keys = $5, matched = $6,
          missing_in_legacy = $7, missing_in_new = $8, mismatched = $9, duplicate_keys_legacy = $10, duplicate_keys_new = $11,
          unmapped_codes = $12, differing_keys = $13, mismatch_rate = $14, field_mismatches = $15, unmapped_by_field = $16,
          differences = $17, outcomes = $18, finished_at = now() WHERE id = $1`,
-      [runId, status, t.rowsLegacy, t.rowsNew, t.distinctKeys, t.matched, t.missingInLegacy, t.missingInNew, t.mismatched,
-        t.duplicateKeysLegacy, t.duplicateKeysNew, t.unmappedCodes, t.differingKeys, t.mismatchRate,
-        JSON.stringify(t.fieldMismatches), JSON.stringify(t.unmappedByField), t.differences, JSON.stringify(outcomesOf(t))],
+      [
+        runId,
+        status,
+        t.rowsLegacy,
+        t.rowsNew,
+        t.distinctKeys,
+        t.matched,
+        t.missingInLegacy,
+        t.missingInNew,
+        t.mismatched,
+        t.duplicateKeysLegacy,
+        t.duplicateKeysNew,
+        t.unmappedCodes,
+        t.differingKeys,
+        t.mismatchRate,
+        JSON.stringify(t.fieldMismatches),
+        JSON.stringify(t.unmappedByField),
+        t.differences,
+        JSON.stringify(outcomesOf(t)),
+      ],
     );
     trace('done');
     return { runId, domain: spec.name, status, ...t, elapsedMs: Date.now() - started };

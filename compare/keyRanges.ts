@@ -106,7 +106,13 @@ export async function keyRanges(
   const spec = DomainSpec.parse(args.spec);
   const side = args.side ?? 'legacy';
   const src = createSource(args.source);
-  const opened = await src.open({ resultsUrl: args.resultsUrl, runId: randomUUID(), side, columns: sideColumns(spec, side), keyColumns: spec.key.length });
+  const opened = await src.open({
+    resultsUrl: args.resultsUrl,
+    runId: randomUUID(),
+    side,
+    columns: sideColumns(spec, side),
+    keyColumns: spec.key.length,
+  });
   try {
     const st = await openSide(spec, side, opened, args.window);
     try {
@@ -119,4 +125,3 @@ export async function keyRanges(
     await opened.cleanup();
   }
 }
-

@@ -221,7 +221,13 @@ export async function mergeRange(
         lh[1] = L.hashLo;
         rh[0] = R.hashHi;
         rh[1] = R.hashLo;
-        if (applyDictionary(L.first!, L.firstIndex, dl, lh) && applyDictionary(R.first!, R.firstIndex, dn, rh) && lh[0] === rh[0] && lh[1] === rh[1]) continue; // matched
+        if (
+          applyDictionary(L.first!, L.firstIndex, dl, lh) &&
+          applyDictionary(R.first!, R.firstIndex, dn, rh) &&
+          lh[0] === rh[0] &&
+          lh[1] === rh[1]
+        )
+          continue; // matched
       }
       const p = recheck.add(emitKey(G, gi));
       if (p) await p;

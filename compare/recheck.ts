@@ -91,7 +91,9 @@ export function classifyPair(
     const f = fields[i]!;
     const lv = l[off + i] ?? null;
     const nv = n[off + i] ?? null;
-    const out = f.codeMap ? compareField(f, lv, nv, maps.get(f.codeMap), codeMaps[f.codeMap]?.unmapped) : compareField(f, lv, nv, undefined);
+    const out = f.codeMap
+      ? compareField(f, lv, nv, maps.get(f.codeMap), codeMaps[f.codeMap]?.unmapped)
+      : compareField(f, lv, nv, undefined);
     if (out === 'equal') continue;
     equal = false;
     emit(out === 'unmapped' ? 'unmapped_code' : out === 'ambiguous' ? 'ambiguous_time' : 'mismatch', f.name, lv, nv);
@@ -121,4 +123,3 @@ export async function fetchRows(
   }
   return out;
 }
-

@@ -70,7 +70,6 @@ export function sanitize(e: unknown, where: string): ComparisonError {
   return new ComparisonError('COMPARE', `${msg} (${where})`);
 }
 
-
 export interface Counters {
   rowsLegacy: number;
   rowsNew: number;
@@ -78,8 +77,15 @@ export interface Counters {
 }
 
 /** The outcomes beside the original categories, as stored in comparison_run.outcomes (counts only). */
-export function outcomesOf(t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew' | 'ambiguousTimes' | 'recheckedInFlight'>): RunOutcomes {
-  return { invalidKeysLegacy: t.invalidKeysLegacy, invalidKeysNew: t.invalidKeysNew, ambiguousTimes: t.ambiguousTimes, recheckedInFlight: t.recheckedInFlight };
+export function outcomesOf(
+  t: Pick<CompareResult, 'invalidKeysLegacy' | 'invalidKeysNew' | 'ambiguousTimes' | 'recheckedInFlight'>,
+): RunOutcomes {
+  return {
+    invalidKeysLegacy: t.invalidKeysLegacy,
+    invalidKeysNew: t.invalidKeysNew,
+    ambiguousTimes: t.ambiguousTimes,
+    recheckedInFlight: t.recheckedInFlight,
+  };
 }
 
 export interface RunOutcomes {

@@ -135,4 +135,3 @@ export async function settle(
   }
   return inFlight?.keys.size ?? 0;
 }
-

@@ -57,7 +57,9 @@ export class Backends {
   async cancel(): Promise<void> {
     await Promise.all(
       [...this.byUrl].map(async ([url, clients]) => {
-        const pids = [...clients].map((c) => (c as Client & { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
+        const pids = [...clients]
+          .map((c) => (c as Client & { processID?: number }).processID)
+          .filter((p): p is number => typeof p === 'number');
         if (pids.length === 0) return;
         const c = new Client({ connectionString: url });
         c.on('error', () => undefined);
@@ -166,7 +168,11 @@ export async function fixedOffsets(c: Client, spec: DomainSpec, window: { from: 
   // migration verification's window spans years (from 1970: 29 million steps), and over years
   // every zone with summer time has changed offset anyway. Long windows take AT TIME ZONE.
   if (Date.parse(window.to) - Date.parse(window.from) > FIXED_OFFSET_MAX_WINDOW_MS) return out;
-  const zones = new Set(comparedFields(spec).filter((f) => f.type === 'timestamp').map((f) => f.timeZone ?? 'UTC'));
+  const zones = new Set(
+    comparedFields(spec)
+      .filter((f) => f.type === 'timestamp')
+      .map((f) => f.timeZone ?? 'UTC'),
+  );
   for (const zone of zones) {
     const r = await c.query<{ fixed: boolean; off: number; lo: string; hi: string }>(fixedOffsetSql(zone, window.from, window.to));
     const z = one(r.rows);
@@ -175,9 +181,12 @@ export async function fixedOffsets(c: Client, spec: DomainSpec, window: { from: 
   return out;
 }
 
-
 export function sideColumns(spec: DomainSpec, side: Side): string[] {
   const pick = (f: { name: string; legacyColumn?: string; newColumn?: string }): string =>
     (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.name;
-  return [...spec.key.map(pick), ...spec.fields.map(pick), ...(spec.inFlight ? [pick({ ...spec.inFlight, name: spec.inFlight.column })] : [])];
+  return [
+    ...spec.key.map(pick),
+    ...spec.fields.map(pick),
+    ...(spec.inFlight ? [pick({ ...spec.inFlight, name: spec.inFlight.column })] : []),
+  ];
 }

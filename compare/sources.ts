@@ -95,7 +95,9 @@ export class FileSource implements Source {
           bom: true,
           relax_column_count: true,
           // the parser knows whether a field was quoted: "" is a value, an unquoted empty field is not
-          ...(this.opts.nulls === 'unquotedEmpty' ? { cast: (v: string, ctx: { header: boolean; quoting: boolean }) => (!ctx.header && v === '' && !ctx.quoting ? null : v) } : {}),
+          ...(this.opts.nulls === 'unquotedEmpty'
+            ? { cast: (v: string, ctx: { header: boolean; quoting: boolean }) => (!ctx.header && v === '' && !ctx.quoting ? null : v) }
+            : {}),
         }),
       );
       for await (const rec of parser) yield rec as Record<string, unknown>;
@@ -190,7 +192,12 @@ const registry = new Map<string, Factory>([
     'csv',
     (c) =>
       c.kind === 'csv'
-        ? new FileSource('csv', c.path, { delimiter: c.delimiter, windowColumn: c.windowColumn, windowTimeZone: c.windowTimeZone, nulls: c.nulls })
+        ? new FileSource('csv', c.path, {
+            delimiter: c.delimiter,
+            windowColumn: c.windowColumn,
+            windowTimeZone: c.windowTimeZone,
+            nulls: c.nulls,
+          })
         : unreachable(),
   ],
   [

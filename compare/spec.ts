@@ -172,7 +172,11 @@ export const DomainSpec = z
         column: identifier,
         legacyColumn: identifier.optional(),
         newColumn: identifier.optional(),
-        withinMinutes: z.number().int().min(0).max(7 * 24 * 60),
+        withinMinutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 60),
         timeZone: z.string().min(1).optional(),
       })
       .optional(),
@@ -180,20 +184,26 @@ export const DomainSpec = z
   .superRefine((spec, ctx) => {
     // Each cross-field rule carries a stable name (the API's 400 reports it as the issue's rule)
     // and points at the field it is about.
-    const issue = (path: (string | number)[], rule: string, message: string) => ctx.addIssue({ code: 'custom', path, params: { rule }, message });
+    const issue = (path: (string | number)[], rule: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path, params: { rule }, message });
     const names = new Set<string>();
     for (const f of [...spec.key, ...spec.fields]) {
       if (names.has(f.name)) issue([], 'duplicate-field-name', `duplicate field name ${f.name}`);
       names.add(f.name);
     }
     spec.fields.forEach((f, i) => {
-      if (f.codeMap && !spec.codeMaps[f.codeMap]) issue(['fields', i, 'codeMap'], 'unknown-code-map', `field ${f.name}: unknown code map ${f.codeMap}`);
+      if (f.codeMap && !spec.codeMaps[f.codeMap])
+        issue(['fields', i, 'codeMap'], 'unknown-code-map', `field ${f.name}: unknown code map ${f.codeMap}`);
       if (f.valueMap) {
-        if (!spec.codeMaps[f.valueMap.map]) issue(['fields', i, 'valueMap', 'map'], 'unknown-value-map', `field ${f.name}: unknown value map ${f.valueMap.map}`);
-        if (f.type !== 'text' || f.codeMap) issue(['fields', i, 'valueMap'], 'value-map-needs-text', `field ${f.name}: valueMap needs a text field without codeMap`);
+        if (!spec.codeMaps[f.valueMap.map])
+          issue(['fields', i, 'valueMap', 'map'], 'unknown-value-map', `field ${f.name}: unknown value map ${f.valueMap.map}`);
+        if (f.type !== 'text' || f.codeMap)
+          issue(['fields', i, 'valueMap'], 'value-map-needs-text', `field ${f.name}: valueMap needs a text field without codeMap`);
       }
-      if (f.ambiguousTime !== undefined && f.type !== 'timestamp') issue(['fields', i, 'ambiguousTime'], 'ambiguous-time-needs-timestamp', `field ${f.name}: ambiguousTime needs the timestamp type`);
-      if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer') issue(['fields', i, 'tolerance'], 'tolerance-needs-number', `field ${f.name}: tolerance needs a numeric type`);
+      if (f.ambiguousTime !== undefined && f.type !== 'timestamp')
+        issue(['fields', i, 'ambiguousTime'], 'ambiguous-time-needs-timestamp', `field ${f.name}: ambiguousTime needs the timestamp type`);
+      if (f.tolerance !== undefined && f.type !== 'numeric' && f.type !== 'integer')
+        issue(['fields', i, 'tolerance'], 'tolerance-needs-number', `field ${f.name}: tolerance needs a numeric type`);
     });
   });
 export type DomainSpec = z.infer<typeof DomainSpec>;
@@ -245,7 +255,10 @@ export const CompareInput = z.object({
   new: SourceConfig,
   /** Business-day window [from, to), ISO-8601 with offset. */
   window: z.object({ from: z.string().min(1), to: z.string().min(1) }),
-  businessDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  businessDay: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
   thresholds: Thresholds.default({}),
   /** PostgreSQL receiving comparison_run / comparison_difference (and staged file sources). */
   resultsUrl: z.string().min(1),

@@ -31,7 +31,6 @@ export async function fewSpellings(
   return fields.filter((_, i) => counts.every((c) => c[i]! <= opts.maxDistinct)).map((f) => f.name);
 }
 
-
 /**
  * Spellings learnt per probed field (no code map) and side at most: memory stays bounded
  * whatever the probe missed. Code fields are not capped (as before): their spellings are bounded
@@ -94,4 +93,3 @@ export class SpellingDictionary {
     for (const [j, raw, canon] of r.rows) this.learnOne(s.side, Number(j), raw, canon);
   }
 }
-

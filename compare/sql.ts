@@ -131,7 +131,9 @@ const NO_TRAITS: ServerTraits = { utf8: false, asciiCase: new Set(), timestamptz
 
 /** SQL: 64-bit hash of a timestamptz expression, on a server with these traits. */
 export function instantHash(traits: Pick<ServerTraits, 'timestamptzHash'>, v: string, seed: number | string): string {
-  return traits.timestamptzHash ? `timestamptz_hash_extended(${v}, ${seed})` : `timestamp_hash_extended((${v}) AT TIME ZONE 'UTC', ${seed})`;
+  return traits.timestamptzHash
+    ? `timestamptz_hash_extended(${v}, ${seed})`
+    : `timestamp_hash_extended((${v}) AT TIME ZONE 'UTC', ${seed})`;
 }
 
 /** Every ASCII character but NUL, for the case-mapping check. */
@@ -196,7 +198,9 @@ function normText(v: string, n: Normalize, traits: ServerTraits, column: string)
   if (!traits.utf8) return rest(n.nfkc ? `normalize(${v}, NFKC)` : v, false);
   if (!n.nfkc) {
     // the ASCII test (~0.06 µs) costs less than the "C" case mapping saves (~0.15 µs)
-    return n.case !== 'none' && traits.asciiCase.has(column) ? `(CASE WHEN ${ascii} THEN ${rest(v, true)} ELSE ${rest(v, false)} END)` : rest(v, false);
+    return n.case !== 'none' && traits.asciiCase.has(column)
+      ? `(CASE WHEN ${ascii} THEN ${rest(v, true)} ELSE ${rest(v, false)} END)`
+      : rest(v, false);
   }
   // NFKC leaves ASCII as it is, and normalize() costs about 0.1 µs per character (most of a
   // row's cost with several NFKC fields): ASCII values, and values already in NFKC, skip it.
@@ -326,7 +330,9 @@ export function fieldPlan(
         if (json !== null) input = `(CASE WHEN ${value} IS NULL THEN NULL ELSE coalesce(${json}->>(${value}), ${unmapped}) END)`;
       }
       hash = (seed) =>
-        emptyIsNull ? `coalesce(hashtextextended(${input}, ${seed}), hashtextextended('', ${seed}))` : `hashtextextended(${input}, ${seed})`;
+        emptyIsNull
+          ? `coalesce(hashtextextended(${input}, ${seed}), hashtextextended('', ${seed}))`
+          : `hashtextextended(${input}, ${seed})`;
       break;
     }
     case 'numeric':
@@ -368,8 +374,7 @@ export function fieldPlan(
         const t = textInput(ref);
         v = `(CASE WHEN ${t} ~ '[T ]\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?\\s*(Z|z|[+-]\\d\\d(:?\\d\\d)?)$' THEN (${t})::timestamptz ELSE (${t})::timestamp AT TIME ZONE ${tz} END)`;
       }
-      const declared =
-        (info.typeOid === OID.timestamptz || info.typeOid === OID.timestamp) && info.typmod >= 0 ? info.typmod : 6;
+      const declared = (info.typeOid === OID.timestamptz || info.typeOid === OID.timestamp) && info.typmod >= 0 ? info.typmod : 6;
       const p = f.timestampPrecision;
       const bin = p !== undefined && (p === 'minute' || declared > PRECISION_DIGITS[p]);
       const binned = (x: string, origin: string): string =>
@@ -383,8 +388,7 @@ export function fieldPlan(
         // shifted naive value hashes like the absolute one; values outside [lo, hi) take the slow path.
         const utc = binned(`(${ref} - ${escapeLiteral(`${fixed.offsetSeconds} seconds`)}::interval)`, `timestamp '1970-01-01 00:00:00'`);
         const inRange = `${ref} >= ${escapeLiteral(fixed.lo)}::timestamp AND ${ref} < ${escapeLiteral(fixed.hi)}::timestamp`;
-        hash = (seed) =>
-          `(CASE WHEN ${inRange} THEN timestamp_hash_extended(${utc}, ${seed}) ELSE ${instantHash(traits, v, seed)} END)`;
+        hash = (seed) => `(CASE WHEN ${inRange} THEN timestamp_hash_extended(${utc}, ${seed}) ELSE ${instantHash(traits, v, seed)} END)`;
       } else {
         hash = (seed) => instantHash(traits, v, seed);
       }
@@ -460,7 +464,8 @@ function localTimePlan(
   const declared = (info.typeOid === OID.timestamptz || info.typeOid === OID.timestamp) && info.typmod >= 0 ? info.typmod : 6;
   const p = f.timestampPrecision;
   const bin = p !== undefined && (p === 'minute' || declared > PRECISION_DIGITS[p]);
-  const binned = (x: string, origin: string): string => (bin && p ? `date_bin(${escapeLiteral(PRECISION_INTERVAL[p])}::interval, ${x}, ${origin})` : x);
+  const binned = (x: string, origin: string): string =>
+    bin && p ? `date_bin(${escapeLiteral(PRECISION_INTERVAL[p])}::interval, ${x}, ${origin})` : x;
   const missing = `hashtextextended(${escapeLiteral(`golive ${NONEXISTENT_TIME}${side}`)}`;
   const nonexistent = n === null ? "''" : `${escapeLiteral(NONEXISTENT_TIME)} || to_char(${n}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
   if (choice === 'wall') {
@@ -476,8 +481,14 @@ function localTimePlan(
     };
   }
   const pick = choice === 'earlier' ? 'least' : 'greatest';
-  const local = a && b ? `(CASE WHEN ${a.ok} AND ${b.ok} THEN ${pick}(${a.c}, ${b.c}) WHEN ${a.ok} THEN ${a.c} WHEN ${b.ok} THEN ${b.c} END)` : 'NULL::timestamptz';
-  const instant = binned(n === null ? i! : i === null ? local : `(CASE WHEN ${isInstant} THEN ${i} ELSE ${local} END)`, `timestamptz '1970-01-01 00:00:00+00'`);
+  const local =
+    a && b
+      ? `(CASE WHEN ${a.ok} AND ${b.ok} THEN ${pick}(${a.c}, ${b.c}) WHEN ${a.ok} THEN ${a.c} WHEN ${b.ok} THEN ${b.c} END)`
+      : 'NULL::timestamptz';
+  const instant = binned(
+    n === null ? i! : i === null ? local : `(CASE WHEN ${isInstant} THEN ${i} ELSE ${local} END)`,
+    `timestamptz '1970-01-01 00:00:00+00'`,
+  );
   const slow = (seed: number): string => `(CASE WHEN ${gap} THEN ${missing}, ${seed}) ELSE ${instantHash(traits, instant, seed)} END)`;
   const fixed = info.typeOid === OID.timestamp ? fixedOffsets.get(f.timeZone ?? 'UTC') : undefined;
   return {
@@ -618,7 +629,8 @@ export function streamSql(s: SideSql, r: StreamRange): string {
  */
 export function rangeRowsSql(s: SideSql, r: { lo: string | null; hi: string | null }): string {
   if (r.lo === null && r.hi === null) return `SELECT count(*)::text AS n FROM ${s.from}`;
-  const nulls = r.hi === null ? ` + (SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, { lo: null, hi: null, nullFirstKey: true })})` : '';
+  const nulls =
+    r.hi === null ? ` + (SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, { lo: null, hi: null, nullFirstKey: true })})` : '';
   return `SELECT ((SELECT count(*) FROM ${s.from} ${rangeWhere(s.keys, r)})${nulls})::text AS n`;
 }
 
@@ -626,7 +638,14 @@ export function rangeRowsSql(s: SideSql, r: { lo: string | null; hi: string | nu
  * Keys (canonical, every component present) of the side's rows in a requested range whose change
  * timestamp is at or after `cutoff` (ISO instant): the rows in flight (`DomainSpec.inFlight`).
  */
-export function inFlightKeysSql(s: SideSql, spec: DomainSpec, side: Side, types: ColumnTypes, r: { lo: string | null; hi: string | null }, cutoff: string): string {
+export function inFlightKeysSql(
+  s: SideSql,
+  spec: DomainSpec,
+  side: Side,
+  types: ColumnTypes,
+  r: { lo: string | null; hi: string | null },
+  cutoff: string,
+): string {
   const f = spec.inFlight!;
   const name = (side === 'legacy' ? f.legacyColumn : f.newColumn) ?? f.column;
   const info = types.get(name);

@@ -11,7 +11,12 @@ export function statusFor(t: Thresholds, rate: number, count: number): Compariso
   return 'clean';
 }
 
-export async function tally(results: Client, runId: string, counters: Counters, fields: string[]): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs' | 'recheckedInFlight'>> {
+export async function tally(
+  results: Client,
+  runId: string,
+  counters: Counters,
+  fields: string[],
+): Promise<Omit<CompareResult, 'runId' | 'domain' | 'status' | 'elapsedMs' | 'recheckedInFlight'>> {
   const r = await results.query<{ kind: string; field: string | null; n: string; k: string }>(
     `SELECT kind, field, count(*) AS n, count(DISTINCT key) AS k FROM comparison_difference WHERE run_id = $1 GROUP BY kind, field`,
     [runId],
@@ -62,4 +67,3 @@ export async function tally(results: Client, runId: string, counters: Counters, 
     differences: Number(totals.t),
   };
 }
-

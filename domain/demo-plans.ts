@@ -38,7 +38,11 @@ const escalation = () => ({
 });
 const emergency = () => ({ contacts: ['p-oncall-01', 'p-lead-01'], runbookUrl: 'https://intranet.hospital.example/runbooks/emr-downtime' });
 
-const quorumGate = (extra: Partial<GateInput> = {}): GateInput => ({ approvers: leadership(), rule: { kind: 'quorum', required: 2 }, ...extra });
+const quorumGate = (extra: Partial<GateInput> = {}): GateInput => ({
+  approvers: leadership(),
+  rule: { kind: 'quorum', required: 2 },
+  ...extra,
+});
 const unanimousGate = (extra: Partial<GateInput> = {}): GateInput => ({ approvers: leadership(), rule: { kind: 'all' }, ...extra });
 
 /** 10 departments in 3 waves (pilot IM-OPD + LAB), simulated adapter, Asia/Shanghai, no start windows. */
@@ -90,7 +94,12 @@ const demoEscalation = () => {
  * and the on-call ladder climbs every 2 (docs/demo.md has the walkthrough).
  */
 export function demoPlan(): PlanInput {
-  const dept = (code: string, name: string, kind: PlanInput['departments'][number]['kind'], criticality: PlanInput['departments'][number]['criticality']) => ({ code, name, kind, criticality });
+  const dept = (
+    code: string,
+    name: string,
+    kind: PlanInput['departments'][number]['kind'],
+    criticality: PlanInput['departments'][number]['criticality'],
+  ) => ({ code, name, kind, criticality });
   const demoGate = () => quorumGate({ decisionDeadline: 'PT10M' });
   return {
     schemaVersion: 1,
@@ -122,13 +131,35 @@ export function demoPlan(): PlanInput {
       dept('ED', 'Emergency Department', 'emergency', 'critical'),
     ],
     // One transient failure shows retries absorbing a flaky interface engine.
-    adapters: [{ id: 'sim', kind: 'simulated', delayMs: 500, failSteps: [{ department: 'ORTHO-IP', step: 'route-interfaces', mode: 'transient', times: 2 }] }],
+    adapters: [
+      {
+        id: 'sim',
+        kind: 'simulated',
+        delayMs: 500,
+        failSteps: [{ department: 'ORTHO-IP', step: 'route-interfaces', mode: 'transient', times: 2 }],
+      },
+    ],
     defaultSteps: coreSteps(),
     waves: [
       { name: 'Pilot', departments: ['IM-OPD', 'LAB'], minimumDuration: 'PT3M', exitGate: demoGate() },
-      { name: 'Outpatient core and imaging', departments: ['SURG-OPD', 'PEDS-OPD', 'TCM-OPD', 'CARD-IP', 'RESP-IP', 'RAD'], minimumDuration: 'PT2M', exitGate: demoGate() },
-      { name: 'Specialty clinics and medical wards', departments: ['OBGYN-OPD', 'STOM-OPD', 'OPHTH-OPD', 'ENT-OPD', 'GI-IP', 'NEURO-IP', 'PHARM', 'PHYS-EXAM'], minimumDuration: 'PT2M', exitGate: demoGate() },
-      { name: 'Surgical wards and acute care', departments: ['GSURG-IP', 'ORTHO-IP', 'ONC-IP', 'OBGYN-IP', 'PEDS-IP', 'ICU', 'ED'], minimumDuration: 'PT2M', exitGate: demoGate() },
+      {
+        name: 'Outpatient core and imaging',
+        departments: ['SURG-OPD', 'PEDS-OPD', 'TCM-OPD', 'CARD-IP', 'RESP-IP', 'RAD'],
+        minimumDuration: 'PT2M',
+        exitGate: demoGate(),
+      },
+      {
+        name: 'Specialty clinics and medical wards',
+        departments: ['OBGYN-OPD', 'STOM-OPD', 'OPHTH-OPD', 'ENT-OPD', 'GI-IP', 'NEURO-IP', 'PHARM', 'PHYS-EXAM'],
+        minimumDuration: 'PT2M',
+        exitGate: demoGate(),
+      },
+      {
+        name: 'Surgical wards and acute care',
+        departments: ['GSURG-IP', 'ORTHO-IP', 'ONC-IP', 'OBGYN-IP', 'PEDS-IP', 'ICU', 'ED'],
+        minimumDuration: 'PT2M',
+        exitGate: demoGate(),
+      },
     ],
     gates: { readiness: demoGate(), final: unanimousGate({ decisionDeadline: 'PT10M' }) },
     parallelRun: { minimumDuration: 'PT10M', comparisonEvery: 'PT2M' },

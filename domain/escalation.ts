@@ -15,7 +15,10 @@ import { roleGroups } from './permissions';
 export const Code = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a code: letters, digits, . _ -')
-  .refine((s) => !/\d{5}/.test(s), { message: 'must not hold a run of five or more digits (that looks like a record number)', params: { rule: 'looks-like-record-number' } });
+  .refine((s) => !/\d{5}/.test(s), {
+    message: 'must not hold a run of five or more digits (that looks like a record number)',
+    params: { rule: 'looks-like-record-number' },
+  });
 
 export const Severity = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
 export type Severity = z.infer<typeof Severity>;
@@ -34,20 +37,38 @@ export const Condition = z.enum([
 export type Condition = z.infer<typeof Condition>;
 
 /** The counts an incident may carry; closed, so no caller can smuggle text in as a key. */
-export const CountName = z.enum(['failedSteps', 'failedCompensations', 'differences', 'missing', 'mismatched', 'nights', 'domains', 'attempts', 'departments', 'minutesOverdue']);
+export const CountName = z.enum([
+  'failedSteps',
+  'failedCompensations',
+  'differences',
+  'missing',
+  'mismatched',
+  'nights',
+  'domains',
+  'attempts',
+  'departments',
+  'minutesOverdue',
+]);
 const Count = z.number().int().min(0).max(1_000_000_000);
 // A strict object rather than a partial record: the OpenAPI document then says that no other key is allowed.
-export const Counts = z.strictObject(Object.fromEntries(CountName.options.map((n) => [n, Count.optional()])) as { [K in z.infer<typeof CountName>]: z.ZodOptional<typeof Count> });
+export const Counts = z.strictObject(
+  Object.fromEntries(CountName.options.map((n) => [n, Count.optional()])) as {
+    [K in z.infer<typeof CountName>]: z.ZodOptional<typeof Count>;
+  },
+);
 export type Counts = z.infer<typeof Counts>;
 
-export const TimeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(tz);
-  } catch {
-    return false;
-  }
-}, { message: 'must be an IANA time zone such as Asia/Shanghai', params: { rule: 'bad-time-zone' } });
+export const TimeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(tz);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Asia/Shanghai', params: { rule: 'bad-time-zone' } },
+);
 
 // ---------------------------------------------------------------------------------------------
 // On-call rota
@@ -69,16 +90,30 @@ export const RotaShift = z.object({
 export const Rota = z
   .object({
     timeZone: TimeZone,
-    shifts: z.array(RotaShift).min(1).max(7 * 48),
+    shifts: z
+      .array(RotaShift)
+      .min(1)
+      .max(7 * 48),
   })
-  .refine((r) => new Set(r.shifts.map((s) => `${s.day} ${s.from}`)).size === r.shifts.length, { message: 'two shifts start at the same time', path: ['shifts'], params: { rule: 'shifts-start-together' } });
+  .refine((r) => new Set(r.shifts.map((s) => `${s.day} ${s.from}`)).size === r.shifts.length, {
+    message: 'two shifts start at the same time',
+    path: ['shifts'],
+    params: { rule: 'shifts-start-together' },
+  });
 export type Rota = z.infer<typeof Rota>;
 
-const minuteOfWeek = (day: Weekday, hhmm: string) => weekdays.indexOf(day) * 1440 + Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const minuteOfWeek = (day: Weekday, hhmm: string) =>
+  weekdays.indexOf(day) * 1440 + Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** The hospital-local weekday and time of an instant. */
 export function localTime(atMs: number, timeZone: string): { day: Weekday; time: string } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(atMs));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(atMs));
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
   return { day: get('weekday').toLowerCase() as Weekday, time: `${get('hour')}:${get('minute')}` };
 }
@@ -102,9 +137,17 @@ export const EscalationLevel = z
     people: z.array(PersonId).max(50).default([]),
     rota: RotaName.optional(),
     /** Target: first response within 15 minutes. */
-    ackTimeoutMinutes: z.number().int().min(1).max(24 * 60).default(15),
+    ackTimeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
   })
-  .refine((l) => l.people.length > 0 || l.rota !== undefined, { message: 'a level needs people or a rota', params: { rule: 'level-without-people' } });
+  .refine((l) => l.people.length > 0 || l.rota !== undefined, {
+    message: 'a level needs people or a rota',
+    params: { rule: 'level-without-people' },
+  });
 export type EscalationLevel = z.infer<typeof EscalationLevel>;
 
 const SeverityRule = z.object({
@@ -120,20 +163,24 @@ export const defaultSeverityRules = {
   sev4: { startLevel: 1, leadershipAtOnce: false },
 };
 
-export const EscalationPolicy = z
-  .object({
-    /** The hospital's zone: times in e-mails are shown in it. */
-    timeZone: TimeZone,
-    levels: z.array(EscalationLevel).min(1).max(10),
-    /** Target: resolution within 1 hour of the acknowledgement. */
-    resolutionTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
-    /** How many more times the whole ladder is climbed after the first. */
-    repeats: z.number().int().min(0).max(9).default(2),
-    /** Told when the ladder tops out (and at once for severities that say so). */
-    leadership: z.array(PersonId).max(50).default([]),
-    /** A start level beyond the ladder starts at its last level. */
-    severities: z.object({ sev1: SeverityRule, sev2: SeverityRule, sev3: SeverityRule, sev4: SeverityRule }).default(defaultSeverityRules),
-  });
+export const EscalationPolicy = z.object({
+  /** The hospital's zone: times in e-mails are shown in it. */
+  timeZone: TimeZone,
+  levels: z.array(EscalationLevel).min(1).max(10),
+  /** Target: resolution within 1 hour of the acknowledgement. */
+  resolutionTimeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  /** How many more times the whole ladder is climbed after the first. */
+  repeats: z.number().int().min(0).max(9).default(2),
+  /** Told when the ladder tops out (and at once for severities that say so). */
+  leadership: z.array(PersonId).max(50).default([]),
+  /** A start level beyond the ladder starts at its last level. */
+  severities: z.object({ sev1: SeverityRule, sev2: SeverityRule, sev3: SeverityRule, sev4: SeverityRule }).default(defaultSeverityRules),
+});
 export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
 export type EscalationPolicyInput = z.input<typeof EscalationPolicy>;
 
@@ -151,9 +198,14 @@ export function startPosition(policy: EscalationPolicy, severity: Severity): Lad
  * The step after `pos`: the next level, or (past the last level: the ladder tops out and
  * leadership is told) the start level of the next round, or null once every round is spent.
  */
-export function advance(policy: EscalationPolicy, severity: Severity, pos: LadderPosition): { next: LadderPosition | null; toppedOut: boolean } {
+export function advance(
+  policy: EscalationPolicy,
+  severity: Severity,
+  pos: LadderPosition,
+): { next: LadderPosition | null; toppedOut: boolean } {
   if (pos.level < policy.levels.length) return { next: { round: pos.round, level: pos.level + 1 }, toppedOut: false };
-  if (pos.round < policy.repeats + 1) return { next: { round: pos.round + 1, level: startPosition(policy, severity).level }, toppedOut: true };
+  if (pos.round < policy.repeats + 1)
+    return { next: { round: pos.round + 1, level: startPosition(policy, severity).level }, toppedOut: true };
   return { next: null, toppedOut: true };
 }
 
@@ -167,10 +219,14 @@ export interface LadderStep extends LadderPosition {
 }
 
 /** The whole climb from `from` when nobody acknowledges: every notification and when it goes out. */
-export function ladderSchedule(policy: EscalationPolicy, severity: Severity, from: LadderPosition = startPosition(policy, severity)): LadderStep[] {
+export function ladderSchedule(
+  policy: EscalationPolicy,
+  severity: Severity,
+  from: LadderPosition = startPosition(policy, severity),
+): LadderStep[] {
   const steps: LadderStep[] = [];
   let at = 0;
-  for (let pos: LadderPosition | null = from; pos; ) {
+  for (let pos: LadderPosition | null = from; pos;) {
     const end = at + ackTimeoutMs(policy, pos.level);
     const { next, toppedOut } = advance(policy, severity, pos);
     steps.push({ ...pos, atMs: at, ...(toppedOut ? { topAtMs: end } : {}) });
@@ -220,7 +276,12 @@ export const ResolutionCode = z.enum(['fixed', 'workaround', 'rolled-back', 'fal
 export type ResolutionCode = z.infer<typeof ResolutionCode>;
 
 /** The resolution note's text stays in PostgreSQL (incident_notes): the workflow gets its id only. */
-export const ResolveInput = z.object({ by: Actor, code: ResolutionCode, noteId: z.number().int().positive().optional(), incidentId: z.string().optional() });
+export const ResolveInput = z.object({
+  by: Actor,
+  code: ResolutionCode,
+  noteId: z.number().int().positive().optional(),
+  incidentId: z.string().optional(),
+});
 export type ResolveInput = z.infer<typeof ResolveInput>;
 
 /** A raise of a condition that already has an open incident: counted, nobody e-mailed again. */

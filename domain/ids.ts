@@ -12,13 +12,15 @@ function part(value: string, what: string): string {
 export const workflowIds = {
   testNotification: (requestId: string) => `test-notification:${part(requestId, 'requestId')}`,
   program: (programId: string) => `program:${part(programId, 'programId')}`,
-  rollback: (programId: string, department: string, n: number) => `rollback:${part(programId, 'programId')}:${part(department, 'department')}:${n}`,
+  rollback: (programId: string, department: string, n: number) =>
+    `rollback:${part(programId, 'programId')}:${part(department, 'department')}:${n}`,
   departmentGoLive: (programId: string, department: string, attempt: number) =>
     `golive:${part(programId, 'programId')}:${part(department, 'department')}:${attempt}`,
   /** One per program: the nightly comparison loop, which continues as new under the same id. */
   parallelRun: (programId: string) => `parallel-run:${part(programId, 'programId')}`,
   /** One per open condition: a repeat of the same condition signals the open incident instead of opening another. */
-  incident: (programId: string, condition: string, dept: string) => `incident:${part(programId, 'programId')}:${part(condition, 'condition')}:${part(dept, 'dept')}`,
+  incident: (programId: string, condition: string, dept: string) =>
+    `incident:${part(programId, 'programId')}:${part(condition, 'condition')}:${part(dept, 'dept')}`,
   /** One per verification of the data migration; n counts the program's verifications. */
   verifyMigration: (programId: string, n: number) => `verify-migration:${part(programId, 'programId')}:${n}`,
 };

@@ -8,7 +8,12 @@ import { z } from 'zod';
 export const TestNotificationInput = z.object({
   to: z.email().max(254),
   /** Sent after this delay (e.g. to check the on-call mailbox on go-live morning): a durable timer, so restarts lose nothing. */
-  delaySeconds: z.number().int().min(0).max(30 * 86_400).default(0),
+  delaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(0),
   requestedBy: z.string().min(1).max(100).default('anonymous'),
 });
 export type TestNotificationInput = z.infer<typeof TestNotificationInput>;

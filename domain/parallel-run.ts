@@ -29,7 +29,12 @@ export type RunSettings = ParallelRunSettings & { domains: ComparisonDomain[]; m
 
 /** The plan's parallelRun with the optional fields filled in (the plan schema leaves them out on purpose). */
 export function runSettings(settings: ParallelRunSettings): RunSettings {
-  return { ...settings, domains: settings.domains ?? [], maxParallelDomains: settings.maxParallelDomains ?? PARALLEL_RUN_DEFAULTS.maxParallelDomains, settle: settings.settle ?? PARALLEL_RUN_DEFAULTS.settle };
+  return {
+    ...settings,
+    domains: settings.domains ?? [],
+    maxParallelDomains: settings.maxParallelDomains ?? PARALLEL_RUN_DEFAULTS.maxParallelDomains,
+    settle: settings.settle ?? PARALLEL_RUN_DEFAULTS.settle,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -63,7 +68,8 @@ export type ComparisonOutcomes = z.infer<typeof ComparisonOutcomes>;
 export function outcomeWords(o: ComparisonOutcomes | undefined): string {
   if (!o) return '';
   const words: string[] = [];
-  if (o.invalidKeysLegacy + o.invalidKeysNew > 0) words.push(`${o.invalidKeysLegacy} legacy and ${o.invalidKeysNew} new rows with an invalid key`);
+  if (o.invalidKeysLegacy + o.invalidKeysNew > 0)
+    words.push(`${o.invalidKeysLegacy} legacy and ${o.invalidKeysNew} new rows with an invalid key`);
   if (o.ambiguousTimes) words.push(`${o.ambiguousTimes} nonexistent local ${o.ambiguousTimes === 1 ? 'time' : 'times'}`);
   if (o.recheckedInFlight) words.push(`${o.recheckedInFlight} ${o.recheckedInFlight === 1 ? 'key' : 'keys'} rechecked in flight`);
   return words.join(', ');
@@ -100,23 +106,42 @@ export const NightSummary = z.object({
 export type NightSummary = z.infer<typeof NightSummary>;
 
 /** A wave went live: its departments join the comparison from the first whole night after liveAtMs. */
-export const ScopeGrewInput = z.object({ wave: z.number().int().min(1).max(99), departments: z.array(DepartmentCode).min(1), liveAtMs: z.number().int().min(0) });
+export const ScopeGrewInput = z.object({
+  wave: z.number().int().min(1).max(99),
+  departments: z.array(DepartmentCode).min(1),
+  liveAtMs: z.number().int().min(0),
+});
 export type ScopeGrewInput = z.infer<typeof ScopeGrewInput>;
 
 /** The lead extends the run: to an instant, or by a duration past the current end. An extension never shortens. */
 const ExtendRunFields = z.object({ until: Instant.optional(), by: IsoDuration.optional(), reason: Reason });
-const untilOrBy: [(x: { until?: string; by?: string }) => boolean, z.core.$ZodCustomParams] = [(x) => (x.until === undefined) !== (x.by === undefined), { message: 'give until or by, not both', path: ['until'], params: { rule: 'until-or-by' } }];
+const untilOrBy: [(x: { until?: string; by?: string }) => boolean, z.core.$ZodCustomParams] = [
+  (x) => (x.until === undefined) !== (x.by === undefined),
+  { message: 'give until or by, not both', path: ['until'], params: { rule: 'until-or-by' } },
+];
 /** What the API takes (the actor comes from the authenticated person). */
 export const ExtendRunBody = ExtendRunFields.refine(...untilOrBy);
 export const ExtendRunInput = ExtendRunFields.extend({ actor: Actor }).refine(...untilOrBy);
 export type ExtendRunInput = z.infer<typeof ExtendRunInput>;
 
 /** An extra comparison (after a fix, or once a downtime backlog is reconciled), of a business day or a window. */
-const CompareAgainFields = z.object({ businessDay: BusinessDay.optional(), window: z.object({ from: Instant, to: Instant }).optional(), reason: Reason });
-const dayOrWindow: [(x: { businessDay?: string; window?: unknown }) => boolean, z.core.$ZodCustomParams] = [(x) => (x.businessDay === undefined) !== (x.window === undefined), { message: 'give businessDay or window, not both', path: ['businessDay'], params: { rule: 'day-or-window' } }];
-const nonEmptyWindow: [(x: { window?: { from: string; to: string } }) => boolean, z.core.$ZodCustomParams] = [(x) => !x.window || Date.parse(x.window.from) < Date.parse(x.window.to), { message: 'the window is empty', path: ['window'], params: { rule: 'empty-window' } }];
+const CompareAgainFields = z.object({
+  businessDay: BusinessDay.optional(),
+  window: z.object({ from: Instant, to: Instant }).optional(),
+  reason: Reason,
+});
+const dayOrWindow: [(x: { businessDay?: string; window?: unknown }) => boolean, z.core.$ZodCustomParams] = [
+  (x) => (x.businessDay === undefined) !== (x.window === undefined),
+  { message: 'give businessDay or window, not both', path: ['businessDay'], params: { rule: 'day-or-window' } },
+];
+const nonEmptyWindow: [(x: { window?: { from: string; to: string } }) => boolean, z.core.$ZodCustomParams] = [
+  (x) => !x.window || Date.parse(x.window.from) < Date.parse(x.window.to),
+  { message: 'the window is empty', path: ['window'], params: { rule: 'empty-window' } },
+];
 export const CompareAgainBody = CompareAgainFields.refine(...dayOrWindow).refine(...nonEmptyWindow);
-export const CompareAgainInput = CompareAgainFields.extend({ actor: Actor }).refine(...dayOrWindow).refine(...nonEmptyWindow);
+export const CompareAgainInput = CompareAgainFields.extend({ actor: Actor })
+  .refine(...dayOrWindow)
+  .refine(...nonEmptyWindow);
 export type CompareAgainInput = z.infer<typeof CompareAgainInput>;
 
 export interface ScopeEntry {
@@ -176,8 +201,12 @@ export const parallelRunNightsQuery = defineQuery<{ domains: string[]; nights: N
 // Night status and streaks
 
 /** The engine's rule: a level is reached when the differing-key rate or count is strictly above it. */
-export function nightStatus(thresholds: ComparisonDomain['thresholds'], counts: { differingKeys: number; mismatchRate: number }): Exclude<NightStatus, 'failed'> {
-  const hit = (t?: { rate?: number; count?: number }) => !!t && ((t.rate !== undefined && counts.mismatchRate > t.rate) || (t.count !== undefined && counts.differingKeys > t.count));
+export function nightStatus(
+  thresholds: ComparisonDomain['thresholds'],
+  counts: { differingKeys: number; mismatchRate: number },
+): Exclude<NightStatus, 'failed'> {
+  const hit = (t?: { rate?: number; count?: number }) =>
+    !!t && ((t.rate !== undefined && counts.mismatchRate > t.rate) || (t.count !== undefined && counts.differingKeys > t.count));
   if (hit(thresholds.critical)) return 'critical';
   if (hit(thresholds.warning)) return 'warning';
   return 'clean';
@@ -195,7 +224,12 @@ export interface NightView {
 export function latestNights(history: NightSummary[]): NightView[] {
   const byNight = new Map<string, NightView>();
   for (const s of history) {
-    const view = byNight.get(s.businessDay) ?? { businessDay: s.businessDay, fromMs: Date.parse(s.window.from), toMs: Date.parse(s.window.to), results: {} };
+    const view = byNight.get(s.businessDay) ?? {
+      businessDay: s.businessDay,
+      fromMs: Date.parse(s.window.from),
+      toMs: Date.parse(s.window.to),
+      results: {},
+    };
     for (const r of s.perDomain) view.results[r.domain] = r;
     byNight.set(s.businessDay, view);
   }
@@ -216,7 +250,11 @@ export function cleanStreaks(history: NightSummary[], domains: string[]): Record
 
 /** Nights whose latest result for a domain is still failed: they are compared again until they are not. */
 export function outstandingNights(history: NightSummary[]): { businessDay: string; domain: string }[] {
-  return latestNights(history).flatMap((n) => Object.values(n.results).filter((r) => r.status === 'failed').map((r) => ({ businessDay: n.businessDay, domain: r.domain })));
+  return latestNights(history).flatMap((n) =>
+    Object.values(n.results)
+      .filter((r) => r.status === 'failed')
+      .map((r) => ({ businessDay: n.businessDay, domain: r.domain })),
+  );
 }
 
 const rank: Record<NightStatus, number> = { clean: 0, warning: 1, failed: 2, critical: 3 };
@@ -242,7 +280,11 @@ export function nextBusinessDay(day: string): string {
 }
 
 function demoPeriod(fromMs: number, every: string, tz: string): Period {
-  return { businessDay: DateTime.fromMillis(fromMs, { zone: tz }).toFormat("yyyy-MM-dd'T'HH:mm:ss"), fromMs, toMs: fromMs + durationMs(every) };
+  return {
+    businessDay: DateTime.fromMillis(fromMs, { zone: tz }).toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+    fromMs,
+    toMs: fromMs + durationMs(every),
+  };
 }
 
 function dayPeriod(day: string, tz: string): Period {
@@ -274,7 +316,11 @@ export function comparisonAt(settings: Pick<ParallelRunSettings, 'comparisonEver
 export function requestedPeriod(req: Pick<CompareAgainInput, 'businessDay' | 'window'>, tz: string): Period {
   if (req.businessDay) return dayPeriod(req.businessDay, tz);
   const fromMs = Date.parse(req.window!.from);
-  return { businessDay: DateTime.fromMillis(fromMs, { zone: tz }).toFormat("yyyy-MM-dd'T'HH:mm:ss"), fromMs, toMs: Date.parse(req.window!.to) };
+  return {
+    businessDay: DateTime.fromMillis(fromMs, { zone: tz }).toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+    fromMs,
+    toMs: Date.parse(req.window!.to),
+  };
 }
 
 /** The departments compared in a period: those of the waves live before it started. */
@@ -285,7 +331,11 @@ export function departmentsIn(scope: ScopeEntry[], fromMs: number): string[] {
 // ---------------------------------------------------------------------------------------------
 // Extensions and the final gate
 
-export function minimumEndMs(settings: Pick<ParallelRunSettings, 'minimumDays' | 'minimumDuration'>, lastWaveLiveAtMs: number, extendedUntilMs?: number | null): number {
+export function minimumEndMs(
+  settings: Pick<ParallelRunSettings, 'minimumDays' | 'minimumDuration'>,
+  lastWaveLiveAtMs: number,
+  extendedUntilMs?: number | null,
+): number {
   return Math.max(parallelRunMinimumEndsAt(settings, lastWaveLiveAtMs), extendedUntilMs ?? 0);
 }
 
@@ -300,10 +350,17 @@ export function applyExtension(currentEndMs: number, ext: Pick<ExtendRunInput, '
  * wave went live, no night is left uncompared, and the last exitCleanNights nights since the last
  * wave went live were clean for every domain.
  */
-export function finalGateReady(history: NightSummary[], settings: ParallelRunSettings, lastWaveLiveAtMs: number, nowMs: number, extendedUntilMs?: number | null): FinalGateVerdict {
+export function finalGateReady(
+  history: NightSummary[],
+  settings: ParallelRunSettings,
+  lastWaveLiveAtMs: number,
+  nowMs: number,
+  extendedUntilMs?: number | null,
+): FinalGateVerdict {
   const reasons: string[] = [];
   const end = minimumEndMs(settings, lastWaveLiveAtMs, extendedUntilMs);
-  if (nowMs < end) reasons.push(`the parallel run lasts until ${iso(end)} at least${extendedUntilMs && extendedUntilMs >= end ? ' (extended)' : ''}`);
+  if (nowMs < end)
+    reasons.push(`the parallel run lasts until ${iso(end)} at least${extendedUntilMs && extendedUntilMs >= end ? ' (extended)' : ''}`);
   const domains = runSettings(settings).domains.map((d) => d.name);
   // A plan that names no domains opted out of golive's comparison: only the minimum applies.
   if (domains.length === 0) return { ready: reasons.length === 0, reasons };
@@ -311,7 +368,8 @@ export function finalGateReady(history: NightSummary[], settings: ParallelRunSet
   const recent = latestNights(history)
     .filter((n) => n.fromMs >= lastWaveLiveAtMs)
     .slice(-settings.exitCleanNights);
-  if (recent.length < settings.exitCleanNights) reasons.push(`${recent.length} of ${settings.exitCleanNights} clean nights needed since the last wave went live have been compared`);
+  if (recent.length < settings.exitCleanNights)
+    reasons.push(`${recent.length} of ${settings.exitCleanNights} clean nights needed since the last wave went live have been compared`);
   for (const d of domains) {
     for (const n of recent) {
       const status = n.results[d]?.status ?? 'not compared';
@@ -323,12 +381,30 @@ export function finalGateReady(history: NightSummary[], settings: ParallelRunSet
 }
 
 /** Gate evidence for a wave's exit gate: the nights compared since it went live. */
-export function waveNightsSince(history: NightSummary[], liveAtMs: number, domains: string[]): { compared: number; clean: number; warning: number; critical: number; failed: number; nights: { businessDay: string; status: NightStatus }[] } {
+export function waveNightsSince(
+  history: NightSummary[],
+  liveAtMs: number,
+  domains: string[],
+): {
+  compared: number;
+  clean: number;
+  warning: number;
+  critical: number;
+  failed: number;
+  nights: { businessDay: string; status: NightStatus }[];
+} {
   const nights = latestNights(history)
     .filter((n) => n.fromMs >= liveAtMs)
     .map((n) => ({ businessDay: n.businessDay, status: worstStatus(domains.map((d) => n.results[d]?.status ?? 'failed')) }));
   const count = (s: NightStatus) => nights.filter((n) => n.status === s).length;
-  return { compared: nights.length, clean: count('clean'), warning: count('warning'), critical: count('critical'), failed: count('failed'), nights };
+  return {
+    compared: nights.length,
+    clean: count('clean'),
+    warning: count('warning'),
+    critical: count('critical'),
+    failed: count('failed'),
+    nights,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,7 +490,12 @@ export interface NightArchive {
  * result in some domain is still failed is never folded (it is compared again until it is not),
  * nor is any day after it.
  */
-export function compactNights(run: { nights: NightSummary[]; archive?: NightArchive }, domains: string[], waves: { wave: number; liveAtMs?: number }[], keep = NIGHTS_KEPT): void {
+export function compactNights(
+  run: { nights: NightSummary[]; archive?: NightArchive },
+  domains: string[],
+  waves: { wave: number; liveAtMs?: number }[],
+  keep = NIGHTS_KEPT,
+): void {
   const days = latestNights(run.nights);
   if (days.length <= keep) return;
   const folded = new Set<string>();
@@ -460,7 +541,10 @@ export function trendSummaryWith(history: NightSummary[], domains: string[], arc
   return trendSummary(history, domains).map((t) => {
     const old = archive?.domains[t.domain];
     if (!old) return { ...t, cleanStreak: streaks[t.domain] ?? 0 };
-    const recentRates = nights.map((n) => n.results[t.domain]).filter((r): r is DomainResult => r !== undefined && r.status !== 'failed').map((r) => r.mismatchRate);
+    const recentRates = nights
+      .map((n) => n.results[t.domain])
+      .filter((r): r is DomainResult => r !== undefined && r.status !== 'failed')
+      .map((r) => r.mismatchRate);
     const rates = [...old.lastRates, ...recentRates];
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     let direction: DomainTrend['direction'] = 'unknown';
@@ -488,5 +572,12 @@ export function trendSummaryWith(history: NightSummary[], domains: string[], arc
 export function waveCountsWith(history: NightSummary[], wave: number, liveAtMs: number, domains: string[], archive?: NightArchive) {
   const { compared, clean, warning, critical, failed } = waveNightsSince(history, liveAtMs, domains);
   const old = archive?.waves[String(wave)] ?? zeroCounts();
-  return { wave, compared: compared + old.clean + old.warning + old.critical + old.failed, clean: clean + old.clean, warning: warning + old.warning, critical: critical + old.critical, failed: failed + old.failed };
+  return {
+    wave,
+    compared: compared + old.clean + old.warning + old.critical + old.failed,
+    clean: clean + old.clean,
+    warning: warning + old.warning,
+    critical: critical + old.critical,
+    failed: failed + old.failed,
+  };
 }

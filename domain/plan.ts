@@ -24,7 +24,9 @@ const DAY = 86_400_000;
 /** The same opaque-id rule as PersonId: the program id appears in workflow ids and URLs. */
 export const ProgramId = PersonId.describe('opaque program id');
 
-export const DepartmentCode = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{0,31}$/, 'must be a department code: upper-case letters, digits, _ and -, at most 32');
+export const DepartmentCode = z
+  .string()
+  .regex(/^[A-Z0-9][A-Z0-9_-]{0,31}$/, 'must be a department code: upper-case letters, digits, _ and -, at most 32');
 export type DepartmentCode = z.infer<typeof DepartmentCode>;
 
 /** Ids of adapters and steps: they end up in workflow ids, logs and idempotency keys. */
@@ -75,7 +77,13 @@ function isLocalDateTime(s: string): boolean {
   if (!m) return false;
   const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];
   const back = new Date(Date.UTC(y, mo - 1, d, h, mi));
-  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && back.getUTCHours() === h && back.getUTCMinutes() === mi;
+  return (
+    back.getUTCFullYear() === y &&
+    back.getUTCMonth() === mo - 1 &&
+    back.getUTCDate() === d &&
+    back.getUTCHours() === h &&
+    back.getUTCMinutes() === mi
+  );
 }
 
 const ParamKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a parameter name');
@@ -154,7 +162,10 @@ export const SimulatedAdapter = z.strictObject({
 });
 
 /** A header value is a literal or the name of an environment variable holding the secret: secrets never sit in a plan. */
-export const HeaderValue = z.union([z.string().max(2000), z.strictObject({ secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name') })]);
+export const HeaderValue = z.union([
+  z.string().max(2000),
+  z.strictObject({ secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name') }),
+]);
 export type HeaderValue = z.infer<typeof HeaderValue>;
 
 const secretHeaders = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie']);
@@ -199,7 +210,14 @@ export const Criterion = z.discriminatedUnion('id', [
   z.strictObject({ id: z.literal('uat-ordinary-fixed'), minPercent: Percent.default(95) }),
   /** For the departments about to go live (see gateScope). */
   z.strictObject({ id: z.literal('training-pass-rate'), minPercent: Percent.default(95) }),
-  z.strictObject({ id: z.literal('backup-age'), maxHours: z.number().positive().max(24 * 14).default(24) }),
+  z.strictObject({
+    id: z.literal('backup-age'),
+    maxHours: z
+      .number()
+      .positive()
+      .max(24 * 14)
+      .default(24),
+  }),
   z.strictObject({ id: z.literal('migration-verified') }),
 ]);
 export type Criterion = z.infer<typeof Criterion>;
@@ -332,7 +350,9 @@ export const EmergencySettings = z.strictObject({
   contacts: z.array(PersonId).max(200).default([]),
   runbookUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Blank downtime forms each packet includes, by form code. */
-  downtimeForms: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a form code')).default(['census', 'medication-administration-record', 'order-requisition', 'lab-requisition', 'results-log']),
+  downtimeForms: z
+    .array(z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a form code'))
+    .default(['census', 'medication-administration-record', 'order-requisition', 'lab-requisition', 'results-log']),
 });
 export type EmergencySettings = z.infer<typeof EmergencySettings>;
 
@@ -346,7 +366,10 @@ export const PlanShape = z.strictObject({
   programId: ProgramId,
   hospital: z.strictObject({
     name: z.string().min(1).max(200),
-    timeZone: z.string().refine((tz) => IANAZone.isValidZone(tz), { message: 'must be an IANA time zone such as Asia/Shanghai', params: { rule: 'bad-time-zone' } }),
+    timeZone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
+      message: 'must be an IANA time zone such as Asia/Shanghai',
+      params: { rule: 'bad-time-zone' },
+    }),
   }),
   departments: z.array(DepartmentShape).min(1),
   adapters: z.array(Adapter).min(1),
@@ -421,10 +444,17 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
       ids.add(s.id);
       const adapter = adapters.get(s.adapter);
       if (!adapter) issue([...path, 'adapter'], 'unknown-adapter', `no adapter ${s.adapter}`);
-      if (!s.compensation) issue([...path, 'compensation'], 'step-without-compensation', `step ${s.id} needs a compensation: rollback undoes every step`);
+      if (!s.compensation)
+        issue([...path, 'compensation'], 'step-without-compensation', `step ${s.id} needs a compensation: rollback undoes every step`);
       if (adapter?.kind === 'http') {
-        if (!s.request) issue([...path, 'request'], 'http-step-without-request', `step ${s.id} uses http adapter ${adapter.id}: give method and path`);
-        if (s.compensation && !s.compensation.request) issue([...path, 'compensation', 'request'], 'http-step-without-request', `the compensation of step ${s.id} uses http adapter ${adapter.id}: give method and path`);
+        if (!s.request)
+          issue([...path, 'request'], 'http-step-without-request', `step ${s.id} uses http adapter ${adapter.id}: give method and path`);
+        if (s.compensation && !s.compensation.request)
+          issue(
+            [...path, 'compensation', 'request'],
+            'http-step-without-request',
+            `the compensation of step ${s.id} uses http adapter ${adapter.id}: give method and path`,
+          );
       }
     });
   };
@@ -433,7 +463,12 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
   plan.departments.forEach((d, i) => {
     const own = d.steps && d.steps.length > 0;
     if (own) checkSteps(d.steps!, ['departments', i, 'steps']);
-    else if (!plan.defaultSteps?.length) issue(['departments', i, 'steps'], 'department-without-steps', `department ${d.code} lists no steps and the plan has no defaultSteps`);
+    else if (!plan.defaultSteps?.length)
+      issue(
+        ['departments', i, 'steps'],
+        'department-without-steps',
+        `department ${d.code} lists no steps and the plan has no defaultSteps`,
+      );
     stepIdsOf.set(d.code, new Set((own ? d.steps! : (plan.defaultSteps ?? [])).map((s) => s.id)));
   });
 
@@ -446,7 +481,8 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
           issue([...path, 'department'], 'unknown-department', `no department ${f.department}`);
           return;
         }
-        const known = f.department !== undefined ? stepIdsOf.get(f.department)?.has(f.step) : [...stepIdsOf.values()].some((ids) => ids.has(f.step));
+        const known =
+          f.department !== undefined ? stepIdsOf.get(f.department)?.has(f.step) : [...stepIdsOf.values()].some((ids) => ids.has(f.step));
         if (!known) issue([...path, 'step'], 'unknown-step', `no step ${f.step}${f.department ? ` in ${f.department}` : ''}`);
       });
     }
@@ -456,8 +492,14 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
   if (plan.waves.length === 0) issue(['waves'], 'empty-pilot', 'the plan needs at least the pilot wave');
   plan.waves.forEach((w, i) => {
     const pilot = i === 0;
-    if (w.departments.length === 0) issue(['waves', i, 'departments'], pilot ? 'empty-pilot' : 'empty-wave', pilot ? 'the pilot needs 1 or 2 departments' : `wave ${i + 1} has no departments`);
-    if (pilot && w.departments.length > 2) issue(['waves', i, 'departments'], 'pilot-too-large', `the pilot has ${w.departments.length} departments; at most 2`);
+    if (w.departments.length === 0)
+      issue(
+        ['waves', i, 'departments'],
+        pilot ? 'empty-pilot' : 'empty-wave',
+        pilot ? 'the pilot needs 1 or 2 departments' : `wave ${i + 1} has no departments`,
+      );
+    if (pilot && w.departments.length > 2)
+      issue(['waves', i, 'departments'], 'pilot-too-large', `the pilot has ${w.departments.length} departments; at most 2`);
     w.departments.forEach((code, j) => {
       const path = ['waves', i, 'departments', j];
       if (!departmentCodes.has(code)) issue(path, 'unknown-department', `no department ${code}`);
@@ -468,14 +510,20 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
     });
     const range = pilot ? PILOT_MINIMUM_DAYS : WAVE_MINIMUM_DAYS;
     if (w.minimumDays !== undefined && (w.minimumDays < range.min || w.minimumDays > range.max)) {
-      issue(['waves', i, 'minimumDays'], 'duration-out-of-range', `${pilot ? 'the pilot' : `wave ${i + 1}`} runs ${range.min}..${range.max} days before its exit gate`);
+      issue(
+        ['waves', i, 'minimumDays'],
+        'duration-out-of-range',
+        `${pilot ? 'the pilot' : `wave ${i + 1}`} runs ${range.min}..${range.max} days before its exit gate`,
+      );
     }
     if (w.minimumDuration !== undefined) checkOverride(w.minimumDuration, ['waves', i, 'minimumDuration']);
     w.startWindows.forEach((win, k) => {
-      if (win.from >= win.to) issue(['waves', i, 'startWindows', k], 'empty-window', `the window ${win.from}-${win.to} is empty: from must be before to`);
+      if (win.from >= win.to)
+        issue(['waves', i, 'startWindows', k], 'empty-window', `the window ${win.from}-${win.to} is empty: from must be before to`);
     });
     w.blackouts.forEach((b, k) => {
-      if (b.from >= b.to) issue(['waves', i, 'blackouts', k], 'empty-blackout', `the blackout ${b.from}..${b.to} is empty: from must be before to`);
+      if (b.from >= b.to)
+        issue(['waves', i, 'blackouts', k], 'empty-blackout', `the blackout ${b.from}..${b.to} is empty: from must be before to`);
     });
   });
   plan.departments.forEach((d, i) => {
@@ -484,14 +532,24 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
 
   const checkGate = (gate: PlanShape['gates']['final'], at: Path, scope: string[]) => {
     if (gate.approvers.length === 0) issue([...at, 'approvers'], 'gate-without-approvers', 'a gate needs named approvers');
-    else if (!gate.approvers.some((a) => a.role === 'leadership')) issue([...at, 'approvers'], 'gate-without-leadership', 'go/no-go belongs to the decision layer: name at least one leadership approver');
+    else if (!gate.approvers.some((a) => a.role === 'leadership'))
+      issue(
+        [...at, 'approvers'],
+        'gate-without-leadership',
+        'go/no-go belongs to the decision layer: name at least one leadership approver',
+      );
     const people = new Set<string>();
     gate.approvers.forEach((a, k) => {
-      if (people.has(a.personId)) issue([...at, 'approvers', k, 'personId'], 'duplicate-approver', `approver ${a.personId} is listed twice`);
+      if (people.has(a.personId))
+        issue([...at, 'approvers', k, 'personId'], 'duplicate-approver', `approver ${a.personId} is listed twice`);
       people.add(a.personId);
     });
     if (gate.rule.kind === 'quorum' && gate.rule.required > people.size) {
-      issue([...at, 'rule', 'required'], 'quorum-exceeds-approvers', `a quorum of ${gate.rule.required} needs at least that many approvers (${people.size} named)`);
+      issue(
+        [...at, 'rule', 'required'],
+        'quorum-exceeds-approvers',
+        `a quorum of ${gate.rule.required} needs at least that many approvers (${people.size} named)`,
+      );
     }
     const deadline = durationMsOrNull(gate.decisionDeadline);
     if (deadline !== null && (deadline < DECISION_DEADLINE_RANGE_MS.min || deadline > DECISION_DEADLINE_RANGE_MS.max)) {
@@ -501,7 +559,12 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
     gate.criteria?.forEach((c, k) => {
       if (criteria.has(c.id)) issue([...at, 'criteria', k, 'id'], 'duplicate-criterion', `criterion ${c.id} is listed twice`);
       criteria.add(c.id);
-      if (c.id === 'training-pass-rate' && scope.length === 0) issue([...at, 'criteria', k, 'id'], 'criterion-without-departments', 'no departments go live after this gate, so there is no training to check');
+      if (c.id === 'training-pass-rate' && scope.length === 0)
+        issue(
+          [...at, 'criteria', k, 'id'],
+          'criterion-without-departments',
+          'no departments go live after this gate, so there is no training to check',
+        );
     });
   };
   checkGate(plan.gates.readiness, ['gates', 'readiness'], plan.waves[0]?.departments ?? []);
@@ -510,24 +573,31 @@ function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
 
   const run = plan.parallelRun;
   if (run.minimumDuration !== undefined) checkOverride(run.minimumDuration, ['parallelRun', 'minimumDuration']);
-  else if (run.minimumDays < PARALLEL_RUN_MINIMUM_DAYS) issue(['parallelRun', 'minimumDays'], 'duration-out-of-range', `the parallel run lasts at least ${PARALLEL_RUN_MINIMUM_DAYS} days`);
+  else if (run.minimumDays < PARALLEL_RUN_MINIMUM_DAYS)
+    issue(['parallelRun', 'minimumDays'], 'duration-out-of-range', `the parallel run lasts at least ${PARALLEL_RUN_MINIMUM_DAYS} days`);
   if (run.comparisonEvery !== undefined) checkOverride(run.comparisonEvery, ['parallelRun', 'comparisonEvery']);
   const settle = run.settle === undefined ? null : durationMsOrNull(run.settle);
-  if (settle !== null && settle > MAX_SETTLE_MS) issue(['parallelRun', 'settle'], 'duration-out-of-range', 'the settle delay is at most 1 hour');
+  if (settle !== null && settle > MAX_SETTLE_MS)
+    issue(['parallelRun', 'settle'], 'duration-out-of-range', 'the settle delay is at most 1 hour');
   const domainNames = new Set<string>();
   run.domains?.forEach((d, i) => {
     if (domainNames.has(d.name)) issue(['parallelRun', 'domains', i, 'name'], 'duplicate-domain', `domain ${d.name} is listed twice`);
     domainNames.add(d.name);
     for (const [name, map] of Object.entries(d.spec.codeMaps)) {
       if (map.kind === 'table' && !/^env:[A-Z_][A-Z0-9_]{0,127}$/.test(map.url)) {
-        issue(['parallelRun', 'domains', i, 'spec', 'codeMaps', name, 'url'], 'literal-secret', 'a code-map table is reached through a secret: write its url as env:NAME');
+        issue(
+          ['parallelRun', 'domains', i, 'spec', 'codeMaps', name, 'url'],
+          'literal-secret',
+          'a code-map table is reached through a secret: write its url as env:NAME',
+        );
       }
     }
   });
 
   function checkOverride(iso: string, path: Path) {
     const ms = durationMsOrNull(iso);
-    if (ms !== null && (ms <= 0 || ms > MAX_OVERRIDE_MS)) issue(path, 'duration-out-of-range', 'must be longer than zero and at most 90 days');
+    if (ms !== null && (ms <= 0 || ms > MAX_OVERRIDE_MS))
+      issue(path, 'duration-out-of-range', 'must be longer than zero and at most 90 days');
   }
 }
 
@@ -547,12 +617,18 @@ function durationMsOrNull(iso: string): number | null {
 /** Fills in what depends on a thing's place in the plan: pilot vs. later waves, steps, gate criteria. */
 function applyDefaults(plan: PlanShape): Plan {
   const last = plan.waves.length - 1;
-  const withCriteria = (gate: PlanShape['gates']['final'], defaults: Criterion[]): Gate => ({ ...gate, criteria: gate.criteria ?? defaults.map((c) => ({ ...c })) });
+  const withCriteria = (gate: PlanShape['gates']['final'], defaults: Criterion[]): Gate => ({
+    ...gate,
+    criteria: gate.criteria ?? defaults.map((c) => ({ ...c })),
+  });
   // checkPlan has rejected every step without a compensation, so the casts below hold.
   return {
     ...plan,
     defaultSteps: plan.defaultSteps as Step[] | undefined,
-    departments: plan.departments.map((d) => ({ ...d, steps: (d.steps?.length ? d.steps : (plan.defaultSteps ?? [])).map((s) => ({ ...s })) as Step[] })),
+    departments: plan.departments.map((d) => ({
+      ...d,
+      steps: (d.steps?.length ? d.steps : (plan.defaultSteps ?? [])).map((s) => ({ ...s })) as Step[],
+    })),
     waves: plan.waves.map((w, i) => ({
       ...w,
       minimumDays: w.minimumDays ?? (i === 0 ? PILOT_MINIMUM_DAYS.default : WAVE_MINIMUM_DAYS.default),

@@ -42,10 +42,21 @@ export const DecideGateBody = z.object({
 export const RetryDepartmentBody = z.object({ reason: Reason });
 /** Roll back named departments, or a whole wave; the reason goes to the audit trail. */
 export const RollBackBody = z
-  .object({ departments: z.array(DepartmentCode).min(1).max(100).optional(), wave: z.number().int().min(1).max(99).optional(), reason: Reason })
-  .refine((b) => (b.departments === undefined) !== (b.wave === undefined), { message: 'give either departments or wave', path: ['departments'], params: { rule: 'departments-or-wave' } });
+  .object({
+    departments: z.array(DepartmentCode).min(1).max(100).optional(),
+    wave: z.number().int().min(1).max(99).optional(),
+    reason: Reason,
+  })
+  .refine((b) => (b.departments === undefined) !== (b.wave === undefined), {
+    message: 'give either departments or wave',
+    path: ['departments'],
+    params: { rule: 'departments-or-wave' },
+  });
 /** A compensation that kept failing was done by hand: the lead says so, with the reason. */
-export const MarkStepUndoneBody = z.object({ stepId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a step id'), reason: Reason });
+export const MarkStepUndoneBody = z.object({
+  stepId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a step id'),
+  reason: Reason,
+});
 export const CompleteBody = z.object({ comment: Comment });
 export const ResumeProgramBody = z.object({ reason: Reason });
 /** Paper operation: for the whole hospital (no departments) or for named departments. */
@@ -65,7 +76,9 @@ export const VerifyMigrationBody = z.object({ comment: Comment });
 type PathShape = Record<string, z.ZodType>;
 
 /** What the workflow's handler gets: the body, the path's ids (not the program id: that is the workflow), who asks. */
-export type ProgramUpdateInput<Body extends z.ZodType, Path extends PathShape> = z.output<Body> & { [K in keyof Path]: z.output<Path[K]> } & {
+export type ProgramUpdateInput<Body extends z.ZodType, Path extends PathShape> = z.output<Body> & {
+  [K in keyof Path]: z.output<Path[K]>;
+} & {
   actor: Actor;
   /** The API request that sent it, for the audit entries the workflow writes. */
   requestId?: string;
@@ -81,19 +94,28 @@ export interface ProgramUpdateContract<Name extends string, Result, Body extends
   /** Who may send it (the API answers 403 before the workflow sees it; the validator checks again). */
   roles: readonly Role[];
   /** The handler's input from the validated parts: the one place an input is assembled. */
-  input(body: z.output<Body>, path: { [K in keyof Path]: z.output<Path[K]> }, actor: Actor, requestId?: string): ProgramUpdateInput<Body, Path>;
+  input(
+    body: z.output<Body>,
+    path: { [K in keyof Path]: z.output<Path[K]> },
+    actor: Actor,
+    requestId?: string,
+  ): ProgramUpdateInput<Body, Path>;
 }
 
 // Curried so that the result type is named and the rest inferred.
 const programUpdate =
   <Result>() =>
-  <const Name extends string, Body extends z.ZodType, Path extends PathShape = Record<never, never>>(name: Name, def: { body: Body; path?: Path; roles: readonly Role[] }): ProgramUpdateContract<Name, Result, Body, Path> => ({
+  <const Name extends string, Body extends z.ZodType, Path extends PathShape = Record<never, never>>(
+    name: Name,
+    def: { body: Body; path?: Path; roles: readonly Role[] },
+  ): ProgramUpdateContract<Name, Result, Body, Path> => ({
     name,
     update: defineUpdate<Result, [ProgramUpdateInput<Body, Path>], Name>(name),
     body: def.body,
     params: ProgramParams.extend(def.path ?? ({} as Path)) as z.ZodObject<{ programId: typeof ProgramId } & Path>,
     roles: def.roles,
-    input: (body, path, actor, requestId) => ({ ...(body as object), ...path, actor, ...(requestId === undefined ? {} : { requestId }) }) as ProgramUpdateInput<Body, Path>,
+    input: (body, path, actor, requestId) =>
+      ({ ...(body as object), ...path, actor, ...(requestId === undefined ? {} : { requestId }) }) as ProgramUpdateInput<Body, Path>,
   });
 
 const { leads, responders, approvers } = roleGroups;

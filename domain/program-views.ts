@@ -7,7 +7,15 @@ import type { GateKey } from './rules/gates';
 import type { CriterionResult } from './rules/criteria';
 import type { DomainTrend } from './parallel-run';
 
-export const DepartmentState = z.enum(['legacy', 'going-live', 'live-parallel', 'cut-over', 'rolling-back', 'rolled-back', 'rollback-failed']);
+export const DepartmentState = z.enum([
+  'legacy',
+  'going-live',
+  'live-parallel',
+  'cut-over',
+  'rolling-back',
+  'rolled-back',
+  'rollback-failed',
+]);
 export type DepartmentState = z.infer<typeof DepartmentState>;
 
 export const ProgramPhase = z.enum(['readiness', 'wave-active', 'gate-open', 'paused', 'completed', 'aborted']);

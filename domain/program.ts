@@ -4,11 +4,30 @@
  * workflow (workflows/program/) owns the state and changes it; nothing here needs Temporal.
  */
 import type { Plan } from './plan';
-import type { DepartmentState, DepartmentView, EmergencyView, GateView, ParallelRunView, ProgramPhase, ProgramStatus, WaveView } from './rollout';
+import type {
+  DepartmentState,
+  DepartmentView,
+  EmergencyView,
+  GateView,
+  ParallelRunView,
+  ProgramPhase,
+  ProgramStatus,
+  WaveView,
+} from './rollout';
 import { evaluateCriteria, type CriterionResult, type Evidence } from './rules/criteria';
 import { exitGateKey, gateKeys, gateOf, gateScope, type GateKey, type GateState } from './rules/gates';
 import { canStartWave, exitGateAllowedAt } from './rules/time';
-import { cleanStreaksWith, compactNights, finalGateReady, minimumEndMs, runSettings, trendSummaryWith, waveCountsWith, type NightArchive, type NightSummary } from './parallel-run';
+import {
+  cleanStreaksWith,
+  compactNights,
+  finalGateReady,
+  minimumEndMs,
+  runSettings,
+  trendSummaryWith,
+  waveCountsWith,
+  type NightArchive,
+  type NightSummary,
+} from './parallel-run';
 
 export interface GateRuntime {
   status: GateView['status'];
@@ -103,9 +122,15 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 export function initialState(plan: Plan): ProgramState {
   const departments: Record<string, DepartmentRuntime> = {};
   plan.waves.forEach((w, i) => {
-    for (const code of w.departments) departments[code] = { code, wave: i + 1, state: 'legacy', attempt: 0, completedSteps: [], rollbacks: 0, history: [] };
+    for (const code of w.departments)
+      departments[code] = { code, wave: i + 1, state: 'legacy', attempt: 0, completedSteps: [], rollbacks: 0, history: [] };
   });
-  const gates = Object.fromEntries(gateKeys(plan).map((k) => [k, { status: 'closed', round: 0, criteria: [], overdue: false, evidenceHashes: {}, overrideReasons: {} } satisfies GateRuntime]));
+  const gates = Object.fromEntries(
+    gateKeys(plan).map((k) => [
+      k,
+      { status: 'closed', round: 0, criteria: [], overdue: false, evidenceHashes: {}, overrideReasons: {} } satisfies GateRuntime,
+    ]),
+  );
   return {
     phase: 'readiness',
     activeWave: null,
@@ -122,7 +147,8 @@ export function initialState(plan: Plan): ProgramState {
 }
 
 export const isFinished = (s: ProgramState) => s.phase === 'completed' || s.phase === 'aborted';
-export const openGateKey = (s: ProgramState): GateKey | undefined => (Object.keys(s.gates) as GateKey[]).find((k) => s.gates[k]!.status === 'open');
+export const openGateKey = (s: ProgramState): GateKey | undefined =>
+  (Object.keys(s.gates) as GateKey[]).find((k) => s.gates[k]!.status === 'open');
 export const emergencyOpen = (s: ProgramState) => !!s.emergency && s.emergency.closedAtMs === undefined;
 export const rollbackAllowed = (d: DepartmentRuntime) => ['live-parallel', 'going-live', 'rollback-failed'].includes(d.state);
 const startedWaves = (s: ProgramState) => s.waves.filter((w) => w.status !== 'pending').length;
@@ -179,7 +205,8 @@ export function rollbackBlocker(s: ProgramState, codes: string[]): string | null
 export function retryBlocker(s: ProgramState, code: string): string | null {
   const d = s.departments[code]!;
   const failed = d.state === 'going-live' && d.failure;
-  if (!failed && d.state !== 'rolled-back') return `department ${code} is ${d.state}${d.state === 'going-live' ? ' and has not failed' : ''}`;
+  if (!failed && d.state !== 'rolled-back')
+    return `department ${code} is ${d.state}${d.state === 'going-live' ? ' and has not failed' : ''}`;
   if (s.phase === 'paused') return 'the program is paused';
   if (isFinished(s)) return `the program is ${s.phase}`;
   return null;
@@ -222,14 +249,16 @@ export function nextClockChange(plan: Plan, s: ProgramState, nowMs: number): num
   if (isFinished(s)) return undefined;
   const moments: number[] = [];
   for (const w of s.waves) {
-    if (w.status === 'live' && w.wentLiveAtMs !== undefined && s.gates[exitGateKey(w.wave)]?.status !== 'go') moments.push(exitGateAllowedAt(plan.waves[w.wave - 1]!, w.wentLiveAtMs));
+    if (w.status === 'live' && w.wentLiveAtMs !== undefined && s.gates[exitGateKey(w.wave)]?.status !== 'go')
+      moments.push(exitGateAllowedAt(plan.waves[w.wave - 1]!, w.wentLiveAtMs));
     if (w.status === 'pending') {
       const check = canStartWave(plan.waves[w.wave - 1]!, plan.hospital.timeZone, nowMs);
       if (!check.ok && check.nextAllowedAtMs) moments.push(check.nextAllowedAtMs);
     }
   }
   const last = lastWave(s);
-  if (last.wentLiveAtMs !== undefined && s.gates.final?.status !== 'go') moments.push(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, s.parallelRun.extendedUntilMs));
+  if (last.wentLiveAtMs !== undefined && s.gates.final?.status !== 'go')
+    moments.push(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, s.parallelRun.extendedUntilMs));
   const future = moments.filter((m) => m > nowMs);
   return future.length ? Math.min(...future) : undefined;
 }
@@ -250,7 +279,10 @@ export function gateView(plan: Plan, s: ProgramState, key: GateKey, nowMs: numbe
     rule: gate.rule,
     criteria: g.status === 'closed' ? criteriaFor(plan, s, key, nowMs) : g.criteria,
     decisions: (g.state?.history ?? []).map((d, i, all) => {
-      const earlier = all.slice(0, i).filter((x) => x.approverId === d.approverId).pop();
+      const earlier = all
+        .slice(0, i)
+        .filter((x) => x.approverId === d.approverId)
+        .pop();
       return {
         approverId: d.approverId,
         decision: d.verdict,
@@ -273,7 +305,9 @@ export const departmentView = (d: DepartmentRuntime): DepartmentView => ({
   attempt: d.attempt,
   completedSteps: d.completedSteps,
   failure: d.failure ? { stepId: d.failure.stepId, reason: d.failure.reason, at: iso(d.failure.atMs) } : undefined,
-  rollbackFailure: d.rollbackFailure ? { stepId: d.rollbackFailure.stepId, reason: d.rollbackFailure.reason, at: iso(d.rollbackFailure.atMs), remaining: d.completedSteps } : undefined,
+  rollbackFailure: d.rollbackFailure
+    ? { stepId: d.rollbackFailure.stepId, reason: d.rollbackFailure.reason, at: iso(d.rollbackFailure.atMs), remaining: d.completedSteps }
+    : undefined,
   history: d.history.map((h) => ({ at: iso(h.atMs), state: h.state, attempt: h.attempt, note: h.note })),
 });
 
@@ -295,12 +329,26 @@ export function parallelRunView(plan: Plan, s: ProgramState, nowMs: number): Par
     started: pr.started,
     nightsCompared: pr.nights.length + (pr.archive?.summaries ?? 0),
     cleanStreak: cleanStreaksWith(pr.nights, domains, pr.archive),
-    lastNight: lastNight ? { businessDay: lastNight.businessDay, perDomain: lastNight.perDomain.map((d) => ({ domain: d.domain, status: d.status, differingKeys: d.differingKeys, mismatchRate: d.mismatchRate })) } : null,
+    lastNight: lastNight
+      ? {
+          businessDay: lastNight.businessDay,
+          perDomain: lastNight.perDomain.map((d) => ({
+            domain: d.domain,
+            status: d.status,
+            differingKeys: d.differingKeys,
+            mismatchRate: d.mismatchRate,
+          })),
+        }
+      : null,
     endsNoEarlierThan: last.wentLiveAtMs ? iso(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, pr.extendedUntilMs)) : null,
-    finalGateBlockers: last.wentLiveAtMs ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, nowMs, pr.extendedUntilMs).reasons : ['the last wave is not live'],
+    finalGateBlockers: last.wentLiveAtMs
+      ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, nowMs, pr.extendedUntilMs).reasons
+      : ['the last wave is not live'],
     critical: pr.critical,
     trend: trendSummaryWith(pr.nights, domains, pr.archive),
-    nightsSinceWaveLive: s.waves.filter((w) => w.wentLiveAtMs !== undefined).map((w) => waveCountsWith(pr.nights, w.wave, w.wentLiveAtMs!, domains, pr.archive)),
+    nightsSinceWaveLive: s.waves
+      .filter((w) => w.wentLiveAtMs !== undefined)
+      .map((w) => waveCountsWith(pr.nights, w.wave, w.wentLiveAtMs!, domains, pr.archive)),
   };
 }
 
@@ -318,7 +366,12 @@ export function emergencyView(e: EmergencyRuntime): EmergencyView {
     backlog: e.backlog,
     packets: e.packets,
     pausedGoLives: e.pausedGoLives,
-    timeline: e.timeline.map((t) => ({ at: iso(t.atMs), event: t.event, department: t.department, sinceDeclaredMs: t.atMs - e.declaredAtMs })),
+    timeline: e.timeline.map((t) => ({
+      at: iso(t.atMs),
+      event: t.event,
+      department: t.department,
+      sinceDeclaredMs: t.atMs - e.declaredAtMs,
+    })),
   };
 }
 
@@ -345,13 +398,22 @@ export function addNight(plan: Plan, s: ProgramState, night: NightSummary): void
   s.parallelRun.nights.push(night);
   s.parallelRun.critical = night.criticalDomains;
   const domains = runSettings(plan.parallelRun).domains.map((d) => d.name);
-  compactNights(s.parallelRun, domains, s.waves.map((w) => ({ wave: w.wave, liveAtMs: w.wentLiveAtMs })));
+  compactNights(
+    s.parallelRun,
+    domains,
+    s.waves.map((w) => ({ wave: w.wave, liveAtMs: w.wentLiveAtMs })),
+  );
 }
 
 /** A clean extra comparison of a window covering the whole downtime, in every domain. */
 export const downtimeReconciled = (s: ProgramState, e: EmergencyRuntime) =>
   s.parallelRun.nights.some(
-    (n) => n.kind === 'extra' && Date.parse(n.window.from) <= e.declaredAtMs && Date.parse(n.window.to) >= e.restoredAtMs! && n.perDomain.length > 0 && n.perDomain.every((d) => d.status === 'clean'),
+    (n) =>
+      n.kind === 'extra' &&
+      Date.parse(n.window.from) <= e.declaredAtMs &&
+      Date.parse(n.window.to) >= e.restoredAtMs! &&
+      n.perDomain.length > 0 &&
+      n.perDomain.every((d) => d.status === 'clean'),
   );
 
 /** Why the emergency may not be closed now, or null. */
@@ -368,4 +430,8 @@ export function closeEmergencyBlocker(s: ProgramState, reconciliation: 'comparis
 }
 
 /** The people an emergency tells: its contacts, leadership and everyone on the escalation ladder. */
-export const emergencyPeople = (plan: Plan) => [...plan.emergency.contacts, ...plan.escalation.leadership, ...plan.escalation.levels.flatMap((l) => l.people)];
+export const emergencyPeople = (plan: Plan) => [
+  ...plan.emergency.contacts,
+  ...plan.escalation.leadership,
+  ...plan.escalation.levels.flatMap((l) => l.people),
+];

@@ -13,7 +13,12 @@ export const GoliveDepartment = defineSearchAttributeKey('GoliveDepartment', Sea
 export const GoliveWave = defineSearchAttributeKey('GoliveWave', SearchAttributeType.INT);
 export const GolivePhase = defineSearchAttributeKey('GolivePhase', SearchAttributeType.KEYWORD);
 
-export const searchAttributeKeys: readonly { name: string; type: SearchAttributeType }[] = [GoliveProgram, GoliveDepartment, GoliveWave, GolivePhase];
+export const searchAttributeKeys: readonly { name: string; type: SearchAttributeType }[] = [
+  GoliveProgram,
+  GoliveDepartment,
+  GoliveWave,
+  GolivePhase,
+];
 
 /** The names the Temporal CLI takes (`--search-attribute NAME=TYPE`, `search-attribute create --type TYPE`). */
 export const cliTypeName: Record<SearchAttributeType, string> = {
@@ -27,7 +32,16 @@ export const cliTypeName: Record<SearchAttributeType, string> = {
 };
 
 /** temporal.api.enums.v1.IndexedValueType, as the operator service takes and answers it. */
-export const indexedValueType: Record<SearchAttributeType, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+export const indexedValueType: Record<SearchAttributeType, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
 
 /** Name to CLI type, in declaration order. */
-export const searchAttributeRegistrations = (): [name: string, cliType: string][] => searchAttributeKeys.map((k) => [k.name, cliTypeName[k.type]]);
+export const searchAttributeRegistrations = (): [name: string, cliType: string][] =>
+  searchAttributeKeys.map((k) => [k.name, cliTypeName[k.type]]);

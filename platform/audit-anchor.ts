@@ -48,7 +48,10 @@ export function loadAuditKey(config: Config): Buffer {
  * head. Each checkpoint is also logged (seq, hash, signature): the log is a second witness outside
  * the database, should someone holding the owner's rights delete the newest checkpoints.
  */
-export function startAuditHousekeeping(opts: { pool: Pool; key: Buffer; everyMs: number; logger: Logger }): { tick(): Promise<void>; stop(): void } {
+export function startAuditHousekeeping(opts: { pool: Pool; key: Buffer; everyMs: number; logger: Logger }): {
+  tick(): Promise<void>;
+  stop(): void;
+} {
   const keyId = auditKeyId(opts.key);
   let running: Promise<void> | undefined;
   const tick = () =>

@@ -101,7 +101,8 @@ export const isStorableText = (text: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDF
 function storable<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => storable(v)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
   return value;
 }
 
@@ -112,7 +113,19 @@ function storable<T>(value: T): T {
 export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{ seq: number; hash: string; duplicate: boolean }> {
   // What is hashed must be what PostgreSQL gives back: JSON round-trips drop undefined and such.
   const details = input.details == null ? null : storable(JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>);
-  input = { ...input, ...storable({ actor: input.actor, roles: input.roles, action: input.action, target: input.target, reason: input.reason, requestId: input.requestId, result: input.result, eventKey: input.eventKey }) };
+  input = {
+    ...input,
+    ...storable({
+      actor: input.actor,
+      roles: input.roles,
+      action: input.action,
+      target: input.target,
+      reason: input.reason,
+      requestId: input.requestId,
+      result: input.result,
+      eventKey: input.eventKey,
+    }),
+  };
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -122,7 +135,9 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
     );
     const { seq: headSeq, hash: prevHash, now } = head.rows[0]!;
     if (input.eventKey) {
-      const seen = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_log WHERE event_key = $1', [input.eventKey]);
+      const seen = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_log WHERE event_key = $1', [
+        input.eventKey,
+      ]);
       if (seen.rows[0]) {
         await client.query('COMMIT');
         return { seq: Number(seen.rows[0].seq), hash: seen.rows[0].hash, duplicate: true };
@@ -145,7 +160,21 @@ export async function appendAudit(pool: Pool, input: AuditEntryInput): Promise<{
     await client.query(
       `INSERT INTO audit_log (seq, event_key, at, actor, roles, action, target, reason, request_id, result, details, prev_hash, hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [entry.seq, entry.eventKey, entry.at, entry.actor, entry.roles, entry.action, entry.target, entry.reason, entry.requestId, entry.result, entry.details, prevHash, hash],
+      [
+        entry.seq,
+        entry.eventKey,
+        entry.at,
+        entry.actor,
+        entry.roles,
+        entry.action,
+        entry.target,
+        entry.reason,
+        entry.requestId,
+        entry.result,
+        entry.details,
+        prevHash,
+        hash,
+      ],
     );
     await client.query('UPDATE audit_chain_head SET seq = $1, hash = $2', [entry.seq, hash]);
     await client.query('COMMIT');
@@ -171,7 +200,9 @@ export async function verifyAuditChain(pool: Pool, options: { key?: Buffer; page
   // The head first: entries appended while we read lie beyond it and are not judged this time.
   const head = await pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head');
   const headSeq = Number(head.rows[0]!.seq);
-  const checkpoints = key ? (await pool.query<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE seq <= $1 ORDER BY n', [headSeq])).rows : [];
+  const checkpoints = key
+    ? (await pool.query<CheckpointRow>('SELECT * FROM audit_checkpoint WHERE seq <= $1 ORDER BY n', [headSeq])).rows
+    : [];
   // The stored hash at each checkpointed sequence number, filled in by the walk.
   const hashAt = new Map<number, string>(checkpoints.map((c) => [Number(c.seq), '']));
   hashAt.set(0, genesisHash);
@@ -185,7 +216,11 @@ export async function verifyAuditChain(pool: Pool, options: { key?: Buffer; page
   let expected = 1;
   let prevHash = genesisHash;
   while (expected <= headSeq) {
-    const page = await pool.query<AuditRow>('SELECT * FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', [expected, headSeq, pageSize]);
+    const page = await pool.query<AuditRow>('SELECT * FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', [
+      expected,
+      headSeq,
+      pageSize,
+    ]);
     if (!page.rows.length) break;
     for (const row of page.rows) {
       const e = toEntry(row);
@@ -207,7 +242,8 @@ export async function verifyAuditChain(pool: Pool, options: { key?: Buffer; page
     const n = Number(c.n);
     const seq = Number(c.seq);
     if (n !== i + 1 || c.prev_mac !== prevMac) report({ seq, problem: 'checkpoint_missing', checkpoint: n });
-    if (!sameHex(c.mac, checkpointMac(key!, { n, seq, hash: c.hash, at: c.at.toISOString(), prevMac: c.prev_mac }))) report({ seq, problem: 'checkpoint_forged', checkpoint: n });
+    if (!sameHex(c.mac, checkpointMac(key!, { n, seq, hash: c.hash, at: c.at.toISOString(), prevMac: c.prev_mac })))
+      report({ seq, problem: 'checkpoint_forged', checkpoint: n });
     else if (hashAt.get(seq) !== c.hash) report({ seq, problem: 'checkpoint_mismatch', checkpoint: n });
     else anchoredThrough = Math.max(anchoredThrough, seq);
     prevMac = c.mac;
@@ -263,7 +299,9 @@ export async function writeCheckpoint(pool: Pool, key: Buffer): Promise<AuditChe
     await client.query('BEGIN');
     // One writer at a time across API instances; the runtime may not lock the table's rows (no UPDATE).
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('golive.audit_checkpoint'))`);
-    const head = await client.query<{ seq: string; hash: string; now: Date }>(`SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now FROM audit_chain_head`);
+    const head = await client.query<{ seq: string; hash: string; now: Date }>(
+      `SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now FROM audit_chain_head`,
+    );
     const last = await client.query<CheckpointRow>('SELECT * FROM audit_checkpoint ORDER BY n DESC LIMIT 1');
     const { seq: headSeq, hash, now } = head.rows[0]!;
     const prev = last.rows[0];
@@ -274,7 +312,15 @@ export async function writeCheckpoint(pool: Pool, key: Buffer): Promise<AuditChe
     const c = { n: prev ? Number(prev.n) + 1 : 1, seq: Number(headSeq), hash, at: now.toISOString(), prevMac: prev?.mac ?? '' };
     const mac = checkpointMac(key, c);
     const keyId = auditKeyId(key);
-    await client.query('INSERT INTO audit_checkpoint (n, seq, hash, at, key_id, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)', [c.n, c.seq, c.hash, c.at, keyId, c.prevMac, mac]);
+    await client.query('INSERT INTO audit_checkpoint (n, seq, hash, at, key_id, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      c.n,
+      c.seq,
+      c.hash,
+      c.at,
+      keyId,
+      c.prevMac,
+      mac,
+    ]);
     await client.query('COMMIT');
     return { n: c.n, seq: c.seq, hash: c.hash, at: c.at, keyId, mac };
   } catch (err) {
@@ -296,16 +342,24 @@ export interface AuditQuery {
   actor?: string;
 }
 
-export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ entries: AuditEntry[]; nextAfter: number | null; nextBefore: number | null }> {
+export async function listAudit(
+  pool: Pool,
+  q: AuditQuery,
+): Promise<{ entries: AuditEntry[]; nextAfter: number | null; nextBefore: number | null }> {
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
   const newestFirst = q.before !== undefined;
   const where = newestFirst ? (q.before! > 0 ? ['seq < $1'] : ['$1::bigint = 0']) : ['seq > $1'];
   const args: unknown[] = [newestFirst ? q.before : (q.after ?? 0)];
   if (q.target) where.push(`audit_target_values(target) @> ARRAY[$${args.push(q.target)}]`);
   if (q.actor) where.push(`actor = $${args.push(q.actor)}`);
-  const rows = await pool.query<AuditRow>(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : ''} LIMIT $${args.push(limit + 1)}`, args);
+  const rows = await pool.query<AuditRow>(
+    `SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : ''} LIMIT $${args.push(limit + 1)}`,
+    args,
+  );
   const entries = rows.rows.slice(0, limit).map(toEntry);
   const more = rows.rows.length > limit;
   const last = entries[entries.length - 1]?.seq ?? null;
-  return newestFirst ? { entries, nextAfter: null, nextBefore: more ? last : null } : { entries, nextAfter: more ? last : null, nextBefore: null };
+  return newestFirst
+    ? { entries, nextAfter: null, nextBefore: more ? last : null }
+    : { entries, nextAfter: more ? last : null, nextBefore: null };
 }

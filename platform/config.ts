@@ -9,78 +9,105 @@ const port = z.coerce.number().int().min(0).max(65535);
  * The whole configuration, one schema over the environment. The README's table and
  * docker-compose.yml are checked against `configKeys` by tests, so they cannot drift.
  */
-export const ConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATA_DIR: z.string().min(1).default('.data').describe('Folder for the embedded PostgreSQL and the dev Temporal database'),
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATA_DIR: z.string().min(1).default('.data').describe('Folder for the embedded PostgreSQL and the dev Temporal database'),
 
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(3000),
-  PUBLIC_BASE_URL: z.url().default('http://localhost:3000').describe('Base of the links in e-mails'),
-  TRUST_PROXY: z
-    .string()
-    .regex(/^(false|\d{1,2}|[A-Za-z0-9.:/]+(,[A-Za-z0-9.:/]+)*)$/, "must be false, a hop count, or comma-separated addresses/subnets ('loopback', '10.0.0.0/8')")
-    .default('false')
-    .transform((v) => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
-    .describe("Express 'trust proxy': which proxies' X-Forwarded-* headers to believe (client address, https)"),
+    API_HOST: z.string().min(1).default('127.0.0.1'),
+    API_PORT: port.default(3000),
+    PUBLIC_BASE_URL: z.url().default('http://localhost:3000').describe('Base of the links in e-mails'),
+    TRUST_PROXY: z
+      .string()
+      .regex(
+        /^(false|\d{1,2}|[A-Za-z0-9.:/]+(,[A-Za-z0-9.:/]+)*)$/,
+        "must be false, a hop count, or comma-separated addresses/subnets ('loopback', '10.0.0.0/8')",
+      )
+      .default('false')
+      .transform((v) => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+      .describe("Express 'trust proxy': which proxies' X-Forwarded-* headers to believe (client address, https)"),
 
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional()
-    .describe('PostgreSQL for golive; unset = embedded PostgreSQL under DATA_DIR'),
-  MIGRATION_DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional()
-    .describe("The tables' owner, for migrations and the admin command line; unset = DATABASE_URL (or the embedded superuser)"),
-  EMBEDDED_PG_PORT: port.default(5433),
-  EMBEDDED_PG_SHARED_DIR: z
-    .string()
-    .regex(/^\//, 'must be an absolute path')
-    .default('/var/lib/golive')
-    .describe("As root with the clone in a private folder: where the embedded PostgreSQL's binaries and the demo's cluster go, so its own user reaches them"),
-  PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional()
+      .describe('PostgreSQL for golive; unset = embedded PostgreSQL under DATA_DIR'),
+    MIGRATION_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional()
+      .describe("The tables' owner, for migrations and the admin command line; unset = DATABASE_URL (or the embedded superuser)"),
+    EMBEDDED_PG_PORT: port.default(5433),
+    EMBEDDED_PG_SHARED_DIR: z
+      .string()
+      .regex(/^\//, 'must be an absolute path')
+      .default('/var/lib/golive')
+      .describe(
+        "As root with the clone in a private folder: where the embedded PostgreSQL's binaries and the demo's cluster go, so its own user reaches them",
+      ),
+    PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('golive-v1').describe('Versioned: bump on incompatible worker changes'),
-  TEMPORAL_UI_PORT: port.default(8233),
-  WORKFLOW_BUNDLE_PATH: z.string().optional().describe('Prebuilt workflow bundle (npm run build:workflows); unset = bundle at worker start'),
-  TEMPORAL_CLI: z.string().optional().describe('Path to the temporal CLI; default .tools/temporal'),
-  TEMPORAL_TEST_SERVER: z.string().optional().describe('Path to the time-skipping test server; default .tools/temporal-test-server'),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^:\s]+:\d+$/, 'must be host:port')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('golive-v1').describe('Versioned: bump on incompatible worker changes'),
+    TEMPORAL_UI_PORT: port.default(8233),
+    WORKFLOW_BUNDLE_PATH: z
+      .string()
+      .optional()
+      .describe('Prebuilt workflow bundle (npm run build:workflows); unset = bundle at worker start'),
+    TEMPORAL_CLI: z.string().optional().describe('Path to the temporal CLI; default .tools/temporal'),
+    TEMPORAL_TEST_SERVER: z.string().optional().describe('Path to the time-skipping test server; default .tools/temporal-test-server'),
 
-  AUDIT_HMAC_KEY: z
-    .string()
-    .refine((v) => auditKeyBytes(v) !== undefined, 'must be at least 32 bytes, as hex or base64')
-    .optional()
-    .describe('Signs the audit checkpoints; the database never holds it. Required in production'),
-  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30).describe('Failed authentications per source address and minute before 429'),
-  SIGN_INS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10).describe('Sign-ins per person and minute before 429'),
+    AUDIT_HMAC_KEY: z
+      .string()
+      .refine((v) => auditKeyBytes(v) !== undefined, 'must be at least 32 bytes, as hex or base64')
+      .optional()
+      .describe('Signs the audit checkpoints; the database never holds it. Required in production'),
+    AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    AUTH_FAILURES_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(30)
+      .describe('Failed authentications per source address and minute before 429'),
+    SIGN_INS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10).describe('Sign-ins per person and minute before 429'),
 
-  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
-  SMTP_PORT: port.default(1025),
-  SMTP_SECURE: envBool.default(false).describe('TLS from the first byte (port 465); else STARTTLS when offered'),
-  SMTP_USER: z.string().optional(),
-  SMTP_PASSWORD: z.string().optional(),
-  MAIL_FROM: z.string().min(3).default('golive <golive@localhost>'),
-  MAIL_UI_PORT: port.default(1080).describe('Dev mail catcher web page'),
+    SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+    SMTP_PORT: port.default(1025),
+    SMTP_SECURE: envBool.default(false).describe('TLS from the first byte (port 465); else STARTTLS when offered'),
+    SMTP_USER: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
+    MAIL_FROM: z.string().min(3).default('golive <golive@localhost>'),
+    MAIL_UI_PORT: port.default(1080).describe('Dev mail catcher web page'),
 
-  TEST_CRASH_API_AFTER_UPDATE: envBool
-    .default(false)
-    .describe('Fault injection for one end-to-end test: the API process kills itself just after a program Update returned, before its answer. Refused unless NODE_ENV=test'),
-}).superRefine((c, ctx) => {
-  // Without it a production trail could be re-chained unnoticed: no start at all is better.
-  if (c.NODE_ENV === 'production' && !c.AUDIT_HMAC_KEY) ctx.addIssue({ code: 'custom', path: ['AUDIT_HMAC_KEY'], message: 'required in production' });
-  // A fault that loses answers on purpose: no configuration but a test's may turn it on.
-  if (c.TEST_CRASH_API_AFTER_UPDATE && c.NODE_ENV !== 'test') ctx.addIssue({ code: 'custom', path: ['TEST_CRASH_API_AFTER_UPDATE'], message: 'only with NODE_ENV=test' });
-});
+    TEST_CRASH_API_AFTER_UPDATE: envBool
+      .default(false)
+      .describe(
+        'Fault injection for one end-to-end test: the API process kills itself just after a program Update returned, before its answer. Refused unless NODE_ENV=test',
+      ),
+  })
+  .superRefine((c, ctx) => {
+    // Without it a production trail could be re-chained unnoticed: no start at all is better.
+    if (c.NODE_ENV === 'production' && !c.AUDIT_HMAC_KEY)
+      ctx.addIssue({ code: 'custom', path: ['AUDIT_HMAC_KEY'], message: 'required in production' });
+    // A fault that loses answers on purpose: no configuration but a test's may turn it on.
+    if (c.TEST_CRASH_API_AFTER_UPDATE && c.NODE_ENV !== 'test')
+      ctx.addIssue({ code: 'custom', path: ['TEST_CRASH_API_AFTER_UPDATE'], message: 'only with NODE_ENV=test' });
+  });
 
 /** The checkpoint key's bytes: 64+ hex digits, or base64 of 32+ bytes; undefined when neither. */
 export function auditKeyBytes(text: string): Buffer | undefined {
   const t = text.trim();
-  const bytes = /^([0-9a-fA-F]{2})+$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : undefined;
+  const bytes = /^([0-9a-fA-F]{2})+$/.test(t)
+    ? Buffer.from(t, 'hex')
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t)
+      ? Buffer.from(t, 'base64')
+      : undefined;
   return bytes && bytes.length >= 32 ? bytes : undefined;
 }
 

@@ -75,7 +75,10 @@ export function withCredentials(url: string, user: string, password: string): st
  * neither superuser nor the tables' owner. Run as the owner, after `migrate`. Returns the
  * runtime's URL: the owner's with the runtime's credentials.
  */
-export async function ensureRuntimeRole(ownerUrl: string, runtime: { user: string; password: string; resetPassword?: boolean }): Promise<string> {
+export async function ensureRuntimeRole(
+  ownerUrl: string,
+  runtime: { user: string; password: string; resetPassword?: boolean },
+): Promise<string> {
   const client = new Client({ connectionString: ownerUrl });
   await client.connect();
   try {
@@ -90,7 +93,8 @@ export async function ensureRuntimeRole(ownerUrl: string, runtime: { user: strin
         );
         const row = found.rows[0];
         if (row?.rolsuper) throw new Error(`the runtime role ${runtime.user} is a superuser; give the API and worker a role of their own`);
-        if (!row) await client.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS INHERIT PASSWORD ${password}`);
+        if (!row)
+          await client.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS INHERIT PASSWORD ${password}`);
         else if (runtime.resetPassword) await client.query(`ALTER ROLE ${role} LOGIN PASSWORD ${password}`);
         if (!row?.member) await client.query(`GRANT golive_runtime TO ${role}`);
         break;
@@ -115,7 +119,11 @@ export async function prepareDatabase(ownerUrl: string, runtimeUrl: string, logg
   const owner = new URL(ownerUrl);
   const runtime = new URL(runtimeUrl);
   if (runtime.username && runtime.username !== owner.username) {
-    await ensureRuntimeRole(ownerUrl, { user: decodeURIComponent(runtime.username), password: decodeURIComponent(runtime.password), resetPassword: true });
+    await ensureRuntimeRole(ownerUrl, {
+      user: decodeURIComponent(runtime.username),
+      password: decodeURIComponent(runtime.password),
+      resetPassword: true,
+    });
   }
 }
 

@@ -8,7 +8,10 @@ export function createLogger(level: string, name = 'golive', destination?: pino.
   const options = {
     name,
     level,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'body', '*.body', 'password', '*.password'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'body', '*.body', 'password', '*.password'],
+      censor: '[redacted]',
+    },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -18,7 +18,12 @@ export interface TallyDetails {
 }
 
 /** Counts one event; returns this minute's count so far and the seconds until the minute ends. */
-export async function countEvent(pool: Pool, kind: TallyKind, subject: string, details?: TallyDetails): Promise<{ count: number; secondsLeft: number }> {
+export async function countEvent(
+  pool: Pool,
+  kind: TallyKind,
+  subject: string,
+  details?: TallyDetails,
+): Promise<{ count: number; secondsLeft: number }> {
   const res = await pool.query<{ count: string; seconds_left: number }>(
     `INSERT INTO request_tally (kind, subject, minute, count, details) VALUES ($1, $2, date_trunc('minute', now()), 1, $3)
      ON CONFLICT (kind, subject, minute) DO UPDATE SET count = request_tally.count + 1, last_at = now()
@@ -38,7 +43,15 @@ const auditedKinds: Record<Exclude<TallyKind, 'sign_in'>, { action: string; resu
  * (the event key makes a second flusher's append a no-op), then forgets old counts.
  */
 export async function flushTallies(pool: Pool): Promise<number> {
-  const rows = await pool.query<{ kind: 'auth_failure' | 'idempotent_replay'; subject: string; minute: Date; count: string; first_at: Date; last_at: Date; details: TallyDetails | null }>(
+  const rows = await pool.query<{
+    kind: 'auth_failure' | 'idempotent_replay';
+    subject: string;
+    minute: Date;
+    count: string;
+    first_at: Date;
+    last_at: Date;
+    details: TallyDetails | null;
+  }>(
     `SELECT kind, subject, minute, count, first_at, last_at, details FROM request_tally
       WHERE flushed_at IS NULL AND kind <> 'sign_in' AND minute < date_trunc('minute', now()) ORDER BY minute LIMIT 1000`,
   );
@@ -54,7 +67,11 @@ export async function flushTallies(pool: Pool): Promise<number> {
       result,
       details: { counted: r.kind, count: Number(r.count), minute, firstAt: r.first_at.toISOString(), lastAt: r.last_at.toISOString() },
     });
-    await pool.query('UPDATE request_tally SET flushed_at = now() WHERE kind = $1 AND subject = $2 AND minute = $3', [r.kind, r.subject, r.minute]);
+    await pool.query('UPDATE request_tally SET flushed_at = now() WHERE kind = $1 AND subject = $2 AND minute = $3', [
+      r.kind,
+      r.subject,
+      r.minute,
+    ]);
   }
   await pool.query(`DELETE FROM request_tally WHERE minute < now() - interval '1 hour' AND (flushed_at IS NOT NULL OR kind = 'sign_in')`);
   return rows.rows.length;

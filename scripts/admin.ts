@@ -21,7 +21,10 @@ import { createPool } from '../platform/db';
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function parseRoles(value: string): Role[] {
-  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const bad = roles.filter((r) => !Role.safeParse(r).success);
   if (bad.length || !roles.length) throw new InvalidArgumentError(`roles are a comma-separated list of ${Role.options.join(', ')}`);
   return roles as Role[];
@@ -38,7 +41,14 @@ async function withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
 }
 
 const auditAdmin = (pool: Pool, action: string, target: Record<string, string>, details?: Record<string, unknown>) =>
-  appendAudit(pool, { actor: 'admin-cli', roles: ['admin'], action, target, result: 'done', details: { osUser: userInfo().username, ...details } });
+  appendAudit(pool, {
+    actor: 'admin-cli',
+    roles: ['admin'],
+    action,
+    target,
+    result: 'done',
+    details: { osUser: userInfo().username, ...details },
+  });
 
 function buildProgram(): Command {
   const program = new Command('admin').description('golive administration').showHelpAfterError();
@@ -107,7 +117,9 @@ function buildProgram(): Command {
     .action(() =>
       withPool(async (pool) => {
         for (const p of await listPeople(pool)) {
-          out([p.id, p.displayName, p.roles.join(','), p.disabled ? 'disabled' : 'enabled', `${p.activeTokens} active token(s)`].join('\t'));
+          out(
+            [p.id, p.displayName, p.roles.join(','), p.disabled ? 'disabled' : 'enabled', `${p.activeTokens} active token(s)`].join('\t'),
+          );
         }
       }),
     );
@@ -125,7 +137,9 @@ function buildProgram(): Command {
           out(`audit chain intact: ${v.count} entries; ${anchored}`);
           return;
         }
-        out(`audit chain BROKEN at sequence ${v.brokenAt} (${v.problem}); ${v.count} entries intact before it; ${v.breaksTotal} break(s); ${anchored}`);
+        out(
+          `audit chain BROKEN at sequence ${v.brokenAt} (${v.problem}); ${v.count} entries intact before it; ${v.breaksTotal} break(s); ${anchored}`,
+        );
         for (const b of v.breaks ?? []) out(`  seq ${b.seq}: ${b.problem}${b.checkpoint ? ` (checkpoint ${b.checkpoint})` : ''}`);
         process.exitCode = 1;
       }),

@@ -23,7 +23,15 @@ export const demoPeople: { id: string; displayName: string; roles: Role[] }[] = 
  * welcome e-mail carries an Idempotency-Key. Tokens are re-issued at every start (old ones
  * revoked), so the printed ones are the ones that work.
  */
-export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; config: Config; logger: Logger }): Promise<{ tokens: Record<string, string>; finished?: string }> {
+export async function seedDemo({
+  apiUrl,
+  config,
+  logger,
+}: {
+  apiUrl: string;
+  config: Config;
+  logger: Logger;
+}): Promise<{ tokens: Record<string, string>; finished?: string }> {
   const pool = createPool(ownerDatabaseUrl(config), 2);
   const tokens: Record<string, string> = {};
   try {
@@ -46,7 +54,9 @@ export async function seedDemo({ apiUrl, config, logger }: { apiUrl: string; con
   if (conflict) {
     // A data folder from a demo of an earlier version: its program runs another plan.
     const where = config.DATABASE_URL ? 'the database of DATABASE_URL' : `${config.DATA_DIR}/`;
-    throw new Error(`demo seed: ${where} holds the demo program with another plan; stop the stack and remove ${where} to start the demo afresh`);
+    throw new Error(
+      `demo seed: ${where} holds the demo program with another plan; stop the stack and remove ${where} to start the demo afresh`,
+    );
   }
   if (program.status !== 201 && program.status !== 200) throw new Error(`demo seed: creating the demo program answered ${program.status}`);
   const welcome = await fetch(`${apiUrl}/v1/notifications/test`, {
@@ -67,7 +77,11 @@ export function demoPlanWithDomains() {
     ...plan.parallelRun,
     // Demo minutes: differences in flight are re-checked after 10 seconds, not 5 minutes.
     settle: 'PT10S',
-    domains: demoParallelRunDomains({ codeMapUrl: `env:${DEMO_NEW_URL_ENV}` }).map((d) => ({ ...d, legacy: side(d.legacy), new: side(d.new) })),
+    domains: demoParallelRunDomains({ codeMapUrl: `env:${DEMO_NEW_URL_ENV}` }).map((d) => ({
+      ...d,
+      legacy: side(d.legacy),
+      new: side(d.new),
+    })),
   };
   return plan;
 }

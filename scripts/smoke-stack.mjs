@@ -33,7 +33,14 @@ const portOpen = (port) =>
 
 const ownData = !process.env.DATA_DIR;
 const data = process.env.DATA_DIR || mkdtempSync(join(tmpdir(), 'golive-smoke-'));
-const ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort(), smtp: await freePort(), mailUi: await freePort() };
+const ports = {
+  api: await freePort(),
+  pg: await freePort(),
+  temporal: await freePort(),
+  ui: await freePort(),
+  smtp: await freePort(),
+  mailUi: await freePort(),
+};
 const env = {
   ...process.env,
   DATA_DIR: data,
@@ -50,7 +57,10 @@ function failed(why) {
   say(`FAILED: ${why}`);
   try {
     for (const f of readdirSync(join(data, 'logs'))) {
-      const lines = readFileSync(join(data, 'logs', f), 'utf8').trim().split('\n').slice(-5);
+      const lines = readFileSync(join(data, 'logs', f), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-5);
       say(`last lines of ${f}:\n    ${lines.join('\n    ')}`);
     }
   } catch {
@@ -62,12 +72,16 @@ function failed(why) {
 const who = `${userInfo().username} (uid ${process.getuid()})`;
 say(`starting the stack as ${who} from ${root}, data in ${data}`);
 const t0 = Date.now();
-const stack = spawn(process.execPath, [join(root, 'scripts', 'bootstrap.mjs'), '--stack', '--', 'node', '--import', 'tsx', 'scripts/stack.ts'], {
-  cwd: root,
-  env,
-  detached: true,
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+const stack = spawn(
+  process.execPath,
+  [join(root, 'scripts', 'bootstrap.mjs'), '--stack', '--', 'node', '--import', 'tsx', 'scripts/stack.ts'],
+  {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
 let out = '';
 let err = '';
 stack.stdout.on('data', (d) => (out += d));
@@ -101,6 +115,8 @@ const open = [];
 for (const [name, port] of Object.entries(ports)) if (await portOpen(port)) open.push(`${name} ${port}`);
 if (open.length) failed(`ports still open after Ctrl-C: ${open.join(', ')}`);
 if (err.includes('    at ')) failed(`a stack trace reached the terminal:\n${err}`);
-say(`ok as ${who}: up in ${startedIn} s, /healthz 200, stopped by Ctrl-C in ${((Date.now() - t1) / 1000).toFixed(1)} s (exit ${code}), no port left open`);
+say(
+  `ok as ${who}: up in ${startedIn} s, /healthz 200, stopped by Ctrl-C in ${((Date.now() - t1) / 1000).toFixed(1)} s (exit ${code}), no port left open`,
+);
 if (ownData) rmSync(data, { recursive: true, force: true });
 process.exit(0);

@@ -73,7 +73,9 @@ export async function stopLeftovers(say) {
   const stack = recorded.stack;
   if (stack && cmdline(stack.pid)?.includes(stack.cmd)) {
     if (!suspended(stack.pid)) {
-      say(`a golive stack already runs with this data folder (pid ${stack.pid}); stop it first (Ctrl-C in its terminal, or kill -INT ${stack.pid})`);
+      say(
+        `a golive stack already runs with this data folder (pid ${stack.pid}); stop it first (Ctrl-C in its terminal, or kill -INT ${stack.pid})`,
+      );
       process.exit(1);
     }
     process.kill(stack.pid, 'SIGKILL');

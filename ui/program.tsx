@@ -32,7 +32,15 @@ const tabs = [
  * Every program page: the live status (polled), the emergency banner, the program's tabs.
  * The banner is here so that it reaches whoever is looking at any page of the program.
  */
-export function ProgramFrame({ programId, active, children }: { programId: string; active: (typeof tabs)[number]['key'] | 'other'; children: ComponentChildren }) {
+export function ProgramFrame({
+  programId,
+  active,
+  children,
+}: {
+  programId: string;
+  active: (typeof tabs)[number]['key'] | 'other';
+  children: ComponentChildren;
+}) {
   const { data: status, error, refresh } = usePoll<ProgramStatus>(`/v1/programs/${encodeURIComponent(programId)}`);
   if (!status) {
     return <main class="container">{error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading program {programId}…</p>}</main>;
@@ -42,9 +50,11 @@ export function ProgramFrame({ programId, active, children }: { programId: strin
     <ProgramContext.Provider value={{ status, refresh }}>
       {emergency ? (
         <div class="emergency-banner" role="alert" data-testid="emergency-banner">
-          <strong>EMERGENCY #{emergency.emergency}: {emergency.status === 'open' ? 'paper operation' : 'systems restored, back-entry under way'}</strong> since {when(emergency.declaredAt)} —{' '}
-          {emergency.departments.length ? emergency.departments.join(', ') : 'whole hospital'}. {emergency.reason}{' '}
-          <Link href={`/programs/${programId}/emergency`}>Emergency page</Link>
+          <strong>
+            EMERGENCY #{emergency.emergency}: {emergency.status === 'open' ? 'paper operation' : 'systems restored, back-entry under way'}
+          </strong>{' '}
+          since {when(emergency.declaredAt)} — {emergency.departments.length ? emergency.departments.join(', ') : 'whole hospital'}.{' '}
+          {emergency.reason} <Link href={`/programs/${programId}/emergency`}>Emergency page</Link>
         </div>
       ) : null}
       <main class="container">

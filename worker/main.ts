@@ -8,7 +8,15 @@ import { createWorker } from './worker';
 
 // The SDK's own logger speaks fewer levels than pino. Its INFO is worker-state chatter, so
 // our "info" shows the SDK's warnings and above.
-const sdkLevel: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+const sdkLevel: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'WARN',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
 
 async function main() {
   const config = loadConfig();
@@ -19,7 +27,13 @@ async function main() {
   const mailer = createMailer(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // Plans name the environment variables that hold hospital-system secrets (adapters, comparison sources).
-  const activities = createActivities({ pool, mailer, mailFrom: config.MAIL_FROM, publicBaseUrl: config.PUBLIC_BASE_URL, secrets: process.env });
+  const activities = createActivities({
+    pool,
+    mailer,
+    mailFrom: config.MAIL_FROM,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    secrets: process.env,
+  });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -90,7 +90,12 @@ export type IncidentWorkflowInput = IncidentInput & { resume?: IncidentProgress 
  */
 export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<IncidentStatus> {
   const parsed = IncidentInput.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'incident input does not fit its schema', nonRetryable: true });
+  if (!parsed.success)
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      message: 'incident input does not fit its schema',
+      nonRetryable: true,
+    });
   const input = parsed.data;
   const { policy, severity } = input;
   const info = workflowInfo();
@@ -158,7 +163,13 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
     ...(s.owner ? { owner: s.owner.displayName } : {}),
   });
 
-  function send(recipients: Recipient[], noticeKey: string, message: (r: Recipient) => MailMessage, track?: { level?: number; round: number }, scope?: CancellationScope) {
+  function send(
+    recipients: Recipient[],
+    noticeKey: string,
+    message: (r: Recipient) => MailMessage,
+    track?: { level?: number; round: number },
+    scope?: CancellationScope,
+  ) {
     for (const r of recipients) {
       const idempotencyKey = `${noticeKey}/${r.personId}`;
       if (track) undelivered.set(idempotencyKey, { ...track, personId: r.personId });
@@ -167,17 +178,33 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
         try {
           await sendEmail({ idempotencyKey, to: r.email, message: message(r) });
           s.notices.delivered++;
-          if (track) event({ kind: 'delivered', key: `${idempotencyKey}/delivered`, personId: r.personId, level: track.level, round: track.round });
+          if (track)
+            event({ kind: 'delivered', key: `${idempotencyKey}/delivered`, personId: r.personId, level: track.level, round: track.round });
         } catch (err) {
           if (isCancellation(err)) {
             // Acknowledged or resolved while the e-mail was still queued (SMTP away): the timeline
             // says the retries stopped rather than "queued" for ever.
-            if (track && recordSendStopped) event({ kind: 'send-stopped', key: `${idempotencyKey}/stopped`, personId: r.personId, level: track.level, round: track.round, detail: { reason: s.status } });
+            if (track && recordSendStopped)
+              event({
+                kind: 'send-stopped',
+                key: `${idempotencyKey}/stopped`,
+                personId: r.personId,
+                level: track.level,
+                round: track.round,
+                detail: { reason: s.status },
+              });
             return;
           }
           s.notices.failed++;
           const type = (err as { cause?: { type?: string } }).cause?.type;
-          event({ kind: 'delivery-failed', key: `${idempotencyKey}/failed`, personId: r.personId, level: track?.level, round: track?.round, detail: { reason: type ?? 'timeout' } });
+          event({
+            kind: 'delivery-failed',
+            key: `${idempotencyKey}/failed`,
+            personId: r.personId,
+            level: track?.level,
+            round: track?.round,
+            detail: { reason: type ?? 'timeout' },
+          });
         } finally {
           undelivered.delete(idempotencyKey);
         }
@@ -190,8 +217,21 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
     }
   }
 
-  async function notice(noticeKey: string, people: string[], opts: { rota?: string; withAckTokens: boolean; notified?: { level?: number; round?: number; detail?: Record<string, string> } }) {
-    const { recipients, missing } = await prepareNotices({ incidentId, programId: input.programId, noticeKey, people, rota: opts.rota, atMs: s.stepAtMs, withAckTokens: opts.withAckTokens, notified: opts.notified });
+  async function notice(
+    noticeKey: string,
+    people: string[],
+    opts: { rota?: string; withAckTokens: boolean; notified?: { level?: number; round?: number; detail?: Record<string, string> } },
+  ) {
+    const { recipients, missing } = await prepareNotices({
+      incidentId,
+      programId: input.programId,
+      noticeKey,
+      people,
+      rota: opts.rota,
+      atMs: s.stepAtMs,
+      withAckTokens: opts.withAckTokens,
+      notified: opts.notified,
+    });
     for (const id of [...recipients.map((r) => r.personId), ...missing]) if (!s.notified.includes(id)) s.notified.push(id);
     return recipients;
   }
@@ -199,7 +239,11 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
   async function notifyLevel(pos: LadderPosition) {
     const level = policy.levels[pos.level - 1]!;
     const noticeKey = `${keyBase}/${pos.level}/${pos.round}`;
-    const recipients = await notice(noticeKey, level.people, { rota: level.rota, withAckTokens: true, notified: { level: pos.level, round: pos.round } });
+    const recipients = await notice(noticeKey, level.people, {
+      rota: level.rota,
+      withAckTokens: true,
+      notified: { level: pos.level, round: pos.round },
+    });
     // Acknowledged or resolved while the notices were being prepared: they are moot.
     if (s.status !== 'open') return;
     const first = s.climbStartMs === s.raisedAtMs && s.stepAtMs === s.raisedAtMs;
@@ -212,20 +256,32 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       (r) =>
         first
           ? { template: 'incident', audience: 'ladder', ...facts(), level: pos.level, round: pos.round, ackToken: r.ackToken! }
-          : { template: 'escalation', ...facts(), level: pos.level, round: pos.round, ackToken: r.ackToken!, toppedOut: false, minutesUnacknowledged: minutes },
+          : {
+              template: 'escalation',
+              ...facts(),
+              level: pos.level,
+              round: pos.round,
+              ackToken: r.ackToken!,
+              toppedOut: false,
+              minutesUnacknowledged: minutes,
+            },
       { level: pos.level, round: pos.round },
       scope,
     );
     const update = { level: pos.level, round: pos.round };
     if (first) pendingUpdate = { ...pendingUpdate, ...update };
-    else event({ kind: 'escalated', atMs: s.stepAtMs, level: pos.level, round: pos.round, detail: { recipients: recipients.length } }, update);
+    else
+      event({ kind: 'escalated', atMs: s.stepAtMs, level: pos.level, round: pos.round, detail: { recipients: recipients.length } }, update);
   }
 
   async function tellLeadership(how: 'at-once' | 'topped-out', round: number) {
     if (!policy.leadership.length) return;
     s.leadershipTold = true;
     const noticeKey = how === 'at-once' ? `${keyBase}/leadership` : `${keyBase}/top/${round}/${s.acks}`;
-    const recipients = await notice(noticeKey, policy.leadership, { withAckTokens: true, notified: { round, detail: { audience: 'leadership' } } });
+    const recipients = await notice(noticeKey, policy.leadership, {
+      withAckTokens: true,
+      notified: { round, detail: { audience: 'leadership' } },
+    });
     const minutes = Math.round((s.stepAtMs - s.climbStartMs) / 60_000);
     const last = policy.levels.length;
     send(
@@ -234,7 +290,15 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       (r) =>
         how === 'at-once'
           ? { template: 'incident', audience: 'leadership', ...facts(), level: s.pos?.level ?? 1, round, ackToken: r.ackToken! }
-          : { template: 'escalation', ...facts(), level: last, round, ackToken: r.ackToken!, toppedOut: true, minutesUnacknowledged: minutes },
+          : {
+              template: 'escalation',
+              ...facts(),
+              level: last,
+              round,
+              ackToken: r.ackToken!,
+              toppedOut: true,
+              minutesUnacknowledged: minutes,
+            },
       { round },
     );
     event({ kind: 'leadership-told', atMs: s.stepAtMs, round, detail: { how, recipients: recipients.length } });
@@ -295,7 +359,14 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       return;
     }
     s.repeats++;
-    event({ kind: 'repeated', key: `${incidentId}/repeat/${r.raiseId}`, detail: { ...(r.counts as Record<string, number>), repeats: s.repeats } }, { repeats: s.repeats });
+    event(
+      {
+        kind: 'repeated',
+        key: `${incidentId}/repeat/${r.raiseId}`,
+        detail: { ...(r.counts as Record<string, number>), repeats: s.repeats },
+      },
+      { repeats: s.repeats },
+    );
   });
 
   setHandler(
@@ -309,23 +380,40 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       s.stepAtMs = at;
       s.deadlineMs = at + policy.resolutionTimeoutMinutes * 60_000;
       cancelLevelNotices();
-      event({ kind: 'acknowledged', atMs: at, personId: by.personId, level: s.pos?.level, round: s.pos?.round }, { status: 'acknowledged', ownerId: by.personId, acknowledgedAtMs: at });
+      event(
+        { kind: 'acknowledged', atMs: at, personId: by.personId, level: s.pos?.level, round: s.pos?.round },
+        { status: 'acknowledged', ownerId: by.personId, acknowledgedAtMs: at },
+      );
       const owner = s.owner;
       const acks = s.acks;
-      const p = tellEveryone(`${keyBase}/ack/${acks}`, by.personId, () => ({ template: 'acknowledgement', ...facts(), owner: owner.displayName }));
+      const p = tellEveryone(`${keyBase}/ack/${acks}`, by.personId, () => ({
+        template: 'acknowledgement',
+        ...facts(),
+        owner: owner.displayName,
+      }));
       background.add(p);
       void p.finally(() => background.delete(p));
       return { personId: owner.personId, displayName: owner.displayName, acknowledgedAt: owner.acknowledgedAt };
     },
     {
       validator: ({ by, incidentId: target }: AcknowledgeInput) => {
-        if (s.status === 'resolved' || (target && target !== incidentId)) throw ApplicationFailure.create({ type: ErrorType.InvalidState, message: 'the incident is resolved', nonRetryable: true });
+        if (s.status === 'resolved' || (target && target !== incidentId))
+          throw ApplicationFailure.create({ type: ErrorType.InvalidState, message: 'the incident is resolved', nonRetryable: true });
         if (s.status === 'acknowledged' && s.owner) {
           const owner: Owner = { personId: s.owner.personId, displayName: s.owner.displayName, acknowledgedAt: s.owner.acknowledgedAt };
-          throw ApplicationFailure.create({ type: ErrorType.InvalidState, message: `already acknowledged by ${owner.displayName}`, details: [{ owner }], nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: ErrorType.InvalidState,
+            message: `already acknowledged by ${owner.displayName}`,
+            details: [{ owner }],
+            nonRetryable: true,
+          });
         }
         if (!onLadder(by.personId) && !by.roles.some((r) => ackRoles.includes(r))) {
-          throw ApplicationFailure.create({ type: ErrorType.NotAllowed, message: 'only a person on the escalation ladder, on call or a lead may acknowledge', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: ErrorType.NotAllowed,
+            message: 'only a person on the escalation ladder, on call or a lead may acknowledge',
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -346,9 +434,18 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
     },
     {
       validator: ({ by, incidentId: target }: ResolveInput) => {
-        if (s.status === 'resolved' || (target && target !== incidentId)) throw ApplicationFailure.create({ type: ErrorType.InvalidState, message: 'the incident is already resolved', nonRetryable: true });
+        if (s.status === 'resolved' || (target && target !== incidentId))
+          throw ApplicationFailure.create({
+            type: ErrorType.InvalidState,
+            message: 'the incident is already resolved',
+            nonRetryable: true,
+          });
         if (!onLadder(by.personId) && !by.roles.some((r) => resolveRoles.includes(r))) {
-          throw ApplicationFailure.create({ type: ErrorType.NotAllowed, message: 'only a person on the escalation ladder, on call, a lead or an admin may resolve', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: ErrorType.NotAllowed,
+            message: 'only a person on the escalation ladder, on call, a lead or an admin may resolve',
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -392,7 +489,15 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       if ((await until(() => s.status !== 'open', s.deadlineMs)) !== 'timeout') continue;
       const pos = s.pos!;
       for (const [key, u] of undelivered) {
-        if (u.level === pos.level && u.round === pos.round) event({ kind: 'delivery-overdue', key: `${key}/overdue`, atMs: s.deadlineMs, personId: u.personId, level: u.level, round: u.round });
+        if (u.level === pos.level && u.round === pos.round)
+          event({
+            kind: 'delivery-overdue',
+            key: `${key}/overdue`,
+            atMs: s.deadlineMs,
+            personId: u.personId,
+            level: u.level,
+            round: u.round,
+          });
       }
       s.stepAtMs = s.deadlineMs;
       await climbOnFrom(pos);
@@ -406,11 +511,20 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       s.climbStartMs = s.deadlineMs;
       s.status = 'open';
       s.owner = null;
-      event({ kind: 'resolution-overdue', atMs: s.stepAtMs, personId: owner.personId, level: owner.pos?.level, round: owner.pos?.round }, { status: 'open', ownerId: null, acknowledgedAtMs: null });
+      event(
+        { kind: 'resolution-overdue', atMs: s.stepAtMs, personId: owner.personId, level: owner.pos?.level, round: owner.pos?.round },
+        { status: 'open', ownerId: null, acknowledgedAtMs: null },
+      );
       const reminderKey = `${keyBase}/reminder/${s.acks}`;
       const recipients = await notice(reminderKey, [owner.personId], { withAckTokens: true });
       const minutes = policy.resolutionTimeoutMinutes;
-      send(recipients, reminderKey, (r) => ({ template: 'reminder', ...facts(), owner: owner.displayName, minutesSinceAck: minutes, ackToken: r.ackToken! }));
+      send(recipients, reminderKey, (r) => ({
+        template: 'reminder',
+        ...facts(),
+        owner: owner.displayName,
+        minutesSinceAck: minutes,
+        ackToken: r.ackToken!,
+      }));
       await climbOnFrom(owner.pos ?? s.pos ?? startPosition(policy, severity));
     }
     if (workflowInfo().continueAsNewSuggested && s.phase !== 'notify' && background.size === 0) {
@@ -433,7 +547,12 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
   await condition(allHandlersFinished);
   // The condition came back after the resolution: that is a new incident, under the same workflow id.
   if (s.reopenWith) {
-    await continueAsNew<typeof incidentWorkflow>({ ...input, raiseId: s.reopenWith.raiseId, counts: s.reopenWith.counts, raisedBy: input.raisedBy });
+    await continueAsNew<typeof incidentWorkflow>({
+      ...input,
+      raiseId: s.reopenWith.raiseId,
+      counts: s.reopenWith.counts,
+      raisedBy: input.raisedBy,
+    });
   }
   return statusNow();
 }

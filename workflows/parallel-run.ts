@@ -144,7 +144,12 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
   const settings = runSettings(input.settings);
   const domainNames = settings.domains.map((d) => d.name);
   const selfId = workflowInfo().workflowId;
-  if (!input.state && input.scope.length === 0) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'the parallel run starts with the pilot in scope' });
+  if (!input.state && input.scope.length === 0)
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: 'the parallel run starts with the pilot in scope',
+    });
   const s: ParallelRunState = input.state ?? {
     scope: [...input.scope].sort((a, b) => a.wave - b.wave),
     next: firstPeriod(settings, tz, Math.min(...input.scope.map((w) => w.liveAtMs))),
@@ -193,7 +198,10 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     nextComparisonAt: s.ended ? null : new Date(comparisonAt(settings, tz, s.next)).toISOString(),
     nightsCompared: latestNights(s.history).length,
     missed: Object.entries(
-      outstandingNights(s.history).reduce<Record<string, string[]>>((acc, o) => ({ ...acc, [o.businessDay]: [...(acc[o.businessDay] ?? []), o.domain] }), {}),
+      outstandingNights(s.history).reduce<Record<string, string[]>>(
+        (acc, o) => ({ ...acc, [o.businessDay]: [...(acc[o.businessDay] ?? []), o.domain] }),
+        {},
+      ),
     ).map(([businessDay, domains]) => ({ businessDay, domains })),
     extendedUntil: s.extendedUntilMs === null ? null : new Date(s.extendedUntilMs).toISOString(),
     endsNoEarlierThan: new Date(minimumEndMs(settings, lastWaveLiveAtMs(), s.extendedUntilMs)).toISOString(),
@@ -219,7 +227,16 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
         settleMs: durationMs(settings.settle),
         scheduledAtMs: dueAtMs,
       });
-      return { domain: domain.name, status: nightStatus(domain.thresholds, r), runId: r.runId, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, differingKeys: r.differingKeys, mismatchRate: r.mismatchRate, ...(r.outcomes ? { outcomes: r.outcomes } : {}) };
+      return {
+        domain: domain.name,
+        status: nightStatus(domain.thresholds, r),
+        runId: r.runId,
+        rowsLegacy: r.rowsLegacy,
+        rowsNew: r.rowsNew,
+        differingKeys: r.differingKeys,
+        mismatchRate: r.mismatchRate,
+        ...(r.outcomes ? { outcomes: r.outcomes } : {}),
+      };
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('comparison could not run', { domain: domain.name, businessDay: period.businessDay });
@@ -227,7 +244,11 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     }
   };
 
-  const raise = async (condition: 'comparison-critical' | 'comparison-not-run', severity: ReturnType<typeof incidentSeverity>, counts: Record<string, number>) => {
+  const raise = async (
+    condition: 'comparison-critical' | 'comparison-not-run',
+    severity: ReturnType<typeof incidentSeverity>,
+    counts: Record<string, number>,
+  ) => {
     try {
       await raiseComparisonIncident({ raiseId: uuid4(), programId, condition, severity, counts, raisedBy: selfId });
     } catch (err) {
@@ -268,7 +289,9 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
         comparedAt: new Date(startedAtMs).toISOString(),
         perDomain,
         cleanStreak: {},
-        criticalDomains: perDomain.filter((r) => r.status === 'critical').map((r) => ({ domain: r.domain, onCritical: policyOf.get(r.domain) ?? 'incident-only' })),
+        criticalDomains: perDomain
+          .filter((r) => r.status === 'critical')
+          .map((r) => ({ domain: r.domain, onCritical: policyOf.get(r.domain) ?? 'incident-only' })),
       };
       s.history.push(partial);
       partial.cleanStreak = cleanStreaks(s.history, domainNames);
@@ -288,7 +311,8 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
         differences: critical.reduce((n, { r }) => n + r.differingKeys, 0),
       });
     }
-    if (failed.length) await raise('comparison-not-run', incidentSeverity('comparison-not-run'), { domains: domains(failed), nights: nights(failed) });
+    if (failed.length)
+      await raise('comparison-not-run', incidentSeverity('comparison-not-run'), { domains: domains(failed), nights: nights(failed) });
     for (const summary of summaries) await notify(summary);
   };
 
@@ -340,7 +364,8 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     const dueAt = comparisonAt(settings, tz, s.next);
     const wakeAt = Math.min(dueAt, ...s.extras.map((e) => e.dueMs));
     const seen = wakeups;
-    if (Date.now() < wakeAt) await condition(() => s.ended || wakeups !== seen || workflowInfo().continueAsNewSuggested, wakeAt - Date.now());
+    if (Date.now() < wakeAt)
+      await condition(() => s.ended || wakeups !== seen || workflowInfo().continueAsNewSuggested, wakeAt - Date.now());
     if (s.ended) break;
 
     if ((Date.now() >= dueAt || s.extras.some((e) => e.dueMs <= Date.now())) && (await programClosed())) break;
@@ -353,7 +378,11 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     const due = s.extras.filter((e) => e.dueMs <= now);
     if (due.length) {
       s.extras = s.extras.filter((e) => e.dueMs > now);
-      for (const e of due) await runBatch(settings.domains.map((domain) => ({ period: e, kind: 'extra' as const, domain })), now);
+      for (const e of due)
+        await runBatch(
+          settings.domains.map((domain) => ({ period: e, kind: 'extra' as const, domain })),
+          now,
+        );
     }
 
     if (!s.ended && (workflowInfo().continueAsNewSuggested || nightsThisRun >= NIGHTS_PER_RUN)) {

@@ -89,9 +89,10 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     { key: GolivePhase, value: s.phase },
   ]);
   if (!input.state) await ctx.audit({ personId: input.createdBy, roles: ['lead'] }, 'program.started', {}, 'readiness');
-  if (v2) mailLoop(ctx).catch((err: unknown) => {
-    if (!isCancellation(err)) throw err;
-  });
+  if (v2)
+    mailLoop(ctx).catch((err: unknown) => {
+      if (!isCancellation(err)) throw err;
+    });
 
   try {
     while (!isFinished(s)) {
@@ -101,7 +102,13 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
       const clock = v2 ? nextClockChange(plan, s, ctx.now()) : undefined;
       const wake = due === undefined ? clock : clock === undefined ? due : Math.min(due, clock);
       const woke = await condition(
-        () => reports.length > 0 || nights.length > 0 || verifications.length > 0 || s.phase === 'completed' || openGateKey(s) !== open || continueAsNewSuggested(),
+        () =>
+          reports.length > 0 ||
+          nights.length > 0 ||
+          verifications.length > 0 ||
+          s.phase === 'completed' ||
+          openGateKey(s) !== open ||
+          continueAsNewSuggested(),
         wake !== undefined ? Math.max(1, wake - ctx.now()) : undefined,
       );
       await ctx.exclusive(async () => {

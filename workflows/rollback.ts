@@ -64,6 +64,13 @@ export async function rollbackWorkflow(input: RollbackInput): Promise<RollbackRe
   return report;
 
   function base(outcome: RollbackReport['outcome'], failure?: RollbackReport['failure']): RollbackReport {
-    return { department: input.department, attempt: input.attempt, rollback: input.rollback, outcome, remaining: stack.map((s) => s.id), failure };
+    return {
+      department: input.department,
+      attempt: input.attempt,
+      rollback: input.rollback,
+      outcome,
+      remaining: stack.map((s) => s.id),
+      failure,
+    };
   }
 }

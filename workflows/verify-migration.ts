@@ -1,9 +1,27 @@
-import { ApplicationFailure, condition, allHandlersFinished, continueAsNew, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  allHandlersFinished,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { retryPolicies } from './retry-policies';
 import type { MigrationRangeResult } from '../activities/migration';
 import { ErrorType } from '../domain/errors';
-import { migrationStatusQuery, migrationVerifiedSignal, type KeyRange, type MigrationDomainCounts, type MigrationResult, type MigrationStatus } from '../domain/migration';
+import {
+  migrationStatusQuery,
+  migrationVerifiedSignal,
+  type KeyRange,
+  type MigrationDomainCounts,
+  type MigrationResult,
+  type MigrationStatus,
+} from '../domain/migration';
 import type { ComparisonDomain } from '../domain/plan';
 
 const { planMigrationRanges } = proxyActivities<Activities>({
@@ -61,9 +79,18 @@ export async function verifyMigrationWorkflow(input: VerifyMigrationInput): Prom
   const maxParallel = input.maxParallel ?? 4;
   const departments = input.departments ?? [];
   const names = input.domains.map((d) => d.name);
-  if (names.length === 0 || new Set(names).size !== names.length) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'the verification needs at least one domain, each named once' });
+  if (names.length === 0 || new Set(names).size !== names.length)
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: 'the verification needs at least one domain, each named once',
+    });
   if (!Number.isInteger(rangesPerDomain) || rangesPerDomain < 1 || !Number.isInteger(maxParallel) || maxParallel < 1) {
-    throw ApplicationFailure.create({ type: ErrorType.InvalidInput, nonRetryable: true, message: 'ranges and maxParallel must be positive integers' });
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: 'ranges and maxParallel must be positive integers',
+    });
   }
   const s: VerifyMigrationState = input.state ?? { startedAtMs: Date.now(), ranges: {}, done: {} };
 
@@ -97,9 +124,16 @@ export async function verifyMigrationWorkflow(input: VerifyMigrationInput): Prom
       rangesDone,
       rowsCompared: counts.reduce((a, c) => a + c.rowsCompared, 0),
       differingKeys: counts.reduce((a, c) => a + c.differingKeys, 0),
-      perDomain: counts.map(({ domain, rangesTotal, rangesDone, rowsCompared, differingKeys }) => ({ domain, rangesTotal, rangesDone, rowsCompared, differingKeys })),
+      perDomain: counts.map(({ domain, rangesTotal, rangesDone, rowsCompared, differingKeys }) => ({
+        domain,
+        rangesTotal,
+        rangesDone,
+        rowsCompared,
+        differingKeys,
+      })),
       startedAt: new Date(s.startedAtMs).toISOString(),
-      estimatedRemainingMs: rangesTotal === null || rangesDone === 0 ? null : Math.round((elapsedMs / rangesDone) * (rangesTotal - rangesDone)),
+      estimatedRemainingMs:
+        rangesTotal === null || rangesDone === 0 ? null : Math.round((elapsedMs / rangesDone) * (rangesTotal - rangesDone)),
       finished,
     };
   });
@@ -108,7 +142,9 @@ export async function verifyMigrationWorkflow(input: VerifyMigrationInput): Prom
     s.ranges[domain.name] ??= await planMigrationRanges({ domain, window: input.window, ranges: rangesPerDomain, departments });
   }
 
-  const todo = input.domains.flatMap((domain) => s.ranges[domain.name]!.map((range, index) => ({ domain, range, key: rangeKey(domain.name, index) }))).filter((j) => !s.done[j.key]);
+  const todo = input.domains
+    .flatMap((domain) => s.ranges[domain.name]!.map((range, index) => ({ domain, range, key: rangeKey(domain.name, index) })))
+    .filter((j) => !s.done[j.key]);
   let next = 0;
   let stopping = false;
   await Promise.all(

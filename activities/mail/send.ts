@@ -42,7 +42,11 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
     async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
       const parsed = MailMessage.safeParse(input.message);
       if (!parsed.success) {
-        throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'mail message does not fit its template', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidInput,
+          message: 'mail message does not fit its template',
+          nonRetryable: true,
+        });
       }
       const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
@@ -52,18 +56,35 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
       const client = await pool.connect();
       let locked = false;
       try {
-        locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [MAIL_LOCK_SPACE, input.idempotencyKey])).rows[0]!.ok;
-        if (!locked) throw ApplicationFailure.create({ type: ErrorType.MailInFlight, message: 'this e-mail is being sent by another attempt; retried after it', nonRetryable: false });
+        locked = (
+          await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+            MAIL_LOCK_SPACE,
+            input.idempotencyKey,
+          ])
+        ).rows[0]!.ok;
+        if (!locked)
+          throw ApplicationFailure.create({
+            type: ErrorType.MailInFlight,
+            message: 'this e-mail is being sent by another attempt; retried after it',
+            nonRetryable: false,
+          });
         return await sendOnce(client, input, parsed.data, rendered, messageId);
       } finally {
-        if (locked) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MAIL_LOCK_SPACE, input.idempotencyKey]).catch(() => undefined);
+        if (locked)
+          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MAIL_LOCK_SPACE, input.idempotencyKey]).catch(() => undefined);
         client.release();
       }
     },
   };
 
   /** Sends under the key's lock: skipped when an earlier attempt sent it already. */
-  async function sendOnce(db: PoolClient, input: SendEmailInput, message: MailMessage, rendered: ReturnType<typeof renderMail>, messageId: string): Promise<SendEmailResult> {
+  async function sendOnce(
+    db: PoolClient,
+    input: SendEmailInput,
+    message: MailMessage,
+    rendered: ReturnType<typeof renderMail>,
+    messageId: string,
+  ): Promise<SendEmailResult> {
     const claim = await db.query<{ status: string; message_id: string; sent_at: Date | null }>(
       `INSERT INTO email_outbox (idempotency_key, recipient, template, subject, message_id, status)
        VALUES ($1, $2, $3, $4, $5, 'sending')
@@ -75,13 +96,24 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
     if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
     try {
       // The id the outbox holds: a resend after a crash repeats the first attempt's id even if the configuration changed since.
-      await mailer.sendMail({ from: mailFrom, to: input.to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: row.message_id });
+      await mailer.sendMail({
+        from: mailFrom,
+        to: input.to,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        messageId: row.message_id,
+      });
     } catch (err) {
       const code = (err as { responseCode?: number }).responseCode;
       await db.query('UPDATE email_outbox SET last_error = $2 WHERE idempotency_key = $1', [input.idempotencyKey, smtpErrorSummary(err)]);
       // 5xx is a permanent refusal (bad mailbox, policy): retrying cannot help.
       if (code !== undefined && code >= 500) {
-        throw ApplicationFailure.create({ type: ErrorType.MailRejected, message: `SMTP refused the message (${code})`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: ErrorType.MailRejected,
+          message: `SMTP refused the message (${code})`,
+          nonRetryable: true,
+        });
       }
       throw err;
     }

@@ -52,14 +52,28 @@ export const MailMessage = z.discriminatedUnion('template', [
   /** The first notice of an incident (the start level, or leadership told at once). */
   IncidentFacts.extend(LadderFacts.shape).extend({ template: z.literal('incident'), audience: z.enum(['ladder', 'leadership']) }),
   /** Nobody acknowledged: the next level (or, topped out, leadership) is told. */
-  IncidentFacts.extend(LadderFacts.shape).extend({ template: z.literal('escalation'), toppedOut: z.boolean(), minutesUnacknowledged: z.number().int().min(0) }),
+  IncidentFacts.extend(LadderFacts.shape).extend({
+    template: z.literal('escalation'),
+    toppedOut: z.boolean(),
+    minutesUnacknowledged: z.number().int().min(0),
+  }),
   /** To the owner: acknowledged but not resolved in time; the ladder climbs again. */
   IncidentFacts.extend({ template: z.literal('reminder'), owner: StaffName, minutesSinceAck: z.number().int().min(0), ackToken: AckToken }),
   IncidentFacts.extend({ template: z.literal('acknowledgement'), owner: StaffName }),
-  IncidentFacts.extend({ template: z.literal('resolution'), resolvedBy: StaffName, resolutionCode: ResolutionCode, minutesOpen: z.number().int().min(0) }),
+  IncidentFacts.extend({
+    template: z.literal('resolution'),
+    resolvedBy: StaffName,
+    resolutionCode: ResolutionCode,
+    minutesOpen: z.number().int().min(0),
+  }),
   GateFacts.extend({ template: z.literal('gate-opened') }),
   GateFacts.extend({ template: z.literal('gate-overdue'), minutesOverdue: z.number().int().min(0) }),
-  GateFacts.extend({ template: z.literal('gate-decided'), decision: z.enum(['go', 'no-go']), decidedBy: z.array(StaffName).min(1).max(20), overridden: z.boolean() }),
+  GateFacts.extend({
+    template: z.literal('gate-decided'),
+    decision: z.enum(['go', 'no-go']),
+    decidedBy: z.array(StaffName).min(1).max(20),
+    overridden: z.boolean(),
+  }),
   z.strictObject({
     template: z.literal('emergency-declared'),
     programId: Code,
@@ -97,7 +111,9 @@ const escapeHtml = (s: string) =>
 
 function layout(subject: string, lines: Line[]): RenderedMail {
   const text = lines.map((l) => (typeof l === 'string' ? l : `${l.label}: ${l.href}`));
-  const html = lines.map((l) => (typeof l === 'string' ? `<p>${escapeHtml(l)}</p>` : `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a></p>`));
+  const html = lines.map((l) =>
+    typeof l === 'string' ? `<p>${escapeHtml(l)}</p>` : `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a></p>`,
+  );
   return {
     subject,
     text: text.join('\n') + '\n\n-- golive\n',
@@ -107,7 +123,15 @@ function layout(subject: string, lines: Line[]): RenderedMail {
 
 /** "2026-03-02 23:50 Asia/Shanghai": the hospital's wall clock, with its zone. */
 export function hospitalTime(iso: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(iso));
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${timeZone}`;
 }
@@ -148,7 +172,8 @@ function gateLines(m: z.infer<typeof GateFacts>, baseUrl: string, status: string
   ];
 }
 
-const tag = (m: { severity: Severity; programId: string; departments: string[] }) => `[golive ${m.severity.toUpperCase()}] ${m.programId}/${depts(m.departments)}`;
+const tag = (m: { severity: Severity; programId: string; departments: string[] }) =>
+  `[golive ${m.severity.toUpperCase()}] ${m.programId}/${depts(m.departments)}`;
 
 export function renderMail(message: MailMessage, links: { baseUrl: string }): RenderedMail {
   const base = links.baseUrl.replace(/\/+$/, '');
@@ -163,7 +188,9 @@ export function renderMail(message: MailMessage, links: { baseUrl: string }): Re
       ]);
     case 'incident':
       return layout(`${tag(m)}: ${m.condition}`, [
-        m.audience === 'leadership' ? `A ${m.severity.toUpperCase()} incident: leadership is told at once.` : `You are on escalation level ${m.level} (round ${m.round}).`,
+        m.audience === 'leadership'
+          ? `A ${m.severity.toUpperCase()} incident: leadership is told at once.`
+          : `You are on escalation level ${m.level} (round ${m.round}).`,
         ...incidentLines(m, base, 'acknowledge if you take it, so the ladder stops climbing.', m.ackToken),
       ]);
     case 'escalation':
@@ -171,7 +198,12 @@ export function renderMail(message: MailMessage, links: { baseUrl: string }): Re
         m.toppedOut
           ? `Nobody on the escalation ladder acknowledged this incident (round ${m.round}); you are told as leadership.`
           : `Nobody acknowledged this incident for ${m.minutesUnacknowledged} minutes; it now reaches level ${m.level} (round ${m.round}).`,
-        ...incidentLines(m, base, m.toppedOut ? 'make sure someone owns it now.' : 'acknowledge if you take it, so the ladder stops climbing.', m.ackToken),
+        ...incidentLines(
+          m,
+          base,
+          m.toppedOut ? 'make sure someone owns it now.' : 'acknowledge if you take it, so the ladder stops climbing.',
+          m.ackToken,
+        ),
       ]);
     case 'reminder':
       return layout(`${tag(m)}: ${m.condition} not resolved ${m.minutesSinceAck} min after acknowledgement`, [
@@ -189,13 +221,21 @@ export function renderMail(message: MailMessage, links: { baseUrl: string }): Re
         ...incidentLines(m, base, 'nothing; the incident is closed.'),
       ]);
     case 'gate-opened':
-      return layout(`[golive] ${m.programId}: gate ${m.gateId} awaits your decision`, gateLines(m, base, 'open', 'review the evidence and decide go or no-go before the deadline.'));
+      return layout(
+        `[golive] ${m.programId}: gate ${m.gateId} awaits your decision`,
+        gateLines(m, base, 'open', 'review the evidence and decide go or no-go before the deadline.'),
+      );
     case 'gate-overdue':
-      return layout(`[golive] ${m.programId}: gate ${m.gateId} decision overdue by ${m.minutesOverdue} min`, gateLines(m, base, `overdue by ${m.minutesOverdue} minutes`, 'decide now, or tell the cutover lead why not.'));
+      return layout(
+        `[golive] ${m.programId}: gate ${m.gateId} decision overdue by ${m.minutesOverdue} min`,
+        gateLines(m, base, `overdue by ${m.minutesOverdue} minutes`, 'decide now, or tell the cutover lead why not.'),
+      );
     case 'gate-decided':
       return layout(`[golive] ${m.programId}: gate ${m.gateId} decided ${m.decision}`, [
         `Decision: ${m.decision}${m.overridden ? ' (criteria overridden)' : ''}, by ${m.decidedBy.join(', ')}.`,
-        ...gateLines(m, base, `decided ${m.decision}`, 'nothing; this records the decision.').filter((l) => typeof l === 'string' || l.label !== 'Decide'),
+        ...gateLines(m, base, `decided ${m.decision}`, 'nothing; this records the decision.').filter(
+          (l) => typeof l === 'string' || l.label !== 'Decide',
+        ),
       ]);
     case 'emergency-declared':
       return layout(`[golive EMERGENCY] ${m.programId}/${depts(m.departments)}: paper operation`, [

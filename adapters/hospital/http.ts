@@ -29,14 +29,29 @@ export function createHttpAdapter(env: Record<string, string | undefined>, fetch
   };
 
   /** Sends one request; answers the body of a 2xx or of a 409 (done already: `conflict`), throws otherwise. */
-  async function send(adapter: HttpAdapterSpec, request: HttpRequest, values: TemplateValues, idempotencyKey: string, system: string, what: string): Promise<{ text: string; conflict: boolean }> {
+  async function send(
+    adapter: HttpAdapterSpec,
+    request: HttpRequest,
+    values: TemplateValues,
+    idempotencyKey: string,
+    system: string,
+    what: string,
+  ): Promise<{ text: string; conflict: boolean }> {
     const headers: Record<string, string> = { 'idempotency-key': idempotencyKey, accept: 'application/json' };
     for (const [name, value] of Object.entries(adapter.headers)) headers[name] = headerValue(value, name);
     if (request.body !== undefined) headers['content-type'] ??= 'application/json';
-    const url = new URL(renderTemplate(request.path, values).replace(/^\//, ''), adapter.baseUrl.endsWith('/') ? adapter.baseUrl : `${adapter.baseUrl}/`);
+    const url = new URL(
+      renderTemplate(request.path, values).replace(/^\//, ''),
+      adapter.baseUrl.endsWith('/') ? adapter.baseUrl : `${adapter.baseUrl}/`,
+    );
     let res: Response;
     try {
-      res = await fetchImpl(url, { method: request.method, headers, body: request.body === undefined ? undefined : renderTemplate(request.body, values), signal: AbortSignal.timeout(adapter.timeoutMs) });
+      res = await fetchImpl(url, {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : renderTemplate(request.body, values),
+        signal: AbortSignal.timeout(adapter.timeoutMs),
+      });
     } catch (err) {
       // Network trouble and timeouts are worth retrying.
       throw new Error(`${system} unreachable (${(err as { name?: string }).name ?? 'error'})`);
@@ -48,11 +63,18 @@ export function createHttpAdapter(env: Record<string, string | undefined>, fetch
     throw new AdapterFailure(ErrorType.AdapterRejected, label, { status: res.status });
   }
 
-  const downtimeRequest = (call: DowntimeCall, which: 'enter' | 'leave'): { spec: HttpAdapterSpec; request: HttpRequest; values: TemplateValues } => {
+  const downtimeRequest = (
+    call: DowntimeCall,
+    which: 'enter' | 'leave',
+  ): { spec: HttpAdapterSpec; request: HttpRequest; values: TemplateValues } => {
     const spec = httpSpec(call.adapter);
     // Downtime endpoints differ per vendor: without them in the plan the department's team switches by hand.
     if (!spec.downtime) throw new AdapterFailure(ErrorType.AdapterRejected, `adapter ${spec.id} (http) has no downtime operations`);
-    return { spec, request: spec.downtime[which], values: { department: call.department, programId: call.programId, step: 'downtime', attempt: call.emergency } };
+    return {
+      spec,
+      request: spec.downtime[which],
+      values: { department: call.department, programId: call.programId, step: 'downtime', attempt: call.emergency },
+    };
   };
 
   return {
@@ -85,7 +107,11 @@ export function createHttpAdapter(env: Record<string, string | undefined>, fetch
       }
       const snapshot = Snapshot.safeParse(body);
       // The issues are left out: they may quote the patient data they refused.
-      if (!snapshot.success) throw new AdapterFailure(ErrorType.AdapterRejected, `${spec.id} answered downtime enter for ${call.department} without a snapshot ({ census, activeOrders, pendingResults })`);
+      if (!snapshot.success)
+        throw new AdapterFailure(
+          ErrorType.AdapterRejected,
+          `${spec.id} answered downtime enter for ${call.department} without a snapshot ({ census, activeOrders, pendingResults })`,
+        );
       return snapshot.data;
     },
 

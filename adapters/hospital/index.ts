@@ -23,7 +23,11 @@ export function hospitalAdapters({ pool, secrets, adapters }: HospitalAdapterDep
   };
   return (adapter) => {
     const found = Object.hasOwn(byKind, adapter.kind) ? byKind[adapter.kind] : undefined;
-    if (!found) throw new AdapterFailure(ErrorType.UnknownAdapter, `adapter ${adapter.id}: this worker has no adapter of kind ${String(adapter.kind)}`);
+    if (!found)
+      throw new AdapterFailure(
+        ErrorType.UnknownAdapter,
+        `adapter ${adapter.id}: this worker has no adapter of kind ${String(adapter.kind)}`,
+      );
     return found;
   };
 }

@@ -13,10 +13,21 @@ export function simulatedSnapshot(programId: string, department: string): Downti
   const seed = createHash('sha256').update(`${programId}/${department}`).digest().readUInt32BE(0);
   const census = Array.from({ length: 6 + (seed % 10) }, (_, i) => {
     const p = patient(1 + ((seed + i * 7919) % PATIENT_POOL));
-    return { bed: `${department}-${String(i + 1).padStart(2, '0')}`, patientId: p.id, mrn: p.mrn, name: p.newName.trim(), sex: p.sex, birthDate: p.birthDate };
+    return {
+      bed: `${department}-${String(i + 1).padStart(2, '0')}`,
+      patientId: p.id,
+      mrn: p.mrn,
+      name: p.newName.trim(),
+      sex: p.sex,
+      birthDate: p.birthDate,
+    };
   });
-  const activeOrders = census.flatMap((c, i) => (i % 2 === 0 ? [{ patientId: c.patientId, order: 'medication', detail: 'per medication administration record' }] : []));
-  const pendingResults = census.flatMap((c, i) => (i % 3 === 0 ? [{ patientId: c.patientId, test: 'CBC', orderedAt: 'before downtime' }] : []));
+  const activeOrders = census.flatMap((c, i) =>
+    i % 2 === 0 ? [{ patientId: c.patientId, order: 'medication', detail: 'per medication administration record' }] : [],
+  );
+  const pendingResults = census.flatMap((c, i) =>
+    i % 3 === 0 ? [{ patientId: c.patientId, test: 'CBC', orderedAt: 'before downtime' }] : [],
+  );
   return { census, activeOrders, pendingResults };
 }
 
@@ -57,14 +68,16 @@ export function createSimulatedAdapter(pool: Pool, sleep = (ms: number) => new P
       const { attempts, applied } = rows[0]!;
       if (applied) return { alreadyDone: true };
       const rules = call.direction === 'do' ? adapter.failSteps : adapter.failCompensations;
-      const rule = rules.find((f: SimulatedFailure) => f.step === call.step.id && (f.department === undefined || f.department === call.department));
+      const rule = rules.find(
+        (f: SimulatedFailure) => f.step === call.step.id && (f.department === undefined || f.department === call.department),
+      );
       const label = `${call.step.system} refused ${call.direction} ${call.step.id}`;
       if (rule?.mode === 'reject') throw new AdapterFailure(ErrorType.AdapterRejected, label);
-      if (rule?.mode === 'transient' && attempts <= rule.times) throw new Error(`${call.step.system} unavailable (simulated, attempt ${attempts})`);
-      await pool.query(
-        `UPDATE simulated_system_call SET applied = true, applied_at = now() WHERE idempotency_key = $1`,
-        [call.idempotencyKey],
-      );
+      if (rule?.mode === 'transient' && attempts <= rule.times)
+        throw new Error(`${call.step.system} unavailable (simulated, attempt ${attempts})`);
+      await pool.query(`UPDATE simulated_system_call SET applied = true, applied_at = now() WHERE idempotency_key = $1`, [
+        call.idempotencyKey,
+      ]);
       await pool.query(
         `INSERT INTO simulated_system_step (program_id, department, step_id, system, state, updated_at)
          VALUES ($1, $2, $3, $4, $5, now())

@@ -11,7 +11,11 @@ const Opaque = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/, 'must be 
 const AuditPage = z.object({
   entries: z.array(AuditEntry),
   nextAfter: z.number().int().nullable().describe('Pass as `after` for the next page; null on the last page'),
-  nextBefore: z.number().int().nullable().describe('Newest-first paging: pass as `before` for the next (older) page; null on the last page'),
+  nextBefore: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Newest-first paging: pass as `before` for the next (older) page; null on the last page'),
 });
 
 export const listAuditRoute = route({
@@ -22,7 +26,9 @@ export const listAuditRoute = route({
   roles: auditors,
   query: z.object({
     after: intParam(0, Number.MAX_SAFE_INTEGER).default(0),
-    before: intParam(0, Number.MAX_SAFE_INTEGER).optional().describe('Newest first: entries before this sequence number; 0 starts at the newest'),
+    before: intParam(0, Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe('Newest first: entries before this sequence number; 0 starts at the newest'),
     limit: intParam(1, 500).default(100),
     target: Opaque.optional().describe('An id among the target values (a program id, a workflow id ...)'),
     actor: Opaque.optional(),
@@ -39,7 +45,12 @@ export const verifyAuditRoute = route({
   summary: 'Recompute the hash chain: is every entry intact and in place?',
   tags: ['audit'],
   roles: auditors,
-  responses: { 200: { description: 'The verification (ok false names the first broken sequence number and lists every break)', schema: AuditVerification } },
+  responses: {
+    200: {
+      description: 'The verification (ok false names the first broken sequence number and lists every break)',
+      schema: AuditVerification,
+    },
+  },
   async handle({ ctx }) {
     return { status: 200, body: await verifyAuditChain(ctx.deps.pool, { key: loadAuditKey(ctx.deps.config) }) };
   },

@@ -65,7 +65,7 @@ async function acknowledge(ctx: RequestContext, incidentId: string, by: Principa
 export const raiseIncidentRoute = route({
   method: 'post',
   path: '/v1/incidents',
-  summary: "Raise an incident; the same condition on the same program and department adds to the open one",
+  summary: 'Raise an incident; the same condition on the same program and department adds to the open one',
   tags: ['incidents'],
   roles: responders,
   body: RaiseBody,
@@ -82,11 +82,24 @@ export const raiseIncidentRoute = route({
     const known = await planDepartments(ctx.deps.pool, body.programId);
     if (known) {
       const issues = body.departments.flatMap((d, i) =>
-        known.has(d) ? [] : [{ path: `body.departments.${i}`, rule: 'department-not-in-plan', message: `department ${d} is not in the plan of program ${body.programId}` }],
+        known.has(d)
+          ? []
+          : [
+              {
+                path: `body.departments.${i}`,
+                rule: 'department-not-in-plan',
+                message: `department ${d} is not in the plan of program ${body.programId}`,
+              },
+            ],
       );
       if (issues.length) throw new ValidationError(issues);
     }
-    const raised = await raiseIncident(ctx.deps.temporal, ctx.deps.config.TEMPORAL_TASK_QUEUE, { ...body, policy, raisedBy: by.personId, raiseId: randomUUID() });
+    const raised = await raiseIncident(ctx.deps.temporal, ctx.deps.config.TEMPORAL_TASK_QUEUE, {
+      ...body,
+      policy,
+      raisedBy: by.personId,
+      raiseId: randomUUID(),
+    });
     const status = await ctx.deps.temporal.workflow.getHandle(raised.workflowId, raised.runId).query(incidentStatusQuery);
     return {
       status: 202,
@@ -102,7 +115,11 @@ export const listIncidentsRoute = route({
   summary: 'Incidents, newest first',
   tags: ['incidents'],
   roles: anyone,
-  query: z.object({ programId: Code.optional(), status: z.enum(['open', 'acknowledged', 'resolved']).optional(), limit: intParam(1, 500).default(100) }),
+  query: z.object({
+    programId: Code.optional(),
+    status: z.enum(['open', 'acknowledged', 'resolved']).optional(),
+    limit: intParam(1, 500).default(100),
+  }),
   responses: { 200: { description: 'The incidents', schema: z.object({ incidents: z.array(IncidentRow) }) } },
   async handle({ query, ctx }) {
     const { rows } = await ctx.deps.pool.query(
@@ -163,7 +180,11 @@ export const resolveIncidentRoute = route({
   roles: responders,
   params: IncidentParams,
   body: z.object({ code: ResolutionCode, note: z.string().trim().min(1).max(500) }),
-  responses: { 200: { description: 'Resolved' }, 202: { description: 'Accepted by the workflow and still running after 30 s: read the incident', schema: UpdatePending }, 409: { description: 'Already resolved' } },
+  responses: {
+    200: { description: 'Resolved' },
+    202: { description: 'Accepted by the workflow and still running after 30 s: read the incident', schema: UpdatePending },
+    409: { description: 'Already resolved' },
+  },
   async handle({ params, body, ctx }) {
     const by = principalOf(ctx);
     const row = await incidentRow(ctx, params.incidentId);
@@ -175,7 +196,14 @@ export const resolveIncidentRoute = route({
     );
     const noteId = Number(note.rows[0]!.id);
     try {
-      return updateReply(await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, { by: namedActorOf(by), code: body.code, noteId, incidentId: params.incidentId }));
+      return updateReply(
+        await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, {
+          by: namedActorOf(by),
+          code: body.code,
+          noteId,
+          incidentId: params.incidentId,
+        }),
+      );
     } catch (err) {
       await ctx.deps.pool.query('DELETE FROM incident_notes WHERE id = $1', [noteId]);
       throw err;
@@ -190,7 +218,12 @@ export const listRotasRoute = route({
   tags: ['incidents'],
   roles: anyone,
   params: ProgramParams,
-  responses: { 200: { description: 'Rotas by name', schema: z.object({ rotas: z.array(z.object({ name: z.string(), rota: Rota, updatedBy: z.string(), updatedAt: z.string() })) }) } },
+  responses: {
+    200: {
+      description: 'Rotas by name',
+      schema: z.object({ rotas: z.array(z.object({ name: z.string(), rota: Rota, updatedBy: z.string(), updatedAt: z.string() })) }),
+    },
+  },
   async handle({ params, ctx }) {
     const { rows } = await ctx.deps.pool.query(
       `SELECT name, rota, updated_by AS "updatedBy", to_json(updated_at)#>>'{}' AS "updatedAt" FROM oncall_rotas WHERE program_id = $1 ORDER BY name`,
@@ -233,7 +266,7 @@ export const putRotaRoute = route({
 export const getPolicyRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/escalation-policy',
-  summary: 'The escalation policy: the one set here, else the plan\'s own',
+  summary: "The escalation policy: the one set here, else the plan's own",
   tags: ['incidents'],
   roles: anyone,
   params: ProgramParams,
@@ -283,13 +316,21 @@ export const ackLinkRoute = route({
   tags: ['incidents'],
   roles: 'public',
   params: AckParams,
-  responses: { 200: { description: 'The incident the link acknowledges' }, 410: { description: 'Link used, expired, or its incident resolved' } },
+  responses: {
+    200: { description: 'The incident the link acknowledges' },
+    410: { description: 'Link used, expired, or its incident resolved' },
+  },
   async handle({ params, ctx }) {
     const row = await findAckToken(ctx.deps.pool, params.token);
     const incident = row?.usable ? await incidentRow(ctx, row.incidentId) : undefined;
-    if (!incident || incident.status === 'resolved') throw new HttpError(410, 'link_expired', 'this acknowledge link was used, has expired, or its incident is resolved');
+    if (!incident || incident.status === 'resolved')
+      throw new HttpError(410, 'link_expired', 'this acknowledge link was used, has expired, or its incident is resolved');
     const { incidentId, programId, departments, severity, condition, status, level } = incident;
-    return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: { incidentId, programId, departments, severity, condition, status, level } };
+    return {
+      status: 200,
+      headers: { 'Cache-Control': 'no-store' },
+      body: { incidentId, programId, departments, severity, condition, status, level },
+    };
   },
 });
 
@@ -315,9 +356,14 @@ export const ackConfirmRoute = route({
     // someone else (or a mailbox shared by two) act as its owner's page. Anyone else on the
     // ladder acknowledges on the incident page, under their own name.
     if (row.personId !== by.personId) {
-      throw new HttpError(403, 'ack_link_not_yours', `this acknowledge link was sent to someone else; acknowledge on the incident page (/incidents/${row.incidentId}) as yourself`, {
-        incidentId: row.incidentId,
-      });
+      throw new HttpError(
+        403,
+        'ack_link_not_yours',
+        `this acknowledge link was sent to someone else; acknowledge on the incident page (/incidents/${row.incidentId}) as yourself`,
+        {
+          incidentId: row.incidentId,
+        },
+      );
     }
     const owner = await acknowledge(ctx, row.incidentId, by);
     await spendAckToken(ctx.deps.pool, params.token, by.personId);

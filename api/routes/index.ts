@@ -8,4 +8,14 @@ import { sessionRoutes } from './session';
 import { healthRoute } from './system';
 
 /** Every route of the API; the OpenAPI document is generated from this list. */
-export const routes: AnyRoute[] = [healthRoute, sendTestNotificationRoute, getTestNotificationRoute, listAuditRoute, verifyAuditRoute, ...sessionRoutes, ...incidentRoutes, ...programRoutes, ...parallelRunRoutes];
+export const routes: AnyRoute[] = [
+  healthRoute,
+  sendTestNotificationRoute,
+  getTestNotificationRoute,
+  listAuditRoute,
+  verifyAuditRoute,
+  ...sessionRoutes,
+  ...incidentRoutes,
+  ...programRoutes,
+  ...parallelRunRoutes,
+];

@@ -25,12 +25,17 @@ export const sendTestNotificationRoute = route({
   roles: roleGroups.responders,
   // Who asked is the signed-in person, never a free-text field of the body.
   body: TestNotificationInput.omit({ requestedBy: true }),
-  responses: { 202: { description: 'Accepted; the workflow sends it', schema: Started }, 400: { description: 'Invalid, or `to` is not the address of an enabled person in the directory (rule not-in-directory)' } },
+  responses: {
+    202: { description: 'Accepted; the workflow sends it', schema: Started },
+    400: { description: 'Invalid, or `to` is not the address of an enabled person in the directory (rule not-in-directory)' },
+  },
   async handle({ body, ctx }) {
     // Only to someone in the directory: otherwise the API is a relay that sends the hospital's
     // e-mails, from its own sender, to any address anyone with a token types in.
     if (!(await inDirectory(ctx.deps.pool, body.to))) {
-      throw new ValidationError([{ path: 'body.to', rule: 'not-in-directory', message: 'must be the e-mail address of an enabled person in the directory' }]);
+      throw new ValidationError([
+        { path: 'body.to', rule: 'not-in-directory', message: 'must be the e-mail address of an enabled person in the directory' },
+      ]);
     }
     // The Idempotency-Key makes a retried POST land on the same workflow instead of a second e-mail.
     const key = ctx.req.header('idempotency-key');

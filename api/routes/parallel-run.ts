@@ -33,14 +33,15 @@ async function nightsOf(ctx: RequestContext, programId: string): Promise<{ domai
 /** A run id is only served under the program whose parallel run made it. */
 async function runOfProgram(ctx: RequestContext, programId: string, runId: string): Promise<{ businessDay: string; domain: string }> {
   const { nights } = await nightsOf(ctx, programId);
-  for (const n of nights) for (const r of Object.values(n.results)) if (r.runId === runId) return { businessDay: n.businessDay, domain: r.domain };
+  for (const n of nights)
+    for (const r of Object.values(n.results)) if (r.runId === runId) return { businessDay: n.businessDay, domain: r.domain };
   throw new HttpError(404, 'not_found', `no comparison run ${runId} in program ${programId}`);
 }
 
 export const listNightsRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/parallel-run/nights',
-  summary: 'Every night compared, oldest first, with each domain\'s status, counts and run id',
+  summary: "Every night compared, oldest first, with each domain's status, counts and run id",
   tags: ['parallel run'],
   roles: everyone,
   params: ProgramParams,
@@ -51,7 +52,12 @@ export const listNightsRoute = route({
       status: 200,
       body: {
         domains,
-        nights: nights.map((n) => ({ businessDay: n.businessDay, from: new Date(n.fromMs).toISOString(), to: new Date(n.toMs).toISOString(), results: n.results })),
+        nights: nights.map((n) => ({
+          businessDay: n.businessDay,
+          from: new Date(n.fromMs).toISOString(),
+          to: new Date(n.toMs).toISOString(),
+          results: n.results,
+        })),
       },
     };
   },
@@ -60,7 +66,7 @@ export const listNightsRoute = route({
 export const getRunRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/parallel-run/runs/{runId}',
-  summary: 'One domain\'s comparison of one night: rows per side, matched, missing, mismatched per field, duplicates, status',
+  summary: "One domain's comparison of one night: rows per side, matched, missing, mismatched per field, duplicates, status",
   tags: ['parallel run'],
   roles: everyone,
   params: RunParams,
@@ -87,7 +93,8 @@ const downloadDifferencesPath = '/v1/programs/{programId}/parallel-run/runs/{run
 export const downloadDifferencesRoute = route({
   method: 'get',
   path: downloadDifferencesPath,
-  summary: 'Download every difference of a run as CSV (key, kind, field, both values): patient data, responders only, every download audited',
+  summary:
+    'Download every difference of a run as CSV (key, kind, field, both values): patient data, responders only, every download audited',
   tags: ['parallel run'],
   roles: responders,
   params: RunParams,

@@ -38,17 +38,27 @@ function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<R
       409: { description: 'Not allowed now: the body names the phase and the actions allowed' },
       422: { description: 'Refused by the program for another reason, named in the body' },
       ...def.responses,
-      202: { description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect', schema: UpdatePending },
+      202: {
+        description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect',
+        schema: UpdatePending,
+      },
     },
     async handle({ params, body, ctx }) {
       const { programId, ...fromPath } = params as { programId: string };
       const input = contract.input(body, fromPath, actorOf(ctx.principal!), ctx.requestId);
-      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input).catch(async (err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-        // No workflow takes it: no such program (404), or one that has finished and takes no more changes.
-        await programExists(ctx.deps.pool, programId);
-        throw new HttpError(409, 'program_finished', `program ${programId} has finished; it takes no more changes (a new go-live needs a new programId)`, { programId });
-      });
+      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input).catch(
+        async (err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // No workflow takes it: no such program (404), or one that has finished and takes no more changes.
+          await programExists(ctx.deps.pool, programId);
+          throw new HttpError(
+            409,
+            'program_finished',
+            `program ${programId} has finished; it takes no more changes (a new go-live needs a new programId)`,
+            { programId },
+          );
+        },
+      );
       // Applied, not yet answered: where tests/integration/api-crash.test.ts has the process die (config refuses it outside tests).
       if (ctx.deps.config.TEST_CRASH_API_AFTER_UPDATE) process.kill(process.pid, 'SIGKILL');
       return updateReply(outcome);
@@ -67,7 +77,11 @@ export const createProgramRoute = route({
   body: Json,
   // The document shows the plan's shape (JSON Schema cannot state its cross-field rules).
   documentedBody: PlanShape,
-  responses: { 201: { description: 'Program started' }, 200: { description: 'The same plan was already running' }, 409: { description: 'The id holds another plan, or its program has finished (a new go-live needs a new programId)' } },
+  responses: {
+    201: { description: 'Program started' },
+    200: { description: 'The same plan was already running' },
+    409: { description: 'The id holds another plan, or its program has finished (a new go-live needs a new programId)' },
+  },
   async handle({ body, ctx }) {
     const result = validatePlan(body);
     if (!result.ok) throw new ValidationError(result.issues.map((i) => ({ ...i, path: i.path ? `body.${i.path}` : 'body' })));
@@ -76,7 +90,11 @@ export const createProgramRoute = route({
       result.plan,
       ctx.principal!.personId,
     );
-    return { status: created ? 201 : 200, body: { programId: result.plan.programId, workflowId }, headers: { Location: `/v1/programs/${result.plan.programId}` } };
+    return {
+      status: created ? 201 : 200,
+      body: { programId: result.plan.programId, workflowId },
+      headers: { Location: `/v1/programs/${result.plan.programId}` },
+    };
   },
 });
 
@@ -123,7 +141,7 @@ export const requestGateRoute = programUpdateRoute(programUpdates.requestGate, {
 export const getGateRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/gates/{gate}',
-  summary: 'A gate with its criteria, decisions, the evidence each decision was made on, and its approvers\' names',
+  summary: "A gate with its criteria, decisions, the evidence each decision was made on, and its approvers' names",
   tags: ['gates'],
   roles: everyone,
   params: GateParams,
@@ -133,31 +151,42 @@ export const getGateRoute = route({
     const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
     const gate = status.gates.find((g) => g.gate === params.gate);
     if (!gate) return { status: 404, body: { error: 'not_found', message: `no gate ${params.gate} in this plan` } };
-    const names = await ctx.deps.pool.query<{ id: string; display_name: string }>('SELECT id, display_name FROM people WHERE id = ANY($1)', [gate.approvers.map((a) => a.personId)]);
+    const names = await ctx.deps.pool.query<{ id: string; display_name: string }>(
+      'SELECT id, display_name FROM people WHERE id = ANY($1)',
+      [gate.approvers.map((a) => a.personId)],
+    );
     return {
       status: 200,
-      body: { ...gate, approverNames: Object.fromEntries(names.rows.map((r) => [r.id, r.display_name])), recordedDecisions: await gateDecisions(ctx.deps.pool, params.programId, params.gate) },
+      body: {
+        ...gate,
+        approverNames: Object.fromEntries(names.rows.map((r) => [r.id, r.display_name])),
+        recordedDecisions: await gateDecisions(ctx.deps.pool, params.programId, params.gate),
+      },
     };
   },
 });
 
 export const decideGateRoute = programUpdateRoute(programUpdates.decideGate, {
   path: '/v1/programs/{programId}/gates/{gate}/decisions',
-  summary: 'Decide go or no-go (only the gate\'s named approvers; go on a failing criterion needs an override)',
+  summary: "Decide go or no-go (only the gate's named approvers; go on a failing criterion needs an override)",
   tags: ['gates'],
-  responses: { 200: { description: 'The gate after the decision' }, 403: { description: 'Not an approver' }, 409: { description: 'Gate closed, or override required' } },
+  responses: {
+    200: { description: 'The gate after the decision' },
+    403: { description: 'Not an approver' },
+    409: { description: 'Gate closed, or override required' },
+  },
 });
 
 export const startWaveRoute = programUpdateRoute(programUpdates.startWave, {
   path: '/v1/programs/{programId}/waves/{wave}/start',
-  summary: 'Start a wave\'s go-live (after its gate said go, inside its window)',
+  summary: "Start a wave's go-live (after its gate said go, inside its window)",
   tags: ['phases'],
   responses: { 200: { description: 'The wave, going live' }, 409: { description: 'Not allowed now' } },
 });
 
 export const retryDepartmentRoute = programUpdateRoute(programUpdates.retryDepartment, {
   path: '/v1/programs/{programId}/departments/{department}/retry',
-  summary: 'Run a failed department\'s remaining go-live steps again',
+  summary: "Run a failed department's remaining go-live steps again",
   tags: ['phases'],
   responses: { 200: { description: 'The department' }, 409: { description: 'Not allowed now' } },
 });
@@ -165,7 +194,7 @@ export const retryDepartmentRoute = programUpdateRoute(programUpdates.retryDepar
 export const getDepartmentRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/departments/{department}',
-  summary: 'A department\'s state, failure and history',
+  summary: "A department's state, failure and history",
   tags: ['phases'],
   roles: everyone,
   params: DepartmentParams,
@@ -285,7 +314,7 @@ const downtimePacketPath = '/v1/programs/{programId}/emergencies/{emergency}/pac
 export const downtimePacketRoute = route({
   method: 'get',
   path: downtimePacketPath,
-  summary: 'Download a department\'s downtime packet (census, active orders, pending results, forms): patient data, responders only',
+  summary: "Download a department's downtime packet (census, active orders, pending results, forms): patient data, responders only",
   tags: ['emergency'],
   roles: responders,
   params: DepartmentParams.extend({ emergency: intParam() }),
@@ -293,29 +322,54 @@ export const downtimePacketRoute = route({
   async handle({ params, ctx }) {
     const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
     if (!packet) return { status: 404, body: { error: 'not_found', message: 'no such packet' } };
-    await auditDownload(ctx, downtimePacketPath, { programId: params.programId, emergency: String(params.emergency), department: params.department });
+    await auditDownload(ctx, downtimePacketPath, {
+      programId: params.programId,
+      emergency: String(params.emergency),
+      department: params.department,
+    });
     return {
       status: 200,
-      body: { packetId: packet.id, department: params.department, asOf: packet.as_of.toISOString(), forms: packet.forms, content: packet.content },
-      headers: { 'Content-Disposition': `attachment; filename="downtime-${params.programId}-${params.emergency}-${params.department}.json"`, 'Cache-Control': 'no-store' },
+      body: {
+        packetId: packet.id,
+        department: params.department,
+        asOf: packet.as_of.toISOString(),
+        forms: packet.forms,
+        content: packet.content,
+      },
+      headers: {
+        'Content-Disposition': `attachment; filename="downtime-${params.programId}-${params.emergency}-${params.department}.json"`,
+        'Cache-Control': 'no-store',
+      },
     };
   },
 });
 
 export const resumeDepartmentRoute = programUpdateRoute(programUpdates.resumeDepartment, {
   path: '/v1/programs/{programId}/departments/{department}/resume',
-  summary: 'After an emergency: resume a department\'s paused go-live where it stopped',
+  summary: "After an emergency: resume a department's paused go-live where it stopped",
   tags: ['emergency'],
   responses: { 200: { description: 'The department' } },
 });
 
-programRoutes.push(declareEmergencyRoute, recordBacklogRoute, restoreSystemsRoute, closeEmergencyRoute, getEmergencyRoute, downtimePacketRoute, resumeDepartmentRoute);
+programRoutes.push(
+  declareEmergencyRoute,
+  recordBacklogRoute,
+  restoreSystemsRoute,
+  closeEmergencyRoute,
+  getEmergencyRoute,
+  downtimePacketRoute,
+  resumeDepartmentRoute,
+);
 
 export const verifyMigrationRoute = programUpdateRoute(programUpdates.verifyMigration, {
   path: '/v1/programs/{programId}/migration-verifications',
-  summary: 'Compare the whole history of every domain, legacy against new, in key ranges shared by all workers; the result becomes the readiness evidence "migration verified"',
+  summary:
+    'Compare the whole history of every domain, legacy against new, in key ranges shared by all workers; the result becomes the readiness evidence "migration verified"',
   tags: ['parallel run'],
-  responses: { 200: { description: 'The verification started: its number and workflow id' }, 409: { description: 'The plan names no comparison domains' } },
+  responses: {
+    200: { description: 'The verification started: its number and workflow id' },
+    409: { description: 'The plan names no comparison domains' },
+  },
 });
 
 export const migrationStatusRoute = route({
@@ -328,7 +382,10 @@ export const migrationStatusRoute = route({
   responses: { 200: { description: 'Its progress' }, 404: { description: 'No such verification' } },
   async handle({ params, ctx }) {
     await programExists(ctx.deps.pool, params.programId);
-    return { status: 200, body: await ctx.deps.temporal.workflow.getHandle(workflowIds.verifyMigration(params.programId, params.n)).query(migrationStatusQuery) };
+    return {
+      status: 200,
+      body: await ctx.deps.temporal.workflow.getHandle(workflowIds.verifyMigration(params.programId, params.n)).query(migrationStatusQuery),
+    };
   },
 });
 

@@ -39,7 +39,7 @@ export const signInRoute = route({
 export const getSessionRoute = route({
   method: 'get',
   path: '/v1/session',
-  summary: 'Who is signed in, and the session\'s CSRF token',
+  summary: "Who is signed in, and the session's CSRF token",
   tags: ['session'],
   roles: everyone,
   responses: { 200: { description: 'The session', schema: SessionView }, 401: { description: 'Not signed in' } },
@@ -47,7 +47,11 @@ export const getSessionRoute = route({
     const { personId, displayName, roles } = ctx.principal!;
     // Set by authorize when the cookie signed the request in; a bearer caller has no session.
     const session = ctx.res.locals.session as Session | undefined;
-    return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: { person: { personId, displayName, roles }, csrfToken: session?.csrfToken ?? '', expiresAt: session?.expiresAt ?? '' } };
+    return {
+      status: 200,
+      headers: { 'Cache-Control': 'no-store' },
+      body: { person: { personId, displayName, roles }, csrfToken: session?.csrfToken ?? '', expiresAt: session?.expiresAt ?? '' },
+    };
   },
 });
 

@@ -15,15 +15,16 @@ async function probe(check: () => Promise<unknown>, timeoutMs = 1_500): Promise<
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs))),
-    ]);
+    await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
     return { up: true, ms: Math.round(performance.now() - started) };
   } catch (err) {
     // The kind of failure only: driver messages can echo connection strings.
     const e = err as { code?: string; message?: string };
-    return { up: false, ms: Math.round(performance.now() - started), error: e.code ?? (e.message === 'timeout' ? 'timeout' : 'unreachable') };
+    return {
+      up: false,
+      ms: Math.round(performance.now() - started),
+      error: e.code ?? (e.message === 'timeout' ? 'timeout' : 'unreachable'),
+    };
   } finally {
     clearTimeout(timer);
   }

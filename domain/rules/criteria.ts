@@ -13,14 +13,21 @@ export const UatEvidence = z
   .superRefine((u, ctx) => {
     for (const kind of ['severe', 'ordinary'] as const) {
       if (u[`${kind}Fixed`] > u[`${kind}Total`]) {
-        ctx.addIssue({ code: 'custom', path: [`${kind}Fixed`], message: `more ${kind} defects fixed than found`, params: { rule: 'fixed-exceeds-total' } });
+        ctx.addIssue({
+          code: 'custom',
+          path: [`${kind}Fixed`],
+          message: `more ${kind} defects fixed than found`,
+          params: { rule: 'fixed-exceeds-total' },
+        });
       }
     }
   });
 
-export const TrainingEvidence = z
-  .strictObject({ examined: Count, passed: Count })
-  .refine((t) => t.passed <= t.examined, { path: ['passed'], message: 'more staff passed than were examined', params: { rule: 'passed-exceeds-examined' } });
+export const TrainingEvidence = z.strictObject({ examined: Count, passed: Count }).refine((t) => t.passed <= t.examined, {
+  path: ['passed'],
+  message: 'more staff passed than were examined',
+  params: { rule: 'passed-exceeds-examined' },
+});
 
 /** What the lead recorded; every part is optional (missing evidence shows as missing). Counts and codes only. */
 export const Evidence = z.strictObject({
@@ -81,11 +88,27 @@ function evaluateOne(c: Criterion, evidence: Evidence, ctx: EvaluationContext): 
       const departments = ctx.departments.map((code) => {
         const t = evidence.training?.[code];
         if (!t || t.examined === 0) return { code, value: null, verdict: 'missing' as Verdict };
-        return { code, value: percent(t.passed, t.examined), verdict: (reaches(t.passed, t.examined, c.minPercent) ? 'pass' : 'fail') as Verdict };
+        return {
+          code,
+          value: percent(t.passed, t.examined),
+          verdict: (reaches(t.passed, t.examined, c.minPercent) ? 'pass' : 'fail') as Verdict,
+        };
       });
       const values = departments.flatMap((d) => (d.value === null ? [] : [d.value]));
-      const verdict: Verdict = departments.some((d) => d.verdict === 'fail') ? 'fail' : departments.length === 0 || departments.some((d) => d.verdict === 'missing') ? 'missing' : 'pass';
-      return { id: c.id, comparator: '>=', threshold: c.minPercent, unit: 'percent', value: values.length ? Math.min(...values) : null, verdict, departments };
+      const verdict: Verdict = departments.some((d) => d.verdict === 'fail')
+        ? 'fail'
+        : departments.length === 0 || departments.some((d) => d.verdict === 'missing')
+          ? 'missing'
+          : 'pass';
+      return {
+        id: c.id,
+        comparator: '>=',
+        threshold: c.minPercent,
+        unit: 'percent',
+        value: values.length ? Math.min(...values) : null,
+        verdict,
+        departments,
+      };
     }
     case 'backup-age': {
       const base = { id: c.id, comparator: '<=', threshold: c.maxHours, unit: 'hours' } as const;

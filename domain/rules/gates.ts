@@ -95,7 +95,10 @@ export interface GateTally {
 }
 
 /** Counts the latest decision of each named approver; decisions by anyone else do not count. */
-export function gateTally(gate: { approvers: readonly Approver[]; rule: GateRule }, decisions: readonly Pick<GateDecision, 'approverId' | 'verdict'>[]): GateTally {
+export function gateTally(
+  gate: { approvers: readonly Approver[]; rule: GateRule },
+  decisions: readonly Pick<GateDecision, 'approverId' | 'verdict'>[],
+): GateTally {
   const named = new Set(gate.approvers.map((a) => a.personId));
   const latest = new Map<string, GateDecision['verdict']>();
   for (const d of decisions) if (named.has(d.approverId)) latest.set(d.approverId, d.verdict);
@@ -106,7 +109,10 @@ export function gateTally(gate: { approvers: readonly Approver[]; rule: GateRule
 }
 
 /** Any no-go is a veto; otherwise go once the rule's go's are in; otherwise pending. */
-export function gateOutcome(gate: { approvers: readonly Approver[]; rule: GateRule }, decisions: readonly Pick<GateDecision, 'approverId' | 'verdict'>[]): GateOutcome {
+export function gateOutcome(
+  gate: { approvers: readonly Approver[]; rule: GateRule },
+  decisions: readonly Pick<GateDecision, 'approverId' | 'verdict'>[],
+): GateOutcome {
   const t = gateTally(gate, decisions);
   if (t.noGo > 0) return 'no-go';
   return t.go >= t.required ? 'go' : 'pending';
@@ -122,8 +128,7 @@ export const gateRejectionMessages: Record<GateRejection, string> = {
 };
 
 export type ApplyDecisionResult =
-  | { ok: true; change: 'recorded' | 'changed' | 'unchanged'; state: GateState }
-  | { ok: false; rejection: GateRejection };
+  { ok: true; change: 'recorded' | 'changed' | 'unchanged'; state: GateState } | { ok: false; rejection: GateRejection };
 
 export interface ApplyDecisionOptions {
   atMs: number;
@@ -144,7 +149,8 @@ export function applyDecision(state: GateState, input: GateDecisionInput, option
   }
   if (state.closedAtMs !== null) return { ok: false, rejection: 'gate-closed' };
   if (!state.approvers.some((a) => a.personId === decision.approverId)) return { ok: false, rejection: 'not-an-approver' };
-  if (decision.verdict === 'go' && !decision.override && options.criteria && !criteriaPassed(options.criteria)) return { ok: false, rejection: 'override-required' };
+  if (decision.verdict === 'go' && !decision.override && options.criteria && !criteriaPassed(options.criteria))
+    return { ok: false, rejection: 'override-required' };
   const recorded: RecordedDecision = { ...decision, atMs: options.atMs };
   return {
     ok: true,

@@ -43,6 +43,8 @@ export function demoScenario(waves: readonly DemoWaveStatus[]): ScriptedDiscrepa
   return Object.values(DEMO_EPISODES).flatMap((e) => {
     const wave = waves.find((w) => w.departments.includes(e.department));
     if (!wave?.wentLiveAt) return [];
-    return [{ at: new Date(Date.parse(wave.wentLiveAt) + e.afterMs), department: e.department, domain: e.domain, kind: e.kind, count: e.count }];
+    return [
+      { at: new Date(Date.parse(wave.wentLiveAt) + e.afterMs), department: e.department, domain: e.domain, kind: e.kind, count: e.count },
+    ];
   });
 }

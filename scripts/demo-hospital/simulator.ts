@@ -38,7 +38,11 @@ export const DOMAIN_DISCREPANCIES: Record<DemoDomainName, readonly DiscrepancyKi
   dispensing: ['amount-off', 'unmapped-code', 'duplicate'],
 };
 
-const AMOUNT_FIELD: Partial<Record<DemoDomainName, string>> = { registrations: 'registration_fee', charges: 'amount', dispensing: 'amount' };
+const AMOUNT_FIELD: Partial<Record<DemoDomainName, string>> = {
+  registrations: 'registration_fee',
+  charges: 'amount',
+  dispensing: 'amount',
+};
 const CODE_FIELD: Partial<Record<DemoDomainName, string>> = { charges: 'item_code', dispensing: 'drug_code' };
 
 /** The difference the comparison engine reports for an injected discrepancy. */
@@ -210,7 +214,14 @@ function departmentDay(seed: string, day: string, d: Department, deptIndex: numb
       dept: d,
       sec: s.sec,
       amount4: fee,
-      legacy: { visit_no: key, pat_id: p.id, dept_code: legacyDeptCode(d, r), visit_type: visitType, reg_fee: cents(fee), visit_time: legacyTime(s.sec) },
+      legacy: {
+        visit_no: key,
+        pat_id: p.id,
+        dept_code: legacyDeptCode(d, r),
+        visit_type: visitType,
+        reg_fee: cents(fee),
+        visit_time: legacyTime(s.sec),
+      },
       next: {
         encounter_no: key,
         patient_id: p.id,
@@ -229,7 +240,14 @@ function departmentDay(seed: string, day: string, d: Department, deptIndex: numb
       const v = pickVisit();
       const cls = r.pick(classes);
       const category = ORDER_CLASSES[cls] as OrderCategory;
-      return { sec: after(v.sec, 60, 7200), v, cls, category, text: r.pick(ORDER_TEXTS[category]), qty: category === 'medication' ? r.int(1, 3) : 1 };
+      return {
+        sec: after(v.sec, 60, 7200),
+        v,
+        cls,
+        category,
+        text: r.pick(ORDER_TEXTS[category]),
+        qty: category === 'medication' ? r.int(1, 3) : 1,
+      };
     }),
   );
   const orders: Activity[] = numbered('O', yymmdd, deptIndex, orderSpecs).map((key, i) => {
@@ -308,9 +326,19 @@ function departmentDay(seed: string, day: string, d: Department, deptIndex: numb
       const f = 10 ** t.decimals;
       // Mostly normal, one in five outside the reference range.
       const span = t.high - t.low;
-      const raw = r.chance(0.8) ? t.low + r.next() * span : r.chance(0.5) ? t.high + r.next() * span * 0.5 : Math.max(0, t.low - r.next() * span * 0.3);
+      const raw = r.chance(0.8)
+        ? t.low + r.next() * span
+        : r.chance(0.5)
+          ? t.high + r.next() * span * 0.5
+          : Math.max(0, t.low - r.next() * span * 0.3);
       const value = Math.round(raw * f) / f;
-      return { sec: after(o.sec, 1800, 14_400), o, t, value: value.toFixed(t.decimals), flag: value > t.high ? 'H' : value < t.low ? 'L' : null };
+      return {
+        sec: after(o.sec, 1800, 14_400),
+        o,
+        t,
+        value: value.toFixed(t.decimals),
+        flag: value > t.high ? 'H' : value < t.low ? 'L' : null,
+      };
     }),
   );
   const results: Activity[] = numbered('R', yymmdd, deptIndex, resultSpecs).map((key, i) => {
@@ -375,7 +403,14 @@ function departmentDay(seed: string, day: string, d: Department, deptIndex: numb
   return { registrations: visits, orders, charges, lab_results: results, dispensing: dispenses };
 }
 
-function injectedKind(seed: string, day: string, domain: DemoDomainName, key: string, rate: number, kinds: ReadonlySet<DiscrepancyKind>): DiscrepancyKind | null {
+function injectedKind(
+  seed: string,
+  day: string,
+  domain: DemoDomainName,
+  key: string,
+  rate: number,
+  kinds: ReadonlySet<DiscrepancyKind>,
+): DiscrepancyKind | null {
   const possible = DOMAIN_DISCREPANCIES[domain].filter((k) => kinds.has(k));
   if (possible.length === 0 || unit(`${seed}|${day}|${domain}|${key}|disc`) >= rate) return null;
   return possible[Math.floor(unit(`${seed}|${day}|${domain}|${key}|kind`) * possible.length)] ?? null;
@@ -405,7 +440,8 @@ interface Resolved {
 function resolve(o: SimulateDayOptions): Resolved {
   const tz = o.tz ?? DEMO_TIME_ZONE;
   if (!IANAZone.isValidZone(tz)) throw new Error('demo-hospital: invalid time zone');
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(o.businessDay) || !DateTime.fromISO(o.businessDay).isValid) throw new Error('demo-hospital: invalid business day');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(o.businessDay) || !DateTime.fromISO(o.businessDay).isValid)
+    throw new Error('demo-hospital: invalid business day');
   const known = new Set(DEMO_DEPARTMENTS.map((d) => d.code));
   for (const d of o.departments) if (!known.has(d)) throw new Error(`demo-hospital: unknown department ${d}`);
   const volume = o.volume ?? 30;
@@ -416,7 +452,8 @@ function resolve(o: SimulateDayOptions): Resolved {
   for (const e of o.scripted ?? []) {
     if (!known.has(e.department)) throw new Error(`demo-hospital: unknown department ${e.department}`);
     if (!DOMAIN_DISCREPANCIES[e.domain]?.includes(e.kind)) throw new Error(`demo-hospital: no ${e.kind} discrepancies in ${e.domain}`);
-    if (!Number.isInteger(e.count) || e.count < 1 || e.count > 99) throw new Error('demo-hospital: a scripted episode has 1..99 discrepancies');
+    if (!Number.isInteger(e.count) || e.count < 1 || e.count > 99)
+      throw new Error('demo-hospital: a scripted episode has 1..99 discrepancies');
     if (Number.isNaN(e.at.getTime())) throw new Error('demo-hospital: a scripted episode needs a valid instant');
   }
   return {
@@ -440,7 +477,10 @@ export function planDay(o: SimulateDayOptions): DayPlan {
   const legacy = empty();
   const next = empty();
   const domains = Object.fromEntries(
-    DEMO_DOMAIN_NAMES.map((n) => [n, { inserted: { legacy: 0, new: 0 }, compared: { legacy: 0, new: 0 }, discrepancies: [] as InjectedDiscrepancy[] }]),
+    DEMO_DOMAIN_NAMES.map((n) => [
+      n,
+      { inserted: { legacy: 0, new: 0 }, compared: { legacy: 0, new: 0 }, discrepancies: [] as InjectedDiscrepancy[] },
+    ]),
   ) as Record<DemoDomainName, DomainTruth>;
   const legacyPatients = new Map<string, Row>();
   const newPatients = new Map<string, Row>();
@@ -448,7 +488,13 @@ export function planDay(o: SimulateDayOptions): DayPlan {
     const n = Number(id.slice(1));
     const p = patient(n);
     if (side === 'legacy') {
-      legacyPatients.set(id, { pat_id: p.id, mrn: p.mrn, pat_name: p.legacyName, sex_code: p.sex === 'male' ? '1' : '2', birth_date: p.birthDate });
+      legacyPatients.set(id, {
+        pat_id: p.id,
+        mrn: p.mrn,
+        pat_name: p.legacyName,
+        sex_code: p.sex === 'male' ? '1' : '2',
+        birth_date: p.birthDate,
+      });
     } else {
       newPatients.set(id, { patient_id: p.id, mrn: p.mrn, full_name: p.newName, gender: p.sex, birth_date: p.birthDate });
     }
@@ -507,7 +553,12 @@ export function planDay(o: SimulateDayOptions): DayPlan {
         for (let i = 0; i < e.count; i++) {
           const template = day[domain][i % day[domain].length] as Activity;
           n++;
-          record(domain, scriptedCopy(domain, template, `${template.key.slice(0, 9)}S${String(n).padStart(3, '0')}`, c.businessDay, start), true, e.kind);
+          record(
+            domain,
+            scriptedCopy(domain, template, `${template.key.slice(0, 9)}S${String(n).padStart(3, '0')}`, c.businessDay, start),
+            true,
+            e.kind,
+          );
         }
       }
     }
@@ -566,7 +617,9 @@ async function insertRows(c: Client, table: string, rows: Row[]): Promise<void> 
 /** Errors carry the PostgreSQL code only: a driver message may quote row values. */
 function sanitized(e: unknown, side: string): Error {
   const code = (e as { code?: unknown })?.code;
-  return new Error(`demo-hospital: writing the ${side} system failed${typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? ` (PostgreSQL error ${code})` : ''}`);
+  return new Error(
+    `demo-hospital: writing the ${side} system failed${typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? ` (PostgreSQL error ${code})` : ''}`,
+  );
 }
 
 async function inTransaction(url: string, side: string, tz: string, work: (c: Client) => Promise<void>): Promise<void> {

@@ -42,7 +42,10 @@ beforeAll(async () => {
     INSERT INTO new_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3.5), ('o4', 4);
   `);
   launching = launchBrowser().then((b) => (browser = b));
-  stack = await startStack('command_center', { linksToSelf: true, workerEnv: { CC_LEGACY_DB_URL: sources.url, CC_NEW_DB_URL: sources.url } });
+  stack = await startStack('command_center', {
+    linksToSelf: true,
+    workerEnv: { CC_LEGACY_DB_URL: sources.url, CC_NEW_DB_URL: sources.url },
+  });
   await launching;
   // The test plan's people, with names as the screenshots show them.
   lead = await stack.person(['lead'], 'p-lead-01', 'Li Na');
@@ -114,7 +117,13 @@ describe('command center in headless Chromium', () => {
     const plan = quickPlan(`cc-done-${uniqueSuffix()}`);
     expect((await api('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
     const cmo = await stack.person(['leadership'], 'p-cmo-01', 'Sun Hui');
-    await completeProgram({ url: stack.url, programId: plan.programId, lead: lead.headers, viewer: viewer.headers, approvers: [vp.headers, itdir.headers, cmo.headers] });
+    await completeProgram({
+      url: stack.url,
+      programId: plan.programId,
+      lead: lead.headers,
+      viewer: viewer.headers,
+      approvers: [vp.headers, itdir.headers, cmo.headers],
+    });
     const page = await signIn(await person('lead'), stack.browserUrl, lead.token, `/programs/${plan.programId}`);
     await page.getByTestId('program-completed').waitFor();
     const text = await page.locator('main').innerText();
@@ -136,10 +145,14 @@ describe('command center in headless Chromium', () => {
     await expect.poll(async () => (await gateOf(programId, 'readiness')).status, { timeout: 30_000, interval: 250 }).toBe('go');
     const after = await status(programId);
     expect(after.allowedActions).toContain('start-wave:1');
-    expect(after.gates.find((g) => g.gate === 'readiness')!.decisions).toMatchObject([{ approverId: itdir.personId, decision: 'go', comment: 'UAT, training and backup evidence reviewed' }]);
+    expect(after.gates.find((g) => g.gate === 'readiness')!.decisions).toMatchObject([
+      { approverId: itdir.personId, decision: 'go', comment: 'UAT, training and backup evidence reviewed' },
+    ]);
     // The page shows the decision it made, without a reload.
     const decisions = page.getByTestId('gate-decisions');
-    await expect.poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 }).toContain(itdir.personId);
+    await expect
+      .poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 })
+      .toContain(itdir.personId);
     await screenshot(page, 'gate');
   });
 
@@ -147,7 +160,10 @@ describe('command center in headless Chromium', () => {
     const programId = await newProgram();
     await openReadinessGate(programId);
     // One of two approvals: the gate stays open, with a decision on the page.
-    expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go', comment: 'fine by me' })).status).toBe(200);
+    expect(
+      (await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go', comment: 'fine by me' }))
+        .status,
+    ).toBe(200);
     const gatePath = `/programs/${programId}/gates/readiness`;
     const decisionsPath = `/v1/programs/${programId}/gates/readiness/decisions`;
 
@@ -159,7 +175,9 @@ describe('command center in headless Chromium', () => {
 
     const page = await signIn(await person('viewer'), stack.browserUrl, viewer.token, gatePath);
     const decisions = page.getByTestId('gate-decisions');
-    await expect.poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 }).toContain(vp.personId);
+    await expect
+      .poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 })
+      .toContain(vp.personId);
     // Absent now, and still absent after the page's next poll of the program.
     for (let look = 0; look < 2; look++) {
       if (look) await page.waitForTimeout(2500);
@@ -172,7 +190,9 @@ describe('command center in headless Chromium', () => {
     const noCsrf = await postFromPage(page, decisionsPath, forgedBody);
     expect(noCsrf).toMatchObject({ status: 403, body: { error: 'csrf_failed' } });
     // With the right CSRF header, the viewer is still not an approver.
-    const csrfToken = await page.evaluate(async () => ((await (await fetch('/v1/session', { credentials: 'same-origin' })).json()) as { csrfToken: string }).csrfToken);
+    const csrfToken = await page.evaluate(
+      async () => ((await (await fetch('/v1/session', { credentials: 'same-origin' })).json()) as { csrfToken: string }).csrfToken,
+    );
     expect(csrfToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const asViewer = await postFromPage(page, decisionsPath, forgedBody, csrfToken);
     expect(asViewer).toMatchObject({ status: 403, body: { error: 'forbidden' } });
@@ -210,7 +230,8 @@ describe('command center in headless Chromium', () => {
     const incidentId = String(raised.body.incidentId);
 
     // Level 1 of the plan's ladder pages the on-call (and the lead), each with a link of their own.
-    const toOncall = (m: { to: string[]; text: string; receivedAt: number }) => m.receivedAt >= raisedAt && m.to.includes('p-oncall-01@hospital.test') && /\/ack\//.test(m.text);
+    const toOncall = (m: { to: string[]; text: string; receivedAt: number }) =>
+      m.receivedAt >= raisedAt && m.to.includes('p-oncall-01@hospital.test') && /\/ack\//.test(m.text);
     const mail = (await stack.smtp.waitFor((ms) => ms.some(toOncall), 30_000)).find(toOncall)!;
     const link = /https?:\/\/[^\s<>"]+\/ack\/[A-Za-z0-9_-]{43}/.exec(mail.text)?.[0];
     expect(link, mail.text).toBeDefined();
@@ -270,7 +291,11 @@ describe('command center in headless Chromium', () => {
     expect(await viewerPage.getByTestId('emergency-banner').innerText()).toMatch(/EMERGENCY #1/);
     expect(await viewerPage.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(viewerNavigations).toBe(0);
-    expect((await status(programId)).emergency).toMatchObject({ emergency: 1, status: 'open', reason: 'the new EMR is unreachable from the wards' });
+    expect((await status(programId)).emergency).toMatchObject({
+      emergency: 1,
+      status: 'open',
+      reason: 'the new EMR is unreachable from the wards',
+    });
     await screenshot(viewerPage, 'overview-emergency');
   });
 
@@ -292,7 +317,9 @@ describe('command center in headless Chromium', () => {
     expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);
     const started = await api('POST', `/v1/programs/${programId}/waves/1/start`, lead.headers, {});
     expect(started.status, JSON.stringify(started.body)).toBe(200);
-    await expect.poll(async () => (await status(programId)).parallelRun.nightsCompared, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await status(programId)).parallelRun.nightsCompared, { timeout: 60_000, interval: 500 })
+      .toBeGreaterThanOrEqual(2);
     const last = (await status(programId)).parallelRun.lastNight!;
     expect(Object.fromEntries(last.perDomain.map((d) => [d.domain, d.status]))).toEqual({ charges: 'clean', orders: 'warning' });
 

@@ -10,7 +10,14 @@ import type { Mailer } from '../../platform/mailer';
 
 /** A stand-in for a client the routes under test never touch: any use fails loudly, naming it. */
 function untouchable<T>(what: string): T {
-  return new Proxy({}, { get: (_t, prop) => { throw new Error(`this test gave the API no ${what} (it used .${String(prop)})`); } }) as T;
+  return new Proxy(
+    {},
+    {
+      get: (_t, prop) => {
+        throw new Error(`this test gave the API no ${what} (it used .${String(prop)})`);
+      },
+    },
+  ) as T;
 }
 
 /**

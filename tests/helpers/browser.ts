@@ -79,14 +79,25 @@ export async function signIn(context: BrowserContext, baseUrl: string, token: st
  * button (`confirm`, or the one that is not Cancel), and waits for the dialog to close, which it
  * does once the server has said yes. A refusal stays in the dialog: the error then quotes it.
  */
-export async function confirmAction(page: Page, trigger: Locator, fields: Record<string, string> = {}, confirm?: string | RegExp): Promise<void> {
+export async function confirmAction(
+  page: Page,
+  trigger: Locator,
+  fields: Record<string, string> = {},
+  confirm?: string | RegExp,
+): Promise<void> {
   const isButton = await trigger.evaluate((el) => el.tagName === 'BUTTON');
   await (isButton ? trigger : trigger.getByRole('button').first()).click();
   // Closed dialogs are not rendered; the open one is the modal in front.
   const dialog = page.getByRole('dialog');
   await dialog.waitFor({ state: 'visible' });
   for (const [label, value] of Object.entries(fields)) await dialog.getByLabel(label).fill(value);
-  const button = confirm !== undefined ? dialog.getByRole('button', { name: confirm, exact: typeof confirm === 'string' }) : dialog.getByRole('button').filter({ hasNotText: /^\s*Cancel\s*$/ }).last();
+  const button =
+    confirm !== undefined
+      ? dialog.getByRole('button', { name: confirm, exact: typeof confirm === 'string' })
+      : dialog
+          .getByRole('button')
+          .filter({ hasNotText: /^\s*Cancel\s*$/ })
+          .last();
   await button.click();
   try {
     await dialog.waitFor({ state: 'hidden', timeout: 20_000 });

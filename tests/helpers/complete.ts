@@ -8,7 +8,12 @@ type Headers = Record<string, string>;
 /** Readiness evidence that passes every criterion of testPlan()'s gates, taken now. */
 export function passingEvidence() {
   const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
-  return { uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } };
+  return {
+    uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 },
+    training,
+    backup: { takenAt: new Date().toISOString() },
+    migration: { verified: true },
+  };
 }
 
 /** testPlan() with the shortest durations, so that its whole life cycle takes seconds. */
@@ -24,7 +29,13 @@ export function quickPlan(programId: string): PlanInput {
  * Takes a started quickPlan program to `completed` through the API, as the lead and leadership
  * would: evidence and gates, each wave going live, the final gate (all three approvers), complete.
  */
-export async function completeProgram(o: { url: string; programId: string; lead: Headers; viewer: Headers; approvers: [Headers, Headers, Headers] }) {
+export async function completeProgram(o: {
+  url: string;
+  programId: string;
+  lead: Headers;
+  viewer: Headers;
+  approvers: [Headers, Headers, Headers];
+}) {
   const base = `${o.url}/v1/programs/${o.programId}`;
   const post = async (path: string, who: Headers, body: unknown) => {
     const res = await fetch(`${base}${path}`, { method: 'POST', headers: who, body: JSON.stringify(body) });

@@ -12,7 +12,8 @@ export function testLog(name: string): number {
   return openSync(join(testLogsDir, `${name.replace(/[^\w.-]+/g, '_')}.log`), 'a');
 }
 
-const testServerCapabilityWarning = 'Temporal Server 1.16.0 or newer is required to guarantee that the latest heartbeat details are preserved';
+const testServerCapabilityWarning =
+  'Temporal Server 1.16.0 or newer is required to guarantee that the latest heartbeat details are preserved';
 
 /**
  * The SDK's logger in tests (the runtime's, tests/setup/quiet-sdk.ts, and MockActivityEnvironment's):
@@ -23,7 +24,11 @@ export function sdkTestLogger(): DefaultLogger {
   const file = (sdkLog ??= testLog('sdk'));
   return new DefaultLogger('WARN', (entry: LogEntry) => {
     if (entry.message.startsWith(testServerCapabilityWarning)) return;
-    const meta = entry.meta ? JSON.stringify(entry.meta, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : typeof v === 'bigint' ? String(v) : v)) : '';
+    const meta = entry.meta
+      ? JSON.stringify(entry.meta, (_k, v: unknown) =>
+          v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : typeof v === 'bigint' ? String(v) : v,
+        )
+      : '';
     writeSync(file, `${new Date().toISOString()} ${entry.level} ${entry.message} ${meta}\n`);
   });
 }

@@ -27,7 +27,11 @@ export async function pilotLive(bed: ProgramTestBed): Promise<Program> {
  * server does so on the history's size). `afterBatch` may move the clock for workflows that
  * look at the suggestion only between steps. Returns the new run's id.
  */
-export async function forceContinueAsNew(h: WorkflowHandle, noop: () => Promise<void>, afterBatch: () => Promise<void> = async () => undefined): Promise<string> {
+export async function forceContinueAsNew(
+  h: WorkflowHandle,
+  noop: () => Promise<void>,
+  afterBatch: () => Promise<void> = async () => undefined,
+): Promise<string> {
   const first = (await h.describe()).runId;
   // About 20 signals (4 MB) reach the test server's suggestion. Each batch is let through the
   // worker before the next is sent (a query is answered after the task that takes the signals):
@@ -48,11 +52,16 @@ export async function forceContinueAsNew(h: WorkflowHandle, noop: () => Promise<
 export const padding = Array.from({ length: 2000 }, (_, i) => `padding-${i}-${'x'.repeat(90)}`);
 
 /** A report about no department of the plan: the program ignores it (a late report of nothing). */
-export const noopReport = (h: Program) => () => h.signal(departmentReportSignal, { department: 'NO-SUCH-DEPT', attempt: 0, outcome: 'live', completedSteps: padding });
+export const noopReport = (h: Program) => () =>
+  h.signal(departmentReportSignal, { department: 'NO-SUCH-DEPT', attempt: 0, outcome: 'live', completedSteps: padding });
 
 /** The first event of a run, read alone (a run full of padded signals is too big to fetch whole). */
 export async function startedEvent(env: TestWorkflowEnvironment, workflowId: string, runId: string) {
-  const page = await env.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId, runId }, maximumPageSize: 1 });
+  const page = await env.client.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
   return page.history!.events![0]!.workflowExecutionStartedEventAttributes!;
 }
 

@@ -9,7 +9,15 @@ import { startTestSmtp } from './smtp';
 import { testWorker, timeSkippingEnv, uniqueTaskQueue } from './temporal';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan, type PlanInput } from '../../domain/plan';
-import { decideGateUpdate, programStatusQuery, recordEvidenceUpdate, requestGateUpdate, startWaveUpdate, type Actor, type ProgramStatus } from '../../domain/rollout';
+import {
+  decideGateUpdate,
+  programStatusQuery,
+  recordEvidenceUpdate,
+  requestGateUpdate,
+  startWaveUpdate,
+  type Actor,
+  type ProgramStatus,
+} from '../../domain/rollout';
 import type { Evidence } from '../../domain/rules/criteria';
 import type { GateKey } from '../../domain/rules/gates';
 import { nextLocalTime } from '../../domain/rules/time';
@@ -33,18 +41,32 @@ export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
       const input = testPlan();
       input.programId = `prog-${++programCounter}-${uniqueSuffix()}`;
       edit(input);
-      return env.client.workflow.start<typeof programWorkflow>('programWorkflow', { workflowId: `program:${input.programId}`, taskQueue, args: [{ plan: parsePlan(input), createdBy: 'p-lead-01' }] });
+      return env.client.workflow.start<typeof programWorkflow>('programWorkflow', {
+        workflowId: `program:${input.programId}`,
+        taskQueue,
+        args: [{ plan: parsePlan(input), createdBy: 'p-lead-01' }],
+      });
     },
     status,
     async fullEvidence(handle: Program) {
       const nowIso = new Date(await env.currentTimeMs()).toISOString();
       const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 20, passed: 20 }]));
-      const evidence: Evidence = { uat: { severeTotal: 12, severeFixed: 12, ordinaryTotal: 200, ordinaryFixed: 190 }, training, backup: { takenAt: nowIso }, migration: { verified: true } };
+      const evidence: Evidence = {
+        uat: { severeTotal: 12, severeFixed: 12, ordinaryTotal: 200, ordinaryFixed: 190 },
+        training,
+        backup: { takenAt: nowIso },
+        migration: { verified: true },
+      };
       return handle.executeUpdate(recordEvidenceUpdate, { args: [{ actor: lead, evidence }] });
     },
     request: (handle: Program, gate: GateKey) => handle.executeUpdate(requestGateUpdate, { args: [{ actor: lead, gate }] }),
-    decide: (handle: Program, gate: GateKey, actor: Actor, decision: 'go' | 'no-go', extra: { comment?: string; override?: { reason: string } } = {}) =>
-      handle.executeUpdate(decideGateUpdate, { args: [{ actor, gate, decision, ...extra }] }),
+    decide: (
+      handle: Program,
+      gate: GateKey,
+      actor: Actor,
+      decision: 'go' | 'no-go',
+      extra: { comment?: string; override?: { reason: string } } = {},
+    ) => handle.executeUpdate(decideGateUpdate, { args: [{ actor, gate, decision, ...extra }] }),
     startWave: (handle: Program, wave: number) => handle.executeUpdate(startWaveUpdate, { args: [{ actor: lead, wave }] }),
     /** Polls the status query (real time; the test server skips time only when asked). */
     async until(handle: Program, predicate: (s: ProgramStatus) => boolean): Promise<ProgramStatus> {
@@ -52,7 +74,8 @@ export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
       for (;;) {
         const s = await status(handle);
         if (predicate(s)) return s;
-        if (Date.now() > deadline) throw new Error(`timed out; phase ${s.phase}, departments ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out; phase ${s.phase}, departments ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -105,15 +128,35 @@ export function programTestActivities(real: Activities) {
     },
     // Whole-history verification: 4 ranges per domain; differences as nights.differingKeys says for day 'history'.
     async planMigrationRanges() {
-      return [{ lo: null, hi: 'g' }, { lo: 'g', hi: 'n' }, { lo: 'n', hi: 't' }, { lo: 't', hi: null }];
+      return [
+        { lo: null, hi: 'g' },
+        { lo: 'g', hi: 'n' },
+        { lo: 'n', hi: 't' },
+        { lo: 't', hi: null },
+      ];
     },
     async verifyMigrationRange(input) {
       const differingKeys = input.range.lo === 'n' ? nights.differingKeys('history', input.domain.name) : 0;
-      return { runId: `mig-${input.domain.name}-${input.range.lo ?? 'start'}`, rowsLegacy: 5000, rowsNew: 5000, rowsCompared: 5000, differingKeys };
+      return {
+        runId: `mig-${input.domain.name}-${input.range.lo ?? 'start'}`,
+        rowsLegacy: 5000,
+        rowsNew: 5000,
+        rowsCompared: 5000,
+        differingKeys,
+      };
     },
     async compareNight(input) {
       const differingKeys = nights.differingKeys(input.businessDay, input.domain.name);
-      return { runId: `run-${input.businessDay}-${input.domain.name}`, rowsLegacy: 1000, rowsNew: 1000, differingKeys, mismatchRate: differingKeys / 1000, missingInLegacy: 0, missingInNew: 0, mismatched: differingKeys };
+      return {
+        runId: `run-${input.businessDay}-${input.domain.name}`,
+        rowsLegacy: 1000,
+        rowsNew: 1000,
+        differingKeys,
+        mismatchRate: differingKeys / 1000,
+        missingInLegacy: 0,
+        missingInNew: 0,
+        mismatched: differingKeys,
+      };
     },
   };
   // As createActivities does for the real ones: errors that can never succeed fail fast.
@@ -124,8 +167,16 @@ export function programTestActivities(real: Activities) {
 export const testDomain = (name: string, onCritical: 'pause' | 'propose-rollback' | 'incident-only' = 'incident-only') => ({
   name,
   spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
-  legacy: { kind: 'postgres' as const, connection: { urlEnv: 'LEGACY_DB_URL' }, query: 'SELECT id, amount FROM charges WHERE at >= $1 AND at < $2' },
-  new: { kind: 'postgres' as const, connection: { urlEnv: 'NEW_DB_URL' }, query: 'SELECT id, amount FROM charge WHERE at >= $1 AND at < $2' },
+  legacy: {
+    kind: 'postgres' as const,
+    connection: { urlEnv: 'LEGACY_DB_URL' },
+    query: 'SELECT id, amount FROM charges WHERE at >= $1 AND at < $2',
+  },
+  new: {
+    kind: 'postgres' as const,
+    connection: { urlEnv: 'NEW_DB_URL' },
+    query: 'SELECT id, amount FROM charge WHERE at >= $1 AND at < $2',
+  },
   thresholds: { warning: { count: 0 }, critical: { rate: 0.05 } },
   onCritical,
 });
@@ -137,7 +188,9 @@ export const testDomain = (name: string, onCritical: 'pause' | 'propose-rollback
 export async function programTestBed(name: string) {
   const [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase(name), startTestSmtp()]);
   const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
-  const fake = programTestActivities(createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+  const fake = programTestActivities(
+    createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
+  );
   const taskQueue = uniqueTaskQueue(name);
   const worker = await testWorker(env, taskQueue, fake.activities);
   const running = worker.run();

@@ -81,13 +81,21 @@ export async function startStack(name: string, options: StackOptions = {}) {
       return (await this.person(roles, personId)).headers;
     },
     /** The same, with the person's id and token too (a browser test signs in with the token, and shows the name). */
-    async person(roles: Role[], personId?: string, displayName?: string): Promise<{ personId: string; token: string; headers: Record<string, string> }> {
+    async person(
+      roles: Role[],
+      personId?: string,
+      displayName?: string,
+    ): Promise<{ personId: string; token: string; headers: Record<string, string> }> {
       const p = await personWithToken(db.pool, roles, personId, displayName);
       return { personId: p.personId, token: p.token, headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` } };
     },
     /** A call to `/v1/programs<path>` as the person behind `headers`: its status, headers and JSON body. */
     async programs(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-      const res = await fetch(`${url}/v1/programs${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${url}/v1/programs${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
     },
     get worker() {

@@ -15,7 +15,9 @@ import { temporalTestServerPath } from '../../tools/services';
  * its own clock (one server per file, shared by its tests; about a second to start).
  */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
   // The workflows set golive's search attributes; this server knows only those registered here.
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
@@ -46,11 +48,17 @@ export function testWorker(env: TestWorkflowEnvironment, taskQueue: string, acti
  * A time-based suffix for program ids made by tests: letters only, since a run of five digits
  * (which base 36 time sometimes gives) is refused as looking like a record number.
  */
-export const uniqueSuffix = () => Date.now().toString(36).replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+export const uniqueSuffix = () =>
+  Date.now()
+    .toString(36)
+    .replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
 
 /** RECORD_HISTORIES=1 refreshes the histories that tests/workflow/replay.test.ts replays against today's code. */
 export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const history = await handle.fetchHistory();
-  writeFileSync(join(__dirname, '..', 'workflow', 'histories', `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
+  writeFileSync(
+    join(__dirname, '..', 'workflow', 'histories', `${name}.history.bin`),
+    temporal.api.history.v1.History.encode(history).finish(),
+  );
 }

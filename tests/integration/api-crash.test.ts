@@ -45,7 +45,11 @@ describe('the API killed between an Update and its answer', () => {
     expect((await stack.programs('POST', `/${programId}/evidence`, lead, { evidence: passingEvidence() })).status).toBe(200);
     expect((await stack.programs('POST', `/${programId}/gates/readiness/requests`, lead, {})).status).toBe(200);
 
-    const request = { method: 'POST', headers: { ...approver, 'idempotency-key': `decide-${programId}` }, body: JSON.stringify({ decision: 'go', comment: 'ready: api crash test' }) };
+    const request = {
+      method: 'POST',
+      headers: { ...approver, 'idempotency-key': `decide-${programId}` },
+      body: JSON.stringify({ decision: 'go', comment: 'ready: api crash test' }),
+    };
 
     // 1. An API process that dies right after the Update returned.
     const crashing = await stack.spawnApi({ TEST_CRASH_API_AFTER_UPDATE: 'true' });
@@ -58,10 +62,14 @@ describe('the API killed between an Update and its answer', () => {
     // the request's intent in the trail but not its outcome, the key still claimed.
     const count = async (sql: string) => (await stack.db.pool.query<{ n: number }>(sql, [programId])).rows[0]!.n;
     const decisionRows = () => count(`SELECT count(*)::int AS n FROM gate_decision WHERE program_id = $1 AND gate_id = 'readiness'`);
-    const decidedEntries = () => count(`SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'gate.decided'`);
+    const decidedEntries = () =>
+      count(`SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'gate.decided'`);
     const requestEntries = async () =>
       (
-        await stack.db.pool.query<{ result: string }>(`SELECT result FROM audit_log WHERE action = 'POST /v1/programs/{programId}/gates/{gate}/decisions' AND target->>'programId' = $1 ORDER BY seq`, [programId])
+        await stack.db.pool.query<{ result: string }>(
+          `SELECT result FROM audit_log WHERE action = 'POST /v1/programs/{programId}/gates/{gate}/decisions' AND target->>'programId' = $1 ORDER BY seq`,
+          [programId],
+        )
       ).rows.map((r) => r.result);
     expect(await decisionRows()).toBe(1);
     expect(await decidedEntries()).toBe(1);
@@ -94,6 +102,8 @@ describe('the API killed between an Update and its answer', () => {
     const events = (await stack.deps.temporal.workflow.getHandle(`program:${programId}`).fetchHistory()).events ?? [];
     const accepted = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'decideGate');
     expect(accepted).toHaveLength(1);
-    expect(events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length);
+    expect(events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(
+      events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length,
+    );
   }, 300_000);
 });

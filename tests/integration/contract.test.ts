@@ -31,10 +31,15 @@ beforeAll(async () => {
   // One person with every role a lead's work touches, so that generated requests reach the
   // handlers instead of stopping at 403 (role refusals have tests of their own).
   token = (await stack.person(['lead', 'oncall', 'admin'], 'p-lead-01')).token;
-  for (const id of ['p-vp-01', 'p-itdir-01', 'p-cmo-01', 'p-oncall-01']) await stack.as(id === 'p-oncall-01' ? ['oncall'] : ['leadership'], id);
+  for (const id of ['p-vp-01', 'p-itdir-01', 'p-cmo-01', 'p-oncall-01'])
+    await stack.as(id === 'p-oncall-01' ? ['oncall'] : ['leadership'], id);
   const plan = testPlan();
   plan.programId = programId;
-  const created = await fetch(`${stack.url}/v1/programs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(plan) });
+  const created = await fetch(`${stack.url}/v1/programs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(plan),
+  });
   expect(created.status).toBe(201);
   dir = mkdtempSync(join(tmpdir(), 'golive-contract-'));
 });
@@ -50,7 +55,11 @@ interface RunResult {
 
 function schemathesis(args: string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_HOOKS: join(__dirname, 'contract_hooks.py') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_HOOKS: join(__dirname, 'contract_hooks.py') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -75,25 +84,37 @@ describe('the API contract (schemathesis against the real stack)', () => {
     const started = Date.now();
     const res = await schemathesis(
       [
-        'run', `${stack.url}/openapi.json`,
-        '--url', stack.url,
-        '-H', `Authorization: Bearer ${token}`,
+        'run',
+        `${stack.url}/openapi.json`,
+        '--url',
+        stack.url,
+        '-H',
+        `Authorization: Bearer ${token}`,
         // positive_data_named_rules (contract_hooks.py) in place of positive_data_acceptance: a
         // 400 naming a rule JSON Schema cannot state (cross-field, plan-dependent) is not a fault.
-        '--checks', 'not_a_server_error,status_code_conformance,response_schema_conformance,positive_data_named_rules',
-        '--phases', 'examples,coverage,fuzzing',
+        '--checks',
+        'not_a_server_error,status_code_conformance,response_schema_conformance,positive_data_named_rules',
+        '--phases',
+        'examples,coverage,fuzzing',
         // Bounded both ways: 10 cases per operation and phase, and never more than 2 minutes
         // (fuzzing repeats until that is spent; a loaded machine gets fewer cases, not a longer run).
-        '--max-examples', '10',
-        '--max-time', '120',
-        '--request-timeout', '15',
-        '--workers', '1',
-        '--seed', '1',
+        '--max-examples',
+        '10',
+        '--max-time',
+        '120',
+        '--request-timeout',
+        '15',
+        '--workers',
+        '1',
+        '--seed',
+        '1',
         '--continue-on-failure',
-        '--generation-database', 'none',
+        '--generation-database',
+        'none',
         '--no-color',
         // The repro lines must be exact (it would hide values of fields named "key"); the token is this test's own.
-        '--output-sanitize', 'false',
+        '--output-sanitize',
+        'false',
       ],
       240_000,
     );

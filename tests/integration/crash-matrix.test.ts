@@ -31,7 +31,11 @@ beforeAll(async () => {
   stack = await startStack('crash-matrix');
   lead = await stack.as(['lead', 'oncall'], 'p-lead-01');
   await stack.as(['oncall'], 'p-oncall-01');
-  approvers = [await stack.as(['leadership'], 'p-vp-01'), await stack.as(['leadership'], 'p-itdir-01'), await stack.as(['leadership'], 'p-cmo-01')];
+  approvers = [
+    await stack.as(['leadership'], 'p-vp-01'),
+    await stack.as(['leadership'], 'p-itdir-01'),
+    await stack.as(['leadership'], 'p-cmo-01'),
+  ];
 });
 afterAll(async () => {
   await stack?.stop();
@@ -47,20 +51,31 @@ async function history(workflowId: string) {
 /** Ids of the scheduled events of `activity`, and which of them completed. */
 async function activityEvents(workflowId: string, activity: string) {
   const events = await history(workflowId);
-  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity).map((e) => Number(e.eventId));
-  const completed = events.filter((e) => e.activityTaskCompletedEventAttributes && scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
+  const scheduled = events
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)
+    .map((e) => Number(e.eventId));
+  const completed = events.filter(
+    (e) => e.activityTaskCompletedEventAttributes && scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
+  ).length;
   return { scheduled: scheduled.length, completed };
 }
 async function pending(workflowId: string) {
   const d = await stack.deps.temporal.workflow.getHandle(workflowId).describe();
-  return (d.raw.pendingActivities ?? []).map((a) => ({ id: a.activityId!, type: a.activityType?.name ?? '', started: Number(a.state) === STARTED, runId: d.runId }));
+  return (d.raw.pendingActivities ?? []).map((a) => ({
+    id: a.activityId!,
+    type: a.activityType?.name ?? '',
+    started: Number(a.state) === STARTED,
+    runId: d.runId,
+  }));
 }
 async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 25) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate().catch(() => false))) {
     if (Date.now() > deadline) {
       const s = await status();
-      throw new Error(`timed out waiting for ${what} (phase ${s.phase}; ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}; kills: ${kills.join('; ')})`);
+      throw new Error(
+        `timed out waiting for ${what} (phase ${s.phase}; ${s.departments.map((d) => `${d.code}:${d.state}`).join(' ')}; kills: ${kills.join('; ')})`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -76,9 +91,13 @@ async function killWorker(point: string, restart = true) {
   // Every running workflow of this test's server: the dead worker held all their running activities.
   const watch: string[] = [];
   for await (const wf of stack.deps.temporal.workflow.list({ query: `ExecutionStatus = 'Running'` })) watch.push(wf.workflowId);
-  const lost = (await Promise.all(watch.map(async (w) => (await pending(w)).filter((a) => a.started).map((a) => ({ ...a, workflowId: w }))))).flat();
+  const lost = (
+    await Promise.all(watch.map(async (w) => (await pending(w)).filter((a) => a.started).map((a) => ({ ...a, workflowId: w }))))
+  ).flat();
   for (const a of lost) {
-    await stack.deps.temporal.activity.fail({ workflowId: a.workflowId, runId: a.runId, activityId: a.id }, new Error(`worker killed (${point})`)).catch(() => undefined);
+    await stack.deps.temporal.activity
+      .fail({ workflowId: a.workflowId, runId: a.runId, activityId: a.id }, new Error(`worker killed (${point})`))
+      .catch(() => undefined);
   }
   if (restart) stack.restartWorker();
 }
@@ -92,17 +111,26 @@ async function killAtThreePoints(flow: string, workflowId: string, activity: str
     await waitFor(`${flow}: ${activity} scheduled`, async () => (await activityEvents(workflowId, activity)).scheduled >= 1, timeoutMs);
     await killWorker(`${flow}: ${activity} scheduled`);
   }
-  await waitFor(`${flow}: ${activity} running`, async () => (await pending(workflowId)).some((a) => a.type === activity && a.started), timeoutMs);
+  await waitFor(
+    `${flow}: ${activity} running`,
+    async () => (await pending(workflowId)).some((a) => a.type === activity && a.started),
+    timeoutMs,
+  );
   await killWorker(`${flow}: ${activity} running`);
   const completedBefore = (await activityEvents(workflowId, activity)).completed;
-  await waitFor(`${flow}: ${activity} completed`, async () => (await activityEvents(workflowId, activity)).completed > completedBefore, timeoutMs);
+  await waitFor(
+    `${flow}: ${activity} completed`,
+    async () => (await activityEvents(workflowId, activity)).completed > completedBefore,
+    timeoutMs,
+  );
   await killWorker(`${flow}: ${activity} completed`);
 }
 
 async function passReadiness() {
   expect((await api('POST', `/${programId}/evidence`, lead, { evidence: passingEvidence() })).status).toBe(200);
   expect((await api('POST', `/${programId}/gates/readiness/requests`, lead, {})).status).toBe(200);
-  for (const a of approvers.slice(0, 2)) expect((await api('POST', `/${programId}/gates/readiness/decisions`, a, { decision: 'go' })).status).toBe(200);
+  for (const a of approvers.slice(0, 2))
+    expect((await api('POST', `/${programId}/gates/readiness/decisions`, a, { decision: 'go' })).status).toBe(200);
 }
 
 describe('crash matrix: kill -9 of the worker', () => {
@@ -115,8 +143,16 @@ describe('crash matrix: kill -9 of the worker', () => {
     // One comparison domain whose two sides are tables of this test's database; each side's
     // query takes two seconds, long enough to kill the worker while the comparison runs.
     const domain = testDomain('charges');
-    domain.legacy = { kind: 'postgres', connection: { urlEnv: 'DATABASE_URL' }, query: 'SELECT id, amount FROM crash_legacy, pg_sleep(2) WHERE at >= $1 AND at < $2' };
-    domain.new = { kind: 'postgres', connection: { urlEnv: 'DATABASE_URL' }, query: 'SELECT id, amount FROM crash_new, pg_sleep(2) WHERE at >= $1 AND at < $2' };
+    domain.legacy = {
+      kind: 'postgres',
+      connection: { urlEnv: 'DATABASE_URL' },
+      query: 'SELECT id, amount FROM crash_legacy, pg_sleep(2) WHERE at >= $1 AND at < $2',
+    };
+    domain.new = {
+      kind: 'postgres',
+      connection: { urlEnv: 'DATABASE_URL' },
+      query: 'SELECT id, amount FROM crash_new, pg_sleep(2) WHERE at >= $1 AND at < $2',
+    };
     plan.parallelRun = { minimumDuration: 'PT1S', settle: 'PT1S', domains: [domain] };
     for (const table of ['crash_legacy', 'crash_new']) {
       await stack.db.pool.query(`CREATE TABLE ${table} (id text PRIMARY KEY, amount numeric, at timestamptz)`);
@@ -127,7 +163,9 @@ describe('crash matrix: kill -9 of the worker', () => {
     // The gate's e-mails leave before the first kill: the kills aim at a go-live step, and one that
     // lands while SMTP takes an unrelated e-mail resends it (SMTP's own window, README).
     const mailsOut = async () => {
-      const { rows } = await stack.db.pool.query<{ open: number; n: number }>(`SELECT count(*) FILTER (WHERE status <> 'sent')::int AS open, count(*)::int AS n FROM email_outbox`);
+      const { rows } = await stack.db.pool.query<{ open: number; n: number }>(
+        `SELECT count(*) FILTER (WHERE status <> 'sent')::int AS open, count(*)::int AS n FROM email_outbox`,
+      );
       return rows[0]!.n > 0 && rows[0]!.open === 0;
     };
     await waitFor('readiness e-mails sent', mailsOut, 60_000, 250);
@@ -139,7 +177,12 @@ describe('crash matrix: kill -9 of the worker', () => {
     const t0 = Date.now();
     const lap = (what: string) => console.info(`crash matrix: ${what} after ${Math.round((Date.now() - t0) / 1000)} s`);
     await killAtThreePoints('go-live', `golive:${programId}:LAB:1`, 'runStep');
-    await waitFor('pilot live', async () => (await status()).departments.filter((d) => ['IM-OPD', 'LAB'].includes(d.code)).every((d) => d.state === 'live-parallel'), 90_000, 250);
+    await waitFor(
+      'pilot live',
+      async () => (await status()).departments.filter((d) => ['IM-OPD', 'LAB'].includes(d.code)).every((d) => d.state === 'live-parallel'),
+      90_000,
+      250,
+    );
 
     lap('go-live done');
 
@@ -165,15 +208,27 @@ describe('crash matrix: kill -9 of the worker', () => {
     }
     expect(compared.status, JSON.stringify(compared.body)).toBe(200);
     await killAtThreePoints('comparison', `parallel-run:${programId}`, 'compareNight', 150_000, false);
-    await waitFor('comparison recorded', async () => {
-      const nights = (await api('GET', `/${programId}/parallel-run/nights`, lead)).body as { nights: { domains?: { status: string }[]; results?: { status: string }[] }[] };
-      return JSON.stringify(nights).includes('"clean"');
-    }, 120_000, 500);
+    await waitFor(
+      'comparison recorded',
+      async () => {
+        const nights = (await api('GET', `/${programId}/parallel-run/nights`, lead)).body as {
+          nights: { domains?: { status: string }[]; results?: { status: string }[] }[];
+        };
+        return JSON.stringify(nights).includes('"clean"');
+      },
+      120_000,
+      500,
+    );
     lap('comparison done');
     // Rollback of the pilot wave: LAB's compensations are killed into.
     expect((await api('POST', `/${programId}/rollbacks`, lead, { wave: 1, reason: 'crash matrix: undo the pilot' })).status).toBe(200);
     await killAtThreePoints('rollback', `rollback:${programId}:LAB:1`, 'runStep');
-    await waitFor('pilot rolled back', async () => (await status()).departments.filter((d) => ['IM-OPD', 'LAB'].includes(d.code)).every((d) => d.state === 'rolled-back'), 90_000, 250);
+    await waitFor(
+      'pilot rolled back',
+      async () => (await status()).departments.filter((d) => ['IM-OPD', 'LAB'].includes(d.code)).every((d) => d.state === 'rolled-back'),
+      90_000,
+      250,
+    );
 
     lap('rollback done');
     // Emergency for one department (two or more fail on the real server until the search
@@ -181,7 +236,8 @@ describe('crash matrix: kill -9 of the worker', () => {
     // that the worker dies while e-mails are being sent; the request itself waits it out.
     stack.smtp.slow(300);
     const declaring = { ...lead, 'idempotency-key': `crash-emergency-${programId}` };
-    const declare = () => api('POST', `/${programId}/emergencies`, declaring, { departments: ['LAB'], reason: 'crash matrix: LAB on paper' });
+    const declare = () =>
+      api('POST', `/${programId}/emergencies`, declaring, { departments: ['LAB'], reason: 'crash matrix: LAB on paper' });
     const declared = declare();
     await killAtThreePoints('emergency', `program:${programId}`, 'notifyPeople');
     // With its worker killed the answer may be 503 (not accepted in time) or 202 (still running):
@@ -193,10 +249,15 @@ describe('crash matrix: kill -9 of the worker', () => {
     }
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     stack.smtp.slow(0);
-    await waitFor('emergency notified', async () => {
-      const e = (await api('GET', `/${programId}/emergency`, lead)).body as unknown as EmergencyView;
-      return e.timeline.some((t) => t.event === 'notified');
-    }, 60_000, 250);
+    await waitFor(
+      'emergency notified',
+      async () => {
+        const e = (await api('GET', `/${programId}/emergency`, lead)).body as unknown as EmergencyView;
+        return e.timeline.some((t) => t.event === 'notified');
+      },
+      60_000,
+      250,
+    );
     lap('emergency done');
     const emergencyMails = await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes('EMERGENCY')).length >= 5, 60_000);
     expect(kills).toHaveLength(12);
@@ -205,10 +266,19 @@ describe('crash matrix: kill -9 of the worker', () => {
     await sleep(2000);
     const ids = stack.smtp.messages.map((m) => m.messageId);
     // Named by subject, recipient and time (kills: see the message) when one is doubled.
-    const doubled = stack.smtp.messages.filter((m, i) => ids.indexOf(m.messageId) !== i).map((m) => `${m.subject} to ${m.to.join(',')} at ${new Date(m.receivedAt).toISOString()}`);
+    const doubled = stack.smtp.messages
+      .filter((m, i) => ids.indexOf(m.messageId) !== i)
+      .map((m) => `${m.subject} to ${m.to.join(',')} at ${new Date(m.receivedAt).toISOString()}`);
     expect(doubled, `kills: ${kills.join('; ')}`).toEqual([]);
-    expect(emergencyMails.filter((x) => x.subject.includes('EMERGENCY')).flatMap((m) => m.to).sort()).toEqual(['p-cmo-01', 'p-itdir-01', 'p-lead-01', 'p-oncall-01', 'p-vp-01'].map((id) => `${id}@hospital.test`));
-    const outbox = await stack.db.pool.query<{ n: number; sent: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'sent')::int AS sent FROM email_outbox`);
+    expect(
+      emergencyMails
+        .filter((x) => x.subject.includes('EMERGENCY'))
+        .flatMap((m) => m.to)
+        .sort(),
+    ).toEqual(['p-cmo-01', 'p-itdir-01', 'p-lead-01', 'p-oncall-01', 'p-vp-01'].map((id) => `${id}@hospital.test`));
+    const outbox = await stack.db.pool.query<{ n: number; sent: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'sent')::int AS sent FROM email_outbox`,
+    );
     expect(outbox.rows[0]!.sent).toBe(outbox.rows[0]!.n);
     expect(new Set(ids).size).toBe(outbox.rows[0]!.n);
 
@@ -218,11 +288,26 @@ describe('crash matrix: kill -9 of the worker', () => {
       [programId],
     );
     const transitions = trail.rows.map((r) => `${r.action}${r.department ? ` ${r.department}` : ''}`).sort();
-    for (const expected of ['wave.started', 'department.live IM-OPD', 'department.live LAB', 'parallel-run.compare-again', 'parallel-run.night', 'rollback.requested', 'department.rolled-back IM-OPD', 'department.rolled-back LAB', 'emergency.declared']) {
-      expect(transitions.filter((t) => t === expected), `${expected} in ${transitions.join(', ')}`).toHaveLength(1);
+    for (const expected of [
+      'wave.started',
+      'department.live IM-OPD',
+      'department.live LAB',
+      'parallel-run.compare-again',
+      'parallel-run.night',
+      'rollback.requested',
+      'department.rolled-back IM-OPD',
+      'department.rolled-back LAB',
+      'emergency.declared',
+    ]) {
+      expect(
+        transitions.filter((t) => t === expected),
+        `${expected} in ${transitions.join(', ')}`,
+      ).toHaveLength(1);
     }
     const verify = await fetch(`${stack.url}/v1/audit/verify`, { headers: lead });
     expect(await verify.json()).toMatchObject({ ok: true });
-    console.info(`crash matrix: ${kills.length} kills (${kills.join('; ')}); ${ids.length} e-mails, none doubled; ${transitions.length} workflow audit entries`);
+    console.info(
+      `crash matrix: ${kills.length} kills (${kills.join('; ')}); ${ids.length} e-mails, none doubled; ${transitions.length} workflow audit entries`,
+    );
   }, 600_000);
 });

@@ -43,14 +43,23 @@ describe('a gate decision with SMTP down', () => {
 
     stack.smtp.down(true);
     const startedAt = performance.now();
-    const closing = await stack.programs('POST', `/${programId}/gates/readiness/decisions`, approvers[1]!, { decision: 'go', comment: 'evidence reviewed' });
+    const closing = await stack.programs('POST', `/${programId}/gates/readiness/decisions`, approvers[1]!, {
+      decision: 'go',
+      comment: 'evidence reviewed',
+    });
     const latencyMs = Math.round(performance.now() - startedAt);
     console.info(`e2e: closing Go with SMTP down answered ${closing.status} in ${latencyMs} ms`);
 
     // Recorded durably before the answer, whatever it was.
-    const rows = await stack.db.pool.query(`SELECT approver_id FROM gate_decision WHERE program_id = $1 AND gate_id = 'readiness' ORDER BY id`, [programId]);
+    const rows = await stack.db.pool.query(
+      `SELECT approver_id FROM gate_decision WHERE program_id = $1 AND gate_id = 'readiness' ORDER BY id`,
+      [programId],
+    );
     expect(rows.rows.map((r) => r.approver_id)).toEqual(['p-vp-01', 'p-itdir-01']);
-    const closed = await stack.db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'gate.closed'`, [programId]);
+    const closed = await stack.db.pool.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'gate.closed'`,
+      [programId],
+    );
     expect(closed.rows[0].n).toBe(1);
 
     // SMTP back: every approver hears of the decision, once each.
@@ -59,7 +68,8 @@ describe('a gate decision with SMTP down', () => {
     await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes(subject)).length >= 3, 120_000);
     await new Promise((r) => setTimeout(r, 3_000));
     const perRecipient: Record<string, number> = {};
-    for (const m of stack.smtp.messages.filter((x) => x.subject.includes(subject))) for (const to of m.to) perRecipient[to] = (perRecipient[to] ?? 0) + 1;
+    for (const m of stack.smtp.messages.filter((x) => x.subject.includes(subject)))
+      for (const to of m.to) perRecipient[to] = (perRecipient[to] ?? 0) + 1;
     expect(perRecipient).toEqual(Object.fromEntries(approverIds.map((id) => [`${id}@hospital.test`, 1])));
 
     // Last, so that the e-mails above are checked even while the answer is still slow.

@@ -40,7 +40,14 @@ describe('escalation end to end', () => {
     plan.adapters = [{ id: 'sim', kind: 'simulated', failSteps: [{ department: 'LAB', step: 'switch-analyzer-feed', mode: 'reject' }] }];
     expect((await json('POST', '/v1/programs', lead, plan)).status).toBe(201);
     const training = Object.fromEntries(plan.departments.map((d) => [d.code, { examined: 5, passed: 5 }]));
-    await json('POST', `/v1/programs/${programId}/evidence`, lead, { evidence: { uat: { severeTotal: 1, severeFixed: 1, ordinaryTotal: 1, ordinaryFixed: 1 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } } });
+    await json('POST', `/v1/programs/${programId}/evidence`, lead, {
+      evidence: {
+        uat: { severeTotal: 1, severeFixed: 1, ordinaryTotal: 1, ordinaryFixed: 1 },
+        training,
+        backup: { takenAt: new Date().toISOString() },
+        migration: { verified: true },
+      },
+    });
     await json('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead, {});
     for (const id of ['p-vp-01', 'p-itdir-01']) {
       const approver = await stack.as(['leadership'], id);
@@ -48,7 +55,10 @@ describe('escalation end to end', () => {
     }
     expect((await json('POST', `/v1/programs/${programId}/waves/1/start`, lead, {})).status).toBe(200);
 
-    const mails = await stack.smtp.waitFor((m) => m.some((x) => x.to.includes('p-oncall-01@hospital.test') && x.subject.startsWith('[golive SEV2]') && x.text.includes('/ack/')), 60_000);
+    const mails = await stack.smtp.waitFor(
+      (m) => m.some((x) => x.to.includes('p-oncall-01@hospital.test') && x.subject.startsWith('[golive SEV2]') && x.text.includes('/ack/')),
+      60_000,
+    );
     const page = mails.find((x) => x.to.includes('p-oncall-01@hospital.test') && x.text.includes('/ack/'))!;
     const status = (await json('GET', `/v1/programs/${programId}`, lead)).body as unknown as ProgramStatus;
     const failedAt = Date.parse(status.departments.find((d) => d.code === 'LAB')!.failure!.at);
@@ -69,7 +79,9 @@ describe('escalation end to end', () => {
     const ack = await json('POST', ackPath, oncall);
     expect(ack.status).toBe(200);
     expect(ack.body).toMatchObject({ personId: 'p-oncall-01' });
-    await expect.poll(async () => ((await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { status: string }).status, { timeout: 10_000 }).toBe('acknowledged');
+    await expect
+      .poll(async () => ((await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { status: string }).status, { timeout: 10_000 })
+      .toBe('acknowledged');
     // Single use.
     expect((await call('POST', ackPath, oncall)).status).toBe(410);
     const detail = (await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { timeline: { kind: string }[] };
@@ -81,7 +93,10 @@ describe('escalation end to end', () => {
       .poll(
         async () => {
           const ids: string[] = [];
-          for await (const wf of stack.deps.temporal.workflow.list({ query: `GoliveProgram = '${programId}' AND GoliveDepartment = 'LAB'` })) ids.push(wf.workflowId);
+          for await (const wf of stack.deps.temporal.workflow.list({
+            query: `GoliveProgram = '${programId}' AND GoliveDepartment = 'LAB'`,
+          }))
+            ids.push(wf.workflowId);
           return ids.filter((id) => id.startsWith('incident:'));
         },
         { timeout: 15_000 },
@@ -95,20 +110,38 @@ describe('escalation end to end', () => {
     expect((await json('POST', '/v1/programs', lead, plan)).status).toBe(201);
     stack.smtp.down(true);
     let incidentId: string;
-    const onCall = async () => ((await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { timeline: { kind: string; personId: string | null }[] }).timeline.filter((t) => t.personId === 'p-oncall-01').map((t) => t.kind);
+    const onCall = async () =>
+      ((await json('GET', `/v1/incidents/${incidentId}`, lead)).body as { timeline: { kind: string; personId: string | null }[] }).timeline
+        .filter((t) => t.personId === 'p-oncall-01')
+        .map((t) => t.kind);
     try {
-      const raised = await json('POST', '/v1/incidents', oncall, { programId: plan.programId, departments: ['LAB', 'ICU'], severity: 'sev2' });
+      const raised = await json('POST', '/v1/incidents', oncall, {
+        programId: plan.programId,
+        departments: ['LAB', 'ICU'],
+        severity: 'sev2',
+      });
       expect(raised.status, JSON.stringify(raised.body)).toBe(202);
       incidentId = (raised.body as { incidentId: string }).incidentId;
       // SMTP has answered 421 at least once: the page is queued, not delivered.
       await expect
-        .poll(async () => (await stack.db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE recipient = 'p-oncall-01@hospital.test' AND subject LIKE $1 AND last_error IS NOT NULL`, [`%${plan.programId}%`])).rows[0].n, { timeout: 30_000 })
+        .poll(
+          async () =>
+            (
+              await stack.db.pool.query(
+                `SELECT count(*)::int AS n FROM email_outbox WHERE recipient = 'p-oncall-01@hospital.test' AND subject LIKE $1 AND last_error IS NOT NULL`,
+                [`%${plan.programId}%`],
+              )
+            ).rows[0].n,
+          { timeout: 30_000 },
+        )
         .toBe(1);
       expect(await onCall()).toEqual(['queued']);
     } finally {
       stack.smtp.down(false);
     }
     await expect.poll(onCall, { timeout: 60_000, interval: 500 }).toEqual(['queued', 'delivered']);
-    expect(stack.smtp.messages.filter((m) => m.to.includes('p-oncall-01@hospital.test') && m.subject.includes(plan.programId))).toHaveLength(1);
+    expect(
+      stack.smtp.messages.filter((m) => m.to.includes('p-oncall-01@hospital.test') && m.subject.includes(plan.programId)),
+    ).toHaveLength(1);
   });
 });

@@ -44,7 +44,12 @@ const apis: Api[] = [];
 const figures: Record<string, number[]> = {};
 
 async function startApi(databaseUrl: string, temporalAddress: string): Promise<Api> {
-  const config = loadConfig({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SMTP_PORT: String(smtp.port), LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    SMTP_PORT: String(smtp.port),
+    LOG_LEVEL: 'silent',
+  });
   // As api/main.ts builds them: the API's pool timeouts and its lazy, deadline-bound Temporal client.
   const deps: Deps = {
     config,
@@ -116,14 +121,20 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'golive-outage-'));
   [pgPort, temporalPort, smtp] = await Promise.all([freePort(), freePort(), startTestSmtp()]);
   // Persistent, so that the cluster stopped below starts again with its data.
-  [pg, temporal] = await Promise.all([startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: true }), startTemporalDevServer({ port: temporalPort })]);
+  [pg, temporal] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: true }),
+    startTemporalDevServer({ port: temporalPort }),
+  ]);
   await ensureDatabase(pg.adminUrl, 'golive_outage');
   dbUrl = pg.urlFor('golive_outage');
   await migrate(dbUrl);
   api = await startApi(dbUrl, temporal.address);
   ({ token: lead, personId: leadId } = await personWithToken(api.deps.pool, ['lead', 'oncall']));
   const plan = testPlan();
-  await api.deps.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'Test', 'test')`, [plan.programId, plan]);
+  await api.deps.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'Test', 'test')`, [
+    plan.programId,
+    plan,
+  ]);
 });
 
 afterAll(async () => {
@@ -156,7 +167,9 @@ describe('the API during outages', () => {
       await expectOutage('temporal down: POST gate request (Update)', 'temporal', () =>
         timed(api, 'POST', '/v1/programs/test-program/gates/readiness/requests', {}, { 'idempotency-key': `gate-${i}` }),
       );
-      await expectOutage('temporal down: POST /v1/incidents (signalWithStart)', 'temporal', () => timed(api, 'POST', '/v1/incidents', { programId: 'test-program', departments: ['ICU'], severity: 'sev2' }));
+      await expectOutage('temporal down: POST /v1/incidents (signalWithStart)', 'temporal', () =>
+        timed(api, 'POST', '/v1/incidents', { programId: 'test-program', departments: ['ICU'], severity: 'sev2' }),
+      );
     }
     // A 503 is no answer: the Idempotency-Key is free for the retry.
     expect((await api.deps.pool.query(`SELECT 1 FROM idempotency_keys`)).rowCount).toBe(0);
@@ -179,7 +192,13 @@ describe('the API during outages', () => {
     for (let i = 0; i < 3; i++) {
       await expectOutage('postgres down: GET /v1/incidents', 'postgres', () => timed(api, 'GET', '/v1/incidents'));
       await expectOutage('postgres down: POST /v1/incidents', 'postgres', () =>
-        timed(api, 'POST', '/v1/incidents', { programId: 'test-program', departments: ['ICU'], severity: 'sev2' }, { 'idempotency-key': `inc-${i}` }),
+        timed(
+          api,
+          'POST',
+          '/v1/incidents',
+          { programId: 'test-program', departments: ['ICU'], severity: 'sev2' },
+          { 'idempotency-key': `inc-${i}` },
+        ),
       );
     }
     pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: true });
@@ -191,8 +210,12 @@ describe('the API during outages', () => {
     const noPg = await startApi(dbUrl.replace(`:${pgPort}/`, `:${closedPg}/`), temporal.address);
     await expectOutage('postgres at a closed port: GET /v1/incidents', 'postgres', () => timed(noPg, 'GET', '/v1/incidents'));
     const noTemporal = await startApi(dbUrl, `127.0.0.1:${closedTemporal}`);
-    await expectOutage('temporal at a closed port: GET /v1/programs/{id}', 'temporal', () => timed(noTemporal, 'GET', '/v1/programs/test-program'));
-    await expectOutage('temporal at a closed port: POST /v1/notifications/test', 'temporal', () => timed(noTemporal, 'POST', '/v1/notifications/test', { to: `${leadId}@hospital.test` }));
+    await expectOutage('temporal at a closed port: GET /v1/programs/{id}', 'temporal', () =>
+      timed(noTemporal, 'GET', '/v1/programs/test-program'),
+    );
+    await expectOutage('temporal at a closed port: POST /v1/notifications/test', 'temporal', () =>
+      timed(noTemporal, 'POST', '/v1/notifications/test', { to: `${leadId}@hospital.test` }),
+    );
   });
 
   it('answers 503 for a PostgreSQL that accepts connections and never answers, after the 2 s connect limit', async () => {
@@ -202,7 +225,12 @@ describe('the API during outages', () => {
       // Sign-in, the audit append and the Idempotency-Key each wait out their own connect: a GET has one.
       await expectOutage('postgres hung: GET /v1/incidents', 'postgres', () => timed(hungPg, 'GET', '/v1/incidents'), 3_500);
       // A POST also tries to append its audit entry (another 2 s connect) before the 503 leaves.
-      await expectOutage('postgres hung: POST /v1/incidents', 'postgres', () => timed(hungPg, 'POST', '/v1/incidents', { programId: 'test-program', severity: 'sev2' }), 6_000);
+      await expectOutage(
+        'postgres hung: POST /v1/incidents',
+        'postgres',
+        () => timed(hungPg, 'POST', '/v1/incidents', { programId: 'test-program', severity: 'sev2' }),
+        6_000,
+      );
     } finally {
       await hung.close();
     }
@@ -212,7 +240,12 @@ describe('the API during outages', () => {
     const hung = await silentServer();
     try {
       const hungTemporal = await startApi(dbUrl, `127.0.0.1:${hung.port}`);
-      await expectOutage('temporal hung: GET /v1/programs/{id}', 'temporal', () => timed(hungTemporal, 'GET', '/v1/programs/test-program'), 7_000);
+      await expectOutage(
+        'temporal hung: GET /v1/programs/{id}',
+        'temporal',
+        () => timed(hungTemporal, 'GET', '/v1/programs/test-program'),
+        7_000,
+      );
     } finally {
       await hung.close();
     }

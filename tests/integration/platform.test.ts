@@ -24,14 +24,26 @@ describe('the platform, end to end on the real dev server', () => {
     const res = await fetch(`${stack.url}/healthz`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { services: Record<string, { up: boolean }> };
-    expect(Object.fromEntries(Object.entries(body.services).map(([k, v]) => [k, v.up]))).toEqual({ temporal: true, postgres: true, smtp: true });
+    expect(Object.fromEntries(Object.entries(body.services).map(([k, v]) => [k, v.up]))).toEqual({
+      temporal: true,
+      postgres: true,
+      smtp: true,
+    });
   });
 
   it('sends a real e-mail through API -> workflow -> worker -> SMTP, once per Idempotency-Key', async () => {
     const started = Date.now();
-    const first = await postJson('/v1/notifications/test', { to: 'lead@hospital.test', requestedBy: 'p-lead-01' }, { 'idempotency-key': 'e2e-mail-1' });
+    const first = await postJson(
+      '/v1/notifications/test',
+      { to: 'lead@hospital.test', requestedBy: 'p-lead-01' },
+      { 'idempotency-key': 'e2e-mail-1' },
+    );
     expect(first.status).toBe(202);
-    const again = await postJson('/v1/notifications/test', { to: 'lead@hospital.test', requestedBy: 'p-lead-01' }, { 'idempotency-key': 'e2e-mail-1' });
+    const again = await postJson(
+      '/v1/notifications/test',
+      { to: 'lead@hospital.test', requestedBy: 'p-lead-01' },
+      { 'idempotency-key': 'e2e-mail-1' },
+    );
     expect(again.status).toBe(202);
     const [mail] = await stack.smtp.waitFor((m) => m.some((x) => x.to.includes('lead@hospital.test')));
     expect(mail!.subject).toBe('[golive] Test notification');
@@ -49,12 +61,19 @@ describe('the platform, end to end on the real dev server', () => {
   });
 
   it('finishes a workflow whose worker was killed with SIGKILL mid-way, after a new worker starts', async () => {
-    const res = await postJson('/v1/notifications/test', { to: 'survivor@hospital.test', delaySeconds: 3, requestedBy: 'p-lead-01' }, { 'idempotency-key': 'e2e-kill-9' });
+    const res = await postJson(
+      '/v1/notifications/test',
+      { to: 'survivor@hospital.test', delaySeconds: 3, requestedBy: 'p-lead-01' },
+      { 'idempotency-key': 'e2e-kill-9' },
+    );
     expect(res.status).toBe(202);
     const handle = stack.deps.temporal.workflow.getHandle(workflowIds.testNotification('e2e-kill-9'));
     // Wait until the worker has run the first workflow task (the timer is in the history).
     await expect
-      .poll(async () => (await handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes), { timeout: 30_000, interval: 200 })
+      .poll(async () => (await handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes), {
+        timeout: 30_000,
+        interval: 200,
+      })
       .toBe(true);
 
     const victim = stack.worker;

@@ -19,14 +19,22 @@ beforeAll(async () => {
   stack = await startStack('rollout');
   lead = await stack.as(['lead']);
   viewer = await stack.as(['viewer']);
-  approvers = [await stack.as(['leadership'], 'p-vp-01'), await stack.as(['leadership'], 'p-itdir-01'), await stack.as(['leadership'], 'p-cmo-01')];
+  approvers = [
+    await stack.as(['leadership'], 'p-vp-01'),
+    await stack.as(['leadership'], 'p-itdir-01'),
+    await stack.as(['leadership'], 'p-cmo-01'),
+  ];
 });
 afterAll(async () => {
   await stack?.stop();
 });
 
 const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-  const res = await fetch(`${stack.url}/v1/programs${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${stack.url}/v1/programs${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 const status = async () => (await api('GET', `/${programId}`, viewer)).body as unknown as ProgramStatus;
@@ -41,7 +49,10 @@ async function passGate(gate: string, who = approvers.slice(0, 2)) {
   await evidence();
   const opened = await api('POST', `/${programId}/gates/${gate}/requests`, lead, {});
   expect(opened.status, JSON.stringify(opened.body)).toBe(200);
-  for (const a of who) expect((await api('POST', `/${programId}/gates/${gate}/decisions`, a, { decision: 'go', comment: 'evidence reviewed' })).status).toBe(200);
+  for (const a of who)
+    expect((await api('POST', `/${programId}/gates/${gate}/decisions`, a, { decision: 'go', comment: 'evidence reviewed' })).status).toBe(
+      200,
+    );
   expect((await status()).gates.find((g) => g.gate === gate)!.status).toBe('go');
 }
 
@@ -58,7 +69,12 @@ describe('phased rollout through the API on the real dev server', () => {
     // Wrong order: a 409 that says where the program is and what is allowed now.
     const early = await api('POST', `/${programId}/waves/1/start`, lead, {});
     expect(early.status).toBe(409);
-    expect(early.body).toMatchObject({ error: 'InvalidState', phase: 'readiness', activeWave: null, allowedActions: expect.arrayContaining(['record-evidence', 'request-gate:readiness']) });
+    expect(early.body).toMatchObject({
+      error: 'InvalidState',
+      phase: 'readiness',
+      activeWave: null,
+      allowedActions: expect.arrayContaining(['record-evidence', 'request-gate:readiness']),
+    });
 
     await passGate('readiness');
     for (const wave of [1, 2, 3]) {
@@ -74,7 +90,8 @@ describe('phased rollout through the API on the real dev server', () => {
         const outsider = await api('POST', `/${programId}/gates/exit-1/decisions`, await stack.as(['leadership']), { decision: 'go' });
         expect(outsider.status).toBe(403);
         expect(String(outsider.body.message)).toMatch(/^rejected: p-test-[0-9a-f]+ is not an approver of gate exit-1$/);
-        for (const a of approvers.slice(0, 2)) expect((await api('POST', `/${programId}/gates/exit-1/decisions`, a, { decision: 'go' })).status).toBe(200);
+        for (const a of approvers.slice(0, 2))
+          expect((await api('POST', `/${programId}/gates/exit-1/decisions`, a, { decision: 'go' })).status).toBe(200);
       } else {
         await passGate(`exit-${wave}`);
       }
@@ -86,7 +103,9 @@ describe('phased rollout through the API on the real dev server', () => {
     expect(final.phase).toBe('completed');
     expect(final.departments.map((d) => d.state)).toEqual(Array(10).fill('cut-over'));
     // The workflow ends once its last e-mails (the final gate's) have left the mail queue.
-    await expect.poll(async () => (await stack.deps.temporal.workflow.getHandle(`program:${programId}`).describe()).status.name, { timeout: 30_000 }).toBe('COMPLETED');
+    await expect
+      .poll(async () => (await stack.deps.temporal.workflow.getHandle(`program:${programId}`).describe()).status.name, { timeout: 30_000 })
+      .toBe('COMPLETED');
     // The same plan again does not start the finished program over from readiness.
     const again = await api('POST', '', lead, plan);
     expect(again.status).toBe(409);
@@ -106,7 +125,9 @@ describe('phased rollout through the API on the real dev server', () => {
 
     const verify = await fetch(`${stack.url}/v1/audit/verify`, { headers: lead });
     expect(await verify.json()).toMatchObject({ ok: true });
-    const trail = (await (await fetch(`${stack.url}/v1/audit?target=${programId}&limit=500`, { headers: lead })).json()) as { entries: { action: string; actor: string }[] };
+    const trail = (await (await fetch(`${stack.url}/v1/audit?target=${programId}&limit=500`, { headers: lead })).json()) as {
+      entries: { action: string; actor: string }[];
+    };
     const actions = trail.entries.map((e) => e.action);
     expect(actions).toContain('POST /v1/programs/{programId}/gates/{gate}/decisions');
     expect(actions.filter((a) => a === 'department.live')).toHaveLength(10);
@@ -116,17 +137,30 @@ describe('phased rollout through the API on the real dev server', () => {
   it('shows program and department workflows under readable ids with search attributes', async () => {
     const client = stack.deps.temporal;
     await expect
-      .poll(async () => {
-        const ids: string[] = [];
-        for await (const wf of client.workflow.list({ query: `GoliveProgram = '${programId}'` })) ids.push(wf.workflowId);
-        return ids.sort();
-      }, { timeout: 20_000, interval: 500 })
-      .toEqual([`program:${programId}`, `parallel-run:${programId}`, ...testPlan().departments.map((d) => `golive:${programId}:${d.code}:1`)].sort());
+      .poll(
+        async () => {
+          const ids: string[] = [];
+          for await (const wf of client.workflow.list({ query: `GoliveProgram = '${programId}'` })) ids.push(wf.workflowId);
+          return ids.sort();
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toEqual(
+        [
+          `program:${programId}`,
+          `parallel-run:${programId}`,
+          ...testPlan().departments.map((d) => `golive:${programId}:${d.code}:1`),
+        ].sort(),
+      );
     const icu: string[] = [];
-    for await (const wf of client.workflow.list({ query: `GoliveProgram = '${programId}' AND GoliveDepartment = 'ICU' AND GoliveWave = 3` })) icu.push(wf.workflowId);
+    for await (const wf of client.workflow.list({
+      query: `GoliveProgram = '${programId}' AND GoliveDepartment = 'ICU' AND GoliveWave = 3`,
+    }))
+      icu.push(wf.workflowId);
     expect(icu).toEqual([`golive:${programId}:ICU:1`]);
     const completed: string[] = [];
-    for await (const wf of client.workflow.list({ query: `GolivePhase = 'completed' AND GoliveProgram = '${programId}'` })) completed.push(wf.workflowId);
+    for await (const wf of client.workflow.list({ query: `GolivePhase = 'completed' AND GoliveProgram = '${programId}'` }))
+      completed.push(wf.workflowId);
     expect(completed).toEqual([`program:${programId}`]);
   });
 });

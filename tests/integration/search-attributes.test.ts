@@ -30,11 +30,16 @@ const programId = `sa-${uniqueSuffix()}`;
 
 beforeAll(async () => {
   sources = await freshDatabase('sa_sources');
-  await sources.pool.query(`CREATE TABLE legacy_charges (id text PRIMARY KEY, amount numeric); CREATE TABLE new_charges (id text PRIMARY KEY, amount numeric);
+  await sources.pool
+    .query(`CREATE TABLE legacy_charges (id text PRIMARY KEY, amount numeric); CREATE TABLE new_charges (id text PRIMARY KEY, amount numeric);
     INSERT INTO legacy_charges VALUES ('a', 1), ('b', 2); INSERT INTO new_charges VALUES ('a', 1), ('b', 2);`);
   stack = await startStack('search-attributes', { workerEnv: { SA_SOURCE_DB_URL: sources.url } });
   lead = await stack.as(['lead', 'oncall'], 'p-lead-01');
-  approvers = [await stack.as(['leadership'], 'p-vp-01'), await stack.as(['leadership'], 'p-itdir-01'), await stack.as(['leadership'], 'p-cmo-01')];
+  approvers = [
+    await stack.as(['leadership'], 'p-vp-01'),
+    await stack.as(['leadership'], 'p-itdir-01'),
+    await stack.as(['leadership'], 'p-cmo-01'),
+  ];
 });
 afterAll(async () => {
   await stack?.stop();
@@ -56,7 +61,9 @@ async function listed(query: string): Promise<WorkflowExecutionInfo[]> {
 /** Failed workflow tasks (an upsert the server refused) in a workflow's history, by cause. */
 async function failedWorkflowTasks(workflowId: string, runId: string): Promise<string[]> {
   const history = await stack.deps.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).map((e) => `${workflowId}: ${e.workflowTaskFailedEventAttributes!.failure?.message ?? 'failed'}`);
+  return (history.events ?? [])
+    .filter((e) => e.workflowTaskFailedEventAttributes)
+    .map((e) => `${workflowId}: ${e.workflowTaskFailedEventAttributes!.failure?.message ?? 'failed'}`);
 }
 
 describe('search attributes on the real dev server', () => {
@@ -74,27 +81,53 @@ describe('search attributes on the real dev server', () => {
     expect((await api('POST', '/v1/programs', plan)).status).toBe(201);
     const training = Object.fromEntries(plan.departments.map((d) => [d.code, { examined: 5, passed: 5 }]));
     const evidence = await api('POST', `/v1/programs/${programId}/evidence`, {
-      evidence: { uat: { severeTotal: 1, severeFixed: 1, ordinaryTotal: 1, ordinaryFixed: 1 }, training, backup: { takenAt: new Date().toISOString() }, migration: { verified: true } },
+      evidence: {
+        uat: { severeTotal: 1, severeFixed: 1, ordinaryTotal: 1, ordinaryFixed: 1 },
+        training,
+        backup: { takenAt: new Date().toISOString() },
+        migration: { verified: true },
+      },
     });
     expect(evidence.status, JSON.stringify(evidence.body)).toBe(200);
     expect((await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, {})).status).toBe(200);
     for (const a of approvers.slice(0, 2)) {
-      const res = await fetch(`${stack.url}/v1/programs/${programId}/gates/readiness/decisions`, { method: 'POST', headers: a, body: JSON.stringify({ decision: 'go' }) });
+      const res = await fetch(`${stack.url}/v1/programs/${programId}/gates/readiness/decisions`, {
+        method: 'POST',
+        headers: a,
+        body: JSON.stringify({ decision: 'go' }),
+      });
       expect(res.status).toBe(200);
     }
     // The pilot: two departments' go-lives, the phase and wave upserts, and the parallel run.
     expect((await api('POST', `/v1/programs/${programId}/waves/1/start`, {})).status).toBe(200);
-    await expect.poll(async () => (await status()).departments.filter((d) => d.wave === 1).every((d) => d.state === 'live-parallel'), { timeout: 60_000, interval: 500 }).toBe(true);
-    await expect.poll(async () => (await status()).parallelRun.nightsCompared, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => (await status()).departments.filter((d) => d.wave === 1).every((d) => d.state === 'live-parallel'), {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe(true);
+    await expect
+      .poll(async () => (await status()).parallelRun.nightsCompared, { timeout: 60_000, interval: 500 })
+      .toBeGreaterThanOrEqual(1);
 
-    const rollback = await api('POST', `/v1/programs/${programId}/rollbacks`, { departments: ['IM-OPD'], reason: 'search attribute check' });
+    const rollback = await api('POST', `/v1/programs/${programId}/rollbacks`, {
+      departments: ['IM-OPD'],
+      reason: 'search attribute check',
+    });
     expect(rollback.status, JSON.stringify(rollback.body)).toBe(200);
-    await expect.poll(async () => (await status()).departments.find((d) => d.code === 'IM-OPD')!.state, { timeout: 60_000, interval: 500 }).toBe('rolled-back');
+    await expect
+      .poll(async () => (await status()).departments.find((d) => d.code === 'IM-OPD')!.state, { timeout: 60_000, interval: 500 })
+      .toBe('rolled-back');
 
     const verification = await api('POST', `/v1/programs/${programId}/migration-verifications`, {});
     expect(verification.status, JSON.stringify(verification.body)).toBe(200);
 
-    const incident = await api('POST', '/v1/incidents', { programId, departments: ['LAB', 'RAD'], severity: 'sev2', counts: { departments: 2 } });
+    const incident = await api('POST', '/v1/incidents', {
+      programId,
+      departments: ['LAB', 'RAD'],
+      severity: 'sev2',
+      counts: { departments: 2 },
+    });
     expect(incident.status, JSON.stringify(incident.body)).toBe(202);
 
     const started = Date.now();
@@ -109,15 +142,23 @@ describe('search attributes on the real dev server', () => {
       .poll(async () => new Set((await listed(`GoliveProgram = '${programId}'`)).map((w) => w.type)), { timeout: 30_000, interval: 500 })
       .toEqual(new Set(['programWorkflow', 'departmentGoLiveWorkflow', 'parallelRunWorkflow', 'rollbackWorkflow', 'incidentWorkflow']));
     const incidents = await listed(`GoliveProgram = '${programId}' AND WorkflowType = 'incidentWorkflow'`);
-    expect(incidents.map((w) => [...(w.typedSearchAttributes.get(GoliveDepartment) ?? [])].sort()).sort((a, b) => a.length - b.length)).toEqual([['LAB', 'RAD'], all]);
+    expect(
+      incidents.map((w) => [...(w.typedSearchAttributes.get(GoliveDepartment) ?? [])].sort()).sort((a, b) => a.length - b.length),
+    ).toEqual([['LAB', 'RAD'], all]);
     // A department list is searchable by any one of its departments.
-    await expect.poll(async () => (await listed(`GoliveProgram = '${programId}' AND GoliveDepartment = 'RAD'`)).map((w) => w.type).sort(), { timeout: 30_000 }).toEqual(['incidentWorkflow', 'incidentWorkflow']);
+    await expect
+      .poll(async () => (await listed(`GoliveProgram = '${programId}' AND GoliveDepartment = 'RAD'`)).map((w) => w.type).sort(), {
+        timeout: 30_000,
+      })
+      .toEqual(['incidentWorkflow', 'incidentWorkflow']);
     const lab = await listed(`GoliveProgram = '${programId}' AND GoliveDepartment = 'LAB' AND GoliveWave = 1`);
     expect(lab.map((w) => w.type)).toEqual(['departmentGoLiveWorkflow']);
     expect(lab[0]!.typedSearchAttributes.get(GoliveProgram)).toBe(programId);
     expect(lab[0]!.typedSearchAttributes.get(GoliveWave)).toBe(1);
 
-    const everything = await listed(`WorkflowId STARTS_WITH 'program:${programId}' OR GoliveProgram = '${programId}' OR WorkflowId STARTS_WITH 'verify-migration:${programId}'`);
+    const everything = await listed(
+      `WorkflowId STARTS_WITH 'program:${programId}' OR GoliveProgram = '${programId}' OR WorkflowId STARTS_WITH 'verify-migration:${programId}'`,
+    );
     expect(everything.some((w) => w.type === 'verifyMigrationWorkflow')).toBe(true);
     const failures = (await Promise.all(everything.map((w) => failedWorkflowTasks(w.workflowId, w.runId)))).flat();
     expect(failures).toEqual([]);
@@ -133,7 +174,12 @@ describe("the real server's refusals", () => {
     // A value of the wrong type, as the department list in a single Keyword was.
     const mistyped = defineSearchAttributeKey(GoliveWave.name, SearchAttributeType.KEYWORD);
     const err = await stack.deps.temporal.workflow
-      .start('incidentWorkflow', { workflowId: `sa-refused-${Date.now()}`, taskQueue: 'nobody-polls-this', args: [{}], typedSearchAttributes: [{ key: mistyped, value: 'one' }] })
+      .start('incidentWorkflow', {
+        workflowId: `sa-refused-${Date.now()}`,
+        taskQueue: 'nobody-polls-this',
+        args: [{}],
+        typedSearchAttributes: [{ key: mistyped, value: 'one' }],
+      })
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -149,7 +195,27 @@ describe('a persisted dev server from before the department list', () => {
     const dbFile = join(dir, 'temporal.db');
     const port = await freePort();
     // What an older golive registered: the department as a single Keyword.
-    const old = spawn(temporalCliPath(), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--db-filename', dbFile, '--search-attribute', 'GoliveDepartment=Keyword', '--search-attribute', 'GoliveProgram=Keyword'], { stdio: 'ignore' });
+    const old = spawn(
+      temporalCliPath(),
+      [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--headless',
+        '--log-level',
+        'error',
+        '--db-filename',
+        dbFile,
+        '--search-attribute',
+        'GoliveDepartment=Keyword',
+        '--search-attribute',
+        'GoliveProgram=Keyword',
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       await waitFor('old dev server', () => portOpen(port), 60_000, old);
       const types = async () => {
@@ -167,7 +233,9 @@ describe('a persisted dev server from before the department list', () => {
       const server = await startTemporalDevServer({ port, dbFile });
       try {
         const now = await types();
-        expect(Object.fromEntries(searchAttributeKeys.map((k) => [k.name, now[k.name]]))).toEqual(Object.fromEntries(searchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]])));
+        expect(Object.fromEntries(searchAttributeKeys.map((k) => [k.name, now[k.name]]))).toEqual(
+          Object.fromEntries(searchAttributeKeys.map((k) => [k.name, indexedValueType[k.type]])),
+        );
         // Nothing else to change the next time.
         expect(await retypeSearchAttributes(server.address)).toEqual([]);
       } finally {

@@ -31,12 +31,16 @@ interface PidRecord {
 const pids = () => JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
 
 function startStackScript(env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(projectRoot, 'scripts/bootstrap.mjs'), '--stack', '--', 'node', '--import', 'tsx', 'scripts/stack.ts'], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(projectRoot, 'scripts/bootstrap.mjs'), '--stack', '--', 'node', '--import', 'tsx', 'scripts/stack.ts'],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -72,69 +76,101 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
   let api = '';
   const as = (person: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${tokens[person]}` });
   const call = async (person: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api}/v1/programs${path}`, { method, headers: as(person), body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${api}/v1/programs${path}`, {
+      method,
+      headers: as(person),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const quick = quickPlan(`quick-${uniqueSuffix()}`);
   const phase = async () => (await call('p-viewer-01', 'GET', `/${quick.programId}`)).body as unknown as ProgramStatus;
 
-  it('comes up healthy, names its log files, stops on Ctrl-C, and finds its workflows again after a restart', { timeout: 600_000 }, async () => {
-    // Each port variable of the stack on a free port of its own.
-    const portVariables = { API_PORT: 'api', EMBEDDED_PG_PORT: 'pg', TEMPORAL_UI_PORT: 'ui', SMTP_PORT: 'smtp', MAIL_UI_PORT: 'mailUi', TEMPORAL_ADDRESS: 'temporal' };
-    for (const name of Object.values(portVariables)) ports[name] = await freePort();
-    env = Object.fromEntries(Object.entries(portVariables).map(([variable, name]) => [variable, variable === 'TEMPORAL_ADDRESS' ? `127.0.0.1:${ports[name]}` : String(ports[name])]));
-    Object.assign(env, { DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' });
-    api = `http://127.0.0.1:${ports.api}`;
+  it(
+    'comes up healthy, names its log files, stops on Ctrl-C, and finds its workflows again after a restart',
+    { timeout: 600_000 },
+    async () => {
+      // Each port variable of the stack on a free port of its own.
+      const portVariables = {
+        API_PORT: 'api',
+        EMBEDDED_PG_PORT: 'pg',
+        TEMPORAL_UI_PORT: 'ui',
+        SMTP_PORT: 'smtp',
+        MAIL_UI_PORT: 'mailUi',
+        TEMPORAL_ADDRESS: 'temporal',
+      };
+      for (const name of Object.values(portVariables)) ports[name] = await freePort();
+      env = Object.fromEntries(
+        Object.entries(portVariables).map(([variable, name]) => [
+          variable,
+          variable === 'TEMPORAL_ADDRESS' ? `127.0.0.1:${ports[name]}` : String(ports[name]),
+        ]),
+      );
+      Object.assign(env, { DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' });
+      api = `http://127.0.0.1:${ports.api}`;
 
-    stack = await startStackScript(env).up;
-    expect((await fetch(`${api}/healthz`)).status).toBe(200);
-    // The demo hospital is there: its program runs and answers the printed lead token.
-    const demo = await call('p-lead-01', 'GET', '/demo-program');
-    expect(demo.status).toBe(200);
-    expect((demo.body as unknown as ProgramStatus).departments).toHaveLength(23);
-    expect(await portOpen(ports.ui!)).toBe(true);
-    expect(await portOpen(ports.mailUi!)).toBe(true);
-    // A readable terminal: the summary names the logs; request logs go to the file, not the terminal.
-    expect(stack.out()).toContain(`Logs           ${dataDir}/logs/: api.log (requests)`);
-    await expect.poll(() => readFileSync(join(dataDir, 'logs', 'api.log'), 'utf8'), { timeout: 10_000 }).toContain('/v1/programs/:programId');
-    expect(stack.out()).not.toContain('/v1/programs/:programId');
-    // Nothing but warnings reaches stderr, and here there is nothing to warn about.
-    expect(stack.err()).not.toMatch(/\n\s+at |"level":/);
+      stack = await startStackScript(env).up;
+      expect((await fetch(`${api}/healthz`)).status).toBe(200);
+      // The demo hospital is there: its program runs and answers the printed lead token.
+      const demo = await call('p-lead-01', 'GET', '/demo-program');
+      expect(demo.status).toBe(200);
+      expect((demo.body as unknown as ProgramStatus).departments).toHaveLength(23);
+      expect(await portOpen(ports.ui!)).toBe(true);
+      expect(await portOpen(ports.mailUi!)).toBe(true);
+      // A readable terminal: the summary names the logs; request logs go to the file, not the terminal.
+      expect(stack.out()).toContain(`Logs           ${dataDir}/logs/: api.log (requests)`);
+      await expect
+        .poll(() => readFileSync(join(dataDir, 'logs', 'api.log'), 'utf8'), { timeout: 10_000 })
+        .toContain('/v1/programs/:programId');
+      expect(stack.out()).not.toContain('/v1/programs/:programId');
+      // Nothing but warnings reaches stderr, and here there is nothing to warn about.
+      expect(stack.err()).not.toMatch(/\n\s+at |"level":/);
 
-    const started = await fetch(`${api}/v1/notifications/test`, {
-      method: 'POST',
-      headers: { ...as('p-lead-01'), 'idempotency-key': 'before-restart' },
-      body: JSON.stringify({ to: 'p-lead-01@demo-hospital.example', delaySeconds: 20 }),
-    });
-    expect(started.status).toBe(202);
+      const started = await fetch(`${api}/v1/notifications/test`, {
+        method: 'POST',
+        headers: { ...as('p-lead-01'), 'idempotency-key': 'before-restart' },
+        body: JSON.stringify({ to: 'p-lead-01@demo-hospital.example', delaySeconds: 20 }),
+      });
+      expect(started.status).toBe(202);
 
-    // A small program taken to its end through the API by the demo's own people.
-    expect((await call('p-lead-01', 'POST', '', quick)).status).toBe(201);
-    await completeProgram({ url: api, programId: quick.programId, lead: as('p-lead-01'), viewer: as('p-viewer-01'), approvers: [as('p-vp-01'), as('p-itdir-01'), as('p-cmo-01')] });
+      // A small program taken to its end through the API by the demo's own people.
+      expect((await call('p-lead-01', 'POST', '', quick)).status).toBe(201);
+      await completeProgram({
+        url: api,
+        programId: quick.programId,
+        lead: as('p-lead-01'),
+        viewer: as('p-viewer-01'),
+        approvers: [as('p-vp-01'), as('p-itdir-01'), as('p-cmo-01')],
+      });
 
-    // 130: stopped by Ctrl-C (SIGINT), every child stopped first; the pid file goes with them.
-    expect(await ctrlC(stack.child)).toBe(130);
-    for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port} still open`).toBe(false);
-    expect(existsSync(pidFile)).toBe(false);
+      // 130: stopped by Ctrl-C (SIGINT), every child stopped first; the pid file goes with them.
+      expect(await ctrlC(stack.child)).toBe(130);
+      for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port} still open`).toBe(false);
+      expect(existsSync(pidFile)).toBe(false);
 
-    stack = await startStackScript(env).up;
-    const notification = async () => ((await (await fetch(`${api}/v1/notifications/test/before-restart`, { headers: as('p-lead-01') })).json()) as { state: string }).state;
-    expect(['waiting', 'sent']).toContain(await notification());
-    await expect.poll(notification, { timeout: 40_000, interval: 1000 }).toBe('sent');
+      stack = await startStackScript(env).up;
+      const notification = async () =>
+        ((await (await fetch(`${api}/v1/notifications/test/before-restart`, { headers: as('p-lead-01') })).json()) as { state: string })
+          .state;
+      expect(['waiting', 'sent']).toContain(await notification());
+      await expect.poll(notification, { timeout: 40_000, interval: 1000 }).toBe('sent');
 
-    // The finished program is still finished, and its plan posted again does not start it over.
-    expect((await phase()).phase).toBe('completed');
-    const again = await call('p-lead-01', 'POST', '', quick);
-    expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ error: 'program_finished', programId: quick.programId, status: 'completed' });
-    expect((await phase()).phase).toBe('completed');
-    expect((await phase()).gates.find((g) => g.gate === 'readiness')!.status).toBe('go');
-  });
+      // The finished program is still finished, and its plan posted again does not start it over.
+      expect((await phase()).phase).toBe('completed');
+      const again = await call('p-lead-01', 'POST', '', quick);
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ error: 'program_finished', programId: quick.programId, status: 'completed' });
+      expect((await phase()).phase).toBe('completed');
+      expect((await phase()).gates.find((g) => g.gate === 'readiness')!.status).toBe('go');
+    },
+  );
 
   it('restarts a crashed worker and says so', { timeout: 180_000 }, async () => {
     const worker = pids().services.find((s) => s.name === 'worker')!;
     process.kill(worker.pid, 'SIGKILL');
-    await expect.poll(() => stack!.err(), { timeout: 30_000 }).toContain('the worker stopped (signal SIGKILL); restarting it in 1 s (restart 1 of 5; its log: worker.log)');
+    await expect
+      .poll(() => stack!.err(), { timeout: 30_000 })
+      .toContain('the worker stopped (signal SIGKILL); restarting it in 1 s (restart 1 of 5; its log: worker.log)');
     await expect.poll(() => stack!.err(), { timeout: 60_000 }).toContain('the worker is running again');
     const restarted = pids().services.find((s) => s.name === 'worker')!;
     expect(restarted.pid).not.toBe(worker.pid);
@@ -146,7 +182,12 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
     });
     expect(sent.status).toBe(202);
     await expect
-      .poll(async () => ((await (await fetch(`${api}/v1/notifications/test/after-crash`, { headers: as('p-lead-01') })).json()) as { state: string }).state, { timeout: 60_000, interval: 1000 })
+      .poll(
+        async () =>
+          ((await (await fetch(`${api}/v1/notifications/test/after-crash`, { headers: as('p-lead-01') })).json()) as { state: string })
+            .state,
+        { timeout: 60_000, interval: 1000 },
+      )
       .toBe('sent');
   });
 

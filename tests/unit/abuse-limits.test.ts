@@ -33,7 +33,10 @@ beforeAll(async () => {
   api = await startTestApi(testDeps(db.pool, { temporal: fakeTemporal }));
   for (const role of ['lead', 'oncall', 'viewer'] as const) people[role] = await personWithToken(db.pool, [role]);
   const plan = testPlan();
-  await db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'Test', 'test')`, [plan.programId, plan]);
+  await db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'Test', 'test')`, [
+    plan.programId,
+    plan,
+  ]);
 });
 afterAll(async () => {
   await api?.close();
@@ -75,13 +78,19 @@ describe('JSON bodies: size and depth are checked before anything reads them', (
     }
     expect((await db.pool.query('SELECT 1 FROM idempotency_keys')).rowCount).toBe(0);
     // At the limit the body is parsed and judged by the route's schema as usual.
-    const atLimit = await call('POST', '/v1/incidents', { token: people.lead.token, body: `{"programId":"test-program","severity":"sev2","counts":${deepObject(maxBodyDepth - 2)}}` });
+    const atLimit = await call('POST', '/v1/incidents', {
+      token: people.lead.token,
+      body: `{"programId":"test-program","severity":"sev2","counts":${deepObject(maxBodyDepth - 2)}}`,
+    });
     expect(atLimit.status).toBe(400);
     expect((await atLimit.json()) as object).toMatchObject({ error: 'validation_failed' });
   });
 
   it('answers 413 to a body over the size limit', async () => {
-    const res = await call('POST', '/v1/incidents', { token: people.lead.token, body: JSON.stringify({ programId: 'x'.repeat(maxBodyBytes) }) });
+    const res = await call('POST', '/v1/incidents', {
+      token: people.lead.token,
+      body: JSON.stringify({ programId: 'x'.repeat(maxBodyBytes) }),
+    });
     expect(res.status).toBe(413);
   });
 
@@ -104,7 +113,9 @@ describe('integer path and query parameters stay in range', () => {
   it('answers 400 naming the parameter for an emergency number past PostgreSQL integer, 404 at its edge', async () => {
     const over = await call('GET', `/v1/programs/test-program/emergencies/${PG_INT_MAX + 1}/packets/ICU`, { token: people.lead.token });
     expect(over.status).toBe(400);
-    expect(((await over.json()) as { issues: { path: string; rule: string }[] }).issues).toEqual([expect.objectContaining({ path: 'params.emergency', rule: 'too_big' })]);
+    expect(((await over.json()) as { issues: { path: string; rule: string }[] }).issues).toEqual([
+      expect.objectContaining({ path: 'params.emergency', rule: 'too_big' }),
+    ]);
     const edge = await call('GET', `/v1/programs/test-program/emergencies/${PG_INT_MAX}/packets/ICU`, { token: people.lead.token });
     expect(edge.status).toBe(404);
   });
@@ -123,9 +134,15 @@ describe('integer path and query parameters stay in range', () => {
   });
 
   it('documents a maximum for every numeric path and query parameter', async () => {
-    const doc = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: { type?: string; maximum?: number } }[] }>> };
+    const doc = (await (await call('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: { type?: string; maximum?: number } }[] }>>;
+    };
     const numeric = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.values(ops).flatMap((op) => (op.parameters ?? []).filter((p) => p.schema.type === 'integer' || p.schema.type === 'number').map((p) => ({ at: `${path} ${p.in}.${p.name}`, max: p.schema.maximum }))),
+      Object.values(ops).flatMap((op) =>
+        (op.parameters ?? [])
+          .filter((p) => p.schema.type === 'integer' || p.schema.type === 'number')
+          .map((p) => ({ at: `${path} ${p.in}.${p.name}`, max: p.schema.maximum })),
+      ),
     );
     expect(numeric.length).toBeGreaterThan(3);
     for (const p of numeric) expect(p.max, p.at).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
@@ -140,13 +157,18 @@ describe('the test e-mail goes only to people in the directory', () => {
     for (const to of ['someone@elsewhere.example', `${disabled.personId}@hospital.test`]) {
       const res = await call('POST', '/v1/notifications/test', { token: people.lead.token, body: { to } });
       expect(res.status, to).toBe(400);
-      expect(((await res.json()) as { issues: unknown[] }).issues).toEqual([expect.objectContaining({ path: 'body.to', rule: 'not-in-directory' })]);
+      expect(((await res.json()) as { issues: unknown[] }).issues).toEqual([
+        expect.objectContaining({ path: 'body.to', rule: 'not-in-directory' }),
+      ]);
     }
     expect(reached).toEqual([]);
   });
 
   it('sends to a person of the directory, whatever the case of the address', async () => {
-    const res = await call('POST', '/v1/notifications/test', { token: people.lead.token, body: { to: `${people.viewer.personId}@Hospital.TEST` } });
+    const res = await call('POST', '/v1/notifications/test', {
+      token: people.lead.token,
+      body: { to: `${people.viewer.personId}@Hospital.TEST` },
+    });
     expect(res.status).toBe(202);
     expect(reached).toEqual(['start testNotificationWorkflow']);
   });
@@ -154,10 +176,16 @@ describe('the test e-mail goes only to people in the directory', () => {
 
 describe('incidents only for departments of the plan', () => {
   it('refuses an unknown department, naming its position and the rule', async () => {
-    const res = await call('POST', '/v1/incidents', { token: people.oncall.token, body: { programId: 'test-program', departments: ['ICU', 'NOPE', 'LAB', 'XRAY'], severity: 'sev2' } });
+    const res = await call('POST', '/v1/incidents', {
+      token: people.oncall.token,
+      body: { programId: 'test-program', departments: ['ICU', 'NOPE', 'LAB', 'XRAY'], severity: 'sev2' },
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: { path: string; rule: string }[] };
-    expect(body.issues.map((i) => `${i.path}:${i.rule}`)).toEqual(['body.departments.1:department-not-in-plan', 'body.departments.3:department-not-in-plan']);
+    expect(body.issues.map((i) => `${i.path}:${i.rule}`)).toEqual([
+      'body.departments.1:department-not-in-plan',
+      'body.departments.3:department-not-in-plan',
+    ]);
   });
 });
 
@@ -170,11 +198,10 @@ describe('an acknowledge link works only for the person it was sent to', () => {
       [incidentId],
     );
     const token = randomBytes(32).toString('base64url');
-    await db.pool.query(`INSERT INTO incident_ack_tokens (token_hash, notice_key, incident_id, person_id, expires_at) VALUES ($1, 'n1', $2, $3, now() + interval '1 hour')`, [
-      hashAckToken(token),
-      incidentId,
-      people.oncall.personId,
-    ]);
+    await db.pool.query(
+      `INSERT INTO incident_ack_tokens (token_hash, notice_key, incident_id, person_id, expires_at) VALUES ($1, 'n1', $2, $3, now() + interval '1 hour')`,
+      [hashAckToken(token), incidentId, people.oncall.personId],
+    );
     for (const other of [people.lead, people.viewer]) {
       const res = await call('POST', `/ack/${token}`, { token: other.token });
       expect(res.status).toBe(403);
@@ -186,7 +213,9 @@ describe('an acknowledge link works only for the person it was sent to', () => {
     expect(rows[0]).toEqual({ used_at: null });
     // The refusals are in the audit trail under the link's hash, never the token (each after its
     // intent entry, written before the handler acts).
-    const trail = await db.pool.query<{ result: string; target: { token: string } }>(`SELECT result, target FROM audit_log WHERE action = 'POST /ack/{token}' AND result <> 'started'`);
+    const trail = await db.pool.query<{ result: string; target: { token: string } }>(
+      `SELECT result, target FROM audit_log WHERE action = 'POST /ack/{token}' AND result <> 'started'`,
+    );
     expect(trail.rows.map((r) => r.result)).toEqual(['403', '403']);
     expect(trail.rows[0]!.target.token).toBe(`sha256:${createHash('sha256').update(token).digest('hex')}`);
   });
@@ -225,7 +254,9 @@ describe('security headers on API answers as on the page', () => {
 
 describe('the OpenAPI document names every status the shell can answer', () => {
   it('lists 503 and 429 on every route, 400 and 413 where a body is read, and 202 on Updates', async () => {
-    const doc = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await (await call('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const codes = Object.keys(op.responses);

@@ -50,7 +50,9 @@ beforeAll(async () => {
     mailer: createMailer(config),
     logger: createLogger('silent'),
     // Temporal is down in this test: healthz must say so, not hang.
-    temporal: { workflowService: { getSystemInfo: () => Promise.reject(Object.assign(new Error('x'), { code: 'UNAVAILABLE' })) } } as unknown as Deps['temporal'],
+    temporal: {
+      workflowService: { getSystemInfo: () => Promise.reject(Object.assign(new Error('x'), { code: 'UNAVAILABLE' })) },
+    } as unknown as Deps['temporal'],
   };
   const app = createApp(deps, [healthRoute, echo, boom]);
   server = await new Promise((resolve) => {
@@ -117,9 +119,16 @@ describe('API shell', () => {
   });
 
   it('serves an OpenAPI document generated from the route schemas', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>> };
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>>;
+    };
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/boom', '/v1/echo/{id}']);
-    expect(doc.paths['/v1/echo/{id}']!.post!.requestBody!.content['application/json']!.schema.required!.sort()).toEqual(['count', 'name', 'nested']);
+    expect(doc.paths['/v1/echo/{id}']!.post!.requestBody!.content['application/json']!.schema.required!.sort()).toEqual([
+      'count',
+      'name',
+      'nested',
+    ]);
   });
 });

@@ -21,7 +21,14 @@ import { startTestApi, testDeps, type TestApi } from '../helpers/api';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { personWithToken } from '../helpers/people';
 
-const entry = (n: number) => ({ actor: 'p-test', roles: ['lead'], action: 'test.appended', target: { programId: `prog-${n % 3}` }, result: 'ok', details: { n } });
+const entry = (n: number) => ({
+  actor: 'p-test',
+  roles: ['lead'],
+  action: 'test.appended',
+  target: { programId: `prog-${n % 3}` },
+  result: 'ok',
+  details: { n },
+});
 
 async function asOwner(db: TestDatabase, work: (su: PgClient) => Promise<void>) {
   const su = new PgClient({ connectionString: db.url });
@@ -50,7 +57,9 @@ describe('the runtime role', () => {
   it('is neither superuser nor owner, and the owner is', async () => {
     expect(await privilegeProblems(db.appPool)).toEqual([]);
     expect(await privilegeProblems(db.pool)).toContain('connected as a superuser');
-    const me = await db.appPool.query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>('SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user');
+    const me = await db.appPool.query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+      'SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+    );
     expect(me.rows[0]).toEqual({ rolsuper: false, rolcreaterole: false, rolcreatedb: false });
   });
 
@@ -88,7 +97,13 @@ describe('signed checkpoints', () => {
     expect(await writeCheckpoint(db.appPool, key)).toMatchObject({ n: 2, seq: 20 });
     expect(await writeCheckpoint(db.appPool, key)).toBeUndefined();
     for (let i = 20; i < 25; i++) await appendAudit(db.appPool, entry(i));
-    expect(await verifyAuditChain(db.appPool, { key })).toEqual({ ok: true, count: 25, checkpoints: 2, anchoredThrough: 20, unanchored: 5 });
+    expect(await verifyAuditChain(db.appPool, { key })).toEqual({
+      ok: true,
+      count: 25,
+      checkpoints: 2,
+      anchoredThrough: 20,
+      unanchored: 5,
+    });
 
     // What someone holding the owner's rights (not the key) can do: rewrite row 5 and recompute
     // every later hash, and the head, so the chain alone is consistent again.
@@ -106,7 +121,12 @@ describe('signed checkpoints', () => {
     });
     // Without the key the chain looks intact; with it, the checkpoint at 20 no longer matches.
     expect(await verifyAuditChain(db.appPool)).toEqual({ ok: true, count: 25 });
-    expect(await verifyAuditChain(db.appPool, { key })).toMatchObject({ ok: false, problem: 'checkpoint_mismatch', breaks: [{ seq: 20, problem: 'checkpoint_mismatch', checkpoint: 2 }], anchoredThrough: 0 });
+    expect(await verifyAuditChain(db.appPool, { key })).toMatchObject({
+      ok: false,
+      problem: 'checkpoint_mismatch',
+      breaks: [{ seq: 20, problem: 'checkpoint_mismatch', checkpoint: 2 }],
+      anchoredThrough: 0,
+    });
   });
 
   it('refuses a checkpoint signed with another key, and notices one taken out of the middle', async () => {
@@ -116,12 +136,19 @@ describe('signed checkpoints', () => {
         await appendAudit(other.appPool, entry(n));
         await writeCheckpoint(other.appPool, key);
       }
-      expect(await verifyAuditChain(other.appPool, { key: randomBytes(32) })).toMatchObject({ ok: false, problem: 'checkpoint_forged', breaksTotal: 3 });
+      expect(await verifyAuditChain(other.appPool, { key: randomBytes(32) })).toMatchObject({
+        ok: false,
+        problem: 'checkpoint_forged',
+        breaksTotal: 3,
+      });
       await asOwner(other, async (su) => {
         await su.query('ALTER TABLE audit_checkpoint DISABLE TRIGGER audit_checkpoint_append_only');
         await su.query('DELETE FROM audit_checkpoint WHERE n = 2');
       });
-      expect(await verifyAuditChain(other.appPool, { key })).toMatchObject({ ok: false, breaks: [{ seq: 3, problem: 'checkpoint_missing', checkpoint: 3 }] });
+      expect(await verifyAuditChain(other.appPool, { key })).toMatchObject({
+        ok: false,
+        breaks: [{ seq: 3, problem: 'checkpoint_missing', checkpoint: 3 }],
+      });
     } finally {
       await other.close();
     }
@@ -161,7 +188,11 @@ describe('the API and the trail', () => {
     await db?.close();
   });
   const post = (path: string, rawBody: string, token = lead.token) =>
-    fetch(`${api.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: rawBody });
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: rawBody,
+    });
 
   it('refuses text that is not valid Unicode with 400 naming the field, before anything is stored', async () => {
     const before = acted;
@@ -226,11 +257,25 @@ describe('the API and the trail', () => {
   it('audits a refused request for patient data (a viewer asking for a downtime packet or differences)', async () => {
     const auth = { authorization: `Bearer ${viewer.token}` };
     expect((await fetch(`${api.url}/v1/programs/prog-1/emergencies/1/packets/ICU`, { headers: auth })).status).toBe(403);
-    expect((await fetch(`${api.url}/v1/programs/prog-1/parallel-run/runs/00000000-0000-0000-0000-000000000000/differences.csv`, { headers: auth })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${api.url}/v1/programs/prog-1/parallel-run/runs/00000000-0000-0000-0000-000000000000/differences.csv`, {
+          headers: auth,
+        })
+      ).status,
+    ).toBe(403);
     const { entries } = await listAudit(db.pool, { actor: viewer.personId });
     expect(entries.map((e) => [e.action, e.target, e.result])).toEqual([
-      ['GET /v1/programs/{programId}/emergencies/{emergency}/packets/{department}', { programId: 'prog-1', emergency: '1', department: 'ICU' }, '403'],
-      ['GET /v1/programs/{programId}/parallel-run/runs/{runId}/differences.csv', { programId: 'prog-1', runId: '00000000-0000-0000-0000-000000000000' }, '403'],
+      [
+        'GET /v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
+        { programId: 'prog-1', emergency: '1', department: 'ICU' },
+        '403',
+      ],
+      [
+        'GET /v1/programs/{programId}/parallel-run/runs/{runId}/differences.csv',
+        { programId: 'prog-1', runId: '00000000-0000-0000-0000-000000000000' },
+        '403',
+      ],
     ]);
   });
 });
@@ -239,7 +284,15 @@ describe('limits on guessing credentials', () => {
   let db: TestDatabase;
   let api: TestApi;
   const limit = 30;
-  const probe = route({ method: 'get', path: '/v1/test/probe', summary: 'probe', tags: ['test'], roles: ['viewer'], responses: { 200: { description: 'ok' } }, handle: async () => ({ status: 200, body: {} }) });
+  const probe = route({
+    method: 'get',
+    path: '/v1/test/probe',
+    summary: 'probe',
+    tags: ['test'],
+    roles: ['viewer'],
+    responses: { 200: { description: 'ok' } },
+    handle: async () => ({ status: 200, body: {} }),
+  });
   beforeAll(async () => {
     db = await freshDatabase('ratelimit');
     const config = loadConfig({ AUTH_FAILURES_PER_MINUTE: String(limit), SIGN_INS_PER_MINUTE: '3' });
@@ -249,7 +302,8 @@ describe('limits on guessing credentials', () => {
     await api?.close();
     await db?.close();
   });
-  const signIn = (token: string) => fetch(`${api.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const signIn = (token: string) =>
+    fetch(`${api.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
 
   it(`answers 429 with Retry-After after ${limit} failed sign-ins from one address, for every credential, and counts them in one entry`, async () => {
     await awayFromMinuteEnd();
@@ -269,7 +323,9 @@ describe('limits on guessing credentials', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(await first429!.json()).toMatchObject({ error: 'too_many_requests' });
-    console.log(`failed sign-ins accepted before 429: ${accepted} in ${seconds.toFixed(3)} s (${(accepted / seconds).toFixed(0)}/s burst), then 429 for the rest of the minute`);
+    console.log(
+      `failed sign-ins accepted before 429: ${accepted} in ${seconds.toFixed(3)} s (${(accepted / seconds).toFixed(0)}/s burst), then 429 for the rest of the minute`,
+    );
 
     // A valid credential from the same address is refused too: a 200 would tell a hit from a guess.
     const person = await personWithToken(db.pool, ['viewer']);
@@ -281,7 +337,15 @@ describe('limits on guessing credentials', () => {
     await db.pool.query(`UPDATE request_tally SET minute = minute - interval '1 minute' WHERE kind = 'auth_failure'`);
     expect(await flushTallies(db.appPool)).toBe(1);
     const { entries } = await listAudit(db.pool, {});
-    expect(entries).toEqual([expect.objectContaining({ actor: 'anonymous', action: 'auth.failed', target: { source: '127.0.0.1' }, result: '401', details: expect.objectContaining({ counted: 'auth_failure', count: limit + 3 }) })]);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        actor: 'anonymous',
+        action: 'auth.failed',
+        target: { source: '127.0.0.1' },
+        result: '401',
+        details: expect.objectContaining({ counted: 'auth_failure', count: limit + 3 }),
+      }),
+    ]);
   }, 90_000);
 
   it('limits sign-ins per token', async () => {
@@ -290,7 +354,12 @@ describe('limits on guessing credentials', () => {
     try {
       await awayFromMinuteEnd();
       const person = await personWithToken(other.pool, ['viewer']);
-      const go = () => fetch(`${app.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: person.token }) });
+      const go = () =>
+        fetch(`${app.url}/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token: person.token }),
+        });
       expect([(await go()).status, (await go()).status, (await go()).status]).toEqual([201, 201, 201]);
       const fourth = await go();
       expect(fourth.status).toBe(429);
@@ -307,14 +376,16 @@ describe('audit housekeeping of an API process', () => {
   let db: TestDatabase;
   afterAll(async () => db?.close());
 
-  it('writes the closed minutes\' counts into the trail, then signs a checkpoint that covers them, and logs it', async () => {
+  it("writes the closed minutes' counts into the trail, then signs a checkpoint that covers them, and logs it", async () => {
     db = await freshDatabase('housekeep');
     const key = randomBytes(32);
     await db.appPool.query(
       `INSERT INTO request_tally (kind, subject, minute, count, details) VALUES ('auth_failure', '10.0.0.9', date_trunc('minute', now()) - interval '2 minutes', 42, '{"actor":"anonymous","action":"auth.failed","target":{"source":"10.0.0.9"}}')`,
     );
     const logged: unknown[] = [];
-    const logger = { info: (o: unknown) => logged.push(o), error: (o: unknown) => logged.push(o) } as unknown as Parameters<typeof startAuditHousekeeping>[0]['logger'];
+    const logger = { info: (o: unknown) => logged.push(o), error: (o: unknown) => logged.push(o) } as unknown as Parameters<
+      typeof startAuditHousekeeping
+    >[0]['logger'];
     const hk = startAuditHousekeeping({ pool: db.appPool, key, everyMs: 60_000, logger });
     try {
       await hk.tick();
@@ -322,7 +393,9 @@ describe('audit housekeeping of an API process', () => {
     } finally {
       hk.stop();
     }
-    expect((await listAudit(db.pool, {})).entries).toEqual([expect.objectContaining({ seq: 1, action: 'auth.failed', details: expect.objectContaining({ count: 42 }) })]);
+    expect((await listAudit(db.pool, {})).entries).toEqual([
+      expect.objectContaining({ seq: 1, action: 'auth.failed', details: expect.objectContaining({ count: 42 }) }),
+    ]);
     expect(await verifyAuditChain(db.appPool, { key })).toEqual({ ok: true, count: 1, checkpoints: 1, anchoredThrough: 1, unanchored: 0 });
     expect(logged).toEqual([expect.objectContaining({ auditCheckpoint: 1, seq: 1 })]);
   });

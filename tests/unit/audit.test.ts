@@ -31,10 +31,23 @@ const decide = route({
     return { status: 200, body: { decided: body.decision } };
   },
 });
-const read = route({ ...decide, method: 'get', body: undefined, path: '/v1/test/programs/{programId}/gates/{gateId}', handle: async () => ({ status: 200, body: {} }) });
+const read = route({
+  ...decide,
+  method: 'get',
+  body: undefined,
+  path: '/v1/test/programs/{programId}/gates/{gateId}',
+  handle: async () => ({ status: 200, body: {} }),
+});
 const routes: AnyRoute[] = [decide, read, listAuditRoute, verifyAuditRoute];
 
-const entry = (n: number) => ({ actor: 'p-test', roles: ['lead'], action: 'test.appended', target: { programId: `prog-${n % 3}` }, result: 'ok', details: { n, nested: { b: 2, a: [1, 'x'] } } });
+const entry = (n: number) => ({
+  actor: 'p-test',
+  roles: ['lead'],
+  action: 'test.appended',
+  target: { programId: `prog-${n % 3}` },
+  result: 'ok',
+  details: { n, nested: { b: 2, a: [1, 'x'] } },
+});
 
 describe('audit of API requests', () => {
   let db: TestDatabase;
@@ -92,7 +105,12 @@ describe('audit of API requests', () => {
   });
 
   it('serves the trail to leadership, paged and filtered, with its verification; refuses a viewer', async () => {
-    await appendAudit(db.pool, { actor: 'workflow:program', action: 'gate.decided', target: { workflowId: 'program:prog-9' }, result: 'approved' });
+    await appendAudit(db.pool, {
+      actor: 'workflow:program',
+      action: 'gate.decided',
+      target: { workflowId: 'program:prog-9' },
+      result: 'approved',
+    });
     const auth = { authorization: `Bearer ${boss.token}` };
     type Page = { entries: { seq: number; result: string }[]; nextAfter: number | null; nextBefore: number | null };
     const getPage = async (query: string) => (await (await fetch(`${api.url}/v1/audit${query}`, { headers: auth })).json()) as Page;
@@ -173,7 +191,9 @@ describe('the hash chain', () => {
   it('stays linear under concurrent appends from many connections', async () => {
     // Two pools of 20: as many connections as several API instances and workers would hold.
     const pools = [createPool(db.url, 20), createPool(db.url, 20)];
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => appendAudit(pools[i % 2]!, entry(i)))).finally(() => Promise.all(pools.map((p) => p.end())));
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => appendAudit(pools[i % 2]!, entry(i)))).finally(() =>
+      Promise.all(pools.map((p) => p.end())),
+    );
     expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(await verifyAuditChain(db.pool, 7)).toEqual({ ok: true, count: 60 });
   });
@@ -187,7 +207,13 @@ describe('the hash chain', () => {
 
   it('detects an edited row at its sequence number', async () => {
     await tamper(`UPDATE audit_log SET result = 'rewritten' WHERE seq = 17`);
-    expect(await verifyAuditChain(db.pool, 7)).toMatchObject({ ok: false, count: 16, brokenAt: 17, problem: 'hash_mismatch', breaks: [{ seq: 17, problem: 'hash_mismatch' }] });
+    expect(await verifyAuditChain(db.pool, 7)).toMatchObject({
+      ok: false,
+      count: 16,
+      brokenAt: 17,
+      problem: 'hash_mismatch',
+      breaks: [{ seq: 17, problem: 'hash_mismatch' }],
+    });
   });
 
   it('reports every break, not only the first', async () => {
@@ -215,7 +241,16 @@ describe('the hash chain', () => {
       expect(await verifyAuditChain(other.pool)).toMatchObject({ ok: false, count: 9, brokenAt: 10, problem: 'missing', breaksTotal: 1 });
       await su.query('DELETE FROM audit_log WHERE seq = 4');
       await su.end();
-      expect(await verifyAuditChain(other.pool)).toMatchObject({ ok: false, count: 3, brokenAt: 4, problem: 'missing', breaks: [{ seq: 4, problem: 'missing' }, { seq: 10, problem: 'missing' }] });
+      expect(await verifyAuditChain(other.pool)).toMatchObject({
+        ok: false,
+        count: 3,
+        brokenAt: 4,
+        problem: 'missing',
+        breaks: [
+          { seq: 4, problem: 'missing' },
+          { seq: 10, problem: 'missing' },
+        ],
+      });
     } finally {
       await other.close();
     }
@@ -243,7 +278,10 @@ describe('recordAudit activity', () => {
     };
     expect(await recordAudit(input)).toEqual({ seq: 1, duplicate: false });
     expect(await recordAudit(input)).toEqual({ seq: 1, duplicate: true });
-    expect(await recordAudit({ ...input, eventKey: 'program:prog-1:wave-started:1', action: 'wave.started', result: 'started' })).toEqual({ seq: 2, duplicate: false });
+    expect(await recordAudit({ ...input, eventKey: 'program:prog-1:wave-started:1', action: 'wave.started', result: 'started' })).toEqual({
+      seq: 2,
+      duplicate: false,
+    });
     const { entries } = await listAudit(db.pool, { target: 'prog-1' });
     expect(entries.map((e) => [e.eventKey, e.action, e.reason])).toEqual([
       ['program:prog-1:gate-decided:g-2', 'gate.decided', 'criteria met'],
@@ -276,9 +314,23 @@ describe('admin command line', () => {
   };
 
   it('adds a person, issues a token shown once, lists people, and verifies the chain (exit 0, then 1)', async () => {
-    const added = await admin('person', 'add', '--id', 'p-lead-01', '--name', 'Cutover Lead', '--email', 'lead@hospital.test', '--roles', 'lead,viewer');
+    const added = await admin(
+      'person',
+      'add',
+      '--id',
+      'p-lead-01',
+      '--name',
+      'Cutover Lead',
+      '--email',
+      'lead@hospital.test',
+      '--roles',
+      'lead,viewer',
+    );
     expect(added).toMatchObject({ code: 0, stdout: 'added p-lead-01 (lead, viewer)\n' });
-    expect((await admin('person', 'add', '--id', 'p-lead-01', '--name', 'Cutover Lead', '--email', 'lead@hospital.test', '--roles', 'lead')).stdout).toBe('updated p-lead-01 (lead)\n');
+    expect(
+      (await admin('person', 'add', '--id', 'p-lead-01', '--name', 'Cutover Lead', '--email', 'lead@hospital.test', '--roles', 'lead'))
+        .stdout,
+    ).toBe('updated p-lead-01 (lead)\n');
     expect((await admin('person', 'add', '--id', 'p-x', '--name', 'X', '--email', 'x@hospital.test', '--roles', 'boss')).code).not.toBe(0);
 
     const issued = await admin('token', 'issue', '--person', 'p-lead-01');
@@ -290,7 +342,10 @@ describe('admin command line', () => {
 
     await writeCheckpoint(db.appPool, cliKey);
     const verified = await admin('audit', 'verify');
-    expect(verified).toMatchObject({ code: 0, stdout: 'audit chain intact: 3 entries; 1 signed checkpoint(s), anchored through 3, 0 newer\n' });
+    expect(verified).toMatchObject({
+      code: 0,
+      stdout: 'audit chain intact: 3 entries; 1 signed checkpoint(s), anchored through 3, 0 newer\n',
+    });
     const { entries } = await listAudit(db.pool, { actor: 'admin-cli' });
     expect(entries.map((e) => e.action)).toEqual(['person.added', 'person.updated', 'token.issued']);
 
@@ -302,7 +357,8 @@ describe('admin command line', () => {
     const broken = await admin('audit', 'verify');
     expect(broken).toMatchObject({
       code: 1,
-      stdout: 'audit chain BROKEN at sequence 2 (hash_mismatch); 1 entries intact before it; 1 break(s); 1 signed checkpoint(s), anchored through 3, 0 newer\n  seq 2: hash_mismatch\n',
+      stdout:
+        'audit chain BROKEN at sequence 2 (hash_mismatch); 1 entries intact before it; 1 break(s); 1 signed checkpoint(s), anchored through 3, 0 newer\n  seq 2: hash_mismatch\n',
     });
   }, 60_000);
 });

@@ -105,7 +105,11 @@ describe('roles', () => {
       body: JSON.stringify({ reason: 'try' }),
     });
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ error: 'forbidden', message: 'requires one of the roles: lead, admin', missingRoles: ['lead', 'admin'] });
+    expect(await res.json()).toMatchObject({
+      error: 'forbidden',
+      message: 'requires one of the roles: lead, admin',
+      missingRoles: ['lead', 'admin'],
+    });
   });
 
   it('admits a person holding any one of the roles', async () => {
@@ -126,13 +130,19 @@ describe('people and tokens', () => {
     expect(token).toMatch(/^glv_[A-Za-z0-9_-]{43}$/);
     const rows = await db.pool.query('SELECT token_hash FROM api_tokens WHERE person_id = $1', [personId]);
     expect(rows.rows).toEqual([{ token_hash: hashToken(token) }]);
-    const dump = await db.pool.query(`SELECT count(*)::int AS n FROM api_tokens t WHERE row_to_json(t)::text LIKE '%' || $1 || '%'`, [token.slice(4)]);
+    const dump = await db.pool.query(`SELECT count(*)::int AS n FROM api_tokens t WHERE row_to_json(t)::text LIKE '%' || $1 || '%'`, [
+      token.slice(4),
+    ]);
     expect(dump.rows[0].n).toBe(0);
   });
 
   it('adds a person idempotently, updating roles on the second call', async () => {
-    expect(await addPerson(db.pool, { id: 'p-upsert-01', displayName: 'Upsert', email: 'u@hospital.test', roles: ['viewer'] })).toEqual({ created: true });
-    expect(await addPerson(db.pool, { id: 'p-upsert-01', displayName: 'Upsert', email: 'u@hospital.test', roles: ['lead', 'viewer'] })).toEqual({ created: false });
+    expect(await addPerson(db.pool, { id: 'p-upsert-01', displayName: 'Upsert', email: 'u@hospital.test', roles: ['viewer'] })).toEqual({
+      created: true,
+    });
+    expect(
+      await addPerson(db.pool, { id: 'p-upsert-01', displayName: 'Upsert', email: 'u@hospital.test', roles: ['lead', 'viewer'] }),
+    ).toEqual({ created: false });
     const me = (await listPeople(db.pool)).find((p) => p.id === 'p-upsert-01');
     expect(me).toEqual({ id: 'p-upsert-01', displayName: 'Upsert', roles: ['lead', 'viewer'], disabled: false, activeTokens: 0 });
     await expect(addPerson(db.pool, { id: 'Bad Id', displayName: 'x', email: 'x@hospital.test', roles: ['viewer'] })).rejects.toThrow();

@@ -28,7 +28,21 @@ afterAll(async () => {
   for (const d of [legacy, next]) await d?.close();
 });
 
-const COUNTS = ['rowsLegacy', 'rowsNew', 'distinctKeys', 'matched', 'missingInLegacy', 'missingInNew', 'mismatched', 'duplicateKeysLegacy', 'duplicateKeysNew', 'invalidKeysLegacy', 'invalidKeysNew', 'differingKeys', 'differences'] as const;
+const COUNTS = [
+  'rowsLegacy',
+  'rowsNew',
+  'distinctKeys',
+  'matched',
+  'missingInLegacy',
+  'missingInNew',
+  'mismatched',
+  'duplicateKeysLegacy',
+  'duplicateKeysNew',
+  'invalidKeysLegacy',
+  'invalidKeysNew',
+  'differingKeys',
+  'differences',
+] as const;
 
 function counts(r: CompareResult): Record<string, number> {
   return Object.fromEntries(COUNTS.map((k) => [k, r[k]]));
@@ -36,7 +50,9 @@ function counts(r: CompareResult): Record<string, number> {
 
 /** A run's differences as sorted text lines (key, kind, field, values). */
 async function differences(runId: string): Promise<string[]> {
-  const d = await sql(legacy.url, `SELECT key::text, kind, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1`, [runId]);
+  const d = await sql(legacy.url, `SELECT key::text, kind, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1`, [
+    runId,
+  ]);
   return d.rows.map((r) => JSON.stringify([r.key, r.kind, r.field, r.legacy_value, r.new_value])).sort();
 }
 
@@ -65,7 +81,10 @@ describe('rows whose first key column is NULL, whatever the split', () => {
   beforeAll(async () => {
     // ~1,000 equal keys on both sides; a NULL key on the legacy side (it used to turn the split
     // off: its maximum came back NULL) and two on the new side (they used to vanish in a split)
-    for (const [db, nulls] of [[legacy, 1], [next, 2]] as const) {
+    for (const [db, nulls] of [
+      [legacy, 1],
+      [next, 2],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS nk');
       await sql(db.url, `CREATE TABLE nk AS SELECT 'K' || lpad(i::text, 4, '0') AS id, 'v' || i AS v FROM generate_series(1, 1000) g(i)`);
       await sql(db.url, `INSERT INTO nk SELECT NULL, 'n' || i FROM generate_series(1, ${nulls}) g(i)`);
@@ -84,12 +103,26 @@ describe('rows whose first key column is NULL, whatever the split', () => {
     const { results, diffs } = await everySplit(base);
     // each NULL-key row is an invalid key of its own: never matched, never a duplicate
     const expected = {
-      rowsLegacy: 1001, rowsNew: 1002, distinctKeys: 1003, matched: 1000, missingInLegacy: 0, missingInNew: 0, mismatched: 0,
-      duplicateKeysLegacy: 0, duplicateKeysNew: 0, invalidKeysLegacy: 1, invalidKeysNew: 2, differingKeys: 3, differences: 2,
+      rowsLegacy: 1001,
+      rowsNew: 1002,
+      distinctKeys: 1003,
+      matched: 1000,
+      missingInLegacy: 0,
+      missingInNew: 0,
+      mismatched: 0,
+      duplicateKeysLegacy: 0,
+      duplicateKeysNew: 0,
+      invalidKeysLegacy: 1,
+      invalidKeysNew: 2,
+      differingKeys: 3,
+      differences: 2,
     };
     for (const r of results) expect(r).toEqual(expected);
     for (const d of diffs) expect(d).toEqual(diffs[0]);
-    expect(diffs[0]).toEqual([JSON.stringify(['[null]', 'invalid_key', null, '1', null]), JSON.stringify(['[null]', 'invalid_key', null, null, '2'])]);
+    expect(diffs[0]).toEqual([
+      JSON.stringify(['[null]', 'invalid_key', null, '1', null]),
+      JSON.stringify(['[null]', 'invalid_key', null, null, '2']),
+    ]);
   });
 
   it('from a CSV export too (an empty key is a NULL key in a file)', async () => {
@@ -106,10 +139,17 @@ describe('rows whose first key column is NULL, whatever the split', () => {
     const { results, diffs } = await everySplit(base);
     for (const r of results) expect(r).toEqual(results[0]);
     for (const d of diffs) expect(d).toEqual(diffs[0]);
-    expect(results[0]).toMatchObject({ rowsLegacy: 1001, rowsNew: 1002, matched: 1000, invalidKeysLegacy: 1, invalidKeysNew: 2, differingKeys: 3 });
+    expect(results[0]).toMatchObject({
+      rowsLegacy: 1001,
+      rowsNew: 1002,
+      matched: 1000,
+      invalidKeysLegacy: 1,
+      invalidKeysNew: 2,
+      differingKeys: 3,
+    });
   });
 
-  it('fails the run loudly when the ranges do not add up to the side\'s rows', async () => {
+  it("fails the run loudly when the ranges do not add up to the side's rows", async () => {
     // A source that gives another read other rows (here: the NULL-key rows to a plain SELECT,
     // not to a COPY) is one whose ranges cannot add up to its count.
     const r = compareDomain({
@@ -121,7 +161,10 @@ describe('rows whose first key column is NULL, whatever the split', () => {
       parallelism: 2,
     });
     await expect(r).rejects.toMatchObject({ code: 'RANGE_ROWS' });
-    const run = await sql(legacy.url, `SELECT count(*)::int AS n FROM comparison_run WHERE status = 'failed' AND error_code = 'RANGE_ROWS'`);
+    const run = await sql(
+      legacy.url,
+      `SELECT count(*)::int AS n FROM comparison_run WHERE status = 'failed' AND error_code = 'RANGE_ROWS'`,
+    );
     expect(run.rows[0]?.n).toBe(1);
   });
 });
@@ -144,10 +187,20 @@ describe('invalid keys: a NULL (files: empty) key column', () => {
     ['V4', '1', 'x'],
   ];
   const expected = {
-    rowsLegacy: 6, rowsNew: 4, matched: 1, missingInLegacy: 0, missingInNew: 1, mismatched: 1, duplicateKeysLegacy: 0, duplicateKeysNew: 0,
-    invalidKeysLegacy: 3, invalidKeysNew: 2,
+    rowsLegacy: 6,
+    rowsNew: 4,
+    matched: 1,
+    missingInLegacy: 0,
+    missingInNew: 1,
+    mismatched: 1,
+    duplicateKeysLegacy: 0,
+    duplicateKeysNew: 0,
+    invalidKeysLegacy: 3,
+    invalidKeysNew: 2,
     // V1/1, V3/1, V4/1 and one per invalid row
-    distinctKeys: 3 + 5, differingKeys: 2 + 5, differences: 6,
+    distinctKeys: 3 + 5,
+    differingKeys: 2 + 5,
+    differences: 6,
   };
   const expectedDiffs = [
     ['["V1", null]', 'invalid_key', null, '1', null],
@@ -156,10 +209,15 @@ describe('invalid keys: a NULL (files: empty) key column', () => {
     ['["V3", "1"]', 'missing_in_new', null, null, null],
     ['["V4", "1"]', 'mismatch', 'v', 'd', 'x'],
     ['[null, "1"]', 'invalid_key', null, null, '1'],
-  ].map((x) => JSON.stringify(x)).sort();
+  ]
+    .map((x) => JSON.stringify(x))
+    .sort();
 
   beforeAll(async () => {
-    for (const [db, rows] of [[legacy, legacyRows], [next, newRows]] as const) {
+    for (const [db, rows] of [
+      [legacy, legacyRows],
+      [next, newRows],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS ik');
       await sql(db.url, 'CREATE TABLE ik (visit text, line text, v text)');
       for (const r of rows) await sql(db.url, 'INSERT INTO ik VALUES ($1, $2, $3)', r);
@@ -191,7 +249,10 @@ describe('invalid keys: a NULL (files: empty) key column', () => {
     writeFileSync(csv, ['visit,line,v', ...legacyRows.map((r) => r.map((x) => x ?? '').join(','))].join('\n') + '\n');
     const ndjson = path.join(tmp, 'ik.ndjson');
     // NDJSON: null and "" alike
-    writeFileSync(ndjson, newRows.map((r, i) => JSON.stringify({ visit: r[0] ?? (i % 2 ? null : ''), line: r[1] ?? '', v: r[2] })).join('\n') + '\n');
+    writeFileSync(
+      ndjson,
+      newRows.map((r, i) => JSON.stringify({ visit: r[0] ?? (i % 2 ? null : ''), line: r[1] ?? '', v: r[2] })).join('\n') + '\n',
+    );
     const base: CompareInput = {
       spec,
       legacy: { kind: 'csv', path: csv },
@@ -220,7 +281,15 @@ describe('ambiguous local times: the repeated and the skipped hour', () => {
   const fieldSpec = (ambiguousTime?: 'earlier' | 'later' | 'wall'): DomainSpecInput => ({
     name: 'amb',
     key: [{ name: 'id' }],
-    fields: [{ name: 'at', type: 'timestamp', timeZone: 'Europe/Berlin', timestampPrecision: 'second', ...(ambiguousTime ? { ambiguousTime } : {}) }],
+    fields: [
+      {
+        name: 'at',
+        type: 'timestamp',
+        timeZone: 'Europe/Berlin',
+        timestampPrecision: 'second',
+        ...(ambiguousTime ? { ambiguousTime } : {}),
+      },
+    ],
   });
   // per setting: the keys that mismatch and those reported as ambiguous_time
   const expected: ['earlier' | 'later' | 'wall' | undefined, string[], string[]][] = [
@@ -231,7 +300,10 @@ describe('ambiguous local times: the repeated and the skipped hour', () => {
   ];
   const outcome = async (r: CompareResult): Promise<[string[], string[]]> => {
     const d = await sql(legacy.url, `SELECT key->>0 AS k, kind FROM comparison_difference WHERE run_id = $1 ORDER BY 1`, [r.runId]);
-    return [d.rows.filter((x) => x.kind === 'mismatch').map((x) => x.k as string), d.rows.filter((x) => x.kind === 'ambiguous_time').map((x) => x.k as string)];
+    return [
+      d.rows.filter((x) => x.kind === 'mismatch').map((x) => x.k as string),
+      d.rows.filter((x) => x.kind === 'ambiguous_time').map((x) => x.k as string),
+    ];
   };
 
   beforeAll(async () => {
@@ -278,7 +350,13 @@ describe('ambiguous local times: the repeated and the skipped hour', () => {
     });
     expect(await outcome(both)).toEqual([[], ['G1']]);
     const d = await sql(legacy.url, `SELECT field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1`, [both.runId]);
-    expect(d.rows).toEqual([{ field: 'at', legacy_value: 'nonexistent local time 2024-03-31T02:30:00.000000', new_value: 'nonexistent local time 2024-03-31T02:30:00.000000' }]);
+    expect(d.rows).toEqual([
+      {
+        field: 'at',
+        legacy_value: 'nonexistent local time 2024-03-31T02:30:00.000000',
+        new_value: 'nonexistent local time 2024-03-31T02:30:00.000000',
+      },
+    ]);
   });
 
   it('the same from a CSV export of naive local times against NDJSON instants', async () => {
@@ -287,7 +365,13 @@ describe('ambiguous local times: the repeated and the skipped hour', () => {
     const ndjson = path.join(tmp, 'amb.ndjson');
     writeFileSync(ndjson, rows.map(([id, , n]) => JSON.stringify({ id, at: n })).join('\n') + '\n');
     for (const [choice, mismatched, ambiguous] of expected) {
-      const r = await compareDomain({ spec: fieldSpec(choice), legacy: { kind: 'csv', path: csv }, new: { kind: 'ndjson', path: ndjson }, window: WINDOW_25H, resultsUrl: legacy.url });
+      const r = await compareDomain({
+        spec: fieldSpec(choice),
+        legacy: { kind: 'csv', path: csv },
+        new: { kind: 'ndjson', path: ndjson },
+        window: WINDOW_25H,
+        resultsUrl: legacy.url,
+      });
       expect(await outcome(r), String(choice)).toEqual([mismatched, ambiguous]);
     }
   });
@@ -324,7 +408,8 @@ describe('files as faithful as tables', () => {
     fields: [{ name: 'note' }, { name: 'memo', ...(o.lineBreaks ? { normalize: { lineBreaks: true } } : {}) }],
   });
   const BOM = '\uFEFF';
-  const csvCell = (v: string | null, quoteEmpty: boolean): string => (v === null ? '' : v === '' ? (quoteEmpty ? '""' : '') : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const csvCell = (v: string | null, quoteEmpty: boolean): string =>
+    v === null ? '' : v === '' ? (quoteEmpty ? '""' : '') : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   let csv: string;
   let ndjson: string;
 
@@ -337,7 +422,10 @@ describe('files as faithful as tables', () => {
     for (const r of newRows) await sql(next.url, 'INSERT INTO ff VALUES ($1, $2, $3)', r);
     // the legacy export: a BOM, CRLF records, "" for '' and nothing for NULL
     csv = path.join(tmp, 'ff.csv');
-    writeFileSync(csv, BOM + ['seq,note,memo', ...legacyRows.map(([k, n, m]) => [k, csvCell(n, true), csvCell(m, true)].join(','))].join('\r\n') + '\r\n');
+    writeFileSync(
+      csv,
+      BOM + ['seq,note,memo', ...legacyRows.map(([k, n, m]) => [k, csvCell(n, true), csvCell(m, true)].join(','))].join('\r\n') + '\r\n',
+    );
     ndjson = path.join(tmp, 'ff.ndjson');
     writeFileSync(ndjson, BOM + newRows.map(([seq, note, memo]) => JSON.stringify({ seq, note, memo })).join('\n') + '\n');
   });
@@ -351,8 +439,17 @@ describe('files as faithful as tables', () => {
     const text = await run(pgLegacy(), pgNew(), { lineBreaks: true });
     expect([text.matched, text.missingInNew, text.missingInLegacy]).toEqual([0, 4, 3]);
     // `type` on a key with an integer column on the other side: declared for both, as one side's type
-    for (const key of [{ name: 'seq', legacyType: 'integer' as const }, { name: 'seq', type: 'integer' as const }]) {
-      const r = await compareDomain({ spec: { ...spec({ lineBreaks: true }), key: [key] }, legacy: pgLegacy(), new: pgNew(), window: WINDOW, resultsUrl: legacy.url });
+    for (const key of [
+      { name: 'seq', legacyType: 'integer' as const },
+      { name: 'seq', type: 'integer' as const },
+    ]) {
+      const r = await compareDomain({
+        spec: { ...spec({ lineBreaks: true }), key: [key] },
+        legacy: pgLegacy(),
+        new: pgNew(),
+        window: WINDOW,
+        resultsUrl: legacy.url,
+      });
       expect([r.matched, r.invalidKeysLegacy, r.missingInNew, r.missingInLegacy, r.mismatched]).toEqual([3, 1, 0, 0, 0]);
     }
   });
@@ -371,7 +468,11 @@ describe('files as faithful as tables', () => {
       // by default a CSV has no NULL: the NULL note of 000001 is '' there, a mismatch
       const plain = await run({ kind: 'csv', path: csv }, newSource, { keyType: true, lineBreaks: true });
       expect([plain.matched, plain.mismatched, plain.fieldMismatches]).toEqual([2, 1, { note: 1, memo: 0 }]);
-      const d = await sql(legacy.url, `SELECT key::text, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 AND kind = 'mismatch'`, [plain.runId]);
+      const d = await sql(
+        legacy.url,
+        `SELECT key::text, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 AND kind = 'mismatch'`,
+        [plain.runId],
+      );
       expect(d.rows).toEqual([{ key: '["1"]', legacy_value: '', new_value: null }]);
     }
   });
@@ -413,14 +514,17 @@ describe('normalisation per side', () => {
   ].map((x) => JSON.stringify(x));
 
   beforeAll(async () => {
-    for (const [db, rows] of [[legacy, legacyRows], [next, newRows]] as const) {
+    for (const [db, rows] of [
+      [legacy, legacyRows],
+      [next, newRows],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS ps');
       await sql(db.url, 'CREATE TABLE ps (id text, code text, name text, flag text, note text)');
       for (const r of rows) await sql(db.url, 'INSERT INTO ps VALUES ($1, $2, $3, $4, $5)', r);
     }
   });
 
-  it('applies a field\'s side normalisation and value map to that side only (PostgreSQL), in SQL or learnt in Node', async () => {
+  it("applies a field's side normalisation and value map to that side only (PostgreSQL), in SQL or learnt in Node", async () => {
     // maxDistinct 0: every field normalised in SQL; 100: the probe hands them to Node
     for (const maxDistinct of [0, 100]) {
       const r = await compareDomain({
@@ -452,15 +556,29 @@ describe('normalisation per side', () => {
   });
 
   it('refuses a value map that is not a code map entry, or on a field with a code map', async () => {
-    const base = { legacy: { kind: 'postgres' as const, url: legacy.url, query: 'SELECT * FROM ps' }, new: { kind: 'postgres' as const, url: next.url, query: 'SELECT * FROM ps' }, window: WINDOW, resultsUrl: legacy.url };
-    await expect(compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', valueMap: { map: 'nope', side: 'new' } }] } })).rejects.toThrow(/unknown value map nope/);
-    await expect(compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', codeMap: 'yesNo', valueMap: { map: 'yesNo', side: 'new' } }] } })).rejects.toThrow(/valueMap needs a text field without codeMap/);
+    const base = {
+      legacy: { kind: 'postgres' as const, url: legacy.url, query: 'SELECT * FROM ps' },
+      new: { kind: 'postgres' as const, url: next.url, query: 'SELECT * FROM ps' },
+      window: WINDOW,
+      resultsUrl: legacy.url,
+    };
+    await expect(
+      compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', valueMap: { map: 'nope', side: 'new' } }] } }),
+    ).rejects.toThrow(/unknown value map nope/);
+    await expect(
+      compareDomain({ ...base, spec: { ...spec, fields: [{ name: 'flag', codeMap: 'yesNo', valueMap: { map: 'yesNo', side: 'new' } }] } }),
+    ).rejects.toThrow(/valueMap needs a text field without codeMap/);
   });
 });
 
 describe('rows in flight by their own change timestamp (pinned clock)', () => {
   const AT = '2024-03-02T02:00:00Z'; // the comparison's time; in flight: changed at 01:30Z or later
-  const spec: DomainSpecInput = { name: 'fl', key: [{ name: 'id' }], fields: [{ name: 'v' }], inFlight: { column: 'changed_at', withinMinutes: 30 } };
+  const spec: DomainSpecInput = {
+    name: 'fl',
+    key: [{ name: 'id' }],
+    fields: [{ name: 'v' }],
+    inFlight: { column: 'changed_at', withinMinutes: 30 },
+  };
   // [id, legacy v, legacy changed_at, new v, new changed_at]
   const rows: [string, string, string, string, string][] = [
     ['K1', 'a', '2024-03-02 00:00:00+00', 'a', '2024-03-02 00:00:00+00'], // settled long ago: matched
@@ -471,7 +589,10 @@ describe('rows in flight by their own change timestamp (pinned clock)', () => {
     ['K7', 'g', '2024-03-02 00:00:00+00', 'g', '2024-03-02 00:00:00+00'],
   ];
   const load = async (table: string): Promise<void> => {
-    for (const [db, side] of [[legacy, 0], [next, 1]] as const) {
+    for (const [db, side] of [
+      [legacy, 0],
+      [next, 1],
+    ] as const) {
       await sql(db.url, `DROP TABLE IF EXISTS ${table}`);
       await sql(db.url, `CREATE TABLE ${table} (id text, v text, changed_at timestamptz)`);
       for (const r of rows) await sql(db.url, `INSERT INTO ${table} VALUES ($1, $2, $3)`, [r[0], r[1 + 2 * side], r[2 + 2 * side]]);
@@ -506,7 +627,12 @@ describe('rows in flight by their own change timestamp (pinned clock)', () => {
     const runId = '22222222-3333-4444-8555-666666666666';
     const p = compareDomain(input('fl_settle', { runId, settleMs: 2000 }));
     // the first pass is over once K3's difference is written: then the world moves on
-    await expect.poll(async () => (await sql(legacy.url, 'SELECT count(*)::int AS n FROM comparison_difference WHERE run_id = $1', [runId])).rows[0]?.n, { timeout: 20_000, interval: 50 }).toBe(1);
+    await expect
+      .poll(
+        async () => (await sql(legacy.url, 'SELECT count(*)::int AS n FROM comparison_difference WHERE run_id = $1', [runId])).rows[0]?.n,
+        { timeout: 20_000, interval: 50 },
+      )
+      .toBe(1);
     await sql(next.url, `UPDATE fl_settle SET v = 'B2', changed_at = '2024-03-02 02:01:00+00' WHERE id = 'K2'`); // first matched, then changed
     await sql(next.url, `UPDATE fl_settle SET v = 'c' WHERE id = 'K3'`); // fixed in flight (its clock not bumped: still in flight from the legacy side)
     await sql(legacy.url, `UPDATE fl_settle SET v = 'D4', changed_at = '2024-03-02 02:05:00+00' WHERE id = 'K4'`); // changed during the delay
@@ -514,7 +640,13 @@ describe('rows in flight by their own change timestamp (pinned clock)', () => {
     await sql(next.url, `UPDATE fl_settle SET v = 'G7' WHERE id = 'K7'`); // changed without its clock: not in flight by the rule
     const r = await p;
     expect(await differences(r.runId)).toEqual(
-      [['["K2"]', 'mismatch', 'v', 'b', 'B2'], ['["K4"]', 'mismatch', 'v', 'D4', 'd'], ['["K6"]', 'missing_in_legacy', null, null, null]].map((x) => JSON.stringify(x)).sort(),
+      [
+        ['["K2"]', 'mismatch', 'v', 'b', 'B2'],
+        ['["K4"]', 'mismatch', 'v', 'D4', 'd'],
+        ['["K6"]', 'missing_in_legacy', null, null, null],
+      ]
+        .map((x) => JSON.stringify(x))
+        .sort(),
     );
     expect([r.recheckedInFlight, r.matched, r.mismatched, r.missingInLegacy, r.distinctKeys, r.differingKeys]).toEqual([4, 4, 2, 1, 7, 3]);
   });
@@ -546,16 +678,24 @@ describe('code maps that let unknown codes through (`unmapped`)', () => {
     key: [{ name: 'id' }],
     // A map with a '' code and empty-as-NULL keeps the lookup in SQL; otherwise the code is mapped in Node.
     fields: [{ name: 'code', codeMap: 'codes', ...(sqlPath ? { normalize: { emptyAsNull: true } } : {}) }],
-    codeMaps: { codes: { kind: 'inline', entries: { A: 'X', B: 'Y', ...(sqlPath ? { '': 'NONE' } : {}) }, ...(unmapped ? { unmapped } : {}) } },
+    codeMaps: {
+      codes: { kind: 'inline', entries: { A: 'X', B: 'Y', ...(sqlPath ? { '': 'NONE' } : {}) }, ...(unmapped ? { unmapped } : {}) },
+    },
   });
   beforeAll(async () => {
-    for (const [db, col] of [[legacy, 1], [next, 2]] as const) {
+    for (const [db, col] of [
+      [legacy, 1],
+      [next, 2],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS um');
       await sql(db.url, 'CREATE TABLE um (id text, code text)');
       for (const r of rows) await sql(db.url, 'INSERT INTO um VALUES ($1, $2)', [r[0], r[col]]);
     }
   });
-  const run = async (unmapped: 'report' | 'pass-through' | undefined, sqlPath: boolean): Promise<{ r: CompareResult; diffs: string[]; nodeMapped: boolean }> => {
+  const run = async (
+    unmapped: 'report' | 'pass-through' | undefined,
+    sqlPath: boolean,
+  ): Promise<{ r: CompareResult; diffs: string[]; nodeMapped: boolean }> => {
     const traced: string[] = [];
     const write = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (traced.push(String(s)), true));
     process.env.COMPARE_TRACE = '1';
@@ -581,15 +721,32 @@ describe('code maps that let unknown codes through (`unmapped`)', () => {
       for (const unmapped of [undefined, 'report'] as const) {
         const { r, diffs, nodeMapped } = await run(unmapped, sqlPath);
         expect(nodeMapped).toBe(!sqlPath);
-        expect({ matched: r.matched, mismatched: r.mismatched, unmappedCodes: r.unmappedCodes, mismatches: r.fieldMismatches.code }).toEqual({ matched: 3, mismatched: 4, unmappedCodes: 3, mismatches: 1 });
-        expect(diffs).toEqual([diff('3', 'unmapped_code', 'C', 'C'), diff('4', 'unmapped_code', 'D', 'Z'), diff('5', 'mismatch', 'A', 'A'), diff('6', 'unmapped_code', 'C', 'X')].sort());
+        expect({
+          matched: r.matched,
+          mismatched: r.mismatched,
+          unmappedCodes: r.unmappedCodes,
+          mismatches: r.fieldMismatches.code,
+        }).toEqual({ matched: 3, mismatched: 4, unmappedCodes: 3, mismatches: 1 });
+        expect(diffs).toEqual(
+          [
+            diff('3', 'unmapped_code', 'C', 'C'),
+            diff('4', 'unmapped_code', 'D', 'Z'),
+            diff('5', 'mismatch', 'A', 'A'),
+            diff('6', 'unmapped_code', 'C', 'X'),
+          ].sort(),
+        );
       }
     });
 
     it(`'pass-through' compares a code the map does not hold unchanged (${where})`, async () => {
       const { r, diffs, nodeMapped } = await run('pass-through', sqlPath);
       expect(nodeMapped).toBe(!sqlPath);
-      expect({ matched: r.matched, mismatched: r.mismatched, unmappedCodes: r.unmappedCodes, mismatches: r.fieldMismatches.code }).toEqual({ matched: 4, mismatched: 3, unmappedCodes: 0, mismatches: 3 });
+      expect({ matched: r.matched, mismatched: r.mismatched, unmappedCodes: r.unmappedCodes, mismatches: r.fieldMismatches.code }).toEqual({
+        matched: 4,
+        mismatched: 3,
+        unmappedCodes: 0,
+        mismatches: 3,
+      });
       // row 5: a renamed code kept by the new system is still a mismatch (no reverse lookup lets A = A through)
       expect(diffs).toEqual([diff('4', 'mismatch', 'D', 'Z'), diff('5', 'mismatch', 'A', 'A'), diff('6', 'mismatch', 'C', 'X')].sort());
     });
@@ -598,7 +755,10 @@ describe('code maps that let unknown codes through (`unmapped`)', () => {
   it('the spec takes report (the default) or pass-through, nothing else', () => {
     expect(DomainSpec.parse(specOf(undefined, false)).codeMaps.codes!.unmapped).toBe('report');
     expect(DomainSpec.parse(specOf('pass-through', false)).codeMaps.codes!.unmapped).toBe('pass-through');
-    const bad = DomainSpec.safeParse({ ...specOf(undefined, false), codeMaps: { codes: { kind: 'inline', entries: {}, unmapped: 'ignore' } } });
+    const bad = DomainSpec.safeParse({
+      ...specOf(undefined, false),
+      codeMaps: { codes: { kind: 'inline', entries: {}, unmapped: 'ignore' } },
+    });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['codeMaps', 'codes', 'unmapped']);
   });

@@ -131,7 +131,11 @@ async function load(url: string, ddl: string, rows: L[], table = 'charges'): Pro
   await sql(url, `DROP TABLE IF EXISTS ${table}`);
   await sql(url, ddl.replace('TABLE charges', `TABLE ${table}`));
   for (const r of rows) {
-    await sql(url, `INSERT INTO ${table} (visit_no, line_no, patient_name, item, dept, amount, charged_at, note, updated_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'u')`, r);
+    await sql(
+      url,
+      `INSERT INTO ${table} (visit_no, line_no, patient_name, item, dept, amount, charged_at, note, updated_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'u')`,
+      r,
+    );
   }
 }
 
@@ -177,7 +181,11 @@ describe('comparison engine', () => {
     expect(r.differences).toBe(2 + 2 + 2 + 5 + 1); // missing, dup, field mismatches, unmapped
     const run = await sql(results.url, 'SELECT status, matched::int, differences::int FROM comparison_run WHERE id = $1', [r.runId]);
     expect(run.rows[0]).toEqual({ status: 'warning', matched: 13, differences: 12 });
-    const d = await sql(results.url, `SELECT key::text, kind, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 AND kind = 'mismatch' AND field = 'amount' ORDER BY key`, [r.runId]);
+    const d = await sql(
+      results.url,
+      `SELECT key::text, kind, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 AND kind = 'mismatch' AND field = 'amount' ORDER BY key`,
+      [r.runId],
+    );
     expect(d.rows).toEqual([
       { key: '["V2", "2"]', kind: 'mismatch', field: 'amount', legacy_value: '10.00', new_value: '10.02' },
       { key: '["V6", "1"]', kind: 'mismatch', field: 'amount', legacy_value: '7.00', new_value: '7.50' },
@@ -224,8 +232,17 @@ describe('comparison engine', () => {
       thresholds: { critical: { rate: 0.5 } },
     });
     expect(pick(r)).toEqual({
-      rowsLegacy: 22, rowsNew: 0, distinctKeys: 21, matched: 0, missingInLegacy: 0, missingInNew: 21, mismatched: 0,
-      duplicateKeysLegacy: 1, duplicateKeysNew: 0, unmappedCodes: 0, differingKeys: 21,
+      rowsLegacy: 22,
+      rowsNew: 0,
+      distinctKeys: 21,
+      matched: 0,
+      missingInLegacy: 0,
+      missingInNew: 21,
+      mismatched: 0,
+      duplicateKeysLegacy: 1,
+      duplicateKeysNew: 0,
+      unmappedCodes: 0,
+      differingKeys: 21,
     });
     expect(r.status).toBe('critical');
     const both = await compareDomain({
@@ -339,7 +356,13 @@ describe('comparison engine', () => {
     await c.connect();
     try {
       await c.query(`SET TimeZone = 'Asia/Kolkata'`);
-      const instants = ['2024-03-01 00:00:00+08', '1999-12-31 23:59:59.999999+00', '2024-03-31 01:30:00+01', '1970-01-01 00:00:00+00', '2100-06-30 12:00:00.5-09:30'];
+      const instants = [
+        '2024-03-01 00:00:00+08',
+        '1999-12-31 23:59:59.999999+00',
+        '2024-03-31 01:30:00+01',
+        '1970-01-01 00:00:00+00',
+        '2100-06-30 12:00:00.5-09:30',
+      ];
       for (const seed of [7, 1016]) {
         const v = `x.t`;
         const r = await c.query<{ a: string | null; b: string | null }>(
@@ -368,7 +391,10 @@ describe('comparison engine', () => {
       ['F6', ['D01', 'a', 'op6', 'A'], ['INT-MED', 'a', 'OP6', 'Y']], // many-to-one code differs
       ['F7', ['D01', 'a', 'op7', 'A'], ['INT-MED', 'a', 'OP8', 'X']], // ASCII value differs after case folding
     ];
-    for (const [db, side] of [[legacy, 1], [next, 2]] as const) {
+    for (const [db, side] of [
+      [legacy, 1],
+      [next, 2],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS fast_charges');
       await sql(db.url, ddl);
       for (const r of rows) await sql(db.url, 'INSERT INTO fast_charges VALUES ($1, $2, $3, $4, $5)', [r[0], ...r[side]]);
@@ -393,7 +419,10 @@ describe('comparison engine', () => {
         resultsUrl: results.url,
       });
     // a '' code in the map (unreachable with emptyAsNull) sends the field back to the lookup in SQL
-    const maps: Record<string, string>[] = [{ D01: 'INT-MED', D02: 'LAB' }, { '': 'NONE', D01: 'INT-MED', D02: 'LAB' }];
+    const maps: Record<string, string>[] = [
+      { D01: 'INT-MED', D02: 'LAB' },
+      { '': 'NONE', D01: 'INT-MED', D02: 'LAB' },
+    ];
     for (const codes of maps) {
       const r = await run(codes);
       expect([r.matched, r.mismatched, r.unmappedCodes, r.differingKeys]).toEqual([3, 4, 1, 4]);
@@ -408,9 +437,15 @@ describe('comparison engine', () => {
     // rows being matched by the dictionary; differences are planted after that.
     const legacyCode = `CASE WHEN i = 4001 THEN 'D77' ELSE (ARRAY[' d01 ', 'D01', 'd02', 'D02 '])[1 + i % 4] END`;
     const newCode = `CASE WHEN i = 3000 THEN 'LAB' WHEN i = 4500 THEN NULL WHEN i % 4 < 2 THEN 'INT-MED' ELSE 'lab' END`;
-    for (const [db, code] of [[legacy, legacyCode], [next, newCode]] as const) {
+    for (const [db, code] of [
+      [legacy, legacyCode],
+      [next, newCode],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS learn_charges');
-      await sql(db.url, `CREATE TABLE learn_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${code} AS code FROM generate_series(1, 6000) AS g(i)`);
+      await sql(
+        db.url,
+        `CREATE TABLE learn_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${code} AS code FROM generate_series(1, 6000) AS g(i)`,
+      );
     }
     const rechecked: number[] = [];
     for (const sampleRows of [50_000, 1]) {
@@ -455,9 +490,15 @@ describe('comparison engine', () => {
     const newStatus = `CASE WHEN i = 5002 THEN 'VOID' WHEN i = 5003 THEN '' WHEN i % 4 < 2 THEN 'NEW' ELSE 'BILLED' END`;
     const legacyName = `CASE WHEN i = 5200 THEN 'n9999' ELSE (CASE WHEN i % 2 = 0 THEN 'n' ELSE 'Ｎ' END) || i || ' ' END`;
     const newName = `'N' || i`;
-    for (const [db, status, name] of [[legacy, legacyStatus, legacyName], [next, newStatus, newName]] as const) {
+    for (const [db, status, name] of [
+      [legacy, legacyStatus, legacyName],
+      [next, newStatus, newName],
+    ] as const) {
       await sql(db.url, 'DROP TABLE IF EXISTS spell_charges');
-      await sql(db.url, `CREATE TABLE spell_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${status} AS status, ${name} AS name FROM generate_series(1, 6000) AS g(i)`);
+      await sql(
+        db.url,
+        `CREATE TABLE spell_charges AS SELECT 'K' || lpad(i::text, 5, '0') AS id, ${status} AS status, ${name} AS name FROM generate_series(1, 6000) AS g(i)`,
+      );
     }
     const run = (maxDistinct: number): Promise<{ result: CompareResult; trace: string }> =>
       withTrace(() =>
@@ -479,12 +520,19 @@ describe('comparison engine', () => {
         }),
       );
     // 100: status (4 spellings in the sample) learnt in Node, name (1000) over it; 0: both in SQL
-    for (const [maxDistinct, mapped] of [[100, 'status'], [0, '']] as const) {
+    for (const [maxDistinct, mapped] of [
+      [100, 'status'],
+      [0, ''],
+    ] as const) {
       const { result: r, trace } = await run(maxDistinct);
       expect(trace).toMatch(new RegExp(`Node-mapped fields: ${mapped} \\+`));
       expect([r.matched, r.mismatched, r.differingKeys]).toEqual([5998, 2, 2]);
       expect(r.fieldMismatches).toEqual({ status: 1, name: 1 });
-      const d = await sql(results.url, `SELECT key::text, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 ORDER BY key`, [r.runId]);
+      const d = await sql(
+        results.url,
+        `SELECT key::text, field, legacy_value, new_value FROM comparison_difference WHERE run_id = $1 ORDER BY key`,
+        [r.runId],
+      );
       expect(d.rows).toEqual([
         { key: '["K05002"]', field: 'status', legacy_value: 'PAID', new_value: 'VOID' },
         { key: '["K05200"]', field: 'name', legacy_value: 'N9999', new_value: 'N5200' },
@@ -495,7 +543,10 @@ describe('comparison engine', () => {
   it('never puts row values in error messages', async () => {
     await sql(legacy.url, 'DROP TABLE IF EXISTS bad_charges');
     await sql(legacy.url, LEGACY_DDL.replace('TABLE charges', 'TABLE bad_charges').replace('amount numeric(12,3)', 'amount text'));
-    await sql(legacy.url, `INSERT INTO bad_charges VALUES ('V1','1','王伟','CBC','D01','秘密-not-a-number','2024-03-01 08:00:00',null,'u')`);
+    await sql(
+      legacy.url,
+      `INSERT INTO bad_charges VALUES ('V1','1','王伟','CBC','D01','秘密-not-a-number','2024-03-01 08:00:00',null,'u')`,
+    );
     const err = await compareDomain({
       spec,
       legacy: { kind: 'postgres', url: legacy.url, query: LEGACY_Q.replace('charges', 'bad_charges') },

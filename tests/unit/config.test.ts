@@ -7,7 +7,12 @@ import { ConfigError, configKeys, loadConfig, projectRoot } from '../../platform
 describe('configuration', () => {
   it('has working defaults for a laptop', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ API_PORT: 3000, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_TASK_QUEUE: 'golive-v1', SMTP_SECURE: false });
+    expect(config).toMatchObject({
+      API_PORT: 3000,
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_TASK_QUEUE: 'golive-v1',
+      SMTP_SECURE: false,
+    });
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
@@ -31,7 +36,9 @@ describe('configuration', () => {
   it('refuses the crash fault of the API outside tests', () => {
     expect(loadConfig({ NODE_ENV: 'test', TEST_CRASH_API_AFTER_UPDATE: 'true' }).TEST_CRASH_API_AFTER_UPDATE).toBe(true);
     for (const NODE_ENV of ['production', 'development']) {
-      expect(() => loadConfig({ NODE_ENV, AUDIT_HMAC_KEY: 'ab'.repeat(32), TEST_CRASH_API_AFTER_UPDATE: 'true' }), NODE_ENV).toThrow(/TEST_CRASH_API_AFTER_UPDATE: only with NODE_ENV=test/);
+      expect(() => loadConfig({ NODE_ENV, AUDIT_HMAC_KEY: 'ab'.repeat(32), TEST_CRASH_API_AFTER_UPDATE: 'true' }), NODE_ENV).toThrow(
+        /TEST_CRASH_API_AFTER_UPDATE: only with NODE_ENV=test/,
+      );
     }
     expect(loadConfig({}).TEST_CRASH_API_AFTER_UPDATE).toBe(false);
   });
@@ -45,21 +52,36 @@ describe('configuration', () => {
 
 describe('docker-compose.yml', () => {
   // Compose's ${VAR:?message} takes the value from the operator's .env; here, a made-up key.
-  const composeText = readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8').replace(/\$\{AUDIT_HMAC_KEY:\?[^}]*\}/g, 'ab'.repeat(32));
+  const composeText = readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8').replace(
+    /\$\{AUDIT_HMAC_KEY:\?[^}]*\}/g,
+    'ab'.repeat(32),
+  );
   const compose = parse(composeText, { merge: true }) as {
-    services: Record<string, { image?: string; build?: string; restart?: string; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[] }>;
+    services: Record<
+      string,
+      {
+        image?: string;
+        build?: string;
+        restart?: string;
+        environment?: Record<string, string>;
+        depends_on?: Record<string, unknown> | string[];
+      }
+    >;
   };
   const golive = ['api', 'worker', 'migrate'];
 
   it('runs Temporal on PostgreSQL, its Web UI, the golive processes and a mail catcher', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'mail', 'migrate', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker'].sort());
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['api', 'mail', 'migrate', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+    );
     expect(compose.services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     for (const name of golive) expect(compose.services[name]!.build).toBe('.');
   });
 
   it('brings every long-running service back after a crash; one-shot jobs run once', () => {
     const oneShot = ['migrate', 'temporal-setup'];
-    for (const [name, svc] of Object.entries(compose.services)) expect(svc.restart, name).toBe(oneShot.includes(name) ? 'no' : 'unless-stopped');
+    for (const [name, svc] of Object.entries(compose.services))
+      expect(svc.restart, name).toBe(oneShot.includes(name) ? 'no' : 'unless-stopped');
   });
 
   it('gives the golive services only variables the config schema knows, and valid ones', () => {
@@ -87,7 +109,9 @@ describe('docker-compose.yml', () => {
     expect(registered).toEqual(searchAttributeRegistrations());
     expect(Object.fromEntries(registered)).toMatchObject({ GoliveDepartment: 'KeywordList' });
     // A deployment that registered it as a single Keyword gets it removed first (create cannot change a type).
-    expect(setup).toContain("grep -Eq '^ *GoliveDepartment +Keyword *$$'; then temporal operator search-attribute remove --name GoliveDepartment --yes; fi;");
+    expect(setup).toContain(
+      "grep -Eq '^ *GoliveDepartment +Keyword *$$'; then temporal operator search-attribute remove --name GoliveDepartment --yes; fi;",
+    );
   });
 });
 

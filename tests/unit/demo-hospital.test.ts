@@ -107,13 +107,29 @@ describe('demo hospital', () => {
 
   it('a clean day compares clean in all five domains, despite the two vendors writing differently', async () => {
     const day = '2024-03-01';
-    const truth = await simulateDay({ legacyUrl, newUrl, businessDay: day, tz: TZ, departments: LIVE, volume: 20, discrepancyRate: 0, seed: 'clean' });
+    const truth = await simulateDay({
+      legacyUrl,
+      newUrl,
+      businessDay: day,
+      tz: TZ,
+      departments: LIVE,
+      volume: 20,
+      discrepancyRate: 0,
+      seed: 'clean',
+    });
     const res = await compareAll(day);
     for (const name of DEMO_DOMAIN_NAMES) {
       const r = res[name];
       const t = truth.domains[name];
       expect(t.discrepancies).toEqual([]);
-      expect({ name, status: r.status, differences: r.differences, rowsLegacy: r.rowsLegacy, rowsNew: r.rowsNew, matched: r.matched }).toEqual({
+      expect({
+        name,
+        status: r.status,
+        differences: r.differences,
+        rowsLegacy: r.rowsLegacy,
+        rowsNew: r.rowsNew,
+        matched: r.matched,
+      }).toEqual({
         name,
         status: 'clean',
         differences: 0,
@@ -143,7 +159,16 @@ describe('demo hospital', () => {
 
   it('finds exactly the injected discrepancies, by kind and key', async () => {
     const day = '2024-03-02';
-    const truth = await simulateDay({ legacyUrl, newUrl, businessDay: day, tz: TZ, departments: LIVE, volume: 30, discrepancyRate: 0.05, seed: 'faulty' });
+    const truth = await simulateDay({
+      legacyUrl,
+      newUrl,
+      businessDay: day,
+      tz: TZ,
+      departments: LIVE,
+      volume: 30,
+      discrepancyRate: 0.05,
+      seed: 'faulty',
+    });
     const res = await compareAll(day);
     const byKind: Record<string, number> = {};
     for (const name of DEMO_DOMAIN_NAMES) {
@@ -169,11 +194,24 @@ describe('demo hospital', () => {
     const day = '2024-03-03';
     await simulateDay({ legacyUrl, newUrl, businessDay: day, tz: TZ, departments: ['LAB', 'PEDS-OPD'], volume: 5, seed: 'live' });
     const window = `>= '${day} 00:00+08' AND %s < '${day} 00:00+08'::timestamptz + interval '1 day'`;
-    for (const [table, column] of [['encounter', 'registered_at'], ['clinical_order', 'ordered_at'], ['charge_item', 'charged_at'], ['lab_observation', 'reported_at'], ['medication_dispense', 'dispensed_at']]) {
-      const rows = await sql<{ d: string }>(newUrl, `SELECT DISTINCT department_code AS d FROM ${table} WHERE ${column} ${window.replace('%s', column as string)} ORDER BY 1`);
+    for (const [table, column] of [
+      ['encounter', 'registered_at'],
+      ['clinical_order', 'ordered_at'],
+      ['charge_item', 'charged_at'],
+      ['lab_observation', 'reported_at'],
+      ['medication_dispense', 'dispensed_at'],
+    ]) {
+      const rows = await sql<{ d: string }>(
+        newUrl,
+        `SELECT DISTINCT department_code AS d FROM ${table} WHERE ${column} ${window.replace('%s', column as string)} ORDER BY 1`,
+      );
       expect({ table, departments: rows.map((r) => r.d) }).toEqual({ table, departments: ['LAB', 'PEDS-OPD'] });
     }
-    const legacy = await sql<{ n: string }>(legacyUrl, `SELECT count(DISTINCT upper(dept_code)) AS n FROM fee_charge WHERE charge_time::date = $1`, [day]);
+    const legacy = await sql<{ n: string }>(
+      legacyUrl,
+      `SELECT count(DISTINCT upper(dept_code)) AS n FROM fee_charge WHERE charge_time::date = $1`,
+      [day],
+    );
     expect(legacy).toEqual([{ n: '23' }]);
     const dual = await sql<{ d: string }>(legacyUrl, 'SELECT dept_code AS d FROM sys_dual_track WHERE biz_date = $1 ORDER BY 1', [day]);
     expect(dual.map((r) => r.d)).toEqual(['0401', '1001']);
@@ -187,7 +225,11 @@ describe('demo hospital', () => {
     const again = await simulateDay(opts);
     expect(again).toEqual(first);
     expect(await fingerprint(day)).toBe(printA);
-    expect(printA.startsWith(`${DEMO_DEPARTMENTS.length * 10 * 5 - first.domains.lab_results.discrepancies.filter((d) => d.kind === 'result-missing-in-legacy').length}:`)).toBe(true);
+    expect(
+      printA.startsWith(
+        `${DEMO_DEPARTMENTS.length * 10 * 5 - first.domains.lab_results.discrepancies.filter((d) => d.kind === 'result-missing-in-legacy').length}:`,
+      ),
+    ).toBe(true);
 
     const other = await simulateDay({ ...opts, seed: 'seed-b' });
     expect(other.domains).not.toEqual(first.domains);
@@ -236,12 +278,14 @@ describe('demo hospital', () => {
     expect(latest?.latest && latest.latest <= '10:00:00').toBe(true);
     expect(Number(latest?.n)).toBe(days.at(-1)?.domains.registrations.inserted.legacy);
     expect(Number(latest?.n)).toBeLessThan(DEMO_DEPARTMENTS.length * 20);
-    const res = await compareDomain(demoCompareInput('charges', { legacyUrl, newUrl, resultsUrl: results.url, businessDay: '2024-03-05', tz: TZ }));
+    const res = await compareDomain(
+      demoCompareInput('charges', { legacyUrl, newUrl, resultsUrl: results.url, businessDay: '2024-03-05', tz: TZ }),
+    );
     expect([res.status, res.rowsLegacy]).toEqual(['clean', days.at(-1)?.domains.charges.compared.legacy]);
     expect(res.rowsLegacy).toBeGreaterThan(0);
   });
 
-  it('scripts the demo\'s story: the pilot\'s first night a warning, the pharmacy\'s a critical one, every other night clean', async () => {
+  it("scripts the demo's story: the pilot's first night a warning, the pharmacy's a critical one, every other night clean", async () => {
     // Demo nights are 2-minute windows from the pilot's go-live, bounded to the millisecond.
     const day = '2024-03-06';
     const pilotLive = Date.parse('2024-03-06T10:00:00.437+08:00');
@@ -284,7 +328,11 @@ describe('demo hospital', () => {
       const window = { from: new Date(pilotLive + k * 120_000).toISOString(), to: new Date(pilotLive + (k + 1) * 120_000).toISOString() };
       nights[k] = [];
       for (const name of DEMO_DOMAIN_NAMES) {
-        const r = await compareDomain({ ...demoCompareInput(name, { legacyUrl, newUrl, resultsUrl: results.url, businessDay: day, tz: TZ }), window, businessDay: undefined });
+        const r = await compareDomain({
+          ...demoCompareInput(name, { legacyUrl, newUrl, resultsUrl: results.url, businessDay: day, tz: TZ }),
+          window,
+          businessDay: undefined,
+        });
         // The three missing charges are legacy rows only; everything else is on both sides.
         expect(r.rowsLegacy).toBe(r.rowsNew + (name === 'charges' && k === 0 ? 3 : 0));
         rows += r.rowsLegacy;
@@ -294,8 +342,15 @@ describe('demo hospital', () => {
     expect(nights).toEqual({ 0: ['charges:warning:3'], 1: [], 2: [], 3: [], 4: [], 5: ['dispensing:critical:12'], 6: [], 7: [] });
     expect(rows).toBeGreaterThan(100);
 
-    await expect(simulateDay({ legacyUrl, newUrl, businessDay: day, tz: TZ, departments: ['PHARM'], scripted: [{ ...scripted[1]!, domain: 'orders' }] })).rejects.toThrow(
-      'no unmapped-code discrepancies in orders',
-    );
+    await expect(
+      simulateDay({
+        legacyUrl,
+        newUrl,
+        businessDay: day,
+        tz: TZ,
+        departments: ['PHARM'],
+        scripted: [{ ...scripted[1]!, domain: 'orders' }],
+      }),
+    ).rejects.toThrow('no unmapped-code discrepancies in orders');
   }, 30_000);
 });

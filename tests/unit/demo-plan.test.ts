@@ -3,7 +3,7 @@ import { validatePlan } from '../../domain/plan';
 import { demoPlanWithDomains } from '../../scripts/demo-seed';
 
 describe('the demo plan the stack loads', () => {
-  it('is valid, with 23 departments in 4 waves and the demo hospital\'s five comparison domains', () => {
+  it("is valid, with 23 departments in 4 waves and the demo hospital's five comparison domains", () => {
     const result = validatePlan(demoPlanWithDomains());
     expect(result.ok ? [] : result.issues).toEqual([]);
     if (!result.ok) return;

@@ -39,7 +39,13 @@ describe('onCallAt', () => {
   });
 
   it('refuses two shifts starting at the same time, bad times and unknown zones', () => {
-    const r = Rota.safeParse({ timeZone: 'Mars/Olympus', shifts: [{ day: 'mon', from: '24:00', people: ['a1'] }, { day: 'mon', from: '24:00', people: ['b1'] }] });
+    const r = Rota.safeParse({
+      timeZone: 'Mars/Olympus',
+      shifts: [
+        { day: 'mon', from: '24:00', people: ['a1'] },
+        { day: 'mon', from: '24:00', people: ['b1'] },
+      ],
+    });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['shifts', 'shifts.0.from', 'shifts.1.from', 'timeZone']);
   });
@@ -62,7 +68,9 @@ describe('ladder timing', () => {
   });
 
   it('schedules every level of every round, leadership when the ladder tops out', () => {
-    expect(ladderSchedule(policy, 'sev2').map((s) => [s.round, s.level, s.atMs / MIN, s.topAtMs === undefined ? null : s.topAtMs / MIN])).toEqual([
+    expect(
+      ladderSchedule(policy, 'sev2').map((s) => [s.round, s.level, s.atMs / MIN, s.topAtMs === undefined ? null : s.topAtMs / MIN]),
+    ).toEqual([
       [1, 1, 0, null],
       [1, 2, 15, null],
       [1, 3, 45, 60],
@@ -76,7 +84,14 @@ describe('ladder timing', () => {
   });
 
   it('a sev1 climbs from level 2 in every round', () => {
-    expect(ladderSchedule(policy, 'sev1').map((s) => `${s.round}.${s.level}@${s.atMs / MIN}`)).toEqual(['1.2@0', '1.3@30', '2.2@45', '2.3@75', '3.2@90', '3.3@120']);
+    expect(ladderSchedule(policy, 'sev1').map((s) => `${s.round}.${s.level}@${s.atMs / MIN}`)).toEqual([
+      '1.2@0',
+      '1.3@30',
+      '2.2@45',
+      '2.3@75',
+      '3.2@90',
+      '3.3@120',
+    ]);
   });
 
   it('climbs again from the level after the owner: from the last level it tops out first', () => {
@@ -88,7 +103,9 @@ describe('ladder timing', () => {
   it('repeats at most 9 times; a level needs people or a rota', () => {
     expect(EscalationPolicy.safeParse({ ...policy, repeats: 10 }).success).toBe(false);
     expect(EscalationPolicy.safeParse({ ...policy, repeats: 9 }).success).toBe(true);
-    expect(EscalationPolicy.safeParse({ ...policy, levels: [{ people: [] }] }).error?.issues[0]?.message).toBe('a level needs people or a rota');
+    expect(EscalationPolicy.safeParse({ ...policy, levels: [{ people: [] }] }).error?.issues[0]?.message).toBe(
+      'a level needs people or a rota',
+    );
   });
 });
 
@@ -102,7 +119,15 @@ describe('incident identity', () => {
     expect(Code.safeParse('MRN-00012345').success).toBe(false);
     expect(Code.safeParse('张伟').success).toBe(false);
     expect(Code.safeParse('ICU-2').success).toBe(true);
-    const bad = IncidentInput.safeParse({ raiseId: crypto.randomUUID(), programId: 'p1', departments: ['MRN-00012345'], condition: 'adapter said 张伟', severity: 'sev2', policy, raisedBy: 'x' });
+    const bad = IncidentInput.safeParse({
+      raiseId: crypto.randomUUID(),
+      programId: 'p1',
+      departments: ['MRN-00012345'],
+      condition: 'adapter said 张伟',
+      severity: 'sev2',
+      policy,
+      raisedBy: 'x',
+    });
     expect(bad.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['condition', 'departments.0']);
   });
 });

@@ -22,11 +22,18 @@ describe('errors that no retry can fix fail fast', () => {
     // The refused value (it may be patient data) is not repeated in the failure.
     expect(JSON.stringify(schema)).not.toContain('Zhang');
     expect(schema!.message).not.toContain('Zhang');
-    for (const passing of [grpc(14), grpc(4), new ServiceError('unavailable', { cause: grpc(14) }), Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), new Error('socket hang up')]) {
+    for (const passing of [
+      grpc(14),
+      grpc(4),
+      new ServiceError('unavailable', { cause: grpc(14) }),
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      new Error('socket hang up'),
+    ]) {
       expect(permanentFailure(passing)).toBeUndefined();
     }
     expect(permanentFailure(ApplicationFailure.create({ type: ErrorType.ComparisonFailed, message: 'x' }))).toBeUndefined();
-    for (const t of [ErrorType.TemporalRejected, ErrorType.UnknownAdapter, ErrorType.InvalidInput]) expect(nonRetryableErrorTypes).toContain(t);
+    for (const t of [ErrorType.TemporalRejected, ErrorType.UnknownAdapter, ErrorType.InvalidInput])
+      expect(nonRetryableErrorTypes).toContain(t);
     expect(nonRetryableErrorTypes).not.toContain(ErrorType.ComparisonFailed);
   });
 
@@ -57,13 +64,18 @@ describe('errors that no retry can fix fail fast', () => {
     const { notifyPeople } = createNotifyActivities({
       resolvePeople: async (ids) => ids.map((id) => ({ personId: id, displayName: id, email: `${id}@hospital.test` })),
       sendEmail: async ({ to }) => {
-        if (to.startsWith('p-bad')) throw ApplicationFailure.create({ type: ErrorType.MailRejected, nonRetryable: true, message: 'SMTP refused the message (550)' });
+        if (to.startsWith('p-bad'))
+          throw ApplicationFailure.create({ type: ErrorType.MailRejected, nonRetryable: true, message: 'SMTP refused the message (550)' });
         sent.push(to);
         return { messageId: 'm', sentAt: new Date().toISOString(), duplicate: false };
       },
     });
     const message = { template: 'test' } as never;
-    expect(await notifyPeople({ personIds: ['p-a', 'p-bad', 'p-c'], message, keyPrefix: 'k' })).toEqual({ sent: 2, noAddress: [], rejected: ['p-bad'] });
+    expect(await notifyPeople({ personIds: ['p-a', 'p-bad', 'p-c'], message, keyPrefix: 'k' })).toEqual({
+      sent: 2,
+      noAddress: [],
+      rejected: ['p-bad'],
+    });
     expect(sent).toEqual(['p-a@hospital.test', 'p-c@hospital.test']);
     // A passing SMTP failure still fails the whole activity, to be retried.
     const { notifyPeople: flaky } = createNotifyActivities({

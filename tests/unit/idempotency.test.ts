@@ -120,7 +120,11 @@ describe('Idempotency-Key', () => {
 
   it('lets a duplicate through while the first holds the key where the effect is keyed by it (an Update: the API may have died holding it)', async () => {
     const update = (body: unknown) =>
-      fetch(`${api.url}/v1/test/updates`, { method: 'POST', headers: { authorization: `Bearer ${lead.token}`, 'content-type': 'application/json', 'idempotency-key': 'key-keyed' }, body: JSON.stringify(body) });
+      fetch(`${api.url}/v1/test/updates`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${lead.token}`, 'content-type': 'application/json', 'idempotency-key': 'key-keyed' },
+        body: JSON.stringify(body),
+      });
     // The release of the handler now waiting.
     const waiting = async () => {
       while (!release) await new Promise((r) => setTimeout(r, 10));

@@ -44,14 +44,33 @@ const samples: Record<Exclude<MailMessage['template'], 'test'>, Record<string, u
   'gate-opened': { template: 'gate-opened', ...gate },
   'gate-overdue': { template: 'gate-overdue', ...gate, minutesOverdue: 30 },
   'gate-decided': { template: 'gate-decided', ...gate, decision: 'go', decidedBy: ['Staff Zhao'], overridden: false },
-  'emergency-declared': { template: 'emergency-declared', programId: 'prog-east', departments: ['ICU'], condition: 'step-failed', incidentId: incident.incidentId, declaredBy: 'Staff Wang', since: incident.since, timeZone: 'Asia/Shanghai' },
-  'all-clear': { template: 'all-clear', programId: 'prog-east', departments: ['ICU'], since: incident.since, endedAt: '2026-03-02T19:00:00.000Z', timeZone: 'Asia/Shanghai', declaredBy: 'Staff Wang', backEnteredRecords: 120 },
+  'emergency-declared': {
+    template: 'emergency-declared',
+    programId: 'prog-east',
+    departments: ['ICU'],
+    condition: 'step-failed',
+    incidentId: incident.incidentId,
+    declaredBy: 'Staff Wang',
+    since: incident.since,
+    timeZone: 'Asia/Shanghai',
+  },
+  'all-clear': {
+    template: 'all-clear',
+    programId: 'prog-east',
+    departments: ['ICU'],
+    since: incident.since,
+    endedAt: '2026-03-02T19:00:00.000Z',
+    timeZone: 'Asia/Shanghai',
+    declaredBy: 'Staff Wang',
+    backEnteredRecords: 120,
+  },
 };
 
 /** Every place a string could go: string leaves and array elements, plus a new key in every object. */
 function slots(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; key?: boolean }[] {
   if (Array.isArray(value)) return [...value.flatMap((v, i) => slots(v, [...path, i])), { path: [...path, value.length] }];
-  if (value && typeof value === 'object') return [...Object.entries(value).flatMap(([k, v]) => slots(v, [...path, k])), { path, key: true }];
+  if (value && typeof value === 'object')
+    return [...Object.entries(value).flatMap(([k, v]) => slots(v, [...path, k])), { path, key: true }];
   return path.length ? [{ path }] : [];
 }
 

@@ -51,13 +51,22 @@ function night(day: string, statuses: Record<string, NightStatus>, kind: NightSu
     window: { from: new Date(from).toISOString(), to: new Date(from + DAY).toISOString() },
     kind,
     comparedAt: new Date(from + DAY + 2 * HOUR).toISOString(),
-    perDomain: Object.entries(statuses).map(([d, status]) => ({ domain: d, status, runId: status === 'failed' ? null : `run-${day}-${d}`, rowsLegacy: 10, rowsNew: 10, differingKeys: status === 'clean' ? 0 : 3, mismatchRate: rate })),
+    perDomain: Object.entries(statuses).map(([d, status]) => ({
+      domain: d,
+      status,
+      runId: status === 'failed' ? null : `run-${day}-${d}`,
+      rowsLegacy: 10,
+      rowsNew: 10,
+      differingKeys: status === 'clean' ? 0 : 3,
+      mismatchRate: rate,
+    })),
     cleanStreak: {},
     criticalDomains: [],
   };
 }
 const clean = { charges: 'clean', orders: 'clean' } as const;
-const days = (n: number, start = '2026-04-02') => Array.from({ length: n }, (_, i) => new Date(Date.parse(start) + i * DAY).toISOString().slice(0, 10));
+const days = (n: number, start = '2026-04-02') =>
+  Array.from({ length: n }, (_, i) => new Date(Date.parse(start) + i * DAY).toISOString().slice(0, 10));
 const liveAt = localDateTimeToMs('2026-04-01T10:00', SH);
 
 describe('plan: parallel-run domains', () => {
@@ -71,7 +80,12 @@ describe('plan: parallel-run domains', () => {
     const input = testPlan();
     input.parallelRun = { domains: [domain('charges')], maxParallelDomains: 3, settle: 'PT10M' };
     const plan = parsePlan(input);
-    expect(plan.parallelRun.domains![0]).toMatchObject({ name: 'charges', thresholds: {}, onCritical: 'incident-only', legacy: { connection: { urlEnv: 'LEGACY_DB_URL' } } });
+    expect(plan.parallelRun.domains![0]).toMatchObject({
+      name: 'charges',
+      thresholds: {},
+      onCritical: 'incident-only',
+      legacy: { connection: { urlEnv: 'LEGACY_DB_URL' } },
+    });
   });
 
   it('rejects a literal connection string, duplicate domains, a literal code-map url and a long settle', () => {
@@ -81,9 +95,17 @@ describe('plan: parallel-run domains', () => {
       const r = validatePlan(input);
       return r.ok ? [] : r.issues.map((i) => `${i.path} ${i.rule}`);
     };
-    expect(issues({ domains: [{ ...domain('charges'), legacy: { kind: 'postgres', url: 'postgres://u:secret@h/db', query: 'SELECT 1' } }] })).toEqual(['parallelRun.domains.0.legacy.connection invalid_type', 'parallelRun.domains.0.legacy unrecognized_keys']);
+    expect(
+      issues({ domains: [{ ...domain('charges'), legacy: { kind: 'postgres', url: 'postgres://u:secret@h/db', query: 'SELECT 1' } }] }),
+    ).toEqual(['parallelRun.domains.0.legacy.connection invalid_type', 'parallelRun.domains.0.legacy unrecognized_keys']);
     expect(issues({ domains: [domain('charges'), domain('charges')] })).toEqual(['parallelRun.domains.1.name duplicate-domain']);
-    const withMap = { ...domain('charges'), spec: { ...domain('charges').spec, codeMaps: { dept: { kind: 'table', url: 'postgres://u:secret@h/db', query: 'SELECT a, b FROM m' } } } };
+    const withMap = {
+      ...domain('charges'),
+      spec: {
+        ...domain('charges').spec,
+        codeMaps: { dept: { kind: 'table', url: 'postgres://u:secret@h/db', query: 'SELECT a, b FROM m' } },
+      },
+    };
     expect(issues({ domains: [withMap] })).toEqual(['parallelRun.domains.0.spec.codeMaps.dept.url literal-secret']);
     withMap.spec.codeMaps.dept.url = 'env:CODEMAP_DB_URL';
     expect(issues({ domains: [withMap] })).toEqual([]);
@@ -104,7 +126,12 @@ describe('night status and streaks', () => {
 
   it('counts clean nights back from the latest; a later comparison of a night replaces the earlier one', () => {
     const [d1, d2, d3, d4] = days(4);
-    const history = [night(d1!, clean), night(d2!, { charges: 'warning', orders: 'clean' }), night(d3!, { charges: 'clean', orders: 'failed' }), night(d4!, clean)];
+    const history = [
+      night(d1!, clean),
+      night(d2!, { charges: 'warning', orders: 'clean' }),
+      night(d3!, { charges: 'clean', orders: 'failed' }),
+      night(d4!, clean),
+    ];
     expect(cleanStreaks(history, ['charges', 'orders'])).toEqual({ charges: 2, orders: 1 });
     expect(outstandingNights(history)).toEqual([{ businessDay: d3, domain: 'orders' }]);
     const retried = [...history, night(d3!, { orders: 'clean' }, 'missed')];
@@ -149,7 +176,10 @@ describe('schedule', () => {
   });
 
   it('compares a wave from the first period that starts after it went live', () => {
-    const scope = [{ wave: 1, departments: ['IM-OPD', 'LAB'], liveAtMs: liveAt }, { wave: 2, departments: ['RAD'], liveAtMs: liveAt + 3 * DAY }];
+    const scope = [
+      { wave: 1, departments: ['IM-OPD', 'LAB'], liveAtMs: liveAt },
+      { wave: 2, departments: ['RAD'], liveAtMs: liveAt + 3 * DAY },
+    ];
     expect(departmentsIn(scope, liveAt + DAY)).toEqual(['IM-OPD', 'LAB']);
     expect(departmentsIn(scope, liveAt + 3 * DAY)).toEqual(['IM-OPD', 'LAB', 'RAD']);
   });
@@ -161,7 +191,10 @@ describe('the final gate', () => {
 
   it('is ready after the minimum with the last 3 nights clean for every domain', () => {
     expect(finalGateReady(history, settings, liveAt, minimumEnd)).toEqual({ ready: true, reasons: [] });
-    expect(finalGateReady(history, settings, liveAt, minimumEnd - 1)).toEqual({ ready: false, reasons: ['the parallel run lasts until 2026-04-15T02:00:00.000Z at least'] });
+    expect(finalGateReady(history, settings, liveAt, minimumEnd - 1)).toEqual({
+      ready: false,
+      reasons: ['the parallel run lasts until 2026-04-15T02:00:00.000Z at least'],
+    });
   });
 
   it('names every night that blocks it: a warning among the last 3, a missed night, too few nights since the last wave', () => {
@@ -170,7 +203,9 @@ describe('the final gate', () => {
     const missed = [...history.slice(0, 5), night('2026-04-07', { charges: 'failed', orders: 'clean' }), ...history.slice(6)];
     expect(finalGateReady(missed, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-07: charges has not been compared yet']);
     const lastWave = localDateTimeToMs('2026-04-13T09:00', SH);
-    expect(finalGateReady(history, settings, lastWave, lastWave + 15 * DAY).reasons).toEqual(['2 of 3 clean nights needed since the last wave went live have been compared']);
+    expect(finalGateReady(history, settings, lastWave, lastWave + 15 * DAY).reasons).toEqual([
+      '2 of 3 clean nights needed since the last wave went live have been compared',
+    ]);
     // A plan without comparison domains opted out of the comparison: only the minimum counts.
     expect(finalGateReady(history, ParallelRunSettings.parse({}), liveAt, minimumEnd).reasons).toEqual([]);
     expect(finalGateReady(history, ParallelRunSettings.parse({}), liveAt, minimumEnd - 1).reasons).toHaveLength(1);
@@ -180,25 +215,39 @@ describe('the final gate', () => {
     const n = night('2026-04-14', { charges: 'clean', orders: 'warning' });
     n.perDomain[1]!.outcomes = { invalidKeysLegacy: 2, invalidKeysNew: 0 };
     const bad = [...history.slice(0, 12), n, night('2026-04-15', clean)];
-    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (2 legacy and 0 new rows with an invalid key)']);
+    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual([
+      '2026-04-14: orders was warning (2 legacy and 0 new rows with an invalid key)',
+    ]);
     n.perDomain[1]!.outcomes = { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 1, recheckedInFlight: 3 };
-    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning (1 nonexistent local time, 3 keys rechecked in flight)']);
+    expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual([
+      '2026-04-14: orders was warning (1 nonexistent local time, 3 keys rechecked in flight)',
+    ]);
     n.perDomain[1]!.outcomes = { invalidKeysLegacy: 2, invalidKeysNew: 0 };
     expect(NightSummary.parse(n).perDomain[1]?.outcomes).toEqual({ invalidKeysLegacy: 2, invalidKeysNew: 0 });
     expect(NightSummary.parse(history[0]).perDomain[0]?.outcomes).toBeUndefined();
-    expect(() => NightSummary.parse({ ...n, perDomain: [{ ...n.perDomain[1], outcomes: { invalidKeysLegacy: -1, invalidKeysNew: 0 } }] })).toThrow();
+    expect(() =>
+      NightSummary.parse({ ...n, perDomain: [{ ...n.perDomain[1], outcomes: { invalidKeysLegacy: -1, invalidKeysNew: 0 } }] }),
+    ).toThrow();
   });
 
   it('waits for an extension, which never shortens the run', () => {
     const ext = applyExtension(minimumEnd, { by: 'P3D' });
     expect(ext).toBe(minimumEnd + 3 * DAY);
     expect(applyExtension(ext, { until: new Date(minimumEnd).toISOString() })).toBe(ext);
-    expect(finalGateReady(history, settings, liveAt, minimumEnd + DAY, ext)).toEqual({ ready: false, reasons: ['the parallel run lasts until 2026-04-18T02:00:00.000Z at least (extended)'] });
+    expect(finalGateReady(history, settings, liveAt, minimumEnd + DAY, ext)).toEqual({
+      ready: false,
+      reasons: ['the parallel run lasts until 2026-04-18T02:00:00.000Z at least (extended)'],
+    });
     expect(finalGateReady(history, settings, liveAt, ext, ext).ready).toBe(true);
   });
 
   it('gives a wave exit gate the nights since it went live, each at its worst domain', () => {
-    const h = [night('2026-04-02', clean), night('2026-04-03', { charges: 'critical', orders: 'warning' }), night('2026-04-04', { charges: 'clean', orders: 'failed' }), night('2026-04-05', clean)];
+    const h = [
+      night('2026-04-02', clean),
+      night('2026-04-03', { charges: 'critical', orders: 'warning' }),
+      night('2026-04-04', { charges: 'clean', orders: 'failed' }),
+      night('2026-04-05', clean),
+    ];
     expect(waveNightsSince(h, liveAt + DAY, ['charges', 'orders'])).toEqual({
       compared: 3,
       clean: 1,
@@ -219,7 +268,18 @@ describe('trend, incidents and message schemas', () => {
     const rates = [0.04, 0.03, 0.03, 0.01, 0.0, 0.0];
     const h = days(6).map((d, i) => night(d, { charges: rates[i]! > 0.02 ? 'warning' : 'clean' }, 'nightly', rates[i]));
     expect(trendSummary(h, ['charges'])).toEqual([
-      { domain: 'charges', nights: 6, clean: 3, warning: 3, critical: 0, failed: 0, cleanStreak: 3, latestMismatchRate: 0, maxMismatchRate: 0.04, direction: 'improving' },
+      {
+        domain: 'charges',
+        nights: 6,
+        clean: 3,
+        warning: 3,
+        critical: 0,
+        failed: 0,
+        cleanStreak: 3,
+        latestMismatchRate: 0,
+        maxMismatchRate: 0.04,
+        direction: 'improving',
+      },
     ]);
     expect(trendSummary(h.slice(0, 2), ['charges'])[0]!.direction).toBe('unknown');
   });
@@ -232,9 +292,17 @@ describe('trend, incidents and message schemas', () => {
 
   it('validates extendRun and compareAgain', () => {
     expect(ExtendRunInput.safeParse({ by: 'P3D', reason: 'observe longer', actor: lead }).success).toBe(true);
-    expect(ExtendRunInput.safeParse({ by: 'P3D', until: '2026-05-01T00:00:00Z', reason: 'observe longer', actor: lead }).success).toBe(false);
+    expect(ExtendRunInput.safeParse({ by: 'P3D', until: '2026-05-01T00:00:00Z', reason: 'observe longer', actor: lead }).success).toBe(
+      false,
+    );
     expect(CompareAgainInput.safeParse({ businessDay: '2026-04-03', reason: 'after the fix', actor: lead }).success).toBe(true);
-    expect(CompareAgainInput.safeParse({ window: { from: '2026-04-03T10:00:00Z', to: '2026-04-03T09:00:00Z' }, reason: 'after the fix', actor: lead }).success).toBe(false);
+    expect(
+      CompareAgainInput.safeParse({
+        window: { from: '2026-04-03T10:00:00Z', to: '2026-04-03T09:00:00Z' },
+        reason: 'after the fix',
+        actor: lead,
+      }).success,
+    ).toBe(false);
   });
 });
 
@@ -242,7 +310,7 @@ describe('bounded history: old nights folded into counts', () => {
   it('over 365 nights, views of (archive + kept nights) equal views of every night, and the kept nights stay bounded', () => {
     // A seeded walk: mostly clean, some warnings and criticals, a failed night compared again the next day.
     let seed = 42;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const status = (): NightStatus => {
       const x = rand();
       return x < 0.8 ? 'clean' : x < 0.9 ? 'warning' : x < 0.95 ? 'critical' : 'failed';
@@ -259,12 +327,24 @@ describe('bounded history: old nights folded into counts', () => {
     let maxKept = 0;
     for (const [i, day] of days(365).entries()) {
       const added = [night(day, { charges: status(), orders: status() }, 'nightly', Math.round(rand() * 1000) / 10_000)];
-      if (pendingRetry) added.push(night(pendingRetry.businessDay, Object.fromEntries(pendingRetry.perDomain.filter((r) => r.status === 'failed').map((r) => [r.domain, 'clean' as const])), 'missed', 0));
+      if (pendingRetry)
+        added.push(
+          night(
+            pendingRetry.businessDay,
+            Object.fromEntries(pendingRetry.perDomain.filter((r) => r.status === 'failed').map((r) => [r.domain, 'clean' as const])),
+            'missed',
+            0,
+          ),
+        );
       pendingRetry = added[0]!.perDomain.some((r) => r.status === 'failed') ? added[0] : undefined;
       for (const n of added) {
         full.push(n);
         run.nights.push(n);
-        compactNights(run, names, waves.filter((w) => w.liveAtMs <= Date.parse(n.comparedAt)));
+        compactNights(
+          run,
+          names,
+          waves.filter((w) => w.liveAtMs <= Date.parse(n.comparedAt)),
+        );
       }
       maxKept = Math.max(maxKept, latestNights(run.nights).length);
       if (i % 7 !== 0 && i < 360) continue;
@@ -272,10 +352,19 @@ describe('bounded history: old nights folded into counts', () => {
       expect(trendSummaryWith(run.nights, names, run.archive)).toEqual(trendSummary(full, names));
       for (const w of waves.filter((x) => x.liveAtMs <= Date.parse(day))) {
         const { compared, clean: c, warning, critical, failed } = waveNightsSince(full, w.liveAtMs, names);
-        expect(waveCountsWith(run.nights, w.wave, w.liveAtMs, names, run.archive)).toEqual({ wave: w.wave, compared, clean: c, warning, critical, failed });
+        expect(waveCountsWith(run.nights, w.wave, w.liveAtMs, names, run.archive)).toEqual({
+          wave: w.wave,
+          compared,
+          clean: c,
+          warning,
+          critical,
+          failed,
+        });
       }
       const now = Date.parse(day) + 2 * DAY;
-      expect(finalGateReady(run.nights, settings, waves[2]!.liveAtMs, now)).toEqual(finalGateReady(full, settings, waves[2]!.liveAtMs, now));
+      expect(finalGateReady(run.nights, settings, waves[2]!.liveAtMs, now)).toEqual(
+        finalGateReady(full, settings, waves[2]!.liveAtMs, now),
+      );
     }
     expect(run.archive!.summaries + run.nights.length).toBe(full.length);
     expect(maxKept).toBeLessThanOrEqual(NIGHTS_KEPT + 2);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CutoverPlan, DEFAULT_READINESS_CRITERIA, durationMs, parsePlan, planIssues, validatePlan, type PlanInput } from '../../domain/plan';
+import {
+  CutoverPlan,
+  DEFAULT_READINESS_CRITERIA,
+  durationMs,
+  parsePlan,
+  planIssues,
+  validatePlan,
+  type PlanInput,
+} from '../../domain/plan';
 import { demoPlan, testPlan } from '../../domain/demo-plans';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -28,7 +36,11 @@ const httpStep = {
   system: 'HIS' as const,
   action: 'grant-access',
   adapter: 'his',
-  request: { method: 'POST' as const, path: '/departments/{{department}}/access', body: '{"program":"{{programId}}","step":"{{step}}","attempt":{{attempt}}}' },
+  request: {
+    method: 'POST' as const,
+    path: '/departments/{{department}}/access',
+    body: '{"program":"{{programId}}","step":"{{step}}","attempt":{{attempt}}}',
+  },
   compensation: { action: 'revoke-access', request: { method: 'DELETE' as const, path: '/departments/{{department}}/access' } },
 };
 
@@ -92,8 +104,14 @@ describe('defaults', () => {
   });
 
   it('gives exit gates before another wave training and backup criteria, the last exit and final gate none', () => {
-    expect(plan.waves[0]!.exitGate.criteria).toEqual([{ id: 'training-pass-rate', minPercent: 95 }, { id: 'backup-age', maxHours: 24 }]);
-    expect(plan.waves[1]!.exitGate.criteria).toEqual([{ id: 'training-pass-rate', minPercent: 95 }, { id: 'backup-age', maxHours: 24 }]);
+    expect(plan.waves[0]!.exitGate.criteria).toEqual([
+      { id: 'training-pass-rate', minPercent: 95 },
+      { id: 'backup-age', maxHours: 24 },
+    ]);
+    expect(plan.waves[1]!.exitGate.criteria).toEqual([
+      { id: 'training-pass-rate', minPercent: 95 },
+      { id: 'backup-age', maxHours: 24 },
+    ]);
     expect(plan.waves[2]!.exitGate.criteria).toEqual([]);
     expect(plan.gates.final.criteria).toEqual([]);
   });
@@ -101,7 +119,11 @@ describe('defaults', () => {
   it('fills criterion thresholds left out', () => {
     const input = testPlan();
     input.gates.readiness.criteria = [{ id: 'uat-ordinary-fixed' }, { id: 'training-pass-rate', minPercent: 98 }, { id: 'backup-age' }];
-    expect(parsePlan(input).gates.readiness.criteria).toEqual([{ id: 'uat-ordinary-fixed', minPercent: 95 }, { id: 'training-pass-rate', minPercent: 98 }, { id: 'backup-age', maxHours: 24 }]);
+    expect(parsePlan(input).gates.readiness.criteria).toEqual([
+      { id: 'uat-ordinary-fixed', minPercent: 95 },
+      { id: 'training-pass-rate', minPercent: 98 },
+      { id: 'backup-age', maxHours: 24 },
+    ]);
   });
 
   it('fills gate deadlines, parallel run, policies, adapters and steps', () => {
@@ -132,15 +154,21 @@ describe('validation rules (path + rule)', () => {
   });
 
   it('a department in two waves', () => {
-    expect(issuesAfter((p) => wave(p, 2).departments.push('RAD'))).toEqual([{ path: 'waves.2.departments.4', rule: 'department-in-two-waves' }]);
+    expect(issuesAfter((p) => wave(p, 2).departments.push('RAD'))).toEqual([
+      { path: 'waves.2.departments.4', rule: 'department-in-two-waves' },
+    ]);
   });
 
   it('a department twice in one wave', () => {
-    expect(issuesAfter((p) => wave(p, 1).departments.push('RAD'))).toEqual([{ path: 'waves.1.departments.4', rule: 'department-listed-twice' }]);
+    expect(issuesAfter((p) => wave(p, 1).departments.push('RAD'))).toEqual([
+      { path: 'waves.1.departments.4', rule: 'department-listed-twice' },
+    ]);
   });
 
   it('a department in no wave', () => {
-    expect(issuesAfter((p) => (wave(p, 1).departments = ['PEDS-OPD', 'RAD', 'PHARM']))).toEqual([{ path: 'departments.5', rule: 'department-in-no-wave' }]);
+    expect(issuesAfter((p) => (wave(p, 1).departments = ['PEDS-OPD', 'RAD', 'PHARM']))).toEqual([
+      { path: 'departments.5', rule: 'department-in-no-wave' },
+    ]);
   });
 
   it('an empty pilot, and no waves at all', () => {
@@ -175,34 +203,52 @@ describe('validation rules (path + rule)', () => {
   });
 
   it('a gate without a leadership approver', () => {
-    expect(issuesAfter((p) => (wave(p, 0).exitGate.approvers = [{ personId: 'p-lead-01', role: 'lead' }, { personId: 'p-admin-01', role: 'admin' }]))).toEqual([
-      { path: 'waves.0.exitGate.approvers', rule: 'gate-without-leadership' },
-    ]);
+    expect(
+      issuesAfter(
+        (p) =>
+          (wave(p, 0).exitGate.approvers = [
+            { personId: 'p-lead-01', role: 'lead' },
+            { personId: 'p-admin-01', role: 'admin' },
+          ]),
+      ),
+    ).toEqual([{ path: 'waves.0.exitGate.approvers', rule: 'gate-without-leadership' }]);
   });
 
   it('an approver with a role that may not decide', () => {
-    expect(issuesAfter((p) => p.gates.final.approvers.push({ personId: 'p-oncall-01', role: 'oncall' as 'lead' }))).toEqual([{ path: 'gates.final.approvers.3.role', rule: 'invalid_value' }]);
+    expect(issuesAfter((p) => p.gates.final.approvers.push({ personId: 'p-oncall-01', role: 'oncall' as 'lead' }))).toEqual([
+      { path: 'gates.final.approvers.3.role', rule: 'invalid_value' },
+    ]);
   });
 
   it('the same approver twice', () => {
-    expect(issuesAfter((p) => p.gates.final.approvers.push({ personId: 'p-vp-01', role: 'leadership' }))).toEqual([{ path: 'gates.final.approvers.3.personId', rule: 'duplicate-approver' }]);
+    expect(issuesAfter((p) => p.gates.final.approvers.push({ personId: 'p-vp-01', role: 'leadership' }))).toEqual([
+      { path: 'gates.final.approvers.3.personId', rule: 'duplicate-approver' },
+    ]);
   });
 
   it('a quorum larger than its approvers', () => {
-    expect(issuesAfter((p) => (p.gates.readiness.rule = { kind: 'quorum', required: 4 }))).toEqual([{ path: 'gates.readiness.rule.required', rule: 'quorum-exceeds-approvers' }]);
+    expect(issuesAfter((p) => (p.gates.readiness.rule = { kind: 'quorum', required: 4 }))).toEqual([
+      { path: 'gates.readiness.rule.required', rule: 'quorum-exceeds-approvers' },
+    ]);
     expect(issuesAfter((p) => (p.gates.readiness.rule = { kind: 'quorum', required: 3 }))).toEqual([]);
   });
 
   it('duplicate department codes', () => {
-    expect(issuesAfter((p) => p.departments.push({ code: 'ICU', name: 'Second ICU', kind: 'icu', criticality: 'critical' }))).toEqual([{ path: 'departments.10.code', rule: 'duplicate-department' }]);
+    expect(issuesAfter((p) => p.departments.push({ code: 'ICU', name: 'Second ICU', kind: 'icu', criticality: 'critical' }))).toEqual([
+      { path: 'departments.10.code', rule: 'duplicate-department' },
+    ]);
   });
 
   it('duplicate step ids within a department', () => {
-    expect(issuesAfter((p) => p.departments[1]!.steps!.push({ ...step(p, 1, 0) }))).toEqual([{ path: 'departments.1.steps.3.id', rule: 'duplicate-step' }]);
+    expect(issuesAfter((p) => p.departments[1]!.steps!.push({ ...step(p, 1, 0) }))).toEqual([
+      { path: 'departments.1.steps.3.id', rule: 'duplicate-step' },
+    ]);
   });
 
   it('duplicate adapter ids', () => {
-    expect(issuesAfter((p) => p.adapters.push({ id: 'sim', kind: 'simulated' }))).toEqual([{ path: 'adapters.1.id', rule: 'duplicate-adapter' }]);
+    expect(issuesAfter((p) => p.adapters.push({ id: 'sim', kind: 'simulated' }))).toEqual([
+      { path: 'adapters.1.id', rule: 'duplicate-adapter' },
+    ]);
   });
 
   it('a bad time zone; half-hour zones are fine', () => {
@@ -211,12 +257,18 @@ describe('validation rules (path + rule)', () => {
   });
 
   it('a step without a compensation', () => {
-    expect(issuesAfter((p) => delete p.defaultSteps![1]!.compensation)).toEqual([{ path: 'defaultSteps.1.compensation', rule: 'step-without-compensation' }]);
-    expect(issuesAfter((p) => delete step(p, 1, 2).compensation)).toEqual([{ path: 'departments.1.steps.2.compensation', rule: 'step-without-compensation' }]);
+    expect(issuesAfter((p) => delete p.defaultSteps![1]!.compensation)).toEqual([
+      { path: 'defaultSteps.1.compensation', rule: 'step-without-compensation' },
+    ]);
+    expect(issuesAfter((p) => delete step(p, 1, 2).compensation)).toEqual([
+      { path: 'departments.1.steps.2.compensation', rule: 'step-without-compensation' },
+    ]);
   });
 
   it('an unknown adapter', () => {
-    expect(issuesAfter((p) => (step(p, 1, 0).adapter = 'lis-prod'))).toEqual([{ path: 'departments.1.steps.0.adapter', rule: 'unknown-adapter' }]);
+    expect(issuesAfter((p) => (step(p, 1, 0).adapter = 'lis-prod'))).toEqual([
+      { path: 'departments.1.steps.0.adapter', rule: 'unknown-adapter' },
+    ]);
   });
 
   it('a department without steps when the plan has no default steps', () => {
@@ -240,23 +292,37 @@ describe('validation rules (path + rule)', () => {
     });
 
     it('parallel run at least 14 days unless overridden', () => {
-      expect(issuesAfter((p) => (p.parallelRun = { minimumDays: 13 }))).toEqual([{ path: 'parallelRun.minimumDays', rule: 'duration-out-of-range' }]);
+      expect(issuesAfter((p) => (p.parallelRun = { minimumDays: 13 }))).toEqual([
+        { path: 'parallelRun.minimumDays', rule: 'duration-out-of-range' },
+      ]);
       expect(issuesAfter((p) => (p.parallelRun = { minimumDays: 13, minimumDuration: 'PT10M' }))).toEqual([]);
-      expect(issuesAfter((p) => (p.parallelRun = { minimumDuration: 'PT0S' }))).toEqual([{ path: 'parallelRun.minimumDuration', rule: 'duration-out-of-range' }]);
+      expect(issuesAfter((p) => (p.parallelRun = { minimumDuration: 'PT0S' }))).toEqual([
+        { path: 'parallelRun.minimumDuration', rule: 'duration-out-of-range' },
+      ]);
     });
 
     it('overrides: longer than zero, at most 90 days, weeks to seconds only', () => {
       expect(issuesAfter((p) => (wave(p, 0).minimumDuration = 'PT5M'))).toEqual([]);
       expect(issuesAfter((p) => (wave(p, 1).minimumDuration = 'P12W6D'))).toEqual([]);
-      expect(issuesAfter((p) => (wave(p, 1).minimumDuration = 'P13W'))).toEqual([{ path: 'waves.1.minimumDuration', rule: 'duration-out-of-range' }]);
-      expect(issuesAfter((p) => (wave(p, 1).minimumDuration = 'PT0M'))).toEqual([{ path: 'waves.1.minimumDuration', rule: 'duration-out-of-range' }]);
+      expect(issuesAfter((p) => (wave(p, 1).minimumDuration = 'P13W'))).toEqual([
+        { path: 'waves.1.minimumDuration', rule: 'duration-out-of-range' },
+      ]);
+      expect(issuesAfter((p) => (wave(p, 1).minimumDuration = 'PT0M'))).toEqual([
+        { path: 'waves.1.minimumDuration', rule: 'duration-out-of-range' },
+      ]);
       expect(issuesAfter((p) => (wave(p, 1).minimumDuration = 'P1M'))).toEqual([{ path: 'waves.1.minimumDuration', rule: 'bad-duration' }]);
-      expect(issuesAfter((p) => (wave(p, 1).minimumDuration = '5 minutes'))).toEqual([{ path: 'waves.1.minimumDuration', rule: 'bad-duration' }]);
+      expect(issuesAfter((p) => (wave(p, 1).minimumDuration = '5 minutes'))).toEqual([
+        { path: 'waves.1.minimumDuration', rule: 'bad-duration' },
+      ]);
     });
 
     it('gate decision deadline 1 minute..30 days', () => {
-      expect(issuesAfter((p) => (p.gates.final.decisionDeadline = 'PT30S'))).toEqual([{ path: 'gates.final.decisionDeadline', rule: 'duration-out-of-range' }]);
-      expect(issuesAfter((p) => (p.gates.final.decisionDeadline = 'P31D'))).toEqual([{ path: 'gates.final.decisionDeadline', rule: 'duration-out-of-range' }]);
+      expect(issuesAfter((p) => (p.gates.final.decisionDeadline = 'PT30S'))).toEqual([
+        { path: 'gates.final.decisionDeadline', rule: 'duration-out-of-range' },
+      ]);
+      expect(issuesAfter((p) => (p.gates.final.decisionDeadline = 'P31D'))).toEqual([
+        { path: 'gates.final.decisionDeadline', rule: 'duration-out-of-range' },
+      ]);
       expect(issuesAfter((p) => (p.gates.final.decisionDeadline = 'PT4H'))).toEqual([]);
     });
   });
@@ -268,18 +334,30 @@ describe('validation rules (path + rule)', () => {
       plan.departments[0]!.steps = [httpStep];
       const result = validatePlan(plan);
       expect(result.ok).toBe(true);
-      if (result.ok) expect(result.plan.adapters[1]).toMatchObject({ headers: { Authorization: { secretEnv: 'HIS_API_TOKEN' }, 'X-Client': 'golive' }, timeoutMs: 10_000 });
+      if (result.ok)
+        expect(result.plan.adapters[1]).toMatchObject({
+          headers: { Authorization: { secretEnv: 'HIS_API_TOKEN' }, 'X-Client': 'golive' },
+          timeoutMs: 10_000,
+        });
     });
 
     it('a secret header given literally', () => {
-      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, headers: { Authorization: 'Bearer abc' } }))).toEqual([{ path: 'adapters.1.headers.Authorization', rule: 'literal-secret' }]);
+      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, headers: { Authorization: 'Bearer abc' } }))).toEqual([
+        { path: 'adapters.1.headers.Authorization', rule: 'literal-secret' },
+      ]);
     });
 
     it('plain http to anything but localhost', () => {
-      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'http://his.example.org' }))).toEqual([{ path: 'adapters.1.baseUrl', rule: 'insecure-url' }]);
+      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'http://his.example.org' }))).toEqual([
+        { path: 'adapters.1.baseUrl', rule: 'insecure-url' },
+      ]);
       expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'http://localhost:8081' }))).toEqual([]);
-      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'ftp://his.example.org' }))).toEqual([{ path: 'adapters.1.baseUrl', rule: 'invalid_format' }]);
-      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'his' }))).toEqual([{ path: 'adapters.1.baseUrl', rule: 'invalid_format' }]);
+      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'ftp://his.example.org' }))).toEqual([
+        { path: 'adapters.1.baseUrl', rule: 'invalid_format' },
+      ]);
+      expect(issuesAfter((p) => p.adapters.push({ ...httpAdapter, baseUrl: 'his' }))).toEqual([
+        { path: 'adapters.1.baseUrl', rule: 'invalid_format' },
+      ]);
     });
 
     it('an http step or its compensation without a request', () => {
@@ -304,13 +382,25 @@ describe('validation rules (path + rule)', () => {
     });
 
     it('scripted failures of the simulated adapter must name a known department and step', () => {
-      expect(issuesAfter((p) => (p.adapters[0] = { id: 'sim', kind: 'simulated', failSteps: [{ department: 'NOPE', step: 'grant-access' }] }))).toEqual([
-        { path: 'adapters.0.failSteps.0.department', rule: 'unknown-department' },
-      ]);
-      expect(issuesAfter((p) => (p.adapters[0] = { id: 'sim', kind: 'simulated', failCompensations: [{ department: 'IM-OPD', step: 'switch-analyzer-feed' }] }))).toEqual([
-        { path: 'adapters.0.failCompensations.0.step', rule: 'unknown-step' },
-      ]);
-      expect(issuesAfter((p) => (p.adapters[0] = { id: 'sim', kind: 'simulated', failSteps: [{ department: 'LAB', step: 'switch-analyzer-feed', mode: 'transient', times: 2 }] }))).toEqual([]);
+      expect(
+        issuesAfter((p) => (p.adapters[0] = { id: 'sim', kind: 'simulated', failSteps: [{ department: 'NOPE', step: 'grant-access' }] })),
+      ).toEqual([{ path: 'adapters.0.failSteps.0.department', rule: 'unknown-department' }]);
+      expect(
+        issuesAfter(
+          (p) =>
+            (p.adapters[0] = { id: 'sim', kind: 'simulated', failCompensations: [{ department: 'IM-OPD', step: 'switch-analyzer-feed' }] }),
+        ),
+      ).toEqual([{ path: 'adapters.0.failCompensations.0.step', rule: 'unknown-step' }]);
+      expect(
+        issuesAfter(
+          (p) =>
+            (p.adapters[0] = {
+              id: 'sim',
+              kind: 'simulated',
+              failSteps: [{ department: 'LAB', step: 'switch-analyzer-feed', mode: 'transient', times: 2 }],
+            }),
+        ),
+      ).toEqual([]);
     });
   });
 
@@ -325,9 +415,15 @@ describe('validation rules (path + rule)', () => {
     });
 
     it('an empty window, an empty blackout, a bad local date-time', () => {
-      expect(issuesAfter((p) => (wave(p, 0).startWindows = [{ days: ['tue'], from: '12:00', to: '08:00' }]))).toEqual([{ path: 'waves.0.startWindows.0', rule: 'empty-window' }]);
-      expect(issuesAfter((p) => (wave(p, 0).blackouts = [{ from: '2026-10-08T00:00', to: '2026-10-01T00:00' }]))).toEqual([{ path: 'waves.0.blackouts.0', rule: 'empty-blackout' }]);
-      expect(issuesAfter((p) => (wave(p, 0).blackouts = [{ from: '2026-02-30T00:00', to: '2026-10-01T00:00' }]))).toEqual([{ path: 'waves.0.blackouts.0.from', rule: 'bad-local-datetime' }]);
+      expect(issuesAfter((p) => (wave(p, 0).startWindows = [{ days: ['tue'], from: '12:00', to: '08:00' }]))).toEqual([
+        { path: 'waves.0.startWindows.0', rule: 'empty-window' },
+      ]);
+      expect(issuesAfter((p) => (wave(p, 0).blackouts = [{ from: '2026-10-08T00:00', to: '2026-10-01T00:00' }]))).toEqual([
+        { path: 'waves.0.blackouts.0', rule: 'empty-blackout' },
+      ]);
+      expect(issuesAfter((p) => (wave(p, 0).blackouts = [{ from: '2026-02-30T00:00', to: '2026-10-01T00:00' }]))).toEqual([
+        { path: 'waves.0.blackouts.0.from', rule: 'bad-local-datetime' },
+      ]);
       expect(issuesAfter((p) => (wave(p, 0).startWindows = [{ days: [], from: '08:00', to: '25:00' }]))).toEqual([
         { path: 'waves.0.startWindows.0.days', rule: 'too_small' },
         { path: 'waves.0.startWindows.0.to', rule: 'invalid_format' },
@@ -337,16 +433,24 @@ describe('validation rules (path + rule)', () => {
 
   describe('criteria', () => {
     it('a criterion twice in one gate', () => {
-      expect(issuesAfter((p) => (p.gates.readiness.criteria = [{ id: 'backup-age' }, { id: 'backup-age', maxHours: 12 }]))).toEqual([{ path: 'gates.readiness.criteria.1.id', rule: 'duplicate-criterion' }]);
+      expect(issuesAfter((p) => (p.gates.readiness.criteria = [{ id: 'backup-age' }, { id: 'backup-age', maxHours: 12 }]))).toEqual([
+        { path: 'gates.readiness.criteria.1.id', rule: 'duplicate-criterion' },
+      ]);
     });
 
     it('training on a gate after which no department goes live', () => {
-      expect(issuesAfter((p) => (p.gates.final.criteria = [{ id: 'training-pass-rate' }]))).toEqual([{ path: 'gates.final.criteria.0.id', rule: 'criterion-without-departments' }]);
-      expect(issuesAfter((p) => (wave(p, 2).exitGate.criteria = [{ id: 'training-pass-rate' }]))).toEqual([{ path: 'waves.2.exitGate.criteria.0.id', rule: 'criterion-without-departments' }]);
+      expect(issuesAfter((p) => (p.gates.final.criteria = [{ id: 'training-pass-rate' }]))).toEqual([
+        { path: 'gates.final.criteria.0.id', rule: 'criterion-without-departments' },
+      ]);
+      expect(issuesAfter((p) => (wave(p, 2).exitGate.criteria = [{ id: 'training-pass-rate' }]))).toEqual([
+        { path: 'waves.2.exitGate.criteria.0.id', rule: 'criterion-without-departments' },
+      ]);
     });
 
     it('an unknown criterion id', () => {
-      expect(issuesAfter((p) => (p.gates.readiness.criteria = [{ id: 'vibes' } as never]))).toEqual([{ path: 'gates.readiness.criteria.0.id', rule: 'invalid_union' }]);
+      expect(issuesAfter((p) => (p.gates.readiness.criteria = [{ id: 'vibes' } as never]))).toEqual([
+        { path: 'gates.readiness.criteria.0.id', rule: 'invalid_union' },
+      ]);
     });
   });
 
@@ -360,7 +464,10 @@ describe('validation rules (path + rule)', () => {
     });
 
     it('codes and ids in their formats', () => {
-      expect(issuesAfter((p) => (p.departments[0]!.code = 'im opd'))).toContainEqual({ path: 'departments.0.code', rule: 'invalid_format' });
+      expect(issuesAfter((p) => (p.departments[0]!.code = 'im opd'))).toContainEqual({
+        path: 'departments.0.code',
+        rule: 'invalid_format',
+      });
       expect(issuesAfter((p) => (p.programId = 'Program 1'))).toEqual([{ path: 'programId', rule: 'invalid_format' }]);
     });
 

@@ -12,8 +12,23 @@ describe('program update contracts', () => {
     for (const [key, name, updateName] of names) expect([name, updateName], key).toEqual([key, key]);
     expect(names.map(([key]) => key).sort()).toEqual(
       [
-        'closeEmergency', 'compareAgain', 'complete', 'declareEmergency', 'decideGate', 'extendParallelRun', 'markStepUndone', 'recordBacklog',
-        'recordEvidence', 'requestGate', 'resumeDepartment', 'resumeProgram', 'restoreSystems', 'retryDepartment', 'rollBack', 'startWave', 'verifyMigration',
+        'closeEmergency',
+        'compareAgain',
+        'complete',
+        'declareEmergency',
+        'decideGate',
+        'extendParallelRun',
+        'markStepUndone',
+        'recordBacklog',
+        'recordEvidence',
+        'requestGate',
+        'resumeDepartment',
+        'resumeProgram',
+        'restoreSystems',
+        'retryDepartment',
+        'rollBack',
+        'startWave',
+        'verifyMigration',
       ].sort(),
     );
     // The names the workflows import from domain/rollout.ts are the contracts' definitions.
@@ -39,11 +54,16 @@ describe('program update contracts', () => {
     }
   });
 
-  it('take the program id and the update\'s own ids from the path, and assemble the input from the parts', () => {
+  it("take the program id and the update's own ids from the path, and assemble the input from the parts", () => {
     expect(programUpdates.startWave.params.parse({ programId: 'prog-1', wave: '2' })).toEqual({ programId: 'prog-1', wave: 2 });
     const bad = programUpdates.decideGate.params.safeParse({ programId: 'Prog 1', gate: 'exit-0' });
     expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['gate', 'programId']);
-    const input: DecideGateInput = programUpdates.decideGate.input({ decision: 'go', comment: 'fine' }, { gate: 'readiness' }, actor, 'req-1');
+    const input: DecideGateInput = programUpdates.decideGate.input(
+      { decision: 'go', comment: 'fine' },
+      { gate: 'readiness' },
+      actor,
+      'req-1',
+    );
     expect(input).toEqual({ decision: 'go', comment: 'fine', gate: 'readiness', actor, requestId: 'req-1' });
     expect(programUpdates.complete.input({}, {}, actor)).toEqual({ actor });
   });

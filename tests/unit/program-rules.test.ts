@@ -79,7 +79,9 @@ describe('program rules: what the lead may do next, and why not', () => {
     const p = plan();
     const s = pilotLive(p, T0);
     const allowedAt = T0 + 14 * DAY;
-    expect(gateRequestBlocker(p, s, 'exit-1', allowedAt - 1)).toBe(`wave 1 must run until ${new Date(allowedAt).toISOString()} before its exit gate`);
+    expect(gateRequestBlocker(p, s, 'exit-1', allowedAt - 1)).toBe(
+      `wave 1 must run until ${new Date(allowedAt).toISOString()} before its exit gate`,
+    );
     expect(nextClockChange(p, s, T0)).toBe(allowedAt);
     expect(allowedActions(p, s, allowedAt - 1)).not.toContain('request-gate:exit-1');
     expect(allowedActions(p, s, allowedAt)).toContain('request-gate:exit-1');
@@ -92,9 +94,21 @@ describe('program rules: what the lead may do next, and why not', () => {
     const s = pilotLive(p, T0);
     s.phase = 'paused';
     s.pausedFrom = 'wave-active';
-    s.emergency = { n: 1, reason: 'network down', declaredBy: 'p-lead-01', departments: ['LAB'], declaredAtMs: T0, backlog: {}, packets: {}, pausedGoLives: [], timeline: [] };
+    s.emergency = {
+      n: 1,
+      reason: 'network down',
+      declaredBy: 'p-lead-01',
+      departments: ['LAB'],
+      declaredAtMs: T0,
+      backlog: {},
+      packets: {},
+      pausedGoLives: [],
+      timeline: [],
+    };
     expect(gateRequestBlocker(p, s, 'exit-1', T0 + 30 * DAY)).toBe('the program is paused');
-    expect(retryBlocker({ ...s, departments: { ...s.departments, LAB: { ...s.departments.LAB!, state: 'rolled-back' } } }, 'LAB')).toBe('the program is paused');
+    expect(retryBlocker({ ...s, departments: { ...s.departments, LAB: { ...s.departments.LAB!, state: 'rolled-back' } } }, 'LAB')).toBe(
+      'the program is paused',
+    );
     expect(allowedActions(p, s, T0)).toEqual(expect.arrayContaining(['record-backlog', 'restore-systems']));
     expect(allowedActions(p, s, T0)).not.toContain('resume');
     expect(closeEmergencyBlocker(s, 'manual')).toBe('restore the systems first');
@@ -133,8 +147,18 @@ describe('program rules: what the lead may do next, and why not', () => {
     const p = plan();
     const st = programStatus(p, pilotLive(p, T0), T0 + DAY);
     expect(st.departments).toHaveLength(10);
-    expect(st.gates.map((g) => `${g.gate}:${g.status}`)).toEqual(['readiness:go', 'exit-1:closed', 'exit-2:closed', 'exit-3:closed', 'final:closed']);
-    expect(st.waves[0]).toMatchObject({ status: 'live', wentLiveAt: new Date(T0).toISOString(), exitGateAllowedAt: new Date(T0 + 14 * DAY).toISOString() });
+    expect(st.gates.map((g) => `${g.gate}:${g.status}`)).toEqual([
+      'readiness:go',
+      'exit-1:closed',
+      'exit-2:closed',
+      'exit-3:closed',
+      'final:closed',
+    ]);
+    expect(st.waves[0]).toMatchObject({
+      status: 'live',
+      wentLiveAt: new Date(T0).toISOString(),
+      exitGateAllowedAt: new Date(T0 + 14 * DAY).toISOString(),
+    });
     expect(st.parallelRun.finalGateBlockers).toEqual(['the last wave is not live']);
     expect(st.updatedAt).toBe(new Date(T0 + DAY).toISOString());
   });

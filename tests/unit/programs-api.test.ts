@@ -15,7 +15,8 @@ const tokens: Partial<Record<Role, string>> = {};
 beforeAll(async () => {
   db = await freshDatabase('programs_api');
   api = await startTestApi(testDeps(db.pool));
-  for (const role of ['admin', 'lead', 'oncall', 'leadership', 'viewer'] as Role[]) tokens[role] = (await personWithToken(db.pool, [role])).token;
+  for (const role of ['admin', 'lead', 'oncall', 'leadership', 'viewer'] as Role[])
+    tokens[role] = (await personWithToken(db.pool, [role])).token;
 });
 afterAll(async () => {
   await api?.close();
@@ -23,11 +24,14 @@ afterAll(async () => {
 });
 
 const call = (method: string, path: string, role?: Role, body?: unknown) =>
-  fetch(`${api.url}${path.replace('{programId}', 'prog-1').replace('{gate}', 'readiness').replace('{department}', 'ICU').replace('{wave}', '1')}`, {
-    method: method.toUpperCase(),
-    headers: { 'content-type': 'application/json', ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  fetch(
+    `${api.url}${path.replace('{programId}', 'prog-1').replace('{gate}', 'readiness').replace('{department}', 'ICU').replace('{wave}', '1')}`,
+    {
+      method: method.toUpperCase(),
+      headers: { 'content-type': 'application/json', ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+  );
 
 describe('program routes: roles', () => {
   for (const r of programRoutes) {
@@ -70,23 +74,38 @@ describe('program routes: validation names the field and the rule', () => {
   });
 
   it('names bad path parameters and bodies', async () => {
-    const badGate = await fetch(`${api.url}/v1/programs/prog-1/gates/exit-0/decisions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.leadership}` }, body: JSON.stringify({ decision: 'maybe', override: { reason: '' } }) });
+    const badGate = await fetch(`${api.url}/v1/programs/prog-1/gates/exit-0/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.leadership}` },
+      body: JSON.stringify({ decision: 'maybe', override: { reason: '' } }),
+    });
     expect(badGate.status).toBe(400);
     const issues = ((await badGate.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort();
     expect(issues).toEqual(['body.decision', 'body.override.reason', 'params.gate']);
 
-    const badEvidence = await call('post', '/v1/programs/{programId}/evidence', 'lead', { evidence: { uat: { severeTotal: 3, severeFixed: 4, ordinaryTotal: 1, ordinaryFixed: 1 }, backup: { takenAt: 'yesterday' } } });
+    const badEvidence = await call('post', '/v1/programs/{programId}/evidence', 'lead', {
+      evidence: { uat: { severeTotal: 3, severeFixed: 4, ordinaryTotal: 1, ordinaryFixed: 1 }, backup: { takenAt: 'yesterday' } },
+    });
     expect(badEvidence.status).toBe(400);
     const ev = ((await badEvidence.json()) as { issues: { path: string; rule: string }[] }).issues.map((i) => `${i.path} ${i.rule}`).sort();
     expect(ev).toEqual(['body.evidence.backup.takenAt invalid_format', 'body.evidence.uat.severeFixed fixed-exceeds-total']);
 
-    const badWave = await fetch(`${api.url}/v1/programs/Prog 1/waves/0/start`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.lead}` }, body: '{}' });
+    const badWave = await fetch(`${api.url}/v1/programs/Prog 1/waves/0/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.lead}` },
+      body: '{}',
+    });
     expect(badWave.status).toBe(400);
-    expect(((await badWave.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(['params.programId', 'params.wave']);
+    expect(((await badWave.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual([
+      'params.programId',
+      'params.wave',
+    ]);
   });
 
   it('documents every program route in OpenAPI with its roles and the bearer scheme', async () => {
-    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security: unknown[]; description: string }>> };
+    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security: unknown[]; description: string }>>;
+    };
     for (const r of programRoutes) {
       const op = doc.paths[r.path]![r.method]!;
       expect(op.security, r.path).toEqual([{ bearer: [] }]);

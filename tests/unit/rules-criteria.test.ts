@@ -46,7 +46,13 @@ describe('evaluateCriteria with the readiness defaults', () => {
     evidence.backup = { takenAt: new Date(now - 24 * HOUR - 1000).toISOString() };
     evidence.migration = { verified: false };
     const results = evaluateCriteria(DEFAULT_READINESS_CRITERIA, evidence, ctx);
-    expect(verdicts(results)).toEqual({ 'uat-severe-fixed': 'fail', 'uat-ordinary-fixed': 'fail', 'training-pass-rate': 'fail', 'backup-age': 'fail', 'migration-verified': 'fail' });
+    expect(verdicts(results)).toEqual({
+      'uat-severe-fixed': 'fail',
+      'uat-ordinary-fixed': 'fail',
+      'training-pass-rate': 'fail',
+      'backup-age': 'fail',
+      'migration-verified': 'fail',
+    });
     expect(results.map((r) => r.value)).toEqual([91.66, 94.97, 94.9, 24, false]);
     expect(criteriaPassed(results)).toBe(false);
   });
@@ -68,7 +74,11 @@ describe('evaluateCriteria with the readiness defaults', () => {
   });
 
   it('no defects found counts as all fixed', () => {
-    const results = evaluateCriteria(DEFAULT_READINESS_CRITERIA.slice(0, 2), { uat: { severeTotal: 0, severeFixed: 0, ordinaryTotal: 0, ordinaryFixed: 0 } }, ctx);
+    const results = evaluateCriteria(
+      DEFAULT_READINESS_CRITERIA.slice(0, 2),
+      { uat: { severeTotal: 0, severeFixed: 0, ordinaryTotal: 0, ordinaryFixed: 0 } },
+      ctx,
+    );
     expect(results.map((r) => [r.value, r.verdict])).toEqual([
       [100, 'pass'],
       [100, 'pass'],
@@ -80,7 +90,11 @@ describe('training per department', () => {
   const training: Criterion[] = [{ id: 'training-pass-rate', minPercent: 95 }];
 
   it('a department with no exams is missing; one that failed makes the whole criterion fail', () => {
-    const missing = evaluateCriteria(training, { training: { 'IM-OPD': { examined: 20, passed: 20 }, LAB: { examined: 0, passed: 0 } } }, ctx)[0]!;
+    const missing = evaluateCriteria(
+      training,
+      { training: { 'IM-OPD': { examined: 20, passed: 20 }, LAB: { examined: 0, passed: 0 } } },
+      ctx,
+    )[0]!;
     expect([missing.value, missing.verdict]).toEqual([100, 'missing']);
     const failed = evaluateCriteria(training, { training: { 'IM-OPD': { examined: 20, passed: 18 } } }, ctx)[0]!;
     expect([failed.value, failed.verdict]).toEqual([90, 'fail']);
@@ -91,17 +105,38 @@ describe('training per department', () => {
   });
 
   it('only the departments in scope count', () => {
-    const r = evaluateCriteria(training, { training: { 'IM-OPD': { examined: 20, passed: 20 }, ICU: { examined: 10, passed: 1 } } }, { nowMs: now, departments: ['IM-OPD'] })[0]!;
+    const r = evaluateCriteria(
+      training,
+      { training: { 'IM-OPD': { examined: 20, passed: 20 }, ICU: { examined: 10, passed: 1 } } },
+      { nowMs: now, departments: ['IM-OPD'] },
+    )[0]!;
     expect([r.value, r.verdict]).toEqual([100, 'pass']);
   });
 });
 
 describe('custom thresholds', () => {
   it('honours decimal thresholds exactly', () => {
-    const criteria: Criterion[] = [{ id: 'uat-ordinary-fixed', minPercent: 97.5 }, { id: 'backup-age', maxHours: 12 }];
-    const pass = evaluateCriteria(criteria, { uat: { severeTotal: 0, severeFixed: 0, ordinaryTotal: 40, ordinaryFixed: 39 }, backup: { takenAt: new Date(now - 12 * HOUR).toISOString() } }, ctx);
+    const criteria: Criterion[] = [
+      { id: 'uat-ordinary-fixed', minPercent: 97.5 },
+      { id: 'backup-age', maxHours: 12 },
+    ];
+    const pass = evaluateCriteria(
+      criteria,
+      {
+        uat: { severeTotal: 0, severeFixed: 0, ordinaryTotal: 40, ordinaryFixed: 39 },
+        backup: { takenAt: new Date(now - 12 * HOUR).toISOString() },
+      },
+      ctx,
+    );
     expect(verdicts(pass)).toEqual({ 'uat-ordinary-fixed': 'pass', 'backup-age': 'pass' });
-    const fail = evaluateCriteria(criteria, { uat: { severeTotal: 0, severeFixed: 0, ordinaryTotal: 41, ordinaryFixed: 39 }, backup: { takenAt: new Date(now - 12 * HOUR - 1).toISOString() } }, ctx);
+    const fail = evaluateCriteria(
+      criteria,
+      {
+        uat: { severeTotal: 0, severeFixed: 0, ordinaryTotal: 41, ordinaryFixed: 39 },
+        backup: { takenAt: new Date(now - 12 * HOUR - 1).toISOString() },
+      },
+      ctx,
+    );
     expect(verdicts(fail)).toEqual({ 'uat-ordinary-fixed': 'fail', 'backup-age': 'fail' });
   });
 
@@ -113,7 +148,10 @@ describe('custom thresholds', () => {
 
 describe('Evidence schema', () => {
   it('rejects more fixed than found and more passed than examined, by rule', () => {
-    const result = Evidence.safeParse({ uat: { severeTotal: 1, severeFixed: 2, ordinaryTotal: 0, ordinaryFixed: 0 }, training: { LAB: { examined: 1, passed: 2 } } });
+    const result = Evidence.safeParse({
+      uat: { severeTotal: 1, severeFixed: 2, ordinaryTotal: 0, ordinaryFixed: 0 },
+      training: { LAB: { examined: 1, passed: 2 } },
+    });
     expect(result.success).toBe(false);
     expect(planIssues(result.error!).map(({ path, rule }) => ({ path, rule }))).toEqual([
       { path: 'uat.severeFixed', rule: 'fixed-exceeds-total' },

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { applyDecision, closeGate, gateKeys, gateOf, gateOutcome, gateScope, gateTally, openGate, type GateState } from '../../domain/rules/gates';
+import {
+  applyDecision,
+  closeGate,
+  gateKeys,
+  gateOf,
+  gateOutcome,
+  gateScope,
+  gateTally,
+  openGate,
+  type GateState,
+} from '../../domain/rules/gates';
 import { evaluateCriteria } from '../../domain/rules/criteria';
 import { parsePlan, type Approver } from '../../domain/plan';
 import { testPlan } from '../../domain/demo-plans';
@@ -61,7 +71,15 @@ describe('applyDecision', () => {
 
   it('opens with the gate approvers and a deadline two days on', () => {
     const state = fresh();
-    expect(state).toMatchObject({ key: 'readiness', rule: { kind: 'quorum', required: 2 }, openedAtMs: opened, dueAtMs: opened + 48 * 3_600_000, closedAtMs: null, decisions: [], history: [] });
+    expect(state).toMatchObject({
+      key: 'readiness',
+      rule: { kind: 'quorum', required: 2 },
+      openedAtMs: opened,
+      dueAtMs: opened + 48 * 3_600_000,
+      closedAtMs: null,
+      decisions: [],
+      history: [],
+    });
     expect(state.approvers.map((a) => a.personId)).toEqual(['p-vp-01', 'p-itdir-01', 'p-cmo-01']);
   });
 
@@ -124,7 +142,9 @@ describe('applyDecision', () => {
   it('a go against criteria that did not pass needs the override flag; a no-go never does', () => {
     const criteria = evaluateCriteria(plan.gates.readiness.criteria, {}, { nowMs: opened, departments: gateScope(plan, 'readiness') });
     expect(applyDecision(fresh(), go('p-vp-01'), { atMs: opened, criteria })).toEqual({ ok: false, rejection: 'override-required' });
-    expect(applyDecision(fresh(), { ...go('p-vp-01'), override: true, comment: 'paper fallback staffed' }, { atMs: opened, criteria })).toMatchObject({ ok: true, change: 'recorded' });
+    expect(
+      applyDecision(fresh(), { ...go('p-vp-01'), override: true, comment: 'paper fallback staffed' }, { atMs: opened, criteria }),
+    ).toMatchObject({ ok: true, change: 'recorded' });
     expect(applyDecision(fresh(), noGo('p-vp-01'), { atMs: opened, criteria })).toMatchObject({ ok: true, change: 'recorded' });
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { businessDayOf, businessDayWindow, canStartWave, decisionDueAt, exitGateAllowedAt, localDateTimeToMs, nextLocalTime, parallelRunMinimumEndsAt } from '../../domain/rules/time';
+import {
+  businessDayOf,
+  businessDayWindow,
+  canStartWave,
+  decisionDueAt,
+  exitGateAllowedAt,
+  localDateTimeToMs,
+  nextLocalTime,
+  parallelRunMinimumEndsAt,
+} from '../../domain/rules/time';
 import { renderTemplate } from '../../domain/rules/templates';
 import { parsePlan } from '../../domain/plan';
 import { testPlan } from '../../domain/demo-plans';
@@ -76,7 +85,10 @@ describe('business days', () => {
 });
 
 describe('canStartWave', () => {
-  const pilotWindow = { startWindows: [{ days: ['tue' as const, 'wed' as const, 'thu' as const], from: '08:00', to: '12:00' }], blackouts: [] };
+  const pilotWindow = {
+    startWindows: [{ days: ['tue' as const, 'wed' as const, 'thu' as const], from: '08:00', to: '12:00' }],
+    blackouts: [],
+  };
 
   it('no windows, no blackouts: any time', () => {
     expect(canStartWave({ startWindows: [], blackouts: [] }, SH, at('2026-03-14T03:00:00+08:00'))).toEqual({ ok: true });
@@ -89,17 +101,37 @@ describe('canStartWave', () => {
 
   it('outside the window, with the next allowed start', () => {
     // 12:00 is the (exclusive) end: next is Wednesday 08:00.
-    expect(canStartWave(pilotWindow, SH, at('2026-03-10T12:00:00+08:00'))).toEqual({ ok: false, reason: 'outside-start-window', nextAllowedAtMs: at('2026-03-11T08:00:00+08:00') });
+    expect(canStartWave(pilotWindow, SH, at('2026-03-10T12:00:00+08:00'))).toEqual({
+      ok: false,
+      reason: 'outside-start-window',
+      nextAllowedAtMs: at('2026-03-11T08:00:00+08:00'),
+    });
     // Friday: next Tuesday.
-    expect(canStartWave(pilotWindow, SH, at('2026-03-13T09:00:00+08:00'))).toEqual({ ok: false, reason: 'outside-start-window', nextAllowedAtMs: at('2026-03-17T08:00:00+08:00') });
+    expect(canStartWave(pilotWindow, SH, at('2026-03-13T09:00:00+08:00'))).toEqual({
+      ok: false,
+      reason: 'outside-start-window',
+      nextAllowedAtMs: at('2026-03-17T08:00:00+08:00'),
+    });
     // Early Tuesday: later the same day.
-    expect(canStartWave(pilotWindow, SH, at('2026-03-10T07:30:00+08:00'))).toEqual({ ok: false, reason: 'outside-start-window', nextAllowedAtMs: at('2026-03-10T08:00:00+08:00') });
+    expect(canStartWave(pilotWindow, SH, at('2026-03-10T07:30:00+08:00'))).toEqual({
+      ok: false,
+      reason: 'outside-start-window',
+      nextAllowedAtMs: at('2026-03-10T08:00:00+08:00'),
+    });
   });
 
   it('in a blackout; the next start skips past it into a window', () => {
     const wave = { ...pilotWindow, blackouts: [{ from: '2026-03-17T00:00', to: '2026-03-18T10:00' }] };
-    expect(canStartWave(wave, SH, at('2026-03-17T09:00:00+08:00'))).toEqual({ ok: false, reason: 'in-blackout', nextAllowedAtMs: at('2026-03-18T10:00:00+08:00') });
-    expect(canStartWave(wave, SH, at('2026-03-13T09:00:00+08:00'))).toEqual({ ok: false, reason: 'outside-start-window', nextAllowedAtMs: at('2026-03-18T10:00:00+08:00') });
+    expect(canStartWave(wave, SH, at('2026-03-17T09:00:00+08:00'))).toEqual({
+      ok: false,
+      reason: 'in-blackout',
+      nextAllowedAtMs: at('2026-03-18T10:00:00+08:00'),
+    });
+    expect(canStartWave(wave, SH, at('2026-03-13T09:00:00+08:00'))).toEqual({
+      ok: false,
+      reason: 'outside-start-window',
+      nextAllowedAtMs: at('2026-03-18T10:00:00+08:00'),
+    });
     expect(canStartWave(wave, SH, at('2026-03-18T10:00:00+08:00'))).toEqual({ ok: true });
   });
 
@@ -111,13 +143,21 @@ describe('canStartWave', () => {
         { from: '2026-10-04T12:00', to: '2026-10-08T00:00', reason: 'National Day holiday' },
       ],
     };
-    expect(canStartWave(wave, SH, at('2026-10-02T10:00:00+08:00'))).toEqual({ ok: false, reason: 'in-blackout', nextAllowedAtMs: at('2026-10-08T00:00:00+08:00') });
+    expect(canStartWave(wave, SH, at('2026-10-02T10:00:00+08:00'))).toEqual({
+      ok: false,
+      reason: 'in-blackout',
+      nextAllowedAtMs: at('2026-10-08T00:00:00+08:00'),
+    });
   });
 
   it('a window until 24:00 and windows on the plan time zone (not UTC)', () => {
     const evening = { startWindows: [{ days: ['sat' as const], from: '20:00', to: '24:00' }], blackouts: [] };
     expect(canStartWave(evening, NY, at('2026-03-14T23:59:00-04:00'))).toEqual({ ok: true });
-    expect(canStartWave(evening, NY, at('2026-03-15T00:00:00-04:00'))).toEqual({ ok: false, reason: 'outside-start-window', nextAllowedAtMs: at('2026-03-21T20:00:00-04:00') });
+    expect(canStartWave(evening, NY, at('2026-03-15T00:00:00-04:00'))).toEqual({
+      ok: false,
+      reason: 'outside-start-window',
+      nextAllowedAtMs: at('2026-03-21T20:00:00-04:00'),
+    });
   });
 
   it('blackouts are hospital-local date-times', () => {
@@ -146,9 +186,16 @@ describe('durations', () => {
 
 describe('renderTemplate', () => {
   it('fills the four placeholders', () => {
-    expect(renderTemplate('{"d":"{{department}}","s":"{{step}}","p":"{{programId}}","a":{{attempt}}}', { department: 'IM-OPD', step: 'grant-access', programId: 'test-program', attempt: 2 })).toBe(
-      '{"d":"IM-OPD","s":"grant-access","p":"test-program","a":2}',
+    expect(
+      renderTemplate('{"d":"{{department}}","s":"{{step}}","p":"{{programId}}","a":{{attempt}}}', {
+        department: 'IM-OPD',
+        step: 'grant-access',
+        programId: 'test-program',
+        attempt: 2,
+      }),
+    ).toBe('{"d":"IM-OPD","s":"grant-access","p":"test-program","a":2}');
+    expect(renderTemplate('/departments/{{department}}/access', { department: 'LAB', step: 'x', programId: 'p', attempt: 1 })).toBe(
+      '/departments/LAB/access',
     );
-    expect(renderTemplate('/departments/{{department}}/access', { department: 'LAB', step: 'x', programId: 'p', attempt: 1 })).toBe('/departments/LAB/access');
   });
 });

@@ -26,7 +26,8 @@ describe('the supported Node', () => {
   it('runs every npm script that starts project code through the bootstrap', () => {
     const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     for (const [name, command] of Object.entries(scripts)) {
-      if (/\b(tsx|vitest)\b/.test(command) && !['test:all'].includes(name)) expect(command, name).toMatch(/^node scripts\/bootstrap\.mjs .*-- /);
+      if (/\b(tsx|vitest)\b/.test(command) && !['test:all'].includes(name))
+        expect(command, name).toMatch(/^node scripts\/bootstrap\.mjs .*-- /);
     }
   });
 });

@@ -33,13 +33,26 @@ afterAll(async () => {
 });
 
 async function signIn(token: string) {
-  const res = await fetch(`${api.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const res = await fetch(`${api.url}/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
   const cookie = res.headers.get('set-cookie') ?? '';
-  return { res, cookie: cookie.split(';')[0]!, setCookie: cookie, body: (await res.json()) as { csrfToken: string; person: { personId: string } } };
+  return {
+    res,
+    cookie: cookie.split(';')[0]!,
+    setCookie: cookie,
+    body: (await res.json()) as { csrfToken: string; person: { personId: string } },
+  };
 }
 
 const act = (cookie: string, headers: Record<string, string> = {}) =>
-  fetch(`${api.url}/v1/test/actions`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, ...headers }, body: JSON.stringify({ reason: 'test' }) });
+  fetch(`${api.url}/v1/test/actions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, ...headers },
+    body: JSON.stringify({ reason: 'test' }),
+  });
 
 describe('command-center session', () => {
   it('exchanges a token for a secure http-only cookie; changes need the CSRF token; sign-out ends it at once', async () => {
@@ -90,7 +103,11 @@ describe('command-center session', () => {
 
   it('a bearer token still works beside the cookie, without CSRF (no ambient credential to forge)', async () => {
     const lead = await personWithToken(db.pool, ['lead'], 'sess-lead-2');
-    const res = await fetch(`${api.url}/v1/test/actions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${lead.token}` }, body: JSON.stringify({ reason: 'x' }) });
+    const res = await fetch(`${api.url}/v1/test/actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${lead.token}` },
+      body: JSON.stringify({ reason: 'x' }),
+    });
     expect(res.status).toBe(200);
   });
 });

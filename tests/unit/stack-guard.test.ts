@@ -39,10 +39,16 @@ describe('stopping what a demo stack left running', () => {
     const a = service('301');
     const b = service('302');
     await new Promise((r) => setTimeout(r, 200));
-    writeFileSync(g.pidFile(), JSON.stringify({ stack: { pid: 999_999_9, cmd: 'scripts/stack.ts' }, services: [
-      { name: 'postgres', pid: a.pid, cmd: 'sleep 301', signal: 'SIGTERM', group: true },
-      { name: 'api', pid: b.pid, cmd: 'sleep 302', signal: 'SIGTERM', group: true },
-    ] }));
+    writeFileSync(
+      g.pidFile(),
+      JSON.stringify({
+        stack: { pid: 999_999_9, cmd: 'scripts/stack.ts' },
+        services: [
+          { name: 'postgres', pid: a.pid, cmd: 'sleep 301', signal: 'SIGTERM', group: true },
+          { name: 'api', pid: b.pid, cmd: 'sleep 302', signal: 'SIGTERM', group: true },
+        ],
+      }),
+    );
     const said: string[] = [];
     await g.stopLeftovers((m) => said.push(m));
     expect(groupRunning(a.pid!)).toBe(false);
@@ -56,7 +62,10 @@ describe('stopping what a demo stack left running', () => {
     const other = service('303');
     await new Promise((r) => setTimeout(r, 200));
     // Recorded as the worker, but the process with that pid is not the worker (pid reused), and its group leader is gone.
-    writeFileSync(g.pidFile(), JSON.stringify({ services: [{ name: 'worker', pid: other.pid, cmd: 'worker/main.ts', signal: 'SIGTERM' }] }));
+    writeFileSync(
+      g.pidFile(),
+      JSON.stringify({ services: [{ name: 'worker', pid: other.pid, cmd: 'worker/main.ts', signal: 'SIGTERM' }] }),
+    );
     const said: string[] = [];
     await g.stopLeftovers((m) => said.push(m));
     expect(groupRunning(other.pid!)).toBe(true);

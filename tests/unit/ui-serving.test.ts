@@ -16,7 +16,14 @@ afterAll(async () => {
 
 describe('the command center is served by the API process', () => {
   it('sends the page shell for page paths, with a strict content security policy and no referrer', async () => {
-    for (const path of ['/', '/programs/demo-program', '/programs/demo-program/gates/readiness', '/incidents/inc-1', '/audit', '/sign-in']) {
+    for (const path of [
+      '/',
+      '/programs/demo-program',
+      '/programs/demo-program/gates/readiness',
+      '/incidents/inc-1',
+      '/audit',
+      '/sign-in',
+    ]) {
       const res = await fetch(`${api.url}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');

@@ -18,7 +18,9 @@ vi.setConfig({ testTimeout: 60_000 });
 let db: TestDatabase;
 beforeAll(async () => {
   db = await freshDatabase('compare_cancel');
-  await db.pool.query(`CREATE TABLE charges AS SELECT 'c' || lpad(i::text, 6, '0') AS id, (i % 100)::numeric AS amount FROM generate_series(1, 20000) g(i)`);
+  await db.pool.query(
+    `CREATE TABLE charges AS SELECT 'c' || lpad(i::text, 6, '0') AS id, (i % 100)::numeric AS amount FROM generate_series(1, 20000) g(i)`,
+  );
 });
 afterAll(async () => db?.close());
 
@@ -51,7 +53,14 @@ describe('the engine', () => {
     const runId = '0c0c0c0c-1111-4222-8333-444444444444';
     const phases: string[] = [];
     const run = compareDomain(
-      { spec, runId, legacy: { kind: 'postgres', url: db.url, query: SLOW }, new: { kind: 'postgres', url: db.url, query: SLOW }, window: WINDOW, resultsUrl: db.url },
+      {
+        spec,
+        runId,
+        legacy: { kind: 'postgres', url: db.url, query: SLOW },
+        new: { kind: 'postgres', url: db.url, query: SLOW },
+        window: WINDOW,
+        resultsUrl: db.url,
+      },
       { signal: ac.signal, onProgress: (p) => phases.push(p.phase) },
     );
     run.catch(() => undefined);
@@ -94,7 +103,8 @@ describe('compareNight activity', () => {
     expect(merge.length).toBeGreaterThan(1);
     expect(merge.at(-1)).toEqual({ phase: 'merge', range: { lo: null, hi: null }, rowsLegacy: 20000, rowsNew: 20000 });
     // rows so far only grow
-    for (let i = 1; i < merge.length; i++) expect(merge[i]!.rowsLegacy! + merge[i]!.rowsNew!).toBeGreaterThanOrEqual(merge[i - 1]!.rowsLegacy! + merge[i - 1]!.rowsNew!);
+    for (let i = 1; i < merge.length; i++)
+      expect(merge[i]!.rowsLegacy! + merge[i]!.rowsNew!).toBeGreaterThanOrEqual(merge[i - 1]!.rowsLegacy! + merge[i - 1]!.rowsNew!);
     expect(beats.map((b) => b.phase)).toEqual(expect.arrayContaining(['code maps', 'hash check', 'merge', 'tally']));
   });
 

@@ -24,10 +24,15 @@ beforeAll(async () => {
 });
 afterAll(() => bed?.close());
 
-const declare = (h: Program, departments: string[] | undefined, actor: Actor = oncall) => h.executeUpdate(declareEmergencyUpdate, { args: [{ actor, departments, reason: 'new EMR unreachable from the lab' }] });
-const backlog = (h: Program, department: string, paperRecords: number) => h.executeUpdate(recordBacklogUpdate, { args: [{ actor: oncall, department, paperRecords }] });
+const declare = (h: Program, departments: string[] | undefined, actor: Actor = oncall) =>
+  h.executeUpdate(declareEmergencyUpdate, { args: [{ actor, departments, reason: 'new EMR unreachable from the lab' }] });
+const backlog = (h: Program, department: string, paperRecords: number) =>
+  h.executeUpdate(recordBacklogUpdate, { args: [{ actor: oncall, department, paperRecords }] });
 const restore = (h: Program) => h.executeUpdate(restoreSystemsUpdate, { args: [{ actor: oncall, reason: 'network switch replaced' }] });
-const close = (h: Program, reconciliation: 'comparison' | 'manual' = 'manual') => h.executeUpdate(closeEmergencyUpdate, { args: [{ actor: lead, reconciliation, reason: 'paper records checked against the system by the ward clerks' }] });
+const close = (h: Program, reconciliation: 'comparison' | 'manual' = 'manual') =>
+  h.executeUpdate(closeEmergencyUpdate, {
+    args: [{ actor: lead, reconciliation, reason: 'paper records checked against the system by the ward clerks' }],
+  });
 const programId = (h: Program) => h.workflowId.slice('program:'.length);
 /** The emergency's timeline events once the mail queue has told everyone (the declaration answers before that). */
 const toldEvents = (h: Program) =>
@@ -43,7 +48,12 @@ async function pilotGoingLive() {
   return h;
 }
 const applied = async (h: Program, department: string) =>
-  (await db.pool.query(`SELECT count(*)::int AS n FROM simulated_system_step WHERE program_id = $1 AND department = $2 AND state = 'applied'`, [programId(h), department])).rows[0].n as number;
+  (
+    await db.pool.query(
+      `SELECT count(*)::int AS n FROM simulated_system_step WHERE program_id = $1 AND department = $2 AND state = 'applied'`,
+      [programId(h), department],
+    )
+  ).rows[0].n as number;
 
 describe('emergency: paper operation', () => {
   it('pauses a wave mid go-live, starts nothing new, and resumes after the all-clear', async () => {
@@ -67,7 +77,10 @@ describe('emergency: paper operation', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await applied(h, 'LAB')).toBe(stepsDuringDowntime);
     await expect(p.request(h, 'exit-1')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
-    const downtime = await db.pool.query('SELECT state FROM simulated_downtime WHERE program_id = $1 AND department = $2', [programId(h), 'LAB']);
+    const downtime = await db.pool.query('SELECT state FROM simulated_downtime WHERE program_id = $1 AND department = $2', [
+      programId(h),
+      'LAB',
+    ]);
     expect(downtime.rows[0].state).toBe('downtime');
 
     await backlog(h, 'LAB', 37);
@@ -95,12 +108,25 @@ describe('emergency: paper operation', () => {
     expect(s.allowedActions).toContain('resume-department:LAB');
     expect(dept(s, 'LAB').state).toBe('going-live');
 
-    await h.executeUpdate(resumeDepartmentUpdate, { args: [{ actor: lead, department: 'LAB', reason: 'cutover resumes where it paused' }] });
+    await h.executeUpdate(resumeDepartmentUpdate, {
+      args: [{ actor: lead, department: 'LAB', reason: 'cutover resumes where it paused' }],
+    });
     s = await p.until(h, (x) => x.waves[0]!.status === 'live');
     expect(dept(s, 'LAB').completedSteps).toEqual(['grant-access', 'route-interfaces', 'switch-analyzer-feed']);
-    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB']]]);
-    const audit = await db.pool.query(`SELECT action FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'emergency.%' ORDER BY seq`, [programId(h)]);
-    expect(audit.rows.map((r) => r.action)).toEqual(['emergency.declared', 'emergency.backlog', 'emergency.restored', 'emergency.backlog', 'emergency.closed']);
+    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([
+      ['emergency-declared', 'sev1', ['LAB']],
+    ]);
+    const audit = await db.pool.query(
+      `SELECT action FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'emergency.%' ORDER BY seq`,
+      [programId(h)],
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual([
+      'emergency.declared',
+      'emergency.backlog',
+      'emergency.restored',
+      'emergency.backlog',
+      'emergency.closed',
+    ]);
     await recordHistory(h, 'program-emergency');
   });
 
@@ -110,7 +136,9 @@ describe('emergency: paper operation', () => {
     await restore(h);
     await backlog(h, 'LAB', 0);
     await close(h);
-    await h.executeUpdate(rollBackUpdate, { args: [{ actor: lead, departments: ['LAB'], reason: 'not again this week: roll the lab back' }] });
+    await h.executeUpdate(rollBackUpdate, {
+      args: [{ actor: lead, departments: ['LAB'], reason: 'not again this week: roll the lab back' }],
+    });
     const s = await p.until(h, (x) => dept(x, 'LAB').state === 'rolled-back');
     expect(dept(s, 'LAB').completedSteps).toEqual([]);
     expect(await applied(h, 'LAB')).toBe(0);
@@ -125,13 +153,27 @@ describe('emergency: paper operation', () => {
       const view = await declare(h, undefined);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(view.departments).toHaveLength(10);
-      expect(view.timeline.map((t) => t.event)).toEqual(['declared', ...view.departments.map(() => 'downtime-entered'), 'incident-not-raised']);
+      expect(view.timeline.map((t) => t.event)).toEqual([
+        'declared',
+        ...view.departments.map(() => 'downtime-entered'),
+        'incident-not-raised',
+      ]);
       await toldEvents(h).toEqual(['declared', ...view.departments.map(() => 'downtime-entered'), 'incident-not-raised', 'notified']);
     } finally {
       bed.faults.raise = undefined;
     }
-    const audit = await db.pool.query(`SELECT action, result, reason, details FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'incident.%'`, [programId(h)]);
-    expect(audit.rows).toEqual([{ action: 'incident.not-raised', result: 'failed', reason: 'TemporalRejected', details: { condition: 'emergency-declared', severity: 'sev1' } }]);
+    const audit = await db.pool.query(
+      `SELECT action, result, reason, details FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'incident.%'`,
+      [programId(h)],
+    );
+    expect(audit.rows).toEqual([
+      {
+        action: 'incident.not-raised',
+        result: 'failed',
+        reason: 'TemporalRejected',
+        details: { condition: 'emergency-declared', severity: 'sev1' },
+      },
+    ]);
     // A passing failure (the server away: UNAVAILABLE) is still retried until the raise goes out.
     let calls = 0;
     bed.faults.raise = () => (++calls <= 2 ? Object.assign(new Error('unavailable'), { code: 14 }) : undefined);
@@ -165,11 +207,15 @@ describe('emergency: paper operation', () => {
     } finally {
       bed.smtp.down(false);
     }
-    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([['emergency-declared', 'sev1', ['LAB', 'RAD']]]);
+    expect(raised.filter((r) => r.programId === programId(h)).map((r) => [r.condition, r.severity, r.departments])).toEqual([
+      ['emergency-declared', 'sev1', ['LAB', 'RAD']],
+    ]);
     expect((await p.status(h)).phase).toBe('paused');
     // Nobody is left untold: once SMTP is back the same e-mails go out, each once, after the answer.
     await bed.env.sleep(2 * 60_000);
-    await expect.poll(async () => (await p.status(h)).emergency!.timeline.map((t) => t.event), { timeout: 30_000 }).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed', 'notified']);
+    await expect
+      .poll(async () => (await p.status(h)).emergency!.timeline.map((t) => t.event), { timeout: 30_000 })
+      .toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed', 'notified']);
     const told = bed.smtp.messages.filter((m) => m.subject.includes('EMERGENCY') && m.subject.includes(programId(h))).flatMap((m) => m.to);
     expect(told.sort()).toEqual(['p-lead-01@hospital.test', 'p-oncall-01@hospital.test']);
   });

@@ -20,7 +20,13 @@ const taskQueue = uniqueTaskQueue('incident-api');
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('incapi'), startTestSmtp()]);
-  api = await startTestApi(testDeps(db.pool, { temporal: env.client, config: loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: 'http://golive.test' }) }), incidentRoutes);
+  api = await startTestApi(
+    testDeps(db.pool, {
+      temporal: env.client,
+      config: loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: 'http://golive.test' }),
+    }),
+    incidentRoutes,
+  );
 });
 afterAll(async () => {
   await api?.close();
@@ -41,7 +47,11 @@ describe('incidents API', () => {
   it('raise, deduplicate, acknowledge through the e-mail link, resolve with a note kept out of the workflow', async () => {
     const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
     // The real activities: addresses come from the people table.
-    const worker = await testWorker(env, taskQueue, createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }));
+    const worker = await testWorker(
+      env,
+      taskQueue,
+      createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
+    );
     await worker.runUntil(async () => {
       const lead = await personWithToken(db.pool, ['lead'], 'api-lead');
       const oncall = await personWithToken(db.pool, ['oncall'], 'api-oncall');
@@ -51,19 +61,36 @@ describe('incidents API', () => {
       expect((await call('PUT', '/v1/programs/prog-api/escalation-policy', viewer.token, policy)).status).toBe(403);
       const put = await call('PUT', '/v1/programs/prog-api/escalation-policy', lead.token, policy);
       expect(put.status).toBe(200);
-      expect(put.json).toMatchObject({ repeats: 2, resolutionTimeoutMinutes: 60, levels: [{ ackTimeoutMinutes: 15 }, { rota: 'primary' }] });
+      expect(put.json).toMatchObject({
+        repeats: 2,
+        resolutionTimeoutMinutes: 60,
+        levels: [{ ackTimeoutMinutes: 15 }, { rota: 'primary' }],
+      });
       const rota = { timeZone: 'Asia/Shanghai', shifts: [{ day: 'mon', from: '08:00', people: ['api-lead'] }] };
       expect((await call('PUT', '/v1/programs/prog-api/rotas/primary', lead.token, rota)).status).toBe(200);
       expect((await call('GET', '/v1/programs/prog-api/rotas/primary', viewer.token)).json).toEqual(rota);
-      const badRota = await call('PUT', '/v1/programs/prog-api/rotas/primary', lead.token, { timeZone: 'Asia/Shanghai', shifts: [{ day: 'mon', from: '8am', people: ['x1'] }] });
+      const badRota = await call('PUT', '/v1/programs/prog-api/rotas/primary', lead.token, {
+        timeZone: 'Asia/Shanghai',
+        shifts: [{ day: 'mon', from: '8am', people: ['x1'] }],
+      });
       expect(badRota.json.issues).toEqual([expect.objectContaining({ path: 'body.shifts.0.from', message: 'must be HH:MM (24 h)' })]);
 
       expect((await call('POST', '/v1/incidents', viewer.token, { programId: 'prog-api', severity: 'sev2' })).status).toBe(403);
-      const raised = await call('POST', '/v1/incidents', oncall.token, { programId: 'prog-api', departments: ['LAB'], condition: 'reported', severity: 'sev2' });
+      const raised = await call('POST', '/v1/incidents', oncall.token, {
+        programId: 'prog-api',
+        departments: ['LAB'],
+        condition: 'reported',
+        severity: 'sev2',
+      });
       expect(raised.status).toBe(202);
       expect(raised.json).toMatchObject({ workflowId: workflowIds.incident('prog-api', 'reported', 'LAB'), deduplicated: false });
       const incidentId = raised.json.incidentId as string;
-      const again = await call('POST', '/v1/incidents', lead.token, { programId: 'prog-api', departments: ['LAB'], condition: 'reported', severity: 'sev2' });
+      const again = await call('POST', '/v1/incidents', lead.token, {
+        programId: 'prog-api',
+        departments: ['LAB'],
+        condition: 'reported',
+        severity: 'sev2',
+      });
       expect(again.json).toMatchObject({ incidentId, deduplicated: true });
 
       const [mail] = await smtp.waitFor((m) => m.some((x) => x.to.includes('api-oncall@hospital.test')));
@@ -91,7 +118,9 @@ describe('incidents API', () => {
       expect((await call('POST', link, oncall.token)).status).toBe(410);
       // The trail keeps the link's hash, never the token that was a credential.
       const token = link.slice('/ack/'.length);
-      const trail = await db.pool.query<{ target: Record<string, string> }>(`SELECT target FROM audit_log WHERE action = 'POST /ack/{token}'`);
+      const trail = await db.pool.query<{ target: Record<string, string> }>(
+        `SELECT target FROM audit_log WHERE action = 'POST /ack/{token}'`,
+      );
       expect(trail.rows.length).toBeGreaterThan(0);
       expect(JSON.stringify(trail.rows)).not.toContain(token);
       // Refusals (401, 403, 410) included: each names the link by its hash.
@@ -100,7 +129,11 @@ describe('incidents API', () => {
 
       const second = await call('POST', `/v1/incidents/${incidentId}/acknowledge`, lead.token);
       expect(second.status).toBe(409);
-      expect(second.json).toMatchObject({ error: 'InvalidState', message: 'already acknowledged by Test oncall', owner: { personId: 'api-oncall' } });
+      expect(second.json).toMatchObject({
+        error: 'InvalidState',
+        message: 'already acknowledged by Test oncall',
+        owner: { personId: 'api-oncall' },
+      });
 
       const note = 'Interface engine queue restarted after config fix';
       expect((await call('POST', `/v1/incidents/${incidentId}/resolve`, viewer.token, { code: 'fixed', note })).status).toBe(403);
@@ -110,8 +143,17 @@ describe('incidents API', () => {
       expect((await call('POST', `/v1/incidents/${incidentId}/resolve`, oncall.token, { code: 'fixed', note })).status).toBe(409);
 
       const detail = await call('GET', `/v1/incidents/${incidentId}`, viewer.token);
-      expect(detail.json).toMatchObject({ incidentId, status: 'resolved', ownerId: 'api-oncall', repeats: 1, resolutionCode: 'fixed', resolutionNote: { code: 'fixed', text: note, personId: 'api-oncall' } });
-      expect((detail.json.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(expect.arrayContaining(['raised', 'queued', 'delivered', 'repeated', 'acknowledged', 'resolved']));
+      expect(detail.json).toMatchObject({
+        incidentId,
+        status: 'resolved',
+        ownerId: 'api-oncall',
+        repeats: 1,
+        resolutionCode: 'fixed',
+        resolutionNote: { code: 'fixed', text: note, personId: 'api-oncall' },
+      });
+      expect((detail.json.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(
+        expect.arrayContaining(['raised', 'queued', 'delivered', 'repeated', 'acknowledged', 'resolved']),
+      );
       const list = await call('GET', '/v1/incidents?programId=prog-api', viewer.token);
       expect(list.json.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
 

@@ -72,8 +72,23 @@ async function withWorker(name: string, fn: (ctx: Ctx) => Promise<void>) {
   await worker.runUntil(fn({ worker, taskQueue }));
 }
 
-async function raise(taskQueue: string, programId: string, policy: EscalationPolicy, severity: Severity = 'sev2', extra: { raiseId?: string; departments?: string[] } = {}) {
-  const raised = await raiseIncident(env.client, taskQueue, { programId, departments: extra.departments ?? ['ICU'], condition: 'step-failed', severity, counts: { failedSteps: 1 }, policy, raisedBy: 'test', raiseId: extra.raiseId });
+async function raise(
+  taskQueue: string,
+  programId: string,
+  policy: EscalationPolicy,
+  severity: Severity = 'sev2',
+  extra: { raiseId?: string; departments?: string[] } = {},
+) {
+  const raised = await raiseIncident(env.client, taskQueue, {
+    programId,
+    departments: extra.departments ?? ['ICU'],
+    condition: 'step-failed',
+    severity,
+    counts: { failedSteps: 1 },
+    policy,
+    raisedBy: 'test',
+    raiseId: extra.raiseId,
+  });
   return { ...raised, handle: env.client.workflow.getHandle(raised.workflowId) };
 }
 
@@ -93,10 +108,13 @@ async function timeline(incidentId: string): Promise<Row[]> {
   );
   return rows;
 }
-const notified = (rows: Row[]) => rows.filter((r) => r.kind === 'queued').map((r) => `${r.min}m r${r.round} ${r.level ? `L${r.level}` : 'top'} ${r.person_id}`);
+const notified = (rows: Row[]) =>
+  rows.filter((r) => r.kind === 'queued').map((r) => `${r.min}m r${r.round} ${r.level ? `L${r.level}` : 'top'} ${r.person_id}`);
 const mailsTo = (id: string) => smtp.messages.filter((m) => m.to.includes(`${id}@hospital.test`));
 
-const person = (personId: string, roles: ('viewer' | 'oncall' | 'lead')[] = ['viewer']) => ({ by: { personId, displayName: `Staff ${personId}`, roles } });
+const person = (personId: string, roles: ('viewer' | 'oncall' | 'lead')[] = ['viewer']) => ({
+  by: { personId, displayName: `Staff ${personId}`, roles },
+});
 
 /**
  * Resolves once every notice sent so far has landed: an activity still in flight when its
@@ -122,7 +140,12 @@ describe('incidentWorkflow: the climb', () => {
         expect(s.notices.delivered).toBe(10);
         return s;
       });
-      expect(status).toMatchObject({ status: 'open', owner: null, position: { round: 2, level: 3 }, notices: { sent: 10, delivered: 10, failed: 0 } });
+      expect(status).toMatchObject({
+        status: 'open',
+        owner: null,
+        position: { round: 2, level: 3 },
+        notices: { sent: 10, delivered: 10, failed: 0 },
+      });
       const rows = await timeline(raiseId);
       expect(notified(rows)).toEqual([
         '0m r1 L1 c-l1a',
@@ -137,12 +160,20 @@ describe('incidentWorkflow: the climb', () => {
         '90m r2 top c-boss',
       ]);
       expect(rows.filter((r) => r.kind === 'ladder-exhausted').map((r) => r.min)).toEqual([90]);
-      expect(mailsTo('c-l1a').map((m) => m.subject)).toEqual(['[golive SEV2] prog-climb/ICU: step-failed', '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 45 min']);
-      expect(mailsTo('c-boss').map((m) => m.subject)).toEqual(['[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 45 min', '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 90 min']);
+      expect(mailsTo('c-l1a').map((m) => m.subject)).toEqual([
+        '[golive SEV2] prog-climb/ICU: step-failed',
+        '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 45 min',
+      ]);
+      expect(mailsTo('c-boss').map((m) => m.subject)).toEqual([
+        '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 45 min',
+        '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 90 min',
+      ]);
       expect(mailsTo('c-boss')[0]!.text).toContain('you are told as leadership');
       expect(mailsTo('c-l2')).toHaveLength(2);
       expect(mailsTo('c-l1a')[0]!.text).toMatch(new RegExp(`Details: http://golive.test/incidents/${raiseId}\\n`));
-      expect(mailsTo('c-l1a')[0]!.text).toMatch(/Acknowledge \(you will be asked to confirm who you are\): http:\/\/golive\.test\/ack\/[A-Za-z0-9_-]{43}\n/);
+      expect(mailsTo('c-l1a')[0]!.text).toMatch(
+        /Acknowledge \(you will be asked to confirm who you are\): http:\/\/golive\.test\/ack\/[A-Za-z0-9_-]{43}\n/,
+      );
       expect((await finish(handle)).status).toBe('resolved');
       await recordHistory(handle, 'incident-climb');
     });
@@ -157,7 +188,11 @@ describe('incidentWorkflow: the climb', () => {
 
       const second = await handle.executeUpdate(acknowledgeUpdate, { args: [person('a-l1a')] }).catch((e: unknown) => e);
       expect(second).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect((second as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'InvalidState', message: 'already acknowledged by Staff a-l2', details: [{ owner: { personId: 'a-l2' } }] });
+      expect((second as WorkflowUpdateFailedError).cause).toMatchObject({
+        type: 'InvalidState',
+        message: 'already acknowledged by Staff a-l2',
+        details: [{ owner: { personId: 'a-l2' } }],
+      });
 
       await env.sleep(50 * MIN);
       const status = await handle.query(incidentStatusQuery);
@@ -167,7 +202,10 @@ describe('incidentWorkflow: the climb', () => {
       expect(rows.filter((r) => r.kind === 'acknowledged').map((r) => r.person_id)).toEqual(['a-l2']);
       // Everyone told hears who owns it; the owner does not need to.
       await smtp.waitFor(() => mailsTo('a-l1b').length === 2);
-      expect(mailsTo('a-l1a').map((m) => m.subject)).toEqual(['[golive SEV2] prog-ack/ICU: step-failed', '[golive SEV2] prog-ack/ICU: step-failed acknowledged by Staff a-l2']);
+      expect(mailsTo('a-l1a').map((m) => m.subject)).toEqual([
+        '[golive SEV2] prog-ack/ICU: step-failed',
+        '[golive SEV2] prog-ack/ICU: step-failed acknowledged by Staff a-l2',
+      ]);
       expect(mailsTo('a-l2')).toHaveLength(1);
       expect(mailsTo('a-l3')).toHaveLength(0);
       expect((await finish(handle, 'a-l2')).status).toBe('resolved');
@@ -180,7 +218,9 @@ describe('incidentWorkflow: the climb', () => {
       const { handle } = await raise(taskQueue, 'prog-who', ladder('w'));
       const refused = await handle.executeUpdate(acknowledgeUpdate, { args: [person('outsider')] }).catch((e: unknown) => e);
       expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'NotAllowed' });
-      expect(await handle.executeUpdate(acknowledgeUpdate, { args: [person('someone-on-call', ['oncall'])] })).toMatchObject({ personId: 'someone-on-call' });
+      expect(await handle.executeUpdate(acknowledgeUpdate, { args: [person('someone-on-call', ['oncall'])] })).toMatchObject({
+        personId: 'someone-on-call',
+      });
       expect((await finish(handle)).status).toBe('resolved');
     });
   });
@@ -219,7 +259,9 @@ describe('incidentWorkflow: the climb', () => {
       expect(result).toMatchObject({ status: 'resolved', resolutionCode: 'fixed', owner: null });
       const { rows } = await db.pool.query('SELECT status, resolution_code, resolved_by FROM incidents WHERE id = $1', [raiseId]);
       expect(rows).toEqual([{ status: 'resolved', resolution_code: 'fixed', resolved_by: 'r-l2' }]);
-      const live = await db.pool.query('SELECT count(*)::int AS n FROM incident_ack_tokens WHERE incident_id = $1 AND expires_at > now()', [raiseId]);
+      const live = await db.pool.query('SELECT count(*)::int AS n FROM incident_ack_tokens WHERE incident_id = $1 AND expires_at > now()', [
+        raiseId,
+      ]);
       expect(live.rows[0].n).toBe(0);
       expect(mailsTo('r-l1a').at(-1)!.subject).toBe('[golive SEV2] prog-resolve/ICU: step-failed resolved (fixed)');
       expect(mailsTo('r-l2')).toHaveLength(1);
@@ -285,14 +327,20 @@ describe('incidentWorkflow: deduplication and severity', () => {
 describe('incidentWorkflow: rota and SMTP', () => {
   it('asks the rota at the moment a level is reached: the midnight hand-over in Asia/Shanghai', async () => {
     const days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-    await putRota(db.pool, 'prog-rota', 'primary', {
-      timeZone: 'Asia/Shanghai',
-      shifts: days.flatMap((day) => [
-        { day, from: '00:00', people: [`night-${day}`] },
-        { day, from: '08:00', people: [`day-${day}`] },
-        { day, from: '20:00', people: [`eve-${day}`] },
-      ]),
-    }, 'test');
+    await putRota(
+      db.pool,
+      'prog-rota',
+      'primary',
+      {
+        timeZone: 'Asia/Shanghai',
+        shifts: days.flatMap((day) => [
+          { day, from: '00:00', people: [`night-${day}`] },
+          { day, from: '08:00', people: [`day-${day}`] },
+          { day, from: '20:00', people: [`eve-${day}`] },
+        ]),
+      },
+      'test',
+    );
     // To the next 23:50 in Shanghai (UTC+8, no daylight saving): 15:50 UTC.
     const now = await env.currentTimeMs();
     const d = new Date(now);
@@ -305,7 +353,11 @@ describe('incidentWorkflow: rota and SMTP', () => {
     expect(after).not.toBe(before);
 
     await withWorker('rota', async ({ taskQueue }) => {
-      const policy = EscalationPolicy.parse({ timeZone: 'Asia/Shanghai', levels: [{ rota: 'primary' }, { people: ['rota-l2'] }], repeats: 1 });
+      const policy = EscalationPolicy.parse({
+        timeZone: 'Asia/Shanghai',
+        levels: [{ rota: 'primary' }, { people: ['rota-l2'] }],
+        repeats: 1,
+      });
       const { handle, raiseId } = await raise(taskQueue, 'prog-rota', policy);
       await env.sleep(31 * MIN);
       await eventually(async () => {
@@ -322,7 +374,9 @@ describe('incidentWorkflow: rota and SMTP', () => {
       try {
         await env.sleep(10 * MIN);
         await eventually(async () => {
-          const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-smtp:%' AND attempts >= 3`);
+          const { rows } = await db.pool.query(
+            `SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-smtp:%' AND attempts >= 3`,
+          );
           expect(rows[0].n).toBe(2);
         });
         expect(mailsTo('m-l1a')).toHaveLength(0);
@@ -340,7 +394,9 @@ describe('incidentWorkflow: rota and SMTP', () => {
       for (const r of delivered) expect(r.min).toBeGreaterThanOrEqual(10);
       expect(rows.some((r) => r.kind === 'delivery-overdue' || r.kind === 'delivery-failed')).toBe(false);
       for (const id of ['m-l1a', 'm-l1b', 'm-l2']) expect(mailsTo(id)).toHaveLength(1);
-      const outbox = await db.pool.query(`SELECT status, count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-smtp:%' GROUP BY status`);
+      const outbox = await db.pool.query(
+        `SELECT status, count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-smtp:%' GROUP BY status`,
+      );
       expect(outbox.rows).toEqual([{ status: 'sent', n: 3 }]);
       await finish(handle);
     });
@@ -355,7 +411,10 @@ describe('incidentWorkflow: rota and SMTP', () => {
         await eventually(async () => {
           const rows = await timeline(raiseId);
           expect(notified(rows)).toEqual(['0m r1 L1 n-l1a', '0m r1 L1 n-l1b', '15m r1 L2 n-l2']);
-          expect(rows.filter((r) => r.kind === 'delivery-overdue').map((r) => `${r.min}m ${r.person_id}`)).toEqual(['15m n-l1a', '15m n-l1b']);
+          expect(rows.filter((r) => r.kind === 'delivery-overdue').map((r) => `${r.min}m ${r.person_id}`)).toEqual([
+            '15m n-l1a',
+            '15m n-l1b',
+          ]);
         });
       } finally {
         smtp.down(false);
@@ -375,7 +434,9 @@ describe('incidentWorkflow: rota and SMTP', () => {
       try {
         await env.sleep(2 * MIN);
         await eventually(async () => {
-          const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-queued:%' AND attempts >= 2`);
+          const { rows } = await db.pool.query(
+            `SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-queued:%' AND attempts >= 2`,
+          );
           expect(rows[0].n).toBe(2);
         });
         // SMTP has refused every try so far: queued, not delivered.

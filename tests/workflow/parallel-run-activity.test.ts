@@ -22,8 +22,16 @@ afterAll(async () => db?.close());
 const charges = ComparisonDomain.parse({
   name: 'charges',
   spec: { name: 'ignored', key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' }] },
-  legacy: { kind: 'postgres', connection: { urlEnv: 'LEGACY_DB_URL' }, query: 'SELECT id, amount FROM legacy_charges WHERE at >= $1 AND at < $2 AND dept = ANY({{departments}})' },
-  new: { kind: 'postgres', connection: { urlEnv: 'NEW_DB_URL' }, query: 'SELECT id, amount FROM new_charges WHERE at >= $1 AND at < $2 AND dept = ANY({{departments}})' },
+  legacy: {
+    kind: 'postgres',
+    connection: { urlEnv: 'LEGACY_DB_URL' },
+    query: 'SELECT id, amount FROM legacy_charges WHERE at >= $1 AND at < $2 AND dept = ANY({{departments}})',
+  },
+  new: {
+    kind: 'postgres',
+    connection: { urlEnv: 'NEW_DB_URL' },
+    query: 'SELECT id, amount FROM new_charges WHERE at >= $1 AND at < $2 AND dept = ANY({{departments}})',
+  },
 });
 
 const night = (departments: string[]): CompareNightInput => ({
@@ -36,13 +44,22 @@ const night = (departments: string[]): CompareNightInput => ({
   scheduledAtMs: Date.parse('2026-04-02T18:00:00Z'),
 });
 
-const run = (compareNight: (i: CompareNightInput) => Promise<CompareNightResult>, input: CompareNightInput): Promise<CompareNightResult> => new MockActivityEnvironment(undefined, { logger: sdkTestLogger() }).run(compareNight, input);
+const run = (compareNight: (i: CompareNightInput) => Promise<CompareNightResult>, input: CompareNightInput): Promise<CompareNightResult> =>
+  new MockActivityEnvironment(undefined, { logger: sdkTestLogger() }).run(compareNight, input);
 
 describe('compareNight activity', () => {
   it('resolves the connections from the named environment variables, compares only the departments in scope, and returns counts', async () => {
     const { compareNight } = createParallelRunActivities({ pool: db.pool, secrets: { LEGACY_DB_URL: db.url, NEW_DB_URL: db.url } });
     const r = await run(compareNight, night(['LAB']));
-    expect(r).toMatchObject({ rowsLegacy: 2, rowsNew: 2, differingKeys: 1, mismatched: 1, missingInNew: 0, missingInLegacy: 0, mismatchRate: 0.5 });
+    expect(r).toMatchObject({
+      rowsLegacy: 2,
+      rowsNew: 2,
+      differingKeys: 1,
+      mismatched: 1,
+      missingInNew: 0,
+      missingInLegacy: 0,
+      mismatchRate: 0.5,
+    });
     // The outcomes beside the categories travel to the workflow, which puts them in the gate evidence.
     expect(r.outcomes).toEqual({ invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 0, recheckedInFlight: 0 });
     const wider = await run(compareNight, night(['LAB', 'RAD']));
@@ -53,7 +70,11 @@ describe('compareNight activity', () => {
 
   it('refuses for good when a named variable is not set, and names only the variable', async () => {
     const { compareNight } = createParallelRunActivities({ pool: db.pool, secrets: { LEGACY_DB_URL: db.url } });
-    await expect(run(compareNight, night(['LAB']))).rejects.toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: 'new source: environment variable NEW_DB_URL is not set' });
+    await expect(run(compareNight, night(['LAB']))).rejects.toMatchObject({
+      type: 'InvalidInput',
+      nonRetryable: true,
+      message: 'new source: environment variable NEW_DB_URL is not set',
+    });
   });
 
   it('fails retryably when a database is down, without the connection string in the message', async () => {
@@ -74,20 +95,36 @@ describe('compareNight activity', () => {
     // What a worker killed with SIGKILL mid-comparison leaves: its attempt noted, its row 'running'.
     const killedAttempt = async (activityId: string) => {
       const runId = await claimAttempt(db.pool, { activityId, attempt: 1, workflowExecution: execution });
-      await db.pool.query(`INSERT INTO comparison_run (id, domain, window_start, window_end, status) VALUES ($1, 'charges', now(), now(), 'running')`, [runId]);
+      await db.pool.query(
+        `INSERT INTO comparison_run (id, domain, window_start, window_end, status) VALUES ($1, 'charges', now(), now(), 'running')`,
+        [runId],
+      );
       return runId;
     };
     const killed = await killedAttempt('7');
     const otherActivity = await killedAttempt('8');
 
-    const retry: CompareNightResult = await new MockActivityEnvironment({ activityId: '7', attempt: 2, workflowExecution: execution }).run(compareNight, night(['LAB']));
-    const status = async (id: string) => (await db.pool.query<{ status: string; error_code: string | null; finished: boolean }>('SELECT status, error_code, finished_at IS NOT NULL AS finished FROM comparison_run WHERE id = $1', [id])).rows[0];
+    const retry: CompareNightResult = await new MockActivityEnvironment({ activityId: '7', attempt: 2, workflowExecution: execution }).run(
+      compareNight,
+      night(['LAB']),
+    );
+    const status = async (id: string) =>
+      (
+        await db.pool.query<{ status: string; error_code: string | null; finished: boolean }>(
+          'SELECT status, error_code, finished_at IS NOT NULL AS finished FROM comparison_run WHERE id = $1',
+          [id],
+        )
+      ).rows[0];
     expect(await status(killed)).toEqual({ status: 'abandoned', error_code: 'ABANDONED', finished: true });
     expect(await status(retry.runId)).toEqual({ status: 'clean', error_code: null, finished: true });
     // Another activity's comparison (perhaps still running on a live worker) is not touched.
     expect((await status(otherActivity))!.status).toBe('running');
     // The first attempt of an activity closes nothing.
-    const first: CompareNightResult = await new MockActivityEnvironment({ activityId: '8', attempt: 1, workflowExecution: { ...execution, runId: 'run-2' } }).run(compareNight, night(['LAB']));
+    const first: CompareNightResult = await new MockActivityEnvironment({
+      activityId: '8',
+      attempt: 1,
+      workflowExecution: { ...execution, runId: 'run-2' },
+    }).run(compareNight, night(['LAB']));
     expect((await status(first.runId))!.status).toBe('clean');
     expect((await status(otherActivity))!.status).toBe('running');
   });

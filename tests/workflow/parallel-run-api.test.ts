@@ -30,7 +30,16 @@ const activities: Partial<Activities> = {
          missing_in_legacy, missing_in_new, mismatched, duplicate_keys_legacy, duplicate_keys_new, unmapped_codes, differing_keys, mismatch_rate,
          field_mismatches, differences, outcomes, finished_at)
        VALUES ($1, $2, $3, $4, $5, $6, 100, 99, 100, 98, 0, 1, 1, 0, 0, 0, $7, $8, '{"amount": 1}', $7, '{"invalidKeysLegacy": 0, "invalidKeysNew": 0, "ambiguousTimes": 0, "recheckedInFlight": 0}', now())`,
-      [runId, input.domain.name, input.businessDay, input.window.from, input.window.to, differing ? 'warning' : 'clean', differing, differing / 100],
+      [
+        runId,
+        input.domain.name,
+        input.businessDay,
+        input.window.from,
+        input.window.to,
+        differing ? 'warning' : 'clean',
+        differing,
+        differing / 100,
+      ],
     );
     if (differing) {
       await db.pool.query(
@@ -39,7 +48,16 @@ const activities: Partial<Activities> = {
         [runId],
       );
     }
-    return { runId, rowsLegacy: 100, rowsNew: 99, differingKeys: differing, mismatchRate: differing / 100, missingInLegacy: 0, missingInNew: differing ? 1 : 0, mismatched: differing ? 1 : 0 };
+    return {
+      runId,
+      rowsLegacy: 100,
+      rowsNew: 99,
+      differingKeys: differing,
+      mismatchRate: differing / 100,
+      missingInLegacy: 0,
+      missingInNew: differing ? 1 : 0,
+      mismatched: differing ? 1 : 0,
+    };
   },
   async raiseComparisonIncident(input) {
     return { workflowId: 'incident:x', runId: randomUUID(), raiseId: input.raiseId };
@@ -68,9 +86,12 @@ const call = async (path: string, token: string) => {
 };
 
 describe('parallel-run API for the command center', () => {
-  it('lists nights per domain, shows a run\'s counts to everyone, and gives its differences as CSV to responders only, audited', async () => {
+  it("lists nights per domain, shows a run's counts to everyone, and gives its differences as CSV to responders only, audited", async () => {
     const plan = testPlan();
-    await db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'h', 'p-lead-01')`, [plan.programId, plan]);
+    await db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'h', 'p-lead-01')`, [
+      plan.programId,
+      plan,
+    ]);
     const viewer = await personWithToken(db.pool, ['viewer'], 'pra-viewer');
     const oncall = await personWithToken(db.pool, ['oncall'], 'pra-oncall');
 
@@ -79,8 +100,17 @@ describe('parallel-run API for the command center', () => {
     expect(before.nights).toEqual([]);
 
     const settings = ParallelRunSettings.parse({ minimumDays: 14, domains: [testDomain('charges'), testDomain('orders')] });
-    const input: ParallelRunInput = { programId: plan.programId, timeZone: 'Asia/Shanghai', settings, scope: [{ wave: 1, departments: ['IM-OPD'], liveAtMs: await env.currentTimeMs() }] };
-    const handle = await env.client.workflow.start('parallelRunWorkflow', { workflowId: `parallel-run:${plan.programId}`, taskQueue, args: [input] });
+    const input: ParallelRunInput = {
+      programId: plan.programId,
+      timeZone: 'Asia/Shanghai',
+      settings,
+      scope: [{ wave: 1, departments: ['IM-OPD'], liveAtMs: await env.currentTimeMs() }],
+    };
+    const handle = await env.client.workflow.start('parallelRunWorkflow', {
+      workflowId: `parallel-run:${plan.programId}`,
+      taskQueue,
+      args: [input],
+    });
     await env.sleep(2 * 86_400_000 + 4 * 3_600_000);
 
     const nights = JSON.parse((await call(`/v1/programs/${plan.programId}/parallel-run/nights`, viewer.token)).text);
@@ -92,7 +122,17 @@ describe('parallel-run API for the command center', () => {
     const runId = night.results.charges.runId as string;
 
     const run = JSON.parse((await call(`/v1/programs/${plan.programId}/parallel-run/runs/${runId}`, viewer.token)).text);
-    expect(run).toMatchObject({ runId, domain: 'charges', businessDay: night.businessDay, rowsLegacy: 100, rowsNew: 99, missingInNew: 1, mismatched: 1, fieldMismatches: { amount: 1 }, outcomes: { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 0, recheckedInFlight: 0 } });
+    expect(run).toMatchObject({
+      runId,
+      domain: 'charges',
+      businessDay: night.businessDay,
+      rowsLegacy: 100,
+      rowsNew: 99,
+      missingInNew: 1,
+      mismatched: 1,
+      fieldMismatches: { amount: 1 },
+      outcomes: { invalidKeysLegacy: 0, invalidKeysNew: 0, ambiguousTimes: 0, recheckedInFlight: 0 },
+    });
 
     const csvPath = `/v1/programs/${plan.programId}/parallel-run/runs/${runId}/differences.csv`;
     expect((await call(csvPath, viewer.token)).status).toBe(403);
@@ -100,12 +140,23 @@ describe('parallel-run API for the command center', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.headers.get('content-disposition')).toContain(`differences-${plan.programId}-charges-${night.businessDay}.csv`);
-    expect(csv.text.trim().split('\n')).toEqual(['key,kind,field,legacy_value,new_value', '"[""CHG-1""]",mismatch,amount,12.50,12.05', '"[""CHG-2""]",missing_in_new,,,']);
+    expect(csv.text.trim().split('\n')).toEqual([
+      'key,kind,field,legacy_value,new_value',
+      '"[""CHG-1""]",mismatch,amount,12.50,12.05',
+      '"[""CHG-2""]",missing_in_new,,,',
+    ]);
     // The download and the viewer's refused attempt are both in the trail (intent entries aside).
-    const audit = await db.pool.query(`SELECT actor, target, result FROM audit_log WHERE action LIKE '%differences.csv' AND result <> 'started' ORDER BY seq`);
+    const audit = await db.pool.query(
+      `SELECT actor, target, result FROM audit_log WHERE action LIKE '%differences.csv' AND result <> 'started' ORDER BY seq`,
+    );
     expect(audit.rows.map((r: { actor: string }) => r.actor).sort()).toEqual(['pra-oncall', 'pra-viewer']);
-    expect(audit.rows.find((r: { actor: string }) => r.actor === 'pra-oncall')).toMatchObject({ target: { programId: plan.programId, runId } });
-    expect(audit.rows.find((r: { actor: string }) => r.actor === 'pra-viewer')).toMatchObject({ result: '403', target: { programId: plan.programId, runId } });
+    expect(audit.rows.find((r: { actor: string }) => r.actor === 'pra-oncall')).toMatchObject({
+      target: { programId: plan.programId, runId },
+    });
+    expect(audit.rows.find((r: { actor: string }) => r.actor === 'pra-viewer')).toMatchObject({
+      result: '403',
+      target: { programId: plan.programId, runId },
+    });
 
     // A run id is served only under its own program.
     expect((await call(`/v1/programs/${plan.programId}/parallel-run/runs/${randomUUID()}`, viewer.token)).status).toBe(404);

@@ -60,8 +60,19 @@ const activities: Partial<Activities> = {
     try {
       await new Promise((r) => setTimeout(r, 20));
       const outcome = f.script(input);
-      if (outcome === 'down') throw ApplicationFailure.create({ type: 'ComparisonFailed', message: 'compare: PostgreSQL error 57P03 (legacy source)' });
-      return { runId: randomUUID(), rowsLegacy: 1000, rowsNew: 1000, differingKeys: 0, mismatchRate: 0, missingInLegacy: 0, missingInNew: 0, mismatched: 0, ...outcome };
+      if (outcome === 'down')
+        throw ApplicationFailure.create({ type: 'ComparisonFailed', message: 'compare: PostgreSQL error 57P03 (legacy source)' });
+      return {
+        runId: randomUUID(),
+        rowsLegacy: 1000,
+        rowsNew: 1000,
+        differingKeys: 0,
+        mismatchRate: 0,
+        missingInLegacy: 0,
+        missingInNew: 0,
+        mismatched: 0,
+        ...outcome,
+      };
     } finally {
       f.inFlight--;
     }
@@ -97,14 +108,31 @@ afterAll(async () => {
 const domain = testDomain;
 
 let counter = 0;
-async function start(opts: { tz?: string; liveAtMs?: number; domains?: ReturnType<typeof domain>[]; settings?: object; script?: Fake['script'] } = {}) {
+async function start(
+  opts: { tz?: string; liveAtMs?: number; domains?: ReturnType<typeof domain>[]; settings?: object; script?: Fake['script'] } = {},
+) {
   const programId = `pr-${++counter}-${uniqueSuffix()}`;
   const fake: Fake = { calls: [], summaries: [], incidents: [], script: opts.script ?? (() => ({})), inFlight: 0, maxInFlight: 0 };
   fakes.set(programId, fake);
-  const settings = ParallelRunSettings.parse({ minimumDays: 14, exitCleanNights: 3, domains: opts.domains ?? [domain('charges'), domain('orders')], ...opts.settings });
+  const settings = ParallelRunSettings.parse({
+    minimumDays: 14,
+    exitCleanNights: 3,
+    domains: opts.domains ?? [domain('charges'), domain('orders')],
+    ...opts.settings,
+  });
   const liveAtMs = opts.liveAtMs ?? (await env.currentTimeMs());
-  const input: ParallelRunInput = { programId, programWorkflowId: `program:${programId}`, timeZone: opts.tz ?? 'Asia/Shanghai', settings, scope: [{ wave: 1, departments: ['IM-OPD', 'LAB'], liveAtMs }] };
-  const handle = await env.client.workflow.start(parallelRunWorkflow, { workflowId: `parallel-run:${programId}`, taskQueue, args: [input] });
+  const input: ParallelRunInput = {
+    programId,
+    programWorkflowId: `program:${programId}`,
+    timeZone: opts.tz ?? 'Asia/Shanghai',
+    settings,
+    scope: [{ wave: 1, departments: ['IM-OPD', 'LAB'], liveAtMs }],
+  };
+  const handle = await env.client.workflow.start(parallelRunWorkflow, {
+    workflowId: `parallel-run:${programId}`,
+    taskQueue,
+    args: [input],
+  });
   return { handle, fake, settings, liveAtMs, input };
 }
 
@@ -136,7 +164,9 @@ describe('parallel run: nightly comparison', () => {
     expect(before.ready).toBe(false);
     expect(before.reasons).toEqual([`the parallel run lasts until ${new Date(run.liveAtMs + 14 * DAY).toISOString()} at least`]);
     // With only two nights known, three clean nights are missing even after the minimum.
-    expect(finalGateReady(run.fake.summaries.slice(0, 2), run.settings, run.liveAtMs, run.liveAtMs + 15 * DAY).reasons).toEqual(['2 of 3 clean nights needed since the last wave went live have been compared']);
+    expect(finalGateReady(run.fake.summaries.slice(0, 2), run.settings, run.liveAtMs, run.liveAtMs + 15 * DAY).reasons).toEqual([
+      '2 of 3 clean nights needed since the last wave went live have been compared',
+    ]);
 
     await throughNight(run, 14);
     const result = await end(run.handle);
@@ -166,31 +196,55 @@ describe('parallel run: nightly comparison', () => {
   });
 
   it('a warning night is recorded, resets the clean streak and blocks the final gate until 3 clean nights follow', async () => {
-    const run = await start({ script: (c) => (c.domain.name === 'orders' && c.businessDay === businessDayOf(run0 + 13 * DAY, 'Asia/Shanghai') ? { differingKeys: 2, mismatchRate: 0.002, outcomes: { invalidKeysLegacy: 2, invalidKeysNew: 0 } } : {}) });
+    const run = await start({
+      script: (c) =>
+        c.domain.name === 'orders' && c.businessDay === businessDayOf(run0 + 13 * DAY, 'Asia/Shanghai')
+          ? { differingKeys: 2, mismatchRate: 0.002, outcomes: { invalidKeysLegacy: 2, invalidKeysNew: 0 } }
+          : {},
+    });
     const run0 = run.liveAtMs;
     await throughNight(run, 13);
     const night13 = run.fake.summaries.at(-1)!;
     // The two differing keys are rows with an invalid key: the night's result says so, for the gate evidence.
-    expect(night13.perDomain.find((d) => d.domain === 'orders')).toMatchObject({ status: 'warning', differingKeys: 2, mismatchRate: 0.002, outcomes: { invalidKeysLegacy: 2, invalidKeysNew: 0 } });
+    expect(night13.perDomain.find((d) => d.domain === 'orders')).toMatchObject({
+      status: 'warning',
+      differingKeys: 2,
+      mismatchRate: 0.002,
+      outcomes: { invalidKeysLegacy: 2, invalidKeysNew: 0 },
+    });
     expect(night13.cleanStreak).toEqual({ charges: 13, orders: 0 });
     expect(night13.criticalDomains).toEqual([]);
     expect(run.fake.incidents).toEqual([]);
 
     await throughNight(run, 15);
     const now = await env.currentTimeMs();
-    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, now)).toEqual({ ready: false, reasons: [`${night13.businessDay}: orders was warning (2 legacy and 0 new rows with an invalid key)`] });
+    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, now)).toEqual({
+      ready: false,
+      reasons: [`${night13.businessDay}: orders was warning (2 legacy and 0 new rows with an invalid key)`],
+    });
     expect(run.fake.summaries.at(-1)!.cleanStreak).toEqual({ charges: 15, orders: 2 });
     await throughNight(run, 16);
     expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs()).ready).toBe(true);
     const result = await end(run.handle);
-    expect(result.trend.find((t) => t.domain === 'orders')).toMatchObject({ nights: 16, clean: 15, warning: 1, critical: 0, failed: 0, cleanStreak: 3, maxMismatchRate: 0.002 });
+    expect(result.trend.find((t) => t.domain === 'orders')).toMatchObject({
+      nights: 16,
+      clean: 15,
+      warning: 1,
+      critical: 0,
+      failed: 0,
+      cleanStreak: 3,
+      maxMismatchRate: 0.002,
+    });
   });
 
   it('a critical night raises an incident and tells the program which domains are critical and what they ask for', async () => {
     let criticalDay = '';
     const run = await start({
       domains: [domain('charges', 'pause'), domain('orders')],
-      script: (c) => (c.domain.name === 'charges' && c.businessDay === criticalDay ? { differingKeys: 120, mismatchRate: 0.12, mismatched: 100, missingInNew: 20 } : {}),
+      script: (c) =>
+        c.domain.name === 'charges' && c.businessDay === criticalDay
+          ? { differingKeys: 120, mismatchRate: 0.12, mismatched: 100, missingInNew: 20 }
+          : {},
     });
     criticalDay = businessDayOf(run.liveAtMs + 3 * DAY, 'Asia/Shanghai');
     await throughNight(run, 3);
@@ -199,7 +253,12 @@ describe('parallel run: nightly comparison', () => {
     expect(night.perDomain.map((d) => `${d.domain}:${d.status}`)).toEqual(['charges:critical', 'orders:clean']);
     expect(night.cleanStreak).toEqual({ charges: 0, orders: 3 });
     expect(run.fake.incidents).toHaveLength(1);
-    expect(run.fake.incidents[0]).toMatchObject({ condition: 'comparison-critical', severity: 'sev1', counts: { domains: 1, nights: 1, differences: 120 }, raisedBy: run.handle.workflowId });
+    expect(run.fake.incidents[0]).toMatchObject({
+      condition: 'comparison-critical',
+      severity: 'sev1',
+      counts: { domains: 1, nights: 1, differences: 120 },
+      raisedBy: run.handle.workflowId,
+    });
     await end(run.handle);
   });
 
@@ -220,9 +279,14 @@ describe('parallel run: nightly comparison', () => {
     // The 14-day minimum has passed and the nights are clean, but the run was extended.
     expect(now).toBeGreaterThan(run.liveAtMs + 14 * DAY);
     const verdict = finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, now, Date.parse(status.extendedUntil!));
-    expect(verdict).toEqual({ ready: false, reasons: [`the parallel run lasts until ${new Date(newEnd).toISOString()} at least (extended)`] });
+    expect(verdict).toEqual({
+      ready: false,
+      reasons: [`the parallel run lasts until ${new Date(newEnd).toISOString()} at least (extended)`],
+    });
     await env.sleep(2 * HOUR);
-    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs(), Date.parse(status.extendedUntil!)).ready).toBe(true);
+    expect(
+      finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs(), Date.parse(status.extendedUntil!)).ready,
+    ).toBe(true);
     await end(run.handle);
   });
 
@@ -239,8 +303,18 @@ describe('parallel run: nightly comparison', () => {
     expect(attempts.slice(1).map((c, i) => Math.round((c.startedAtMs - attempts[i]!.startedAtMs) / 60_000))).toEqual([1, 2, 4, 8]);
     const failedNight = run.fake.summaries.at(-1)!;
     expect(failedNight).toMatchObject({ businessDay: downDay, kind: 'nightly', cleanStreak: { charges: 0, orders: 2 } });
-    expect(failedNight.perDomain.find((d) => d.domain === 'charges')).toEqual({ domain: 'charges', status: 'failed', runId: null, rowsLegacy: 0, rowsNew: 0, differingKeys: 0, mismatchRate: 0 });
-    expect(run.fake.incidents.map((i) => `${i.condition}:${i.severity}:${JSON.stringify(i.counts)}`)).toEqual(['comparison-not-run:sev3:{"domains":1,"nights":1}']);
+    expect(failedNight.perDomain.find((d) => d.domain === 'charges')).toEqual({
+      domain: 'charges',
+      status: 'failed',
+      runId: null,
+      rowsLegacy: 0,
+      rowsNew: 0,
+      differingKeys: 0,
+      mismatchRate: 0,
+    });
+    expect(run.fake.incidents.map((i) => `${i.condition}:${i.severity}:${JSON.stringify(i.counts)}`)).toEqual([
+      'comparison-not-run:sev3:{"domains":1,"nights":1}',
+    ]);
     const status = await run.handle.query(parallelRunStatusQuery);
     expect(status.missed).toEqual([{ businessDay: downDay, domains: ['charges'] }]);
 
@@ -267,7 +341,9 @@ describe('parallel run: nightly comparison', () => {
     await end(run.handle);
     const call = (day: string) => run.fake.calls.find((c) => c.businessDay === day)!;
     const hours = (day: string) => (Date.parse(call(day).window.to) - Date.parse(call(day).window.from)) / HOUR;
-    expect(['2026-03-07', '2026-03-08', '2026-03-09', '2026-10-31', '2026-11-01', '2026-11-02'].map(hours)).toEqual([24, 23, 24, 24, 25, 24]);
+    expect(['2026-03-07', '2026-03-08', '2026-03-09', '2026-10-31', '2026-11-01', '2026-11-02'].map(hours)).toEqual([
+      24, 23, 24, 24, 25, 24,
+    ]);
     expect(call('2026-03-08').window).toEqual({ from: '2026-03-08T05:00:00.000Z', to: '2026-03-09T04:00:00.000Z' });
     expect(call('2026-11-01').window).toEqual({ from: '2026-11-01T04:00:00.000Z', to: '2026-11-02T05:00:00.000Z' });
     const dueAt = (day: string) => new Date(call(day).scheduledAtMs).toISOString();
@@ -307,7 +383,11 @@ describe('parallel run: scope, extra comparisons, long runs', () => {
 
   it('continues as new over a 60-night run with every night and its state kept, and small histories', async () => {
     const run = await start({ domains: [domain('charges')], settings: { exitCleanNights: 5 } });
-    await run.handle.signal(extendRunSignal, { until: new Date(run.liveAtMs + 61 * DAY).toISOString(), reason: 'sixty nights of observation', actor: lead });
+    await run.handle.signal(extendRunSignal, {
+      until: new Date(run.liveAtMs + 61 * DAY).toISOString(),
+      reason: 'sixty nights of observation',
+      actor: lead,
+    });
     await throughNight(run, 60);
     const result = await end(run.handle);
     expect(result.nightsCompared).toBe(60);
@@ -320,7 +400,9 @@ describe('parallel run: scope, extra comparisons, long runs', () => {
     const runs: number[] = [];
     let runId: string | undefined = run.handle.firstExecutionRunId;
     while (runId) {
-      const events: temporal.api.history.v1.IHistoryEvent[] = (await env.client.workflow.getHandle(run.handle.workflowId, runId).fetchHistory()).events!;
+      const events: temporal.api.history.v1.IHistoryEvent[] = (
+        await env.client.workflow.getHandle(run.handle.workflowId, runId).fetchHistory()
+      ).events!;
       runs.push(events.length);
       runId = events.at(-1)!.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }

@@ -40,7 +40,12 @@ describe('a program that ends without ending its run', () => {
     expect((await env.currentTimeMs()) - startedAt).toBeLessThan(DAY);
     expect(result.ended).toBe(true);
     expect((await parallelRun(h).describe()).status.name).toBe('COMPLETED');
-    const { rows } = await db.pool.query(`SELECT actor, result, details FROM audit_log WHERE target->>'programId' = $1 AND action = 'parallel-run.ended'`, [programId(h)]);
-    expect(rows).toEqual([{ actor: 'workflow:parallel-run', result: 'program-terminated', details: { nightsCompared: result.nightsCompared } }]);
+    const { rows } = await db.pool.query(
+      `SELECT actor, result, details FROM audit_log WHERE target->>'programId' = $1 AND action = 'parallel-run.ended'`,
+      [programId(h)],
+    );
+    expect(rows).toEqual([
+      { actor: 'workflow:parallel-run', result: 'program-terminated', details: { nightsCompared: result.nightsCompared } },
+    ]);
   });
 });

@@ -16,7 +16,8 @@ beforeAll(async () => {
 afterAll(() => bed?.close());
 
 const programId = (h: Program) => h.workflowId.slice('program:'.length);
-const mailsAbout = (h: Program, gate: string, decided: string) => bed.smtp.messages.filter((m) => m.subject === `[golive] ${programId(h)}: gate ${gate} decided ${decided}`);
+const mailsAbout = (h: Program, gate: string, decided: string) =>
+  bed.smtp.messages.filter((m) => m.subject === `[golive] ${programId(h)}: gate ${gate} decided ${decided}`);
 
 describe('program: a decision returns when it is decided', () => {
   it('with SMTP down, a go that closes the gate answers at once; each gate-decided e-mail arrives once after SMTP is back', async () => {
@@ -32,8 +33,14 @@ describe('program: a decision returns when it is decided', () => {
       elapsedMs = Date.now() - started;
       expect(view.status).toBe('go');
       // Decided and recorded: the row with its evidence hash and the audit entry are there already.
-      expect(view.decisions.map((d) => d.evidenceHash)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/), expect.stringMatching(/^[0-9a-f]{64}$/)]);
-      const audit = await bed.db.pool.query(`SELECT action FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'gate.%' ORDER BY seq`, [programId(h)]);
+      expect(view.decisions.map((d) => d.evidenceHash)).toEqual([
+        expect.stringMatching(/^[0-9a-f]{64}$/),
+        expect.stringMatching(/^[0-9a-f]{64}$/),
+      ]);
+      const audit = await bed.db.pool.query(
+        `SELECT action FROM audit_log WHERE target->>'programId' = $1 AND action LIKE 'gate.%' ORDER BY seq`,
+        [programId(h)],
+      );
       expect(audit.rows.map((r) => r.action)).toEqual(['gate.opened', 'gate.decided', 'gate.decided', 'gate.closed']);
       // Ten simulated minutes of SMTP away: the e-mail waits in the queue, nothing else does.
       expect((await p.status(h)).allowedActions).toContain('start-wave:1');
@@ -45,7 +52,15 @@ describe('program: a decision returns when it is decided', () => {
     console.log(`decision latency with SMTP down (time-skipping server): ${elapsedMs} ms`);
     expect(elapsedMs).toBeLessThan(5_000);
     await bed.env.sleep(2 * 60_000);
-    await expect.poll(() => mailsAbout(h, 'readiness', 'go').flatMap((m) => m.to).sort(), { timeout: 30_000 }).toEqual(['p-cmo-01@hospital.test', 'p-itdir-01@hospital.test', 'p-vp-01@hospital.test']);
+    await expect
+      .poll(
+        () =>
+          mailsAbout(h, 'readiness', 'go')
+            .flatMap((m) => m.to)
+            .sort(),
+        { timeout: 30_000 },
+      )
+      .toEqual(['p-cmo-01@hospital.test', 'p-itdir-01@hospital.test', 'p-vp-01@hospital.test']);
     // Exactly once each, also after more time passes (retries re-send nobody).
     await bed.env.sleep(5 * 60_000);
     expect(mailsAbout(h, 'readiness', 'go').flatMap((m) => m.to)).toHaveLength(3);
@@ -94,7 +109,10 @@ describe('program: cancelling ends the program and its children', () => {
       await child.result().catch(() => undefined);
       expect((await child.describe()).status.name).not.toBe('RUNNING');
     }
-    const audit = await bed.db.pool.query(`SELECT action, result FROM audit_log WHERE target->>'programId' = $1 AND action = 'program.aborted'`, [programId(h)]);
+    const audit = await bed.db.pool.query(
+      `SELECT action, result FROM audit_log WHERE target->>'programId' = $1 AND action = 'program.aborted'`,
+      [programId(h)],
+    );
     expect(audit.rows).toEqual([{ action: 'program.aborted', result: 'aborted' }]);
     const described = await h.describe();
     expect(described.status.name).toBe('CANCELLED');

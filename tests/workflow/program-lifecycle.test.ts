@@ -34,7 +34,9 @@ describe('continue-as-new keeps the whole state', () => {
     const h = await pilotLive(bed);
     await env.sleep(3 * DAY);
     await p.until(h, (s) => s.parallelRun.nightsCompared >= 2);
-    await h.executeUpdate(declareEmergencyUpdate, { args: [{ actor: { personId: 'p-oncall-01', roles: ['oncall'] }, departments: ['LAB'], reason: 'analyzer feed down' }] });
+    await h.executeUpdate(declareEmergencyUpdate, {
+      args: [{ actor: { personId: 'p-oncall-01', roles: ['oncall'] }, departments: ['LAB'], reason: 'analyzer feed down' }],
+    });
     // Once the mail queue has told everyone (after the declaration answered).
     const before = await p.until(h, (x) => !!x.emergency?.timeline.some((t) => t.event === 'notified'));
     expect(before.phase).toBe('paused');
@@ -50,19 +52,37 @@ describe('continue-as-new keeps the whole state', () => {
     const oncall = { personId: 'p-oncall-01', roles: ['oncall' as const] };
     await h.executeUpdate(restoreSystemsUpdate, { args: [{ actor: oncall, reason: 'feed back' }] });
     await h.executeUpdate(recordBacklogUpdate, { args: [{ actor: oncall, department: 'LAB', paperRecords: 0 }] });
-    await h.executeUpdate(closeEmergencyUpdate, { args: [{ actor: { personId: 'p-lead-01', roles: ['lead'] }, reconciliation: 'manual', reason: 'checked' }] });
+    await h.executeUpdate(closeEmergencyUpdate, {
+      args: [{ actor: { personId: 'p-lead-01', roles: ['lead'] }, reconciliation: 'manual', reason: 'checked' }],
+    });
     await p.passGate(h, 'exit-1', [vp, itdir]);
     const s = await p.status(h);
     expect(s.gates.find((g) => g.gate === 'exit-1')!.status).toBe('go');
     expect(s.gates.find((g) => g.gate === 'readiness')!.decisions).toEqual(before.gates.find((g) => g.gate === 'readiness')!.decisions);
     // One program.started in the trail: the new run did not start the program again.
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'program.started'`, [programId(h)]);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'program.started'`,
+      [programId(h)],
+    );
     expect(rows[0].n).toBe(1);
   });
 
   it('an incident: its raise, repeats, ladder position and notices carry over, a repeat seen before is still folded', async () => {
-    const policy = EscalationPolicy.parse({ timeZone: 'Asia/Shanghai', levels: [{ people: ['p-l1'] }, { people: ['p-l2'] }, { people: ['p-l3'] }], repeats: 1, leadership: ['p-boss'] });
-    const raised = await raiseIncident(env.client, bed.taskQueue, { programId: 'can-incident', departments: ['ICU'], condition: 'step-failed', severity: 'sev2', counts: { failedSteps: 1 }, policy, raisedBy: 'test' });
+    const policy = EscalationPolicy.parse({
+      timeZone: 'Asia/Shanghai',
+      levels: [{ people: ['p-l1'] }, { people: ['p-l2'] }, { people: ['p-l3'] }],
+      repeats: 1,
+      leadership: ['p-boss'],
+    });
+    const raised = await raiseIncident(env.client, bed.taskQueue, {
+      programId: 'can-incident',
+      departments: ['ICU'],
+      condition: 'step-failed',
+      severity: 'sev2',
+      counts: { failedSteps: 1 },
+      policy,
+      raisedBy: 'test',
+    });
     const h = env.client.workflow.getHandle(raised.workflowId);
     await h.signal(alertRepeatedSignal, { raiseId: 'repeat-1', counts: { failedSteps: 2 } });
     const waitFor = async (check: (s: IncidentStatus) => boolean) => {
@@ -79,7 +99,9 @@ describe('continue-as-new keeps the whole state', () => {
     // A raise it has seen (folded at once), padded; the incident looks at the suggestion between
     // ladder steps, so every 12 batches the clock moves 16 minutes: the ladder climbs one level.
     let batches = 0;
-    const seenAgain = { raiseId: 'repeat-1', counts: { failedSteps: 2 }, padding } as unknown as Parameters<typeof h.signal<[{ raiseId: string; counts: Record<string, number> }]>>[1];
+    const seenAgain = { raiseId: 'repeat-1', counts: { failedSteps: 2 }, padding } as unknown as Parameters<
+      typeof h.signal<[{ raiseId: string; counts: Record<string, number> }]>
+    >[1];
     const newRun = await forceContinueAsNew(
       h,
       () => h.signal(alertRepeatedSignal, seenAgain),
@@ -90,13 +112,22 @@ describe('continue-as-new keeps the whole state', () => {
     expect(newRun).not.toBe(raised.runId);
     expect((await startedEvent(env, h.workflowId, newRun)).continuedExecutionRunId).toBe(raised.runId);
     const after = await waitFor((s) => (s.position?.level ?? 0) >= 2);
-    expect(after).toMatchObject({ incidentId: before.incidentId, raisedAt: before.raisedAt, status: 'open', repeats: 1, severity: 'sev2', owner: null });
+    expect(after).toMatchObject({
+      incidentId: before.incidentId,
+      raisedAt: before.raisedAt,
+      status: 'open',
+      repeats: 1,
+      severity: 'sev2',
+      owner: null,
+    });
     expect(after.notices.sent).toBeGreaterThanOrEqual(before.notices.sent);
     // A raise it has seen before is still folded; a new one counts.
     await h.signal(alertRepeatedSignal, { raiseId: 'repeat-1', counts: { failedSteps: 2 } });
     await h.signal(alertRepeatedSignal, { raiseId: 'repeat-2', counts: { failedSteps: 3 } });
     expect((await waitFor((s) => s.repeats >= 2)).repeats).toBe(2);
-    await h.executeUpdate(resolveUpdate, { args: [{ by: { personId: 'p-l2', displayName: 'Staff p-l2', roles: ['oncall'] }, code: 'fixed' }] });
+    await h.executeUpdate(resolveUpdate, {
+      args: [{ by: { personId: 'p-l2', displayName: 'Staff p-l2', roles: ['oncall'] }, code: 'fixed' }],
+    });
     expect((await h.result()).status).toBe('resolved');
   });
 });
@@ -108,10 +139,17 @@ describe('a program that ends without ending its run', () => {
     // An extra comparison of a day already over is due at once: the run checks the program first.
     const run = parallelRun(h);
     const day = businessDayOf((await env.currentTimeMs()) - 2 * DAY, 'Asia/Shanghai');
-    await run.signal(compareAgainSignal, { businessDay: day, reason: 'after the program continued as new', actor: { personId: 'p-lead-01', roles: ['lead'] } });
+    await run.signal(compareAgainSignal, {
+      businessDay: day,
+      reason: 'after the program continued as new',
+      actor: { personId: 'p-lead-01', roles: ['lead'] },
+    });
     await expect.poll(async () => (await run.query(parallelRunStatusQuery)).lastNight?.kind, { timeout: 30_000 }).toBe('extra');
     expect((await run.describe()).status.name).toBe('RUNNING');
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'parallel-run.ended'`, [programId(h)]);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 AND action = 'parallel-run.ended'`,
+      [programId(h)],
+    );
     expect(rows[0].n).toBe(0);
   });
 });

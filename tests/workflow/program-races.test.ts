@@ -38,10 +38,14 @@ const programId = (h: Program) => h.workflowId.slice('program:'.length);
 const together = <A, B>(a: () => Promise<A>, b: () => Promise<B>) => Promise.allSettled([a(), b()] as const);
 
 /** A refusal the API answers 409: the Update failed with an InvalidState ApplicationFailure. */
-const isInvalidState = (r: PromiseSettledResult<unknown>) => r.status === 'rejected' && (r.reason as { cause?: { type?: string } }).cause?.type === 'InvalidState';
+const isInvalidState = (r: PromiseSettledResult<unknown>) =>
+  r.status === 'rejected' && (r.reason as { cause?: { type?: string } }).cause?.type === 'InvalidState';
 
 async function auditCounts(h: Program): Promise<Record<string, number>> {
-  const { rows } = await db.pool.query<{ action: string; n: number }>(`SELECT action, count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 GROUP BY action`, [programId(h)]);
+  const { rows } = await db.pool.query<{ action: string; n: number }>(
+    `SELECT action, count(*)::int AS n FROM audit_log WHERE target->>'programId' = $1 GROUP BY action`,
+    [programId(h)],
+  );
   return Object.fromEntries(rows.map((r) => [r.action, r.n]));
 }
 
@@ -68,20 +72,29 @@ async function readyForPilot() {
   return h;
 }
 
-const declare = (h: Program, departments: string[]) => h.executeUpdate(declareEmergencyUpdate, { args: [{ actor: oncall, departments, reason: 'new EMR unreachable from the lab' }] });
+const declare = (h: Program, departments: string[]) =>
+  h.executeUpdate(declareEmergencyUpdate, { args: [{ actor: oncall, departments, reason: 'new EMR unreachable from the lab' }] });
 
 /** Ends the emergency by the book: systems restored, back-entry done, manual reconciliation. */
 async function allClear(h: Program, departments: string[]) {
   await h.executeUpdate(restoreSystemsUpdate, { args: [{ actor: oncall, reason: 'network switch replaced' }] });
   for (const d of departments) await h.executeUpdate(recordBacklogUpdate, { args: [{ actor: oncall, department: d, paperRecords: 0 }] });
-  await h.executeUpdate(closeEmergencyUpdate, { args: [{ actor: lead, reconciliation: 'manual', reason: 'ward clerks checked the paper records' }] });
+  await h.executeUpdate(closeEmergencyUpdate, {
+    args: [{ actor: lead, reconciliation: 'manual', reason: 'ward clerks checked the paper records' }],
+  });
 }
 
 describe('concurrent updates: two approvers on one gate', () => {
   it('two go decisions at once on a quorum-of-2 gate: both recorded once each, the gate closes once', async () => {
-    for (const order of [[vp, itdir], [itdir, vp]] as const) {
+    for (const order of [
+      [vp, itdir],
+      [itdir, vp],
+    ] as const) {
       const h = await openReadiness();
-      const [a, b] = await together(() => p.decide(h, 'readiness', order[0], 'go'), () => p.decide(h, 'readiness', order[1], 'go'));
+      const [a, b] = await together(
+        () => p.decide(h, 'readiness', order[0], 'go'),
+        () => p.decide(h, 'readiness', order[1], 'go'),
+      );
       expect([a.status, b.status]).toEqual(['fulfilled', 'fulfilled']);
       const s = await p.status(h);
       const gate = s.gates.find((g) => g.gate === 'readiness')!;
@@ -97,7 +110,11 @@ describe('concurrent updates: two approvers on one gate', () => {
 
   it('three go decisions at once on a quorum-of-2 gate: two close it, the third is refused as the gate is closed', async () => {
     const h = await openReadiness();
-    const results = await Promise.allSettled([p.decide(h, 'readiness', vp, 'go'), p.decide(h, 'readiness', itdir, 'go'), p.decide(h, 'readiness', cmo, 'go')]);
+    const results = await Promise.allSettled([
+      p.decide(h, 'readiness', vp, 'go'),
+      p.decide(h, 'readiness', itdir, 'go'),
+      p.decide(h, 'readiness', cmo, 'go'),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     const refused = results.filter((r) => r.status === 'rejected');
     expect(refused).toHaveLength(1);
@@ -135,7 +152,10 @@ describe('concurrent updates: two approvers on one gate', () => {
 
   it('the same decision sent twice at once (a retried click) is one decision, both answered with it', async () => {
     const h = await openReadiness((plan) => (plan.gates.readiness.rule = { kind: 'all' }));
-    const [a, b] = await together(() => p.decide(h, 'readiness', vp, 'go', { comment: 'ready' }), () => p.decide(h, 'readiness', vp, 'go', { comment: 'ready' }));
+    const [a, b] = await together(
+      () => p.decide(h, 'readiness', vp, 'go', { comment: 'ready' }),
+      () => p.decide(h, 'readiness', vp, 'go', { comment: 'ready' }),
+    );
     expect([a.status, b.status]).toEqual(['fulfilled', 'fulfilled']);
     for (const r of [a, b]) expect((r as PromiseFulfilledResult<{ decisions: unknown[] }>).value.decisions).toHaveLength(1);
     expect(await decisionRows(h)).toEqual(['p-vp-01:go:1']);
@@ -149,7 +169,11 @@ describe('concurrent updates: a gate decision and an emergency', () => {
    * it out of `paused`. The decision is either recorded whole (its row, its audit, the gate
    * closed once) or refused with nothing recorded. After the all-clear the program can go on.
    */
-  async function expectPausedUnderEmergency(h: Program, decision: PromiseSettledResult<unknown>, declaration: PromiseSettledResult<unknown>) {
+  async function expectPausedUnderEmergency(
+    h: Program,
+    decision: PromiseSettledResult<unknown>,
+    declaration: PromiseSettledResult<unknown>,
+  ) {
     expect(declaration.status).toBe('fulfilled');
     expect(decision.status === 'fulfilled' || isInvalidState(decision)).toBe(true);
     const s = await p.status(h);
@@ -218,7 +242,10 @@ describe('concurrent updates: a gate decision and an emergency', () => {
 
 describe('concurrent updates: waves and rollbacks', () => {
   it('two leads starting the same wave: one start, each department started once', async () => {
-    for (const order of [[lead, lead2], [lead2, lead]] as const) {
+    for (const order of [
+      [lead, lead2],
+      [lead2, lead],
+    ] as const) {
       const h = await readyForPilot();
       const start = (actor: Actor) => () => h.executeUpdate(startWaveUpdate, { args: [{ actor, wave: 1 }] });
       const [a, b] = await together(start(order[0]), start(order[1]));
@@ -233,12 +260,18 @@ describe('concurrent updates: waves and rollbacks', () => {
         expect(dept(s, code)).toMatchObject({ state: 'live-parallel', attempt: 1 });
         expect(dept(s, code).history.filter((x) => x.state === 'going-live')).toHaveLength(1);
         // One go-live workflow per department, attempt 1; none for a second attempt.
-        expect((await bed.env.client.workflow.getHandle(workflowIds.departmentGoLive(programId(h), code, 1)).describe()).status.name).toBe('COMPLETED');
-        await expect(bed.env.client.workflow.getHandle(workflowIds.departmentGoLive(programId(h), code, 2)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+        expect((await bed.env.client.workflow.getHandle(workflowIds.departmentGoLive(programId(h), code, 1)).describe()).status.name).toBe(
+          'COMPLETED',
+        );
+        await expect(
+          bed.env.client.workflow.getHandle(workflowIds.departmentGoLive(programId(h), code, 2)).describe(),
+        ).rejects.toBeInstanceOf(WorkflowNotFoundError);
       }
       const audit = await auditCounts(h);
       expect(audit).toMatchObject({ 'wave.started': 1, 'department.live': 2, 'wave.live': 1 });
-      const { rows } = await db.pool.query(`SELECT actor FROM audit_log WHERE target->>'programId' = $1 AND action = 'wave.started'`, [programId(h)]);
+      const { rows } = await db.pool.query(`SELECT actor FROM audit_log WHERE target->>'programId' = $1 AND action = 'wave.started'`, [
+        programId(h),
+      ]);
       const winner = a.status === 'fulfilled' ? order[0] : order[1];
       expect(rows.map((r) => r.actor)).toEqual([winner.personId]);
     }
@@ -271,7 +304,10 @@ describe('concurrent updates: waves and rollbacks', () => {
       }
       // The state says rolled-back as the audit entry is written: the entry may land a moment later.
       await expect.poll(() => auditCounts(h)).toMatchObject({ 'rollback.requested': 1, 'department.rolled-back': codes.length });
-      const applied = await db.pool.query(`SELECT count(*)::int AS n FROM simulated_system_step WHERE program_id = $1 AND state = 'applied'`, [programId(h)]);
+      const applied = await db.pool.query(
+        `SELECT count(*)::int AS n FROM simulated_system_step WHERE program_id = $1 AND state = 'applied'`,
+        [programId(h)],
+      );
       expect(applied.rows[0].n).toBe(0);
     }
     expect(audit['wave.started']).toBe(1);
@@ -292,7 +328,9 @@ describe('concurrent updates: waves and rollbacks', () => {
   it('a rollback of both pilot departments sent as the start answers: applied to both, each rolled back whole', async () => {
     const h = await readyForPilot();
     await p.startWave(h, 1);
-    const rollback = await Promise.allSettled([h.executeUpdate(rollBackUpdate, { args: [{ actor: lead2, departments: ['IM-OPD', 'LAB'], reason: 'interface engine unstable' }] })]);
+    const rollback = await Promise.allSettled([
+      h.executeUpdate(rollBackUpdate, { args: [{ actor: lead2, departments: ['IM-OPD', 'LAB'], reason: 'interface engine unstable' }] }),
+    ]);
     expect(rollback[0].status).toBe('fulfilled');
     await expectRollbackWhole(h, rollback[0], ['IM-OPD', 'LAB']);
     // The wave cannot be started twice; each department is retried on its own.

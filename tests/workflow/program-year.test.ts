@@ -56,35 +56,49 @@ describe('a year of parallel run', () => {
     const runId = await forceContinueAsNew(h, noopReport(h));
     programRuns.push(runId);
     const status = await p.status(h);
-    sizes.push({ nights: status.parallelRun.nightsCompared, statusBytes: JSON.stringify(withoutClock(status)).length, stateBytes: await inputBytes(env, h.workflowId, runId) });
-    console.info(`program after ${status.parallelRun.nightsCompared} nights: status query ${sizes.at(-1)!.statusBytes} bytes, continue-as-new input ${sizes.at(-1)!.stateBytes} bytes`);
+    sizes.push({
+      nights: status.parallelRun.nightsCompared,
+      statusBytes: JSON.stringify(withoutClock(status)).length,
+      stateBytes: await inputBytes(env, h.workflowId, runId),
+    });
+    console.info(
+      `program after ${status.parallelRun.nightsCompared} nights: status query ${sizes.at(-1)!.statusBytes} bytes, continue-as-new input ${sizes.at(-1)!.stateBytes} bytes`,
+    );
   }
 
-  it('365 nights: every night compared, every history small, the status query does not grow with the nights', { timeout: 900_000 }, async () => {
-    year = await pilotLive(bed);
-    programRuns.push((await year.describe()).runId);
-    // Measured past the 62 business days kept whole (NIGHTS_KEPT), and again at a year.
-    await env.sleep(91 * DAY);
-    await measure(year, 90);
-    await env.sleep(275 * DAY);
-    await measure(year, 365);
-    const pr = await parallelRun(year).query(parallelRunStatusQuery);
-    expect(pr.nightsCompared).toBeGreaterThanOrEqual(365);
-    expect(pr.cleanStreak).toEqual({ charges: pr.nightsCompared });
+  it(
+    '365 nights: every night compared, every history small, the status query does not grow with the nights',
+    { timeout: 900_000 },
+    async () => {
+      year = await pilotLive(bed);
+      programRuns.push((await year.describe()).runId);
+      // Measured past the 62 business days kept whole (NIGHTS_KEPT), and again at a year.
+      await env.sleep(91 * DAY);
+      await measure(year, 90);
+      await env.sleep(275 * DAY);
+      await measure(year, 365);
+      const pr = await parallelRun(year).query(parallelRunStatusQuery);
+      expect(pr.nightsCompared).toBeGreaterThanOrEqual(365);
+      expect(pr.cleanStreak).toEqual({ charges: pr.nightsCompared });
 
-    // The parallel run continues as new every 30 nights; the program when the server suggests it.
-    const prRuns = await runChain(workflowIds.parallelRun(programId(year)));
-    expect(prRuns.length).toBeGreaterThanOrEqual(12);
-    for (const events of prRuns) expect(events.length).toBeLessThan(600);
-    // The program's runs (the one before each forced continue-as-new and the latest): a few
-    // events a night, far below the server's suggestion (4Ki events) and its 50Ki limit.
-    const lengths = await Promise.all(programRuns.map(async (runId) => (await env.client.workflow.getHandle(year.workflowId, runId).describe()).historyLength));
-    for (const n of lengths) expect(n).toBeLessThan(4_096);
-    console.info(`histories: parallel run ${prRuns.length} runs, at most ${Math.max(...prRuns.map((r) => r.length))} events; program runs ${lengths.join(', ')} events`);
+      // The parallel run continues as new every 30 nights; the program when the server suggests it.
+      const prRuns = await runChain(workflowIds.parallelRun(programId(year)));
+      expect(prRuns.length).toBeGreaterThanOrEqual(12);
+      for (const events of prRuns) expect(events.length).toBeLessThan(600);
+      // The program's runs (the one before each forced continue-as-new and the latest): a few
+      // events a night, far below the server's suggestion (4Ki events) and its 50Ki limit.
+      const lengths = await Promise.all(
+        programRuns.map(async (runId) => (await env.client.workflow.getHandle(year.workflowId, runId).describe()).historyLength),
+      );
+      for (const n of lengths) expect(n).toBeLessThan(4_096);
+      console.info(
+        `histories: parallel run ${prRuns.length} runs, at most ${Math.max(...prRuns.map((r) => r.length))} events; program runs ${lengths.join(', ')} events`,
+      );
 
-    const [at90, at365] = sizes;
-    expect(at365!.statusBytes).toBeLessThan(at90!.statusBytes * 1.2);
-  });
+      const [at90, at365] = sizes;
+      expect(at365!.statusBytes).toBeLessThan(at90!.statusBytes * 1.2);
+    },
+  );
 
   // The state keeps the latest 62 business days whole and counts the older ones (NightArchive).
   it('365 nights: the state the program carries across continue-as-new does not grow with the nights', () => {
@@ -97,4 +111,3 @@ describe('a year of parallel run', () => {
     await year?.terminate('test over').catch(() => undefined);
   });
 });
-

@@ -20,7 +20,9 @@ describe('replay of recorded histories', () => {
   for (const file of files) {
     it(`replays ${file} without nondeterminism`, async () => {
       const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
-      await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history)).resolves.toBeUndefined();
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history),
+      ).resolves.toBeUndefined();
     });
   }
 });

@@ -63,7 +63,11 @@ describe('testNotificationWorkflow', () => {
 
 describe('sendEmail activity', () => {
   it('sends once per idempotency key, however often it is retried', async () => {
-    const input = { idempotencyKey: 'wf-x/run-y/mail', to: 'once@hospital.test', message: { template: 'test' as const, requestedBy: 'a', reference: 'r' } };
+    const input = {
+      idempotencyKey: 'wf-x/run-y/mail',
+      to: 'once@hospital.test',
+      message: { template: 'test' as const, requestedBy: 'a', reference: 'r' },
+    };
     const first = await activities.sendEmail(input);
     const second = await activities.sendEmail(input);
     expect(first.duplicate).toBe(false);
@@ -73,7 +77,11 @@ describe('sendEmail activity', () => {
   });
 
   it('two attempts at the same key at the same moment (one timed out on the server, still sending): one sends, the other is told to retry and then finds it sent', async () => {
-    const input = { idempotencyKey: 'wf-race/run/mail', to: 'race@hospital.test', message: { template: 'test' as const, requestedBy: 'a', reference: 'r' } };
+    const input = {
+      idempotencyKey: 'wf-race/run/mail',
+      to: 'race@hospital.test',
+      message: { template: 'test' as const, requestedBy: 'a', reference: 'r' },
+    };
     smtp.slow(500);
     let results: PromiseSettledResult<Awaited<ReturnType<typeof activities.sendEmail>>>[];
     try {
@@ -89,7 +97,11 @@ describe('sendEmail activity', () => {
   });
 
   it('retries through an SMTP outage and delivers once it is back', async () => {
-    const input = { idempotencyKey: 'wf-down/run/mail', to: 'retry@hospital.test', message: { template: 'test' as const, requestedBy: 'a', reference: 'r' } };
+    const input = {
+      idempotencyKey: 'wf-down/run/mail',
+      to: 'retry@hospital.test',
+      message: { template: 'test' as const, requestedBy: 'a', reference: 'r' },
+    };
     smtp.down(true);
     await expect(activities.sendEmail(input)).rejects.toMatchObject({ responseCode: 421 });
     smtp.down(false);

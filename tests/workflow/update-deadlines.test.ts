@@ -26,7 +26,9 @@ const slow = { ms: 0 };
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('upd'), startTestSmtp()]);
   const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
-  const real = programTestActivities(createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' })).activities;
+  const real = programTestActivities(
+    createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
+  ).activities;
   worker = await testWorker(env, taskQueue, {
     ...real,
     async recordAudit(input) {
@@ -45,12 +47,23 @@ afterAll(async () => {
 /** What runUpdate reads of a request: its Idempotency-Key, method, path and person. */
 const request = (key?: string) =>
   ({
-    req: { header: (name: string) => (name.toLowerCase() === 'idempotency-key' ? key : undefined), method: 'POST', path: '/v1/programs/p/evidence' },
+    req: {
+      header: (name: string) => (name.toLowerCase() === 'idempotency-key' ? key : undefined),
+      method: 'POST',
+      path: '/v1/programs/p/evidence',
+    },
     principal: { personId: 'p-lead-01', displayName: 'Lead', email: 'p-lead-01@hospital.test', roles: ['lead'] },
   }) as unknown as Pick<RequestContext, 'req' | 'principal'>;
 const evidence = { actor: lead, evidence: { migration: { verified: true } } };
 const auditedEvidence = async (programId: string) =>
-  Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM audit_log WHERE action = 'evidence.recorded' AND target->>'programId' = $1`, [programId])).rows[0]!.n);
+  Number(
+    (
+      await db.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM audit_log WHERE action = 'evidence.recorded' AND target->>'programId' = $1`,
+        [programId],
+      )
+    ).rows[0]!.n,
+  );
 
 describe('Updates from the API', () => {
   it('answers 202 for an Update the worker accepted but has not finished, which then finishes', async () => {
@@ -81,7 +94,10 @@ describe('Updates from the API', () => {
     // A workflow on a task queue no worker polls: the server admits the Update, nobody accepts it.
     const handle = await programDriver(env, uniqueTaskQueue('no-worker')).start();
     const started = performance.now();
-    const err = await runUpdate(request(), handle, recordEvidenceUpdate, evidence, { updateAcceptMs: 1_000, updateCompleteMs: 30_000 }).catch((e: unknown) => e);
+    const err = await runUpdate(request(), handle, recordEvidenceUpdate, evidence, {
+      updateAcceptMs: 1_000,
+      updateCompleteMs: 30_000,
+    }).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(unavailableDependency(err)).toBe('temporal');
     await handle.terminate('test over');

@@ -41,8 +41,16 @@ const domain = (name: string, from: string) =>
   ComparisonDomain.parse({
     name,
     spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' }] },
-    legacy: { kind: 'postgres', connection: { urlEnv: 'LEGACY_DB_URL' }, query: `SELECT id, amount FROM ${from} WHERE created_at >= $1 AND created_at < $2` },
-    new: { kind: 'postgres', connection: { urlEnv: 'NEW_DB_URL' }, query: `SELECT id, amount FROM ${from} WHERE created_at >= $1 AND created_at < $2` },
+    legacy: {
+      kind: 'postgres',
+      connection: { urlEnv: 'LEGACY_DB_URL' },
+      query: `SELECT id, amount FROM ${from} WHERE created_at >= $1 AND created_at < $2`,
+    },
+    new: {
+      kind: 'postgres',
+      connection: { urlEnv: 'NEW_DB_URL' },
+      query: `SELECT id, amount FROM ${from} WHERE created_at >= $1 AND created_at < $2`,
+    },
   });
 const accounts = domain('accounts', 'accounts');
 const clean = domain('accounts-clean', 'accounts_clean');
@@ -64,8 +72,24 @@ describe('verifyMigrationWorkflow', () => {
       expect(result.differingKeys).toBe(7);
       expect(result.rowsCompared).toBe(2 * ROWS + 2);
       const [dirty, same] = result.perDomain;
-      expect(dirty).toMatchObject({ domain: 'accounts', rangesTotal: 16, rangesDone: 16, rowsLegacy: ROWS, rowsNew: ROWS, rowsCompared: ROWS + 2, differingKeys: 7 });
-      expect(same).toMatchObject({ domain: 'accounts-clean', rangesTotal: 16, rangesDone: 16, rowsLegacy: ROWS, rowsNew: ROWS, rowsCompared: ROWS, differingKeys: 0 });
+      expect(dirty).toMatchObject({
+        domain: 'accounts',
+        rangesTotal: 16,
+        rangesDone: 16,
+        rowsLegacy: ROWS,
+        rowsNew: ROWS,
+        rowsCompared: ROWS + 2,
+        differingKeys: 7,
+      });
+      expect(same).toMatchObject({
+        domain: 'accounts-clean',
+        rangesTotal: 16,
+        rangesDone: 16,
+        rowsLegacy: ROWS,
+        rowsNew: ROWS,
+        rowsCompared: ROWS,
+        differingKeys: 0,
+      });
       // The engine's runs hold the differences: exactly the injected keys, each in one range.
       const { rows } = await legacy.pool.query<{ key: string }>(
         `SELECT DISTINCT key->>0 AS key FROM comparison_difference WHERE run_id = ANY($1::uuid[]) ORDER BY 1`,
@@ -73,7 +97,14 @@ describe('verifyMigrationWorkflow', () => {
       );
       expect(rows.map((r) => r.key)).toEqual(['A0000', 'K00100', 'K00500', 'K10000', 'K15000', 'K19999', 'K99999']);
       const status = await handle.query(migrationStatusQuery);
-      expect(status).toMatchObject({ rangesTotal: 32, rangesDone: 32, rowsCompared: 2 * ROWS + 2, differingKeys: 7, estimatedRemainingMs: 0, finished: true });
+      expect(status).toMatchObject({
+        rangesTotal: 32,
+        rangesDone: 32,
+        rowsCompared: 2 * ROWS + 2,
+        differingKeys: 7,
+        estimatedRemainingMs: 0,
+        finished: true,
+      });
       expect(status.perDomain).toEqual([
         { domain: 'accounts', rangesTotal: 16, rangesDone: 16, rowsCompared: ROWS + 2, differingKeys: 7 },
         { domain: 'accounts-clean', rangesTotal: 16, rangesDone: 16, rowsCompared: ROWS, differingKeys: 0 },
@@ -91,7 +122,12 @@ describe('verifyMigrationWorkflow', () => {
         args: [{ programId: 'prog-2', n: 1, domains: [clean], ranges: 4, window }],
       }),
     );
-    expect(result).toMatchObject({ verified: true, differingKeys: 0, rowsCompared: ROWS, perDomain: [{ rangesTotal: 4, rangesDone: 4, differingKeys: 0 }] });
+    expect(result).toMatchObject({
+      verified: true,
+      differingKeys: 0,
+      rowsCompared: ROWS,
+      perDomain: [{ rangesTotal: 4, rangesDone: 4, differingKeys: 0 }],
+    });
     expect(result.perDomain[0]!.runIds).toHaveLength(4);
   });
 
@@ -173,15 +209,26 @@ describe('verifyMigrationWorkflow', () => {
             window,
             state: {
               startedAtMs,
-              ranges: { 'accounts-clean': [{ lo: null, hi: 'K10001' }, { lo: 'K10001', hi: null }] },
-              done: { 'accounts-clean#0': { runId: 'run-before', rowsLegacy: 10_000, rowsNew: 10_000, rowsCompared: 10_000, differingKeys: 0 } },
+              ranges: {
+                'accounts-clean': [
+                  { lo: null, hi: 'K10001' },
+                  { lo: 'K10001', hi: null },
+                ],
+              },
+              done: {
+                'accounts-clean#0': { runId: 'run-before', rowsLegacy: 10_000, rowsNew: 10_000, rowsCompared: 10_000, differingKeys: 0 },
+              },
             },
           },
         ],
       }),
     );
     expect(compared).toEqual([{ lo: 'K10001', hi: null }]);
-    expect(result).toMatchObject({ verified: true, rowsCompared: ROWS, perDomain: [{ rangesTotal: 2, rangesDone: 2, rowsLegacy: ROWS, rowsNew: ROWS }] });
+    expect(result).toMatchObject({
+      verified: true,
+      rowsCompared: ROWS,
+      perDomain: [{ rangesTotal: 2, rangesDone: 2, rowsLegacy: ROWS, rowsNew: ROWS }],
+    });
     expect(result.perDomain[0]!.runIds[0]).toBe('run-before');
   });
 });

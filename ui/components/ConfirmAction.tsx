@@ -131,7 +131,15 @@ function FieldInput({ field: f, id }: { field: Field; id: string }) {
           ))}
         </select>
       ) : (
-        <input id={id} name={f.name} type={f.kind === 'number' ? 'number' : 'text'} min={f.min} required={f.required} value={f.initial} autocomplete="off" />
+        <input
+          id={id}
+          name={f.name}
+          type={f.kind === 'number' ? 'number' : 'text'}
+          min={f.min}
+          required={f.required}
+          value={f.initial}
+          autocomplete="off"
+        />
       )}
       {f.hint ? <small>{f.hint}</small> : null}
     </label>

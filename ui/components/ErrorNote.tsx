@@ -7,7 +7,11 @@ export function ErrorNote({ error }: { error: unknown }) {
   return (
     <p role="alert" class="error-note">
       {e ? <strong>{e.status === 403 ? 'Refused' : e.status === 409 ? 'Not now' : 'Not done'}: </strong> : null}
-      {e ? e.message : error instanceof Error && !(error instanceof TypeError) && error.message ? error.message : 'The server could not be reached; the page will try again.'}
+      {e
+        ? e.message
+        : error instanceof Error && !(error instanceof TypeError) && error.message
+          ? error.message
+          : 'The server could not be reached; the page will try again.'}
       {e && e.issues.length > 0 ? (
         <ul>
           {e.issues.map((i) => (

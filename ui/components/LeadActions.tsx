@@ -22,7 +22,11 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
   if (!isLead && !isResponder) return null;
   const base = `/v1/programs/${status.programId}`;
   const depsOf = (wave: number) => status.departments.filter((d) => d.wave === wave).map((d) => d.code);
-  const approversOf = (gate: string) => status.gates.find((g) => g.gate === gate)?.approvers.map((a) => a.personId).join(', ') ?? 'its approvers';
+  const approversOf = (gate: string) =>
+    status.gates
+      .find((g) => g.gate === gate)
+      ?.approvers.map((a) => a.personId)
+      .join(', ') ?? 'its approvers';
   const rollBackable = allowed(status, 'roll-back').map(([code]) => code!);
   return (
     <section aria-labelledby="actions-h" class="actions">
@@ -34,7 +38,9 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
                 key={`rq-${gate}`}
                 label={`Request gate ${gate}`}
                 title={`Open the ${gate} gate for decision?`}
-                effect={<p>The approvers ({approversOf(gate!)}) are e-mailed and asked to decide go or no-go on the evidence as it stands now.</p>}
+                effect={
+                  <p>The approvers ({approversOf(gate!)}) are e-mailed and asked to decide go or no-go on the evidence as it stands now.</p>
+                }
                 fields={[comment]}
                 run={(v, key) => post(`${base}/gates/${gate}/requests`, { comment: opt(v, 'comment') }, key)}
                 onDone={onDone}
@@ -49,7 +55,8 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
                 title={`Start wave ${wave} now?`}
                 effect={
                   <p>
-                    These departments begin their go-live steps now and will work on the new system: <strong>{depsOf(Number(wave)).join(', ')}</strong>.
+                    These departments begin their go-live steps now and will work on the new system:{' '}
+                    <strong>{depsOf(Number(wave)).join(', ')}</strong>.
                   </p>
                 }
                 fields={[comment]}
@@ -76,8 +83,16 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
             label="Roll back…"
             danger
             title="Roll back departments to the legacy system?"
-            effect={<p>The chosen departments return to the legacy system: their go-live steps are undone in reverse order. Staff must be told to use the legacy system again.</p>}
-            fields={[{ name: 'departments', label: 'Departments', kind: 'checkboxes', options: rollBackable.map((c) => ({ value: c, label: c })) }, reason]}
+            effect={
+              <p>
+                The chosen departments return to the legacy system: their go-live steps are undone in reverse order. Staff must be told to
+                use the legacy system again.
+              </p>
+            }
+            fields={[
+              { name: 'departments', label: 'Departments', kind: 'checkboxes', options: rollBackable.map((c) => ({ value: c, label: c })) },
+              reason,
+            ]}
             confirmLabel="Roll back now"
             run={(v, key) => post(`${base}/rollbacks`, { departments: v.departments, reason: v.reason }, key)}
             onDone={onDone}
@@ -89,7 +104,12 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
                 key={`mu-${code}`}
                 label={`${code}: ${step} undone by hand`}
                 title={`Record that ${step} of ${code} was undone by hand?`}
-                effect={<p>The rollback of {code} continues with the next step as if this compensation had succeeded. Only confirm once it really was undone.</p>}
+                effect={
+                  <p>
+                    The rollback of {code} continues with the next step as if this compensation had succeeded. Only confirm once it really
+                    was undone.
+                  </p>
+                }
                 fields={[reason]}
                 run={(v, key) => post(`${base}/departments/${code}/rollback/manual-steps`, { stepId: step, reason: v.reason }, key)}
                 onDone={onDone}
@@ -102,8 +122,9 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
             title="Verify the data migration now?"
             effect={
               <p>
-                Both systems' whole history is compared, domain by domain, in key ranges the workers share. When it finishes without a difference, the readiness criterion
-                &ldquo;data migration verified&rdquo; passes by itself; any difference fails it, with the differences kept for download.
+                Both systems' whole history is compared, domain by domain, in key ranges the workers share. When it finishes without a
+                difference, the readiness criterion &ldquo;data migration verified&rdquo; passes by itself; any difference fails it, with
+                the differences kept for download.
               </p>
             }
             fields={[comment]}
@@ -126,7 +147,10 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
             label="Extend the parallel run"
             title="Extend the parallel run?"
             effect={<p>Both systems stay in use longer; the final gate waits at least until the new end.</p>}
-            fields={[{ name: 'by', label: 'By (ISO duration: P7D is seven days, PT30M thirty minutes)', required: true, initial: 'P7D' }, reason]}
+            fields={[
+              { name: 'by', label: 'By (ISO duration: P7D is seven days, PT30M thirty minutes)', required: true, initial: 'P7D' },
+              reason,
+            ]}
             run={(v, key) => post(`${base}/parallel-run/extensions`, { by: v.by, reason: v.reason }, key)}
             onDone={onDone}
           />
@@ -136,7 +160,15 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
             label="Compare a day again"
             title="Compare a business day again?"
             effect={<p>Every domain of that day is compared again tonight-style, and the result replaces the night's in the grid.</p>}
-            fields={[{ name: 'businessDay', label: 'Business day (YYYY-MM-DD)', required: true, initial: status.parallelRun.lastNight?.businessDay }, reason]}
+            fields={[
+              {
+                name: 'businessDay',
+                label: 'Business day (YYYY-MM-DD)',
+                required: true,
+                initial: status.parallelRun.lastNight?.businessDay,
+              },
+              reason,
+            ]}
             run={(v, key) => post(`${base}/parallel-run/comparisons`, { businessDay: v.businessDay, reason: v.reason }, key)}
             onDone={onDone}
           />
@@ -175,13 +207,27 @@ export function EmergencyActions({ status, onDone }: { status: ProgramStatus; on
           title="Declare an emergency and switch to paper?"
           effect={
             <p>
-              <strong>The cutover pauses at once.</strong> The chosen departments (none chosen: the whole hospital) go on downtime procedures with their paper packets, and leadership, the
-              on-call ladder and the emergency contacts are all told now.
+              <strong>The cutover pauses at once.</strong> The chosen departments (none chosen: the whole hospital) go on downtime
+              procedures with their paper packets, and leadership, the on-call ladder and the emergency contacts are all told now.
             </p>
           }
-          fields={[{ name: 'departments', label: 'Departments on paper (leave all unticked for the whole hospital)', kind: 'checkboxes', options: codes }, reason]}
+          fields={[
+            {
+              name: 'departments',
+              label: 'Departments on paper (leave all unticked for the whole hospital)',
+              kind: 'checkboxes',
+              options: codes,
+            },
+            reason,
+          ]}
           confirmLabel="Declare emergency now"
-          run={(v, key) => post(`${base}/emergencies`, { departments: (v.departments as string[]).length ? v.departments : undefined, reason: v.reason }, key)}
+          run={(v, key) =>
+            post(
+              `${base}/emergencies`,
+              { departments: (v.departments as string[]).length ? v.departments : undefined, reason: v.reason },
+              key,
+            )
+          }
           onDone={onDone}
         />
       ) : null}
@@ -189,9 +235,20 @@ export function EmergencyActions({ status, onDone }: { status: ProgramStatus; on
         <ConfirmAction
           label="Record back-entry backlog"
           title="Record a department's paper backlog?"
-          effect={<p>The number of paper records still to be entered into the system for this department. The emergency closes only when every backlog is 0.</p>}
+          effect={
+            <p>
+              The number of paper records still to be entered into the system for this department. The emergency closes only when every
+              backlog is 0.
+            </p>
+          }
           fields={[
-            { name: 'department', label: 'Department', kind: 'select', required: true, options: (e.departments.length ? e.departments : status.departments.map((d) => d.code)).map((c) => ({ value: c, label: c })) },
+            {
+              name: 'department',
+              label: 'Department',
+              kind: 'select',
+              required: true,
+              options: (e.departments.length ? e.departments : status.departments.map((d) => d.code)).map((c) => ({ value: c, label: c })),
+            },
             { name: 'paperRecords', label: 'Paper records awaiting back-entry', kind: 'number', min: 0, required: true },
           ]}
           run={(v, key) => post(`${base}/emergency/backlog`, { department: v.department, paperRecords: Number(v.paperRecords) }, key)}
@@ -212,7 +269,12 @@ export function EmergencyActions({ status, onDone }: { status: ProgramStatus; on
         <ConfirmAction
           label="Close the emergency"
           title="Close the emergency (all-clear step 2)?"
-          effect={<p>Every backlog is 0; the downtime window must reconcile, by a clean comparison of the window or confirmed by hand. Paused go-lives then wait for you to resume or roll back each.</p>}
+          effect={
+            <p>
+              Every backlog is 0; the downtime window must reconcile, by a clean comparison of the window or confirmed by hand. Paused
+              go-lives then wait for you to resume or roll back each.
+            </p>
+          }
           fields={[
             {
               name: 'reconciliation',

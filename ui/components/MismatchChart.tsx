@@ -1,4 +1,14 @@
-import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
+import {
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+} from 'chart.js';
 import { useEffect, useRef } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { pct } from './Badge';
@@ -48,7 +58,11 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
         animation: false,
         interaction: { mode: 'nearest', intersect: false, axis: 'x' },
         scales: {
-          y: { beginAtZero: true, title: { display: true, text: 'Mismatch rate (%)' }, ticks: { callback: (v) => `${Number(v).toFixed(2)}%` } },
+          y: {
+            beginAtZero: true,
+            title: { display: true, text: 'Mismatch rate (%)' },
+            ticks: { callback: (v) => `${Number(v).toFixed(2)}%` },
+          },
           x: {
             title: { display: true, text: 'Night' },
             ticks: {
@@ -67,7 +81,11 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
         },
         plugins: {
           legend: { position: 'bottom', labels: { usePointStyle: true } },
-          tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${ctx.parsed.y === null ? 'not compared' : `${ctx.parsed.y.toFixed(3)}%`}` } },
+          tooltip: {
+            callbacks: {
+              label: (ctx) => `${ctx.dataset.label}: ${ctx.parsed.y === null ? 'not compared' : `${ctx.parsed.y.toFixed(3)}%`}`,
+            },
+          },
         },
         onClick: (_e, elements) => {
           const night = elements[0] ? nightsRef.current[elements[0].index] : undefined;
@@ -110,7 +128,10 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
   const values = series(data);
   const summary = data.nights.length
     ? `Line chart of the mismatch rate per domain over ${data.nights.length} nights. Last night: ${data.domains
-        .map((d, i) => `${domainLabel(d)} ${values[i]!.at(-1) === null || values[i]!.at(-1) === undefined ? 'not compared' : `${values[i]!.at(-1)!.toFixed(3)}%`}`)
+        .map(
+          (d, i) =>
+            `${domainLabel(d)} ${values[i]!.at(-1) === null || values[i]!.at(-1) === undefined ? 'not compared' : `${values[i]!.at(-1)!.toFixed(3)}%`}`,
+        )
         .join(', ')}. The numbers are in the table that follows.`
     : 'No night compared yet.';
   return (

@@ -45,7 +45,10 @@ export function AckPage({ token }: { token: string }) {
   // Already owned: say by whom (the link itself tells codes only).
   useEffect(() => {
     if (link?.status !== 'acknowledged') return;
-    get<{ ownerId: string | null; acknowledgedAt: string | null }>(`/v1/incidents/${encodeURIComponent(link.incidentId)}`).then(setOwnedBy, () => undefined);
+    get<{ ownerId: string | null; acknowledgedAt: string | null }>(`/v1/incidents/${encodeURIComponent(link.incidentId)}`).then(
+      setOwnedBy,
+      () => undefined,
+    );
   }, [link]);
 
   const status = error instanceof ApiError ? error.status : 0;
@@ -72,7 +75,8 @@ export function AckPage({ token }: { token: string }) {
               <strong>This address is not a whole acknowledge link: open the link from the e-mail again, or copy all of it.</strong>
             ) : (
               <>
-                <strong>This acknowledge link can no longer be used:</strong> it was used already, it has expired, or its incident is resolved.
+                <strong>This acknowledge link can no longer be used:</strong> it was used already, it has expired, or its incident is
+                resolved.
               </>
             )}
           </p>
@@ -114,7 +118,8 @@ export function AckPage({ token }: { token: string }) {
             <p role="status" data-testid="ack-owned">
               {ownedBy?.ownerId ? (
                 <>
-                  <strong>{ownedBy.ownerId}</strong> already owns this incident (since {when(ownedBy.acknowledgedAt)}): nothing to do here.{' '}
+                  <strong>{ownedBy.ownerId}</strong> already owns this incident (since {when(ownedBy.acknowledgedAt)}): nothing to do
+                  here.{' '}
                 </>
               ) : (
                 'Someone already owns this incident. '
@@ -126,19 +131,20 @@ export function AckPage({ token }: { token: string }) {
               <p>
                 Signed in as <strong>{session.person.displayName}</strong> ({session.person.personId}).
               </p>
-              <ConfirmAction testId="ack-confirm"
-                  label="Acknowledge"
-                  title="Acknowledge this incident?"
-                  effect={
-                    <p>
-                      <strong>You become the owner and the escalation stops:</strong> nobody further up the ladder is e-mailed, and everyone told so far is e-mailed that{' '}
-                      {session.person.displayName} owns it.
-                    </p>
-                  }
-                  confirmLabel="Acknowledge: I own it"
-                  run={(_v, key) => post<Owner>(`/ack/${encodeURIComponent(token)}`, {}, key)}
-                  onDone={(result) => setOwner(result as Owner)}
-                />
+              <ConfirmAction
+                testId="ack-confirm"
+                label="Acknowledge"
+                title="Acknowledge this incident?"
+                effect={
+                  <p>
+                    <strong>You become the owner and the escalation stops:</strong> nobody further up the ladder is e-mailed, and everyone
+                    told so far is e-mailed that {session.person.displayName} owns it.
+                  </p>
+                }
+                confirmLabel="Acknowledge: I own it"
+                run={(_v, key) => post<Owner>(`/ack/${encodeURIComponent(token)}`, {}, key)}
+                onDone={(result) => setOwner(result as Owner)}
+              />
             </>
           )}
         </article>

@@ -127,12 +127,22 @@ function ChainStatus() {
     return () => clearInterval(t);
   }, [verify]);
   return (
-    <section class={`audit-chain ${v ? (v.ok ? 'ok' : 'broken') : ''}`} data-testid="audit-chain" data-ok={v ? String(v.ok) : undefined} aria-live="polite">
+    <section
+      class={`audit-chain ${v ? (v.ok ? 'ok' : 'broken') : ''}`}
+      data-testid="audit-chain"
+      data-ok={v ? String(v.ok) : undefined}
+      aria-live="polite"
+    >
       {!v ? (
-        error ? <ErrorNote error={error} /> : <p aria-busy="true">Verifying the chain…</p>
+        error ? (
+          <ErrorNote error={error} />
+        ) : (
+          <p aria-busy="true">Verifying the chain…</p>
+        )
       ) : v.ok ? (
         <p>
-          <Badge state="verified" label="verified" /> <strong>Hash chain verified: {v.count} entries intact, in order, none missing.</strong>
+          <Badge state="verified" label="verified" />{' '}
+          <strong>Hash chain verified: {v.count} entries intact, in order, none missing.</strong>
         </p>
       ) : (
         <p>
@@ -140,13 +150,16 @@ function ChainStatus() {
           <strong>
             Hash chain broken at seq {v.brokenAt ?? '?'}: {v.problem ? problemText[v.problem] : 'not intact'}.
           </strong>{' '}
-          {v.breaksTotal && v.breaksTotal > 1 ? `${v.breaksTotal} breaks in all. ` : ''}The {v.count} entries before it are intact. Tell the administrator and the security officer now.
+          {v.breaksTotal && v.breaksTotal > 1 ? `${v.breaksTotal} breaks in all. ` : ''}The {v.count} entries before it are intact. Tell the
+          administrator and the security officer now.
         </p>
       )}
       <p class="chain-meta">
         <small>
           {checkedAt ? `Checked ${when(checkedAt)}. ` : ''}
-          {v?.anchoredThrough !== undefined ? `Signed checkpoints vouch for the entries up to seq ${v.anchoredThrough}; ${v.unanchored ?? 0} newer wait for the next one. ` : ''}
+          {v?.anchoredThrough !== undefined
+            ? `Signed checkpoints vouch for the entries up to seq ${v.anchoredThrough}; ${v.unanchored ?? 0} newer wait for the next one. `
+            : ''}
           {v && error ? 'The last check failed; showing the one before. ' : ''}
         </small>
         <button type="button" class="secondary outline small" onClick={() => void verify()} aria-busy={busy} disabled={busy}>
@@ -234,11 +247,18 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
   return (
     <section aria-labelledby="trail-h">
       <h2 id="trail-h">
-        Entries, newest first <small>({rows.length} of {entries.length}{dropped ? '+' : ''} shown)</small>
+        Entries, newest first{' '}
+        <small>
+          ({rows.length} of {entries.length}
+          {dropped ? '+' : ''} shown)
+        </small>
       </h2>
       {error ? <p class="stale">Connection lost, showing the last answer.</p> : null}
       {entries.length === 0 ? (
-        <p>No entries{actor ? ` by ${actor}` : ''}{target ? ` about ${target}` : ''}.</p>
+        <p>
+          No entries{actor ? ` by ${actor}` : ''}
+          {target ? ` about ${target}` : ''}.
+        </p>
       ) : (
         <div class="table-scroll">
           <Table

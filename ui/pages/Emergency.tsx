@@ -25,7 +25,8 @@ function eventText(event: string): string {
   const backlog = /^backlog (\d+)$/.exec(event);
   if (backlog) return `backlog reported: ${backlog[1]} paper records to enter`;
   const closed = /^closed \((\w+) reconciliation\)$/.exec(event);
-  if (closed) return `emergency closed (${closed[1] === 'manual' ? 'reconciliation confirmed by hand' : 'reconciled by a clean comparison'})`;
+  if (closed)
+    return `emergency closed (${closed[1] === 'manual' ? 'reconciliation confirmed by hand' : 'reconciled by a clean comparison'})`;
   const words: Record<string, string> = {
     declared: 'emergency declared',
     'go-live-paused': 'go-live paused',
@@ -61,13 +62,14 @@ function Facts({ e }: { e: EmergencyView }) {
     ['Declared', `${when(e.declaredAt)} by ${e.declaredBy}`],
     ['On paper', e.departments.length ? e.departments.join(', ') : 'the whole hospital'],
     [e.closedAt ? 'Lasted' : 'Going on for', duration(end - Date.parse(e.declaredAt))],
-    ['Systems restored', e.restoredAt ? `${when(e.restoredAt)} (after ${duration(Date.parse(e.restoredAt) - Date.parse(e.declaredAt))})` : 'not yet'],
+    [
+      'Systems restored',
+      e.restoredAt ? `${when(e.restoredAt)} (after ${duration(Date.parse(e.restoredAt) - Date.parse(e.declaredAt))})` : 'not yet',
+    ],
     ['Backlog cleared', e.backlogClearedAt ? when(e.backlogClearedAt) : 'not yet'],
     ['Closed', e.closedAt ? when(e.closedAt) : 'not yet'],
   ];
-  return (
-    <FactsTable rows={rows} testid="emergency-facts" />
-  );
+  return <FactsTable rows={rows} testid="emergency-facts" />;
 }
 
 function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus }) {
@@ -80,8 +82,8 @@ function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus })
       <h2 id="em-depts-h">Departments</h2>
       <p>
         <small>
-          Paper records awaiting back-entry: <strong>{totalBacklog}</strong> in all ({Object.keys(e.backlog).length} of {codes.length} departments reported). The emergency closes only
-          when every backlog is 0.
+          Paper records awaiting back-entry: <strong>{totalBacklog}</strong> in all ({Object.keys(e.backlog).length} of {codes.length}{' '}
+          departments reported). The emergency closes only when every backlog is 0.
           {canDownload ? ' Downtime packets hold patient data: every download is recorded in the audit trail.' : ''}
         </small>
       </p>
@@ -97,7 +99,13 @@ function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus })
               header: 'Backlog',
               cell: (code) => {
                 const backlog = e.backlog[code];
-                return backlog === undefined ? <span class="muted">not reported</span> : backlog === 0 ? <Badge state="resolved" label="0: done" /> : <strong>{backlog}</strong>;
+                return backlog === undefined ? (
+                  <span class="muted">not reported</span>
+                ) : backlog === 0 ? (
+                  <Badge state="resolved" label="0: done" />
+                ) : (
+                  <strong>{backlog}</strong>
+                );
               },
             },
             {
@@ -138,7 +146,9 @@ function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus })
       {e.pausedGoLives.length ? (
         <p data-testid="emergency-paused">
           Go-lives paused by the emergency: <strong>{e.pausedGoLives.join(', ')}</strong>.{' '}
-          {e.status === 'closed' ? 'Each waits for the cutover lead to resume it or roll it back.' : 'They stay paused after the emergency closes, until the lead resumes or rolls back each.'}
+          {e.status === 'closed'
+            ? 'Each waits for the cutover lead to resume it or roll it back.'
+            : 'They stay paused after the emergency closes, until the lead resumes or rolls back each.'}
         </p>
       ) : (
         <p>No go-live was running when the emergency was declared.</p>
@@ -199,7 +209,10 @@ function Emergency() {
       <h2 class="emergency-title">
         Emergency #{e.emergency}{' '}
         <span data-testid="emergency-status" data-status={e.status}>
-          <Badge state={e.status === 'open' ? 'critical' : e.status === 'restored' ? 'restored' : 'resolved'} label={statusLabel[e.status]} />
+          <Badge
+            state={e.status === 'open' ? 'critical' : e.status === 'restored' ? 'restored' : 'resolved'}
+            label={statusLabel[e.status]}
+          />
         </span>
         {e.status === 'closed' ? <small> — the last one; none is open now</small> : null}
       </h2>

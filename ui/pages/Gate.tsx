@@ -52,7 +52,10 @@ function until(iso: string, now = Date.now()): string {
   return min >= 0 ? `in ${span}` : `${span} ago`;
 }
 
-const ruleText = (g: GateView) => (g.rule.kind === 'all' ? `every one of the ${g.approvers.length} approvers must say go` : `${g.rule.required} of the ${g.approvers.length} approvers must say go`);
+const ruleText = (g: GateView) =>
+  g.rule.kind === 'all'
+    ? `every one of the ${g.approvers.length} approvers must say go`
+    : `${g.rule.required} of the ${g.approvers.length} approvers must say go`;
 
 const criterionName: Record<string, string> = {
   'uat-severe-fixed': 'Severe UAT defects fixed',
@@ -67,7 +70,8 @@ function value(c: Pick<CriterionResult, 'unit'>, v: number | boolean | null): st
   if (c.unit === 'boolean') return v ? 'yes' : 'no';
   return c.unit === 'percent' ? `${String(v)}%` : `${String(v)} h`;
 }
-const requirement = (c: CriterionResult) => `${c.comparator === '>=' ? 'at least' : c.comparator === '<=' ? 'at most' : ''} ${value(c, c.threshold)}`.trim();
+const requirement = (c: CriterionResult) =>
+  `${c.comparator === '>=' ? 'at least' : c.comparator === '<=' ? 'at most' : ''} ${value(c, c.threshold)}`.trim();
 const verdictLabel = { pass: 'pass', fail: 'fail', missing: 'missing' } as const;
 
 // ------------------------------------------------------------------ the gates list
@@ -77,7 +81,10 @@ function Gates() {
   return (
     <section aria-labelledby="gates-h">
       <h2 id="gates-h">Gates</h2>
-      <p>Every gate of the plan, in the order they are passed. A gate is decided go or no-go by its named approvers on the evidence shown on its page.</p>
+      <p>
+        Every gate of the plan, in the order they are passed. A gate is decided go or no-go by its named approvers on the evidence shown on
+        its page.
+      </p>
       <div class="table-scroll">
         <Table
           testid="gates-list"
@@ -90,7 +97,8 @@ function Gates() {
               rowHeader: true,
               cell: (g) => (
                 <>
-                  <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(g.gate)}</Link> <small class="muted">({g.gate})</small>
+                  <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(g.gate)}</Link>{' '}
+                  <small class="muted">({g.gate})</small>
                 </>
               ),
             },
@@ -99,7 +107,11 @@ function Gates() {
               class: 'nowrap',
               cell: (g) => (
                 <>
-                  <Badge state={g.status} label={g.status === 'closed' && g.round === 0 ? 'not requested' : g.status === 'open' ? 'open for decision' : g.status} /> {g.overdue && g.status === 'open' ? <Badge state="overdue" /> : null}
+                  <Badge
+                    state={g.status}
+                    label={g.status === 'closed' && g.round === 0 ? 'not requested' : g.status === 'open' ? 'open for decision' : g.status}
+                  />{' '}
+                  {g.overdue && g.status === 'open' ? <Badge state="overdue" /> : null}
                 </>
               ),
             },
@@ -116,7 +128,8 @@ function Gates() {
               header: 'Decisions',
               cell: (g) => (
                 <>
-                  {g.decisions.length} of {g.approvers.length} decided <small class="muted">({g.rule.kind === 'all' ? 'all needed' : `${g.rule.required} needed`})</small>
+                  {g.decisions.length} of {g.approvers.length} decided{' '}
+                  <small class="muted">({g.rule.kind === 'all' ? 'all needed' : `${g.rule.required} needed`})</small>
                 </>
               ),
             },
@@ -183,7 +196,13 @@ function GateHead({ gate, names }: { gate: GateView; names: Record<string, strin
   return (
     <section aria-labelledby="gate-h" class="gate-head">
       <h2 id="gate-h">
-        {gateTitle(gate.gate)} <Badge state={gate.status} label={gate.status === 'closed' && gate.round === 0 ? 'not requested' : gate.status === 'open' ? 'open for decision' : gate.status} />{' '}
+        {gateTitle(gate.gate)}{' '}
+        <Badge
+          state={gate.status}
+          label={
+            gate.status === 'closed' && gate.round === 0 ? 'not requested' : gate.status === 'open' ? 'open for decision' : gate.status
+          }
+        />{' '}
         {gate.overdue && gate.status === 'open' ? <Badge state="overdue" label="decision overdue" /> : null}
       </h2>
       <p>
@@ -201,7 +220,8 @@ function GateHead({ gate, names }: { gate: GateView; names: Record<string, strin
           return (
             <span key={a.personId}>
               {i ? ', ' : ''}
-              <strong>{names[a.personId] ?? a.personId}</strong> ({a.personId}, {a.role}){gate.status === 'open' || d ? <> — {d ? <Badge state={d} /> : <em>waiting</em>}</> : null}
+              <strong>{names[a.personId] ?? a.personId}</strong> ({a.personId}, {a.role})
+              {gate.status === 'open' || d ? <> — {d ? <Badge state={d} /> : <em>waiting</em>}</> : null}
             </span>
           );
         })}
@@ -254,7 +274,11 @@ function Criteria({ gate }: { gate: GateView }) {
                 ),
               },
               { header: 'Required', class: 'nowrap', cell: (c) => requirement(c) },
-              { header: 'Evidence', class: 'nowrap', cell: (c) => (c.departments?.length && c.value !== null ? `lowest ${value(c, c.value)}` : value(c, c.value)) },
+              {
+                header: 'Evidence',
+                class: 'nowrap',
+                cell: (c) => (c.departments?.length && c.value !== null ? `lowest ${value(c, c.value)}` : value(c, c.value)),
+              },
               { header: 'Verdict', cell: (c) => <Badge state={c.verdict} label={verdictLabel[c.verdict]} /> },
             ]}
           />
@@ -268,7 +292,17 @@ const comment: Field = { name: 'comment', label: 'Comment (optional, shown with 
 const text = (v: Values, k: string) => (typeof v[k] === 'string' && v[k].trim() ? v[k].trim() : undefined);
 
 /** Go and No-go for the gate's approvers while it is open; everyone else is told who decides. */
-function Decide({ gate, programId, names, onDone }: { gate: GateView; programId: string; names: Record<string, string>; onDone: () => void }) {
+function Decide({
+  gate,
+  programId,
+  names,
+  onDone,
+}: {
+  gate: GateView;
+  programId: string;
+  names: Record<string, string>;
+  onDone: () => void;
+}) {
   const me = useSession().person.personId;
   const isApprover = gate.approvers.some((a) => a.personId === me);
   const approverNames = gate.approvers.map((a) => names[a.personId] ?? a.personId).join(', ');
@@ -312,48 +346,63 @@ function Decide({ gate, programId, names, onDone }: { gate: GateView; programId:
       </p>
       {notPassing.length ? (
         <p class="warn-note">
-          <strong>Not every criterion passes</strong> ({notPassing.map((c) => `${criterionName[c.id] ?? c.id}: ${c.verdict}`).join('; ')}): a go needs an override with a reason.
+          <strong>Not every criterion passes</strong> ({notPassing.map((c) => `${criterionName[c.id] ?? c.id}: ${c.verdict}`).join('; ')}):
+          a go needs an override with a reason.
         </p>
       ) : null}
       <div class="action-row">
-        <ConfirmAction testId="gate-go"
-            label="Go"
-            title={`Say go on the ${gateTitle(gate.gate).toLowerCase()}?`}
-            effect={
-              <>
-                <p>
-                  Your go is recorded with the evidence as it stands now (its fingerprint is kept with your decision). {gatePurpose(gate.gate)} Rule: {ruleText(gate)}.
-                </p>
-                {notPassing.length ? (
-                  <p class="warn-note">
-                    <strong>An override is required:</strong> these criteria do not pass — {notPassing.map((c) => `${criterionName[c.id] ?? c.id} (${c.verdict})`).join(', ')}. By saying go you take responsibility for going
-                    ahead anyway; give the reason.
-                  </p>
-                ) : (
-                  <p>Every criterion passes.</p>
-                )}
-              </>
-            }
-            fields={notPassing.length ? [overrideField, comment] : [comment]}
-            confirmLabel={notPassing.length ? 'Go, with override' : 'Go'}
-            run={(v, key) => post(path, { decision: 'go', comment: text(v, 'comment'), override: notPassing.length ? { reason: text(v, 'override') ?? '' } : undefined }, key)}
-            onDone={onDone}
-          />
-        <ConfirmAction testId="gate-no-go"
-            label="No-go"
-            danger
-            title={`Say no-go on the ${gateTitle(gate.gate).toLowerCase()}?`}
-            effect={
+        <ConfirmAction
+          testId="gate-go"
+          label="Go"
+          title={`Say go on the ${gateTitle(gate.gate).toLowerCase()}?`}
+          effect={
+            <>
               <p>
-                <strong>A no-go is a veto:</strong> the gate closes as no-go at once, recorded with the evidence as it stands now. The cutover lead may request it again (a new round) after fixing what is wrong. Say why in the
-                comment.
+                Your go is recorded with the evidence as it stands now (its fingerprint is kept with your decision).{' '}
+                {gatePurpose(gate.gate)} Rule: {ruleText(gate)}.
               </p>
-            }
-            fields={[{ ...comment, label: 'Comment (why not; shown with your decision)' }]}
-            confirmLabel="No-go"
-            run={(v, key) => post(path, { decision: 'no-go', comment: text(v, 'comment') }, key)}
-            onDone={onDone}
-          />
+              {notPassing.length ? (
+                <p class="warn-note">
+                  <strong>An override is required:</strong> these criteria do not pass —{' '}
+                  {notPassing.map((c) => `${criterionName[c.id] ?? c.id} (${c.verdict})`).join(', ')}. By saying go you take responsibility
+                  for going ahead anyway; give the reason.
+                </p>
+              ) : (
+                <p>Every criterion passes.</p>
+              )}
+            </>
+          }
+          fields={notPassing.length ? [overrideField, comment] : [comment]}
+          confirmLabel={notPassing.length ? 'Go, with override' : 'Go'}
+          run={(v, key) =>
+            post(
+              path,
+              {
+                decision: 'go',
+                comment: text(v, 'comment'),
+                override: notPassing.length ? { reason: text(v, 'override') ?? '' } : undefined,
+              },
+              key,
+            )
+          }
+          onDone={onDone}
+        />
+        <ConfirmAction
+          testId="gate-no-go"
+          label="No-go"
+          danger
+          title={`Say no-go on the ${gateTitle(gate.gate).toLowerCase()}?`}
+          effect={
+            <p>
+              <strong>A no-go is a veto:</strong> the gate closes as no-go at once, recorded with the evidence as it stands now. The cutover
+              lead may request it again (a new round) after fixing what is wrong. Say why in the comment.
+            </p>
+          }
+          fields={[{ ...comment, label: 'Comment (why not; shown with your decision)' }]}
+          confirmLabel="No-go"
+          run={(v, key) => post(path, { decision: 'no-go', comment: text(v, 'comment') }, key)}
+          onDone={onDone}
+        />
       </div>
     </section>
   );
@@ -367,7 +416,9 @@ function Decide({ gate, programId, names, onDone }: { gate: GateView; programId:
 function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate: GateView; onDone: () => void }) {
   const isLead = useCan('lead', 'admin');
   if (!isLead || !status.allowedActions.includes('record-evidence') || gate.status === 'go' || gate.criteria.length === 0) return null;
-  const scope = gate.criteria.find((c) => c.id === 'training-pass-rate')?.departments?.map((d) => d.code) ?? status.departments.filter((d) => d.wave === 1).map((d) => d.code);
+  const scope =
+    gate.criteria.find((c) => c.id === 'training-pass-rate')?.departments?.map((d) => d.code) ??
+    status.departments.filter((d) => d.wave === 1).map((d) => d.code);
   const n = (name: string, label: string): Field => ({ name, label, kind: 'number', min: 0 });
   const refuse = (message: string) => new ApiError(400, 'invalid', message, {});
   const count = (v: Values, k: string) => (text(v, k) === undefined ? undefined : Number(text(v, k)));
@@ -378,8 +429,10 @@ function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate:
     if (given > 0 && given < 4) return Promise.reject(refuse('give all four UAT counts, or none'));
     if (given === 4) evidence.uat = Object.fromEntries(uat);
     const [examined, passed] = [count(v, 'examined'), count(v, 'passed')];
-    if ((examined === undefined) !== (passed === undefined)) return Promise.reject(refuse('give both staff examined and staff passed, or neither'));
-    if (examined !== undefined && passed !== undefined) evidence.training = Object.fromEntries(scope.map((code) => [code, { examined, passed }]));
+    if ((examined === undefined) !== (passed === undefined))
+      return Promise.reject(refuse('give both staff examined and staff passed, or neither'));
+    if (examined !== undefined && passed !== undefined)
+      evidence.training = Object.fromEntries(scope.map((code) => [code, { examined, passed }]));
     if ((v.backup as string[]).length) evidence.backup = { takenAt: new Date().toISOString() };
     if ((v.migration as string[]).length) evidence.migration = { verified: true };
     if (Object.keys(evidence).length === 0) return Promise.reject(refuse('nothing to record: fill in at least one part'));
@@ -388,14 +441,18 @@ function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate:
   return (
     <section aria-labelledby="evidence-h" class="record-evidence">
       <h2 id="evidence-h">Record evidence</h2>
-      <p>The criteria above are evaluated on the evidence recorded so far; each part recorded replaces the same part recorded before, other parts stay.</p>
+      <p>
+        The criteria above are evaluated on the evidence recorded so far; each part recorded replaces the same part recorded before, other
+        parts stay.
+      </p>
       <div class="action-row" data-testid="record-evidence">
         <ConfirmAction
           label="Record readiness evidence"
           title="Record readiness evidence?"
           effect={
             <p>
-              The filled-in parts replace what was recorded before; blank parts stay as they are. The exam result is recorded for each department this gate lets go live: <strong>{scope.join(', ')}</strong>.{' '}
+              The filled-in parts replace what was recorded before; blank parts stay as they are. The exam result is recorded for each
+              department this gate lets go live: <strong>{scope.join(', ')}</strong>.{' '}
               {gate.status === 'open' ? 'The gate is open: its approvers see the new evidence at once.' : ''}
             </p>
           }
@@ -407,7 +464,12 @@ function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate:
             n('examined', 'Staff examined (per department)'),
             n('passed', 'Staff passed (per department)'),
             { name: 'backup', label: 'Backup', kind: 'checkboxes', options: [{ value: 'now', label: 'A full backup was taken just now' }] },
-            { name: 'migration', label: 'Migration', kind: 'checkboxes', options: [{ value: 'verified', label: 'The data migration is verified' }] },
+            {
+              name: 'migration',
+              label: 'Migration',
+              kind: 'checkboxes',
+              options: [{ value: 'verified', label: 'The data migration is verified' }],
+            },
             { name: 'comment', label: 'Comment (optional, kept in the audit trail)', kind: 'text' },
           ]}
           confirmLabel="Record"
@@ -419,9 +481,29 @@ function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate:
   );
 }
 
-function Decisions({ gate, recorded, names, error }: { gate: GateView; recorded: RecordedDecision[] | undefined; names: Record<string, string>; error: unknown }) {
+function Decisions({
+  gate,
+  recorded,
+  names,
+  error,
+}: {
+  gate: GateView;
+  recorded: RecordedDecision[] | undefined;
+  names: Record<string, string>;
+  error: unknown;
+}) {
   // Until the recorded decisions arrive, the current round's from the live status.
-  const rows: RecordedDecision[] = recorded ?? gate.decisions.map((d) => ({ round: gate.round, approverId: d.approverId, decision: d.decision, comment: d.comment, overrideReason: d.overrideReason, evidenceHash: d.evidenceHash, decidedAt: d.decidedAt }));
+  const rows: RecordedDecision[] =
+    recorded ??
+    gate.decisions.map((d) => ({
+      round: gate.round,
+      approverId: d.approverId,
+      decision: d.decision,
+      comment: d.comment,
+      overrideReason: d.overrideReason,
+      evidenceHash: d.evidenceHash,
+      decidedAt: d.decidedAt,
+    }));
   return (
     <section aria-labelledby="decisions-h">
       <h2 id="decisions-h">Decisions so far</h2>
@@ -485,8 +567,10 @@ function Trend({ status, gate }: { status: ProgramStatus; gate: GateView }) {
         <>
           <p>
             {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared
-            {since ? ` · since ${wave === 1 ? 'the pilot' : `wave ${wave}`} went live: ${since.compared} compared, ${since.clean} clean, ${since.warning} warning, ${since.critical} critical, ${since.failed} failed` : ''}.{' '}
-            <Link href={`/programs/${status.programId}/parallel-run`}>Nights and chart</Link>
+            {since
+              ? ` · since ${wave === 1 ? 'the pilot' : `wave ${wave}`} went live: ${since.compared} compared, ${since.clean} clean, ${since.warning} warning, ${since.critical} critical, ${since.failed} failed`
+              : ''}
+            . <Link href={`/programs/${status.programId}/parallel-run`}>Nights and chart</Link>
           </p>
           <Table
             class="compact"
@@ -513,15 +597,19 @@ function GateIncidents({ programId }: { programId: string }) {
     <section aria-labelledby="gincidents-h">
       <h2 id="gincidents-h">Open incidents</h2>
       {!data ? (
-        error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading…</p>
+        error ? (
+          <ErrorNote error={error} />
+        ) : (
+          <p aria-busy="true">Loading…</p>
+        )
       ) : open.length === 0 ? (
         <p data-testid="gate-incidents">None open.</p>
       ) : (
         <ul data-testid="gate-incidents">
           {open.map((i) => (
             <li key={i.incidentId}>
-              <Badge state={i.severity} label={i.severity.toUpperCase()} /> <Link href={`/incidents/${i.incidentId}`}>{i.condition}</Link> · {i.departments.length ? i.departments.join(', ') : 'hospital-wide'} ·{' '}
-              <Badge state={i.status} /> · raised {when(i.raisedAt)}
+              <Badge state={i.severity} label={i.severity.toUpperCase()} /> <Link href={`/incidents/${i.incidentId}`}>{i.condition}</Link> ·{' '}
+              {i.departments.length ? i.departments.join(', ') : 'hospital-wide'} · <Badge state={i.status} /> · raised {when(i.raisedAt)}
             </li>
           ))}
         </ul>

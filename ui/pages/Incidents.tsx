@@ -6,7 +6,14 @@ import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
 import { after, duration } from '../components/format';
 import { FactsTable, Table } from '../components/Table';
-import { departmentsText, resolutionCodes, whatHappened, type IncidentDetail, type IncidentEvent, type IncidentRow } from '../components/incident';
+import {
+  departmentsText,
+  resolutionCodes,
+  whatHappened,
+  type IncidentDetail,
+  type IncidentEvent,
+  type IncidentRow,
+} from '../components/incident';
 import { usePoll } from '../poll';
 import { useCan } from '../session';
 
@@ -60,7 +67,9 @@ export function IncidentsPage() {
                 {p.programId} ({p.hospital})
               </option>
             ))}
-            {programId && programs && !programs.programs.some((p) => p.programId === programId) ? <option value={programId}>{programId}</option> : null}
+            {programId && programs && !programs.programs.some((p) => p.programId === programId) ? (
+              <option value={programId}>{programId}</option>
+            ) : null}
           </select>
         </label>
       </form>
@@ -68,7 +77,10 @@ export function IncidentsPage() {
       {!data ? (
         !error && <p aria-busy="true">Loading…</p>
       ) : rows.length === 0 ? (
-        <p data-testid="incident-list-empty">No incidents{status ? ` with status ${status}` : ''}{programId ? ` in ${programId}` : ''}.</p>
+        <p data-testid="incident-list-empty">
+          No incidents{status ? ` with status ${status}` : ''}
+          {programId ? ` in ${programId}` : ''}.
+        </p>
       ) : (
         <>
           <p>
@@ -99,7 +111,12 @@ export function IncidentsPage() {
                 { header: 'Program', class: 'nowrap', cell: (i) => i.programId },
                 { header: 'Departments', cell: (i) => departmentsText(i.departments) },
                 { header: 'Status', cell: (i) => <Badge state={i.status} /> },
-                { header: 'Level', class: 'nowrap', cell: (i) => (i.status === 'open' && i.level ? `level ${i.level}${i.round && i.round > 1 ? `, round ${i.round}` : ''}` : '—') },
+                {
+                  header: 'Level',
+                  class: 'nowrap',
+                  cell: (i) =>
+                    i.status === 'open' && i.level ? `level ${i.level}${i.round && i.round > 1 ? `, round ${i.round}` : ''}` : '—',
+                },
                 { header: 'Owner', class: 'nowrap', cell: (i) => i.ownerId ?? '—' },
                 {
                   header: 'Raised',
@@ -141,7 +158,10 @@ const kindLabel: Record<string, string> = {
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
-const leadershipHow: Record<string, string> = { 'at-once': 'at once, for this severity', 'topped-out': 'the top of the ladder was reached unacknowledged' };
+const leadershipHow: Record<string, string> = {
+  'at-once': 'at once, for this severity',
+  'topped-out': 'the top of the ladder was reached unacknowledged',
+};
 
 /** One timeline entry in words: who was told, at which level, what happened next. */
 function describe(e: IncidentEvent): ComponentChildren {
@@ -206,7 +226,12 @@ function Timeline({ incident }: { incident: IncidentDetail }) {
             {
               header: 'Level',
               class: 'nowrap',
-              cell: (e) => (e.level ? `${e.level}${e.round && e.round > 1 ? ` (round ${e.round})` : ''}` : e.detail?.audience === 'leadership' || e.kind === 'leadership-told' ? 'leadership' : '—'),
+              cell: (e) =>
+                e.level
+                  ? `${e.level}${e.round && e.round > 1 ? ` (round ${e.round})` : ''}`
+                  : e.detail?.audience === 'leadership' || e.kind === 'leadership-told'
+                    ? 'leadership'
+                    : '—',
             },
             { header: 'Person', class: 'nowrap', cell: (e) => e.personId ?? '—' },
             { header: 'What happened', cell: (e) => describe(e) },
@@ -225,10 +250,10 @@ function StatusLine({ incident: i }: { incident: IncidentDetail }) {
     i.status === 'open' && lastStep?.kind === 'ladder-exhausted'
       ? `Nobody owns it yet: every level of the ladder and leadership were told, and nobody acknowledged.`
       : i.status === 'open'
-      ? `Nobody owns it yet: the ladder is at level ${i.level ?? '?'}${i.round && i.round > 1 ? `, round ${i.round}` : ''} and climbs until someone acknowledges.`
-      : i.status === 'acknowledged'
-        ? `${i.ownerId ?? 'Someone'} owns it since ${when(i.acknowledgedAt)}; the ladder has stopped.`
-        : `Resolved by ${i.resolvedBy ?? '?'} at ${when(i.resolvedAt)}: ${i.resolutionCode ?? 'no code'}.`;
+        ? `Nobody owns it yet: the ladder is at level ${i.level ?? '?'}${i.round && i.round > 1 ? `, round ${i.round}` : ''} and climbs until someone acknowledges.`
+        : i.status === 'acknowledged'
+          ? `${i.ownerId ?? 'Someone'} owns it since ${when(i.acknowledgedAt)}; the ladder has stopped.`
+          : `Resolved by ${i.resolvedBy ?? '?'} at ${when(i.resolvedAt)}: ${i.resolutionCode ?? 'no code'}.`;
   return (
     <p class={`incident-status s-${i.status}`} data-testid="incident-status" data-status={i.status} role="status">
       <Badge state={i.status} /> {text}
@@ -267,36 +292,39 @@ function Actions({ incident: i, onDone }: { incident: IncidentDetail; onDone: ()
       <h2 id="inc-actions-h">Actions</h2>
       <div class="action-row">
         {i.status === 'open' ? (
-          <ConfirmAction testId="incident-ack"
-              label="Acknowledge"
-              title="Acknowledge this incident?"
-              effect={
-                <p>
-                  <strong>You become the owner and the escalation stops:</strong> nobody further up the ladder is e-mailed, and everyone told so far is e-mailed that you own it. Resolve it
-                  when it is fixed; left unresolved too long, it opens again and escalates.
-                </p>
-              }
-              confirmLabel="Acknowledge: I own it"
-              run={(_v, key) => post(`${base}/acknowledge`, {}, key)}
-              onDone={onDone}
-            />
-        ) : null}
-        <ConfirmAction testId="incident-resolve"
-            label="Resolve"
-            title="Resolve this incident?"
+          <ConfirmAction
+            testId="incident-ack"
+            label="Acknowledge"
+            title="Acknowledge this incident?"
             effect={
               <p>
-                The incident closes: its escalation stops for good and its acknowledge links stop working. The code and the note stay with it. <strong>No patient data in the note.</strong>
+                <strong>You become the owner and the escalation stops:</strong> nobody further up the ladder is e-mailed, and everyone told
+                so far is e-mailed that you own it. Resolve it when it is fixed; left unresolved too long, it opens again and escalates.
               </p>
             }
-            fields={[
-              { name: 'code', label: 'Resolution', kind: 'select', required: true, options: resolutionCodes, initial: 'fixed' },
-              { name: 'note', label: 'Note: what was done (up to 500 characters)', kind: 'textarea', required: true },
-            ]}
-            confirmLabel="Resolve now"
-            run={(v, key) => post(`${base}/resolve`, { code: v.code, note: v.note }, key)}
+            confirmLabel="Acknowledge: I own it"
+            run={(_v, key) => post(`${base}/acknowledge`, {}, key)}
             onDone={onDone}
           />
+        ) : null}
+        <ConfirmAction
+          testId="incident-resolve"
+          label="Resolve"
+          title="Resolve this incident?"
+          effect={
+            <p>
+              The incident closes: its escalation stops for good and its acknowledge links stop working. The code and the note stay with it.{' '}
+              <strong>No patient data in the note.</strong>
+            </p>
+          }
+          fields={[
+            { name: 'code', label: 'Resolution', kind: 'select', required: true, options: resolutionCodes, initial: 'fixed' },
+            { name: 'note', label: 'Note: what was done (up to 500 characters)', kind: 'textarea', required: true },
+          ]}
+          confirmLabel="Resolve now"
+          run={(v, key) => post(`${base}/resolve`, { code: v.code, note: v.note }, key)}
+          onDone={onDone}
+        />
       </div>
     </section>
   );
@@ -320,7 +348,8 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
         <>
           <hgroup>
             <h1>
-              <Badge state={incident.severity} label={incident.severity.toUpperCase()} /> {whatHappened(incident.condition, incident.counts)}
+              <Badge state={incident.severity} label={incident.severity.toUpperCase()} />{' '}
+              {whatHappened(incident.condition, incident.counts)}
             </h1>
             <p>
               {incident.programId} · {departmentsText(incident.departments)} · raised {when(incident.raisedAt)}

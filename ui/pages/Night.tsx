@@ -109,8 +109,16 @@ const rows: Row[] = [
       return o?.invalidKeysLegacy === undefined ? '—' : `${num(o.invalidKeysLegacy)} / ${num(o.invalidKeysNew)}`;
     },
   },
-  { label: 'Nonexistent local times', hint: 'in the hour skipped by daylight saving', value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.ambiguousTimes) },
-  { label: 'Rechecked in flight', hint: 'keys changed just before or during the comparison', value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.recheckedInFlight) },
+  {
+    label: 'Nonexistent local times',
+    hint: 'in the hour skipped by daylight saving',
+    value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.ambiguousTimes),
+  },
+  {
+    label: 'Rechecked in flight',
+    hint: 'keys changed just before or during the comparison',
+    value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.recheckedInFlight),
+  },
   { label: 'Differing keys', value: (r, d) => num(r?.differingKeys ?? d?.differingKeys) },
   { label: 'Mismatch rate', value: (r, d) => (d?.status === 'failed' ? '—' : pct(r?.mismatchRate ?? d?.mismatchRate, 3)) },
   { label: 'Warning', hint: 'threshold', value: (r) => (r ? level(r.thresholds?.warning) : '—') },
@@ -162,8 +170,20 @@ function Night({ businessDay }: { businessDay: string }) {
           </li>
         </ul>
         <ul>
-          <li>{prev ? <Link href={nightHref(programId, prev.businessDay)}>‹ Night before ({nightLabel(prev.businessDay)})</Link> : <span class="muted">First night</span>}</li>
-          <li>{next ? <Link href={nightHref(programId, next.businessDay)}>Night after ({nightLabel(next.businessDay)}) ›</Link> : <span class="muted">Latest night</span>}</li>
+          <li>
+            {prev ? (
+              <Link href={nightHref(programId, prev.businessDay)}>‹ Night before ({nightLabel(prev.businessDay)})</Link>
+            ) : (
+              <span class="muted">First night</span>
+            )}
+          </li>
+          <li>
+            {next ? (
+              <Link href={nightHref(programId, next.businessDay)}>Night after ({nightLabel(next.businessDay)}) ›</Link>
+            ) : (
+              <span class="muted">Latest night</span>
+            )}
+          </li>
         </ul>
       </nav>
       <section aria-labelledby="night-h">
@@ -216,8 +236,16 @@ function Night({ businessDay }: { businessDay: string }) {
                       {!r?.runId ? (
                         '—'
                       ) : canDownload ? (
-                        <a href={csvHref(r.runId)} download data-testid={`csv-${d}`} aria-label={`Download the differences of ${domainLabel(d)} on ${nightLabel(night.businessDay)} as CSV`}>
-                          CSV{run?.differences !== null && run?.differences !== undefined ? ` · ${num(run.differences)} ${run.differences === 1 ? 'difference' : 'differences'}` : ''}
+                        <a
+                          href={csvHref(r.runId)}
+                          download
+                          data-testid={`csv-${d}`}
+                          aria-label={`Download the differences of ${domainLabel(d)} on ${nightLabel(night.businessDay)} as CSV`}
+                        >
+                          CSV
+                          {run?.differences !== null && run?.differences !== undefined
+                            ? ` · ${num(run.differences)} ${run.differences === 1 ? 'difference' : 'differences'}`
+                            : ''}
                         </a>
                       ) : (
                         num(run?.differences)
@@ -275,7 +303,12 @@ function Night({ businessDay }: { businessDay: string }) {
                         cell: (r) => (
                           <>
                             <code>{r.f}</code>
-                            {r.unmapped ? <> <small>(unmapped code)</small></> : null}
+                            {r.unmapped ? (
+                              <>
+                                {' '}
+                                <small>(unmapped code)</small>
+                              </>
+                            ) : null}
                           </>
                         ),
                       },

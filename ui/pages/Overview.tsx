@@ -28,8 +28,22 @@ export function phaseSteps(s: ProgramStatus): Step[] {
   const gate = (key: string) => s.gates.find((g) => g.gate === key);
   const gateStep = (key: string, label: string): Step => {
     const g = gate(key);
-    const state = !g ? 'pending' : g.status === 'go' ? 'done' : g.status === 'open' ? 'current' : g.status === 'no-go' ? 'failed' : 'pending';
-    return { key: `gate-${key}`, label, state, href: `/programs/${s.programId}/gates/${key}`, note: g?.status === 'open' ? (g.overdue ? 'overdue' : 'decision open') : g?.status };
+    const state = !g
+      ? 'pending'
+      : g.status === 'go'
+        ? 'done'
+        : g.status === 'open'
+          ? 'current'
+          : g.status === 'no-go'
+            ? 'failed'
+            : 'pending';
+    return {
+      key: `gate-${key}`,
+      label,
+      state,
+      href: `/programs/${s.programId}/gates/${key}`,
+      note: g?.status === 'open' ? (g.overdue ? 'overdue' : 'decision open') : g?.status,
+    };
   };
   const steps: Step[] = [gateStep('readiness', 'Readiness gate')];
   for (const w of s.waves) {
@@ -92,9 +106,18 @@ function Departments({ status }: { status: ProgramStatus }) {
             {status.departments
               .filter((d) => d.wave === w.wave)
               .map((d) => {
-                const why = d.rollbackFailure ? `undo of ${d.rollbackFailure.stepId} failed` : d.failure ? `${d.failure.stepId} failed` : undefined;
+                const why = d.rollbackFailure
+                  ? `undo of ${d.rollbackFailure.stepId} failed`
+                  : d.failure
+                    ? `${d.failure.stepId} failed`
+                    : undefined;
                 return (
-                  <li key={d.code} class={`tile s-${d.state}${why ? ' has-failure' : ''}`} data-testid={`tile-${d.code}`} title={why ?? stateLabel[d.state]}>
+                  <li
+                    key={d.code}
+                    class={`tile s-${d.state}${why ? ' has-failure' : ''}`}
+                    data-testid={`tile-${d.code}`}
+                    title={why ?? stateLabel[d.state]}
+                  >
                     <strong>{d.code}</strong>
                     <span>{stateLabel[d.state] ?? d.state}</span>
                     {paused.has(d.code) ? <small>paused by the emergency</small> : null}
@@ -124,15 +147,18 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
           <p class="run-day" data-testid="run-day">
             {completed ? (
               <>
-                <strong>Ended</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · the legacy system is retired
+                <strong>Ended</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · the legacy system is
+                retired
               </>
             ) : pr.endsNoEarlierThan ? (
               <>
-                <strong>{runProgress(status)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · ends no earlier than {when(pr.endsNoEarlierThan)}
+                <strong>{runProgress(status)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · ends
+                no earlier than {when(pr.endsNoEarlierThan)}
               </>
             ) : (
               <>
-                <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · its end is counted from the last wave&rsquo;s go-live
+                <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong> · {pr.nightsCompared}{' '}
+                {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · its end is counted from the last wave&rsquo;s go-live
               </>
             )}
           </p>
@@ -180,7 +206,8 @@ function OpenGates({ status }: { status: ProgramStatus }) {
         <ul>
           {open.map((g) => (
             <li key={g.gate}>
-              <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{g.gate}</Link> · {g.decisions.length} of {g.approvers.length} approvers decided
+              <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{g.gate}</Link> · {g.decisions.length} of {g.approvers.length}{' '}
+              approvers decided
               {g.deadline ? ` · deadline ${when(g.deadline)}` : ''} {g.overdue ? <Badge state="overdue" /> : null}
             </li>
           ))}
@@ -204,9 +231,11 @@ function OpenIncidents({ programId }: { programId: string }) {
         <ul>
           {open.map((i) => (
             <li key={i.incidentId}>
-              <Badge state={i.severity} label={i.severity.toUpperCase()} /> <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition)}</Link>{' '}
+              <Badge state={i.severity} label={i.severity.toUpperCase()} />{' '}
+              <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition)}</Link>{' '}
               {i.departments.length ? i.departments.join(', ') : 'hospital-wide'} · <Badge state={i.status} />
-              {i.status === 'open' && i.level ? ` · level ${i.level}` : ''} {i.ownerId ? ` · owner ${i.ownerId}` : ''} · raised {when(i.raisedAt)}
+              {i.status === 'open' && i.level ? ` · level ${i.level}` : ''} {i.ownerId ? ` · owner ${i.ownerId}` : ''} · raised{' '}
+              {when(i.raisedAt)}
             </li>
           ))}
         </ul>
@@ -221,8 +250,8 @@ function Completed({ status }: { status: ProgramStatus }) {
     <section aria-labelledby="completed-h" data-testid="program-completed">
       <h2 id="completed-h">Go-live complete</h2>
       <p>
-        All {status.departments.length} departments are on the new system, the final gate was passed and the legacy system is retired. Nothing is left to
-        do in this program; a new go-live is a new program with a new program id.
+        All {status.departments.length} departments are on the new system, the final gate was passed and the legacy system is retired.
+        Nothing is left to do in this program; a new go-live is a new program with a new program id.
       </p>
     </section>
   );

@@ -35,7 +35,8 @@ function RunSummary({ status }: { status: ProgramStatus }) {
     <section aria-labelledby="run-h">
       <h2 id="run-h">Run summary</h2>
       <p class="run-day" data-testid="run-summary">
-        {progress ? <strong>{progress}</strong> : <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong>} · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared ·{' '}
+        {progress ? <strong>{progress}</strong> : <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong>} · {pr.nightsCompared}{' '}
+        {pr.nightsCompared === 1 ? 'night' : 'nights'} compared ·{' '}
         {pr.endsNoEarlierThan ? (
           <>
             ends no earlier than <strong>{when(pr.endsNoEarlierThan)}</strong>
@@ -46,7 +47,8 @@ function RunSummary({ status }: { status: ProgramStatus }) {
       </p>
       {pr.critical.length ? (
         <p class="error-note" role="status">
-          <strong>Critical last night:</strong> {pr.critical.map((c) => `${domainLabel(c.domain)} (the plan asks: ${c.onCritical})`).join('; ')}
+          <strong>Critical last night:</strong>{' '}
+          {pr.critical.map((c) => `${domainLabel(c.domain)} (the plan asks: ${c.onCritical})`).join('; ')}
         </p>
       ) : null}
       {pr.finalGateBlockers.length ? (
@@ -70,7 +72,14 @@ function RunSummary({ status }: { status: ProgramStatus }) {
         </div>
       ) : (
         <p>
-          <Badge state="pass" label="ready" /> The final gate may be requested{final ? <> — <Link href={`/programs/${status.programId}/gates/final`}>final gate</Link></> : null}.
+          <Badge state="pass" label="ready" /> The final gate may be requested
+          {final ? (
+            <>
+              {' '}
+              — <Link href={`/programs/${status.programId}/gates/final`}>final gate</Link>
+            </>
+          ) : null}
+          .
         </p>
       )}
     </section>
@@ -154,9 +163,7 @@ export function NightsGrid({ programId, data }: { programId: string; data: Night
   return (
     <div class="table-scroll">
       <table class="grid-table" data-testid="nights-grid">
-        <caption>
-          Each night's comparison per domain, newest first. A cell opens the night's counts.
-        </caption>
+        <caption>Each night's comparison per domain, newest first. A cell opens the night's counts.</caption>
         <thead>
           <tr>
             <th scope="col">Night</th>
@@ -185,7 +192,10 @@ export function NightsGrid({ programId, data }: { programId: string; data: Night
                   const state = r?.status ?? 'none';
                   return (
                     <td key={d} class={`cell s-${state}`} data-status={state}>
-                      <Link href={href} aria-label={`${domainLabel(d)} on ${nightLabel(n.businessDay)}: ${r ? cellWord[r.status] : 'not yet run'}${r && r.status !== 'failed' ? `, ${pct(r.mismatchRate, 3)} mismatched` : ''}`}>
+                      <Link
+                        href={href}
+                        aria-label={`${domainLabel(d)} on ${nightLabel(n.businessDay)}: ${r ? cellWord[r.status] : 'not yet run'}${r && r.status !== 'failed' ? `, ${pct(r.mismatchRate, 3)} mismatched` : ''}`}
+                      >
                         <span class="word">{r ? cellWord[r.status] : 'not yet run'}</span>
                         {r && r.status !== 'failed' ? <small>{pct(r.mismatchRate, 3)}</small> : null}
                       </Link>
@@ -210,7 +220,10 @@ function ParallelRun() {
       {!pr.started ? (
         <section>
           <h2>Parallel run</h2>
-          <p>The parallel run starts when the pilot goes live: from then on, every night the legacy and the new system are compared, domain by domain.</p>
+          <p>
+            The parallel run starts when the pilot goes live: from then on, every night the legacy and the new system are compared, domain
+            by domain.
+          </p>
         </section>
       ) : (
         <>
@@ -222,7 +235,13 @@ function ParallelRun() {
       <section aria-labelledby="chart-h">
         <h2 id="chart-h">Mismatch rate per domain</h2>
         {error && !data ? <ErrorNote error={error} /> : null}
-        {!data ? <p aria-busy="true">Loading the nights…</p> : data.nights.length === 0 ? <p>No night compared yet.</p> : <MismatchChart programId={status.programId} data={data} />}
+        {!data ? (
+          <p aria-busy="true">Loading the nights…</p>
+        ) : data.nights.length === 0 ? (
+          <p>No night compared yet.</p>
+        ) : (
+          <MismatchChart programId={status.programId} data={data} />
+        )}
       </section>
       <section aria-labelledby="nights-h">
         <h2 id="nights-h">Nights</h2>

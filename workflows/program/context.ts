@@ -24,7 +24,15 @@ import { ErrorType } from '../../domain/errors';
 import type { Condition, Counts, Severity } from '../../domain/escalation';
 import { workflowIds } from '../../domain/ids';
 import type { Plan } from '../../domain/plan';
-import { allowedActions, criteriaFor, iso, type DepartmentRuntime, type ProgramState, type QueuedMail, type WaveRuntime } from '../../domain/program';
+import {
+  allowedActions,
+  criteriaFor,
+  iso,
+  type DepartmentRuntime,
+  type ProgramState,
+  type QueuedMail,
+  type WaveRuntime,
+} from '../../domain/program';
 import { abortGoLiveSignal, type Actor, type DepartmentState, type ProgramPhase } from '../../domain/rollout';
 import { GolivePhase, GoliveWave } from '../../domain/search-attributes';
 import { roleRefusal, type AnyProgramUpdate, type InputOf } from '../../domain/program-contract';
@@ -53,7 +61,14 @@ const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
 export { notifyPeople };
 
 type NotifyInput = Parameters<typeof notifyPeople>[0];
-export type Audit = (actor: Actor | 'workflow', action: string, target: Record<string, string>, result: string, reason?: string, details?: Record<string, unknown>) => Promise<void>;
+export type Audit = (
+  actor: Actor | 'workflow',
+  action: string,
+  target: Record<string, string>,
+  result: string,
+  reason?: string,
+  details?: Record<string, unknown>,
+) => Promise<void>;
 
 /** What a handler area registers for an update's contract: why not now, and what it does. */
 export interface HandlerSpec<I, R> {
@@ -128,7 +143,11 @@ export class ProgramContext {
   }
 
   invalidState = (message: string): never =>
-    refuse(ErrorType.InvalidState, message, { phase: this.s.phase, activeWave: this.s.activeWave, allowedActions: allowedActions(this.plan, this.s, this.now()) });
+    refuse(ErrorType.InvalidState, message, {
+      phase: this.s.phase,
+      activeWave: this.s.activeWave,
+      allowedActions: allowedActions(this.plan, this.s, this.now()),
+    });
 
   criteriaFor = (key: GateKey) => criteriaFor(this.plan, this.s, key, this.now());
 
@@ -168,10 +187,20 @@ export class ProgramContext {
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
       const type = err.cause instanceof ApplicationFailure ? (err.cause.type ?? 'failed') : 'failed';
-      await this.audit('workflow', 'incident.not-raised', { raiseId, departments: departments.join(',') || 'all' }, 'failed', type, { condition, severity });
+      await this.audit('workflow', 'incident.not-raised', { raiseId, departments: departments.join(',') || 'all' }, 'failed', type, {
+        condition,
+        severity,
+      });
       return false;
     }
-    await this.audit('workflow', 'incident.raised', { incidentWorkflowId: workflowId, raiseId, departments: departments.join(',') || 'all' }, 'raised', undefined, { condition, severity });
+    await this.audit(
+      'workflow',
+      'incident.raised',
+      { incidentWorkflowId: workflowId, raiseId, departments: departments.join(',') || 'all' },
+      'raised',
+      undefined,
+      { condition, severity },
+    );
     return true;
   };
 
@@ -220,7 +249,15 @@ export class ProgramContext {
       s.parallelRun.started = true;
       await startChild(parallelRunWorkflow, {
         workflowId: workflowIds.parallelRun(this.programId),
-        args: [{ programId: this.programId, programWorkflowId: this.selfId, timeZone: plan.hospital.timeZone, settings: plan.parallelRun, scope: [{ wave: wave.wave, departments, liveAtMs: wave.wentLiveAtMs! }] }],
+        args: [
+          {
+            programId: this.programId,
+            programWorkflowId: this.selfId,
+            timeZone: plan.hospital.timeZone,
+            settings: plan.parallelRun,
+            scope: [{ wave: wave.wave, departments, liveAtMs: wave.wentLiveAtMs! }],
+          },
+        ],
         // It reports by signal and must outlive this run when the program continues as new.
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
@@ -239,7 +276,18 @@ export class ProgramContext {
     const adapterIds = new Set(dept.steps.map((st) => st.adapter));
     await startChild(departmentGoLiveWorkflow, {
       workflowId: workflowIds.departmentGoLive(this.programId, d.code, d.attempt),
-      args: [{ programId: this.programId, programWorkflowId: this.selfId, department: d.code, wave: d.wave, attempt: d.attempt, steps: dept.steps, adapters: plan.adapters.filter((a) => adapterIds.has(a.id)), skipSteps: d.completedSteps }],
+      args: [
+        {
+          programId: this.programId,
+          programWorkflowId: this.selfId,
+          department: d.code,
+          wave: d.wave,
+          attempt: d.attempt,
+          steps: dept.steps,
+          adapters: plan.adapters.filter((a) => adapterIds.has(a.id)),
+          skipSteps: d.completedSteps,
+        },
+      ],
       // The child reports by signal; it must outlive this run when the program continues as new.
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
@@ -256,7 +304,17 @@ export class ProgramContext {
     const adapterIds = new Set(done.map((st) => st.adapter));
     await startChild(rollbackWorkflow, {
       workflowId: workflowIds.rollback(this.programId, d.code, d.rollbacks),
-      args: [{ programId: this.programId, programWorkflowId: this.selfId, department: d.code, attempt: d.attempt, rollback: d.rollbacks, done, adapters: plan.adapters.filter((a) => adapterIds.has(a.id)) }],
+      args: [
+        {
+          programId: this.programId,
+          programWorkflowId: this.selfId,
+          department: d.code,
+          attempt: d.attempt,
+          rollback: d.rollbacks,
+          done,
+          adapters: plan.adapters.filter((a) => adapterIds.has(a.id)),
+        },
+      ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   };

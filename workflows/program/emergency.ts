@@ -6,11 +6,17 @@ import { programUpdates } from '../../domain/program-contract';
 import { ActivityFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
-import { closeEmergencyBlocker, departmentView, emergencyOpen, emergencyPeople, emergencyView, programStatus, type EmergencyRuntime, type QueuedMail } from '../../domain/program';
 import {
-  pauseStepsSignal,
-  resumeStepsSignal,
-} from '../../domain/rollout';
+  closeEmergencyBlocker,
+  departmentView,
+  emergencyOpen,
+  emergencyPeople,
+  emergencyView,
+  programStatus,
+  type EmergencyRuntime,
+  type QueuedMail,
+} from '../../domain/program';
+import { pauseStepsSignal, resumeStepsSignal } from '../../domain/rollout';
 import { iso, notifyPeople, refuse, type ProgramContext } from './context';
 
 const { enterDowntime, leaveDowntime } = proxyActivities<Activities>({
@@ -33,7 +39,8 @@ const { notifyPeople: notifyEmergencyContacts } = proxyActivities<Activities>({
 type NotifyInput = Parameters<typeof notifyPeople>[0];
 type NotifyResult = Awaited<ReturnType<typeof notifyPeople>>;
 
-const mark = (ctx: ProgramContext, e: EmergencyRuntime, event: string, department?: string) => e.timeline.push({ atMs: ctx.now(), event, department });
+const mark = (ctx: ProgramContext, e: EmergencyRuntime, event: string, department?: string) =>
+  e.timeline.push({ atMs: ctx.now(), event, department });
 
 /** The department's primary system: the adapter of its first go-live step. */
 function primaryAdapter(ctx: ProgramContext, code: string) {
@@ -95,7 +102,17 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
     run: async ({ actor, departments, reason }) => {
       if (!emergencyOpen(s)) {
         s.emergencies += 1;
-        s.emergency = { n: s.emergencies, reason, declaredBy: actor.personId, departments: [], declaredAtMs: ctx.now(), backlog: {}, packets: {}, pausedGoLives: [], timeline: [] };
+        s.emergency = {
+          n: s.emergencies,
+          reason,
+          declaredBy: actor.personId,
+          departments: [],
+          declaredAtMs: ctx.now(),
+          backlog: {},
+          packets: {},
+          pausedGoLives: [],
+          timeline: [],
+        };
         mark(ctx, s.emergency, 'declared');
         await ctx.pause(`emergency ${s.emergency.n}: ${reason}`);
         s.pausedReason = `emergency ${s.emergency.n}: ${reason}`;
@@ -117,7 +134,13 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
       await Promise.all(
         added.map(async (code) => {
           try {
-            e.packets[code] = await enterDowntime({ programId: ctx.programId, emergency: e.n, department: code, adapter: primaryAdapter(ctx, code), forms: plan.emergency.downtimeForms });
+            e.packets[code] = await enterDowntime({
+              programId: ctx.programId,
+              emergency: e.n,
+              department: code,
+              adapter: primaryAdapter(ctx, code),
+              forms: plan.emergency.downtimeForms,
+            });
             mark(ctx, e, 'downtime-entered', code);
           } catch {
             e.packets[code] = { error: 'the system could not be switched: switch by hand and print the forms' };
@@ -131,7 +154,15 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
       const notice: QueuedMail = {
         personIds: emergencyPeople(plan),
         keyPrefix: `${ctx.selfId}/emergency/${e.n}/${e.departments.length}`,
-        message: { template: 'emergency-declared', programId: ctx.programId, departments: added, condition: 'emergency-declared', declaredBy: actor.personId, since: iso(e.declaredAtMs), timeZone: plan.hospital.timeZone },
+        message: {
+          template: 'emergency-declared',
+          programId: ctx.programId,
+          departments: added,
+          condition: 'emergency-declared',
+          declaredBy: actor.personId,
+          since: iso(e.declaredAtMs),
+          timeZone: plan.hospital.timeZone,
+        },
         emergency: e.n,
       };
       // v2: the mail loop sends it once this answer is out (sendEmergencyNotice).
@@ -143,7 +174,11 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
         } catch (err) {
           if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
           mark(ctx, e, 'notify-failed');
-          if (retryable(err)) void notifyPeople(input).then((r) => told(ctx, e, r), () => mark(ctx, e, 'notify-failed'));
+          if (retryable(err))
+            void notifyPeople(input).then(
+              (r) => told(ctx, e, r),
+              () => mark(ctx, e, 'notify-failed'),
+            );
         }
       }
       if (!raiseFirst) await raiseSev1(e, added);
@@ -198,14 +233,26 @@ export function registerEmergencyHandlers(ctx: ProgramContext) {
       const e = s.emergency!;
       e.closedAtMs = ctx.now();
       mark(ctx, e, `closed (${reconciliation} reconciliation)`);
-      await ctx.audit(actor, 'emergency.closed', { emergency: String(e.n) }, 'closed', reason, { reconciliation, downtimeMs: e.restoredAtMs! - e.declaredAtMs });
+      await ctx.audit(actor, 'emergency.closed', { emergency: String(e.n) }, 'closed', reason, {
+        reconciliation,
+        downtimeMs: e.restoredAtMs! - e.declaredAtMs,
+      });
       s.pausedReason = undefined;
       ctx.setPhase(s.pausedFrom ?? 'readiness');
       const entered = Object.values(e.backlog).reduce((a, b) => a + b, 0);
       await ctx.mail({
         personIds: emergencyPeople(plan),
         keyPrefix: `${ctx.selfId}/emergency/${e.n}/all-clear`,
-        message: { template: 'all-clear', programId: ctx.programId, departments: e.departments, since: iso(e.declaredAtMs), endedAt: iso(e.closedAtMs), timeZone: plan.hospital.timeZone, declaredBy: actor.personId, backEnteredRecords: entered },
+        message: {
+          template: 'all-clear',
+          programId: ctx.programId,
+          departments: e.departments,
+          since: iso(e.declaredAtMs),
+          endedAt: iso(e.closedAtMs),
+          timeZone: plan.hospital.timeZone,
+          declaredBy: actor.personId,
+          backEnteredRecords: entered,
+        },
       });
       return emergencyView(e);
     },

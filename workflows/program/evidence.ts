@@ -15,7 +15,10 @@ export async function onMigrationVerified(ctx: ProgramContext, v: MigrationVerif
   s.evidence = { ...s.evidence, migration: { verified: v.verified, verifiedAt: v.verifiedAt } };
   const open = openGateKey(s);
   if (open) s.gates[open]!.criteria = ctx.criteriaFor(open);
-  await ctx.audit('workflow', 'migration.verified', { verification: String(v.n) }, v.verified ? 'verified' : 'differences', undefined, { differingKeys: v.differingKeys, rowsCompared: v.rowsCompared });
+  await ctx.audit('workflow', 'migration.verified', { verification: String(v.n) }, v.verified ? 'verified' : 'differences', undefined, {
+    differingKeys: v.differingKeys,
+    rowsCompared: v.rowsCompared,
+  });
 }
 
 export function registerEvidenceHandlers(ctx: ProgramContext) {
@@ -34,7 +37,8 @@ export function registerEvidenceHandlers(ctx: ProgramContext) {
 
   ctx.handle(programUpdates.verifyMigration, {
     check: () => {
-      if (!runSettings(plan.parallelRun).domains.length) ctx.invalidState('the plan names no comparison domains to verify the migration with');
+      if (!runSettings(plan.parallelRun).domains.length)
+        ctx.invalidState('the plan names no comparison domains to verify the migration with');
     },
     run: async ({ actor, comment }) => {
       s.migrationVerifications += 1;
@@ -42,7 +46,16 @@ export function registerEvidenceHandlers(ctx: ProgramContext) {
       const workflowId = workflowIds.verifyMigration(ctx.programId, n);
       await startChild(verifyMigrationWorkflow, {
         workflowId,
-        args: [{ programId: ctx.programId, programWorkflowId: ctx.selfId, n, domains: runSettings(plan.parallelRun).domains, window: { from: '1970-01-01T00:00:00.000Z', to: iso(ctx.now()) }, departments: plan.departments.map((d) => d.code) }],
+        args: [
+          {
+            programId: ctx.programId,
+            programWorkflowId: ctx.selfId,
+            n,
+            domains: runSettings(plan.parallelRun).domains,
+            window: { from: '1970-01-01T00:00:00.000Z', to: iso(ctx.now()) },
+            departments: plan.departments.map((d) => d.code),
+          },
+        ],
         // Hours of work on big tables; it reports by signal and outlives a continue-as-new.
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });

@@ -3,10 +3,24 @@ import { programUpdates } from '../../domain/program-contract';
 import { gateRequestBlocker, gateView } from '../../domain/program';
 import { endRunSignal } from '../../domain/parallel-run';
 import { ErrorType } from '../../domain/errors';
-import { applyDecision, closeGate, gateOf, gateOutcome, gateRejectionMessages, gateScope, openGate, type GateKey } from '../../domain/rules/gates';
+import {
+  applyDecision,
+  closeGate,
+  gateOf,
+  gateOutcome,
+  gateRejectionMessages,
+  gateScope,
+  openGate,
+  type GateKey,
+} from '../../domain/rules/gates';
 import { iso, recordGateDecision, refuse, type ProgramContext } from './context';
 
-export function gateMail(ctx: ProgramContext, key: GateKey, template: 'gate-opened' | 'gate-overdue' | 'gate-decided', extra: Record<string, unknown> = {}) {
+export function gateMail(
+  ctx: ProgramContext,
+  key: GateKey,
+  template: 'gate-opened' | 'gate-overdue' | 'gate-decided',
+  extra: Record<string, unknown> = {},
+) {
   const { s, plan } = ctx;
   const g = s.gates[key]!;
   const gate = gateOf(plan, key)!;
@@ -58,7 +72,10 @@ export function registerGateHandlers(ctx: ProgramContext) {
       g.state = openGate(key, gateOf(plan, key)!, ctx.now());
       g.criteria = ctx.criteriaFor(key);
       ctx.setPhase('gate-open');
-      await ctx.audit(actor, 'gate.opened', { gate: key }, 'open', comment, { round: g.round, failingCriteria: g.criteria.filter((c) => c.verdict !== 'pass').map((c) => c.id) });
+      await ctx.audit(actor, 'gate.opened', { gate: key }, 'open', comment, {
+        round: g.round,
+        failingCriteria: g.criteria.filter((c) => c.verdict !== 'pass').map((c) => c.id),
+      });
       await gateMail(ctx, key, 'gate-opened');
       return view(key);
     },
@@ -68,19 +85,30 @@ export function registerGateHandlers(ctx: ProgramContext) {
     check: ({ actor, gate: key, decision, comment, override }) => {
       const g = s.gates[key];
       if (!g?.state) return ctx.invalidState(`gate ${key} has not been opened`);
-      const result = applyDecision(g.state, { approverId: actor.personId, verdict: decision, override: !!override, comment }, { atMs: ctx.now(), criteria: g.criteria });
+      const result = applyDecision(
+        g.state,
+        { approverId: actor.personId, verdict: decision, override: !!override, comment },
+        { atMs: ctx.now(), criteria: g.criteria },
+      );
       if (result.ok) return;
-      if (result.rejection === 'not-an-approver') refuse(ErrorType.NotAllowed, `rejected: ${actor.personId} is not an approver of gate ${key}`);
+      if (result.rejection === 'not-an-approver')
+        refuse(ErrorType.NotAllowed, `rejected: ${actor.personId} is not an approver of gate ${key}`);
       if (result.rejection === 'override-required') {
         refuse(ErrorType.InvalidState, 'rejected: a criterion fails; a go needs an override with a reason', {
-          failing: g.criteria.filter((c) => c.verdict !== 'pass').map((c) => ({ id: c.id, verdict: c.verdict, value: c.value, threshold: c.threshold })),
+          failing: g.criteria
+            .filter((c) => c.verdict !== 'pass')
+            .map((c) => ({ id: c.id, verdict: c.verdict, value: c.value, threshold: c.threshold })),
         });
       }
       ctx.invalidState(`rejected: ${gateRejectionMessages[result.rejection]} (${key}: ${g.status})`);
     },
     run: async ({ actor, gate: key, decision, comment, override }) => {
       const g = s.gates[key]!;
-      const result = applyDecision(g.state!, { approverId: actor.personId, verdict: decision, override: !!override, comment }, { atMs: ctx.now(), criteria: g.criteria });
+      const result = applyDecision(
+        g.state!,
+        { approverId: actor.personId, verdict: decision, override: !!override, comment },
+        { atMs: ctx.now(), criteria: g.criteria },
+      );
       if (!result.ok) return ctx.invalidState(gateRejectionMessages[result.rejection]);
       if (result.change === 'unchanged') return view(key);
       g.state = result.state;
@@ -92,7 +120,9 @@ export function registerGateHandlers(ctx: ProgramContext) {
         g.state = closeGate(g.state, decidedAtMs);
         g.status = outcome;
         if (outcome === 'no-go') {
-          g.noGoReasons = g.state.decisions.filter((d) => d.verdict === 'no-go').map((d) => `${d.approverId}: ${d.comment ?? 'no comment'}`);
+          g.noGoReasons = g.state.decisions
+            .filter((d) => d.verdict === 'no-go')
+            .map((d) => `${d.approverId}: ${d.comment ?? 'no comment'}`);
         }
         const after = s.activeWave === null ? 'readiness' : 'wave-active';
         // A decision during an emergency closes the gate but never ends the pause: the program
@@ -111,17 +141,30 @@ export function registerGateHandlers(ctx: ProgramContext) {
         overrideReason: override?.reason,
         decidedAtMs,
         criteria: g.criteria,
-        context: { departments: Object.fromEntries(Object.values(s.departments).map((d) => [d.code, d.state])), decisionsSoFar: g.state.decisions.map((d) => ({ approverId: d.approverId, verdict: d.verdict })) },
+        context: {
+          departments: Object.fromEntries(Object.values(s.departments).map((d) => [d.code, d.state])),
+          decisionsSoFar: g.state.decisions.map((d) => ({ approverId: d.approverId, verdict: d.verdict })),
+        },
       });
       g.evidenceHashes[index] = evidenceHash;
-      await ctx.audit(actor, result.change === 'changed' ? 'gate.decision-changed' : 'gate.decided', { gate: key }, decision, override?.reason ?? comment, { round: g.round, override: !!override, evidenceHash, outcome });
+      await ctx.audit(
+        actor,
+        result.change === 'changed' ? 'gate.decision-changed' : 'gate.decided',
+        { gate: key },
+        decision,
+        override?.reason ?? comment,
+        { round: g.round, override: !!override, evidenceHash, outcome },
+      );
       if (outcome !== 'pending') {
         await ctx.audit('workflow', 'gate.closed', { gate: key }, outcome, undefined, { round: g.round });
-        await gateMail(ctx, key, 'gate-decided', { decision: outcome, decidedBy: g.state.decisions.map((d) => d.approverId), overridden: g.state.decisions.some((d) => d.override) });
+        await gateMail(ctx, key, 'gate-decided', {
+          decision: outcome,
+          decidedBy: g.state.decisions.map((d) => d.approverId),
+          overridden: g.state.decisions.some((d) => d.override),
+        });
         if (key === 'final' && outcome === 'go' && s.parallelRun.started) await ctx.parallelRunHandle().signal(endRunSignal);
       }
       return view(key);
     },
   });
 }
-

@@ -7,13 +7,21 @@ import { iso, type ProgramContext } from './context';
 export async function onNight(ctx: ProgramContext, night: NightSummary) {
   const { s } = ctx;
   addNight(ctx.plan, s, night);
-  await ctx.audit('workflow', 'parallel-run.night', { businessDay: night.businessDay }, night.criticalDomains.length ? 'critical' : 'compared', undefined, {
-    perDomain: night.perDomain.map((d) => `${d.domain}:${d.status}:${d.differingKeys}`),
-  });
+  await ctx.audit(
+    'workflow',
+    'parallel-run.night',
+    { businessDay: night.businessDay },
+    night.criticalDomains.length ? 'critical' : 'compared',
+    undefined,
+    {
+      perDomain: night.perDomain.map((d) => `${d.domain}:${d.status}:${d.differingKeys}`),
+    },
+  );
   for (const c of night.criticalDomains) {
     // The incident is already on its way (the parallel run raised it); the plan adds what else happens.
     if (c.onCritical === 'pause') await ctx.pause(`critical comparison night ${night.businessDay} in ${c.domain}`);
-    if (c.onCritical === 'propose-rollback') await ctx.audit('workflow', 'rollback.proposed', { domain: c.domain }, 'proposed', `critical comparison night ${night.businessDay}`);
+    if (c.onCritical === 'propose-rollback')
+      await ctx.audit('workflow', 'rollback.proposed', { domain: c.domain }, 'proposed', `critical comparison night ${night.businessDay}`);
   }
 }
 
@@ -42,7 +50,10 @@ export function registerParallelRunHandlers(ctx: ProgramContext) {
     },
     run: async (input) => {
       await ctx.parallelRunHandle().signal(compareAgainSignal, input);
-      await ctx.audit(input.actor, 'parallel-run.compare-again', {}, 'requested', input.reason, { businessDay: input.businessDay ?? null, window: input.window ?? null });
+      await ctx.audit(input.actor, 'parallel-run.compare-again', {}, 'requested', input.reason, {
+        businessDay: input.businessDay ?? null,
+        window: input.window ?? null,
+      });
       return view();
     },
   });

@@ -16,7 +16,14 @@ export async function onRollbackReport(ctx: ProgramContext, report: RollbackRepo
   }
   d.rollbackFailure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: ctx.now() };
   ctx.setDepartment(d, 'rollback-failed', `compensation of ${report.failure!.stepId} failed`);
-  await ctx.audit('workflow', 'department.rollback-failed', { department: d.code, step: report.failure!.stepId }, 'rollback-failed', report.failure!.reason, { remaining: report.remaining });
+  await ctx.audit(
+    'workflow',
+    'department.rollback-failed',
+    { department: d.code, step: report.failure!.stepId },
+    'rollback-failed',
+    report.failure!.reason,
+    { remaining: report.remaining },
+  );
   // A failed compensation is an emergency, never a silent warning.
   await ctx.raise('compensation-failed', 'sev1', [d.code], { failedCompensations: 1 });
 }
@@ -48,7 +55,9 @@ export function registerRollbackHandlers(ctx: ProgramContext) {
       const d = s.departments[department];
       if (!d) refuse(ErrorType.InvalidInput, `no department ${department} in this plan`);
       if (d.state !== 'rollback-failed' || d.rollbackFailure?.stepId !== stepId) {
-        ctx.invalidState(`${department} has no failed compensation of step ${stepId} (it is ${d.state}${d.rollbackFailure ? `; failed step ${d.rollbackFailure.stepId}` : ''})`);
+        ctx.invalidState(
+          `${department} has no failed compensation of step ${stepId} (it is ${d.state}${d.rollbackFailure ? `; failed step ${d.rollbackFailure.stepId}` : ''})`,
+        );
       }
     },
     run: async ({ actor, department, stepId, reason }) => {

@@ -31,7 +31,14 @@ export async function onDepartmentReport(ctx: ProgramContext, report: Department
   } else {
     d.failure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: ctx.now() };
     d.history.push({ atMs: ctx.now(), state: d.state, attempt: d.attempt, note: `step ${report.failure!.stepId} failed` });
-    await ctx.audit('workflow', 'department.step-failed', { department: d.code, step: report.failure!.stepId }, 'failed', report.failure!.reason, { attempt: d.attempt });
+    await ctx.audit(
+      'workflow',
+      'department.step-failed',
+      { department: d.code, step: report.failure!.stepId },
+      'failed',
+      report.failure!.reason,
+      { attempt: d.attempt },
+    );
     await onStepFailed(ctx, d);
   }
 }
@@ -40,7 +47,13 @@ export async function onDepartmentReport(ctx: ProgramContext, report: Department
 async function onStepFailed(ctx: ProgramContext, d: DepartmentRuntime) {
   await ctx.raise('step-failed', 'sev2', [d.code], { failedSteps: 1, attempts: d.attempt });
   if (ctx.plan.policies.onFailedStep === 'auto-rollback') {
-    await ctx.audit('workflow', 'rollback.automatic', { department: d.code }, 'rolling-back', `step ${d.failure!.stepId} failed; policy auto-rollback`);
+    await ctx.audit(
+      'workflow',
+      'rollback.automatic',
+      { department: d.code },
+      'rolling-back',
+      `step ${d.failure!.stepId} failed; policy auto-rollback`,
+    );
     await ctx.startRollback(d, 'automatic rollback after a failed step');
   }
 }
