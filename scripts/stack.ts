@@ -11,12 +11,11 @@
  * the start-up summary, then only warnings and the story's milestones; every service's output
  * and the stack's own log go to files under DATA_DIR/logs/.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pino from 'pino';
-import { dataDir, loadConfig, ownerDatabaseUrl, projectRoot, type Config } from '../platform/config';
+import { dataDir, loadConfig, ownerDatabaseUrl, projectRoot } from '../platform/config';
 import { prepareDatabase, withCredentials } from '../platform/db';
 import { createApiClient, workerPolling } from '../platform/temporal';
 import { createLogger } from '../platform/logger';
@@ -30,180 +29,12 @@ import {
 } from './demo-hospital';
 import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor } from '../tools/services';
 import type { ProgramStatus } from '../domain/rollout';
+import { Supervised, warn, type ServiceSpec } from './stack/supervisor';
+import { takenPorts } from './stack/ports';
+import { milestones } from './stack/milestones';
 
-const MAX_RESTARTS = 5;
-const RESTART_WINDOW_MS = 10 * 60_000;
-
-const warn = (line: string) => process.stderr.write(`golive: ${line}\n`);
 const clock = () => new Date().toTimeString().slice(0, 8);
 const milestone = (line: string) => process.stdout.write(`[${clock()}] ${line}\n`);
-
-/** A service the stack runs: how to start it (ready when the promise settles) and how it is stopped. */
-interface ServiceSpec {
-  name: string;
-  /** How the terminal names it. */
-  label: string;
-  /** A piece of the command line of the process started, so a recorded pid is trusted only while it is still that process. */
-  marker: string;
-  /** SIGINT for PostgreSQL (its fast shutdown), SIGTERM for the rest. */
-  signal: 'SIGINT' | 'SIGTERM';
-  start(log: number): Promise<{ process: ChildProcess; stop(): Promise<void> }>;
-}
-
-class Supervised {
-  private crashes: number[] = [];
-  private current?: { process: ChildProcess; stop(): Promise<void> };
-  private log: number;
-
-  constructor(
-    readonly spec: ServiceSpec,
-    logsDir: string,
-    private readonly hooks: { stopping: () => boolean; changed: () => void; giveUp: (why: string) => void },
-  ) {
-    this.log = openSync(join(logsDir, `${spec.name}.log`), 'a');
-  }
-
-  get pid(): number | undefined {
-    return this.current?.process.pid;
-  }
-
-  async start(): Promise<void> {
-    this.current = await this.spec.start(this.log);
-    this.hooks.changed();
-    const child = this.current.process;
-    child.once('exit', (code, signal) => {
-      if (!this.hooks.stopping()) void this.crashed(code === null ? `signal ${signal}` : `code ${code}`);
-    });
-  }
-
-  private async crashed(how: string): Promise<void> {
-    const now = Date.now();
-    this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
-    const logFile = `${this.spec.name}.log`;
-    if (this.crashes.length > MAX_RESTARTS) {
-      this.hooks.giveUp(
-        `${this.spec.label} stopped ${this.crashes.length} times in ${RESTART_WINDOW_MS / 60_000} minutes (last: ${how}); giving up. Its log: ${logFile}`,
-      );
-      return;
-    }
-    // Whatever the service left in its process group (PostgreSQL's backends) would hold its port.
-    if (this.current?.process.pid) killGroup(this.current.process.pid, 'SIGKILL');
-    const delay = Math.min(1000 * 2 ** (this.crashes.length - 1), 30_000);
-    warn(
-      `${this.spec.label} stopped (${how}); restarting it in ${delay / 1000} s (restart ${this.crashes.length} of ${MAX_RESTARTS}; its log: ${logFile})`,
-    );
-    await new Promise((r) => setTimeout(r, delay));
-    if (this.hooks.stopping()) return;
-    try {
-      await this.start();
-      warn(`${this.spec.label} is running again`);
-    } catch (err) {
-      await this.crashed(`did not start: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.current?.stop().catch(() => undefined);
-  }
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // Gone already.
-  }
-}
-
-/** Who listens on a TCP port, from /proc (Linux): "pid 123 (postgres -D ...)", or undefined. */
-function portOwner(port: number): string | undefined {
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
-    }
-  }
-  if (!inodes.size) return undefined;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let link = '';
-      try {
-        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-      if (inode && inodes.has(inode)) {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-        return `pid ${pid} (${cmd.length > 100 ? `${cmd.slice(0, 100)}...` : cmd})`;
-      }
-    }
-  }
-  return 'a process of another user';
-}
-
-/** The stack's ports, each with the variable that moves it; every taken one is named with its holder. */
-async function takenPorts(config: Config): Promise<string[]> {
-  const ports: [number, string, string][] = [
-    [config.API_PORT, 'the API', 'API_PORT'],
-    [Number(config.TEMPORAL_ADDRESS.split(':')[1]), 'the Temporal dev server', 'TEMPORAL_ADDRESS'],
-    [config.TEMPORAL_UI_PORT, 'the Temporal Web UI', 'TEMPORAL_UI_PORT'],
-    [config.SMTP_PORT, 'the mail catcher (SMTP)', 'SMTP_PORT'],
-    [config.MAIL_UI_PORT, 'the mail catcher (web)', 'MAIL_UI_PORT'],
-  ];
-  if (!config.DATABASE_URL) ports.unshift([config.EMBEDDED_PG_PORT, 'the embedded PostgreSQL', 'EMBEDDED_PG_PORT']);
-  const taken: string[] = [];
-  for (const [port, what, variable] of ports) {
-    if (port && (await portOpen(port, '127.0.0.1')))
-      taken.push(`port ${port} (${what}) is taken by ${portOwner(port) ?? 'another process'}: stop it, or set ${variable}`);
-  }
-  return taken;
-}
-
-/** The story's milestones, from the program's status: phase, waves, gates, nights that were not clean, emergencies. */
-function milestones(previous: ProgramStatus | undefined, now: ProgramStatus): string[] {
-  const out: string[] = [];
-  if (!previous) return out;
-  if (previous.phase !== now.phase)
-    out.push(
-      now.phase === 'completed'
-        ? 'the go-live is complete: the legacy system is retired'
-        : `program phase: ${now.phase}${now.pausedReason ? ` (${now.pausedReason})` : ''}`,
-    );
-  for (const w of now.waves) {
-    const before = previous.waves.find((p) => p.wave === w.wave);
-    if (before?.status !== w.status)
-      out.push(`${w.wave === 1 ? 'pilot (wave 1)' : `wave ${w.wave}`}: ${w.status} (${w.departments.length} departments)`);
-  }
-  for (const g of now.gates) {
-    const before = previous.gates.find((p) => p.gate === g.gate);
-    if (before?.status !== g.status) out.push(`gate ${g.gate}: ${g.status === 'open' ? 'decision requested from leadership' : g.status}`);
-  }
-  const night = now.parallelRun.lastNight;
-  if (night && now.parallelRun.nightsCompared !== previous.parallelRun.nightsCompared) {
-    const notClean = night.perDomain.filter((d) => d.status !== 'clean');
-    out.push(
-      `night ${now.parallelRun.nightsCompared} compared (${night.businessDay}): ${notClean.length ? notClean.map((d) => `${d.domain} ${d.status}, ${d.differingKeys} differing`).join('; ') : 'clean'}`,
-    );
-  }
-  if (now.emergency && (previous.emergency?.emergency !== now.emergency.emergency || previous.emergency.status !== now.emergency.status)) {
-    out.push(`emergency ${now.emergency.emergency}: ${now.emergency.status}`);
-  }
-  return out;
-}
 
 async function main() {
   const config = loadConfig();

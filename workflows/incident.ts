@@ -1,85 +1,13 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  isCancellation,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { retryPolicies } from './retry-policies';
-import type { IncidentEvent, IncidentRowUpdate, Recipient } from '../activities/incidents';
-import type { MailMessage } from '../activities/mail/templates';
-import { nonRetryableErrorTypes, ErrorType } from '../domain/errors';
-import {
-  acknowledgeUpdate,
-  ackRoles,
-  ackTimeoutMs,
-  advance,
-  alertRepeatedSignal,
-  IncidentInput,
-  incidentStatusQuery,
-  resolveRoles,
-  resolveUpdate,
-  startPosition,
-  type AcknowledgeInput,
-  type Actor,
-  type AlertRepeatedInput,
-  type IncidentState,
-  type IncidentStatus,
-  type LadderPosition,
-  type Owner,
-  type ResolutionCode,
-  type ResolveInput,
-} from '../domain/escalation';
-
-const { openIncident, recordIncidentEvents, prepareNotices } = proxyActivities<Activities>({
-  // Short PostgreSQL writes; 30 s bounds a hung connection.
-  startToCloseTimeout: '30s',
-  // No overall limit: the timeline must not lose an entry because PostgreSQL was away for a while.
-  retry: retryPolicies.untilRecorded,
-});
-
-const { sendEmail } = proxyActivities<Activities>({
-  // One SMTP conversation takes seconds; 30 s bounds a hung socket.
-  startToCloseTimeout: '30s',
-  // An incident notice is still worth sending an hour late (the ladder has moved on meanwhile,
-  // it never waits for a send); past that the failure is recorded and the ladder carries the load.
-  scheduleToCloseTimeout: '1h',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
-});
-
-type Phase = 'notify' | 'await-ack' | 'exhausted' | 'await-resolution';
-
-/** Everything the incident knows, small enough to carry across continue-as-new. */
-export interface IncidentProgress {
-  raisedAtMs: number;
-  status: IncidentState;
-  phase: Phase;
-  /** The level being (or last) notified. */
-  pos: LadderPosition | null;
-  /** When the current step was due: notices are stamped with it, timeouts run from it. */
-  stepAtMs: number;
-  deadlineMs: number;
-  /** When the current climb began (raised, or the owner's resolution time ran out). */
-  climbStartMs: number;
-  owner: (Owner & { pos: LadderPosition | null }) | null;
-  acks: number;
-  repeats: number;
-  seenRaises: string[];
-  /** Everyone told so far: they hear of the acknowledgement and the resolution, and may acknowledge. */
-  notified: string[];
-  leadershipTold: boolean;
-  notices: { sent: number; delivered: number; failed: number };
-  resolved: { atMs: number; by: Actor; code: ResolutionCode } | null;
-  /** A raise that came in after the resolution: it becomes the next incident. */
-  reopenWith: AlertRepeatedInput | null;
-  seq: number;
-}
+/**
+ * The incident workflow: the ladder's loop over the entity in workflows/incident/ (context holds
+ * the state and shared primitives, ladder the climb, handlers the query, signal and updates).
+ */
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../domain/errors';
+import { ackTimeoutMs, IncidentInput, startPosition, type IncidentStatus } from '../domain/escalation';
+import { incidentContext, openIncident, type IncidentProgress } from './incident/context';
+import { climbOnFrom, notifyLevel, tellLeadership } from './incident/ladder';
+import { registerIncidentHandlers } from './incident/handlers';
 
 export type IncidentWorkflowInput = IncidentInput & { resume?: IncidentProgress };
 
@@ -103,362 +31,9 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
   // activation that completes the workflow, would be a command after completion (the test server
   // refused that activation: "invalid history builder state for action").
   const recordSendStopped = patched('incident-send-stopped');
-  const incidentId = input.raiseId;
-  // The incident id, not a run id: it survives continue-as-new, and an incident reopened under
-  // the same workflow id (a new raise after resolution) gets new keys, so its e-mails do go out.
-  const keyBase = `${info.workflowId}/${incidentId}`;
-  const now = Date.now();
-  const s: IncidentProgress = raw.resume ?? {
-    raisedAtMs: now,
-    status: 'open',
-    phase: 'notify',
-    pos: startPosition(policy, severity),
-    stepAtMs: now,
-    deadlineMs: now,
-    climbStartMs: now,
-    owner: null,
-    acks: 0,
-    repeats: 0,
-    seenRaises: [],
-    notified: [],
-    leadershipTold: false,
-    notices: { sent: 0, delivered: 0, failed: 0 },
-    resolved: null,
-    reopenWith: null,
-    seq: 0,
-  };
-
-  const pendingEvents: IncidentEvent[] = [];
-  let pendingUpdate: IncidentRowUpdate | undefined;
-  const event = (e: Omit<IncidentEvent, 'key' | 'atMs'> & { atMs?: number; key?: string }, update?: IncidentRowUpdate) => {
-    pendingEvents.push({ ...e, key: e.key ?? `${incidentId}/${s.seq++}`, atMs: e.atMs ?? Date.now() });
-    if (update) pendingUpdate = { ...pendingUpdate, ...update };
-  };
-  const flush = async () => {
-    while (pendingEvents.length || pendingUpdate) {
-      const events = pendingEvents.splice(0);
-      const update = pendingUpdate;
-      pendingUpdate = undefined;
-      await recordIncidentEvents({ incidentId, events, update });
-    }
-  };
-
-  // Sends run in the background; level notices in a scope that an acknowledgement cancels.
-  const background = new Set<Promise<void>>();
-  const levelScopes = new Set<CancellationScope>();
-  const undelivered = new Map<string, { level?: number; round: number; personId: string }>();
-  const ladderPeople = new Set([...policy.levels.flatMap((l) => l.people), ...policy.leadership]);
-  const onLadder = (personId: string) => ladderPeople.has(personId) || s.notified.includes(personId);
-
-  const facts = () => ({
-    incidentId,
-    programId: input.programId,
-    departments: input.departments,
-    severity,
-    status: s.status,
-    condition: input.condition,
-    counts: input.counts,
-    since: new Date(s.raisedAtMs).toISOString(),
-    timeZone: policy.timeZone,
-    ...(s.owner ? { owner: s.owner.displayName } : {}),
-  });
-
-  function send(
-    recipients: Recipient[],
-    noticeKey: string,
-    message: (r: Recipient) => MailMessage,
-    track?: { level?: number; round: number },
-    scope?: CancellationScope,
-  ) {
-    for (const r of recipients) {
-      const idempotencyKey = `${noticeKey}/${r.personId}`;
-      if (track) undelivered.set(idempotencyKey, { ...track, personId: r.personId });
-      s.notices.sent++;
-      const run = async () => {
-        try {
-          await sendEmail({ idempotencyKey, to: r.email, message: message(r) });
-          s.notices.delivered++;
-          if (track)
-            event({ kind: 'delivered', key: `${idempotencyKey}/delivered`, personId: r.personId, level: track.level, round: track.round });
-        } catch (err) {
-          if (isCancellation(err)) {
-            // Acknowledged or resolved while the e-mail was still queued (SMTP away): the timeline
-            // says the retries stopped rather than "queued" for ever.
-            if (track && recordSendStopped)
-              event({
-                kind: 'send-stopped',
-                key: `${idempotencyKey}/stopped`,
-                personId: r.personId,
-                level: track.level,
-                round: track.round,
-                detail: { reason: s.status },
-              });
-            return;
-          }
-          s.notices.failed++;
-          const type = (err as { cause?: { type?: string } }).cause?.type;
-          event({
-            kind: 'delivery-failed',
-            key: `${idempotencyKey}/failed`,
-            personId: r.personId,
-            level: track?.level,
-            round: track?.round,
-            detail: { reason: type ?? 'timeout' },
-          });
-        } finally {
-          undelivered.delete(idempotencyKey);
-        }
-      };
-      const p = (scope ? scope.run(run) : run()).catch((err) => {
-        if (!isCancellation(err)) throw err;
-      });
-      background.add(p);
-      void p.finally(() => background.delete(p));
-    }
-  }
-
-  async function notice(
-    noticeKey: string,
-    people: string[],
-    opts: { rota?: string; withAckTokens: boolean; notified?: { level?: number; round?: number; detail?: Record<string, string> } },
-  ) {
-    const { recipients, missing } = await prepareNotices({
-      incidentId,
-      programId: input.programId,
-      noticeKey,
-      people,
-      rota: opts.rota,
-      atMs: s.stepAtMs,
-      withAckTokens: opts.withAckTokens,
-      notified: opts.notified,
-    });
-    for (const id of [...recipients.map((r) => r.personId), ...missing]) if (!s.notified.includes(id)) s.notified.push(id);
-    return recipients;
-  }
-
-  async function notifyLevel(pos: LadderPosition) {
-    const level = policy.levels[pos.level - 1]!;
-    const noticeKey = `${keyBase}/${pos.level}/${pos.round}`;
-    const recipients = await notice(noticeKey, level.people, {
-      rota: level.rota,
-      withAckTokens: true,
-      notified: { level: pos.level, round: pos.round },
-    });
-    // Acknowledged or resolved while the notices were being prepared: they are moot.
-    if (s.status !== 'open') return;
-    const first = s.climbStartMs === s.raisedAtMs && s.stepAtMs === s.raisedAtMs;
-    const minutes = Math.round((s.stepAtMs - s.climbStartMs) / 60_000);
-    const scope = new CancellationScope();
-    levelScopes.add(scope);
-    send(
-      recipients,
-      noticeKey,
-      (r) =>
-        first
-          ? { template: 'incident', audience: 'ladder', ...facts(), level: pos.level, round: pos.round, ackToken: r.ackToken! }
-          : {
-              template: 'escalation',
-              ...facts(),
-              level: pos.level,
-              round: pos.round,
-              ackToken: r.ackToken!,
-              toppedOut: false,
-              minutesUnacknowledged: minutes,
-            },
-      { level: pos.level, round: pos.round },
-      scope,
-    );
-    const update = { level: pos.level, round: pos.round };
-    if (first) pendingUpdate = { ...pendingUpdate, ...update };
-    else
-      event({ kind: 'escalated', atMs: s.stepAtMs, level: pos.level, round: pos.round, detail: { recipients: recipients.length } }, update);
-  }
-
-  async function tellLeadership(how: 'at-once' | 'topped-out', round: number) {
-    if (!policy.leadership.length) return;
-    s.leadershipTold = true;
-    const noticeKey = how === 'at-once' ? `${keyBase}/leadership` : `${keyBase}/top/${round}/${s.acks}`;
-    const recipients = await notice(noticeKey, policy.leadership, {
-      withAckTokens: true,
-      notified: { round, detail: { audience: 'leadership' } },
-    });
-    const minutes = Math.round((s.stepAtMs - s.climbStartMs) / 60_000);
-    const last = policy.levels.length;
-    send(
-      recipients,
-      noticeKey,
-      (r) =>
-        how === 'at-once'
-          ? { template: 'incident', audience: 'leadership', ...facts(), level: s.pos?.level ?? 1, round, ackToken: r.ackToken! }
-          : {
-              template: 'escalation',
-              ...facts(),
-              level: last,
-              round,
-              ackToken: r.ackToken!,
-              toppedOut: true,
-              minutesUnacknowledged: minutes,
-            },
-      { round },
-    );
-    event({ kind: 'leadership-told', atMs: s.stepAtMs, round, detail: { how, recipients: recipients.length } });
-  }
-
-  /** To everyone told so far except `except`: what changed (acknowledged, resolved). */
-  async function tellEveryone(noticeKey: string, except: string | undefined, message: () => MailMessage) {
-    const people = s.notified.filter((p) => p !== except);
-    if (!people.length) return;
-    const recipients = await notice(noticeKey, people, { withAckTokens: false });
-    send(recipients, noticeKey, message);
-  }
-
-  function cancelLevelNotices() {
-    for (const scope of levelScopes) scope.cancel();
-    levelScopes.clear();
-  }
-
-  /** The ladder reached past `from`: leadership when it topped out, then the next level or exhaustion. */
-  async function climbOnFrom(from: LadderPosition) {
-    const { next, toppedOut } = advance(policy, severity, from);
-    if (toppedOut) await tellLeadership('topped-out', from.round);
-    if (s.status !== 'open') return;
-    if (next) {
-      s.pos = next;
-      s.phase = 'notify';
-    } else {
-      s.phase = 'exhausted';
-      event({ kind: 'ladder-exhausted', atMs: s.stepAtMs, round: from.round });
-    }
-  }
-
-  const statusNow = (): IncidentStatus => ({
-    incidentId,
-    programId: input.programId,
-    departments: input.departments,
-    condition: input.condition,
-    severity,
-    status: s.status,
-    raisedAt: new Date(s.raisedAtMs).toISOString(),
-    position: s.pos,
-    exhausted: s.phase === 'exhausted' && s.status === 'open',
-    owner: s.owner ? { personId: s.owner.personId, displayName: s.owner.displayName, acknowledgedAt: s.owner.acknowledgedAt } : null,
-    repeats: s.repeats,
-    notices: { ...s.notices },
-    resolvedAt: s.resolved ? new Date(s.resolved.atMs).toISOString() : null,
-    resolutionCode: s.resolved?.code ?? null,
-  });
-
-  setHandler(incidentStatusQuery, statusNow);
-
-  setHandler(alertRepeatedSignal, (r) => {
-    if (r.raiseId === incidentId || s.seenRaises.includes(r.raiseId)) return;
-    // A retried raise arrives again with its id: remember enough of them to fold the retries.
-    s.seenRaises = [...s.seenRaises.slice(-49), r.raiseId];
-    if (s.status === 'resolved') {
-      s.reopenWith ??= r;
-      return;
-    }
-    s.repeats++;
-    event(
-      {
-        kind: 'repeated',
-        key: `${incidentId}/repeat/${r.raiseId}`,
-        detail: { ...(r.counts as Record<string, number>), repeats: s.repeats },
-      },
-      { repeats: s.repeats },
-    );
-  });
-
-  setHandler(
-    acknowledgeUpdate,
-    ({ by }) => {
-      const at = Date.now();
-      s.owner = { personId: by.personId, displayName: by.displayName, acknowledgedAt: new Date(at).toISOString(), pos: s.pos };
-      s.status = 'acknowledged';
-      s.acks++;
-      s.phase = 'await-resolution';
-      s.stepAtMs = at;
-      s.deadlineMs = at + policy.resolutionTimeoutMinutes * 60_000;
-      cancelLevelNotices();
-      event(
-        { kind: 'acknowledged', atMs: at, personId: by.personId, level: s.pos?.level, round: s.pos?.round },
-        { status: 'acknowledged', ownerId: by.personId, acknowledgedAtMs: at },
-      );
-      const owner = s.owner;
-      const acks = s.acks;
-      const p = tellEveryone(`${keyBase}/ack/${acks}`, by.personId, () => ({
-        template: 'acknowledgement',
-        ...facts(),
-        owner: owner.displayName,
-      }));
-      background.add(p);
-      void p.finally(() => background.delete(p));
-      return { personId: owner.personId, displayName: owner.displayName, acknowledgedAt: owner.acknowledgedAt };
-    },
-    {
-      validator: ({ by, incidentId: target }: AcknowledgeInput) => {
-        if (s.status === 'resolved' || (target && target !== incidentId))
-          throw ApplicationFailure.create({ type: ErrorType.InvalidState, message: 'the incident is resolved', nonRetryable: true });
-        if (s.status === 'acknowledged' && s.owner) {
-          const owner: Owner = { personId: s.owner.personId, displayName: s.owner.displayName, acknowledgedAt: s.owner.acknowledgedAt };
-          throw ApplicationFailure.create({
-            type: ErrorType.InvalidState,
-            message: `already acknowledged by ${owner.displayName}`,
-            details: [{ owner }],
-            nonRetryable: true,
-          });
-        }
-        if (!onLadder(by.personId) && !by.roles.some((r) => ackRoles.includes(r))) {
-          throw ApplicationFailure.create({
-            type: ErrorType.NotAllowed,
-            message: 'only a person on the escalation ladder, on call or a lead may acknowledge',
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
-
-  setHandler(
-    resolveUpdate,
-    ({ by, code, noteId }) => {
-      const at = Date.now();
-      s.status = 'resolved';
-      s.resolved = { atMs: at, by, code };
-      cancelLevelNotices();
-      event(
-        { kind: 'resolved', atMs: at, personId: by.personId, detail: { code, ...(noteId ? { noteId } : {}) } },
-        { status: 'resolved', resolvedAtMs: at, resolvedBy: by.personId, resolutionCode: code },
-      );
-      return statusNow();
-    },
-    {
-      validator: ({ by, incidentId: target }: ResolveInput) => {
-        if (s.status === 'resolved' || (target && target !== incidentId))
-          throw ApplicationFailure.create({
-            type: ErrorType.InvalidState,
-            message: 'the incident is already resolved',
-            nonRetryable: true,
-          });
-        if (!onLadder(by.personId) && !by.roles.some((r) => resolveRoles.includes(r))) {
-          throw ApplicationFailure.create({
-            type: ErrorType.NotAllowed,
-            message: 'only a person on the escalation ladder, on call, a lead or an admin may resolve',
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
-
-  /** Waits until `done` holds or the deadline passes; wakes early to write the timeline. */
-  const until = async (done: () => boolean, deadlineMs?: number) => {
-    const wake = () => done() || pendingEvents.length > 0 || pendingUpdate !== undefined;
-    if (deadlineMs === undefined) await condition(wake);
-    else if (deadlineMs > Date.now()) await condition(wake, deadlineMs - Date.now());
-    return done() ? 'done' : deadlineMs !== undefined && Date.now() >= deadlineMs ? 'timeout' : 'woken';
-  };
-
+  const ctx = incidentContext(input, raw.resume, info.workflowId, recordSendStopped);
+  const { s, incidentId, keyBase, background, undelivered, event, flush, until, notice, send, facts, tellEveryone, statusNow } = ctx;
+  registerIncidentHandlers(ctx);
   if (!raw.resume) {
     await openIncident({
       incidentId,
@@ -471,7 +46,7 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       raisedBy: input.raisedBy,
       raisedAtMs: s.raisedAtMs,
     });
-    if (policy.severities[severity].leadershipAtOnce) await tellLeadership('at-once', 1);
+    if (policy.severities[severity].leadershipAtOnce) await tellLeadership(ctx, 'at-once', 1);
   }
 
   // Handlers change the status between awaits: read it through a function, not a narrowed field.
@@ -480,7 +55,7 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
     await flush();
     if (resolved()) break;
     if (s.phase === 'notify') {
-      await notifyLevel(s.pos!);
+      await notifyLevel(ctx, s.pos!);
       if (s.status === 'open') {
         s.deadlineMs = s.stepAtMs + ackTimeoutMs(policy, s.pos!.level);
         s.phase = 'await-ack';
@@ -500,7 +75,7 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
           });
       }
       s.stepAtMs = s.deadlineMs;
-      await climbOnFrom(pos);
+      await climbOnFrom(ctx, pos);
     } else if (s.phase === 'exhausted') {
       await until(() => s.status !== 'open');
     } else {
@@ -525,12 +100,12 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
         minutesSinceAck: minutes,
         ackToken: r.ackToken!,
       }));
-      await climbOnFrom(owner.pos ?? s.pos ?? startPosition(policy, severity));
+      await climbOnFrom(ctx, owner.pos ?? s.pos ?? startPosition(policy, severity));
     }
     if (workflowInfo().continueAsNewSuggested && s.phase !== 'notify' && background.size === 0) {
       await flush();
       await condition(allHandlersFinished);
-      if (!resolved() && !pendingEvents.length) await continueAsNew<typeof incidentWorkflow>({ ...input, resume: s });
+      if (!resolved() && !ctx.hasPendingEvents()) await continueAsNew<typeof incidentWorkflow>({ ...input, resume: s });
     }
   }
 

@@ -14,17 +14,12 @@ export {
   DISCREPANCY_KINDS,
   DOMAIN_DISCREPANCIES,
   expectedDifference,
-  runSimulator,
-  simulateDay,
   type DiscrepancyKind,
-  type DomainTruth,
   type InjectedDiscrepancy,
-  type RunSimulatorOptions,
   type ScriptedDiscrepancies,
-  type SimulateDayOptions,
-  type SimulatedDay,
-  type SimulatorHandle,
-} from './simulator';
+} from './discrepancies';
+export { type DomainTruth, type SimulateDayOptions, type SimulatedDay } from './plan-day';
+export { runSimulator, simulateDay, type RunSimulatorOptions, type SimulatorHandle } from './simulator';
 export { PATIENT_POOL, patient, type Patient } from '../../adapters/hospital/demo-patients';
 export { DEMO_EPISODES, demoScenario, type DemoWaveStatus } from './scenario';
 

@@ -11,7 +11,7 @@
  *   parallel run raises a sev2 incident that climbs the demo plan's on-call ladder.
  */
 import type { DemoDomainName } from './domains';
-import type { DiscrepancyKind, ScriptedDiscrepancies } from './simulator';
+import type { DiscrepancyKind, ScriptedDiscrepancies } from './discrepancies';
 
 /** A wave as the program's status shows it (GET /v1/programs/{id}: waves). */
 export interface DemoWaveStatus {
