@@ -4,7 +4,9 @@ import { HashMap } from './copyReader';
 import { one } from './result';
 import type { SideState } from './side';
 import type { DomainSpec } from './spec';
-import { learnableTextFields, spellingProbeSql, spellingSampleSql, type Side } from './sql';
+import type { Side } from './sql/columns';
+import { learnableTextFields } from './sql/normalize';
+import { spellingProbeSql, spellingSampleSql } from './sql/queries';
 
 /**
  * Normalised text fields (no code map) with at most `maxDistinct` distinct raw values among the

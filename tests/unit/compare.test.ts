@@ -7,7 +7,7 @@ import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
 import { streamDifferencesCsv } from '../../app/differences-csv';
 import { compareDomain, keyRanges, type CompareResult, type DomainSpecInput } from '../../compare';
 import { HashMap } from '../../compare/copyReader';
-import { instantHash } from '../../compare/sql';
+import { instantHash } from '../../compare/sql/traits';
 
 let legacy: TestDatabase;
 let next: TestDatabase;
