@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { Client, escapeLiteral } from 'pg';
-import { HashMap } from './copyReader';
+import { HashMap } from './hashMap';
 import { one } from './result';
 import type { CodeMapSpec, DomainSpec } from './spec';
 import { comparedFields } from './sql/columns';

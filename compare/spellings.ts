@@ -1,6 +1,6 @@
 /** Learnt spellings: text fields hashed raw and mapped to their canonical hash in Node. */
 import { int64Parts } from './codeMaps';
-import { HashMap } from './copyReader';
+import { HashMap } from './hashMap';
 import { one } from './result';
 import type { SideState } from './side';
 import type { DomainSpec } from './spec';

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { freshDatabase, sqlAt, type TestDatabase } from '../helpers/db';
 import { streamDifferencesCsv } from '../../app/differences-csv';
 import { compareDomain, keyRanges, type CompareResult, type DomainSpecInput } from '../../compare';
-import { HashMap } from '../../compare/copyReader';
+import { HashMap } from '../../compare/hashMap';
 import { instantHash } from '../../compare/sql/traits';
 
 let legacy: TestDatabase;
