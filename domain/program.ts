@@ -17,17 +17,10 @@ import type {
 import { evaluateCriteria, type CriterionResult, type Evidence } from './rules/criteria';
 import { exitGateKey, gateKeys, gateOf, gateScope, type GateKey, type GateState } from './rules/gates';
 import { canStartWave, exitGateAllowedAt } from './rules/time';
-import {
-  cleanStreaksWith,
-  compactNights,
-  finalGateReady,
-  minimumEndMs,
-  runSettings,
-  trendSummaryWith,
-  waveCountsWith,
-  type NightArchive,
-  type NightSummary,
-} from './parallel-run';
+import { runSettings, type NightSummary } from './parallel-run';
+import { cleanStreaksWith, compactNights, trendSummaryWith, waveCountsWith, type NightArchive } from './parallel-run-archive';
+import { finalGateReady } from './parallel-run-nights';
+import { minimumEndMs } from './parallel-run-schedule';
 
 export interface GateRuntime {
   status: GateView['status'];

@@ -13,13 +13,12 @@ import {
   compareAgainSignal,
   endRunSignal,
   extendRunSignal,
-  finalGateReady,
-  latestNights,
   parallelRunStatusQuery,
   scopeGrewSignal,
   type NightSummary,
   type ParallelRunInput,
 } from '../../domain/parallel-run';
+import { finalGateReady, latestNights } from '../../domain/parallel-run-nights';
 import { ParallelRunSettings } from '../../domain/plan';
 import { businessDayOf, businessDayWindow, localDateTimeToMs, nextLocalTime } from '../../domain/rules/time';
 import { parallelRunWorkflow } from '../../workflows';

@@ -1,6 +1,7 @@
 /** The parallel run as the program sees it: nights reported, extended, a day compared again. */
 import { programUpdates } from '../../domain/program-contract';
-import { applyExtension, compareAgainSignal, extendRunSignal, minimumEndMs, type NightSummary } from '../../domain/parallel-run';
+import { compareAgainSignal, extendRunSignal, type NightSummary } from '../../domain/parallel-run';
+import { applyExtension, minimumEndMs } from '../../domain/parallel-run-schedule';
 import { addNight, parallelRunView } from '../../domain/program';
 import { iso, type ProgramContext } from './context';
 
