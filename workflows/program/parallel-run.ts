@@ -2,7 +2,8 @@
 import { programUpdates } from '../../domain/program-contract';
 import { compareAgainSignal, extendRunSignal, type NightSummary } from '../../domain/parallel-run';
 import { applyExtension, minimumEndMs } from '../../domain/parallel-run-schedule';
-import { addNight, parallelRunView } from '../../domain/program';
+import { addNight } from '../../domain/program';
+import { parallelRunView } from '../../domain/program-status';
 import { iso, type ProgramContext } from './context';
 
 export async function onNight(ctx: ProgramContext, night: NightSummary) {
