@@ -1,6 +1,6 @@
 /**
- * SQL generation: canonical (normalised) expressions per field and side, the 64-bit row hash
- * over them, the ordered key+hash COPY, candidate re-fetch and range queries.
+ * The canonical (normalised) expression of each key and compared field per side: what the 64-bit
+ * row hash (hash.ts) and the statements (queries.ts: key+hash COPY, re-fetch, ranges) are built on.
  *
  * The same canonical expression feeds the hash and the re-fetch, so "hashes equal" implies
  * "canonical values equal" (up to a 2^-64 collision) and the TypeScript re-check decides every
