@@ -4,11 +4,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { Client } from 'pg';
-import { HashMap } from './copyReader';
+import { Client, escapeLiteral } from 'pg';
+import { HashMap } from './hashMap';
 import { one } from './result';
 import type { CodeMapSpec, DomainSpec } from './spec';
-import { comparedFields, emptyHashesAsNull, escapeLiteral, fieldSeed, nullHash } from './sql';
+import { comparedFields } from './sql/columns';
+import { fieldSeed, nullHash } from './sql/hash';
+import { emptyHashesAsNull } from './sql/normalize';
 
 export async function loadCodeMaps(spec: DomainSpec): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();

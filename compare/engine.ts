@@ -24,15 +24,11 @@ import { inFlightKeys, settle, type InFlight } from './settle';
 import { createSource, type OpenedSource } from './sources';
 import { CompareInput } from './spec';
 import { fewSpellings, SpellingDictionary } from './spellings';
-import {
-  comparedFields,
-  nodeMappedIndexes,
-  nodeMappedNullHashes,
-  rangeRowsSql,
-  streamSql,
-  type CodeMapSql,
-  type FixedOffsets,
-} from './sql';
+import { comparedFields } from './sql/columns';
+import type { CodeMapSql } from './sql/fields';
+import { nodeMappedIndexes, nodeMappedNullHashes } from './sql/hash';
+import { rangeRowsSql, streamSql } from './sql/queries';
+import type { FixedOffsets } from './sql/window';
 import { statusFor, tally } from './tally';
 
 /** How often the settle delay reports that it is still waiting. */

@@ -1,10 +1,13 @@
 /** Key ranges: a side's key space split by its first key column, for streams and for activities. */
 import { randomUUID } from 'node:crypto';
+import { escapeLiteral } from 'pg';
 import { one } from './result';
 import { openSide, sideColumns, type SideState } from './side';
 import { createSource } from './sources';
 import { DomainSpec, type DomainSpecInput, type KeyRange, type ParsedSourceConfig } from './spec';
-import { escapeLiteral, keyExprs, type Side, type StreamRange } from './sql';
+import type { Side } from './sql/columns';
+import { keyExprs } from './sql/fields';
+import type { StreamRange } from './sql/queries';
 
 /** The smallest common alphabet of the characters, as [first code point, size]. */
 function alphabet(chars: string[]): [number, number] {

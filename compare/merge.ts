@@ -1,5 +1,7 @@
 /** The merge of one key range: both sides' (key, hash) streams walked in byte order. */
-import { BinaryKeyHashCopy, HashMap, INVALID_KEY, type RowBatch } from './copyReader';
+import { BinaryKeyHashCopy } from './copyReader';
+import { HashMap } from './hashMap';
+import { INVALID_KEY, type RowBatch } from './rowBatch';
 import { DifferenceWriter, keyJson } from './differences';
 import type { Rechecker } from './recheck';
 import type { Counters } from './result';

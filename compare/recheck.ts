@@ -3,7 +3,8 @@ import { DifferenceWriter, keyJson, type DifferenceKind } from './differences';
 import type { SideState } from './side';
 import type { DomainSpec } from './spec';
 import type { SpellingDictionary } from './spellings';
-import { comparedFields, refetchSql } from './sql';
+import { comparedFields } from './sql/columns';
+import { refetchSql } from './sql/queries';
 import { compareField } from './values';
 
 export class Rechecker {

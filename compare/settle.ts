@@ -6,7 +6,8 @@ import { classifyPair, fetchRows } from './recheck';
 import type { Counters } from './result';
 import { connect, type SideState } from './side';
 import type { DomainSpec } from './spec';
-import { comparedFields, inFlightKeysSql } from './sql';
+import { comparedFields } from './sql/columns';
+import { inFlightKeysSql } from './sql/queries';
 
 /** Rows in flight (`DomainSpec.inFlight`): the keys found so far and how to find them again. */
 export interface InFlight {

@@ -2,29 +2,17 @@
  * One side of a comparison: its connections, all on one exported REPEATABLE READ snapshot, the
  * window bound into its query, what its server can do (traits, fixed-offset zones), its SQL.
  */
-import { Client, type FieldDef } from 'pg';
+import { Client, escapeLiteral, type FieldDef } from 'pg';
 import { one } from './result';
 import { comparisonStream } from './socket';
 import type { OpenedSource } from './sources';
 import type { DomainSpec } from './spec';
-import {
-  ASCII_PROBE,
-  asciiCaseSql,
-  bindWindow,
-  caseFoldedColumns,
-  comparedFields,
-  escapeLiteral,
-  fieldPlan,
-  fixedOffsetSql,
-  instantHash,
-  keyExprs,
-  type CodeMapSql,
-  type ColumnTypes,
-  type FixedOffsets,
-  type ServerTraits,
-  type Side,
-  type SideSql,
-} from './sql';
+import { comparedFields, type ColumnTypes, type Side } from './sql/columns';
+import { fieldPlan, keyExprs, type CodeMapSql } from './sql/fields';
+import { caseFoldedColumns } from './sql/normalize';
+import type { SideSql } from './sql/queries';
+import { ASCII_PROBE, asciiCaseSql, instantHash, type ServerTraits } from './sql/traits';
+import { bindWindow, fixedOffsetSql, type FixedOffsets } from './sql/window';
 
 /** The hashes both servers must agree on, with each server's own way of hashing an instant. */
 export function hashCheckSql(traits: ServerTraits): string {

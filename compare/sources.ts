@@ -14,7 +14,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { parse } from 'csv-parse';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import type { ParsedSourceConfig } from './spec';
-import type { Side } from './sql';
+import type { Side } from './sql/columns';
 
 export interface OpenContext {
   resultsUrl: string;

@@ -1,10 +1,12 @@
 /** Learnt spellings: text fields hashed raw and mapped to their canonical hash in Node. */
 import { int64Parts } from './codeMaps';
-import { HashMap } from './copyReader';
+import { HashMap } from './hashMap';
 import { one } from './result';
 import type { SideState } from './side';
 import type { DomainSpec } from './spec';
-import { learnableTextFields, spellingProbeSql, spellingSampleSql, type Side } from './sql';
+import type { Side } from './sql/columns';
+import { learnableTextFields } from './sql/normalize';
+import { spellingProbeSql, spellingSampleSql } from './sql/queries';
 
 /**
  * Normalised text fields (no code map) with at most `maxDistinct` distinct raw values among the

@@ -1,6 +1,6 @@
 /** Exact field comparison of canonical values (as text from PostgreSQL). */
 import type { FieldSpec } from './spec';
-import { NONEXISTENT_TIME } from './sql';
+import { NONEXISTENT_TIME } from './sql/time';
 
 interface Dec {
   m: bigint;

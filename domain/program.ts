@@ -1,33 +1,18 @@
 /**
  * The program's state and the decisions made on it, as pure functions of (plan, state, now):
- * what the lead may do next and why not, and the views the status query returns. The program
- * workflow (workflows/program/) owns the state and changes it; nothing here needs Temporal.
+ * what the lead may do next and why not (the views the status query returns are built in
+ * program-status.ts). The program workflow (workflows/program/) owns the state and changes it;
+ * nothing here needs Temporal.
  */
 import type { Plan } from './plan';
-import type {
-  DepartmentState,
-  DepartmentView,
-  EmergencyView,
-  GateView,
-  ParallelRunView,
-  ProgramPhase,
-  ProgramStatus,
-  WaveView,
-} from './rollout';
+import type { DepartmentState, EmergencyView, GateView, ProgramPhase, WaveView } from './rollout';
 import { evaluateCriteria, type CriterionResult, type Evidence } from './rules/criteria';
 import { exitGateKey, gateKeys, gateOf, gateScope, type GateKey, type GateState } from './rules/gates';
 import { canStartWave, exitGateAllowedAt } from './rules/time';
-import {
-  cleanStreaksWith,
-  compactNights,
-  finalGateReady,
-  minimumEndMs,
-  runSettings,
-  trendSummaryWith,
-  waveCountsWith,
-  type NightArchive,
-  type NightSummary,
-} from './parallel-run';
+import { runSettings, type NightSummary } from './parallel-run';
+import { compactNights, type NightArchive } from './parallel-run-archive';
+import { finalGateReady } from './parallel-run-nights';
+import { minimumEndMs } from './parallel-run-schedule';
 
 export interface GateRuntime {
   status: GateView['status'];
@@ -152,7 +137,7 @@ export const openGateKey = (s: ProgramState): GateKey | undefined =>
 export const emergencyOpen = (s: ProgramState) => !!s.emergency && s.emergency.closedAtMs === undefined;
 export const rollbackAllowed = (d: DepartmentRuntime) => ['live-parallel', 'going-live', 'rollback-failed'].includes(d.state);
 const startedWaves = (s: ProgramState) => s.waves.filter((w) => w.status !== 'pending').length;
-const lastWave = (s: ProgramState) => s.waves[s.waves.length - 1]!;
+export const lastWave = (s: ProgramState) => s.waves[s.waves.length - 1]!;
 
 export function criteriaFor(plan: Plan, s: ProgramState, key: GateKey, nowMs: number): CriterionResult[] {
   const gate = gateOf(plan, key);
@@ -261,136 +246,6 @@ export function nextClockChange(plan: Plan, s: ProgramState, nowMs: number): num
     moments.push(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, s.parallelRun.extendedUntilMs));
   const future = moments.filter((m) => m > nowMs);
   return future.length ? Math.min(...future) : undefined;
-}
-
-// ------------------------------------------------------------------ views the status query returns
-
-export function gateView(plan: Plan, s: ProgramState, key: GateKey, nowMs: number): GateView {
-  const g = s.gates[key]!;
-  const gate = gateOf(plan, key)!;
-  return {
-    gate: key,
-    status: g.status,
-    round: g.round,
-    openedAt: g.state ? iso(g.state.openedAtMs) : undefined,
-    deadline: g.state ? iso(g.state.dueAtMs) : undefined,
-    overdue: g.overdue,
-    approvers: gate.approvers,
-    rule: gate.rule,
-    criteria: g.status === 'closed' ? criteriaFor(plan, s, key, nowMs) : g.criteria,
-    decisions: (g.state?.history ?? []).map((d, i, all) => {
-      const earlier = all
-        .slice(0, i)
-        .filter((x) => x.approverId === d.approverId)
-        .pop();
-      return {
-        approverId: d.approverId,
-        decision: d.verdict,
-        comment: d.comment,
-        overrideReason: g.overrideReasons[i],
-        decidedAt: iso(d.atMs),
-        evidenceHash: g.evidenceHashes[i] ?? 'pending',
-        changedFrom: earlier?.verdict,
-      };
-    }),
-    noGoReasons: g.noGoReasons,
-    closedAt: g.state?.closedAtMs ? iso(g.state.closedAtMs) : undefined,
-  };
-}
-
-export const departmentView = (d: DepartmentRuntime): DepartmentView => ({
-  code: d.code,
-  wave: d.wave,
-  state: d.state,
-  attempt: d.attempt,
-  completedSteps: d.completedSteps,
-  failure: d.failure ? { stepId: d.failure.stepId, reason: d.failure.reason, at: iso(d.failure.atMs) } : undefined,
-  rollbackFailure: d.rollbackFailure
-    ? { stepId: d.rollbackFailure.stepId, reason: d.rollbackFailure.reason, at: iso(d.rollbackFailure.atMs), remaining: d.completedSteps }
-    : undefined,
-  history: d.history.map((h) => ({ at: iso(h.atMs), state: h.state, attempt: h.attempt, note: h.note })),
-});
-
-export const waveView = (plan: Plan, w: WaveRuntime): WaveView => ({
-  wave: w.wave,
-  departments: plan.waves[w.wave - 1]!.departments,
-  status: w.status,
-  startedAt: w.startedAtMs ? iso(w.startedAtMs) : undefined,
-  wentLiveAt: w.wentLiveAtMs ? iso(w.wentLiveAtMs) : undefined,
-  exitGateAllowedAt: w.wentLiveAtMs ? iso(exitGateAllowedAt(plan.waves[w.wave - 1]!, w.wentLiveAtMs)) : undefined,
-});
-
-export function parallelRunView(plan: Plan, s: ProgramState, nowMs: number): ParallelRunView {
-  const pr = s.parallelRun;
-  const last = lastWave(s);
-  const lastNight = pr.nights[pr.nights.length - 1];
-  const domains = runSettings(plan.parallelRun).domains.map((d) => d.name);
-  return {
-    started: pr.started,
-    nightsCompared: pr.nights.length + (pr.archive?.summaries ?? 0),
-    cleanStreak: cleanStreaksWith(pr.nights, domains, pr.archive),
-    lastNight: lastNight
-      ? {
-          businessDay: lastNight.businessDay,
-          perDomain: lastNight.perDomain.map((d) => ({
-            domain: d.domain,
-            status: d.status,
-            differingKeys: d.differingKeys,
-            mismatchRate: d.mismatchRate,
-          })),
-        }
-      : null,
-    endsNoEarlierThan: last.wentLiveAtMs ? iso(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, pr.extendedUntilMs)) : null,
-    finalGateBlockers: last.wentLiveAtMs
-      ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, nowMs, pr.extendedUntilMs).reasons
-      : ['the last wave is not live'],
-    critical: pr.critical,
-    trend: trendSummaryWith(pr.nights, domains, pr.archive),
-    nightsSinceWaveLive: s.waves
-      .filter((w) => w.wentLiveAtMs !== undefined)
-      .map((w) => waveCountsWith(pr.nights, w.wave, w.wentLiveAtMs!, domains, pr.archive)),
-  };
-}
-
-export function emergencyView(e: EmergencyRuntime): EmergencyView {
-  return {
-    emergency: e.n,
-    status: e.closedAtMs !== undefined ? 'closed' : e.restoredAtMs !== undefined ? 'restored' : 'open',
-    reason: e.reason,
-    declaredBy: e.declaredBy,
-    departments: e.departments,
-    declaredAt: iso(e.declaredAtMs),
-    restoredAt: e.restoredAtMs !== undefined ? iso(e.restoredAtMs) : undefined,
-    backlogClearedAt: e.backlogClearedAtMs !== undefined ? iso(e.backlogClearedAtMs) : undefined,
-    closedAt: e.closedAtMs !== undefined ? iso(e.closedAtMs) : undefined,
-    backlog: e.backlog,
-    packets: e.packets,
-    pausedGoLives: e.pausedGoLives,
-    timeline: e.timeline.map((t) => ({
-      at: iso(t.atMs),
-      event: t.event,
-      department: t.department,
-      sinceDeclaredMs: t.atMs - e.declaredAtMs,
-    })),
-  };
-}
-
-export function programStatus(plan: Plan, s: ProgramState, nowMs: number): ProgramStatus {
-  return {
-    programId: plan.programId,
-    hospital: plan.hospital.name,
-    timeZone: plan.hospital.timeZone,
-    phase: s.phase,
-    activeWave: s.activeWave,
-    waves: s.waves.map((w) => waveView(plan, w)),
-    departments: Object.values(s.departments).map(departmentView),
-    gates: gateKeys(plan).map((k) => gateView(plan, s, k, nowMs)),
-    parallelRun: parallelRunView(plan, s, nowMs),
-    emergency: s.emergency ? emergencyView(s.emergency) : undefined,
-    pausedReason: s.phase === 'paused' ? s.pausedReason : undefined,
-    allowedActions: allowedActions(plan, s, nowMs),
-    updatedAt: iso(nowMs),
-  };
 }
 
 /** Records a night's comparison; the state keeps the latest business days whole and counts the rest. */

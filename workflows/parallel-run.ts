@@ -19,35 +19,32 @@ import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
 import { GoliveProgram } from '../domain/search-attributes';
 import {
   CompareAgainInput,
-  comparisonAt,
   compareAgainSignal,
-  cleanStreaks,
-  departmentsIn,
   endRunSignal,
   extendRunSignal,
   ExtendRunInput,
-  firstPeriod,
-  incidentSeverity,
-  latestNights,
-  minimumEndMs,
-  applyExtension,
-  nightStatus,
-  outstandingNights,
   parallelRunStatusQuery,
   parallelRunNightsQuery,
-  periodAfter,
-  requestedPeriod,
   runSettings,
   scopeGrewSignal,
   ScopeGrewInput,
-  trendSummary,
   type DomainResult,
   type NightSummary,
   type ParallelRunInput,
   type ParallelRunStatus,
-  type Period,
   type ScopeEntry,
 } from '../domain/parallel-run';
+import { cleanStreaks, incidentSeverity, latestNights, nightStatus, outstandingNights, trendSummary } from '../domain/parallel-run-nights';
+import {
+  applyExtension,
+  comparisonAt,
+  departmentsIn,
+  firstPeriod,
+  minimumEndMs,
+  periodAfter,
+  requestedPeriod,
+  type Period,
+} from '../domain/parallel-run-schedule';
 import { durationMs, type ComparisonDomain } from '../domain/plan';
 
 const { compareNight } = proxyActivities<Activities>({

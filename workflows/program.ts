@@ -11,7 +11,8 @@ import {
 } from '@temporalio/workflow';
 import { migrationVerifiedSignal, type MigrationVerified } from '../domain/migration';
 import { endRunSignal, nightComparedSignal, type NightSummary } from '../domain/parallel-run';
-import { initialState, isFinished, nextClockChange, openGateKey, programStatus, type ProgramState } from '../domain/program';
+import { initialState, isFinished, nextClockChange, openGateKey, type ProgramState } from '../domain/program';
+import { programStatus } from '../domain/program-status';
 import type { Plan } from '../domain/plan';
 import {
   abortGoLiveSignal,

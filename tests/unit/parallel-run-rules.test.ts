@@ -1,31 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { CompareAgainInput, ExtendRunInput, runSettings, type NightStatus, NightSummary } from '../../domain/parallel-run';
 import {
-  applyExtension,
-  cleanStreaks,
-  comparisonAt,
-  CompareAgainInput,
-  departmentsIn,
-  ExtendRunInput,
-  finalGateReady,
-  firstPeriod,
-  incidentSeverity,
-  latestNights,
-  nextBusinessDay,
-  nightStatus,
-  outstandingNights,
-  periodAfter,
-  runSettings,
-  trendSummary,
-  waveNightsSince,
   compactNights,
   cleanStreaksWith,
   trendSummaryWith,
   waveCountsWith,
   NIGHTS_KEPT,
   type NightArchive,
-  type NightStatus,
-  NightSummary,
-} from '../../domain/parallel-run';
+} from '../../domain/parallel-run-archive';
+import {
+  cleanStreaks,
+  finalGateReady,
+  incidentSeverity,
+  latestNights,
+  nightStatus,
+  outstandingNights,
+  trendSummary,
+  waveNightsSince,
+} from '../../domain/parallel-run-nights';
+import { applyExtension, comparisonAt, departmentsIn, firstPeriod, nextBusinessDay, periodAfter } from '../../domain/parallel-run-schedule';
 import { ParallelRunSettings, parsePlan, validatePlan } from '../../domain/plan';
 import { testPlan } from '../../domain/demo-plans';
 import { localDateTimeToMs } from '../../domain/rules/time';

@@ -7,12 +7,12 @@ import {
   gateRequestBlocker,
   initialState,
   nextClockChange,
-  programStatus,
   retryBlocker,
   rollbackBlocker,
   waveStartBlocker,
   type ProgramState,
 } from '../../domain/program';
+import { programStatus } from '../../domain/program-status';
 import { openGate, gateOf } from '../../domain/rules/gates';
 
 /** The program's decisions need no Temporal: a plan, a state and a clock. */

@@ -1,7 +1,8 @@
 /** The parallel-run workflow's scope and length: a later wave, a day compared again, a 60-night run. */
 import type { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { compareAgainSignal, extendRunSignal, latestNights, scopeGrewSignal } from '../../domain/parallel-run';
+import { compareAgainSignal, extendRunSignal, scopeGrewSignal } from '../../domain/parallel-run';
+import { latestNights } from '../../domain/parallel-run-nights';
 import { businessDayOf } from '../../domain/rules/time';
 import { eventually } from '../helpers/eventually';
 import { DAY, days, domain, end, env, lead, start, throughNight, useParallelRunWorker } from '../helpers/parallel-run';

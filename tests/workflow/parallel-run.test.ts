@@ -1,6 +1,7 @@
 /** The parallel-run workflow's nightly comparison: schedule, verdicts, the final gate, failures, time zones. */
 import { describe, expect, it } from 'vitest';
-import { extendRunSignal, finalGateReady, parallelRunStatusQuery } from '../../domain/parallel-run';
+import { extendRunSignal, parallelRunStatusQuery } from '../../domain/parallel-run';
+import { finalGateReady } from '../../domain/parallel-run-nights';
 import { businessDayOf, businessDayWindow, localDateTimeToMs, nextLocalTime } from '../../domain/rules/time';
 import { eventually } from '../helpers/eventually';
 import { recordHistory } from '../helpers/temporal';

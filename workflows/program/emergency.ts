@@ -6,16 +6,8 @@ import { programUpdates } from '../../domain/program-contract';
 import { ActivityFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { ErrorType, nonRetryableErrorTypes } from '../../domain/errors';
-import {
-  closeEmergencyBlocker,
-  departmentView,
-  emergencyOpen,
-  emergencyPeople,
-  emergencyView,
-  programStatus,
-  type EmergencyRuntime,
-  type QueuedMail,
-} from '../../domain/program';
+import { closeEmergencyBlocker, emergencyOpen, emergencyPeople, type EmergencyRuntime, type QueuedMail } from '../../domain/program';
+import { departmentView, emergencyView, programStatus } from '../../domain/program-status';
 import { pauseStepsSignal, resumeStepsSignal } from '../../domain/rollout';
 import { iso, notifyPeople, refuse, type ProgramContext } from './context';
 

@@ -1,6 +1,7 @@
 /** Gates: leadership's go/no-go on evidence. Requested by the lead, decided by the approvers. */
 import { programUpdates } from '../../domain/program-contract';
-import { gateRequestBlocker, gateView } from '../../domain/program';
+import { gateRequestBlocker } from '../../domain/program';
+import { gateView } from '../../domain/program-status';
 import { endRunSignal } from '../../domain/parallel-run';
 import { ErrorType } from '../../domain/errors';
 import {

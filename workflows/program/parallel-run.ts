@@ -1,7 +1,9 @@
 /** The parallel run as the program sees it: nights reported, extended, a day compared again. */
 import { programUpdates } from '../../domain/program-contract';
-import { applyExtension, compareAgainSignal, extendRunSignal, minimumEndMs, type NightSummary } from '../../domain/parallel-run';
-import { addNight, parallelRunView } from '../../domain/program';
+import { compareAgainSignal, extendRunSignal, type NightSummary } from '../../domain/parallel-run';
+import { applyExtension, minimumEndMs } from '../../domain/parallel-run-schedule';
+import { addNight } from '../../domain/program';
+import { parallelRunView } from '../../domain/program-status';
 import { iso, type ProgramContext } from './context';
 
 export async function onNight(ctx: ProgramContext, night: NightSummary) {

@@ -1,7 +1,8 @@
 /** Rollback: departments or a wave return to the legacy system, their steps undone in reverse. */
 import { programUpdates } from '../../domain/program-contract';
 import { ErrorType } from '../../domain/errors';
-import { departmentView, rollbackAllowed, rollbackBlocker } from '../../domain/program';
+import { rollbackAllowed, rollbackBlocker } from '../../domain/program';
+import { departmentView } from '../../domain/program-status';
 import { type RollbackReport } from '../../domain/rollout';
 import { refuse, type ProgramContext } from './context';
 

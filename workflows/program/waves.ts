@@ -1,7 +1,8 @@
 /** Waves and departments: the pilot and the expansion waves go live, department by department. */
 import { programUpdates } from '../../domain/program-contract';
 import { ErrorType } from '../../domain/errors';
-import { departmentView, programStatus, retryBlocker, waveStartBlocker, waveView, type DepartmentRuntime } from '../../domain/program';
+import { retryBlocker, waveStartBlocker, type DepartmentRuntime } from '../../domain/program';
+import { departmentView, programStatus, waveView } from '../../domain/program-status';
 import type { DepartmentReport } from '../../domain/rollout';
 import { refuse, type ProgramContext } from './context';
 
