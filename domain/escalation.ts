@@ -32,6 +32,7 @@ export const Condition = z.enum([
   'comparison-not-run',
   'emergency-declared',
   'gate-overdue',
+  'runbook-task-late',
   'reported',
 ]);
 export type Condition = z.infer<typeof Condition>;

@@ -23,4 +23,6 @@ export const workflowIds = {
     `incident:${part(programId, 'programId')}:${part(condition, 'condition')}:${part(dept, 'dept')}`,
   /** One per verification of the data migration; n counts the program's verifications. */
   verifyMigration: (programId: string, n: number) => `verify-migration:${part(programId, 'programId')}:${n}`,
+  /** One per run of a runbook (a rehearsal or the night): the run's code is unique within its program. */
+  runbookRun: (programId: string, runId: string) => `runbook:${part(programId, 'programId')}:${part(runId, 'runId')}`,
 };

@@ -13,6 +13,7 @@ export const conditionText: Record<Condition, string> = {
   'comparison-not-run': 'the nightly comparison could not run',
   'emergency-declared': 'an emergency was declared',
   'gate-overdue': 'a gate decision is overdue',
+  'runbook-task-late': "a task on the night's critical path is late",
   reported: 'a person reported a problem',
 };
 

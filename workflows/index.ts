@@ -6,3 +6,4 @@ export { rollbackWorkflow } from './rollback';
 export { incidentWorkflow } from './incident';
 export { parallelRunWorkflow } from './parallel-run';
 export { verifyMigrationWorkflow } from './verify-migration';
+export { runbookRunWorkflow } from './runbook';

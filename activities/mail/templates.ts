@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { conditionText, whatHappened } from '../../domain/incident-words';
+import { TaskKind } from '../../domain/runbook';
 import { Code, Condition, Counts, IncidentState, ResolutionCode, Severity, TimeZone } from '../../domain/escalation';
 
 /** A staff member's display name from the people table (who owns it, who decided). */
@@ -39,6 +40,24 @@ const GateFacts = z.strictObject({
   timeZone: TimeZone,
   criteriaMet: z.number().int().min(0),
   criteriaTotal: z.number().int().min(0),
+});
+
+/** A runbook task's e-mail: codes and times only; the task's words are on the page behind the link. */
+const RunbookTaskFacts = z.strictObject({
+  template: z.literal('runbook-task'),
+  event: z.enum(['ready', 'notification', 'late', 'failed']),
+  programId: Code,
+  runId: Code,
+  taskId: Code,
+  taskKind: TaskKind,
+  department: Code.optional(),
+  since: Instant,
+  due: Instant,
+  timeZone: TimeZone,
+  signatures: z.number().int().min(1).max(2),
+  minutesLate: z.number().int().min(0).optional(),
+  /** A rehearsal's e-mail says so in its subject and first line. */
+  rehearsal: z.boolean(),
 });
 
 const LadderFacts = z.strictObject({ level: z.number().int().min(1).max(10), round: z.number().int().min(1).max(10), ackToken: AckToken });
@@ -94,6 +113,7 @@ export const MailMessage = z.discriminatedUnion('template', [
     declaredBy: StaffName,
     backEnteredRecords: z.number().int().min(0),
   }),
+  RunbookTaskFacts,
 ]);
 export type MailMessage = z.infer<typeof MailMessage>;
 export type MailTemplate = MailMessage['template'];
@@ -257,5 +277,30 @@ export function renderMail(message: MailMessage, links: { baseUrl: string }): Re
         'Expected of you: return to working in the system.',
         { label: 'Details', href: `${base}/programs/${m.programId}` },
       ]);
+    case 'runbook-task':
+      return runbookMail(m, base);
   }
+}
+
+const runbookExpected: Record<z.infer<typeof RunbookTaskFacts>['event'], string> = {
+  ready: 'do the task now and check it off on the runbook page.',
+  notification: 'nothing; the night has reached this point.',
+  late: 'finish the task or tell the command center what holds it: the night cannot end before it does.',
+  failed: 'look at the task on the runbook page; the tasks after it wait.',
+};
+
+function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string): RenderedMail {
+  const what = { ready: 'is yours now', notification: 'reached', late: `is ${m.minutesLate ?? 0} min late`, failed: 'failed' }[m.event];
+  const link = `${base}/programs/${m.programId}/runbooks/${m.runId}#task-${m.taskId}`;
+  return layout(`[golive${m.rehearsal ? ' REHEARSAL' : ''}] ${m.programId}: runbook task ${m.taskId} ${what}`, [
+    ...(m.rehearsal ? ['REHEARSAL: nothing in the hospital changes; time this task as you would on the night.'] : []),
+    `Runbook ${m.runId}, task ${m.taskId} (${m.taskKind})`,
+    `Program: ${m.programId}`,
+    ...(m.department ? [`Department: ${m.department}`] : []),
+    `Since: ${hospitalTime(m.since, m.timeZone)}`,
+    `Planned to finish: ${hospitalTime(m.due, m.timeZone)}`,
+    ...(m.signatures === 2 ? ['Two people sign this task off: you and a colleague.'] : []),
+    `Expected of you: ${runbookExpected[m.event]}`,
+    { label: 'Runbook', href: link },
+  ]);
 }

@@ -82,6 +82,8 @@ export function createHttpAdapter(env: Record<string, string | undefined>, fetch
       const spec = httpSpec(call.adapter);
       const request = call.direction === 'do' ? call.step.request : call.step.compensation.request;
       if (!request) throw new AdapterFailure(ErrorType.InvalidInput, `step ${call.step.id} has no http request for ${call.direction}`);
+      // The settings and the request are checked above; a rehearsal stops before the system is called.
+      if (call.dryRun) return { alreadyDone: false, dryRun: true };
       const values = { department: call.department, step: call.step.id, programId: call.programId, attempt: call.attempt };
       const answer = await send(spec, request, values, call.idempotencyKey, call.step.system, `${call.direction} ${call.step.id}`);
       if (answer.conflict) return { alreadyDone: true };

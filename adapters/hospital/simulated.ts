@@ -57,6 +57,7 @@ export function createSimulatedAdapter(pool: Pool, sleep = (ms: number) => new P
     async run(call: StepCall): Promise<StepOutcome> {
       const adapter = call.adapter;
       if (adapter.kind !== 'simulated') throw new Error('not a simulated adapter');
+      if (call.dryRun) return { reference: `dry-run:${call.department}:${call.step.id}`, alreadyDone: false, dryRun: true };
       if (adapter.delayMs) await sleep(adapter.delayMs);
       const { rows } = await pool.query<{ attempts: number; applied: boolean }>(
         `INSERT INTO simulated_system_call (idempotency_key, program_id, department, step_id, direction, attempts)

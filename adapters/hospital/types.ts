@@ -11,6 +11,11 @@ export interface StepCall {
   adapter: Adapter;
   /** Computed by the workflow: the hospital system sees the same key on every retry. */
   idempotencyKey: string;
+  /**
+   * A rehearsal's call: the adapter checks that it could make the call (its settings, the step's
+   * request, the secrets it names) and changes nothing in the hospital's systems.
+   */
+  dryRun?: boolean;
 }
 
 export interface StepOutcome {
@@ -18,6 +23,8 @@ export interface StepOutcome {
   reference?: string;
   /** True when the system said it had already done this (idempotent repeat). */
   alreadyDone: boolean;
+  /** True when nothing was called: a rehearsal's dry run. */
+  dryRun?: boolean;
 }
 
 /** A department's systems going on or off downtime procedures during emergency `emergency`. */

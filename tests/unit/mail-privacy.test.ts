@@ -64,6 +64,21 @@ const samples: Record<Exclude<MailMessage['template'], 'test'>, Record<string, u
     declaredBy: 'Staff Wang',
     backEnteredRecords: 120,
   },
+  'runbook-task': {
+    template: 'runbook-task',
+    event: 'late',
+    programId: 'prog-east',
+    runId: 'pilot-dress-1',
+    taskId: 'convert-census',
+    taskKind: 'manual',
+    department: 'ICU',
+    since: incident.since,
+    due: '2026-03-02T19:00:00.000Z',
+    timeZone: 'Asia/Shanghai',
+    signatures: 2,
+    minutesLate: 12,
+    rehearsal: true,
+  },
 };
 
 /** Every place a string could go: string leaves and array elements, plus a new key in every object. */

@@ -1,0 +1,117 @@
+/**
+ * One run of a runbook (the night itself, or a rehearsal of it): its input, its state, the
+ * messages of its workflow, and the pure rules for who may check a task off. The workflow
+ * (workflows/runbook.ts) and the API both import it.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { Code, onCallAt, type EscalationPolicy, type Rota } from './escalation';
+import { Actor, hasAnyRole } from './people';
+import { roleGroups } from './permissions';
+import type { Adapter, Step } from './plan';
+import { CheckOffChannel, checkedOffKinds, type Runbook, type RunbookTask, type RunMode } from './runbook';
+import type { Schedule } from './runbook-schedule';
+
+export interface RunbookRunInput {
+  programId: string;
+  /** The run's code: unique within the program (e.g. pilot-dress-1, pilot-night). */
+  runId: string;
+  mode: RunMode;
+  runbook: Runbook;
+  timeZone: string;
+  /** The hospital-local date the window opens on; by default the date at the run's start. */
+  startDate?: string;
+  /** Rehearsals only: the night compressed this many times (1: real clock times). */
+  speed?: number;
+  /** The plan's department steps that adapter-step tasks run, by task id. */
+  adapterSteps: Record<string, { department: string; step: Step; adapter: Adapter }>;
+  /** The rotas that owners name, as they stand when the run starts. */
+  rotas: Record<string, Rota>;
+  /** The plan's ladder: a late critical task of a live night is raised on it. */
+  escalation: Omit<EscalationPolicy, 'timeZone'>;
+  /** Who receives a rehearsal's e-mails instead of the owners (the rehearsal's own list). */
+  rehearsalRecipients: string[];
+}
+
+export type TaskStatus = 'waiting' | 'ready' | 'running' | 'done' | 'failed';
+
+export interface SignOff {
+  personId: string;
+  channel: CheckOffChannel;
+  atMs: number;
+  /** A paper check-off back-entered by a scribe: who entered it. */
+  transcribedBy?: string;
+}
+
+export interface TaskState {
+  status: TaskStatus;
+  readyAtMs?: number;
+  doneAtMs?: number;
+  /** The people who own it, resolved when it became ready (a rota's on-call then). */
+  owners: string[];
+  signOffs: SignOff[];
+  result?: 'pass' | 'fail';
+  /** A validation's evidence: an opaque reference (a ticket, a document id), never content. */
+  evidence?: string;
+  /** Why an adapter step failed, in codes. */
+  failure?: string;
+  escalated?: boolean;
+}
+
+export interface RunbookRunView {
+  programId: string;
+  runId: string;
+  mode: RunMode;
+  speed: number;
+  startMs: number;
+  status: 'running' | 'finished';
+  tasks: (Pick<RunbookTask, 'id' | 'kind' | 'title' | 'department' | 'predecessors' | 'plannedMinutes' | 'signOff'> & TaskState)[];
+  schedule: Schedule;
+  /** Late critical tasks escalated (live: raised as incidents; rehearsal: told to the rehearsal's list). */
+  escalations: { taskId: string; atMs: number; raised: boolean }[];
+}
+
+export const CheckOffInput = z.strictObject({
+  actor: Actor,
+  task: Code,
+  channel: CheckOffChannel,
+  result: z.enum(['pass', 'fail']).optional(),
+  evidence: Code.optional(),
+  /** Paper check-offs back-entered by a scribe: whose signature the paper carries, and when. */
+  onPaper: z.strictObject({ personId: z.string().min(1).max(64), atMs: z.number().int().min(0) }).optional(),
+});
+export type CheckOffInput = z.infer<typeof CheckOffInput>;
+
+export const checkOffUpdate = defineUpdate<TaskState, [CheckOffInput]>('checkOffTask');
+export const runbookRunQuery = defineQuery<RunbookRunView>('runbookRun');
+
+/** Who is on the hook for a task that becomes ready at `atMs`. */
+export function ownersAt(task: Pick<RunbookTask, 'owner'>, rotas: Record<string, Rota>, atMs: number): string[] {
+  if ('person' in task.owner) return [task.owner.person];
+  const rota = rotas[task.owner.rota];
+  return rota ? onCallAt(rota, atMs).people : [];
+}
+
+/**
+ * Why this check-off is refused (an error message naming the rule), or null. A task's owners
+ * check it off; a lead may check off any (the command center acts for a team on the floor);
+ * a paper check-off is entered by a lead as scribe and names whose signature it carries. The
+ * second signature of a two-person task is someone else's.
+ */
+export function checkOffRefusal(task: Pick<RunbookTask, 'kind' | 'signOff'>, state: TaskState, input: CheckOffInput): string | null {
+  if (!checkedOffKinds.includes(task.kind)) return `task ${input.task} is a ${task.kind}: it finishes by itself`;
+  if (state.status === 'waiting') return `task ${input.task} is not ready: its predecessors are not done`;
+  if (state.status === 'done') return `task ${input.task} is done already`;
+  if (state.status === 'failed' && task.kind !== 'validation') return `task ${input.task} failed`;
+  if (task.kind === 'validation' && !input.result) return 'result: a validation passes or fails';
+  if (task.kind !== 'validation' && input.result) return 'result: only a validation has a result';
+  const lead = hasAnyRole(input.actor, roleGroups.leads);
+  if (input.channel === 'paper') {
+    if (!lead) return 'channel: a paper check-off is entered by a cutover lead';
+    if (!input.onPaper) return 'onPaper: a paper check-off names whose signature the paper carries';
+  } else if (input.onPaper) return 'onPaper: only a paper check-off carries one';
+  const signer = input.onPaper?.personId ?? input.actor.personId;
+  if (!lead && !state.owners.includes(signer)) return `task ${input.task} is not yours: its owners check it off`;
+  if (state.signOffs.some((s) => s.personId === signer)) return 'the second signature of a two-person task is another person';
+  return null;
+}

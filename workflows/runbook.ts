@@ -1,0 +1,312 @@
+/**
+ * One run of a runbook: the go-live night (or its rehearsal) as a live DAG. Tasks become ready
+ * when their predecessors are done and their fixed time has come; adapter steps and milestones
+ * finish by themselves, people check the rest off. The schedule (critical path, forecast end) is
+ * recomputed from what happened, and a critical task running late is escalated once. A rehearsal
+ * dry-runs the adapters, mails only its own list, and raises no incident.
+ *
+ * State changes happen in the handlers before their first await; e-mails are queued and sent by
+ * the main loop, so a check-off answers without waiting on SMTP.
+ */
+import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { MailMessage } from '../activities/mail/templates';
+import { ErrorType } from '../domain/errors';
+import { checkOffRefusal, checkOffUpdate, ownersAt, runbookRunQuery, type RunbookRunInput, type TaskState } from '../domain/runbook-run';
+import type { RunbookRunView } from '../domain/runbook-run';
+import { checkedOffKinds, endTask, topologicalOrder, type RunbookTask } from '../domain/runbook';
+import { durationMs, lateCriticalTasks, notBeforeInstants, schedule } from '../domain/runbook-schedule';
+import { localDateTimeToMs, businessDayOf } from '../domain/rules/time';
+import { describeFailure } from './department';
+import { retryPolicies } from './retry-policies';
+
+const { recordAudit } = proxyActivities<Activities>({
+  // A single-row insert: seconds at most.
+  startToCloseTimeout: '30s',
+  // Every check-off is evidence for the night's record: retry until PostgreSQL is back (idempotent on its key).
+  retry: retryPolicies.untilRecorded,
+});
+
+const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
+  // Starting an incident workflow or sending a handful of e-mails: seconds.
+  startToCloseTimeout: '1m',
+  // Owners must hear that their task is theirs, the ladder that one is late: retry until Temporal
+  // or SMTP answers again (the raise is idempotent on its raise id, each e-mail on its key).
+  retry: retryPolicies.untilDelivered,
+});
+
+const { runStep } = proxyActivities<Activities>({
+  // A hospital system's admin API answers in seconds; 2 minutes bounds a hung call.
+  startToCloseTimeout: '2m',
+  // As a department's go-live steps: idempotent, five tries over about a minute, then the task
+  // fails and the command center decides (a night has no time for silent retries).
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+interface QueuedMail {
+  key: string;
+  to: string[];
+  message: MailMessage;
+}
+
+export async function runbookRunWorkflow(input: RunbookRunInput): Promise<RunbookRunView> {
+  const { runbook, timeZone, mode } = input;
+  const rehearsal = mode === 'rehearsal';
+  const speed = rehearsal ? (input.speed ?? 1) : 1;
+  const selfId = workflowInfo().workflowId;
+  const tasks = new Map(runbook.tasks.map((t) => [t.id, t]));
+  const order = topologicalOrder(runbook.tasks);
+  const end = endTask(runbook);
+
+  // The window opens at its local time on the start date; a compressed rehearsal opens now and
+  // shrinks the distances to the fixed times.
+  const startDate = input.startDate ?? businessDayOf(Date.now(), timeZone);
+  const nominalStart = localDateTimeToMs(`${startDate}T${runbook.window.start}`, timeZone);
+  const startMs = speed > 1 ? Date.now() : nominalStart;
+  const notBefore = Object.fromEntries(
+    Object.entries(notBeforeInstants(runbook, nominalStart, timeZone, startDate, speed)).map(([id, at]) => [
+      id,
+      at - nominalStart + startMs,
+    ]),
+  );
+
+  const state: Record<string, TaskState> = Object.fromEntries(
+    runbook.tasks.map((t) => [t.id, { status: 'waiting', owners: [], signOffs: [] }]),
+  );
+  const escalations: RunbookRunView['escalations'] = [];
+  const outbox: QueuedMail[] = [];
+  let dirty = true;
+
+  const audit = (actor: string, action: string, target: Record<string, string>, result: string, details?: Record<string, unknown>) =>
+    recordAudit({
+      eventKey: `${selfId}:${action}:${Object.values(target).join(':')}:${result}`,
+      actor,
+      action,
+      target: { workflowId: selfId, programId: input.programId, runId: input.runId, ...target },
+      result,
+      details: { mode, ...details },
+    });
+
+  const progress = () => Object.fromEntries(Object.entries(state).map(([id, s]) => [id, { readyAtMs: s.readyAtMs, doneAtMs: s.doneAtMs }]));
+  const currentSchedule = () => schedule({ runbook, startMs, notBefore, progress: progress(), nowMs: Date.now(), speed });
+
+  const mail = (task: RunbookTask, event: 'ready' | 'notification' | 'late' | 'failed', people: string[], minutesLate?: number) => {
+    const s = state[task.id]!;
+    const since = s.readyAtMs ?? Date.now();
+    outbox.push({
+      key: `${selfId}/${task.id}/${event}`,
+      // A rehearsal tells its own list, never the night's owners.
+      to: rehearsal ? input.rehearsalRecipients : people,
+      message: {
+        template: 'runbook-task',
+        event,
+        programId: input.programId,
+        runId: input.runId,
+        taskId: task.id,
+        taskKind: task.kind,
+        department: task.department,
+        since: new Date(since).toISOString(),
+        due: new Date(since + durationMs(task, speed)).toISOString(),
+        timeZone,
+        signatures: task.signOff,
+        minutesLate,
+        rehearsal,
+      },
+    });
+  };
+
+  const finish = (id: string, status: 'done' | 'failed') => {
+    const s = state[id]!;
+    s.status = status;
+    if (status === 'done') s.doneAtMs = Date.now();
+    dirty = true;
+  };
+
+  /** Starts an adapter step; its outcome lands in the state whenever it comes. */
+  const runAdapterStep = (task: RunbookTask) => {
+    const call = input.adapterSteps[task.id];
+    if (!call) {
+      state[task.id]!.failure = 'InvalidInput: no step of the plan for this task';
+      finish(task.id, 'failed');
+      return;
+    }
+    state[task.id]!.status = 'running';
+    void runStep({
+      programId: input.programId,
+      department: call.department,
+      attempt: 1,
+      direction: 'do',
+      step: call.step,
+      adapter: call.adapter,
+      idempotencyKey: `${selfId}:${task.id}`,
+      dryRun: rehearsal,
+    }).then(
+      () => finish(task.id, 'done'),
+      (err: unknown) => {
+        state[task.id]!.failure = describeFailure(err);
+        finish(task.id, 'failed');
+        mail(task, 'failed', state[task.id]!.owners);
+      },
+    );
+  };
+
+  /** Makes every task whose time has come ready; returns whether anything changed. */
+  const advance = (): boolean => {
+    let changed = false;
+    const now = Date.now();
+    for (const id of order) {
+      const s = state[id]!;
+      const task = tasks.get(id)!;
+      if (s.status !== 'waiting') continue;
+      if (!task.predecessors.every((p) => state[p]!.status === 'done')) continue;
+      if (now < Math.max(startMs, notBefore[id] ?? 0)) continue;
+      changed = true;
+      s.status = 'ready';
+      s.readyAtMs = now;
+      s.owners = ownersAt(task, input.rotas, now);
+      if (task.kind === 'milestone') finish(id, 'done');
+      else if (task.kind === 'notification') {
+        mail(task, 'notification', s.owners);
+        finish(id, 'done');
+      } else if (task.kind === 'adapter-step') runAdapterStep(task);
+      else mail(task, 'ready', s.owners);
+    }
+    return changed;
+  };
+
+  setHandler(runbookRunQuery, () => view());
+  setHandler(
+    checkOffUpdate,
+    async (req) => {
+      const task = tasks.get(req.task)!;
+      const s = state[req.task]!;
+      if (s.status === 'failed') s.signOffs = []; // a validation that failed is validated again from scratch
+      s.signOffs.push({
+        personId: req.onPaper?.personId ?? req.actor.personId,
+        channel: req.channel,
+        atMs: req.onPaper?.atMs ?? Date.now(),
+        ...(req.onPaper ? { transcribedBy: req.actor.personId } : {}),
+      });
+      if (req.evidence) s.evidence = req.evidence;
+      const signed = s.signOffs.length >= task.signOff;
+      if (signed && req.result === 'fail') {
+        s.result = 'fail';
+        finish(req.task, 'failed');
+      } else if (signed) {
+        s.result = req.result;
+        finish(req.task, 'done');
+        // A paper check-off keeps the time on the paper: the schedule counts the night as it was.
+        if (req.onPaper) s.doneAtMs = Math.min(s.doneAtMs!, Math.max(req.onPaper.atMs, s.readyAtMs ?? 0));
+      }
+      const result = s.status === 'done' ? 'done' : s.status === 'failed' ? 'failed' : 'signed';
+      await audit(req.actor.personId, 'runbook.task-checked-off', { task: req.task, signature: String(s.signOffs.length) }, result, {
+        channel: req.channel,
+        ...(req.onPaper ? { transcribed: true, signedBy: req.onPaper.personId } : {}),
+        ...(req.evidence ? { evidence: req.evidence } : {}),
+      });
+      return { ...s, owners: [...s.owners], signOffs: s.signOffs.map((x) => ({ ...x })) };
+    },
+    {
+      validator: (req) => {
+        const task = tasks.get(req.task);
+        if (!task) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: `task: no task ${req.task} in this runbook` });
+        const refusal = checkOffRefusal(task, state[req.task]!, req);
+        if (refusal) {
+          const type = /not yours|entered by a cutover lead/.test(refusal) ? ErrorType.NotAllowed : ErrorType.InvalidState;
+          throw ApplicationFailure.create({ type, message: refusal });
+        }
+      },
+    },
+  );
+
+  const view = (): RunbookRunView => ({
+    programId: input.programId,
+    runId: input.runId,
+    mode,
+    speed,
+    startMs,
+    status: state[end]!.status === 'done' ? 'finished' : 'running',
+    tasks: runbook.tasks.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      title: t.title,
+      department: t.department,
+      predecessors: t.predecessors,
+      plannedMinutes: t.plannedMinutes,
+      signOff: t.signOff,
+      ...state[t.id]!,
+    })),
+    schedule: currentSchedule(),
+    escalations,
+  });
+
+  /** Late critical tasks, each escalated once: live on the plan's ladder, a rehearsal to its own list. */
+  const escalateLate = async () => {
+    for (const late of lateCriticalTasks(currentSchedule(), runbook.lateAfterMinutes)) {
+      const s = state[late.id]!;
+      if (s.escalated) continue;
+      s.escalated = true;
+      const task = tasks.get(late.id)!;
+      let raised = false;
+      if (!rehearsal) {
+        await raiseIncident({
+          raiseId: `${selfId}:late:${late.id}`,
+          programId: input.programId,
+          departments: task.department ? [task.department] : [],
+          condition: 'runbook-task-late',
+          severity: 'sev2',
+          counts: { minutesOverdue: late.overrunMinutes },
+          policy: { ...input.escalation, timeZone },
+          raisedBy: selfId,
+        });
+        raised = true;
+      }
+      escalations.push({ taskId: late.id, atMs: Date.now(), raised });
+      mail(task, 'late', s.owners, late.overrunMinutes);
+      await audit('workflow', 'runbook.task-late', { task: late.id }, raised ? 'raised' : 'rehearsal-told', {
+        minutesLate: late.overrunMinutes,
+      });
+    }
+  };
+
+  /** When the loop must look again without being woken: the next fixed time, the next task to turn late. */
+  const nextWake = (): number | undefined => {
+    const now = Date.now();
+    const times: number[] = [];
+    for (const id of order) {
+      const s = state[id]!;
+      const task = tasks.get(id)!;
+      if (s.status === 'waiting' && (notBefore[id] ?? startMs) > now) times.push(notBefore[id] ?? startMs);
+      if ((s.status === 'ready' || s.status === 'running') && !s.escalated && s.readyAtMs !== undefined)
+        times.push(s.readyAtMs + durationMs(task, speed) + Math.round((runbook.lateAfterMinutes * 60_000) / speed) + 1);
+    }
+    const later = times.filter((t) => t > now);
+    return later.length > 0 ? Math.min(...later) : undefined;
+  };
+
+  await audit('workflow', 'runbook.run-started', {}, 'started', {
+    tasks: runbook.tasks.length,
+    speed,
+    checkedOff: runbook.tasks.filter((t) => checkedOffKinds.includes(t.kind)).length,
+  });
+  while (state[end]!.status !== 'done') {
+    dirty = false;
+    while (advance());
+    await escalateLate();
+    while (outbox.length > 0) {
+      const m = outbox.shift()!;
+      if (m.to.length > 0) await notifyPeople({ personIds: m.to, message: m.message, keyPrefix: m.key });
+    }
+    const wake = nextWake();
+    if (wake === undefined) await condition(() => dirty || outbox.length > 0);
+    else await condition(() => dirty || outbox.length > 0, wake - Date.now());
+  }
+  // The check-off that finished the night is still writing its audit entry: it answers first.
+  await condition(allHandlersFinished);
+  const done = view();
+  await audit('workflow', 'runbook.run-finished', {}, 'finished', {
+    minutesOverWindow: done.schedule.minutesOverWindow,
+    escalations: escalations.length,
+  });
+  return done;
+}
