@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { LiveReads } from '../app/live-reads';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type { Mailer } from '../platform/mailer';
@@ -13,4 +14,6 @@ export interface Deps {
   logger: Logger;
   /** How long a verified token is trusted without asking PostgreSQL again (default 5000 ms); revocations take effect within it. */
   authCacheMs?: number;
+  /** The shared read path of live workflow state (app/live-reads.ts); createApp makes one from the config when absent. */
+  reads?: LiveReads;
 }
