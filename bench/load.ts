@@ -172,6 +172,11 @@ async function main() {
     const reads = new Tally();
     const decisions = new Tally();
     let notModified = 0;
+    const apiHeapMb = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
+    };
+    const heapAtStart = await apiHeapMb();
     const startAt = { api: usage(api.pid!), worker: usage(worker.pid!) };
     const samples: string[] = [];
     const started = performance.now();
@@ -244,6 +249,7 @@ async function main() {
       );
     }
     say(`memory     ${samples.join('; ')}`);
+    say(`api heap   ${heapAtStart.toFixed(0)} MB used at start, ${(await apiHeapMb()).toFixed(0)} MB at end (V8, from its /metrics)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
