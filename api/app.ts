@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { createAuthGuard } from './abuse';
 import { auditRequest, isAudited } from './audit';
 import { LiveReads } from '../app/live-reads';
+import { LiveStreams } from '../app/live-streams';
 import { jsonBody } from './body';
 import { mountMetrics } from './metrics';
 import { securityHeaders } from './headers';
@@ -12,7 +13,7 @@ import { errorHandler, HttpError } from './errors';
 import { createIdempotencyGuard } from './idempotency';
 import { findSession } from './session';
 import { buildOpenApi } from './openapi';
-import { expressPath, toHandler, type AnyRoute } from './route';
+import { expressPath, tagged, toHandler, type AnyRoute } from './route';
 import { routes as allRoutes } from './routes';
 import { refuseMalformedText } from './text';
 import { mountUi } from './ui';
@@ -32,6 +33,8 @@ export function createApp(given: Deps, routes: AnyRoute[] = allRoutes): Express 
   const deps: Deps = {
     ...given,
     reads: given.reads ?? new LiveReads({ freshMs: given.config.LIVE_READ_FRESH_MS, maxEntries: 1000, onLookup: metrics.countLookup }),
+    // A stream's poller reads once per freshness bound (at least a second): more often would only find the same answer.
+    streams: given.streams ?? new LiveStreams({ everyMs: Math.max(1000, given.config.LIVE_READ_FRESH_MS), tag: tagged }),
   };
 
   // Request id: the caller's if it is sane (a proxy may have set it), else ours.

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { LiveReads } from '../app/live-reads';
+import type { LiveStreams } from '../app/live-streams';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type { Mailer } from '../platform/mailer';
@@ -16,4 +17,6 @@ export interface Deps {
   authCacheMs?: number;
   /** The shared read path of live workflow state (app/live-reads.ts); createApp makes one from the config when absent. */
   reads?: LiveReads;
+  /** The shared pollers behind the Server-Sent Events streams (app/live-streams.ts); createApp makes them when absent. */
+  streams?: LiveStreams;
 }

@@ -125,7 +125,7 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
 // serialised and hashed once, not once per request.
 const taggedOf = new WeakMap<object, { text: string; etag: string }>();
 
-function tagged(body: unknown): { text: string; etag: string } {
+export function tagged(body: unknown): { text: string; etag: string } {
   const known = typeof body === 'object' && body !== null ? taggedOf.get(body) : undefined;
   if (known) return known;
   const text = JSON.stringify(body);

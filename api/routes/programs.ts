@@ -8,7 +8,7 @@ import { ProgramParams, programUpdates, type AnyProgramUpdate } from '../../doma
 import { GateKey } from '../../domain/rollout';
 import { auditDownload } from '../audit';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { HttpError, ValidationError } from '../errors';
+import { errorCodeOf, HttpError, ValidationError } from '../errors';
 import {
   createProgram,
   downtimePacket,
@@ -20,7 +20,7 @@ import {
   programStatus,
   readLive,
 } from '../programs';
-import { intParam, route, type AnyRoute, type RouteDef } from '../route';
+import { intParam, route, tagged, type AnyRoute, type RouteDef } from '../route';
 import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 
 const { everyone, leads, responders } = roleGroups;
@@ -137,6 +137,62 @@ export const programStatusRoute = route({
   },
 });
 
+export const programStreamRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/stream',
+  summary:
+    'The live state as Server-Sent Events: a `status` event with the state (its id the ETag) at once and at each change, a comment every 15 s; one shared poller per program',
+  tags: ['programs'],
+  roles: everyone,
+  params: ProgramParams,
+  responses: {
+    200: {
+      description: 'text/event-stream of `status` events (and `unavailable` while Temporal is down)',
+      contentType: 'text/event-stream',
+    },
+    404: { description: 'No such program' },
+  },
+  async handle({ params, ctx }) {
+    const { deps, req, res } = ctx;
+    const load = () => programStatus(deps, params.programId);
+    // No such program, or Temporal down: an ordinary 404 or 503 before the stream opens.
+    const first = tagged(await load());
+    const streams = deps.streams!;
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      // Proxies that buffer (nginx) pass events on at once; a page that still gets none falls back to polling (ui/poll.ts).
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    // A reconnecting EventSource sends the last id it got: no need to send the same state again.
+    let sent = req.header('last-event-id');
+    const sendState = (state: { text: string; etag: string }) => {
+      if (state.etag === sent) return;
+      sent = state.etag;
+      res.write(`id: ${state.etag}\nevent: status\ndata: ${state.text}\n\n`);
+    };
+    sendState(first);
+    await new Promise<void>((resolve) => {
+      const unsubscribe = streams.subscribe(params.programId, load, (event) => {
+        if (event.kind === 'state') sendState(event.state);
+        else {
+          // Codes only, as in any error answer; the page keeps the last state it has, and gets it
+          // again when the program answers (even unchanged: that is how it learns it is back).
+          sent = undefined;
+          res.write(`event: unavailable\ndata: ${JSON.stringify({ error: errorCodeOf(event.error) })}\n\n`);
+        }
+      });
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), streams.keepAliveMs);
+      res.once('close', () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+        resolve();
+      });
+    });
+    return { status: 200 };
+  },
+});
+
 export const recordEvidenceRoute = programUpdateRoute(programUpdates.recordEvidence, {
   path: '/v1/programs/{programId}/evidence',
   summary: 'Record readiness evidence (UAT, training, backup, migration)',
@@ -232,6 +288,7 @@ export const programRoutes: AnyRoute[] = [
   createProgramRoute,
   listProgramsRoute,
   programStatusRoute,
+  programStreamRoute,
   recordEvidenceRoute,
   requestGateRoute,
   getGateRoute,
