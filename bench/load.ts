@@ -25,6 +25,7 @@ import { loadConfig } from '../platform/config';
 import { createPool, prepareDatabase, withCredentials } from '../platform/db';
 import { createApiClient, workerPolling } from '../platform/temporal';
 import { ensureDatabase, freePort, portOpen, spawnTs, startEmbeddedPostgres, startTemporalDevServer, waitFor } from '../tools/services';
+import { passingEvidence } from '../tests/helpers/evidence';
 import { personWithToken } from '../tests/helpers/people';
 import { startTestSmtp } from '../tests/helpers/smtp';
 
@@ -40,17 +41,6 @@ const DECIDERS = num('BENCH_DECIDERS', Math.max(1, Math.round(PAGES / 100)));
 const DECIDE_MS = num('BENCH_DECIDE_MS', 5000);
 const BASELINE = process.env.BENCH_BASELINE === '1';
 const TIMEOUT_MS = 10_000;
-
-/** Readiness evidence that passes every criterion of testPlan()'s gates (as tests/helpers/complete.ts, which needs vitest). */
-function passingEvidence() {
-  const training = Object.fromEntries(testPlan().departments.map((d) => [d.code, { examined: 10, passed: 10 }]));
-  return {
-    uat: { severeTotal: 3, severeFixed: 3, ordinaryTotal: 40, ordinaryFixed: 39 },
-    training,
-    backup: { takenAt: new Date().toISOString() },
-    migration: { verified: true },
-  };
-}
 
 /** CPU seconds (user + system) and RSS of a process, from /proc. */
 function usage(pid: number): { cpuS: number; rssMb: number } {
