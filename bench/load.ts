@@ -5,6 +5,7 @@
  *   BENCH_PAGES=200 BENCH_SECONDS=600 npm run bench:load
  *   BENCH_DECIDERS=5 ...     pages that also decide, one action every BENCH_DECIDE_MS (5000) each
  *   BENCH_POLL_MS=2000 ...   each page's poll interval (the page's own)
+ *   BENCH_STREAM=1 ...       the pages hold the Server-Sent Events stream open instead of polling
  *   BENCH_BASELINE=1 ...     the "before": the API with LIVE_READ_FRESH_MS=0 and pages that send no
  *                            If-None-Match (every read a Temporal query and a full body)
  *
@@ -40,6 +41,7 @@ const POLL_MS = num('BENCH_POLL_MS', 2000);
 const DECIDERS = num('BENCH_DECIDERS', Math.max(1, Math.round(PAGES / 100)));
 const DECIDE_MS = num('BENCH_DECIDE_MS', 5000);
 const BASELINE = process.env.BENCH_BASELINE === '1';
+const STREAM = process.env.BENCH_STREAM === '1';
 const TIMEOUT_MS = 10_000;
 
 /** CPU seconds (user + system) and RSS of a process, from /proc. */
@@ -187,6 +189,36 @@ async function main() {
         await sleep(POLL_MS);
       }
     };
+    // BENCH_STREAM=1: the page as a browser with EventSource runs it (ui/poll.ts), one stream open for the whole run.
+    let events = 0;
+    const streamingPage = async (i: number) => {
+      const headers = viewers[i % viewers.length]!;
+      await sleep(Math.random() * POLL_MS);
+      const abort = new AbortController();
+      const stop = setTimeout(() => abort.abort(), Math.max(0, endAt - performance.now()));
+      const opened = performance.now();
+      try {
+        const res = await fetch(`${statusUrl}/stream`, { headers, signal: abort.signal });
+        if (res.status !== 200) {
+          reads.add(String(res.status), performance.now() - opened);
+          return;
+        }
+        let first = true;
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          const text = Buffer.from(chunk).toString('utf8');
+          const n = text.split('event: status').length - 1;
+          if (n && first) {
+            reads.add(String(res.status), performance.now() - opened);
+            first = false;
+          }
+          events += n;
+        }
+      } catch (err) {
+        if ((err as Error).name !== 'AbortError') reads.failures++;
+      } finally {
+        clearTimeout(stop);
+      }
+    };
     const decider = async (i: number) => {
       const actions = [
         { url: `${statusUrl}/evidence`, headers: lead, body: { evidence: passingEvidence() } },
@@ -212,7 +244,10 @@ async function main() {
       },
       Math.max(10_000, (SECONDS * 1000) / 10),
     );
-    await Promise.all([...Array.from({ length: PAGES }, (_, i) => page(i)), ...Array.from({ length: DECIDERS }, (_, i) => decider(i))]);
+    await Promise.all([
+      ...Array.from({ length: PAGES }, (_, i) => (STREAM ? streamingPage(i) : page(i))),
+      ...Array.from({ length: DECIDERS }, (_, i) => decider(i)),
+    ]);
     clearInterval(sampler);
     const seconds = (performance.now() - started) / 1000;
     const endAtUsage = { api: usage(api.pid!), worker: usage(worker.pid!) };
@@ -224,7 +259,8 @@ async function main() {
     const r = reads.summary(seconds);
     const d = decisions.summary(seconds);
     say('');
-    say(`reads      ${r.count} in ${seconds.toFixed(1)} s = ${r.perSecond}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms`);
+    if (STREAM) say(`streams    ${r.count} opened (first event p50 ${r.p50} ms, p99 ${r.p99} ms), ${events} status events received`);
+    else say(`reads      ${r.count} in ${seconds.toFixed(1)} s = ${r.perSecond}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  max ${r.max} ms`);
     say(`           statuses ${JSON.stringify(r.statuses)} (304: ${notModified})  timeouts ${r.timeouts}  failures ${r.failures}`);
     say(
       `decisions  ${d.count}  p50 ${d.p50} ms  p99 ${d.p99} ms  max ${d.max} ms  statuses ${JSON.stringify(d.statuses)}  timeouts ${d.timeouts}  failures ${d.failures}`,
