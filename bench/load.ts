@@ -169,7 +169,9 @@ async function main() {
       return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
     };
     const heapAtStart = await apiHeapMb();
-    const startAt = { api: usage(api.pid!), worker: usage(worker.pid!) };
+    // The dev server answers every query too (it hands it to the worker): its CPU is part of a read's cost.
+    const temporalPid = temporal.process!.pid!;
+    const startAt = { api: usage(api.pid!), worker: usage(worker.pid!), temporal: usage(temporalPid) };
     const samples: string[] = [];
     const started = performance.now();
     const endAt = started + SECONDS * 1000;
@@ -250,7 +252,7 @@ async function main() {
     ]);
     clearInterval(sampler);
     const seconds = (performance.now() - started) / 1000;
-    const endAtUsage = { api: usage(api.pid!), worker: usage(worker.pid!) };
+    const endAtUsage = { api: usage(api.pid!), worker: usage(worker.pid!), temporal: usage(temporalPid) };
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const lookups = Object.fromEntries(
@@ -269,6 +271,7 @@ async function main() {
     for (const [name, a, b] of [
       ['api', startAt.api, endAtUsage.api],
       ['worker', startAt.worker, endAtUsage.worker],
+      ['temporal', startAt.temporal, endAtUsage.temporal],
     ] as const) {
       say(
         `${name.padEnd(10)} CPU ${(b.cpuS - a.cpuS).toFixed(1)} s (${((b.cpuS - a.cpuS) / seconds).toFixed(2)} cores)  RSS ${a.rssMb.toFixed(0)} MB at start, ${b.rssMb.toFixed(0)} MB at end`,
