@@ -164,12 +164,18 @@ export const programStreamRoute = route({
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
+    // A client that stopped reading would have every change queue up in this process: past 1 MB
+    // unread it is cut off (its EventSource falls back to polling).
+    const write = (text: string) => {
+      if (res.writableLength > 1_000_000) res.destroy();
+      else res.write(text);
+    };
     // A reconnecting EventSource sends the last id it got: no need to send the same state again.
     let sent = req.header('last-event-id');
     const sendState = (state: { text: string; etag: string }) => {
       if (state.etag === sent) return;
       sent = state.etag;
-      res.write(`id: ${state.etag}\nevent: status\ndata: ${state.text}\n\n`);
+      write(`id: ${state.etag}\nevent: status\ndata: ${state.text}\n\n`);
     };
     sendState(first);
     await new Promise<void>((resolve) => {
@@ -179,10 +185,10 @@ export const programStreamRoute = route({
           // Codes only, as in any error answer; the page keeps the last state it has, and gets it
           // again when the program answers (even unchanged: that is how it learns it is back).
           sent = undefined;
-          res.write(`event: unavailable\ndata: ${JSON.stringify({ error: errorCodeOf(event.error) })}\n\n`);
+          write(`event: unavailable\ndata: ${JSON.stringify({ error: errorCodeOf(event.error) })}\n\n`);
         }
       });
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), streams.keepAliveMs);
+      const keepAlive = setInterval(() => write(': keep-alive\n\n'), streams.keepAliveMs);
       res.once('close', () => {
         clearInterval(keepAlive);
         unsubscribe();

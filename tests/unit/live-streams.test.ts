@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveStreams } from '../../app/live-streams';
@@ -9,14 +10,14 @@ import { eventually } from '../helpers/eventually';
 import { personWithToken } from '../helpers/people';
 
 /** GET /v1/programs/{id}/stream through the real app over a Temporal stand-in that counts its queries. */
-const fake = { queries: 0, phase: 'readiness', failWith: undefined as Error | undefined };
+const fake = { queries: 0, phase: 'readiness', padding: '', failWith: undefined as Error | undefined };
 const fakeTemporal = {
   workflow: {
     getHandle: () => ({
       async query() {
         fake.queries++;
         if (fake.failWith) throw fake.failWith;
-        return { programId: 'prog-1', phase: fake.phase };
+        return { programId: 'prog-1', phase: fake.phase, ...(fake.padding ? { padding: fake.padding } : {}) };
       },
     }),
   },
@@ -140,6 +141,25 @@ describe('program state as Server-Sent Events (issue 15)', () => {
     expect(s.got.events[2]).toMatchObject({ event: 'status', id: s.got.events[0]!.id });
     s.got.close();
   });
+
+  it('cuts off a client that stops reading once 1 MB waits for it, and stops its poller', async () => {
+    const { port } = new URL(api.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`GET /v1/programs/prog-1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: ${viewer.authorization}\r\n\r\n`);
+    // Reads nothing from here on: the server's socket buffers fill, then its queue.
+    socket.pause();
+    const closed = new Promise((r) => socket.once('close', r));
+    await eventually(() => expect(streams.size).toBe(1));
+    for (let i = 0; i < 40 && streams.size; i++) {
+      fake.padding = `${i}`.padEnd(400_000, 'x');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await eventually(() => expect(streams.size).toBe(0), 10_000);
+    socket.resume();
+    await closed;
+    fake.padding = '';
+  }, 30_000);
 
   it('401 without a token and 404 for no such program, before any stream opens', async () => {
     const anonymous = await fetch(`${api.url}/v1/programs/prog-1/stream`);
