@@ -104,6 +104,10 @@ describe('program status reads (issue 15)', () => {
     // A list of tags, or the weak form of ours, matches too.
     expect((await status({ ...viewer, 'if-none-match': `"other", W/${etag}` })).status).toBe(304);
     expect((await status({ ...viewer, 'if-none-match': '"other"' })).status).toBe(200);
+    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+      paths: Record<string, { get?: { responses: Record<string, unknown> } }>;
+    };
+    expect(doc.paths['/v1/programs/{programId}']!.get!.responses['304']).toBeDefined();
 
     fake.phase = 'pilot';
     await new Promise((r) => setTimeout(r, 1050));
