@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { createAuthGuard } from './abuse';
 import { auditRequest, isAudited } from './audit';
+import { LiveReads } from '../app/live-reads';
+import { LiveStreams } from '../app/live-streams';
 import { jsonBody } from './body';
+import { mountMetrics } from './metrics';
 import { securityHeaders } from './headers';
 import { authorize, createAuthenticator } from './auth';
 import type { Deps } from './deps';
@@ -10,19 +13,29 @@ import { errorHandler, HttpError } from './errors';
 import { createIdempotencyGuard } from './idempotency';
 import { findSession } from './session';
 import { buildOpenApi } from './openapi';
-import { expressPath, toHandler, type AnyRoute } from './route';
+import { expressPath, tagged, toHandler, type AnyRoute } from './route';
 import { routes as allRoutes } from './routes';
 import { refuseMalformedText } from './text';
 import { mountUi } from './ui';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{8,64}$/;
 
-export function createApp(deps: Deps, routes: AnyRoute[] = allRoutes): Express {
+export function createApp(given: Deps, routes: AnyRoute[] = allRoutes): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.set('trust proxy', deps.config.TRUST_PROXY);
-  app.use(securityHeaders(deps.config));
+  // ETags only where a route declares them (strong, api/route.ts), not express's weak one on every
+  // JSON answer: errors, downloads and answers with a request id are never "not modified".
+  app.set('etag', false);
+  app.set('trust proxy', given.config.TRUST_PROXY);
+  app.use(securityHeaders(given.config));
+  const metrics = mountMetrics(app, given.config);
+  const deps: Deps = {
+    ...given,
+    reads: given.reads ?? new LiveReads({ freshMs: given.config.LIVE_READ_FRESH_MS, maxEntries: 1000, onLookup: metrics.countLookup }),
+    // A stream's poller reads once per freshness bound (at least a second): more often would only find the same answer.
+    streams: given.streams ?? new LiveStreams({ everyMs: Math.max(1000, given.config.LIVE_READ_FRESH_MS), tag: tagged }),
+  };
 
   // Request id: the caller's if it is sane (a proxy may have set it), else ours.
   app.use((req, res, next) => {

@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { LiveReads } from '../app/live-reads';
+import type { LiveStreams } from '../app/live-streams';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import type { Mailer } from '../platform/mailer';
@@ -13,4 +15,8 @@ export interface Deps {
   logger: Logger;
   /** How long a verified token is trusted without asking PostgreSQL again (default 5000 ms); revocations take effect within it. */
   authCacheMs?: number;
+  /** The shared read path of live workflow state (app/live-reads.ts); createApp makes one from the config when absent. */
+  reads?: LiveReads;
+  /** The shared pollers behind the Server-Sent Events streams (app/live-streams.ts); createApp makes them when absent. */
+  streams?: LiveStreams;
 }

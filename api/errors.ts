@@ -52,6 +52,13 @@ export function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
   }));
 }
 
+/** The code an error answer would carry (not_found, dependency_unavailable, internal), for a stream that cannot answer with a status. */
+export function errorCodeOf(err: unknown): string {
+  if (err instanceof HttpError) return err.code;
+  if (err instanceof WorkflowNotFoundError) return 'not_found';
+  return unavailableDependency(err) ? 'dependency_unavailable' : 'internal';
+}
+
 const statusOfFailure: Partial<Record<string, number>> = {
   [ErrorType.InvalidInput]: 400,
   [ErrorType.NotAllowed]: 403,

@@ -45,6 +45,7 @@ export function buildOpenApi(routes: AnyRoute[]) {
       responses['409'] ??= error('A request with the same Idempotency-Key is still running');
       responses['422'] ??= error('The Idempotency-Key was already used for a different request');
     }
+    if (r.etag) responses['304'] ??= { description: 'Not modified: If-None-Match named the ETag of the current state (no body)' };
     responses['429'] ??= error(
       'Too many failed authentications from this address (or sign-ins with this token) this minute: wait for Retry-After seconds',
     );

@@ -5,7 +5,9 @@ import type { Pool } from 'pg';
 import { workflowIds } from '../domain/ids';
 import type { Plan } from '../domain/plan';
 import { canonicalJson } from '../platform/audit';
+import { programStatusQuery, type ProgramStatus } from '../domain/rollout';
 import type { programWorkflow } from '../workflows';
+import type { Deps } from './deps';
 import { HttpError } from './errors';
 
 export const programHandle = (temporal: Client, programId: string): WorkflowHandle<typeof programWorkflow> =>
@@ -107,4 +109,27 @@ export async function downtimePacket(pool: Pool, programId: string, emergency: n
     [programId, emergency, department],
   );
   return rows[0] as { id: string; as_of: Date; forms: string[]; content: unknown } | undefined;
+}
+
+/** A query's answer through the shared read path (app/live-reads.ts), or straight from `load` without one. */
+export function readLive<T>(deps: Deps, workflowId: string, query: string, load: () => Promise<T>): Promise<T> {
+  return deps.reads ? deps.reads.read(workflowId, query, load) : load();
+}
+
+/** The program's live state, as every status, gate, department and emergency read shows it (404 for no such program). */
+export function programStatus(deps: Deps, programId: string): Promise<ProgramStatus> {
+  return readLive(deps, workflowIds.program(programId), programStatusQuery.name, async () => {
+    await programExists(deps.pool, programId);
+    return programHandle(deps.temporal, programId).query(programStatusQuery);
+  });
+}
+
+/**
+ * After a change the API made to a program (an Update, an incident raised or acted on): this
+ * process's next read of it queries afresh, so the deciding client sees its decision at once.
+ * The parallel run's too: extensions and comparisons go through the program to it.
+ */
+export function invalidateProgram(deps: Deps, programId: string): void {
+  deps.reads?.invalidate(workflowIds.program(programId));
+  deps.reads?.invalidate(workflowIds.parallelRun(programId));
 }

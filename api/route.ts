@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Principal, Role } from '../domain/people';
@@ -46,6 +47,11 @@ export interface RouteDef<
    * abandoned.
    */
   keyedByIdempotencyKey?: boolean;
+  /**
+   * A GET of state many pages poll: a 200's JSON body goes out with a strong ETag (a hash of the
+   * body), and a request whose If-None-Match holds it gets 304 without the body.
+   */
+  etag?: boolean;
   responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
   handle(input: { body: Infer<B>; params: Infer<P>; query: Infer<Q>; ctx: RequestContext }): Promise<Reply>;
 }
@@ -107,11 +113,44 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
       if (res.headersSent) return;
       for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
       if (reply.body === undefined) res.status(reply.status).end();
+      else if (def.etag && reply.status === 200) sendTagged(req.header('if-none-match'), res, reply.body);
       else res.status(reply.status).json(reply.body);
     } catch (err) {
       next(err);
     }
   };
+}
+
+// Bodies served from the live-read cache are the same object for every reader within its bound:
+// serialised and hashed once, not once per request.
+const taggedOf = new WeakMap<object, { text: string; etag: string }>();
+
+export function tagged(body: unknown): { text: string; etag: string } {
+  const known = typeof body === 'object' && body !== null ? taggedOf.get(body) : undefined;
+  if (known) return known;
+  const text = JSON.stringify(body);
+  const made = { text, etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"` };
+  if (typeof body === 'object' && body !== null) taggedOf.set(body, made);
+  return made;
+}
+
+/** Whether If-None-Match names this tag (a list, `*`, or weak forms: RFC 9110 compares them weakly). */
+export function matchesTag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
+}
+
+function sendTagged(ifNoneMatch: string | undefined, res: Response, body: unknown): void {
+  const { text, etag } = tagged(body);
+  res.setHeader('ETag', etag);
+  if (matchesTag(ifNoneMatch, etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200).type('application/json; charset=utf-8').send(text);
 }
 
 export interface Outcome {

@@ -77,6 +77,25 @@ export const ConfigSchema = z
       .describe('Failed authentications per source address and minute before 429'),
     SIGN_INS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10).describe('Sign-ins per person and minute before 429'),
 
+    LIVE_READ_FRESH_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000)
+      .describe(
+        'How long the API reuses a workflow query answer (program status, parallel-run nights) for every reader; concurrent readers share one query. 0 = every read queries',
+      ),
+    METRICS_ACCESS: z
+      .enum(['loopback', 'any'])
+      .default('loopback')
+      .describe("Who may read the API's GET /metrics: loopback only (through TRUST_PROXY, the client's address counts), or any address"),
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^(off|[^\s:]+:\d+|\[[0-9a-fA-F:]+\]:\d+)$/, "must be host:port or 'off'")
+      .default('127.0.0.1:9464')
+      .describe("Where the worker's Temporal SDK runtime serves its Prometheus metrics (/metrics); 'off' = none"),
+
     SMTP_HOST: z.string().min(1).default('127.0.0.1'),
     SMTP_PORT: port.default(1025),
     SMTP_SECURE: envBool.default(false).describe('TLS from the first byte (port 465); else STARTTLS when offered'),

@@ -40,6 +40,7 @@ const ports = {
   ui: await freePort(),
   smtp: await freePort(),
   mailUi: await freePort(),
+  workerMetrics: await freePort(),
 };
 const env = {
   ...process.env,
@@ -51,6 +52,7 @@ const env = {
   TEMPORAL_UI_PORT: String(ports.ui),
   SMTP_PORT: String(ports.smtp),
   MAIL_UI_PORT: String(ports.mailUi),
+  WORKER_METRICS_ADDRESS: `127.0.0.1:${ports.workerMetrics}`,
 };
 
 function failed(why) {

@@ -44,6 +44,10 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
   });
+  return (await answerOf(res, path)) as T;
+}
+
+async function answerOf(res: Response, path: string): Promise<unknown> {
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
@@ -55,7 +59,22 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
     if (res.status === 401 && !path.startsWith('/v1/session')) onSignedOut();
     throw new ApiError(res.status, String(json.error ?? 'error'), String(json.message ?? `the server answered ${res.status}`), json);
   }
-  return json as T;
+  return json;
+}
+
+export type Revalidated<T> = { changed: false } | { changed: true; data: T; etag: string | undefined };
+
+/**
+ * A GET that sends the ETag of the answer the page already shows: the server answers 304 with no
+ * body while the state is unchanged (read routes with `etag`, api/route.ts), else the new state.
+ */
+export async function getIfChanged<T>(path: string, etag: string | undefined): Promise<Revalidated<T>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (etag) headers['if-none-match'] = etag;
+  const res = await fetch(path, { method: 'GET', headers, credentials: 'same-origin' });
+  if (res.status === 304) return { changed: false };
+  const data = (await answerOf(res, path)) as T;
+  return { changed: true, data, etag: res.headers.get('etag') ?? undefined };
 }
 
 export const get = <T>(path: string) => api<T>('GET', path);

@@ -21,7 +21,14 @@ const sdkLevel: Record<string, LogLevel> = {
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'golive-worker');
-  Runtime.install({ logger: new DefaultLogger(sdkLevel[config.LOG_LEVEL]) });
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel[config.LOG_LEVEL]),
+    // The SDK core's own Prometheus exporter (task latencies, sticky cache, pollers): nothing of
+    // ours to keep in step with the SDK, and its labels hold task queues and workflow types, no ids.
+    ...(config.WORKER_METRICS_ADDRESS === 'off'
+      ? {}
+      : { telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } }),
+  });
   const pool = createPool(databaseUrl(config), config.PG_POOL_MAX);
   await checkLeastPrivilege(pool, config.NODE_ENV === 'production', logger);
   const mailer = createMailer(config);
@@ -41,7 +48,7 @@ async function main() {
     activities,
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: config.WORKER_METRICS_ADDRESS }, 'worker running');
   // The SDK handles SIGINT/SIGTERM: it stops polling, lets running activities finish within
   // shutdownGraceTime, and then run() resolves.
   await worker.run();

@@ -21,7 +21,7 @@ import { ProgramParams } from '../../domain/program-contract';
 import { findAckToken, spendAckToken } from '../../app/ack-tokens';
 import { getPolicy, getRota, putPolicy, putRota, raiseIncident } from '../../app/incidents';
 import { HttpError, ValidationError } from '../errors';
-import { planDepartments } from '../programs';
+import { invalidateProgram, planDepartments } from '../programs';
 import { sendShell } from '../ui';
 import { intParam, route, type RequestContext } from '../route';
 import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
@@ -59,7 +59,13 @@ async function incidentRow(ctx: RequestContext, incidentId: string): Promise<z.i
 async function acknowledge(ctx: RequestContext, incidentId: string, by: Principal) {
   const row = await incidentRow(ctx, incidentId);
   if (row.status === 'resolved') throw new HttpError(409, 'InvalidState', 'the incident is resolved');
-  return runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), acknowledgeUpdate, { by: namedActorOf(by), incidentId });
+  const outcome = await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), acknowledgeUpdate, {
+    by: namedActorOf(by),
+    incidentId,
+  });
+  // The program shows its open incidents: the next read of it in this process includes this.
+  invalidateProgram(ctx.deps, row.programId);
+  return outcome;
 }
 
 export const raiseIncidentRoute = route({
@@ -101,6 +107,7 @@ export const raiseIncidentRoute = route({
       raiseId: randomUUID(),
     });
     const status = await ctx.deps.temporal.workflow.getHandle(raised.workflowId, raised.runId).query(incidentStatusQuery);
+    invalidateProgram(ctx.deps, body.programId);
     return {
       status: 202,
       body: { incidentId: status.incidentId, workflowId: raised.workflowId, deduplicated: status.incidentId !== raised.raiseId },
@@ -112,6 +119,7 @@ export const raiseIncidentRoute = route({
 export const listIncidentsRoute = route({
   method: 'get',
   path: '/v1/incidents',
+  etag: true,
   summary: 'Incidents, newest first',
   tags: ['incidents'],
   roles: anyone,
@@ -134,6 +142,7 @@ export const listIncidentsRoute = route({
 export const getIncidentRoute = route({
   method: 'get',
   path: '/v1/incidents/{incidentId}',
+  etag: true,
   summary: 'One incident with its timeline: who was told when, acknowledgements, escalations, resolution',
   tags: ['incidents'],
   roles: anyone,
@@ -196,14 +205,14 @@ export const resolveIncidentRoute = route({
     );
     const noteId = Number(note.rows[0]!.id);
     try {
-      return updateReply(
-        await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, {
-          by: namedActorOf(by),
-          code: body.code,
-          noteId,
-          incidentId: params.incidentId,
-        }),
-      );
+      const outcome = await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(row.workflowId), resolveUpdate, {
+        by: namedActorOf(by),
+        code: body.code,
+        noteId,
+        incidentId: params.incidentId,
+      });
+      invalidateProgram(ctx.deps, row.programId);
+      return updateReply(outcome);
     } catch (err) {
       await ctx.deps.pool.query('DELETE FROM incident_notes WHERE id = $1', [noteId]);
       throw err;

@@ -12,22 +12,25 @@ import { ProgramParams } from '../../domain/program-contract';
 import { streamDifferencesCsv } from '../../app/differences-csv';
 import { auditDownload } from '../audit';
 import { HttpError } from '../errors';
-import { programExists } from '../programs';
+import { programExists, readLive } from '../programs';
 import { route, type AnyRoute, type RequestContext } from '../route';
 
 const { everyone, responders } = roleGroups;
 const RunParams = ProgramParams.extend({ runId: z.uuid() });
 
-async function nightsOf(ctx: RequestContext, programId: string): Promise<{ domains: string[]; nights: NightView[] }> {
-  await programExists(ctx.deps.pool, programId);
-  try {
-    return await ctx.deps.temporal.workflow.getHandle(workflowIds.parallelRun(programId)).query(parallelRunNightsQuery);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    // Not started yet (the pilot is not live): the plan's domains, no nights.
-    const { rows } = await ctx.deps.pool.query<{ plan: Plan }>('SELECT plan FROM program WHERE id = $1', [programId]);
-    return { domains: (rows[0]?.plan.parallelRun?.domains ?? []).map((d) => d.name), nights: [] };
-  }
+function nightsOf(ctx: RequestContext, programId: string): Promise<{ domains: string[]; nights: NightView[] }> {
+  const workflowId = workflowIds.parallelRun(programId);
+  return readLive(ctx.deps, workflowId, parallelRunNightsQuery.name, async () => {
+    await programExists(ctx.deps.pool, programId);
+    try {
+      return await ctx.deps.temporal.workflow.getHandle(workflowId).query(parallelRunNightsQuery);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Not started yet (the pilot is not live): the plan's domains, no nights.
+      const { rows } = await ctx.deps.pool.query<{ plan: Plan }>('SELECT plan FROM program WHERE id = $1', [programId]);
+      return { domains: (rows[0]?.plan.parallelRun?.domains ?? []).map((d) => d.name), nights: [] };
+    }
+  });
 }
 
 /** A run id is only served under the program whose parallel run made it. */
@@ -41,6 +44,7 @@ async function runOfProgram(ctx: RequestContext, programId: string, runId: strin
 export const listNightsRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/parallel-run/nights',
+  etag: true,
   summary: "Every night compared, oldest first, with each domain's status, counts and run id",
   tags: ['parallel run'],
   roles: everyone,
@@ -66,6 +70,7 @@ export const listNightsRoute = route({
 export const getRunRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/parallel-run/runs/{runId}',
+  etag: true,
   summary: "One domain's comparison of one night: rows per side, matched, missing, mismatched per field, duplicates, status",
   tags: ['parallel run'],
   roles: everyone,

@@ -5,12 +5,22 @@ import { actorOf } from '../../domain/people';
 import { roleGroups } from '../../domain/permissions';
 import { DepartmentCode, PlanShape, validatePlan } from '../../domain/plan';
 import { ProgramParams, programUpdates, type AnyProgramUpdate } from '../../domain/program-contract';
-import { GateKey, programStatusQuery } from '../../domain/rollout';
+import { GateKey } from '../../domain/rollout';
 import { auditDownload } from '../audit';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { HttpError, ValidationError } from '../errors';
-import { createProgram, downtimePacket, gateDecisions, listPrograms, programExists, programHandle } from '../programs';
-import { intParam, route, type AnyRoute, type RouteDef } from '../route';
+import { errorCodeOf, HttpError, ValidationError } from '../errors';
+import {
+  createProgram,
+  downtimePacket,
+  gateDecisions,
+  invalidateProgram,
+  listPrograms,
+  programExists,
+  programHandle,
+  programStatus,
+  readLive,
+} from '../programs';
+import { intParam, route, tagged, type AnyRoute, type RouteDef } from '../route';
 import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 
 const { everyone, leads, responders } = roleGroups;
@@ -59,6 +69,8 @@ function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<R
           );
         },
       );
+      // Applied (or accepted and running): the next read in this process shows it.
+      invalidateProgram(ctx.deps, programId);
       // Applied, not yet answered: where tests/integration/api-crash.test.ts has the process die (config refuses it outside tests).
       if (ctx.deps.config.TEST_CRASH_API_AFTER_UPDATE) process.kill(process.pid, 'SIGKILL');
       return updateReply(outcome);
@@ -101,6 +113,7 @@ export const createProgramRoute = route({
 export const listProgramsRoute = route({
   method: 'get',
   path: '/v1/programs',
+  etag: true,
   summary: 'Programs, newest first',
   tags: ['programs'],
   roles: everyone,
@@ -113,14 +126,76 @@ export const listProgramsRoute = route({
 export const programStatusRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}',
+  etag: true,
   summary: 'Phase, every department, open gates and what the lead may do now, in one answer',
   tags: ['programs'],
   roles: everyone,
   params: ProgramParams,
   responses: { 200: { description: 'Live state' }, 404: { description: 'No such program' } },
   async handle({ params, ctx }) {
-    await programExists(ctx.deps.pool, params.programId);
-    return { status: 200, body: await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery) };
+    return { status: 200, body: await programStatus(ctx.deps, params.programId) };
+  },
+});
+
+export const programStreamRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/stream',
+  summary:
+    'The live state as Server-Sent Events: a `status` event with the state (its id the ETag) at once and at each change, a comment every 15 s; one shared poller per program',
+  tags: ['programs'],
+  roles: everyone,
+  params: ProgramParams,
+  responses: {
+    200: {
+      description: 'text/event-stream of `status` events (and `unavailable` while Temporal is down)',
+      contentType: 'text/event-stream',
+    },
+    404: { description: 'No such program' },
+  },
+  async handle({ params, ctx }) {
+    const { deps, req, res } = ctx;
+    const load = () => programStatus(deps, params.programId);
+    // No such program, or Temporal down: an ordinary 404 or 503 before the stream opens.
+    const first = tagged(await load());
+    const streams = deps.streams!;
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      // Proxies that buffer (nginx) pass events on at once; a page that still gets none falls back to polling (ui/poll.ts).
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    // A client that stopped reading would have every change queue up in this process: past 1 MB
+    // unread it is cut off (its EventSource falls back to polling).
+    const write = (text: string) => {
+      if (res.writableLength > 1_000_000) res.destroy();
+      else res.write(text);
+    };
+    // A reconnecting EventSource sends the last id it got: no need to send the same state again.
+    let sent = req.header('last-event-id');
+    const sendState = (state: { text: string; etag: string }) => {
+      if (state.etag === sent) return;
+      sent = state.etag;
+      write(`id: ${state.etag}\nevent: status\ndata: ${state.text}\n\n`);
+    };
+    sendState(first);
+    await new Promise<void>((resolve) => {
+      const unsubscribe = streams.subscribe(params.programId, load, (event) => {
+        if (event.kind === 'state') sendState(event.state);
+        else {
+          // Codes only, as in any error answer; the page keeps the last state it has, and gets it
+          // again when the program answers (even unchanged: that is how it learns it is back).
+          sent = undefined;
+          write(`event: unavailable\ndata: ${JSON.stringify({ error: errorCodeOf(event.error) })}\n\n`);
+        }
+      });
+      const keepAlive = setInterval(() => write(': keep-alive\n\n'), streams.keepAliveMs);
+      res.once('close', () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+        resolve();
+      });
+    });
+    return { status: 200 };
   },
 });
 
@@ -141,14 +216,14 @@ export const requestGateRoute = programUpdateRoute(programUpdates.requestGate, {
 export const getGateRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/gates/{gate}',
+  etag: true,
   summary: "A gate with its criteria, decisions, the evidence each decision was made on, and its approvers' names",
   tags: ['gates'],
   roles: everyone,
   params: GateParams,
   responses: { 200: { description: 'The gate' } },
   async handle({ params, ctx }) {
-    await programExists(ctx.deps.pool, params.programId);
-    const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
+    const status = await programStatus(ctx.deps, params.programId);
     const gate = status.gates.find((g) => g.gate === params.gate);
     if (!gate) return { status: 404, body: { error: 'not_found', message: `no gate ${params.gate} in this plan` } };
     const names = await ctx.deps.pool.query<{ id: string; display_name: string }>(
@@ -194,14 +269,14 @@ export const retryDepartmentRoute = programUpdateRoute(programUpdates.retryDepar
 export const getDepartmentRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/departments/{department}',
+  etag: true,
   summary: "A department's state, failure and history",
   tags: ['phases'],
   roles: everyone,
   params: DepartmentParams,
   responses: { 200: { description: 'The department' }, 404: { description: 'No such department' } },
   async handle({ params, ctx }) {
-    await programExists(ctx.deps.pool, params.programId);
-    const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
+    const status = await programStatus(ctx.deps, params.programId);
     const department = status.departments.find((d) => d.code === params.department);
     if (!department) return { status: 404, body: { error: 'not_found', message: `no department ${params.department} in this plan` } };
     return { status: 200, body: department };
@@ -219,6 +294,7 @@ export const programRoutes: AnyRoute[] = [
   createProgramRoute,
   listProgramsRoute,
   programStatusRoute,
+  programStreamRoute,
   recordEvidenceRoute,
   requestGateRoute,
   getGateRoute,
@@ -297,14 +373,14 @@ export const closeEmergencyRoute = programUpdateRoute(programUpdates.closeEmerge
 export const getEmergencyRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/emergency',
+  etag: true,
   summary: 'The open (or last) emergency: declared, downtime per department, notified, restored, backlog cleared, closed, with durations',
   tags: ['emergency'],
   roles: everyone,
   params: ProgramParams,
   responses: { 200: { description: 'The emergency' }, 404: { description: 'None declared' } },
   async handle({ params, ctx }) {
-    await programExists(ctx.deps.pool, params.programId);
-    const status = await programHandle(ctx.deps.temporal, params.programId).query(programStatusQuery);
+    const status = await programStatus(ctx.deps, params.programId);
     if (!status.emergency) return { status: 404, body: { error: 'not_found', message: 'no emergency was declared' } };
     return { status: 200, body: status.emergency };
   },
@@ -375,17 +451,19 @@ export const verifyMigrationRoute = programUpdateRoute(programUpdates.verifyMigr
 export const migrationStatusRoute = route({
   method: 'get',
   path: '/v1/programs/{programId}/migration-verifications/{n}',
+  etag: true,
   summary: 'Progress of a migration verification: ranges done, rows compared, differences, time left',
   tags: ['parallel run'],
   roles: everyone,
   params: ProgramParams.extend({ n: intParam() }),
   responses: { 200: { description: 'Its progress' }, 404: { description: 'No such verification' } },
   async handle({ params, ctx }) {
-    await programExists(ctx.deps.pool, params.programId);
-    return {
-      status: 200,
-      body: await ctx.deps.temporal.workflow.getHandle(workflowIds.verifyMigration(params.programId, params.n)).query(migrationStatusQuery),
-    };
+    const workflowId = workflowIds.verifyMigration(params.programId, params.n);
+    const body = await readLive(ctx.deps, workflowId, migrationStatusQuery.name, async () => {
+      await programExists(ctx.deps.pool, params.programId);
+      return ctx.deps.temporal.workflow.getHandle(workflowId).query(migrationStatusQuery);
+    });
+    return { status: 200, body };
   },
 });
 

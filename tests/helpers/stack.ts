@@ -34,6 +34,8 @@ export interface StackOptions {
 export async function startStack(name: string, options: StackOptions = {}) {
   const [db, smtp]: [TestDatabase, TestSmtp] = await Promise.all([freshDatabase(name), startTestSmtp()]);
   const port = options.linksToSelf ? await freePort() : 0;
+  // Test files run side by side: each worker's metrics on a port of its own, not the default.
+  const workerMetricsPort = await freePort();
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -46,6 +48,7 @@ export async function startStack(name: string, options: StackOptions = {}) {
     SMTP_PORT: String(smtp.port),
     PUBLIC_BASE_URL: options.linksToSelf ? `http://localhost:${port}` : 'http://golive.test',
     API_PORT: String(port),
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
     ...options.env,
   };
   const config: Config = loadConfig(env);
@@ -73,6 +76,8 @@ export async function startStack(name: string, options: StackOptions = {}) {
      * accepts Secure cookies over plain http only from localhost.
      */
     browserUrl: `http://localhost:${listening}`,
+    /** The worker's Prometheus metrics (the Temporal SDK runtime's exporter). */
+    workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
     db,
     smtp,
     deps,

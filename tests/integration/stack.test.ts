@@ -98,12 +98,13 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
         SMTP_PORT: 'smtp',
         MAIL_UI_PORT: 'mailUi',
         TEMPORAL_ADDRESS: 'temporal',
+        WORKER_METRICS_ADDRESS: 'workerMetrics',
       };
       for (const name of Object.values(portVariables)) ports[name] = await freePort();
       env = Object.fromEntries(
         Object.entries(portVariables).map(([variable, name]) => [
           variable,
-          variable === 'TEMPORAL_ADDRESS' ? `127.0.0.1:${ports[name]}` : String(ports[name]),
+          variable.endsWith('_ADDRESS') ? `127.0.0.1:${ports[name]}` : String(ports[name]),
         ]),
       );
       Object.assign(env, { DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' });

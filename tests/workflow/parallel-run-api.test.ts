@@ -69,7 +69,10 @@ const activities: Partial<Activities> = {
 
 beforeAll(async () => {
   [env, db] = await Promise.all([timeSkippingEnv(), freshDatabase('prapi')]);
-  api = await startTestApi(testDeps(db.pool, { temporal: env.client }), parallelRunRoutes);
+  // Reuse off (LIVE_READ_FRESH_MS=0): its bound is real time, and here two days of the workflow's
+  // clock pass between two reads a few real milliseconds apart.
+  const deps = testDeps(db.pool, { temporal: env.client });
+  api = await startTestApi({ ...deps, config: { ...deps.config, LIVE_READ_FRESH_MS: 0 } }, parallelRunRoutes);
   worker = await testWorker(env, taskQueue, activities);
   running = worker.run();
 });
