@@ -52,7 +52,9 @@ export type TimestampPrecision = z.infer<typeof TimestampPrecision>;
 const decimal = z
   .union([z.string(), z.number()])
   .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
-  .refine((v) => /^\d+(\.\d+)?$/.test(v), 'must be a non-negative decimal');
+  // A named rule: the OpenAPI document can only say "string or number", so a 400 for '' or '1e3'
+  // must name the rule the schema could not state (the contract test holds us to it).
+  .refine((v) => /^\d+(\.\d+)?$/.test(v), { message: 'must be a non-negative decimal', params: { rule: 'non-negative-decimal' } });
 
 /**
  * A key column's type: 'text' (default) compares the text; 'integer' compares the integer's

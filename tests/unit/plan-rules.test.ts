@@ -2,6 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { validatePlan, type PlanInput } from '../../domain/plan';
 import { testPlan } from '../../domain/demo-plans';
+import { testDomain as domainOf } from '../helpers/program';
+
+const testDomain = (name: string, tolerance: string) => {
+  const d = domainOf(name);
+  return { ...d, spec: { ...d.spec, fields: [{ ...d.spec.fields[0]!, tolerance }] } };
+};
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -190,6 +196,16 @@ describe('validation rules (path + rule)', () => {
       expect(issuesAfter((p) => (p.parallelRun = { minimumDuration: 'PT0S' }))).toEqual([
         { path: 'parallelRun.minimumDuration', rule: 'duration-out-of-range' },
       ]);
+    });
+
+    it("a comparison field's tolerance is a non-negative decimal, by a named rule (found by the contract test: '' was rule custom)", () => {
+      const withTolerance = (tolerance: string) => (p: Mutable<PlanInput>) =>
+        (p.parallelRun = { minimumDays: 14, domains: [testDomain('charges', tolerance)] });
+      expect(issuesAfter(withTolerance('0.01'))).toEqual([]);
+      for (const bad of ['', '-1', '1e3'])
+        expect(issuesAfter(withTolerance(bad))).toEqual([
+          { path: 'parallelRun.domains.0.spec.fields.0.tolerance', rule: 'non-negative-decimal' },
+        ]);
     });
 
     it('overrides: longer than zero, at most 90 days, weeks to seconds only', () => {
