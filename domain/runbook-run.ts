@@ -65,7 +65,8 @@ export interface RunbookRunView {
   speed: number;
   startMs: number;
   status: 'running' | 'finished';
-  tasks: (Pick<RunbookTask, 'id' | 'kind' | 'title' | 'department' | 'predecessors' | 'plannedMinutes' | 'signOff'> & TaskState)[];
+  /** Each task as the runbook has it (so the run can be exported as the runbook it ran) with its state. */
+  tasks: (RunbookTask & TaskState)[];
   schedule: Schedule;
   /** Late critical tasks escalated (live: raised as incidents; rehearsal: told to the rehearsal's list). */
   escalations: { taskId: string; atMs: number; raised: boolean }[];

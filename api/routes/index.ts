@@ -3,6 +3,7 @@ import { listAuditRoute, verifyAuditRoute } from './audit';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
+import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
 import { sessionRoutes } from './session';
 import { healthRoute } from './system';
@@ -18,4 +19,5 @@ export const routes: AnyRoute[] = [
   ...incidentRoutes,
   ...programRoutes,
   ...parallelRunRoutes,
+  ...runbookRoutes,
 ];
