@@ -1,82 +1,18 @@
 import { z } from 'zod';
-import { workflowIds } from '../../domain/ids';
-import { migrationStatusQuery } from '../../domain/migration';
-import { actorOf } from '../../domain/people';
 import { roleGroups } from '../../domain/permissions';
 import { DepartmentCode, PlanShape, validatePlan } from '../../domain/plan';
-import { ProgramParams, programUpdates, type AnyProgramUpdate } from '../../domain/program-contract';
+import { ProgramParams, programUpdates } from '../../domain/program-contract';
 import { GateKey } from '../../domain/rollout';
-import { auditDownload } from '../audit';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { errorCodeOf, HttpError, ValidationError } from '../errors';
-import {
-  createProgram,
-  downtimePacket,
-  gateDecisions,
-  invalidateProgram,
-  listPrograms,
-  programExists,
-  programHandle,
-  programStatus,
-  readLive,
-} from '../programs';
-import { intParam, route, tagged, type AnyRoute, type RouteDef } from '../route';
-import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
+import { errorCodeOf, ValidationError } from '../errors';
+import { createProgram, gateDecisions, listPrograms, programStatus } from '../programs';
+import { route, tagged, type AnyRoute } from '../route';
+import { emergencyRoutes, migrationRoutes } from './emergencies';
+import { programUpdateRoute } from './program-update';
 
-const { everyone, leads, responders } = roleGroups;
+const { everyone, leads } = roleGroups;
 const GateParams = ProgramParams.extend({ gate: GateKey });
 const DepartmentParams = ProgramParams.extend({ department: DepartmentCode });
 const Json = z.record(z.string(), z.unknown());
-
-/**
- * A POST that becomes one Update of the program workflow, built from the update's contract
- * (domain/program-contract.ts): its body, path parameters and roles; the contract assembles the
- * input from the validated parts and the authenticated person. The workflow's answer comes out,
- * or its validator's refusal (409 with the state and the allowed actions, 403 for non-approvers).
- */
-function programUpdateRoute<C extends AnyProgramUpdate>(contract: C, def: Pick<RouteDef, 'path' | 'summary' | 'tags' | 'responses'>) {
-  return route<C['body'], C['params']>({
-    method: 'post',
-    ...def,
-    roles: contract.roles,
-    params: contract.params,
-    body: contract.body,
-    // The Idempotency-Key is the Update's id (api/temporal-calls.ts): a retry lands on the same Update.
-    keyedByIdempotencyKey: true,
-    // Any update's validator may refuse it in the program's current state (errors.ts maps the failure types).
-    responses: {
-      409: { description: 'Not allowed now: the body names the phase and the actions allowed' },
-      422: { description: 'Refused by the program for another reason, named in the body' },
-      ...def.responses,
-      202: {
-        description: 'Accepted by the workflow and still running after 30 s (api/temporal-calls.ts): read the state for its effect',
-        schema: UpdatePending,
-      },
-    },
-    async handle({ params, body, ctx }) {
-      const { programId, ...fromPath } = params as { programId: string };
-      const input = contract.input(body, fromPath, actorOf(ctx.principal!), ctx.requestId);
-      const outcome = await runUpdate(ctx, programHandle(ctx.deps.temporal, programId), contract.update, input).catch(
-        async (err: unknown) => {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-          // No workflow takes it: no such program (404), or one that has finished and takes no more changes.
-          await programExists(ctx.deps.pool, programId);
-          throw new HttpError(
-            409,
-            'program_finished',
-            `program ${programId} has finished; it takes no more changes (a new go-live needs a new programId)`,
-            { programId },
-          );
-        },
-      );
-      // Applied (or accepted and running): the next read in this process shows it.
-      invalidateProgram(ctx.deps, programId);
-      // Applied, not yet answered: where tests/integration/api-crash.test.ts has the process die (config refuses it outside tests).
-      if (ctx.deps.config.TEST_CRASH_API_AFTER_UPDATE) process.kill(process.pid, 'SIGKILL');
-      return updateReply(outcome);
-    },
-  });
-}
 
 export const createProgramRoute = route({
   method: 'post',
@@ -342,129 +278,4 @@ export const compareAgainRoute = programUpdateRoute(programUpdates.compareAgain,
 
 programRoutes.push(rollBackRoute, markStepUndoneRoute, resumeProgramRoute, extendParallelRunRoute, compareAgainRoute);
 
-export const declareEmergencyRoute = programUpdateRoute(programUpdates.declareEmergency, {
-  path: '/v1/programs/{programId}/emergencies',
-  summary: 'Declare an emergency: pause the cutover, put departments (or the whole hospital) on paper, tell everyone',
-  tags: ['emergency'],
-  responses: { 200: { description: 'The emergency with its timeline (a repeat declaration answers the same emergency)' } },
-});
-
-export const recordBacklogRoute = programUpdateRoute(programUpdates.recordBacklog, {
-  path: '/v1/programs/{programId}/emergency/backlog',
-  summary: 'Report the paper records of a department still awaiting back-entry',
-  tags: ['emergency'],
-  responses: { 200: { description: 'The emergency' } },
-});
-
-export const restoreSystemsRoute = programUpdateRoute(programUpdates.restoreSystems, {
-  path: '/v1/programs/{programId}/emergency/restore',
-  summary: 'All-clear step 1: the systems are back (departments leave downtime); back-entry starts',
-  tags: ['emergency'],
-  responses: { 200: { description: 'The emergency' } },
-});
-
-export const closeEmergencyRoute = programUpdateRoute(programUpdates.closeEmergency, {
-  path: '/v1/programs/{programId}/emergency/close',
-  summary: 'All-clear step 2: every backlog is zero and the downtime window reconciles',
-  tags: ['emergency'],
-  responses: { 200: { description: 'The emergency, closed' }, 409: { description: 'Backlog or reconciliation outstanding' } },
-});
-
-export const getEmergencyRoute = route({
-  method: 'get',
-  path: '/v1/programs/{programId}/emergency',
-  etag: true,
-  summary: 'The open (or last) emergency: declared, downtime per department, notified, restored, backlog cleared, closed, with durations',
-  tags: ['emergency'],
-  roles: everyone,
-  params: ProgramParams,
-  responses: { 200: { description: 'The emergency' }, 404: { description: 'None declared' } },
-  async handle({ params, ctx }) {
-    const status = await programStatus(ctx.deps, params.programId);
-    if (!status.emergency) return { status: 404, body: { error: 'not_found', message: 'no emergency was declared' } };
-    return { status: 200, body: status.emergency };
-  },
-});
-
-const downtimePacketPath = '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}';
-export const downtimePacketRoute = route({
-  method: 'get',
-  path: downtimePacketPath,
-  summary: "Download a department's downtime packet (census, active orders, pending results, forms): patient data, responders only",
-  tags: ['emergency'],
-  roles: responders,
-  params: DepartmentParams.extend({ emergency: intParam() }),
-  responses: { 200: { description: 'The packet, as a JSON attachment' }, 404: { description: 'No such packet' } },
-  async handle({ params, ctx }) {
-    const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
-    if (!packet) return { status: 404, body: { error: 'not_found', message: 'no such packet' } };
-    await auditDownload(ctx, downtimePacketPath, {
-      programId: params.programId,
-      emergency: String(params.emergency),
-      department: params.department,
-    });
-    return {
-      status: 200,
-      body: {
-        packetId: packet.id,
-        department: params.department,
-        asOf: packet.as_of.toISOString(),
-        forms: packet.forms,
-        content: packet.content,
-      },
-      headers: {
-        'Content-Disposition': `attachment; filename="downtime-${params.programId}-${params.emergency}-${params.department}.json"`,
-        'Cache-Control': 'no-store',
-      },
-    };
-  },
-});
-
-export const resumeDepartmentRoute = programUpdateRoute(programUpdates.resumeDepartment, {
-  path: '/v1/programs/{programId}/departments/{department}/resume',
-  summary: "After an emergency: resume a department's paused go-live where it stopped",
-  tags: ['emergency'],
-  responses: { 200: { description: 'The department' } },
-});
-
-programRoutes.push(
-  declareEmergencyRoute,
-  recordBacklogRoute,
-  restoreSystemsRoute,
-  closeEmergencyRoute,
-  getEmergencyRoute,
-  downtimePacketRoute,
-  resumeDepartmentRoute,
-);
-
-export const verifyMigrationRoute = programUpdateRoute(programUpdates.verifyMigration, {
-  path: '/v1/programs/{programId}/migration-verifications',
-  summary:
-    'Compare the whole history of every domain, legacy against new, in key ranges shared by all workers; the result becomes the readiness evidence "migration verified"',
-  tags: ['parallel run'],
-  responses: {
-    200: { description: 'The verification started: its number and workflow id' },
-    409: { description: 'The plan names no comparison domains' },
-  },
-});
-
-export const migrationStatusRoute = route({
-  method: 'get',
-  path: '/v1/programs/{programId}/migration-verifications/{n}',
-  etag: true,
-  summary: 'Progress of a migration verification: ranges done, rows compared, differences, time left',
-  tags: ['parallel run'],
-  roles: everyone,
-  params: ProgramParams.extend({ n: intParam() }),
-  responses: { 200: { description: 'Its progress' }, 404: { description: 'No such verification' } },
-  async handle({ params, ctx }) {
-    const workflowId = workflowIds.verifyMigration(params.programId, params.n);
-    const body = await readLive(ctx.deps, workflowId, migrationStatusQuery.name, async () => {
-      await programExists(ctx.deps.pool, params.programId);
-      return ctx.deps.temporal.workflow.getHandle(workflowId).query(migrationStatusQuery);
-    });
-    return { status: 200, body };
-  },
-});
-
-programRoutes.push(verifyMigrationRoute, migrationStatusRoute);
+programRoutes.push(...emergencyRoutes, ...migrationRoutes);

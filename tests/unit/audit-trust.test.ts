@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { listAuditRoute, verifyAuditRoute } from '../../api/routes/audit';
 import { downloadDifferencesRoute } from '../../api/routes/parallel-run';
-import { downtimePacketRoute } from '../../api/routes/programs';
+import { downtimePacketRoute } from '../../api/routes/emergencies';
 import { signInRoute } from '../../api/routes/session';
 import { route, type AnyRoute } from '../../api/route';
 import { appendAudit, entryHash, listAudit, verifyAuditChain, writeCheckpoint } from '../../platform/audit';
