@@ -12,6 +12,7 @@ import { createMigrationActivities } from './migration';
 import { createNotifyActivities } from './notify';
 import { createParallelRunActivities } from './parallel-run';
 import { createRolloutActivities } from './rollout';
+import { createRunbookActivities } from './runbooks';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),
+    ...createRunbookActivities(deps),
     ...createDowntimeActivities({ pool: deps.pool, adapterFor }),
     ...createAdapterActivities({ adapterFor }),
     ...createParallelRunActivities({ pool: deps.pool, secrets: deps.secrets ?? {} }),

@@ -10,7 +10,7 @@ import type { Rota } from '../domain/escalation';
 import { workflowIds } from '../domain/ids';
 import type { Plan } from '../domain/plan';
 import type { Runbook, RunMode } from '../domain/runbook';
-import type { RunbookRunInput } from '../domain/runbook-run';
+import type { RunbookRunInput, RunbookRunView } from '../domain/runbook-run';
 import { getRota } from './incidents';
 
 export interface StartRunbookRun {
@@ -106,4 +106,22 @@ export async function startRunbookRun(
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { ok: false, reason: 'finished', workflowId };
     throw err;
   }
+}
+
+/** The finished runs of a runbook that started before `beforeMs`, oldest first (for the rehearsal report). */
+export async function earlierRuns(pool: Pool, programId: string, runbookId: string, beforeMs: number): Promise<RunbookRunView[]> {
+  const { rows } = await pool.query<{ view: RunbookRunView }>(
+    `SELECT view FROM runbook_run WHERE program_id = $1 AND runbook_id = $2 AND started_at < to_timestamp($3 / 1000.0) ORDER BY started_at LIMIT 50`,
+    [programId, runbookId, beforeMs],
+  );
+  return rows.map((r) => r.view);
+}
+
+/** A finished run as it was recorded (finished runs do not change: no query of a closed workflow needed). */
+export async function finishedRun(pool: Pool, programId: string, runId: string): Promise<RunbookRunView | undefined> {
+  const { rows } = await pool.query<{ view: RunbookRunView }>('SELECT view FROM runbook_run WHERE program_id = $1 AND run_id = $2', [
+    programId,
+    runId,
+  ]);
+  return rows[0]?.view;
 }

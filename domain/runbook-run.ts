@@ -61,6 +61,8 @@ export interface TaskState {
 export interface RunbookRunView {
   programId: string;
   runId: string;
+  /** The runbook's id: runs of the same runbook are compared in the rehearsal report. */
+  runbookId: string;
   mode: RunMode;
   speed: number;
   startMs: number;

@@ -90,6 +90,9 @@ export const Runbook = z
     tasks: z.array(RunbookTask).min(1).max(2000),
   })
   .superRefine((rb, ctx) => {
+    // zod runs this even when a length or pattern check of the tasks failed (those issues do not
+    // abort): an empty list is reported by its min(1) alone.
+    if (rb.tasks.length === 0) return;
     for (const issue of graphIssues(rb.tasks)) ctx.addIssue({ code: 'custom', ...issue });
   });
 export type Runbook = z.output<typeof Runbook>;
@@ -158,7 +161,7 @@ export function graphIssues(tasks: readonly Pick<RunbookTask, 'id' | 'kind' | 'p
         .join(', ')}${ends.length > 10 ? ` and ${ends.length - 10} more` : ''}`,
       params: { rule: 'one-end' },
     });
-  else if (ends[0]!.kind !== 'milestone')
+  else if (ends.length === 1 && ends[0]!.kind !== 'milestone')
     issues.push({
       path: ['tasks', index.get(ends[0]!.id)!, 'kind'],
       message: 'the task that ends the runbook is a milestone',

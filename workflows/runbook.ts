@@ -20,10 +20,11 @@ import { localDateTimeToMs, businessDayOf } from '../domain/rules/time';
 import { describeFailure } from './department';
 import { retryPolicies } from './retry-policies';
 
-const { recordAudit } = proxyActivities<Activities>({
+const { recordAudit, recordRunbookRun } = proxyActivities<Activities>({
   // A single-row insert: seconds at most.
   startToCloseTimeout: '30s',
-  // Every check-off is evidence for the night's record: retry until PostgreSQL is back (idempotent on its key).
+  // Every check-off is evidence for the night's record, and the finished run feeds the rehearsal
+  // report: retry until PostgreSQL is back (both idempotent on their keys).
   retry: retryPolicies.untilRecorded,
 });
 
@@ -222,6 +223,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
   const view = (): RunbookRunView => ({
     programId: input.programId,
     runId: input.runId,
+    runbookId: runbook.id,
     mode,
     speed,
     startMs,
@@ -298,6 +300,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
   // The check-off that finished the night is still writing its audit entry: it answers first.
   await condition(allHandlersFinished);
   const done = view();
+  await recordRunbookRun(done);
   await audit('workflow', 'runbook.run-finished', {}, 'finished', {
     minutesOverWindow: done.schedule.minutesOverWindow,
     escalations: escalations.length,

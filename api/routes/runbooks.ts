@@ -5,7 +5,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { runbookFromCsv, runbookToCsv } from '../../app/runbook-csv';
-import { startRunbookRun } from '../../app/runbook-runs';
+import { earlierRuns, finishedRun, startRunbookRun } from '../../app/runbook-runs';
+import { runbookReport } from '../../domain/runbook-report';
 import { Code } from '../../domain/escalation';
 import { workflowIds } from '../../domain/ids';
 import { actorOf, PersonId } from '../../domain/people';
@@ -46,6 +47,8 @@ function runOf(ctx: RequestContext, programId: string, runId: string): Promise<R
   const workflowId = workflowIds.runbookRun(programId, runId);
   return readLive(ctx.deps, workflowId, runbookRunQuery.name, async () => {
     await programExists(ctx.deps.pool, programId);
+    const finished = await finishedRun(ctx.deps.pool, programId, runId);
+    if (finished) return finished;
     try {
       return await ctx.deps.temporal.workflow.getHandle(workflowId).query(runbookRunQuery);
     } catch (err) {
@@ -174,4 +177,20 @@ export const exportCsvRoute = route({
   },
 });
 
-export const runbookRoutes: AnyRoute[] = [startRunRoute, getRunRoute, checkOffRoute, importCsvRoute, exportCsvRoute];
+export const reportRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/runbook-runs/{runId}/report',
+  etag: true,
+  summary:
+    "The rehearsal report: each task's planned vs actual minutes against the earlier runs of the same runbook (median, 90th percentile), the end's drift, proposed durations",
+  tags: ['runbooks'],
+  roles: everyone,
+  params: RunParams,
+  responses: { 200: { description: 'The report (real minutes, also of a compressed rehearsal)' }, 404: { description: 'No such run' } },
+  async handle({ params, ctx }) {
+    const run = await runOf(ctx, params.programId, params.runId);
+    return { status: 200, body: runbookReport(run, await earlierRuns(ctx.deps.pool, params.programId, run.runbookId, run.startMs)) };
+  },
+});
+
+export const runbookRoutes: AnyRoute[] = [startRunRoute, getRunRoute, checkOffRoute, importCsvRoute, exportCsvRoute, reportRoute];

@@ -37,8 +37,19 @@ export function testDeps(pool: Pool, overrides: Partial<Deps> = {}): Deps {
   };
 }
 
+export interface ApiAnswer {
+  status: number;
+  text: string;
+  headers: Headers;
+  /** The body parsed, when it is a JSON object. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
 export interface TestApi {
   url: string;
+  /** One request as a client makes it: a bearer token and a JSON body when given. */
+  call(method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
 
@@ -49,8 +60,18 @@ export async function startTestApi(deps: Deps, routes?: AnyRoute[]): Promise<Tes
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    async call(method, path, token, body) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, text, headers: res.headers, json: text.startsWith('{') ? JSON.parse(text) : undefined };
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

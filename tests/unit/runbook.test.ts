@@ -57,6 +57,10 @@ describe('runbook graph rules', () => {
     ).toBe('tasks.0.signOff');
   });
 
+  it('an empty runbook is refused by its length alone (found by the contract test: it was a 500)', () => {
+    expect(issues(night([]))).toEqual([{ path: 'tasks', message: 'Too small: expected array to have >=1 items' }]);
+  });
+
   it('refuses a title that looks like a record number, naming the field', () => {
     expect(issues(night([task('a', [], 1, { title: 'Convert MRN-00012345' }), task('end', ['a'], 0, { kind: 'milestone' })]))).toEqual([
       { path: 'tasks.0.title', message: 'must not hold a run of five or more digits (that looks like a record number)' },

@@ -33,15 +33,7 @@ afterAll(async () => {
   await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
 });
 
-const call = async (method: string, path: string, token?: string, body?: unknown) => {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, text, headers: res.headers, json: text.startsWith('{') ? JSON.parse(text) : undefined };
-};
+const call = (...args: Parameters<TestApi['call']>) => api.call(...args);
 
 describe('incidents API', () => {
   it('raise, deduplicate, acknowledge through the e-mail link, resolve with a note kept out of the workflow', async () => {

@@ -33,15 +33,7 @@ afterAll(async () => {
   await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
 });
 
-const call = async (method: string, path: string, token?: string, body?: unknown) => {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, text, headers: res.headers, json: text.startsWith('{') ? JSON.parse(text) : undefined };
-};
+const call = (...args: Parameters<TestApi['call']>) => api.call(...args);
 
 const header = 'id,kind,title,department,owner,predecessors,planned_minutes,not_before,sign_off,step';
 const settings = { id: 'pilot-night', title: '试点上线之夜', window: { start: '00:00', minutes: 330 } };
@@ -139,6 +131,19 @@ describe('runbooks API', () => {
         [programId],
       );
       expect(audit.rows).toEqual([{ actor: 'rb-nurse', channel: 'command-center' }]);
+
+      // The finished run is kept for the rehearsal report, which reads it from there.
+      const kept = async () => (await db.pool.query('SELECT runbook_id, mode FROM runbook_run WHERE program_id = $1', [programId])).rows;
+      for (let i = 0; i < 100 && (await kept()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await kept()).toEqual([{ runbook_id: 'pilot-night', mode: 'live' }]);
+      const report = await call('GET', `${path}/report`, nurse.token);
+      expect(report.status).toBe(200);
+      expect(report.json).toMatchObject({ runId: 'night-1', mode: 'live', compressed: false, earlierRuns: [] });
+      expect(report.json.tasks.map((t: { id: string; runs: number }) => [t.id, t.runs])).toEqual([
+        ['freeze', 1],
+        ['grant', 1],
+        ['end', 1],
+      ]);
 
       const exported = await call('GET', `${path}/runbook.csv`, nurse.token);
       expect(exported.headers.get('content-type')).toContain('text/csv');

@@ -1,0 +1,16 @@
+import type { Pool } from 'pg';
+import type { RunbookRunView } from '../domain/runbook-run';
+
+/** A finished run kept for the rehearsal report (the workflow's history keeps only its result). */
+export function createRunbookActivities({ pool }: { pool: Pool }) {
+  return {
+    /** Idempotent: a retried write of the same run lands once. */
+    async recordRunbookRun(view: RunbookRunView): Promise<void> {
+      await pool.query(
+        `INSERT INTO runbook_run (program_id, run_id, runbook_id, mode, speed, started_at, minutes_over_window, view)
+         VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8) ON CONFLICT (program_id, run_id) DO NOTHING`,
+        [view.programId, view.runId, view.runbookId, view.mode, view.speed, view.startMs, view.schedule.minutesOverWindow, view],
+      );
+    },
+  };
+}
