@@ -95,26 +95,38 @@ export function ownersAt(task: Pick<RunbookTask, 'owner'>, rotas: Record<string,
   return rota ? onCallAt(rota, atMs).people : [];
 }
 
+/** A refused check-off: whether the caller may not (403) or the task cannot now (409), and why. */
+export interface CheckOffRefusal {
+  kind: 'not-allowed' | 'invalid-state';
+  message: string;
+}
+
 /**
- * Why this check-off is refused (an error message naming the rule), or null. A task's owners
- * check it off; a lead may check off any (the command center acts for a team on the floor);
- * a paper check-off is entered by a lead as scribe and names whose signature it carries. The
- * second signature of a two-person task is someone else's.
+ * Why this check-off is refused, or null. A task's owners check it off; a lead may check off any
+ * (the command center acts for a team on the floor); a paper check-off is entered by a lead as
+ * scribe and names whose signature it carries. The second signature of a two-person task is
+ * someone else's.
  */
-export function checkOffRefusal(task: Pick<RunbookTask, 'kind' | 'signOff'>, state: TaskState, input: CheckOffInput): string | null {
-  if (!checkedOffKinds.includes(task.kind)) return `task ${input.task} is a ${task.kind}: it finishes by itself`;
-  if (state.status === 'waiting') return `task ${input.task} is not ready: its predecessors are not done`;
-  if (state.status === 'done') return `task ${input.task} is done already`;
-  if (state.status === 'failed' && task.kind !== 'validation') return `task ${input.task} failed`;
-  if (task.kind === 'validation' && !input.result) return 'result: a validation passes or fails';
-  if (task.kind !== 'validation' && input.result) return 'result: only a validation has a result';
+export function checkOffRefusal(
+  task: Pick<RunbookTask, 'kind' | 'signOff'>,
+  state: TaskState,
+  input: CheckOffInput,
+): CheckOffRefusal | null {
+  const cannot = (message: string): CheckOffRefusal => ({ kind: 'invalid-state', message });
+  const mayNot = (message: string): CheckOffRefusal => ({ kind: 'not-allowed', message });
+  if (!checkedOffKinds.includes(task.kind)) return cannot(`task ${input.task} is a ${task.kind}: it finishes by itself`);
+  if (state.status === 'waiting') return cannot(`task ${input.task} is not ready: its predecessors are not done`);
+  if (state.status === 'done') return cannot(`task ${input.task} is done already`);
+  if (state.status === 'failed' && task.kind !== 'validation') return cannot(`task ${input.task} failed`);
+  if (task.kind === 'validation' && !input.result) return cannot('result: a validation passes or fails');
+  if (task.kind !== 'validation' && input.result) return cannot('result: only a validation has a result');
   const lead = hasAnyRole(input.actor, roleGroups.leads);
   if (input.channel === 'paper') {
-    if (!lead) return 'channel: a paper check-off is entered by a cutover lead';
-    if (!input.onPaper) return 'onPaper: a paper check-off names whose signature the paper carries';
-  } else if (input.onPaper) return 'onPaper: only a paper check-off carries one';
+    if (!lead) return mayNot('channel: a paper check-off is entered by a cutover lead');
+    if (!input.onPaper) return cannot('onPaper: a paper check-off names whose signature the paper carries');
+  } else if (input.onPaper) return cannot('onPaper: only a paper check-off carries one');
   const signer = input.onPaper?.personId ?? input.actor.personId;
-  if (!lead && !state.owners.includes(signer)) return `task ${input.task} is not yours: its owners check it off`;
-  if (state.signOffs.some((s) => s.personId === signer)) return 'the second signature of a two-person task is another person';
+  if (!lead && !state.owners.includes(signer)) return mayNot(`task ${input.task} is not yours: its owners check it off`);
+  if (state.signOffs.some((s) => s.personId === signer)) return cannot('the second signature of a two-person task is another person');
   return null;
 }

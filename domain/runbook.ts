@@ -73,28 +73,28 @@ export type RunbookTaskInput = z.input<typeof RunbookTask>;
 /** A task on the critical path that is this late is escalated through the on-call ladder. */
 const DEFAULT_LATE_MINUTES = 10;
 
-export const Runbook = z
-  .strictObject({
-    id: Code,
-    title: TaskTitle,
-    /** The night's window in hospital-local time: from `start`, `minutes` long (e.g. 23:30 for 330). */
-    window: z.strictObject({
-      start: Hhmm,
-      minutes: z
-        .number()
-        .int()
-        .min(1)
-        .max(3 * 24 * 60),
-    }),
-    lateAfterMinutes: z.number().int().min(1).max(240).default(DEFAULT_LATE_MINUTES),
-    tasks: z.array(RunbookTask).min(1).max(2000),
-  })
-  .superRefine((rb, ctx) => {
-    // zod runs this even when a length or pattern check of the tasks failed (those issues do not
-    // abort): an empty list is reported by its min(1) alone.
-    if (rb.tasks.length === 0) return;
-    for (const issue of graphIssues(rb.tasks)) ctx.addIssue({ code: 'custom', ...issue });
-  });
+/** A runbook's own settings (everything but its tasks): a spreadsheet import gives them beside the file. */
+export const RunbookSettings = z.strictObject({
+  id: Code,
+  title: TaskTitle,
+  /** The night's window in hospital-local time: from `start`, `minutes` long (e.g. 23:30 for 330). */
+  window: z.strictObject({
+    start: Hhmm,
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(3 * 24 * 60),
+  }),
+  lateAfterMinutes: z.number().int().min(1).max(240).default(DEFAULT_LATE_MINUTES),
+});
+
+export const Runbook = RunbookSettings.extend({ tasks: z.array(RunbookTask).min(1).max(2000) }).superRefine((rb, ctx) => {
+  // zod runs this even when a length or pattern check of the tasks failed (those issues do not
+  // abort): an empty list is reported by its min(1) alone.
+  if (rb.tasks.length === 0) return;
+  for (const issue of graphIssues(rb.tasks)) ctx.addIssue({ code: 'custom', ...issue });
+});
 export type Runbook = z.output<typeof Runbook>;
 export type RunbookInput = z.input<typeof Runbook>;
 

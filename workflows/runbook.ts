@@ -11,7 +11,7 @@
 import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MailMessage } from '../activities/mail/templates';
-import { ErrorType } from '../domain/errors';
+import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
 import { checkOffRefusal, checkOffUpdate, ownersAt, runbookRunQuery, type RunbookRunInput, type TaskState } from '../domain/runbook-run';
 import type { RunbookRunView } from '../domain/runbook-run';
 import { checkedOffKinds, endTask, topologicalOrder, type RunbookTask } from '../domain/runbook';
@@ -41,7 +41,7 @@ const { runStep } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   // As a department's go-live steps: idempotent, five tries over about a minute, then the task
   // fails and the command center decides (a night has no time for silent retries).
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 });
 
 interface QueuedMail {
@@ -212,10 +212,11 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
         const task = tasks.get(req.task);
         if (!task) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: `task: no task ${req.task} in this runbook` });
         const refusal = checkOffRefusal(task, state[req.task]!, req);
-        if (refusal) {
-          const type = /not yours|entered by a cutover lead/.test(refusal) ? ErrorType.NotAllowed : ErrorType.InvalidState;
-          throw ApplicationFailure.create({ type, message: refusal });
-        }
+        if (refusal)
+          throw ApplicationFailure.create({
+            type: refusal.kind === 'not-allowed' ? ErrorType.NotAllowed : ErrorType.InvalidState,
+            message: refusal.message,
+          });
       },
     },
   );

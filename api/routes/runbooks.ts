@@ -13,7 +13,7 @@ import { actorOf, PersonId } from '../../domain/people';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
 import { CheckOffInput, checkOffUpdate, runbookRunQuery, type RunbookRunView } from '../../domain/runbook-run';
-import { Runbook, RunMode } from '../../domain/runbook';
+import { Runbook, RunbookSettings, RunMode } from '../../domain/runbook';
 import { HttpError, ValidationError } from '../errors';
 import { programExists, readLive } from '../programs';
 import { route, type AnyRoute, type RequestContext } from '../route';
@@ -22,15 +22,6 @@ import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
 const { everyone, leads } = roleGroups;
 const RunParams = ProgramParams.extend({ runId: Code });
 const TaskParams = RunParams.extend({ taskId: Code });
-const RunbookSettings = z.strictObject({
-  id: Code,
-  title: z.string().trim().min(1).max(120),
-  window: z.strictObject({
-    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)'),
-    minutes: z.number().int().min(1).max(4320),
-  }),
-  lateAfterMinutes: z.number().int().min(1).max(240).optional(),
-});
 
 const StartBody = z.strictObject({
   runId: Code,

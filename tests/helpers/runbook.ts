@@ -9,6 +9,7 @@ import type { Actor } from '../../domain/people';
 import type { runbookRunWorkflow } from '../../workflows';
 import { programTestBed, type ProgramTestBed } from './program';
 import { uniqueSuffix } from './temporal';
+import { workflowIds } from '../../domain/ids';
 
 export type Run = WorkflowHandle<typeof runbookRunWorkflow>;
 export const MIN = 60_000;
@@ -85,7 +86,7 @@ export async function runbookTestBed(name: string) {
       input.runbook = { ...runbook, window: { ...runbook.window, start: local.toISOString().slice(11, 16) } };
     }
     return bed.env.client.workflow.start<typeof runbookRunWorkflow>('runbookRunWorkflow', {
-      workflowId: `runbook:${programId}:night-1`,
+      workflowId: workflowIds.runbookRun(programId, 'night-1'),
       taskQueue: bed.taskQueue,
       args: [input],
     });
