@@ -3,14 +3,19 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool, PoolClient } from 'pg';
 import { ErrorType } from '../../domain/errors';
 import type { Mailer } from '../../platform/mailer';
-import { MailMessage, renderMail } from './templates';
+import { MailMessage } from './templates';
+import { renderMail } from './render';
 import { underKeyLock } from '../outbox';
+import { readerLocale } from '../../app/locale';
+import type { Locale } from '../../domain/i18n';
 
 export interface SendEmailInput {
   /** Computed by the workflow; the same key never sends twice. */
   idempotencyKey: string;
   to: string;
   message: MailMessage;
+  /** The recipient's language; absent or null: their hospital's (the plan's), else English. */
+  locale?: Locale | null;
 }
 export interface SendEmailResult {
   messageId: string;
@@ -49,7 +54,8 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
           nonRetryable: true,
         });
       }
-      const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl });
+      const locale = await readerLocale(pool, input.locale, 'programId' in parsed.data ? parsed.data.programId : undefined);
+      const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl, locale });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
       return underKeyLock(pool, input.idempotencyKey, 'e-mail', (db) => sendOnce(db, input, parsed.data, rendered, messageId));
     },

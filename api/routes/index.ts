@@ -1,6 +1,6 @@
 import type { AnyRoute } from '../route';
 import { listAuditRoute, verifyAuditRoute } from './audit';
-import { chatChannelRoutes } from './chat-channels';
+import { reachRoutes } from './reach';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
@@ -18,7 +18,7 @@ export const routes: AnyRoute[] = [
   verifyAuditRoute,
   ...sessionRoutes,
   ...incidentRoutes,
-  ...chatChannelRoutes,
+  ...reachRoutes,
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,
