@@ -133,6 +133,28 @@ export const en = {
   'runbook.expected.late': 'finish the task or tell the command center what holds it: the night cannot end before it does.',
   'runbook.expected.failed': 'look at the task on the runbook page; the tasks after it wait.',
   'runbook.link': 'Runbook',
+
+  'api.error.not_found': 'not found',
+  'api.error.unauthenticated': 'send Authorization: Bearer <token>, or sign in',
+  'api.error.forbidden': 'your roles do not allow this',
+  'api.error.csrf_failed': "a signed-in page must send its session's security header with every change",
+  'api.error.dependency_unavailable':
+    '{dependency, select, postgres {the database} other {the workflow service}} is unavailable or did not answer in time; try again shortly',
+  'api.error.validation_failed': 'the request is not valid',
+  'api.error.too_many_requests': 'too many requests; try again shortly',
+  'api.error.unsupported_media_type': 'send the body as application/json',
+  'api.error.entity_too_large': 'request body too large',
+  'api.error.entity_parse_failed': 'request body is not valid JSON',
+  'api.error.body_too_deep': 'the body nests objects and arrays too deeply',
+  'api.error.link_expired': 'this link was used already or has expired',
+  'api.error.run_finished': 'this run has finished',
+  'api.error.idempotency_key_in_flight': 'a request with this Idempotency-Key is still being processed',
+  'api.error.channel_taken': "this channel id is another person's or rota's",
+  'api.error.program_exists': 'a program with this id exists already',
+  'api.error.InvalidState': 'not allowed in the current phase',
+  'api.error.NotAllowed': 'your roles do not allow this',
+  'api.error.InvalidInput': 'the request is not valid',
+  'api.error.internal': 'internal error; quote the request id',
 } as const;
 
-export type MessageKey = keyof typeof en;
+export type CoreKey = keyof typeof en;

@@ -2,9 +2,9 @@
  * 简体中文目录。术语以 glossary.csv 为准（上线、试点、分批推广、双轨并行、数据一致性核对、
  * 上线评审、回退、应急预案、纸质模式、补录、值班、升级）。键与 en.ts 一一对应。
  */
-import type { MessageKey } from './en';
+import type { CoreKey } from './en';
 
-export const zhCN: Record<MessageKey, string> = {
+export const zhCN: Record<CoreKey, string> = {
   'list.separator': '、',
   'departments.all': '全院',
   'time.at': '{time}（{zone}）',
@@ -131,4 +131,25 @@ export const zhCN: Record<MessageKey, string> = {
   'runbook.expected.late': '请完成该任务，或告知指挥中心受阻原因：该任务完成前当晚无法结束。',
   'runbook.expected.failed': '请在切换手册页面查看该任务；后续任务正在等待。',
   'runbook.link': '切换手册',
+
+  'api.error.not_found': '未找到所请求的内容',
+  'api.error.unauthenticated': '请先登录，或发送 Authorization: Bearer <令牌>',
+  'api.error.forbidden': '您的角色无权执行此操作',
+  'api.error.csrf_failed': '已登录页面的每次更改都须带上本次会话的安全校验头；请刷新页面后重试',
+  'api.error.dependency_unavailable': '{dependency, select, postgres {数据库} other {工作流服务}}暂不可用或未及时响应，请稍后重试',
+  'api.error.validation_failed': '请求内容不符合要求',
+  'api.error.too_many_requests': '请求过于频繁，请稍后再试',
+  'api.error.unsupported_media_type': '请以 application/json 格式发送请求内容',
+  'api.error.entity_too_large': '请求内容过大',
+  'api.error.entity_parse_failed': '请求内容不是有效的 JSON',
+  'api.error.body_too_deep': '请求内容的对象和数组嵌套层级过深',
+  'api.error.link_expired': '此链接已使用或已过期',
+  'api.error.run_finished': '此次运行已结束',
+  'api.error.idempotency_key_in_flight': '使用相同幂等键（Idempotency-Key）的请求仍在处理中',
+  'api.error.channel_taken': '此渠道编号已属于其他人员或值班表',
+  'api.error.program_exists': '该编号的项目已存在',
+  'api.error.InvalidState': '当前阶段不允许此操作',
+  'api.error.NotAllowed': '您的角色无权执行此操作',
+  'api.error.InvalidInput': '请求内容不符合要求',
+  'api.error.internal': '内部错误；请提供请求编号',
 };
