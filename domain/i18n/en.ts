@@ -155,6 +155,28 @@ export const en = {
   'api.error.NotAllowed': 'your roles do not allow this',
   'api.error.InvalidInput': 'the request is not valid',
   'api.error.internal': 'internal error; quote the request id',
+
+  'packet.title': 'Downtime packet: {department}',
+  'packet.subtitle': '{hospital} · emergency #{emergency} · data as of {time}',
+  'packet.confidential': 'Contains patient data. Keep it with the department; shred it after back-entry.',
+  'packet.census': 'Census ({n, plural, one {# patient} other {# patients}})',
+  'packet.activeOrders': 'Active orders ({n, plural, one {# order} other {# orders}})',
+  'packet.pendingResults': 'Pending results ({n, plural, one {# result} other {# results}})',
+  'packet.none': 'None.',
+  'packet.forms': 'Blank downtime forms',
+  'packet.formsHelp': 'Write legibly, one entry per line; sign and time every entry: each line is back-entered after recovery.',
+  'packet.form.census': 'Census and bed movements',
+  'packet.form.census.columns': 'Time | Bed | Patient | Admission / transfer / discharge | Signature',
+  'packet.form.medication-administration-record': 'Medication administration record',
+  'packet.form.medication-administration-record.columns': 'Time | Patient | Medication | Dose | Route | Given by (signature)',
+  'packet.form.order-requisition': 'Order requisition',
+  'packet.form.order-requisition.columns': 'Time | Patient | Order | Priority | Ordered by (signature)',
+  'packet.form.lab-requisition': 'Laboratory requisition',
+  'packet.form.lab-requisition.columns': 'Time | Patient | Specimen | Tests | Collected by (signature)',
+  'packet.form.results-log': 'Results log',
+  'packet.form.results-log.columns': 'Time | Patient | Result | Reported by | Read back by (signature)',
+  'packet.form.other': 'Form {code}',
+  'packet.form.other.columns': 'Time | Patient | Entry | Signature',
 } as const;
 
 export type CoreKey = keyof typeof en;

@@ -12,6 +12,7 @@ import { startTestApi, testDeps, type TestApi } from '../helpers/api';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { personWithToken } from '../helpers/people';
 import { renderMail } from '../../activities/mail/render';
+import { renderPacketHtml } from '../../app/downtime-print';
 import { MailMessage } from '../../activities/mail/templates';
 import { catalogs, hospitalTime, locales, pickLocale, t, type MessageKey } from '../../domain/i18n';
 import { whatHappened } from '../../domain/incident-words';
@@ -54,11 +55,17 @@ describe('catalogs', () => {
 
   it('every key is used by the code (a literal key, or a family such as `condition.${...}`)', () => {
     const code = ['activities', 'app', 'api', 'domain', 'ui', 'workflows'].flatMap((d) => sources(join(projectRoot, d))).join('\n');
-    const unused = keys.filter((key) => {
-      if (code.includes(`'${key}'`) || code.includes(`"${key}"`)) return false;
-      const family = key.slice(0, key.lastIndexOf('.') + 1);
-      return !code.includes('`' + family + '${');
-    });
+    // Template literals that build keys (`packet.form.${code}.columns`) as patterns.
+    const patterns = [...code.matchAll(/`([a-zA-Z-]+\.[^`\s]*\$\{[^`\s]*)`/g)].map(
+      (m) =>
+        new RegExp(
+          `^${m[1]!
+            .split(/\$\{[^}]*\}/)
+            .map((part) => part.replace(/[.*+?^()|[\]\\]/g, '\\$&'))
+            .join('[A-Za-z0-9_-]+')}$`,
+        ),
+    );
+    const unused = keys.filter((key) => !code.includes(`'${key}'`) && !code.includes(`"${key}"`) && !patterns.some((p) => p.test(key)));
     expect(unused).toEqual([]);
   });
 
@@ -93,7 +100,7 @@ describe('catalogs', () => {
   });
 
   it('rendering code holds no sentence of its own: every word people read comes from a catalog', () => {
-    for (const file of ['activities/mail/render.ts', 'activities/chat/formats.ts']) {
+    for (const file of ['activities/mail/render.ts', 'activities/chat/formats.ts', 'app/downtime-print.ts']) {
       const code = readFileSync(join(projectRoot, file), 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '');
@@ -233,5 +240,33 @@ describe('API messages follow the caller', () => {
     expect(errorMessage('en', 'dependency_unavailable', 'PostgreSQL is unavailable', { dependency: 'postgres' })).toBe(
       'PostgreSQL is unavailable',
     );
+  });
+});
+
+describe('the downtime packet on paper', () => {
+  it('headings and forms in each language; the system records as the system wrote them; everything escaped', () => {
+    const packet = {
+      hospital: '市第一人民医院',
+      department: 'LAB',
+      emergency: 2,
+      asOf: new Date('2026-03-02T15:50:00Z'),
+      timeZone: 'Asia/Shanghai',
+      forms: ['medication-administration-record', 'ward-handover'],
+      content: { census: [{ bed: '3', name: '<b>张伟</b>' }], activeOrders: [], pendingResults: [{ test: 'K+' }, { test: 'Na+' }] },
+    };
+    const zh = renderPacketHtml(packet, 'zh-CN');
+    expect(zh).toContain('<h1>停机应急包：LAB</h1>');
+    expect(zh).toContain('市第一人民医院 · 应急 #2 · 数据截至 2026-03-02 23:50（中国标准时间）');
+    expect(zh).toContain('在院患者（1 人）');
+    expect(zh).toContain('在用医嘱（0 条）</h2><p>无。</p>');
+    expect(zh).toContain('待出结果（2 项）');
+    expect(zh).toContain('&lt;b&gt;张伟&lt;/b&gt;');
+    expect(zh).toContain('<h3>给药执行记录单</h3>');
+    expect(zh).toContain('<th>执行人签名</th>');
+    expect(zh).toContain('<h3>表单 ward-handover</h3>');
+    const en = renderPacketHtml(packet, 'en');
+    expect(en).toContain('Census (1 patient)');
+    expect(en).toContain('Pending results (2 results)');
+    expect(en).toContain('<h3>Medication administration record</h3>');
   });
 });
