@@ -12,7 +12,7 @@ import { createMigrationActivities } from './migration';
 import { createNotifyActivities } from './notify';
 import { createParallelRunActivities } from './parallel-run';
 import { createRolloutActivities } from './rollout';
-import { createRunbookActivities } from './runbooks';
+import { createRunbookActivities, withCheckLink } from './runbooks';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -31,7 +31,11 @@ export function createActivities(deps: ActivityDeps) {
   const adapterFor = hospitalAdapters({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters });
   return failFast({
     ...mail,
-    ...createNotifyActivities({ resolvePeople: peopleTableResolver(deps.pool), sendEmail: mail.sendEmail }),
+    ...createNotifyActivities({
+      resolvePeople: peopleTableResolver(deps.pool),
+      sendEmail: mail.sendEmail,
+      personal: withCheckLink(deps.pool),
+    }),
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),

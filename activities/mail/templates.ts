@@ -14,6 +14,8 @@ import { Code, Condition, Counts, IncidentState, ResolutionCode, Severity, TimeZ
 const StaffName = z.string().min(1).max(100);
 /** The random single-use acknowledge token (32 bytes, base64url); the page behind it asks who you are. */
 const AckToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an acknowledge token');
+/** A check-off link's random single-use token, of the same form. */
+const LinkToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a link token');
 const Instant = z.iso.datetime({ offset: true });
 
 /** What every incident e-mail says about its incident. */
@@ -58,6 +60,8 @@ const RunbookTaskFacts = z.strictObject({
   minutesLate: z.number().int().min(0).optional(),
   /** A rehearsal's e-mail says so in its subject and first line. */
   rehearsal: z.boolean(),
+  /** This person's single-use check-off link (added per recipient by the sending activity). */
+  checkToken: LinkToken.optional(),
 });
 
 const LadderFacts = z.strictObject({ level: z.number().int().min(1).max(10), round: z.number().int().min(1).max(10), ackToken: AckToken });
@@ -302,5 +306,6 @@ function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string): Rendere
     ...(m.signatures === 2 ? ['Two people sign this task off: you and a colleague.'] : []),
     `Expected of you: ${runbookExpected[m.event]}`,
     { label: 'Runbook', href: link },
+    ...(m.checkToken ? [{ label: 'Check it off (the page asks you to confirm)', href: `${base}/check/${m.checkToken}` }] : []),
   ]);
 }
