@@ -25,6 +25,7 @@ const tabs = [
   { key: 'overview', label: 'Overview', href: (id: string) => `/programs/${id}` },
   { key: 'parallel-run', label: 'Parallel run', href: (id: string) => `/programs/${id}/parallel-run` },
   { key: 'gates', label: 'Gates', href: (id: string) => `/programs/${id}/gates` },
+  { key: 'runbooks', label: 'Runbooks', href: (id: string) => `/programs/${id}/runbooks` },
   { key: 'emergency', label: 'Emergency', href: (id: string) => `/programs/${id}/emergency` },
 ] as const;
 

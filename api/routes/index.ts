@@ -3,6 +3,8 @@ import { listAuditRoute, verifyAuditRoute } from './audit';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
+import { checkLinkRoutes } from './check-links';
+import { runbookListRoutes } from './runbook-lists';
 import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
 import { sessionRoutes } from './session';
@@ -20,4 +22,6 @@ export const routes: AnyRoute[] = [
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,
+  ...runbookListRoutes,
+  ...checkLinkRoutes,
 ];
