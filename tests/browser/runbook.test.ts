@@ -1,0 +1,185 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { testPlan } from '../../domain/demo-plans';
+import type { RunbookInput } from '../../domain/runbook';
+import type { RunbookRunView } from '../../domain/runbook-run';
+import { confirmAction, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
+import { startStack, type TestStack } from '../helpers/stack';
+import { uniqueSuffix } from '../helpers/temporal';
+
+/**
+ * Issue 18's browser test: a task owner checks a task off from the link in the task's e-mail (no
+ * sign-in: the link is the credential), and the timeline, open as the lead in another browser,
+ * moves: the task done, the next one ready. Then the link is used up.
+ */
+type Person = Awaited<ReturnType<TestStack['person']>>;
+let stack: TestStack;
+let browser: Browser;
+let launching: Promise<Browser> | undefined;
+let lead: Person;
+let nurse: Person;
+let porter: Person;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  launching = launchBrowser().then((b) => (browser = b));
+  stack = await startStack('runbook_ui', { linksToSelf: true });
+  await launching;
+  lead = await stack.person(['lead'], 'p-lead-01', 'Li Na');
+  nurse = await stack.person(['viewer'], 'p-rb-nurse', 'Zhou Xin');
+  porter = await stack.person(['viewer'], 'p-rb-porter', 'Ma Lei');
+});
+afterAll(async () => {
+  await launching?.catch(() => undefined);
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function context(who: string): Promise<BrowserContext> {
+  const c = await newPerson(browser, who);
+  contexts.push(c);
+  return c;
+}
+
+const call = async (method: string, p: string, headers: Record<string, string>, body?: unknown) => {
+  const res = await fetch(`${stack.url}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+};
+
+/** A window that opened a minute ago in the plan's zone (Asia/Shanghai, UTC+8 all year), so the first tasks are ready at once. */
+function openWindow(): { startDate: string; start: string } {
+  const local = new Date(Date.now() + 8 * 3600_000 - 60_000).toISOString();
+  return { startDate: local.slice(0, 10), start: local.slice(11, 16) };
+}
+
+const linkIn = (text: string) => /Check it off \(the page asks you to confirm\): (http:\/\/\S+\/check\/[A-Za-z0-9_-]{43})/.exec(text)?.[1];
+
+describe('runbook in headless Chromium', () => {
+  it('an owner checks a task off from the e-mail link, and the lead sees the timeline move', async () => {
+    const plan = testPlan();
+    plan.programId = `rbui-${uniqueSuffix()}`;
+    expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
+    const { startDate, start } = openWindow();
+    const runbook: RunbookInput = {
+      id: 'pilot-night',
+      title: 'Pilot go-live night',
+      window: { start, minutes: 330 },
+      tasks: [
+        {
+          id: 'freeze-reg',
+          kind: 'manual',
+          title: 'Freeze registration',
+          department: 'IM-OPD',
+          owner: { person: nurse.personId },
+          plannedMinutes: 30,
+        },
+        {
+          id: 'print-mar',
+          kind: 'paper',
+          title: 'Print medication administration records',
+          department: 'ICU',
+          owner: { person: porter.personId },
+          plannedMinutes: 20,
+        },
+        {
+          id: 'convert-census',
+          kind: 'manual',
+          title: 'Convert the census',
+          department: 'IM-OPD',
+          owner: { person: nurse.personId },
+          predecessors: ['freeze-reg'],
+          plannedMinutes: 45,
+        },
+        {
+          id: 'sign-orders',
+          kind: 'manual',
+          title: 'Physicians sign converted orders',
+          department: 'ICU',
+          owner: { person: nurse.personId },
+          predecessors: ['convert-census', 'print-mar'],
+          plannedMinutes: 40,
+          signOff: 2,
+        },
+        {
+          id: 'night-done',
+          kind: 'milestone',
+          title: 'Night done',
+          owner: { person: lead.personId },
+          predecessors: ['sign-orders'],
+          plannedMinutes: 0,
+        },
+      ],
+    };
+    const started = await call('POST', `/v1/programs/${plan.programId}/runbook-runs`, lead.headers, {
+      runId: 'pilot-night-1',
+      mode: 'live',
+      runbook,
+      startDate,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+
+    // The owner's e-mail: codes and times, and a check-off link of their own.
+    const nurseAddress = `${nurse.personId}@hospital.test`;
+    const mails = await stack.smtp.waitFor((m) => m.some((x) => x.to.includes(nurseAddress) && x.subject.includes('freeze-reg')));
+    const mail = mails.find((x) => x.to.includes(nurseAddress) && x.subject.includes('freeze-reg'))!;
+    expect(mail.text).not.toContain('Freeze registration'); // the task's words stay on the page
+    const link = linkIn(mail.text);
+    expect(link, mail.text).toBeDefined();
+    expect(new URL(link!).origin).toBe(stack.browserUrl);
+
+    // The lead watches the timeline in a browser of their own.
+    const leadPage = await signIn(
+      await context('lead'),
+      stack.browserUrl,
+      lead.token,
+      `/programs/${plan.programId}/runbooks/pilot-night-1`,
+    );
+    await expect.poll(() => leadPage.getByTestId('task-freeze-reg').getAttribute('data-status')).toBe('ready');
+    expect(await leadPage.getByTestId('task-convert-census').getAttribute('data-status')).toBe('waiting');
+    expect(await leadPage.getByTestId('forecast-end').innerText()).toMatch(/fits, .* to spare/);
+
+    // The nurse opens the link: no sign-in, the task named, nothing done until confirmed.
+    const nursePage = await (await context('nurse')).newPage();
+    await nursePage.goto(link!);
+    await nursePage.getByText('Freeze registration').waitFor();
+    await expect
+      .poll(async () => (await call('GET', `/v1/programs/${plan.programId}/runbook-runs/pilot-night-1`, lead.headers)).body)
+      .toMatchObject({ tasks: expect.arrayContaining([expect.objectContaining({ id: 'freeze-reg', status: 'ready' })]) });
+    expect(await nursePage.getByText('Link sent to').locator('..').innerText()).toContain('Zhou Xin');
+    await confirmAction(nursePage, nursePage.getByTestId('check-confirm'));
+    await expect.poll(() => nursePage.getByTestId('check-result').innerText()).toContain('Done: task freeze-reg is checked off');
+
+    // The lead's timeline moves by itself: freeze done, the census ready.
+    await expect.poll(() => leadPage.getByTestId('task-freeze-reg').getAttribute('data-status'), { timeout: 15_000 }).toBe('done');
+    await expect.poll(() => leadPage.getByTestId('task-convert-census').getAttribute('data-status'), { timeout: 15_000 }).toBe('ready');
+
+    // Audited with who and the channel.
+    const run = (await call('GET', `/v1/programs/${plan.programId}/runbook-runs/pilot-night-1`, lead.headers))
+      .body as unknown as RunbookRunView;
+    expect(run.tasks.find((t) => t.id === 'freeze-reg')!.signOffs).toEqual([
+      expect.objectContaining({ personId: nurse.personId, channel: 'email-link' }),
+    ]);
+    const { rows } = await stack.db.pool.query(
+      `SELECT actor, details FROM audit_log WHERE action = 'runbook.task-checked-off' AND target->>'task' = 'freeze-reg'`,
+    );
+    expect(rows).toEqual([expect.objectContaining({ actor: nurse.personId, details: expect.objectContaining({ channel: 'email-link' }) })]);
+
+    // The link is used up: opened again, it says so and offers nothing.
+    await nursePage.goto(link!);
+    await nursePage.getByTestId('check-gone').waitFor();
+    expect(await nursePage.getByRole('button', { name: 'Check off' }).count()).toBe(0);
+    const again = await call('POST', new URL(link!).pathname, { 'content-type': 'application/json' }, {});
+    expect(again.status).toBe(410);
+
+    await leadPage.getByTestId('task-convert-census').scrollIntoViewIfNeeded();
+    const shot = await screenshot(leadPage, 'runbook-timeline');
+    if (process.env.UPDATE_DOCS_SCREENSHOTS) {
+      mkdirSync(path.resolve(__dirname, '../../docs'), { recursive: true });
+      copyFileSync(shot, path.resolve(__dirname, '../../docs/runbook-timeline.png'));
+    }
+  });
+});
