@@ -16,14 +16,14 @@ export interface RunRef {
   runId: string;
 }
 
-/** Running runs (of one program, or of all), newest first; `callMs` bounds the listing so a slow Temporal is a 503, never a hang. */
-export async function runningRuns(temporal: Client, callMs: number, programId?: string): Promise<RunRef[]> {
+/** Every running run, newest first; `callMs` bounds the listing so a slow Temporal is a 503, never a hang. */
+export async function runningRuns(temporal: Client, callMs: number): Promise<RunRef[]> {
   const runs: RunRef[] = [];
   await temporal.connection.withDeadline(Date.now() + callMs, async () => {
     for await (const w of temporal.workflow.list({ query: "WorkflowType = 'runbookRunWorkflow' AND ExecutionStatus = 'Running'" })) {
       // runbook:{programId}:{runId} (domain/ids.ts): neither part holds a colon.
       const [kind, p, r] = w.workflowId.split(':');
-      if (kind !== 'runbook' || !p || !r || (programId !== undefined && p !== programId)) continue;
+      if (kind !== 'runbook' || !p || !r) continue;
       runs.push({ programId: p, runId: r });
       if (runs.length >= maxRunning) break;
     }

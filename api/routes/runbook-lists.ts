@@ -6,11 +6,19 @@ import { finishedRuns, runningRuns, tasksWaitingFor, type MyTask } from '../../a
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
 import { apiTemporalDeadlines } from '../../platform/temporal';
-import { programExists } from '../programs';
+import type { RequestContext } from '../route';
+import { programExists, readLive } from '../programs';
 import { route } from '../route';
 import { runOf } from './runbooks';
 
 const { everyone } = roleGroups;
+
+/**
+ * Every running run, listed once for all readers within the live-read bound (as a run's state
+ * is): on the night every "my tasks" page polls, and Temporal's visibility is not for that rate.
+ */
+const allRunning = (ctx: RequestContext) =>
+  readLive(ctx.deps, 'runbook:*', 'runningRuns', () => runningRuns(ctx.deps.temporal, apiTemporalDeadlines.callMs));
 
 export const listRunsRoute = route({
   method: 'get',
@@ -24,7 +32,7 @@ export const listRunsRoute = route({
   async handle({ params, ctx }) {
     await programExists(ctx.deps.pool, params.programId);
     const [running, finished] = await Promise.all([
-      runningRuns(ctx.deps.temporal, apiTemporalDeadlines.callMs, params.programId),
+      allRunning(ctx).then((runs) => runs.filter((r) => r.programId === params.programId)),
       finishedRuns(ctx.deps.pool, params.programId),
     ]);
     const done = new Set(finished.map((f) => f.runId));
@@ -52,7 +60,7 @@ export const myTasksRoute = route({
   roles: everyone,
   responses: { 200: { description: 'The tasks, the most urgent first' } },
   async handle({ ctx }) {
-    const running = await runningRuns(ctx.deps.temporal, apiTemporalDeadlines.callMs);
+    const running = await allRunning(ctx);
     const views = await Promise.all(running.map((r) => runOf(ctx, r.programId, r.runId).catch(() => undefined)));
     const tasks: MyTask[] = views
       .flatMap((v) => (v && v.status === 'running' ? tasksWaitingFor(v, ctx.principal!.personId) : []))

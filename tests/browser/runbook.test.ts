@@ -182,4 +182,158 @@ describe('runbook in headless Chromium', () => {
       copyFileSync(shot, path.resolve(__dirname, '../../docs/runbook-timeline.png'));
     }
   });
+
+  it("My tasks lists the signed-in owner's tasks across runs and checks them off; two rehearsals give a report with its charts", async () => {
+    const plan = testPlan();
+    plan.programId = `rbui-${uniqueSuffix()}`;
+    expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
+    const { startDate, start } = openWindow();
+    const runbook: RunbookInput = {
+      id: 'dress',
+      title: '彩排 dress rehearsal',
+      window: { start, minutes: 60 },
+      tasks: [
+        {
+          id: 'walk-printers',
+          kind: 'manual',
+          title: 'Walk every label printer',
+          department: 'LAB',
+          owner: { person: nurse.personId },
+          plannedMinutes: 15,
+        },
+        {
+          id: 'check-labels',
+          kind: 'validation',
+          title: 'Labels print: 检验标签',
+          department: 'LAB',
+          owner: { person: nurse.personId },
+          predecessors: ['walk-printers'],
+          plannedMinutes: 10,
+        },
+        {
+          id: 'dress-done',
+          kind: 'milestone',
+          title: 'Rehearsal done',
+          owner: { person: lead.personId },
+          predecessors: ['check-labels'],
+          plannedMinutes: 0,
+        },
+      ],
+    };
+    const startRun = async (runId: string) => {
+      const r = await call('POST', `/v1/programs/${plan.programId}/runbook-runs`, lead.headers, {
+        runId,
+        mode: 'rehearsal',
+        runbook,
+        startDate,
+        // Compressed: each run opens when it starts (two real-time runs of one window on one date
+        // would open at the same instant, and the report compares a run with those that opened before it).
+        speed: 2,
+        rehearsalRecipients: [nurse.personId],
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    };
+    await startRun('dress-1');
+
+    // The nurse, signed in, finds the task under My tasks (marked rehearsal) and checks it off there.
+    const page = await signIn(await context('nurse-tasks'), stack.browserUrl, nurse.token, '/');
+    await page.getByRole('link', { name: 'My tasks' }).click();
+    const row = page.getByTestId('my-tasks').locator('tr[data-task="walk-printers"]');
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.innerText()).toContain('REHEARSAL');
+    await confirmAction(page, row.getByRole('button', { name: 'Check off' }));
+    // The validation is next: recorded as passed, from the same list.
+    const next = page.getByTestId('my-tasks').locator('tr[data-task="check-labels"]');
+    await next.waitFor({ timeout: 20_000 });
+    await confirmAction(page, next.getByRole('button', { name: 'Record result' }), {}, 'Record the result');
+    await expect
+      .poll(async () => (await call('GET', `/v1/programs/${plan.programId}/runbook-runs/dress-1`, lead.headers)).body.status, {
+        timeout: 20_000,
+      })
+      .toBe('finished');
+    // (Tasks of other runs may still wait for the nurse: the list spans every running run.)
+    await next.waitFor({ state: 'detached', timeout: 20_000 });
+
+    // A second rehearsal of the same runbook, checked off through the API: its report compares the two.
+    await startRun('dress-2');
+    const path = `/v1/programs/${plan.programId}/runbook-runs/dress-2`;
+    await expect
+      .poll(async () => (await call('GET', path, lead.headers)).body.tasks, { timeout: 20_000 })
+      .toEqual(expect.arrayContaining([expect.objectContaining({ id: 'walk-printers', status: 'ready' })]));
+    expect((await call('POST', `${path}/tasks/walk-printers/check-offs`, lead.headers, {})).status).toBe(200);
+    await expect
+      .poll(async () => (await call('POST', `${path}/tasks/check-labels/check-offs`, lead.headers, { result: 'pass' })).status, {
+        timeout: 20_000,
+      })
+      .toBe(200);
+    await expect.poll(async () => (await call('GET', path, lead.headers)).body.status, { timeout: 20_000 }).toBe('finished');
+
+    // The program's runs, from its Runbooks tab: both, each with its report.
+    const leadPage = await signIn(await context('lead-report'), stack.browserUrl, lead.token, `/programs/${plan.programId}`);
+    await leadPage.getByRole('link', { name: 'Runbooks', exact: true }).click();
+    const runs = leadPage.getByTestId('runbook-runs');
+    await expect.poll(async () => runs.locator('tbody tr').count(), { timeout: 20_000 }).toBe(2);
+    expect(await runs.innerText()).toMatch(/dress-2[\s\S]*dress-1/);
+    await runs.locator('tr', { hasText: 'dress-2' }).getByRole('link', { name: 'report' }).click();
+    const facts = leadPage.getByTestId('report-facts');
+    await facts.waitFor();
+    expect(await facts.innerText()).toContain('dress-1');
+    expect(await facts.innerText()).toContain('compressed 2×');
+    expect(await leadPage.getByRole('heading', { name: /Rehearsal report/ }).count()).toBe(1);
+    expect(await leadPage.getByTestId('task-chart').locator('g > title').count()).toBe(3);
+    await leadPage.getByTestId('drift-chart').waitFor();
+    await screenshot(leadPage, 'runbook-report');
+  });
+
+  it('a 200-task night stays readable: grouped by department, filtered to the critical path', async () => {
+    const plan = testPlan();
+    plan.programId = `rbui-${uniqueSuffix()}`;
+    expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
+    const { startDate, start } = openWindow();
+    const departments = ['ED', 'ICU', 'LAB', 'RAD', 'PHARM', 'OR', 'IM-OPD', 'PED', 'OB', 'ONC'];
+    const tasks: RunbookInput['tasks'] = [];
+    for (const d of departments)
+      for (let i = 0; i < 20; i++)
+        tasks.push({
+          id: `${d.toLowerCase()}-${i}`,
+          kind: 'manual',
+          title: `${d} step ${i + 1}`,
+          department: d,
+          owner: { person: nurse.personId },
+          predecessors: i === 0 ? [] : [`${d.toLowerCase()}-${i - 1}`],
+          plannedMinutes: 5 + ((i * 7 + d.length) % 11),
+        });
+    tasks[tasks.length - 1] = {
+      ...tasks[tasks.length - 1]!,
+      kind: 'milestone',
+      title: 'Night done',
+      department: undefined,
+      predecessors: departments
+        .filter((d) => d !== 'ONC')
+        .map((d) => `${d.toLowerCase()}-19`)
+        .concat('onc-18'),
+    };
+    const started = await call('POST', `/v1/programs/${plan.programId}/runbook-runs`, lead.headers, {
+      runId: 'big-night',
+      mode: 'live',
+      runbook: { id: 'big-night', title: 'Big night', window: { start, minutes: 330 }, tasks },
+      startDate,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+
+    const page = await signIn(await context('lead-big'), stack.browserUrl, lead.token, `/programs/${plan.programId}/runbooks/big-night`);
+    const rows = page.getByTestId('gantt').locator('li.gantt-row');
+    const shown = Date.now();
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(200);
+    console.log(`[runbook] 200-task timeline rendered within ${Date.now() - shown} ms of sign-in`);
+    expect(await page.locator('details.gantt-group').count()).toBe(departments.length + 1);
+    await page.getByLabel('Show tasks').selectOption('critical');
+    const critical = await rows.count();
+    expect(critical).toBeGreaterThan(1);
+    expect(critical).toBeLessThan(40);
+    expect(await page.locator('li.gantt-row:not(.critical)').count()).toBe(0);
+    await page.getByLabel('Show tasks').selectOption('all');
+    await expect.poll(() => rows.count()).toBe(200);
+    await screenshot(page, 'runbook-timeline-200');
+  });
 });
