@@ -2,7 +2,8 @@
  * The runbook runs a page can open: a program's runs (running and finished), and the tasks that
  * wait for the signed-in person across every running run ("my tasks").
  */
-import { finishedRuns, runningRuns, tasksWaitingFor, type MyTask } from '../../app/runbook-lists';
+import { finishedRuns, runningRuns } from '../../app/runbook-lists';
+import { tasksWaitingFor, type MyTask } from '../../domain/my-tasks';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
 import { apiTemporalDeadlines } from '../../platform/temporal';

@@ -56,14 +56,19 @@ function openWindow(): { startDate: string; start: string } {
   return { startDate: local.slice(0, 10), start: local.slice(11, 16) };
 }
 
+/** A program of the test plan, and a runbook window that opened a minute ago. */
+async function newProgram() {
+  const plan = testPlan();
+  plan.programId = `rbui-${uniqueSuffix()}`;
+  expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
+  return { plan, ...openWindow() };
+}
+
 const linkIn = (text: string) => /Check it off \(the page asks you to confirm\): (http:\/\/\S+\/check\/[A-Za-z0-9_-]{43})/.exec(text)?.[1];
 
 describe('runbook in headless Chromium', () => {
   it('an owner checks a task off from the e-mail link, and the lead sees the timeline move', async () => {
-    const plan = testPlan();
-    plan.programId = `rbui-${uniqueSuffix()}`;
-    expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
-    const { startDate, start } = openWindow();
+    const { plan, startDate, start } = await newProgram();
     const runbook: RunbookInput = {
       id: 'pilot-night',
       title: 'Pilot go-live night',
@@ -184,10 +189,7 @@ describe('runbook in headless Chromium', () => {
   });
 
   it("My tasks lists the signed-in owner's tasks across runs and checks them off; two rehearsals give a report with its charts", async () => {
-    const plan = testPlan();
-    plan.programId = `rbui-${uniqueSuffix()}`;
-    expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
-    const { startDate, start } = openWindow();
+    const { plan, startDate, start } = await newProgram();
     const runbook: RunbookInput = {
       id: 'dress',
       title: '彩排 dress rehearsal',
@@ -286,10 +288,7 @@ describe('runbook in headless Chromium', () => {
   });
 
   it('a 200-task night stays readable: grouped by department, filtered to the critical path', async () => {
-    const plan = testPlan();
-    plan.programId = `rbui-${uniqueSuffix()}`;
-    expect((await call('POST', '/v1/programs', lead.headers, plan)).status).toBe(201);
-    const { startDate, start } = openWindow();
+    const { plan, startDate, start } = await newProgram();
     const departments = ['ED', 'ICU', 'LAB', 'RAD', 'PHARM', 'OR', 'IM-OPD', 'PED', 'OB', 'ONC'];
     const tasks: RunbookInput['tasks'] = [];
     for (const d of departments)

@@ -1,27 +1,11 @@
 import { Link } from 'wouter-preact';
+import type { MyTask } from '../../domain/my-tasks';
 import { Badge, when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { Table } from '../components/Table';
 import { usePoll } from '../poll';
 import { useSession } from '../session';
 import { CheckOffButton } from './Runbook';
-
-/** What GET /v1/runbook-tasks/mine lists (app/runbook-lists.ts MyTask). */
-interface MyTask {
-  programId: string;
-  runId: string;
-  mode: 'live' | 'rehearsal';
-  taskId: string;
-  title: string;
-  kind: 'manual' | 'validation' | 'paper';
-  department?: string;
-  status: 'ready' | 'failed';
-  readyAtMs?: number;
-  dueMs: number;
-  critical: boolean;
-  signOff: 1 | 2;
-  signatures: number;
-}
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 

@@ -32,6 +32,8 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
   const { data: run, error, refresh } = usePoll<RunbookRunView>(path);
   const { status } = useProgram();
   const [show, setShow] = useState<Show>('all');
+  // Expand all / collapse all: a new generation re-mounts the groups in that state (each then toggles on its own).
+  const [groups, setGroups] = useState({ open: true, generation: 0 });
   const session = useSession();
   if (!run) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading runbook run {runId}…</p>;
 
@@ -54,10 +56,10 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
           ? t.owners.includes(me.personId)
           : true,
   );
-  const groups = new Map<string, RunTask[]>();
+  const byGroup = new Map<string, RunTask[]>();
   for (const t of [...visible].sort((a, b) => (times.get(a.id)?.plannedStartMs ?? 0) - (times.get(b.id)?.plannedStartMs ?? 0))) {
     const g = t.department ?? 'Whole night';
-    groups.set(g, [...(groups.get(g) ?? []), t]);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
   }
   const done = run.tasks.filter((t) => t.status === 'done').length;
   const late = s.tasks.filter((t) => t.overrunMinutes > 0);
@@ -123,6 +125,12 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
             <option value="mine">my tasks</option>
           </select>
         </label>
+        <button type="button" class="secondary outline" onClick={() => setGroups((g) => ({ open: false, generation: g.generation + 1 }))}>
+          Collapse all
+        </button>
+        <button type="button" class="secondary outline" onClick={() => setGroups((g) => ({ open: true, generation: g.generation + 1 }))}>
+          Expand all
+        </button>
       </p>
       <p class="legend muted" aria-hidden="true">
         <span class="key planned" /> planned <span class="key actual" /> actual <span class="key forecast" /> forecast{' '}
@@ -140,14 +148,9 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
           </div>
           <div class="gantt-act" />
         </div>
-        {[...groups.entries()].map(([group, tasks]) => (
-          <details open key={group} class="gantt-group">
-            <summary>
-              <strong>{group}</strong>{' '}
-              <span class="muted">
-                {tasks.filter((t) => t.status === 'done').length} of {tasks.length} done
-              </span>
-            </summary>
+        {[...byGroup.entries()].map(([group, tasks]) => (
+          <details open={groups.open} key={`${group}/${groups.generation}`} class="gantt-group">
+            <GroupSummary group={group} tasks={tasks} times={times} />
             <ol class="gantt-rows">
               {tasks.map((t) => {
                 const tt = times.get(t.id)!;
@@ -198,13 +201,41 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
   );
 }
 
-/** Axis ticks every hour (a quarter hour on a short or compressed night, two hours on a long one), on whole UTC steps: whole local hours wherever the offset is whole hours. */
+/** Axis ticks at whole steps of 5, 15, 30 minutes or 1, 2, 3 hours: a dozen at most, for a compressed rehearsal as for a long night. */
 function hourTicks(from: number, to: number): number[] {
-  const HOUR = 60 * MIN;
-  const step = to - from > 10 * HOUR ? 2 * HOUR : to - from < 2 * HOUR ? 15 * MIN : HOUR;
+  const step = [5, 15, 30, 60, 120, 180].map((m) => m * MIN).find((st) => (to - from) / st <= 12) ?? 360 * MIN;
   const out: number[] = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t);
   return out;
+}
+
+/** A department's line when its tasks are folded away: what is done, ready, late, critical in it. */
+function GroupSummary({
+  group,
+  tasks,
+  times,
+}: {
+  group: string;
+  tasks: RunTask[];
+  times: Map<string, RunbookRunView['schedule']['tasks'][number]>;
+}) {
+  const count = (f: (t: RunTask) => boolean) => tasks.filter(f).length;
+  const ready = count((t) => t.status === 'ready' || t.status === 'running');
+  const late = count((t) => (times.get(t.id)?.overrunMinutes ?? 0) > 0);
+  const failed = count((t) => t.status === 'failed');
+  const critical = count((t) => times.get(t.id)?.critical ?? false);
+  return (
+    <summary>
+      <strong>{group}</strong>{' '}
+      <span class="muted">
+        {count((t) => t.status === 'done')} of {tasks.length} done
+        {ready ? ` · ${ready} in progress` : ''}
+      </span>
+      {late ? <span class="flag late"> · {late} late</span> : null}
+      {failed ? <span class="flag crit"> · {failed} failed</span> : null}
+      {critical ? <span class="flag crit"> · {critical} on the critical path</span> : null}
+    </summary>
+  );
 }
 
 export function CheckOffButton({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { wantsCheckLink } from '../../app/check-links';
-import { tasksWaitingFor } from '../../app/runbook-lists';
+import { tasksWaitingFor } from '../../domain/my-tasks';
 import type { RunbookRunView } from '../../domain/runbook-run';
 
 const task = (id: string, extra: Partial<RunbookRunView['tasks'][number]>): RunbookRunView['tasks'][number] => ({
