@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { post } from '../api';
 import { Badge } from '../components/Badge';
@@ -35,12 +35,12 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
   // Expand all / collapse all: a new generation re-mounts the groups in that state (each then toggles on its own).
   const [groups, setGroups] = useState({ open: true, generation: 0 });
   const session = useSession();
+  const now = useNow(10_000);
   if (!run) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading runbook run {runId}…</p>;
 
   const tz = status.timeZone;
   const s = run.schedule;
   const times = new Map(s.tasks.map((t) => [t.id, t]));
-  const now = Date.now();
   const from = Math.min(run.startMs, ...s.tasks.map((t) => t.plannedStartMs));
   const to = Math.max(s.windowEndMs, s.forecastEndMs, s.plannedEndMs, run.status === 'running' ? now : 0) + 5 * MIN;
   const x = (ms: number) => `${(((ms - from) / (to - from)) * 100).toFixed(3)}%`;
@@ -207,6 +207,19 @@ function hourTicks(from: number, to: number): number[] {
   const out: number[] = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t);
   return out;
+}
+
+/**
+ * The clock, re-read every `everyMs`: an unchanged run answers 304 and renders nothing, yet the
+ * now line must move through a quiet hour.
+ */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
 }
 
 /** A department's line when its tasks are folded away: what is done, ready, late, critical in it. */
