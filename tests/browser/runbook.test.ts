@@ -5,7 +5,7 @@ import path from 'node:path';
 import { testPlan } from '../../domain/demo-plans';
 import type { RunbookInput } from '../../domain/runbook';
 import type { RunbookRunView } from '../../domain/runbook-run';
-import { confirmAction, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
+import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
 import { startStack, type TestStack } from '../helpers/stack';
 import { uniqueSuffix } from '../helpers/temporal';
 
@@ -320,7 +320,11 @@ describe('runbook in headless Chromium', () => {
     });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
 
-    const page = await signIn(await context('lead-big'), stack.browserUrl, lead.token, `/programs/${plan.programId}/runbooks/big-night`);
+    // The page's clock is the test's, so the now line can be seen to move through a quiet half hour.
+    const page = await (await context('lead-big')).newPage();
+    await page.clock.install();
+    await page.goto(`${stack.browserUrl}/programs/${plan.programId}/runbooks/big-night`);
+    await fillSignIn(page, lead.token);
     const rows = page.getByTestId('gantt').locator('li.gantt-row');
     const shown = Date.now();
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(200);
@@ -334,5 +338,11 @@ describe('runbook in headless Chromium', () => {
     await page.getByLabel('Show tasks').selectOption('all');
     await expect.poll(() => rows.count()).toBe(200);
     await screenshot(page, 'runbook-timeline-200');
+
+    // Nothing changes in the run for half an hour (its reads answer 304): the now line moves all the same.
+    const nowAt = async () => Number(/left:\s*([\d.]+)%/.exec((await rows.first().locator('.now-line').getAttribute('style')) ?? '')?.[1]);
+    const before = await nowAt();
+    await page.clock.fastForward('30:00');
+    await expect.poll(nowAt).toBeGreaterThan(before + 5);
   });
 });
