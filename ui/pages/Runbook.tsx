@@ -157,6 +157,10 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
                 const isLate = tt.overrunMinutes > 0;
                 const actualFrom = t.readyAtMs ?? tt.forecastStartMs;
                 const actualTo = t.doneAtMs ?? Math.max(tt.forecastFinishMs, t.readyAtMs !== undefined ? now : 0);
+                // The bars in words, for the tooltip and for a screen reader.
+                const barWords = `planned ${clock(tt.plannedStartMs, tz)}–${clock(tt.plannedFinishMs, tz)}; ${
+                  t.status === 'done' ? 'actual' : t.readyAtMs !== undefined ? 'started, forecast' : 'forecast'
+                } ${clock(actualFrom, tz)}–${clock(actualTo, tz)}`;
                 const cls = `gantt-row s-${t.status}${tt.critical ? ' critical' : ''}${isLate ? ' late' : ''}`;
                 return (
                   <li key={t.id} id={`task-${t.id}`} class={cls} data-testid={`task-${t.id}`} data-status={t.status}>
@@ -170,12 +174,8 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
                       {!tt.critical && t.status !== 'done' ? <small class="muted"> slack {minutes(tt.slackMs / MIN)}</small> : null}
                       {t.status !== 'done' && t.owners.length ? <small class="muted"> · {t.owners.join(', ')}</small> : null}
                     </div>
-                    <div
-                      class="gantt-track"
-                      title={`planned ${clock(tt.plannedStartMs, tz)}–${clock(tt.plannedFinishMs, tz)}; ${
-                        t.status === 'done' ? 'actual' : 'forecast'
-                      } ${clock(actualFrom, tz)}–${clock(actualTo, tz)}`}
-                    >
+                    <div class="gantt-track" title={barWords}>
+                      <span class="visually-hidden">{barWords}</span>
                       <span class="bar planned" style={{ left: x(tt.plannedStartMs), width: w(tt.plannedStartMs, tt.plannedFinishMs) }} />
                       <span
                         class={`bar ${t.readyAtMs !== undefined ? 'actual' : 'forecast'}`}
