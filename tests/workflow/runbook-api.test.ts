@@ -38,6 +38,17 @@ afterAll(async () => {
 
 const call = (...args: Parameters<TestApi['call']>) => api.call(...args);
 
+/** Runs `fn` with a worker of the real activities (e-mail to the test's SMTP server) on the test's task queue. */
+async function withWorker(fn: () => Promise<void>): Promise<void> {
+  const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
+  const worker = await testWorker(
+    env,
+    taskQueue,
+    createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
+  );
+  await worker.runUntil(fn);
+}
+
 const header = 'id,kind,title,department,owner,predecessors,planned_minutes,not_before,sign_off,step';
 /**
  * Check-off links off the script (the second test): a GET changes nothing, a link is single use and
@@ -69,13 +80,7 @@ const settings = { id: 'pilot-night', title: '试点上线之夜', window: { sta
 
 describe('runbooks API', () => {
   it('imports a spreadsheet, starts the run, an owner checks off, the timeline moves, the run exports as CSV; off the script refused by field', async () => {
-    const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
-    const worker = await testWorker(
-      env,
-      taskQueue,
-      createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
-    );
-    await worker.runUntil(async () => {
+    await withWorker(async () => {
       const lead = await personWithToken(db.pool, ['lead'], 'rb-lead');
       const nurse = await personWithToken(db.pool, ['viewer'], 'rb-nurse');
       const other = await personWithToken(db.pool, ['viewer'], 'rb-other');
@@ -182,13 +187,7 @@ describe('runbooks API', () => {
   });
 
   it('a link is one signature, single use, expiring, read without effect; a rehearsal says so; a refusal keeps it', async () => {
-    const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
-    const worker = await testWorker(
-      env,
-      taskQueue,
-      createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
-    );
-    await worker.runUntil(async () => {
+    await withWorker(async () => {
       const lead = await personWithToken(db.pool, ['lead'], 'cl-lead');
       const nurse = await personWithToken(db.pool, ['viewer'], 'cl-nurse', '护士 Zhou');
       const stranger = await personWithToken(db.pool, ['viewer'], 'cl-stranger');
