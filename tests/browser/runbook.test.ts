@@ -284,6 +284,12 @@ describe('runbook in headless Chromium', () => {
     expect(await leadPage.getByRole('heading', { name: /Rehearsal report/ }).count()).toBe(1);
     expect(await leadPage.getByTestId('task-chart').locator('g > title').count()).toBe(3);
     await leadPage.getByTestId('drift-chart').waitFor();
+    // The path the rehearsal took: every task, each made ready a moment after the one before it was done.
+    expect(await leadPage.getByTestId('drift-chart').locator('g > title').allTextContents()).toEqual([
+      expect.stringMatching(/^walk-printers: /),
+      expect.stringMatching(/^check-labels: /),
+      expect.stringMatching(/^dress-done: /),
+    ]);
     await screenshot(leadPage, 'runbook-report');
   });
 
