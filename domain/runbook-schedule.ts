@@ -125,13 +125,17 @@ export function schedule(input: ScheduleInput): Schedule {
   const criticalPath: string[] = [];
   // Walk back from the end along the predecessor that finished last, while it is what held the
   // task back. A task is made ready a moment after its last predecessor is checked off (the run's
-  // own handling, an e-mail in flight): within `settleMs` that predecessor still drove it, so done
-  // tasks stay on the path the night took. A fixed time or the window's start that came later
-  // ends the path there. (Running and waiting tasks are held exactly: the same path as zero slack.)
+  // own handling, an e-mail in flight): within `settleMs` a done predecessor still drove it, so
+  // done tasks stay on the path the night took. A fixed time or the window's start that came later
+  // ends the path there. A predecessor not yet done holds its follower exactly (zero slack), as
+  // before: which running tasks are critical, and so escalated, does not change.
   for (let id: string | undefined = end; id !== undefined;) {
     criticalPath.unshift(id);
     const last: string | undefined = [...byId.get(id)!.predecessors].sort((a, b) => forecast.finish.get(b)! - forecast.finish.get(a)!)[0];
-    id = last !== undefined && forecast.start.get(id)! - forecast.finish.get(last)! <= settleMs ? last : undefined;
+    const held: boolean =
+      last !== undefined &&
+      forecast.start.get(id)! - forecast.finish.get(last)! <= (input.progress[last]?.doneAtMs !== undefined ? settleMs : 0);
+    id = held ? last : undefined;
   }
   const onPath = new Set(criticalPath);
 
