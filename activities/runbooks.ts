@@ -1,5 +1,26 @@
 import type { Pool } from 'pg';
+import { issueCheckToken, noticeSent, wantsCheckLink } from '../app/check-links';
 import type { RunbookRunView } from '../domain/runbook-run';
+import type { PersonalMessage } from './notify';
+
+/**
+ * A runbook task's e-mail with its reader's own check-off link. A notice already sent keeps the
+ * link it went out with (a retry re-sends nothing, so a new token would never reach anyone).
+ */
+export const withCheckLink =
+  (pool: Pool): PersonalMessage =>
+  async (message, personId, idempotencyKey) => {
+    if (message.template !== 'runbook-task' || !wantsCheckLink(message) || (await noticeSent(pool, idempotencyKey))) return message;
+    const checkToken = await issueCheckToken(pool, {
+      noticeKey: idempotencyKey,
+      programId: message.programId,
+      runId: message.runId,
+      taskId: message.taskId,
+      personId,
+      rehearsal: message.rehearsal,
+    });
+    return { ...message, checkToken };
+  };
 
 /** A finished run kept for the rehearsal report (the workflow's history keeps only its result). */
 export function createRunbookActivities({ pool }: { pool: Pool }) {

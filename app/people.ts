@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { locales, type Locale } from '../domain/i18n';
-import { PersonId, Role, type Principal } from '../domain/people';
+import { PersonId, Role, type NamedActor, type Principal } from '../domain/people';
 
 export const tokenPrefix = 'glv_';
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -138,3 +138,12 @@ export const peopleTableResolver =
     );
     return rows;
   };
+
+/** An enabled person by id, with their roles as they stand now (a link's holder acts with today's roles). */
+export async function enabledPerson(pool: Pool, personId: string): Promise<NamedActor | undefined> {
+  const { rows } = await pool.query<NamedActor>(
+    'SELECT id AS "personId", display_name AS "displayName", roles FROM people WHERE id = $1 AND NOT disabled',
+    [personId],
+  );
+  return rows[0];
+}

@@ -1,18 +1,23 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Link, Route, Switch } from 'wouter-preact';
+import { Link, Route, Switch, useRoute } from 'wouter-preact';
 import { api, ApiError, configureApi, setApiLanguage } from './api';
 import { ErrorNote } from './components/ErrorNote';
 import { LanguageSwitch } from './components/LanguageSwitch';
 import { browserLocale, rememberLocale, useWords, WordsContext, type Locale } from './i18n';
 import { AckPage } from './pages/Ack';
 import { AuditPage } from './pages/Audit';
+import { CheckPage } from './pages/Check';
 import { EmergencyPage } from './pages/Emergency';
 import { GatePage, GatesPage } from './pages/Gate';
 import { IncidentPage, IncidentsPage } from './pages/Incidents';
+import { MyTasksPage } from './pages/MyTasks';
 import { NightPage } from './pages/Night';
 import { OverviewPage } from './pages/Overview';
 import { ParallelRunPage } from './pages/ParallelRun';
 import { ProgramsPage } from './pages/Programs';
+import { RunbookPage } from './pages/Runbook';
+import { RunbookReportPage } from './pages/RunbookReport';
+import { RunbooksPage } from './pages/Runbooks';
 import { SignInPage } from './pages/SignIn';
 import { SessionContext, type SignedIn } from './session';
 
@@ -20,6 +25,7 @@ export function App() {
   const [session, setSession] = useState<SignedIn | null | undefined>(undefined);
   const [error, setError] = useState<unknown>();
   const [locale, setLocale] = useState<Locale>(browserLocale);
+  const [checkLink, checkParams] = useRoute<{ token: string }>('/check/:token');
 
   const speak = (l: Locale) => {
     setApiLanguage(l);
@@ -50,7 +56,8 @@ export function App() {
 
   return (
     <WordsContext.Provider value={{ locale, timeZone: session?.timeZone ?? 'Asia/Shanghai' }}>
-      <Frame session={session} error={error} adopt={adopt} choose={choose} />
+      {/* A check-off link's page needs no sign-in: the link is the credential (api/routes/check-links.ts). */}
+      {checkLink ? <CheckPage token={checkParams.token} /> : <Frame session={session} error={error} adopt={adopt} choose={choose} />}
     </WordsContext.Provider>
   );
 }
@@ -92,6 +99,9 @@ function Frame({
               <Link href="/">{t('ui.frame.nav.programs')}</Link>
             </li>
             <li>
+              <Link href="/my-tasks">{t('ui.frame.nav.myTasks')}</Link>
+            </li>
+            <li>
               <Link href="/incidents">{t('ui.frame.nav.incidents')}</Link>
             </li>
             {canAudit ? (
@@ -122,6 +132,10 @@ function Frame({
         <Route path="/programs/:id/parallel-run/nights/:day">{(p) => <NightPage programId={p.id} businessDay={p.day} />}</Route>
         <Route path="/programs/:id/gates">{(p) => <GatesPage programId={p.id} />}</Route>
         <Route path="/programs/:id/gates/:gate">{(p) => <GatePage programId={p.id} gate={p.gate} />}</Route>
+        <Route path="/programs/:id/runbooks">{(p) => <RunbooksPage programId={p.id} />}</Route>
+        <Route path="/programs/:id/runbooks/:run">{(p) => <RunbookPage programId={p.id} runId={p.run} />}</Route>
+        <Route path="/programs/:id/runbooks/:run/report">{(p) => <RunbookReportPage programId={p.id} runId={p.run} />}</Route>
+        <Route path="/my-tasks">{() => <MyTasksPage />}</Route>
         <Route path="/programs/:id/emergency">{(p) => <EmergencyPage programId={p.id} />}</Route>
         <Route path="/incidents">{() => <IncidentsPage />}</Route>
         <Route path="/incidents/:id">{(p) => <IncidentPage incidentId={p.id} />}</Route>

@@ -27,6 +27,7 @@ const tabs = [
   { key: 'overview', href: (id: string) => `/programs/${id}` },
   { key: 'parallel-run', href: (id: string) => `/programs/${id}/parallel-run` },
   { key: 'gates', href: (id: string) => `/programs/${id}/gates` },
+  { key: 'runbooks', href: (id: string) => `/programs/${id}/runbooks` },
   { key: 'emergency', href: (id: string) => `/programs/${id}/emergency` },
 ] as const;
 

@@ -230,6 +230,7 @@ function runbookParts(m: z.infer<typeof RunbookTaskFacts>, w: ReturnType<typeof 
       ...(m.signatures === 2 ? [w.t('runbook.twoPerson')] : []),
       w.t('line.expected', { expected: w.t(`runbook.expected.${m.event}`) }),
       { label: w.t('runbook.link'), href: link },
+      ...(m.checkToken ? [{ label: w.t('runbook.link.checkOff'), href: `${base}/check/${m.checkToken}` }] : []),
     ],
   };
 }

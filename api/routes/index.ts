@@ -4,6 +4,8 @@ import { reachRoutes } from './reach';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
+import { checkLinkRoutes } from './check-links';
+import { runbookListRoutes } from './runbook-lists';
 import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
 import { sessionRoutes } from './session';
@@ -22,4 +24,6 @@ export const routes: AnyRoute[] = [
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,
+  ...runbookListRoutes,
+  ...checkLinkRoutes,
 ];

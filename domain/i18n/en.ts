@@ -133,6 +133,7 @@ export const en = {
   'runbook.expected.late': 'finish the task or tell the command center what holds it: the night cannot end before it does.',
   'runbook.expected.failed': 'look at the task on the runbook page; the tasks after it wait.',
   'runbook.link': 'Runbook',
+  'runbook.link.checkOff': 'Check it off (the page asks you to confirm)',
 
   'api.error.not_found': 'not found',
   'api.error.unauthenticated': 'send Authorization: Bearer <token>, or sign in',

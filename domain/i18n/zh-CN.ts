@@ -131,6 +131,7 @@ export const zhCN: Record<CoreKey, string> = {
   'runbook.expected.late': '请完成该任务，或告知指挥中心受阻原因：该任务完成前当晚无法结束。',
   'runbook.expected.failed': '请在切换手册页面查看该任务；后续任务正在等待。',
   'runbook.link': '切换手册',
+  'runbook.link.checkOff': '勾选完成（页面会请您确认）',
 
   'api.error.not_found': '未找到所请求的内容',
   'api.error.unauthenticated': '请先登录，或发送 Authorization: Bearer <令牌>',
