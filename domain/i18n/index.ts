@@ -7,11 +7,12 @@ import { IntlMessageFormat } from 'intl-messageformat';
 import { en as coreEn } from './en';
 import { zhCN as coreZh } from './zh-CN';
 import * as frame from './ui/frame';
+import * as runbooks from './ui/runbooks';
 
 /** Every catalog: the messages' (e-mail, chat, API) and the command center's areas. A new area is one line in each. */
-const en = { ...coreEn, ...frame.en };
+const en = { ...coreEn, ...frame.en, ...runbooks.en };
 export type MessageKey = keyof typeof en;
-const zhCN: Record<MessageKey, string> = { ...coreZh, ...frame.zhCN };
+const zhCN: Record<MessageKey, string> = { ...coreZh, ...frame.zhCN, ...runbooks.zhCN };
 export const locales = ['zh-CN', 'en'] as const;
 export type Locale = (typeof locales)[number];
 /** Where neither the person nor the hospital says: the locale golive spoke before it had two. */

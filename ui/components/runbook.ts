@@ -1,5 +1,6 @@
 import type { RunbookTask } from '../../domain/runbook';
 import type { RunbookRunView } from '../../domain/runbook-run';
+import type { PageWords } from '../i18n';
 
 export type { RunbookRunView } from '../../domain/runbook-run';
 export type { RunbookReport, TaskReport } from '../../domain/runbook-report';
@@ -21,22 +22,27 @@ export function clock(ms: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
 }
 
+type T = PageWords['t'];
+
 /** Minutes as a person reads them: "45 min", "1 h 05 min". */
-export function minutes(m: number): string {
+export function minutes(m: number, t: T): string {
   const a = Math.abs(Math.round(m));
-  const text = a < 60 ? `${a} min` : `${Math.floor(a / 60)} h ${String(a % 60).padStart(2, '0')} min`;
+  const text =
+    a < 60
+      ? t('ui.runbook.minutes', { m: a })
+      : t('ui.runbook.hoursMinutes', { h: Math.floor(a / 60), m: String(a % 60).padStart(2, '0') });
   return m < 0 ? `-${text}` : text;
 }
 
 /** How the forecast end stands against the window, in words. */
-export function windowWords(minutesOver: number): string {
-  if (minutesOver > 0) return `${minutes(minutesOver)} over the window`;
-  if (minutesOver === 0) return 'ends exactly at the window’s end';
-  return `fits, ${minutes(-minutesOver)} to spare`;
+export function windowWords(minutesOver: number, t: T): string {
+  if (minutesOver > 0) return t('ui.runbook.overWindow', { duration: minutes(minutesOver, t) });
+  if (minutesOver === 0) return t('ui.runbook.exactlyWindow');
+  return t('ui.runbook.fits', { duration: minutes(-minutesOver, t) });
 }
 
-/** A task's state word for the timeline: its status, or "running" for a started person task, "late" when over. */
-export function taskWord(t: RunTask): string {
-  if (t.status === 'ready' && t.signOffs.length > 0) return `signed ${t.signOffs.length} of ${t.signOff}`;
-  return t.status;
+/** A task's state word for the timeline: signatures so far on a two-person task, else its status in words. */
+export function taskWord(task: RunTask, t: T): string | undefined {
+  if (task.status === 'ready' && task.signOffs.length > 0) return t('ui.runbook.signedOf', { n: task.signOffs.length, of: task.signOff });
+  return undefined;
 }

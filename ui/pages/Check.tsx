@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { RunbookTask } from '../../domain/runbook';
 import { ApiError, get, post } from '../api';
 import { Badge } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
 import { FactsTable } from '../components/Table';
+import { useWords } from '../i18n';
 
 /** What GET /v1/check-links/{token} tells (api/routes/check-links.ts). */
 interface CheckLink {
@@ -22,6 +24,9 @@ interface CheckLink {
   person: { personId: string; displayName: string };
 }
 
+/** The task's kind as the catalog names kinds. */
+const kindOf = (link: CheckLink) => link.kind as RunbookTask['kind'];
+
 /** The task after the check-off, or (202) the Update still running: `status` absent. */
 interface TaskAfter {
   status?: CheckLink['status'];
@@ -38,6 +43,7 @@ export function CheckPage({ token }: { token: string }) {
   const [link, setLink] = useState<CheckLink>();
   const [error, setError] = useState<unknown>();
   const [after, setAfter] = useState<TaskAfter>();
+  const { t } = useWords();
 
   useEffect(() => {
     setLink(undefined);
@@ -55,10 +61,10 @@ export function CheckPage({ token }: { token: string }) {
 
   return (
     <main class="container narrow check-page">
-      <h1>Check off a runbook task</h1>
+      <h1>{t('ui.check.title')}</h1>
       {rehearsal ? (
         <p class="rehearsal-banner" data-testid="check-rehearsal">
-          <strong>REHEARSAL</strong>: nothing in the hospital changes; check off as you would on the night, so the rehearsal is timed.
+          {t('ui.check.rehearsal')}
         </p>
       ) : null}
       {after && link ? (
@@ -66,27 +72,24 @@ export function CheckPage({ token }: { token: string }) {
           <p>
             <strong>
               {after.status === 'done'
-                ? `Done: task ${link.taskId} is checked off${after.result ? ` (${after.result === 'pass' ? 'passed' : 'failed'})` : ''}.`
+                ? t('ui.check.done', { task: link.taskId, result: after.result ?? 'none' })
                 : after.status === 'failed'
-                  ? `Recorded: task ${link.taskId} failed its validation; the tasks after it wait.`
+                  ? t('ui.check.failed', { task: link.taskId })
                   : after.status === undefined
-                    ? `Accepted: your check-off of task ${link.taskId} is being applied; the timeline shows it shortly.`
-                    : `Signed: your signature on task ${link.taskId} is recorded; a second person signs too.`}
+                    ? t('ui.check.accepted', { task: link.taskId })
+                    : t('ui.check.signed', { task: link.taskId })}
             </strong>
           </p>
-          <p>
-            Recorded as {link.person.displayName}, now, from the e-mail link. This link is used up; the timeline is in the command center.
-          </p>
+          <p>{t('ui.check.recordedAs', { name: link.person.displayName })}</p>
         </article>
       ) : gone ? (
         <article class="ack-gone" data-testid="check-gone" role="status">
           <p>
             {status === 400 ? (
-              <strong>This address is not a whole check-off link: open the link from the e-mail again, or copy all of it.</strong>
+              <strong>{t('ui.check.notWhole')}</strong>
             ) : (
               <>
-                <strong>This check-off link can no longer be used:</strong> it was used already or it has expired. Nothing was checked off.
-                Check the task off in the command center (My tasks), or tell the command center.
+                <strong>{t('ui.check.gone')}</strong> {t('ui.check.goneWhy')}
               </>
             )}
           </p>
@@ -94,7 +97,7 @@ export function CheckPage({ token }: { token: string }) {
       ) : error ? (
         <ErrorNote error={error} />
       ) : !link ? (
-        <p aria-busy="true">Reading the link…</p>
+        <p aria-busy="true">{t('ui.check.reading')}</p>
       ) : (
         <article>
           <header>
@@ -104,42 +107,46 @@ export function CheckPage({ token }: { token: string }) {
           </header>
           <FactsTable
             rows={[
-              ['Program', link.programId],
+              [t('ui.check.program'), link.programId],
               [
-                'Runbook run',
+                t('ui.check.run'),
                 <>
-                  {link.runId} {rehearsal ? <Badge state="rehearsal" label="REHEARSAL" /> : null}
+                  {link.runId} {rehearsal ? <Badge state="rehearsal" label={t('ui.runbook.rehearsal')} /> : null}
                 </>,
               ],
               [
-                'Task',
+                t('ui.check.task'),
                 <>
-                  <code>{link.taskId}</code> ({link.kind})
+                  <code>{link.taskId}</code> ({t(`ui.runbook.kind.${kindOf(link)}`)})
                 </>,
               ],
-              ['Department', link.department ?? '—'],
-              ['Status', <Badge state={link.status} />],
-              ...(link.signOff === 2 ? [['Signatures', `${link.signatures} of 2 (two people sign this task)`] as [string, string]] : []),
-              ['Link sent to', `${link.person.displayName} (${link.person.personId})`],
+              [t('ui.check.department'), link.department ?? '—'],
+              [t('ui.check.status'), <Badge state={link.status} />],
+              ...(link.signOff === 2
+                ? [[t('ui.check.signatures'), t('ui.check.signaturesOf2', { n: link.signatures })] as [string, string]]
+                : []),
+              [t('ui.check.sentTo'), link.person.displayName],
             ]}
           />
           {link.signedByYou ? (
             <p role="status" data-testid="check-not-open">
-              You have signed this task already; the second signature is another person&apos;s.
+              {t('ui.check.signedAlready')}
             </p>
           ) : !open ? (
             <p role="status" data-testid="check-not-open">
               {link.runStatus === 'finished'
-                ? 'This run has finished: nothing to check off.'
+                ? t('ui.check.runFinished')
                 : link.status === 'done'
-                  ? 'This task is done already: nothing to check off.'
-                  : 'This task is not ready to check off.'}
+                  ? t('ui.check.taskDone')
+                  : t('ui.check.notReady')}
             </p>
           ) : (
             <>
               <p>
-                Confirm only if you are {link.person.displayName} and the task is done. It is recorded under that name, now, from the e-mail
-                link{link.signOff === 2 && link.signatures === 0 ? ', as the first of two signatures' : ''}.
+                {t('ui.check.confirmOnly', {
+                  name: link.person.displayName,
+                  first: link.signOff === 2 && link.signatures === 0 ? 'yes' : 'no',
+                })}
               </p>
               {link.kind === 'validation' ? (
                 <div class="action-row">
@@ -147,10 +154,10 @@ export function CheckPage({ token }: { token: string }) {
                     <ConfirmAction
                       key={r}
                       testId={`check-${r}`}
-                      label={r === 'pass' ? 'Passed' : 'Failed'}
+                      label={t(r === 'pass' ? 'ui.check.passed' : 'ui.check.failedButton')}
                       danger={r === 'fail'}
-                      title={`Record task ${link.taskId} as ${r === 'pass' ? 'passed' : 'failed'}?`}
-                      effect={<p>{r === 'pass' ? 'The tasks after it start.' : 'The tasks after it wait until it passes.'}</p>}
+                      title={t('ui.check.recordAs', { task: link.taskId, result: r })}
+                      effect={<p>{t(r === 'pass' ? 'ui.check.passEffect' : 'ui.check.failEffect')}</p>}
                       run={confirm(r)}
                       onDone={(res) => setAfter(res as TaskAfter)}
                     />
@@ -159,16 +166,10 @@ export function CheckPage({ token }: { token: string }) {
               ) : (
                 <ConfirmAction
                   testId="check-confirm"
-                  label="Check off"
-                  title={`Check off task ${link.taskId}?`}
-                  effect={
-                    <p>
-                      {link.signOff === 2 && link.signatures === 0
-                        ? 'Your signature is the first of two: the task is done when a second person signs.'
-                        : 'The task is done: the tasks after it start.'}
-                    </p>
-                  }
-                  confirmLabel="Check off: done"
+                  label={t('ui.check.checkOff')}
+                  title={t('ui.check.checkOffTitle', { task: link.taskId })}
+                  effect={<p>{t(link.signOff === 2 && link.signatures === 0 ? 'ui.check.firstOfTwo' : 'ui.check.doneEffect')}</p>}
+                  confirmLabel={t('ui.check.confirm')}
                   run={confirm()}
                   onDone={(res) => setAfter(res as TaskAfter)}
                 />

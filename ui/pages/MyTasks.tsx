@@ -1,81 +1,85 @@
 import { Link } from 'wouter-preact';
 import type { MyTask } from '../../domain/my-tasks';
-import { Badge, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { Table } from '../components/Table';
 import { usePoll } from '../poll';
+import { useWords } from '../i18n';
 import { useSession } from '../session';
 import { CheckOffButton } from './Runbook';
-
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** The signed-in person's tasks across every running runbook run: the most urgent first, each checked off here. */
 export function MyTasksPage() {
   const session = useSession();
+  const { t, when } = useWords();
   const { data, error, refresh } = usePoll<{ tasks: MyTask[] }>('/v1/runbook-tasks/mine', 3000);
   return (
     <main class="container">
-      <h1>My tasks</h1>
-      <p class="muted">
-        Runbook tasks waiting for {session.person.displayName}, in every running night and rehearsal. The e-mail of each has a check-off
-        link too.
-      </p>
+      <h1>{t('ui.myTasks.title')}</h1>
+      <p class="muted">{t('ui.myTasks.intro', { name: session.person.displayName })}</p>
       {error ? <ErrorNote error={error} /> : null}
       {!data ? (
         error ? null : (
-          <p aria-busy="true">Loading your tasks…</p>
+          <p aria-busy="true">{t('ui.myTasks.loading')}</p>
         )
       ) : (
         <Table
           testid="my-tasks"
           rows={data.tasks}
-          rowKey={(t) => `${t.programId}/${t.runId}/${t.taskId}`}
-          rowProps={(t) => ({ 'data-task': t.taskId, class: t.dueMs < Date.now() ? 'late' : undefined })}
-          empty="Nothing waits for you just now."
+          rowKey={(task) => `${task.programId}/${task.runId}/${task.taskId}`}
+          rowProps={(task) => ({ 'data-task': task.taskId, class: task.dueMs < Date.now() ? 'late' : undefined })}
+          empty={t('ui.myTasks.empty')}
           columns={[
             {
-              header: 'Task',
+              header: t('ui.myTasks.task'),
               rowHeader: true,
-              cell: (t) => (
+              cell: (task) => (
                 <>
-                  <Link href={`/programs/${t.programId}/runbooks/${t.runId}#task-${t.taskId}`}>
-                    <code>{t.taskId}</code>
+                  <Link href={`/programs/${task.programId}/runbooks/${task.runId}#task-${task.taskId}`}>
+                    <code>{task.taskId}</code>
                   </Link>{' '}
-                  {t.title}
+                  {task.title}
                 </>
               ),
             },
             {
-              header: 'Run',
-              cell: (t) => (
+              header: t('ui.myTasks.run'),
+              cell: (task) => (
                 <>
-                  <code>{t.programId}</code> / <code>{t.runId}</code>{' '}
-                  {t.mode === 'rehearsal' ? <Badge state="rehearsal" label="REHEARSAL" /> : null}
+                  <code>{task.programId}</code> / <code>{task.runId}</code>{' '}
+                  {task.mode === 'rehearsal' ? <Badge state="rehearsal" label={t('ui.runbook.rehearsal')} /> : null}
                 </>
               ),
             },
-            { header: 'Department', cell: (t) => t.department ?? '—' },
-            { header: 'Ready since', class: 'nowrap', cell: (t) => when(iso(t.readyAtMs)) },
+            { header: t('ui.myTasks.department'), cell: (task) => task.department ?? '—' },
+            { header: t('ui.myTasks.readySince'), class: 'nowrap', cell: (task) => when(task.readyAtMs) },
             {
-              header: 'Due',
+              header: t('ui.myTasks.due'),
               class: 'nowrap',
-              cell: (t) => (
+              cell: (task) => (
                 <>
-                  {when(iso(t.dueMs))}
-                  {t.dueMs < Date.now() ? <strong class="flag late"> late</strong> : null}
+                  {when(task.dueMs)}
+                  {task.dueMs < Date.now() ? <strong class="flag late"> {t('ui.myTasks.late')}</strong> : null}
                 </>
               ),
             },
-            { header: 'Critical', cell: (t) => (t.critical ? <strong class="flag crit">critical path</strong> : '') },
-            { header: 'Signatures', class: 'num', cell: (t) => `${t.signatures} of ${t.signOff}` },
             {
-              header: 'Action',
-              cell: (t) => (
+              header: t('ui.myTasks.critical'),
+              cell: (task) => (task.critical ? <strong class="flag crit">{t('ui.myTasks.criticalPath')}</strong> : ''),
+            },
+            {
+              header: t('ui.myTasks.signatures'),
+              class: 'num',
+              cell: (task) => t('ui.myTasks.signaturesOf', { n: task.signatures, of: task.signOff }),
+            },
+            {
+              header: t('ui.myTasks.action'),
+              cell: (task) => (
                 <CheckOffButton
-                  programId={t.programId}
-                  runId={t.runId}
-                  task={{ id: t.taskId, kind: t.kind, signOff: t.signOff }}
-                  signatures={t.signatures}
+                  programId={task.programId}
+                  runId={task.runId}
+                  task={{ id: task.taskId, kind: task.kind, signOff: task.signOff }}
+                  signatures={task.signatures}
                   onDone={refresh}
                 />
               ),

@@ -7,6 +7,7 @@ import { ErrorNote } from '../components/ErrorNote';
 import { canCheckOff, clock, minutes, taskWord, windowWords, type RunbookRunView, type RunTask } from '../components/runbook';
 import { usePoll } from '../poll';
 import { ProgramFrame, useProgram } from '../program';
+import { useWords } from '../i18n';
 import { useSession } from '../session';
 
 const MIN = 60_000;
@@ -36,113 +37,118 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
   const [groups, setGroups] = useState({ open: true, generation: 0 });
   const session = useSession();
   const now = useNow(10_000);
-  if (!run) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading runbook run {runId}…</p>;
+  const { t, list } = useWords();
+  if (!run) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.timeline.loading', { run: runId })}</p>;
 
   const tz = status.timeZone;
   const s = run.schedule;
-  const times = new Map(s.tasks.map((t) => [t.id, t]));
-  const from = Math.min(run.startMs, ...s.tasks.map((t) => t.plannedStartMs));
+  const times = new Map(s.tasks.map((task) => [task.id, task]));
+  const from = Math.min(run.startMs, ...s.tasks.map((task) => task.plannedStartMs));
   const to = Math.max(s.windowEndMs, s.forecastEndMs, s.plannedEndMs, run.status === 'running' ? now : 0) + 5 * MIN;
   const x = (ms: number) => `${(((ms - from) / (to - from)) * 100).toFixed(3)}%`;
   const w = (a: number, b: number) => `${Math.max(0.25, ((b - a) / (to - from)) * 100).toFixed(3)}%`;
 
   const me = session.person;
-  const visible = run.tasks.filter((t) =>
+  const visible = run.tasks.filter((task) =>
     show === 'open'
-      ? t.status !== 'done'
+      ? task.status !== 'done'
       : show === 'critical'
-        ? times.get(t.id)?.critical
+        ? times.get(task.id)?.critical
         : show === 'mine'
-          ? t.owners.includes(me.personId)
+          ? task.owners.includes(me.personId)
           : true,
   );
   const byGroup = new Map<string, RunTask[]>();
-  for (const t of [...visible].sort((a, b) => (times.get(a.id)?.plannedStartMs ?? 0) - (times.get(b.id)?.plannedStartMs ?? 0))) {
-    const g = t.department ?? 'Whole night';
-    byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
+  for (const task of [...visible].sort((a, b) => (times.get(a.id)?.plannedStartMs ?? 0) - (times.get(b.id)?.plannedStartMs ?? 0))) {
+    const g = task.department ?? t('ui.timeline.wholeNight');
+    byGroup.set(g, [...(byGroup.get(g) ?? []), task]);
   }
-  const done = run.tasks.filter((t) => t.status === 'done').length;
-  const late = s.tasks.filter((t) => t.overrunMinutes > 0);
-  const ready = run.tasks.filter((t) => t.status === 'ready' || t.status === 'running');
+  const done = run.tasks.filter((task) => task.status === 'done').length;
+  const late = s.tasks.filter((task) => task.overrunMinutes > 0);
+  const ready = run.tasks.filter((task) => task.status === 'ready' || task.status === 'running');
   const ticks = hourTicks(from, to);
 
   return (
     <section aria-labelledby="runbook-h" class="runbook">
       <p class="crumbs">
-        <Link href={`/programs/${programId}/runbooks`}>Runbooks</Link> ›
+        <Link href={`/programs/${programId}/runbooks`}>{t('ui.timeline.crumb')}</Link> ›
       </p>
       <h2 id="runbook-h">
-        Runbook run <code>{run.runId}</code> {run.mode === 'rehearsal' ? <Badge state="rehearsal" label="REHEARSAL" /> : null}{' '}
-        <Badge state={run.status === 'finished' ? 'completed' : 'going-live'} label={run.status} />
+        {t('ui.timeline.title')} <code>{run.runId}</code>{' '}
+        {run.mode === 'rehearsal' ? <Badge state="rehearsal" label={t('ui.runbook.rehearsal')} /> : null}{' '}
+        <Badge state={run.status === 'finished' ? 'completed' : 'going-live'} label={t(`ui.runs.status.${run.status}`)} />
       </h2>
       {run.mode === 'rehearsal' ? (
-        <p class="warn-note">
-          A rehearsal: adapters dry-run, e-mails go to the rehearsal&apos;s own list only
-          {run.speed > 1 ? `; compressed ${run.speed}× (clock times below are the rehearsal's, minutes in the report are real)` : ''}.
-        </p>
+        <p class="warn-note">{t('ui.timeline.rehearsalNote', { speed: run.speed > 1 ? run.speed : 'one' })}</p>
       ) : null}
       <dl class="run-facts" data-testid="run-facts">
         <div>
-          <dt>Tasks</dt>
-          <dd>
-            {done} of {run.tasks.length} done · {ready.length} in progress
-          </dd>
+          <dt>{t('ui.timeline.tasks')}</dt>
+          <dd>{t('ui.timeline.tasksDone', { done, total: run.tasks.length, ready: ready.length })}</dd>
         </div>
         <div>
-          <dt>Window</dt>
+          <dt>{t('ui.timeline.window')}</dt>
           <dd>
             {clock(run.startMs, tz)} – {clock(s.windowEndMs, tz)} <small class="muted">{tz}</small>
           </dd>
         </div>
         <div class={s.minutesOverWindow > 0 ? 'bad' : 'ok'} data-testid="forecast-end">
-          <dt>Forecast end</dt>
+          <dt>{t('ui.timeline.forecastEnd')}</dt>
           <dd>
-            {clock(s.forecastEndMs, tz)}: {windowWords(s.minutesOverWindow)}
+            {clock(s.forecastEndMs, tz)}: {windowWords(s.minutesOverWindow, t)}
           </dd>
         </div>
         <div>
-          <dt>Planned end</dt>
+          <dt>{t('ui.timeline.plannedEnd')}</dt>
           <dd>{clock(s.plannedEndMs, tz)}</dd>
         </div>
         <div class={late.length ? 'bad' : ''}>
-          <dt>Late</dt>
-          <dd>{late.length ? late.map((t) => t.id).join(', ') : 'none'}</dd>
+          <dt>{t('ui.timeline.late')}</dt>
+          <dd>{late.length ? list(late.map((task) => task.id)) : t('ui.timeline.none')}</dd>
         </div>
       </dl>
       <p class="action-row">
         <Link href={`/programs/${programId}/runbooks/${run.runId}/report`} role="button" class="secondary outline">
-          {run.mode === 'rehearsal' ? 'Rehearsal report' : 'Run report'}
+          {t(run.mode === 'rehearsal' ? 'ui.timeline.rehearsalReport' : 'ui.timeline.runReport')}
         </Link>
         <a href={`${path}/runbook.csv`} role="button" class="secondary outline" download>
-          Runbook as CSV
+          {t('ui.timeline.csv')}
         </a>
         <label class="inline">
-          Show{' '}
-          <select value={show} onChange={(e) => setShow((e.currentTarget as HTMLSelectElement).value as Show)} aria-label="Show tasks">
-            <option value="all">every task</option>
-            <option value="open">tasks not done</option>
-            <option value="critical">the critical path</option>
-            <option value="mine">my tasks</option>
+          {t('ui.timeline.show')}{' '}
+          <select
+            value={show}
+            onChange={(e) => setShow((e.currentTarget as HTMLSelectElement).value as Show)}
+            aria-label={t('ui.timeline.showTasks')}
+          >
+            {(['all', 'open', 'critical', 'mine'] as const).map((v) => (
+              <option key={v} value={v}>
+                {t(`ui.timeline.show.${v}`)}
+              </option>
+            ))}
           </select>
         </label>
         <button type="button" class="secondary outline" onClick={() => setGroups((g) => ({ open: false, generation: g.generation + 1 }))}>
-          Collapse all
+          {t('ui.timeline.collapse')}
         </button>
         <button type="button" class="secondary outline" onClick={() => setGroups((g) => ({ open: true, generation: g.generation + 1 }))}>
-          Expand all
+          {t('ui.timeline.expand')}
         </button>
       </p>
       <p class="legend muted" aria-hidden="true">
-        <span class="key planned" /> planned <span class="key actual" /> actual <span class="key forecast" /> forecast{' '}
-        <span class="key critical" /> critical path <span class="key now" /> now <span class="key window" /> window end
+        {(['planned', 'actual', 'forecast', 'critical', 'now', 'window'] as const).map((k) => (
+          <span key={k}>
+            <span class={`key ${k}`} /> {t(`ui.timeline.legend.${k}`)}{' '}
+          </span>
+        ))}
       </p>
       <div class="gantt" data-testid="gantt">
         <div class="gantt-row gantt-axis" aria-hidden="true">
           <div class="gantt-label" />
           <div class="gantt-track">
-            {ticks.map((t) => (
-              <span key={t} class="tick" style={{ left: x(t) }}>
-                {clock(t, tz)}
+            {ticks.map((tick) => (
+              <span key={tick} class="tick" style={{ left: x(tick) }}>
+                {clock(tick, tz)}
               </span>
             ))}
           </div>
@@ -152,41 +158,55 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
           <details open={groups.open} key={`${group}/${groups.generation}`} class="gantt-group">
             <GroupSummary group={group} tasks={tasks} times={times} />
             <ol class="gantt-rows">
-              {tasks.map((t) => {
-                const tt = times.get(t.id)!;
+              {tasks.map((task) => {
+                const tt = times.get(task.id)!;
                 const isLate = tt.overrunMinutes > 0;
-                const actualFrom = t.readyAtMs ?? tt.forecastStartMs;
-                const actualTo = t.doneAtMs ?? Math.max(tt.forecastFinishMs, t.readyAtMs !== undefined ? now : 0);
+                const actualFrom = task.readyAtMs ?? tt.forecastStartMs;
+                const actualTo = task.doneAtMs ?? Math.max(tt.forecastFinishMs, task.readyAtMs !== undefined ? now : 0);
                 // The bars in words, for the tooltip and for a screen reader.
-                const barWords = `planned ${clock(tt.plannedStartMs, tz)}–${clock(tt.plannedFinishMs, tz)}; ${
-                  t.status === 'done' ? 'actual' : t.readyAtMs !== undefined ? 'started, forecast' : 'forecast'
-                } ${clock(actualFrom, tz)}–${clock(actualTo, tz)}`;
-                const cls = `gantt-row s-${t.status}${tt.critical ? ' critical' : ''}${isLate ? ' late' : ''}`;
+                const barWords = t('ui.timeline.bar', {
+                  plannedFrom: clock(tt.plannedStartMs, tz),
+                  plannedTo: clock(tt.plannedFinishMs, tz),
+                  kind: task.status === 'done' ? 'actual' : task.readyAtMs !== undefined ? 'started' : 'forecast',
+                  from: clock(actualFrom, tz),
+                  to: clock(actualTo, tz),
+                });
+                const cls = `gantt-row s-${task.status}${tt.critical ? ' critical' : ''}${isLate ? ' late' : ''}`;
                 return (
-                  <li key={t.id} id={`task-${t.id}`} class={cls} data-testid={`task-${t.id}`} data-status={t.status}>
+                  <li key={task.id} id={`task-${task.id}`} class={cls} data-testid={`task-${task.id}`} data-status={task.status}>
                     <div class="gantt-label">
-                      <code>{t.id}</code> <span class="title">{t.title}</span>
+                      <code>{task.id}</code> <span class="title">{task.title}</span>
                       <br />
-                      <Badge state={t.status} label={taskWord(t)} />
-                      {tt.critical ? <span class="flag crit"> critical</span> : null}
-                      {isLate ? <span class="flag late"> late {minutes(tt.overrunMinutes)}</span> : null}
-                      {t.escalated ? <span class="flag late"> escalated</span> : null}
-                      {!tt.critical && t.status !== 'done' ? <small class="muted"> slack {minutes(tt.slackMs / MIN)}</small> : null}
-                      {t.status !== 'done' && t.owners.length ? <small class="muted"> · {t.owners.join(', ')}</small> : null}
+                      <Badge state={task.status} label={taskWord(task, t)} />
+                      {tt.critical ? <span class="flag crit"> {t('ui.timeline.critical')}</span> : null}
+                      {isLate ? (
+                        <span class="flag late"> {t('ui.timeline.lateBy', { duration: minutes(tt.overrunMinutes, t) })}</span>
+                      ) : null}
+                      {task.escalated ? <span class="flag late"> {t('ui.timeline.escalated')}</span> : null}
+                      {!tt.critical && task.status !== 'done' ? (
+                        <small class="muted"> {t('ui.timeline.slack', { duration: minutes(tt.slackMs / MIN, t) })}</small>
+                      ) : null}
+                      {task.status !== 'done' && task.owners.length ? <small class="muted"> · {task.owners.join(', ')}</small> : null}
                     </div>
                     <div class="gantt-track" title={barWords}>
                       <span class="visually-hidden">{barWords}</span>
                       <span class="bar planned" style={{ left: x(tt.plannedStartMs), width: w(tt.plannedStartMs, tt.plannedFinishMs) }} />
                       <span
-                        class={`bar ${t.readyAtMs !== undefined ? 'actual' : 'forecast'}`}
+                        class={`bar ${task.readyAtMs !== undefined ? 'actual' : 'forecast'}`}
                         style={{ left: x(actualFrom), width: w(actualFrom, actualTo) }}
                       />
                       {run.status === 'running' ? <span class="now-line" style={{ left: x(now) }} /> : null}
                       <span class="window-line" style={{ left: x(s.windowEndMs) }} />
                     </div>
                     <div class="gantt-act">
-                      {canCheckOff(t, me) ? (
-                        <CheckOffButton programId={programId} runId={run.runId} task={t} signatures={t.signOffs.length} onDone={refresh} />
+                      {canCheckOff(task, me) ? (
+                        <CheckOffButton
+                          programId={programId}
+                          runId={run.runId}
+                          task={task}
+                          signatures={task.signOffs.length}
+                          onDone={refresh}
+                        />
                       ) : null}
                     </div>
                   </li>
@@ -196,7 +216,7 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
           </details>
         ))}
       </div>
-      {visible.length === 0 ? <p class="muted">No task to show with this filter.</p> : null}
+      {visible.length === 0 ? <p class="muted">{t('ui.timeline.noTask')}</p> : null}
     </section>
   );
 }
@@ -232,21 +252,22 @@ function GroupSummary({
   tasks: RunTask[];
   times: Map<string, RunbookRunView['schedule']['tasks'][number]>;
 }) {
-  const count = (f: (t: RunTask) => boolean) => tasks.filter(f).length;
-  const ready = count((t) => t.status === 'ready' || t.status === 'running');
-  const late = count((t) => (times.get(t.id)?.overrunMinutes ?? 0) > 0);
-  const failed = count((t) => t.status === 'failed');
-  const critical = count((t) => times.get(t.id)?.critical ?? false);
+  const { t } = useWords();
+  const count = (f: (task: RunTask) => boolean) => tasks.filter(f).length;
+  const ready = count((task) => task.status === 'ready' || task.status === 'running');
+  const late = count((task) => (times.get(task.id)?.overrunMinutes ?? 0) > 0);
+  const failed = count((task) => task.status === 'failed');
+  const critical = count((task) => times.get(task.id)?.critical ?? false);
   return (
     <summary>
       <strong>{group}</strong>{' '}
       <span class="muted">
-        {count((t) => t.status === 'done')} of {tasks.length} done
-        {ready ? ` · ${ready} in progress` : ''}
+        {t('ui.timeline.group.done', { done: count((task) => task.status === 'done'), total: tasks.length })}
+        {ready ? ` · ${t('ui.timeline.group.ready', { n: ready })}` : ''}
       </span>
-      {late ? <span class="flag late"> · {late} late</span> : null}
-      {failed ? <span class="flag crit"> · {failed} failed</span> : null}
-      {critical ? <span class="flag crit"> · {critical} on the critical path</span> : null}
+      {late ? <span class="flag late"> · {t('ui.timeline.group.late', { n: late })}</span> : null}
+      {failed ? <span class="flag crit"> · {t('ui.timeline.group.failed', { n: failed })}</span> : null}
+      {critical ? <span class="flag crit"> · {t('ui.timeline.group.critical', { n: critical })}</span> : null}
     </summary>
   );
 }
@@ -265,19 +286,17 @@ export function CheckOffButton({
   signatures: number;
   onDone: () => void;
 }) {
+  const { t } = useWords();
   const validation = task.kind === 'validation';
   const first = task.signOff === 2 && signatures === 0;
   return (
     <ConfirmAction
       testId={`check-off-${task.id}`}
-      label={validation ? 'Record result' : 'Check off'}
-      title={`Check off task ${task.id}?`}
+      label={t(validation ? 'ui.timeline.recordResult' : 'ui.check.checkOff')}
+      title={t('ui.timeline.checkOffTitle', { task: task.id })}
       effect={
         <p>
-          {first
-            ? 'Your signature is the first of two: the task is done when a second person signs.'
-            : 'The task is done: the tasks after it start, and the timeline moves.'}{' '}
-          Recorded under your name, now, from the command center.
+          {t(first ? 'ui.check.firstOfTwo' : 'ui.timeline.doneEffect')} {t('ui.timeline.recordedHere')}
         </p>
       }
       fields={
@@ -285,17 +304,17 @@ export function CheckOffButton({
           ? [
               {
                 name: 'result',
-                label: 'Result',
+                label: t('ui.timeline.result'),
                 kind: 'select',
                 options: [
-                  { value: 'pass', label: 'Passed' },
-                  { value: 'fail', label: 'Failed' },
+                  { value: 'pass', label: t('ui.check.passed') },
+                  { value: 'fail', label: t('ui.check.failedButton') },
                 ],
               },
             ]
           : []
       }
-      confirmLabel={validation ? 'Record the result' : 'Check off: done'}
+      confirmLabel={t(validation ? 'ui.timeline.recordTheResult' : 'ui.check.confirm')}
       run={(v, key) =>
         post(
           `/v1/programs/${encodeURIComponent(programId)}/runbook-runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(task.id)}/check-offs`,

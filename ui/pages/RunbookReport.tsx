@@ -5,6 +5,7 @@ import { ErrorNote } from '../components/ErrorNote';
 import { minutes, type RunbookReport, type RunbookRunView, type TaskReport } from '../components/runbook';
 import { Table } from '../components/Table';
 import { usePoll } from '../poll';
+import { useWords, type PageWords } from '../i18n';
 import { ProgramFrame } from '../program';
 
 const MIN = 60_000;
@@ -27,96 +28,111 @@ function Report({ programId, runId }: { programId: string; runId: string }) {
   const { data: report, error } = usePoll<RunbookReport>(`${base}/report`, 5000);
   const { data: run } = usePoll<RunbookRunView>(base, 5000);
   const [only, setOnly] = useState<'all' | 'critical' | 'proposed'>('all');
-  if (!report) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading the report of {runId}…</p>;
-  const titles = new Map(run?.tasks.map((t) => [t.id, t.title]) ?? []);
-  const rows = report.tasks.filter((t) =>
-    only === 'critical' ? t.onCriticalPath : only === 'proposed' ? t.proposedMinutes !== null : t.actualMinutes !== null || t.runs > 0,
+  const { t, list } = useWords();
+  if (!report) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.report.loading', { run: runId })}</p>;
+  const titles = new Map(run?.tasks.map((task) => [task.id, task.title]) ?? []);
+  const rows = report.tasks.filter((task) =>
+    only === 'critical'
+      ? task.onCriticalPath
+      : only === 'proposed'
+        ? task.proposedMinutes !== null
+        : task.actualMinutes !== null || task.runs > 0,
   );
-  const proposals = report.tasks.filter((t) => t.proposedMinutes !== null);
+  const proposals = report.tasks.filter((task) => task.proposedMinutes !== null);
+  const min = (m: number) => minutes(m, t);
   return (
     <section aria-labelledby="report-h" class="runbook-report">
       <p class="crumbs">
-        <Link href={`/programs/${programId}/runbooks`}>Runbooks</Link> ›{' '}
+        <Link href={`/programs/${programId}/runbooks`}>{t('ui.timeline.crumb')}</Link> ›{' '}
         <Link href={`/programs/${programId}/runbooks/${runId}`}>
           <code>{runId}</code>
         </Link>{' '}
         ›
       </p>
       <h2 id="report-h">
-        {report.mode === 'rehearsal' ? 'Rehearsal report' : 'Run report'} <code>{report.runId}</code>{' '}
-        {report.mode === 'rehearsal' ? <Badge state="rehearsal" label="REHEARSAL" /> : null}
+        {t(report.mode === 'rehearsal' ? 'ui.timeline.rehearsalReport' : 'ui.timeline.runReport')} <code>{report.runId}</code>{' '}
+        {report.mode === 'rehearsal' ? <Badge state="rehearsal" label={t('ui.runbook.rehearsal')} /> : null}
       </h2>
       <dl class="run-facts" data-testid="report-facts">
         <div>
-          <dt>Planned</dt>
-          <dd>{minutes(report.plannedMinutes)}</dd>
+          <dt>{t('ui.report.planned')}</dt>
+          <dd>{min(report.plannedMinutes)}</dd>
         </div>
         <div>
-          <dt>Actual (or forecast)</dt>
-          <dd>{minutes(report.actualMinutes)}</dd>
+          <dt>{t('ui.report.actual')}</dt>
+          <dd>{min(report.actualMinutes)}</dd>
         </div>
         <div class={report.driftMinutes > 0 ? 'bad' : 'ok'}>
-          <dt>Drift of the end</dt>
+          <dt>{t('ui.report.drift')}</dt>
           <dd>
             {report.driftMinutes > 0 ? '+' : ''}
-            {minutes(report.driftMinutes)}
+            {min(report.driftMinutes)}
           </dd>
         </div>
         <div class={report.fittedWindow ? 'ok' : 'bad'}>
-          <dt>Window</dt>
-          <dd>{report.fittedWindow ? 'fitted' : 'did not fit'}</dd>
+          <dt>{t('ui.report.window')}</dt>
+          <dd>{t(report.fittedWindow ? 'ui.report.fitted' : 'ui.report.notFitted')}</dd>
         </div>
         <div>
-          <dt>Clock</dt>
-          <dd>{report.compressed ? `compressed ${report.speed}× (real minutes shown)` : 'real time'}</dd>
+          <dt>{t('ui.report.clock')}</dt>
+          <dd>{report.compressed ? t('ui.report.compressed', { speed: report.speed }) : t('ui.report.realTime')}</dd>
         </div>
         <div>
-          <dt>Compared with</dt>
-          <dd>{report.earlierRuns.length ? report.earlierRuns.join(', ') : 'no earlier run'}</dd>
+          <dt>{t('ui.report.comparedWith')}</dt>
+          <dd>{report.earlierRuns.length ? list(report.earlierRuns) : t('ui.report.noEarlier')}</dd>
         </div>
       </dl>
 
-      <h3>Per task: planned, this run, earlier runs</h3>
+      <h3>{t('ui.report.perTask')}</h3>
       <p class="action-row">
         <label class="inline">
-          Show{' '}
+          {t('ui.timeline.show')}{' '}
           <select
             value={only}
             onChange={(e) => setOnly((e.currentTarget as HTMLSelectElement).value as typeof only)}
-            aria-label="Show tasks"
+            aria-label={t('ui.timeline.showTasks')}
           >
-            <option value="all">every timed task</option>
-            <option value="critical">the critical path</option>
-            <option value="proposed">tasks with a proposal</option>
+            {(['all', 'critical', 'proposed'] as const).map((v) => (
+              <option key={v} value={v}>
+                {t(`ui.report.show.${v}`)}
+              </option>
+            ))}
           </select>
         </label>
       </p>
       <p class="legend muted" aria-hidden="true">
-        <span class="key planned" /> planned <span class="key actual" /> this run <span class="key median" /> median{' '}
-        <span class="key p90" /> 90th percentile
+        {(['planned', 'actual', 'median', 'p90'] as const).map((k) => (
+          <span key={k}>
+            <span class={`key ${k}`} /> {t(`ui.report.legend.${k}`)}{' '}
+          </span>
+        ))}
       </p>
       <div class="chart-scroll">
-        <TaskChart rows={rows} titles={titles} />
+        <TaskChart rows={rows} titles={titles} words={{ t }} />
       </div>
 
-      {run ? <DriftChart run={run} /> : null}
+      {run ? <DriftChart run={run} words={{ t }} /> : null}
 
-      <h3>Proposed durations</h3>
+      <h3>{t('ui.report.proposed')}</h3>
       <Table
         testid="proposals"
         class="compact auto-width"
         rows={proposals}
-        rowKey={(t) => t.id}
-        empty="None: every task's 90th percentile is within 5 minutes of its plan."
+        rowKey={(task) => task.id}
+        empty={t('ui.report.noProposal')}
         columns={[
-          { header: 'Task', rowHeader: true, cell: (t) => <code>{t.id}</code> },
-          { header: 'Title', cell: (t) => titles.get(t.id) ?? '' },
-          { header: 'Planned', class: 'num', cell: (t) => minutes(t.plannedMinutes) },
-          { header: 'Median', class: 'num', cell: (t) => (t.medianMinutes === null ? '—' : minutes(t.medianMinutes)) },
-          { header: '90th pct.', class: 'num', cell: (t) => (t.p90Minutes === null ? '—' : minutes(t.p90Minutes)) },
-          { header: 'Runs', class: 'num', cell: (t) => t.runs },
-          { header: 'Proposed', class: 'num', cell: (t) => <strong>{minutes(t.proposedMinutes!)}</strong> },
-          { header: 'Critical', cell: (t) => (t.onCriticalPath ? 'yes' : '') },
+          { header: t('ui.report.col.task'), rowHeader: true, cell: (task) => <code>{task.id}</code> },
+          { header: t('ui.report.col.title'), cell: (task) => titles.get(task.id) ?? '' },
+          { header: t('ui.report.col.planned'), class: 'num', cell: (task) => min(task.plannedMinutes) },
+          {
+            header: t('ui.report.col.median'),
+            class: 'num',
+            cell: (task) => (task.medianMinutes === null ? '—' : min(task.medianMinutes)),
+          },
+          { header: t('ui.report.col.p90'), class: 'num', cell: (task) => (task.p90Minutes === null ? '—' : min(task.p90Minutes)) },
+          { header: t('ui.report.col.runs'), class: 'num', cell: (task) => task.runs },
+          { header: t('ui.report.col.proposed'), class: 'num', cell: (task) => <strong>{min(task.proposedMinutes!)}</strong> },
+          { header: t('ui.report.col.critical'), cell: (task) => (task.onCriticalPath ? t('ui.report.yes') : '') },
         ]}
       />
     </section>
@@ -128,8 +144,8 @@ const labelW = 210;
 const chartW = 820;
 
 /** One row per task: the plan as a grey bar, this run as a bar over it, the earlier runs' median and 90th percentile as ticks. */
-function TaskChart({ rows, titles }: { rows: TaskReport[]; titles: Map<string, string> }) {
-  if (rows.length === 0) return <p class="muted">No task to show.</p>;
+function TaskChart({ rows, titles, words: { t } }: { rows: TaskReport[]; titles: Map<string, string>; words: Pick<PageWords, 't'> }) {
+  if (rows.length === 0) return <p class="muted">{t('ui.report.noTask')}</p>;
   const max = Math.max(5, ...rows.flatMap((t) => [t.plannedMinutes, t.actualMinutes ?? 0, t.p90Minutes ?? 0]));
   const sx = (m: number) => labelW + (m / max) * (chartW - labelW - 60);
   const height = rows.length * rowH + 24;
@@ -139,43 +155,52 @@ function TaskChart({ rows, titles }: { rows: TaskReport[]; titles: Map<string, s
       viewBox={`0 0 ${chartW} ${height}`}
       width="100%"
       role="img"
-      aria-label={`Planned against actual minutes for ${rows.length} tasks`}
+      aria-label={t('ui.report.chartLabel', { n: rows.length })}
       data-testid="task-chart"
     >
       {axis(max).map((m) => (
         <g key={m}>
           <line x1={sx(m)} x2={sx(m)} y1={0} y2={height - 18} class="grid" />
           <text x={sx(m)} y={height - 4} class="axis" text-anchor="middle">
-            {m} min
+            {t('ui.report.axisMinutes', { m })}
           </text>
         </g>
       ))}
-      {rows.map((t, i) => {
+      {rows.map((task, i) => {
         const y = i * rowH;
-        const over = t.actualMinutes !== null && t.actualMinutes > t.plannedMinutes + 5;
+        const over = task.actualMinutes !== null && task.actualMinutes > task.plannedMinutes + 5;
         return (
-          <g key={t.id}>
+          <g key={task.id}>
             <title>
-              {`${t.id}: planned ${t.plannedMinutes} min, this run ${t.actualMinutes ?? '—'} min, median ${t.medianMinutes ?? '—'}, p90 ${t.p90Minutes ?? '—'} over ${t.runs} runs`}
+              {t('ui.report.taskTip', {
+                task: task.id,
+                planned: task.plannedMinutes,
+                actual: task.actualMinutes ?? '—',
+                median: task.medianMinutes ?? '—',
+                p90: task.p90Minutes ?? '—',
+                runs: task.runs,
+              })}
             </title>
-            <text x={0} y={y + 16} class={`label${t.onCriticalPath ? ' crit' : ''}`}>
-              {t.id.length > 16 ? `${t.id.slice(0, 15)}…` : t.id}
-              {titles.get(t.id) ? ` ${truncate(titles.get(t.id)!, 14)}` : ''}
+            <text x={0} y={y + 16} class={`label${task.onCriticalPath ? ' crit' : ''}`}>
+              {task.id.length > 16 ? `${task.id.slice(0, 15)}…` : task.id}
+              {titles.get(task.id) ? ` ${truncate(titles.get(task.id)!, 14)}` : ''}
             </text>
-            <rect x={labelW} y={y + 4} width={Math.max(1, sx(t.plannedMinutes) - labelW)} height={8} class="planned" />
-            {t.actualMinutes !== null ? (
+            <rect x={labelW} y={y + 4} width={Math.max(1, sx(task.plannedMinutes) - labelW)} height={8} class="planned" />
+            {task.actualMinutes !== null ? (
               <rect
                 x={labelW}
                 y={y + 12}
-                width={Math.max(1, sx(t.actualMinutes) - labelW)}
+                width={Math.max(1, sx(task.actualMinutes) - labelW)}
                 height={8}
                 class={over ? 'actual over' : 'actual'}
               />
             ) : null}
-            {t.medianMinutes !== null ? (
-              <line x1={sx(t.medianMinutes)} x2={sx(t.medianMinutes)} y1={y + 2} y2={y + 22} class="median" />
+            {task.medianMinutes !== null ? (
+              <line x1={sx(task.medianMinutes)} x2={sx(task.medianMinutes)} y1={y + 2} y2={y + 22} class="median" />
             ) : null}
-            {t.p90Minutes !== null ? <line x1={sx(t.p90Minutes)} x2={sx(t.p90Minutes)} y1={y + 2} y2={y + 22} class="p90" /> : null}
+            {task.p90Minutes !== null ? (
+              <line x1={sx(task.p90Minutes)} x2={sx(task.p90Minutes)} y1={y + 2} y2={y + 22} class="p90" />
+            ) : null}
           </g>
         );
       })}
@@ -193,11 +218,11 @@ function axis(max: number): number[] {
 }
 
 /** How late (or early) each task of the critical path finished against the plan, in real minutes: where the night's end drifted. */
-function DriftChart({ run }: { run: RunbookRunView }) {
-  const times = new Map(run.schedule.tasks.map((t) => [t.id, t]));
+function DriftChart({ run, words: { t } }: { run: RunbookRunView; words: Pick<PageWords, 't'> }) {
+  const times = new Map(run.schedule.tasks.map((task) => [task.id, task]));
   const drift = run.schedule.criticalPath.map((id) => {
-    const t = times.get(id)!;
-    return { id, minutes: Math.round(((t.forecastFinishMs - t.plannedFinishMs) * run.speed) / MIN) };
+    const task = times.get(id)!;
+    return { id, minutes: Math.round(((task.forecastFinishMs - task.plannedFinishMs) * run.speed) / MIN) };
   });
   if (drift.length === 0) return null;
   const max = Math.max(5, ...drift.map((d) => Math.abs(d.minutes)));
@@ -206,37 +231,39 @@ function DriftChart({ run }: { run: RunbookRunView }) {
   const sy = (m: number) => (m / max) * (mid - 14);
   return (
     <>
-      <h3>Critical path drift</h3>
+      <h3>{t('ui.report.driftTitle')}</h3>
       <svg
         class="report-chart"
         viewBox={`0 0 ${chartW} ${mid * 2}`}
         width="100%"
         role="img"
-        aria-label="Drift of each critical task's finish against the plan"
+        aria-label={t('ui.report.driftLabel')}
         data-testid="drift-chart"
       >
         <line x1={60} x2={chartW} y1={mid} y2={mid} class="zero" />
         <text x={0} y={mid + 4} class="axis">
-          on plan
+          {t('ui.report.onPlan')}
         </text>
         <text x={0} y={14} class="axis">
-          +{max} min
+          +{t('ui.report.axisMinutes', { m: max })}
         </text>
         <text x={0} y={mid * 2 - 4} class="axis">
-          -{max} min
+          -{t('ui.report.axisMinutes', { m: max })}
         </text>
         {drift.map((d, i) => {
           const x = 64 + i * (barW + 4);
           const h = Math.abs(sy(d.minutes));
           return (
             <g key={d.id}>
-              <title>{`${d.id}: ${d.minutes > 0 ? '+' : ''}${d.minutes} min against the plan`}</title>
+              <title>{t('ui.report.driftTip', { task: d.id, minutes: `${d.minutes > 0 ? '+' : ''}${d.minutes}` })}</title>
               <rect x={x} y={d.minutes > 0 ? mid - h : mid} width={barW} height={Math.max(1, h)} class={d.minutes > 0 ? 'late' : 'early'} />
             </g>
           );
         })}
       </svg>
-      <p class="muted">Along the critical path, {drift.map((d) => `${d.id} ${d.minutes > 0 ? '+' : ''}${d.minutes}`).join(' → ')} min.</p>
+      <p class="muted">
+        {t('ui.report.along', { steps: drift.map((d) => `${d.id} ${d.minutes > 0 ? '+' : ''}${d.minutes}`).join(' → ') })}
+      </p>
     </>
   );
 }

@@ -1,9 +1,10 @@
 import { Link } from 'wouter-preact';
-import { Badge, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { windowWords } from '../components/runbook';
 import { Table } from '../components/Table';
 import { usePoll } from '../poll';
+import { useWords } from '../i18n';
 import { ProgramFrame } from '../program';
 
 interface RunRow {
@@ -24,20 +25,21 @@ export function RunbooksPage({ programId }: { programId: string }) {
 
 /** The program's runbook runs, the night and its rehearsals, newest first: each opens its timeline and its report. */
 function RunList({ programId }: { programId: string }) {
+  const { t, when } = useWords();
   const { data, error } = usePoll<{ runs: RunRow[] }>(`/v1/programs/${encodeURIComponent(programId)}/runbook-runs`, 5000);
-  if (!data) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading the runbook runs…</p>;
+  if (!data) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.runs.loading')}</p>;
   return (
     <section aria-labelledby="runs-h">
-      <h2 id="runs-h">Runbook runs</h2>
+      <h2 id="runs-h">{t('ui.runs.title')}</h2>
       {error ? <ErrorNote error={error} /> : null}
       <Table
         testid="runbook-runs"
         rows={data.runs}
         rowKey={(r) => r.runId}
-        empty="No runbook run yet: a lead starts the night or a rehearsal through the API (POST …/runbook-runs)."
+        empty={t('ui.runs.empty')}
         columns={[
           {
-            header: 'Run',
+            header: t('ui.runs.run'),
             rowHeader: true,
             cell: (r) => (
               <Link href={`/programs/${programId}/runbooks/${r.runId}`}>
@@ -45,19 +47,27 @@ function RunList({ programId }: { programId: string }) {
               </Link>
             ),
           },
-          { header: 'Mode', cell: (r) => (r.mode === 'rehearsal' ? <Badge state="rehearsal" label="REHEARSAL" /> : 'live') },
-          { header: 'Status', cell: (r) => <Badge state={r.status === 'finished' ? 'completed' : 'going-live'} label={r.status} /> },
-          { header: 'Window opened', cell: (r) => when(new Date(r.startMs).toISOString()), class: 'nowrap' },
           {
-            header: 'Against the window',
+            header: t('ui.runs.mode'),
+            cell: (r) => (r.mode === 'rehearsal' ? <Badge state="rehearsal" label={t('ui.runbook.rehearsal')} /> : t('ui.runs.live')),
+          },
+          {
+            header: t('ui.runs.status'),
+            cell: (r) => <Badge state={r.status === 'finished' ? 'completed' : 'going-live'} label={t(`ui.runs.status.${r.status}`)} />,
+          },
+          { header: t('ui.runs.opened'), cell: (r) => when(r.startMs), class: 'nowrap' },
+          {
+            header: t('ui.runs.against'),
             cell: (r) => (
               <span class={r.minutesOverWindow > 0 ? 'bad' : 'ok'}>
-                {r.status === 'finished' ? 'ended: ' : 'forecast: '}
-                {windowWords(r.minutesOverWindow)}
+                {t(r.status === 'finished' ? 'ui.runs.ended' : 'ui.runs.forecast', { words: windowWords(r.minutesOverWindow, t) })}
               </span>
             ),
           },
-          { header: 'Report', cell: (r) => <Link href={`/programs/${programId}/runbooks/${r.runId}/report`}>report</Link> },
+          {
+            header: t('ui.runs.report'),
+            cell: (r) => <Link href={`/programs/${programId}/runbooks/${r.runId}/report`}>{t('ui.runs.reportLink')}</Link>,
+          },
         ]}
       />
     </section>
