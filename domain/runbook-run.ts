@@ -18,6 +18,8 @@ export interface RunbookRunInput {
   runId: string;
   mode: RunMode;
   runbook: Runbook;
+  /** The stored runbook's version the run ran (absent: the runbook came with the request). */
+  runbookVersion?: number;
   timeZone: string;
   /** The hospital-local date the window opens on; by default the date at the run's start. */
   startDate?: string;
@@ -63,6 +65,8 @@ export interface RunbookRunView {
   runId: string;
   /** The runbook's id: runs of the same runbook are compared in the rehearsal report. */
   runbookId: string;
+  /** The stored version it ran, when it named a stored runbook. */
+  runbookVersion?: number;
   mode: RunMode;
   speed: number;
   startMs: number;

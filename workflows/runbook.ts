@@ -225,6 +225,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
     programId: input.programId,
     runId: input.runId,
     runbookId: runbook.id,
+    ...(input.runbookVersion !== undefined ? { runbookVersion: input.runbookVersion } : {}),
     mode,
     speed,
     startMs,
