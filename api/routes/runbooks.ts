@@ -81,6 +81,10 @@ export const startRunRoute = route({
   },
   async handle({ params, body, ctx }) {
     const { runbook: inline, runbookId, ...rest } = body;
+    if (body.runId.startsWith('live-'))
+      throw new ValidationError([
+        { path: 'body.runId', rule: 'reserved-run-id', message: "must not start with live-: the program names its departments' nights so" },
+      ]);
     if (!inline === !runbookId)
       throw new ValidationError([
         { path: 'body.runbook', rule: 'runbook-or-runbook-id', message: 'give either the runbook or the runbookId of a stored one' },

@@ -149,6 +149,9 @@ describe('stored runbooks', () => {
         { path: 'body.runbook', rule: 'runbook-or-runbook-id', message: 'give either the runbook or the runbookId of a stored one' },
       ]);
       expect((await call('POST', runs, lead.token, { runId: 'n1', mode: 'live' })).status).toBe(400);
+      // The program names its departments' nights live-<department>-<attempt>: nobody else may take those ids.
+      const reserved = await call('POST', runs, lead.token, { runId: 'live-LAB-2', mode: 'live', runbookId: 'pilot-night' });
+      expect(reserved.json.issues).toMatchObject([{ path: 'body.runId', rule: 'reserved-run-id' }]);
 
       expect((await call('POST', runs, lead.token, { runId: 'n1', mode: 'live', runbookId: 'pilot-night' })).status).toBe(201);
       const path = `${runs}/n1`;
