@@ -96,7 +96,7 @@ export async function seedDemo({
 
 /**
  * The pilot's nights: the rotas the templates name, each pilot department's runbook from the
- * templates (stored: the same runbook again is the same version), and a dress rehearsal of each
+ * templates (stored on the first start only), and a dress rehearsal of each
  * on a compressed clock, mailing only the demo's list. Its report and the readiness gate's
  * rehearsal criteria follow from it. A rehearsal that has run before is not run again (409).
  */
@@ -121,12 +121,11 @@ async function seedPilotNights(apiUrl: string, asLead: Record<string, string>): 
   for (const code of plan.waves[0]!.departments) {
     const dept = plan.departments.find((d) => d.code === code)!;
     if (!dept.runbook) continue;
-    await put(
-      `/runbooks/${dept.runbook}`,
-      departmentRunbook(dept, { id: dept.runbook }),
-      [200, 201],
-      `storing the runbook ${dept.runbook}`,
-    );
+    // Stored once: a lead may have approved a rehearsal's durations into it since, which a start must keep.
+    const stored = await fetch(`${program}/runbooks/${dept.runbook}`, { headers: asLead });
+    if (stored.status === 404)
+      await put(`/runbooks/${dept.runbook}`, departmentRunbook(dept, { id: dept.runbook }), [201], `storing the runbook ${dept.runbook}`);
+    else if (!stored.ok) throw new Error(`demo seed: reading the runbook ${dept.runbook} answered ${stored.status}`);
     const runId = `dress-${code}-1`;
     await put(
       '/runbook-runs',
