@@ -69,6 +69,21 @@ async function rehearse(programId: string, runId: string): Promise<Run> {
   });
 }
 
+/** A program whose LAB names the runbook night-LAB, its plan stored as the API stores it (runs read it there). */
+async function labProgram(edit: (p: PlanInput) => void = () => undefined) {
+  let plan: PlanInput | undefined;
+  const h = await bed.driver.start((p) => {
+    p.departments.find((d) => d.code === 'LAB')!.runbook = 'night-LAB';
+    edit(p);
+    plan = p;
+  });
+  await bed.db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'h', 'p-lead-01')`, [
+    plan!.programId,
+    parsePlan(plan),
+  ]);
+  return { h, programId: plan!.programId };
+}
+
 /** Checks the night's people tasks off as they become ready, until the run ends. */
 async function work(h: Run) {
   for (;;) {
@@ -83,17 +98,9 @@ async function work(h: Run) {
 describe('runbooks in the program', () => {
   it('a dress rehearsal meets the readiness criterion; the pilot department waits for its live night; a rehearsal leaves the live controls alone', async () => {
     const { driver } = bed;
-    let plan: PlanInput | undefined;
-    const h = await driver.start((p) => {
+    const { h, programId } = await labProgram((p) => {
       p.gates.readiness.criteria = [{ id: 'rehearsal', runbookId: 'night-LAB', withinDays: 14 }];
-      p.departments.find((d) => d.code === 'LAB')!.runbook = 'night-LAB';
-      plan = p;
     });
-    const programId = plan!.programId;
-    await bed.db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'h', 'p-lead-01')`, [
-      programId,
-      parsePlan(plan),
-    ]);
     await putRunbook(bed.db.pool, { programId, runbook: labNight, by: 'p-lead-01', source: 'put' });
 
     // No rehearsal yet: the criterion has no evidence, and says so.
@@ -186,16 +193,7 @@ describe('runbooks in the program', () => {
 
   it('a night that cannot start fails its department before any step (no stored runbook); stored and retried it runs; rolled back while it waits, the department goes back at once', async () => {
     const { driver } = bed;
-    let plan: PlanInput | undefined;
-    const h = await driver.start((p) => {
-      p.departments.find((d) => d.code === 'LAB')!.runbook = 'night-LAB';
-      plan = p;
-    });
-    const programId = plan!.programId;
-    await bed.db.pool.query(`INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ($1, $2, 'x', 'h', 'p-lead-01')`, [
-      programId,
-      parsePlan(plan),
-    ]);
+    const { h, programId } = await labProgram();
     await driver.passGate(h, 'readiness');
     await driver.startWave(h, 1);
     const failed = await driver.until(h, (s) => !!dept(s, 'LAB').failure);
