@@ -35,7 +35,7 @@ export interface DepartmentRuntime {
   completedSteps: string[];
   failure?: { stepId: string; reason: string; atMs: number };
   /** The department's live runbook run (its plan names a runbook): it counts as live once the run finished. */
-  runbook?: { runId: string; status: 'running' | 'finished' | 'failed'; reason?: string };
+  runbook?: { runId: string; status: 'running' | 'finished' | 'failed' | 'cancelled'; reason?: string };
   /** Its steps are done and it waits for its runbook run to finish before it counts as live. */
   awaitingRunbook?: boolean;
   /** Rollbacks started so far (numbers the rollback workflows). */

@@ -191,7 +191,7 @@ describe('runbooks in the program', () => {
     expect(now.phase).toBe(before.phase);
   });
 
-  it('a night that cannot start fails its department before any step (no stored runbook); stored and retried it runs; rolled back while it waits, the department goes back at once', async () => {
+  it('a night that cannot start fails its department before any step (no stored runbook); stored and retried it runs; rolled back while it waits, the department goes back at once and its night is cancelled', async () => {
     const { driver } = bed;
     const { h, programId } = await labProgram();
     await driver.passGate(h, 'readiness');
@@ -218,14 +218,15 @@ describe('runbooks in the program', () => {
     await h.executeUpdate(rollBackUpdate, { args: [{ actor: lead, departments: ['LAB'], reason: 'the lab asks to go back' }] });
     const back = await driver.until(h, (s) => dept(s, 'LAB').state === 'rolled-back');
     expect(dept(back, 'LAB').runbook).toMatchObject({ awaiting: false });
-    // The night finishing afterwards does not make a rolled-back department live.
-    await work(bed.env.client.workflow.getHandle(workflowIds.runbookRun(programId, 'live-LAB-2')) as Run);
-    const reported = () =>
-      bed.db.pool.query(
-        `SELECT 1 FROM audit_log WHERE target->>'programId' = $1 AND action = 'runbook.run-reported' AND target->>'runId' = 'live-LAB-2'`,
-        [programId],
-      );
-    for (let i = 0; i < 100 && !(await reported()).rowCount; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(dept(await driver.status(h), 'LAB')).toMatchObject({ state: 'rolled-back', runbook: { status: 'finished' } });
+    // Its night is cancelled with it: the night's adapter steps must not switch the lab again behind the rollback.
+    expect(dept(back, 'LAB').runbook).toEqual({ runId: 'live-LAB-2', status: 'cancelled', awaiting: false });
+    const night = bed.env.client.workflow.getHandle(workflowIds.runbookRun(programId, 'live-LAB-2'));
+    await expect(night.result()).rejects.toThrow();
+    expect((await night.describe()).status.name).toBe('CANCELLED');
+    const cancelled = await bed.db.pool.query(
+      `SELECT reason FROM audit_log WHERE target->>'programId' = $1 AND action = 'department.runbook-cancelled'`,
+      [programId],
+    );
+    expect(cancelled.rows).toEqual([{ reason: 'the department is rolled back' }]);
   });
 });

@@ -284,6 +284,7 @@ export class ProgramContext {
     const dept = plan.departments.find((x) => x.code === d.code)!;
     const adapterIds = new Set(dept.steps.map((st) => st.adapter));
     const goLiveWorkflowId = workflowIds.departmentGoLive(this.programId, d.code, d.attempt);
+    await this.cancelNight(d, 'the department is retried');
     d.runbook = undefined;
     d.awaitingRunbook = false;
     // Plans from before could not name a runbook; the marker keeps that branch out of their histories.
@@ -351,8 +352,26 @@ export class ProgramContext {
     return false;
   };
 
+  /**
+   * A night still running for a department that is rolled back or retried is cancelled: its
+   * adapter steps share the go-live's keys, and must not switch a system behind the program's back.
+   */
+  cancelNight = async (d: DepartmentRuntime, why: string) => {
+    if (d.runbook?.status !== 'running') return;
+    d.runbook.status = 'cancelled';
+    d.runbook.reason = why;
+    // A night that has just finished cannot be cancelled: its report arrives and changes nothing.
+    await getExternalWorkflowHandle(workflowIds.runbookRun(this.programId, d.runbook.runId))
+      .cancel()
+      .catch(() => undefined);
+    await this.audit('workflow', 'department.runbook-cancelled', { department: d.code, runId: d.runbook.runId }, 'cancelled', why, {
+      attempt: d.attempt,
+    });
+  };
+
   startRollback = async (d: DepartmentRuntime, note: string) => {
     const { plan } = this;
+    await this.cancelNight(d, 'the department is rolled back');
     d.rollbacks += 1;
     d.rollbackPending = false;
     d.rollbackFailure = undefined;
