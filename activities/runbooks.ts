@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { issueCheckToken, noticeSent, wantsCheckLink } from '../app/check-links';
-import type { RunbookRunView } from '../domain/runbook-run';
+import { runInput } from '../app/runbook-runs';
+import { getRunbook } from '../app/runbooks';
+import type { RunbookRunInput, RunbookRunView } from '../domain/runbook-run';
 import type { PersonalMessage } from './notify';
 
 /**
@@ -22,6 +24,15 @@ export const withCheckLink =
     return { ...message, checkToken };
   };
 
+export interface PrepareDepartmentNight {
+  programId: string;
+  department: string;
+  runbookId: string;
+  runId: string;
+  /** The department's go-live workflow id: its steps' idempotency keys start with it. */
+  goLiveWorkflowId: string;
+}
+
 /** A finished run kept for the rehearsal report (the workflow's history keeps only its result). */
 export function createRunbookActivities({ pool }: { pool: Pool }) {
   return {
@@ -32,6 +43,40 @@ export function createRunbookActivities({ pool }: { pool: Pool }) {
          VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8) ON CONFLICT (program_id, run_id) DO NOTHING`,
         [view.programId, view.runId, view.runbookId, view.mode, view.speed, view.startMs, view.schedule.minutesOverWindow, view],
       );
+    },
+
+    /**
+     * The live run of a department's night from the program's stored runbook (its latest version)
+     * and the plan, or why it cannot run (codes only). The runbook's adapter steps of this
+     * department share the go-live's idempotency keys, so each step reaches the hospital once.
+     */
+    async prepareDepartmentNight(
+      req: PrepareDepartmentNight,
+    ): Promise<{ ok: true; input: RunbookRunInput } | { ok: false; reason: string }> {
+      const stored = await getRunbook(pool, req.programId, req.runbookId);
+      if (!stored) return { ok: false, reason: `no stored runbook ${req.runbookId}` };
+      const input = await runInput(pool, {
+        programId: req.programId,
+        runId: req.runId,
+        mode: 'live',
+        runbook: stored.runbook,
+        runbookVersion: stored.version,
+      });
+      if (input === null) return { ok: false, reason: `no program ${req.programId}` };
+      if (Array.isArray(input))
+        return {
+          ok: false,
+          reason: input
+            .map((i) => `${i.path}: ${i.rule}`)
+            .join('; ')
+            .slice(0, 300),
+        };
+      const adapterStepKeys = Object.fromEntries(
+        stored.runbook.tasks
+          .filter((t) => t.kind === 'adapter-step' && t.department === req.department)
+          .map((t) => [t.id, `${req.goLiveWorkflowId}/${t.step}/do`]),
+      );
+      return { ok: true, input: { ...input, department: req.department, adapterStepKeys, opensAtStart: true } };
     },
   };
 }

@@ -18,6 +18,8 @@ export interface StartRunbookRun {
   runId: string;
   mode: RunMode;
   runbook: Runbook;
+  /** The stored runbook's version when the run names a stored one. */
+  runbookVersion?: number;
   startDate?: string;
   speed?: number;
   rehearsalRecipients?: string[];
@@ -70,6 +72,7 @@ export async function runInput(pool: Pool, req: StartRunbookRun): Promise<Runboo
     runId: req.runId,
     mode: req.mode,
     runbook: req.runbook,
+    ...(req.runbookVersion !== undefined ? { runbookVersion: req.runbookVersion } : {}),
     timeZone: plan.hospital.timeZone,
     startDate: req.startDate,
     speed: req.mode === 'rehearsal' ? req.speed : undefined,

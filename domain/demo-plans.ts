@@ -2,7 +2,7 @@
  * Plans for tests and the demo. Each call returns a fresh object, so a test may break a copy
  * without touching the next one. Both pass validatePlan.
  */
-import type { PlanInput } from './plan';
+import { DEFAULT_READINESS_CRITERIA, type PlanInput } from './plan';
 
 type StepInput = NonNullable<PlanInput['defaultSteps']>[number];
 type GateInput = PlanInput['gates']['final'];
@@ -106,8 +106,9 @@ export function demoPlan(): PlanInput {
     programId: 'demo-program',
     hospital: { name: 'Demo Provincial People\u2019s Hospital', timeZone: 'Asia/Shanghai' },
     departments: [
-      dept('IM-OPD', 'Internal Medicine Outpatient Clinic', 'outpatient', 'high'),
-      { ...dept('LAB', 'Clinical Laboratory', 'lab', 'critical'), steps: labSteps() },
+      // The pilot's departments each name their night's runbook (stored by the demo's seed from the templates).
+      { ...dept('IM-OPD', 'Internal Medicine Outpatient Clinic', 'outpatient', 'high'), runbook: 'night-IM-OPD' },
+      { ...dept('LAB', 'Clinical Laboratory', 'lab', 'critical'), steps: labSteps(), runbook: 'night-LAB' },
       dept('SURG-OPD', 'Surgery Outpatient Clinic', 'outpatient', 'medium'),
       dept('PEDS-OPD', 'Pediatrics Outpatient Clinic', 'outpatient', 'high'),
       dept('TCM-OPD', 'Traditional Chinese Medicine Clinic', 'outpatient', 'medium'),
@@ -161,7 +162,18 @@ export function demoPlan(): PlanInput {
         exitGate: demoGate(),
       },
     ],
-    gates: { readiness: demoGate(), final: unanimousGate({ decisionDeadline: 'PT10M' }) },
+    gates: {
+      // Besides the usual evidence, each pilot department's night was rehearsed within the fortnight.
+      readiness: quorumGate({
+        decisionDeadline: 'PT10M',
+        criteria: [
+          ...DEFAULT_READINESS_CRITERIA,
+          { id: 'rehearsal', runbookId: 'night-IM-OPD', withinDays: 14 },
+          { id: 'rehearsal', runbookId: 'night-LAB', withinDays: 14 },
+        ],
+      }),
+      final: unanimousGate({ decisionDeadline: 'PT10M' }),
+    },
     parallelRun: { minimumDuration: 'PT10M', comparisonEvery: 'PT2M' },
     escalation: demoEscalation(),
     emergency: emergency(),

@@ -62,6 +62,7 @@ export const departmentView = (d: DepartmentRuntime): DepartmentView => ({
     ? { stepId: d.rollbackFailure.stepId, reason: d.rollbackFailure.reason, at: iso(d.rollbackFailure.atMs), remaining: d.completedSteps }
     : undefined,
   history: d.history.map((h) => ({ at: iso(h.atMs), state: h.state, attempt: h.attempt, note: h.note })),
+  ...(d.runbook ? { runbook: { runId: d.runbook.runId, status: d.runbook.status, awaiting: !!d.awaitingRunbook } } : {}),
 });
 
 export const waveView = (plan: Plan, w: WaveRuntime): WaveView => ({

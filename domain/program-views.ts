@@ -58,6 +58,8 @@ export interface DepartmentView {
   /** When a rollback failed: the compensation that did not succeed, and what is still to undo. */
   rollbackFailure?: { stepId: string; reason: string; at: string; remaining: string[] };
   history: { at: string; state: DepartmentState; attempt: number; note?: string }[];
+  /** Its night's live runbook run (GET .../runbook-runs/{runId}); `awaiting`: its steps are done, the night is not. */
+  runbook?: { runId: string; status: 'running' | 'finished' | 'failed' | 'cancelled'; awaiting: boolean };
 }
 
 export interface WaveView {

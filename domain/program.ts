@@ -13,6 +13,7 @@ import { runSettings, type NightSummary } from './parallel-run';
 import { compactNights, type NightArchive } from './parallel-run-archive';
 import { finalGateReady } from './parallel-run-nights';
 import { minimumEndMs } from './parallel-run-schedule';
+import type { RunSummary } from './runbook-report';
 
 export interface GateRuntime {
   status: GateView['status'];
@@ -33,6 +34,10 @@ export interface DepartmentRuntime {
   attempt: number;
   completedSteps: string[];
   failure?: { stepId: string; reason: string; atMs: number };
+  /** The department's live runbook run (its plan names a runbook): it counts as live once the run finished. */
+  runbook?: { runId: string; status: 'running' | 'finished' | 'failed' | 'cancelled'; reason?: string };
+  /** Its steps are done and it waits for its runbook run to finish before it counts as live. */
+  awaitingRunbook?: boolean;
   /** Rollbacks started so far (numbers the rollback workflows). */
   rollbacks: number;
   /** A rollback asked for while a go-live step ran: starts when the go-live reports. */
@@ -98,6 +103,8 @@ export interface ProgramState {
   emergencies: number;
   emergency?: EmergencyRuntime;
   migrationVerifications: number;
+  /** The latest finished runbook runs (rehearsals and nights) as their runs reported them (absent in states from before). */
+  runbookRuns?: RunSummary[];
   /** Mails not yet handed to SMTP (absent in states carried from before the mail queue). */
   outbox?: QueuedMail[];
 }
@@ -141,7 +148,7 @@ export const lastWave = (s: ProgramState) => s.waves[s.waves.length - 1]!;
 
 export function criteriaFor(plan: Plan, s: ProgramState, key: GateKey, nowMs: number): CriterionResult[] {
   const gate = gateOf(plan, key);
-  return gate ? evaluateCriteria(gate.criteria, s.evidence, { nowMs, departments: gateScope(plan, key) }) : [];
+  return gate ? evaluateCriteria(gate.criteria, s.evidence, { nowMs, departments: gateScope(plan, key), runs: s.runbookRuns }) : [];
 }
 
 /** Why a gate may not be requested now, or null. */

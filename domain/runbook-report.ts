@@ -3,7 +3,9 @@
  * runs of the same runbook, how far the night's end drifted, and the durations a lead may approve
  * into the plan. Pure: it reads finished runs' views (on a compressed rehearsal, real minutes).
  */
-import type { RunbookRunView } from './runbook-run';
+import type { RunbookRunView, RunSummary } from './runbook-run';
+
+export type { RunSummary } from './runbook-run';
 
 const MINUTE = 60_000;
 
@@ -86,20 +88,41 @@ export function runbookReport(run: RunbookRunView, earlier: RunbookRunView[]): R
   };
 }
 
+export function runSummary(run: RunbookRunView): RunSummary {
+  return {
+    runId: run.runId,
+    runbookId: run.runbookId,
+    ...(run.runbookVersion !== undefined ? { runbookVersion: run.runbookVersion } : {}),
+    mode: run.mode,
+    status: run.status,
+    startMs: run.startMs,
+    minutesOverWindow: run.schedule.minutesOverWindow,
+    validationsNotPassed: run.tasks.filter((t) => t.kind === 'validation' && t.result !== 'pass').length,
+  };
+}
+
+const summaryOf = (r: RunbookRunView | RunSummary): RunSummary => ('tasks' in r ? runSummary(r) : r);
+
+/** Why a run does not count for the readiness criterion (empty: it counts). */
+export function rehearsalShortfalls(run: RunbookRunView | RunSummary, nowMs: number, days: number): string[] {
+  const r = summaryOf(run);
+  const why: string[] = [];
+  if (r.mode !== 'rehearsal') why.push('not a rehearsal');
+  if (r.status !== 'finished') why.push('not finished');
+  if (r.minutesOverWindow > 0) why.push(`${r.minutesOverWindow} minutes over the window`);
+  if (nowMs - r.startMs > days * 86_400_000) why.push(`older than ${days} days`);
+  if (r.validationsNotPassed > 0) why.push(`${r.validationsNotPassed} validations not passed`);
+  return why;
+}
+
 /**
  * The readiness criterion "a dress rehearsal within `days` days fitted the window with every
  * validation passed": the runs that satisfy it, newest first.
  */
-export function qualifyingRehearsals(runs: RunbookRunView[], nowMs: number, days: number): string[] {
+export function qualifyingRehearsals(runs: (RunbookRunView | RunSummary)[], nowMs: number, days: number): string[] {
   return runs
-    .filter(
-      (r) =>
-        r.mode === 'rehearsal' &&
-        r.status === 'finished' &&
-        r.schedule.minutesOverWindow <= 0 &&
-        nowMs - r.startMs <= days * 86_400_000 &&
-        r.tasks.every((t) => t.kind !== 'validation' || t.result === 'pass'),
-    )
+    .map(summaryOf)
+    .filter((r) => rehearsalShortfalls(r, nowMs, days).length === 0)
     .sort((a, b) => b.startMs - a.startMs)
     .map((r) => r.runId);
 }

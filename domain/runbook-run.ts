@@ -3,7 +3,7 @@
  * messages of its workflow, and the pure rules for who may check a task off. The workflow
  * (workflows/runbook.ts) and the API both import it.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { Code, onCallAt, type EscalationPolicy, type Rota } from './escalation';
 import { Actor, hasAnyRole } from './people';
@@ -18,6 +18,8 @@ export interface RunbookRunInput {
   runId: string;
   mode: RunMode;
   runbook: Runbook;
+  /** The stored runbook's version the run ran (absent: the runbook came with the request). */
+  runbookVersion?: number;
   timeZone: string;
   /** The hospital-local date the window opens on; by default the date at the run's start. */
   startDate?: string;
@@ -31,6 +33,18 @@ export interface RunbookRunInput {
   escalation: Omit<EscalationPolicy, 'timeZone'>;
   /** Who receives a rehearsal's e-mails instead of the owners (the rehearsal's own list). */
   rehearsalRecipients: string[];
+  /**
+   * The window opens when the run starts, not at its clock time (a department's night started
+   * with its wave: the lead starting the wave is the night starting); fixed times move with it.
+   */
+  opensAtStart?: boolean;
+  /** A department's live night started by the program with its wave: the department it makes live. */
+  department?: string;
+  /**
+   * Idempotency keys of adapter steps by task id: the department's go-live runs the same steps
+   * under these keys, so the hospital system does each once, whichever asks first.
+   */
+  adapterStepKeys?: Record<string, string>;
 }
 
 export type TaskStatus = 'waiting' | 'ready' | 'running' | 'done' | 'failed';
@@ -63,6 +77,8 @@ export interface RunbookRunView {
   runId: string;
   /** The runbook's id: runs of the same runbook are compared in the rehearsal report. */
   runbookId: string;
+  /** The stored version it ran, when it named a stored runbook. */
+  runbookVersion?: number;
   mode: RunMode;
   speed: number;
   startMs: number;
@@ -130,3 +146,26 @@ export function checkOffRefusal(
   if (state.signOffs.some((s) => s.personId === signer)) return cannot('the second signature of a two-person task is another person');
   return null;
 }
+
+/**
+ * What the program keeps of a finished run: enough for the readiness criterion and for a
+ * department's go-live waiting on its night (codes and counts only).
+ */
+export interface RunSummary {
+  runId: string;
+  runbookId: string;
+  runbookVersion?: number;
+  mode: RunMode;
+  status: RunbookRunView['status'];
+  startMs: number;
+  minutesOverWindow: number;
+  /** Validations that did not pass (failed, or never checked). */
+  validationsNotPassed: number;
+}
+
+/**
+ * A run tells its program that it finished (the program keeps the summary for the readiness
+ * criterion, and a department waiting on its night goes live); `department`: the live run the
+ * program started for that department's go-live.
+ */
+export const runbookRunFinishedSignal = defineSignal<[RunSummary & { department?: string }]>('runbookRunFinished');

@@ -27,6 +27,7 @@ import {
   runSimulator,
   type DemoWaveStatus,
 } from './demo-hospital';
+import { runNightCrew } from './demo-hospital/night-crew';
 import { ensureDatabase, portOpen, spawnTs, startMailCatcher, startTemporalDevServer, waitFor } from '../tools/services';
 import type { ProgramStatus } from '../domain/rollout';
 import { Supervised, warn, type ServiceSpec } from './stack/supervisor';
@@ -193,7 +194,18 @@ async function main() {
 
     const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
     const { demoPeople, seedDemo } = await import('./demo-seed');
-    const { tokens, finished } = await seedDemo({ apiUrl, config, logger });
+    const { tokens, finished, rehearsals } = await seedDemo({ apiUrl, config, logger });
+    // The night crew checks the pilot's runbook tasks off: the dress rehearsals now, the live nights when the pilot starts.
+    if (!finished) {
+      const crew = runNightCrew({
+        apiUrl,
+        programId: 'demo-program',
+        signers: [tokens['p-lead-01']!, tokens['p-admin-01']!],
+        runs: async () => rehearsals,
+        onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'demo night crew tick failed'),
+      });
+      cleanups.push(() => crew.stop());
+    }
     // Staff of the departments live on the new system record their day in both systems. No random
     // discrepancies: the demo's story is scripted (scripts/demo-hospital/scenario.ts), a warning
     // night in the pilot and a critical one when the pharmacy goes live, and every other night is

@@ -31,7 +31,8 @@ import { onGateOverdue, registerGateHandlers } from './program/gates';
 import { mailLoop } from './program/mail';
 import { onNight, registerParallelRunHandlers } from './program/parallel-run';
 import { onRollbackReport, registerRollbackHandlers } from './program/rollback';
-import { onDepartmentReport, registerWaveHandlers } from './program/waves';
+import { onDepartmentReport, onRunbookRunFinished, registerWaveHandlers } from './program/waves';
+import { runbookRunFinishedSignal, type RunSummary } from '../domain/runbook-run';
 
 export type { ProgramState } from '../domain/program';
 
@@ -72,10 +73,12 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
   const reports: (DepartmentReport | RollbackReport)[] = [];
   const nights: NightSummary[] = [];
   const verifications: MigrationVerified[] = [];
+  const runbookRuns: (RunSummary & { department?: string })[] = [];
   setHandler(departmentReportSignal, (report) => void reports.push(report));
   setHandler(rollbackReportSignal, (report) => void reports.push(report));
   setHandler(nightComparedSignal, (night) => void nights.push(night));
   setHandler(migrationVerifiedSignal, (v) => void verifications.push(v));
+  setHandler(runbookRunFinishedSignal, (run) => void runbookRuns.push(run));
   const handleEvents = async () => {
     while (reports.length) {
       const report = reports.shift()!;
@@ -83,6 +86,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
     }
     while (nights.length) await onNight(ctx, nights.shift()!);
     while (verifications.length) await onMigrationVerified(ctx, verifications.shift()!);
+    while (runbookRuns.length) await onRunbookRunFinished(ctx, runbookRuns.shift()!);
   };
 
   upsertSearchAttributes([
@@ -107,6 +111,7 @@ export async function programWorkflow(input: ProgramInput): Promise<ProgramStatu
           reports.length > 0 ||
           nights.length > 0 ||
           verifications.length > 0 ||
+          runbookRuns.length > 0 ||
           s.phase === 'completed' ||
           openGateKey(s) !== open ||
           continueAsNewSuggested(),

@@ -8,11 +8,30 @@
  * State changes happen in the handlers before their first await; e-mails are queued and sent by
  * the main loop, so a check-off answers without waiting on SMTP.
  */
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MailMessage } from '../activities/mail/templates';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
-import { checkOffRefusal, checkOffUpdate, ownersAt, runbookRunQuery, type RunbookRunInput, type TaskState } from '../domain/runbook-run';
+import {
+  checkOffRefusal,
+  checkOffUpdate,
+  ownersAt,
+  runbookRunFinishedSignal,
+  runbookRunQuery,
+  type RunbookRunInput,
+  type TaskState,
+} from '../domain/runbook-run';
+import { runSummary } from '../domain/runbook-report';
+import { workflowIds } from '../domain/ids';
 import type { RunbookRunView } from '../domain/runbook-run';
 import { checkedOffKinds, endTask, topologicalOrder, type RunbookTask } from '../domain/runbook';
 import { durationMs, lateCriticalTasks, notBeforeInstants, schedule } from '../domain/runbook-schedule';
@@ -63,7 +82,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
   // shrinks the distances to the fixed times.
   const startDate = input.startDate ?? businessDayOf(Date.now(), timeZone);
   const nominalStart = localDateTimeToMs(`${startDate}T${runbook.window.start}`, timeZone);
-  const startMs = speed > 1 ? Date.now() : nominalStart;
+  const startMs = speed > 1 || input.opensAtStart ? Date.now() : nominalStart;
   const notBefore = Object.fromEntries(
     Object.entries(notBeforeInstants(runbook, nominalStart, timeZone, startDate, speed)).map(([id, at]) => [
       id,
@@ -139,7 +158,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
       direction: 'do',
       step: call.step,
       adapter: call.adapter,
-      idempotencyKey: `${selfId}:${task.id}`,
+      idempotencyKey: input.adapterStepKeys?.[task.id] ?? `${selfId}:${task.id}`,
       dryRun: rehearsal,
     }).then(
       () => finish(task.id, 'done'),
@@ -225,6 +244,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
     programId: input.programId,
     runId: input.runId,
     runbookId: runbook.id,
+    ...(input.runbookVersion !== undefined ? { runbookVersion: input.runbookVersion } : {}),
     mode,
     speed,
     startMs,
@@ -306,5 +326,11 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
     minutesOverWindow: done.schedule.minutesOverWindow,
     escalations: escalations.length,
   });
+  // The program keeps what a gate's rehearsal criterion and a department waiting on its night need.
+  if (patched('runbook-run-reports-to-program'))
+    await getExternalWorkflowHandle(workflowIds.program(input.programId))
+      .signal(runbookRunFinishedSignal, { ...runSummary(done), ...(input.department ? { department: input.department } : {}) })
+      // A program that has ended (or a run started without one, in tests) has nothing to learn.
+      .catch(() => undefined);
   return done;
 }

@@ -6,6 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { runbookFromCsv, runbookToCsv } from '../../app/runbook-csv';
 import { earlierRuns, finishedRun, startRunbookRun } from '../../app/runbook-runs';
+import { approveProposedDurations, getRunbook, listRunbooks, putRunbook } from '../../app/runbooks';
 import { runbookReport } from '../../domain/runbook-report';
 import { Code } from '../../domain/escalation';
 import { workflowIds } from '../../domain/ids';
@@ -16,21 +17,26 @@ import { CheckOffInput, checkOffUpdate, runbookRunQuery, type RunbookRunView, ty
 import { Runbook, RunbookSettings, RunMode } from '../../domain/runbook';
 import { HttpError, ValidationError } from '../errors';
 import { programExists, readLive } from '../programs';
-import { route, type AnyRoute, type RequestContext } from '../route';
+import { intParam, route, type AnyRoute, type RequestContext } from '../route';
 import { runUpdate, UpdatePending, updateReply, type UpdateOutcome } from '../temporal-calls';
 
 const { everyone, leads } = roleGroups;
 const RunParams = ProgramParams.extend({ runId: Code });
 const TaskParams = RunParams.extend({ taskId: Code });
 
+const RunbookParams = ProgramParams.extend({ runbookId: Code });
+
 const StartBody = z.strictObject({
   runId: Code,
   mode: RunMode,
-  runbook: Runbook,
+  /** The runbook itself, or `runbookId`: the program's stored runbook at its latest version. */
+  runbook: Runbook.optional(),
+  runbookId: Code.optional(),
   /** The hospital-local date the window opens on (default: today there). */
   startDate: z.iso.date().optional(),
   /** Rehearsals: run the night this many times faster (1: real time). */
-  speed: z.number().int().min(1).max(60).optional(),
+  // Up to 120: a 5 h 30 night rehearsed in under 3 minutes (a tabletop walk-through, the demo).
+  speed: z.number().int().min(1).max(120).optional(),
   rehearsalRecipients: z.array(PersonId).max(50).optional(),
 });
 
@@ -49,6 +55,16 @@ export function runOf(ctx: RequestContext, programId: string, runId: string): Pr
   });
 }
 
+/** A runbook from a spreadsheet, or a 400 with every problem by row and column. */
+function csvRunbook(body: z.infer<typeof RunbookSettings> & { csv: string }): Runbook {
+  const { csv, ...settings } = body;
+  const r = runbookFromCsv(csv, settings);
+  if (r.ok) return r.runbook;
+  throw new ValidationError(
+    r.issues.map((i) => ({ path: `body.csv.row${i.row}${i.column ? `.${i.column}` : ''}`, message: i.message, rule: i.rule })),
+  );
+}
+
 export const startRunRoute = route({
   method: 'post',
   path: '/v1/programs/{programId}/runbook-runs',
@@ -65,9 +81,29 @@ export const startRunRoute = route({
     409: { description: 'A run under this id has finished: a new run needs a new id' },
   },
   async handle({ params, body, ctx }) {
+    const { runbook: inline, runbookId, ...rest } = body;
+    if (body.runId.startsWith('live-'))
+      throw new ValidationError([
+        { path: 'body.runId', rule: 'reserved-run-id', message: "must not start with live-: the program names its departments' nights so" },
+      ]);
+    if (!inline === !runbookId)
+      throw new ValidationError([
+        { path: 'body.runbook', rule: 'runbook-or-runbook-id', message: 'give either the runbook or the runbookId of a stored one' },
+      ]);
+    let runbook = inline;
+    let runbookVersion: number | undefined;
+    if (runbookId) {
+      const stored = await getRunbook(ctx.deps.pool, params.programId, runbookId);
+      if (!stored) {
+        await programExists(ctx.deps.pool, params.programId);
+        throw new HttpError(404, 'not_found', `no stored runbook ${runbookId} in program ${params.programId}`);
+      }
+      runbook = stored.runbook;
+      runbookVersion = stored.version;
+    }
     const outcome = await startRunbookRun(
       { pool: ctx.deps.pool, temporal: ctx.deps.temporal, taskQueue: ctx.deps.config.TEMPORAL_TASK_QUEUE },
-      { programId: params.programId, ...body },
+      { programId: params.programId, ...rest, runbook: runbook!, runbookVersion },
     );
     if (outcome.ok) {
       ctx.deps.reads?.invalidate(outcome.workflowId);
@@ -150,12 +186,7 @@ export const importCsvRoute = route({
   body: RunbookSettings.extend({ csv: z.string().min(1).max(1_000_000) }),
   responses: { 200: { description: 'The runbook' }, 400: { description: 'Problems by row (the header is row 1) and column' } },
   async handle({ body, ctx: _ }) {
-    const { csv, ...settings } = body;
-    const r = runbookFromCsv(csv, settings);
-    if (r.ok) return { status: 200, body: r.runbook };
-    throw new ValidationError(
-      r.issues.map((i) => ({ path: `body.csv.row${i.row}${i.column ? `.${i.column}` : ''}`, message: i.message, rule: i.rule })),
-    );
+    return { status: 200, body: csvRunbook(body) };
   },
 });
 
@@ -197,4 +228,140 @@ export const reportRoute = route({
   },
 });
 
-export const runbookRoutes: AnyRoute[] = [startRunRoute, getRunRoute, checkOffRoute, importCsvRoute, exportCsvRoute, reportRoute];
+export const putRunbookRoute = route({
+  method: 'put',
+  path: '/v1/programs/{programId}/runbooks/{runbookId}',
+  summary: "Store a program's runbook: a new version when it differs from the latest (audited), the same version when it does not",
+  tags: ['runbooks'],
+  roles: leads,
+  params: RunbookParams,
+  body: Runbook,
+  responses: {
+    200: { description: 'Unchanged: the latest version is this runbook' },
+    201: { description: 'Stored as a new version' },
+    400: { description: 'A graph rule broken, or the id differs from the path' },
+    404: { description: 'No such program' },
+  },
+  async handle({ params, body, ctx }) {
+    if (body.id !== params.runbookId)
+      throw new ValidationError([
+        { path: 'body.id', rule: 'id-matches-path', message: `must be ${params.runbookId}, the runbook of the path` },
+      ]);
+    await programExists(ctx.deps.pool, params.programId);
+    const out = await putRunbook(ctx.deps.pool, { programId: params.programId, runbook: body, by: ctx.principal!.personId, source: 'put' });
+    return { status: out.created ? 201 : 200, body: out.stored };
+  },
+});
+
+export const getRunbookRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/runbooks/{runbookId}',
+  etag: true,
+  summary: 'A stored runbook at its latest version (or `version`), with who stored it, when and why (put, csv, approved durations)',
+  tags: ['runbooks'],
+  roles: everyone,
+  params: RunbookParams,
+  query: z.strictObject({ version: intParam().optional() }),
+  responses: { 200: { description: 'The runbook' }, 404: { description: 'No such runbook or version' } },
+  async handle({ params, query, ctx }) {
+    const stored = await getRunbook(ctx.deps.pool, params.programId, params.runbookId, query.version);
+    if (!stored) {
+      await programExists(ctx.deps.pool, params.programId);
+      throw new HttpError(404, 'not_found', `no runbook ${params.runbookId}${query.version ? ` version ${query.version}` : ''}`);
+    }
+    return { status: 200, body: stored };
+  },
+});
+
+export const listRunbooksRoute = route({
+  method: 'get',
+  path: '/v1/programs/{programId}/runbooks',
+  etag: true,
+  summary: "The program's runbooks at their latest versions (ids, titles, windows, task counts)",
+  tags: ['runbooks'],
+  roles: everyone,
+  params: ProgramParams,
+  responses: { 200: { description: 'The runbooks' }, 404: { description: 'No such program' } },
+  async handle({ params, ctx }) {
+    await programExists(ctx.deps.pool, params.programId);
+    return { status: 200, body: { runbooks: await listRunbooks(ctx.deps.pool, params.programId) } };
+  },
+});
+
+export const importStoredCsvRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/runbooks/csv',
+  summary:
+    "Store a runbook from a spreadsheet (CSV, one task per row) as the program's runbook: a new version, or every problem by row and column",
+  tags: ['runbooks'],
+  roles: leads,
+  params: ProgramParams,
+  body: RunbookSettings.extend({ csv: z.string().min(1).max(1_000_000) }),
+  responses: {
+    200: { description: 'Unchanged: the latest version is this runbook' },
+    201: { description: 'Stored as a new version' },
+    400: { description: 'Problems by row (the header is row 1) and column' },
+    404: { description: 'No such program' },
+  },
+  async handle({ params, body, ctx }) {
+    const runbook = csvRunbook(body);
+    await programExists(ctx.deps.pool, params.programId);
+    const out = await putRunbook(ctx.deps.pool, { programId: params.programId, runbook, by: ctx.principal!.personId, source: 'csv' });
+    return { status: out.created ? 201 : 200, body: out.stored };
+  },
+});
+
+export const approveDurationsRoute = route({
+  method: 'post',
+  path: '/v1/programs/{programId}/runbooks/{runbookId}/approved-durations',
+  summary:
+    "Approve a finished run's proposed durations (all, or the tasks named) into the stored runbook: a new version, audited with who approved them and from which run",
+  tags: ['runbooks'],
+  roles: leads,
+  params: RunbookParams,
+  body: z.strictObject({ runId: Code, tasks: z.array(Code).min(1).max(2000).optional(), comment: z.string().max(500).optional() }),
+  responses: {
+    201: { description: 'The new version, and each duration approved (from, to)' },
+    400: { description: 'A task named has no proposed duration in the report' },
+    404: { description: 'No such runbook or run' },
+    409: { description: 'The run has not finished, ran another runbook, or proposes nothing new' },
+  },
+  async handle({ params, body, ctx }) {
+    const run = await runOf(ctx, params.programId, body.runId);
+    if (run.status !== 'finished')
+      throw new HttpError(409, 'run_not_finished', `runbook run ${body.runId} has not finished: its report is not final`);
+    const out = await approveProposedDurations(ctx.deps.pool, {
+      programId: params.programId,
+      runbookId: params.runbookId,
+      run,
+      earlier: await earlierRuns(ctx.deps.pool, params.programId, run.runbookId, run.startMs),
+      tasks: body.tasks,
+      by: ctx.principal!.personId,
+    });
+    if (out.ok) return { status: 201, body: { ...out.stored, approved: out.approved } };
+    if (out.reason === 'unknown-tasks')
+      throw new ValidationError(
+        out.tasks.map((t) => ({
+          path: 'body.tasks',
+          rule: 'has-proposal',
+          message: `the report of ${body.runId} proposes no duration for ${t}`,
+        })),
+      );
+    if (out.reason === 'no-runbook') throw new HttpError(404, 'not_found', out.message);
+    throw new HttpError(409, out.reason === 'other-runbook' ? 'other_runbook' : 'nothing_proposed', out.message);
+  },
+});
+
+export const runbookRoutes: AnyRoute[] = [
+  startRunRoute,
+  getRunRoute,
+  checkOffRoute,
+  importCsvRoute,
+  exportCsvRoute,
+  reportRoute,
+  putRunbookRoute,
+  getRunbookRoute,
+  listRunbooksRoute,
+  importStoredCsvRoute,
+  approveDurationsRoute,
+];

@@ -159,8 +159,10 @@ export function checkPlan(plan: PlanShape, ctx: z.RefinementCtx): void {
     }
     const criteria = new Set<string>();
     gate.criteria?.forEach((c, k) => {
-      if (criteria.has(c.id)) issue([...at, 'criteria', k, 'id'], 'duplicate-criterion', `criterion ${c.id} is listed twice`);
-      criteria.add(c.id);
+      // One rehearsal criterion per runbook (a wave's departments each rehearse their own night).
+      const key = c.id === 'rehearsal' ? `rehearsal of ${c.runbookId}` : c.id;
+      if (criteria.has(key)) issue([...at, 'criteria', k, 'id'], 'duplicate-criterion', `criterion ${key} is listed twice`);
+      criteria.add(key);
       if (c.id === 'training-pass-rate' && scope.length === 0)
         issue(
           [...at, 'criteria', k, 'id'],

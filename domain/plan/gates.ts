@@ -20,6 +20,15 @@ export const Criterion = z.discriminatedUnion('id', [
       .default(24),
   }),
   z.strictObject({ id: z.literal('migration-verified') }),
+  /**
+   * A dress rehearsal of this stored runbook within `withinDays` days fitted the night's window
+   * with every validation passed (the program learns of each finished run from the run itself).
+   */
+  z.strictObject({
+    id: z.literal('rehearsal'),
+    runbookId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a runbook id'),
+    withinDays: z.number().int().min(1).max(90).default(14),
+  }),
 ]);
 export type Criterion = z.infer<typeof Criterion>;
 export type CriterionId = Criterion['id'];

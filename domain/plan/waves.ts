@@ -11,6 +11,14 @@ export const DepartmentShape = z.strictObject({
   criticality: Criticality,
   /** Absent or empty: the plan's defaultSteps. */
   steps: z.array(StepShape).optional(),
+  /**
+   * The program's stored runbook of this department's go-live night: when its wave starts, its
+   * live run starts too, and the department counts as live only once the run has finished.
+   */
+  runbook: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a runbook id')
+    .optional(),
 });
 export type Department = Omit<z.output<typeof DepartmentShape>, 'steps'> & { steps: Step[] };
 

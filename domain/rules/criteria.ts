@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DepartmentCode, type Criterion, type CriterionId } from '../plan';
+import { qualifyingRehearsals, rehearsalShortfalls, type RunSummary } from '../runbook-report';
 
 const Count = z.number().int().min(0);
 
@@ -51,12 +52,16 @@ export interface CriterionResult {
   verdict: Verdict;
   /** training-pass-rate only: one entry per department in scope; value is the lowest rate. */
   departments?: { code: string; value: number | null; verdict: Verdict }[];
+  /** rehearsal only: the runbook's rehearsals that qualified (newest first), and why each other did not. */
+  rehearsals?: { runbookId: string; withinDays: number; qualifying: string[]; notQualifying: { runId: string; why: string[] }[] };
 }
 
 export interface EvaluationContext {
   nowMs: number;
   /** The departments about to go live, whose training counts (see gateScope). */
   departments: readonly string[];
+  /** The runs of the program's runbooks that finished, as the program learned of them. */
+  runs?: readonly RunSummary[];
 }
 
 const HOUR = 3_600_000;
@@ -121,6 +126,22 @@ function evaluateOne(c: Criterion, evidence: Evidence, ctx: EvaluationContext): 
       const base = { id: c.id, comparator: '=', threshold: true, unit: 'boolean' } as const;
       if (!evidence.migration) return { ...base, value: null, verdict: 'missing' };
       return { ...base, value: evidence.migration.verified, verdict: evidence.migration.verified ? 'pass' : 'fail' };
+    }
+    case 'rehearsal': {
+      // Live runs are the night itself, not evidence of readiness for it.
+      const runs = (ctx.runs ?? []).filter((r) => r.runbookId === c.runbookId && r.mode === 'rehearsal');
+      const qualifying = qualifyingRehearsals([...runs], ctx.nowMs, c.withinDays);
+      const rehearsals = {
+        runbookId: c.runbookId,
+        withinDays: c.withinDays,
+        qualifying,
+        notQualifying: runs
+          .filter((r) => !qualifying.includes(r.runId))
+          .map((r) => ({ runId: r.runId, why: rehearsalShortfalls(r, ctx.nowMs, c.withinDays) })),
+      };
+      const base = { id: c.id, comparator: '=', threshold: true, unit: 'boolean', rehearsals } as const;
+      if (runs.length === 0) return { ...base, value: null, verdict: 'missing' };
+      return { ...base, value: qualifying.length > 0, verdict: qualifying.length > 0 ? 'pass' : 'fail' };
     }
   }
 }

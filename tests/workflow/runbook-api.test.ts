@@ -1,51 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
 import { checkLinkRoutes } from '../../api/routes/check-links';
 import { runbookRoutes } from '../../api/routes/runbooks';
 import { hashAckToken } from '../../app/ack-tokens';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan } from '../../domain/plan';
 import type { RunbookInput } from '../../domain/runbook';
-import { loadConfig } from '../../platform/config';
-import { createMailer } from '../../platform/mailer';
-import { startTestApi, testDeps, type TestApi } from '../helpers/api';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { personWithToken } from '../helpers/people';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
-import { testWorker, timeSkippingEnv, uniqueSuffix, uniqueTaskQueue } from '../helpers/temporal';
+import { apiTestBed } from '../helpers/api-bed';
+import { uniqueSuffix } from '../helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtp;
-let api: TestApi;
-const taskQueue = uniqueTaskQueue('runbook-api');
+let bed: Awaited<ReturnType<typeof apiTestBed>>;
+let db: typeof bed.db;
+let smtp: typeof bed.smtp;
 
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('rbapi'), startTestSmtp()]);
-  api = await startTestApi(
-    testDeps(db.pool, {
-      temporal: env.client,
-      config: loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: 'http://golive.test' }),
-    }),
-    [...runbookRoutes, ...checkLinkRoutes],
-  );
+  bed = await apiTestBed('runbook-api', [...runbookRoutes, ...checkLinkRoutes]);
+  ({ db, smtp } = bed);
 });
-afterAll(async () => {
-  await api?.close();
-  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
-});
+afterAll(() => bed?.close());
 
-const call = (...args: Parameters<TestApi['call']>) => api.call(...args);
+const call = (...args: Parameters<typeof bed.call>) => bed.call(...args);
 
 /** Runs `fn` with a worker of the real activities (e-mail to the test's SMTP server) on the test's task queue. */
 async function withWorker(fn: () => Promise<void>): Promise<void> {
-  const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
-  const worker = await testWorker(
-    env,
-    taskQueue,
-    createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
-  );
+  const worker = await bed.worker();
   await worker.runUntil(fn);
 }
 
@@ -80,7 +58,8 @@ const settings = { id: 'pilot-night', title: '试点上线之夜', window: { sta
 
 describe('runbooks API', () => {
   it('imports a spreadsheet, starts the run, an owner checks off, the timeline moves, the run exports as CSV; off the script refused by field', async () => {
-    await withWorker(async () => {
+    const worker = await bed.worker();
+    await worker.runUntil(async () => {
       const lead = await personWithToken(db.pool, ['lead'], 'rb-lead');
       const nurse = await personWithToken(db.pool, ['viewer'], 'rb-nurse');
       const other = await personWithToken(db.pool, ['viewer'], 'rb-other');

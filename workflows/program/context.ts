@@ -9,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -16,7 +17,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
 import { Mutex } from 'async-mutex';
 import type { Activities } from '../../activities';
 import { retryPolicies } from '../retry-policies';
@@ -39,6 +40,7 @@ import { roleRefusal, type AnyProgramUpdate, type InputOf } from '../../domain/p
 import type { GateKey } from '../../domain/rules/gates';
 import { parallelRunWorkflow } from '../parallel-run';
 import { departmentGoLiveWorkflow } from '../department';
+import { runbookRunWorkflow } from '../runbook';
 import { rollbackWorkflow } from '../rollback';
 import { scopeGrewSignal } from '../../domain/parallel-run';
 
@@ -50,6 +52,13 @@ const { recordAudit, recordGateDecision } = proxyActivities<Activities>({
   retry: retryPolicies.untilRecorded,
 });
 export { recordGateDecision };
+
+const { prepareDepartmentNight } = proxyActivities<Activities>({
+  // Two reads from PostgreSQL (the stored runbook, the plan and its rotas): seconds.
+  startToCloseTimeout: '30s',
+  // The wave's start waits for it, and PostgreSQL comes back: retry until it answers (a read).
+  retry: retryPolicies.untilRecorded,
+});
 
 const { raiseIncident, notifyPeople } = proxyActivities<Activities>({
   // Starting an incident workflow or sending a handful of e-mails: seconds.
@@ -274,8 +283,16 @@ export class ProgramContext {
     this.setDepartment(d, 'going-live', `attempt ${d.attempt}`);
     const dept = plan.departments.find((x) => x.code === d.code)!;
     const adapterIds = new Set(dept.steps.map((st) => st.adapter));
+    const goLiveWorkflowId = workflowIds.departmentGoLive(this.programId, d.code, d.attempt);
+    await this.cancelNight(d, 'the department is retried');
+    d.runbook = undefined;
+    d.awaitingRunbook = false;
+    // Plans from before could not name a runbook; the marker keeps that branch out of their histories.
+    if (dept.runbook && patched('department-runbook')) {
+      if (!(await this.startDepartmentNight(d, dept.runbook, goLiveWorkflowId))) return;
+    }
     await startChild(departmentGoLiveWorkflow, {
-      workflowId: workflowIds.departmentGoLive(this.programId, d.code, d.attempt),
+      workflowId: goLiveWorkflowId,
       args: [
         {
           programId: this.programId,
@@ -293,8 +310,68 @@ export class ProgramContext {
     });
   };
 
+  /**
+   * The department's live night: a run of its stored runbook, started with the go-live (before
+   * its steps, so the runbook's adapter steps and the go-live's share keys from the first). The
+   * department counts as live once the run reports it finished. A night that cannot start (no
+   * stored runbook, a step or rota the plan lacks) fails the department like a failed step, before
+   * any step ran: the lead fixes the runbook and retries the department.
+   */
+  startDepartmentNight = async (d: DepartmentRuntime, runbookId: string, goLiveWorkflowId: string): Promise<boolean> => {
+    const runId = `live-${d.code}-${d.attempt}`;
+    const prepared = await prepareDepartmentNight({ programId: this.programId, department: d.code, runbookId, runId, goLiveWorkflowId });
+    if (!prepared.ok) return this.nightNotStarted(d, runbookId, runId, prepared.reason);
+    try {
+      await startChild(runbookRunWorkflow, {
+        workflowId: workflowIds.runbookRun(this.programId, runId),
+        args: [prepared.input],
+        // It reports by signal, and outlives this run when the program continues as new.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      // The API keeps `live-` run ids for these nights; one there all the same is not this night.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return this.nightNotStarted(d, runbookId, runId, `a run ${runId} exists already`);
+    }
+    d.runbook = { runId, status: 'running' };
+    await this.audit('workflow', 'department.runbook-started', { department: d.code, runbookId, runId }, 'running', undefined, {
+      attempt: d.attempt,
+      version: prepared.input.runbookVersion,
+    });
+    return true;
+  };
+
+  private nightNotStarted = async (d: DepartmentRuntime, runbookId: string, runId: string, reason: string): Promise<false> => {
+    d.runbook = { runId, status: 'failed', reason };
+    d.failure = { stepId: 'runbook', reason: `the night's runbook cannot start: ${reason}`, atMs: this.now() };
+    d.history.push({ atMs: this.now(), state: d.state, attempt: d.attempt, note: 'runbook not started' });
+    await this.audit('workflow', 'department.runbook-not-started', { department: d.code, runbookId }, 'failed', d.failure.reason, {
+      attempt: d.attempt,
+    });
+    await this.raise('step-failed', 'sev2', [d.code], { failedSteps: 1, attempts: d.attempt });
+    return false;
+  };
+
+  /**
+   * A night still running for a department that is rolled back or retried is cancelled: its
+   * adapter steps share the go-live's keys, and must not switch a system behind the program's back.
+   */
+  cancelNight = async (d: DepartmentRuntime, why: string) => {
+    if (d.runbook?.status !== 'running') return;
+    d.runbook.status = 'cancelled';
+    d.runbook.reason = why;
+    // A night that has just finished cannot be cancelled: its report arrives and changes nothing.
+    await getExternalWorkflowHandle(workflowIds.runbookRun(this.programId, d.runbook.runId))
+      .cancel()
+      .catch(() => undefined);
+    await this.audit('workflow', 'department.runbook-cancelled', { department: d.code, runId: d.runbook.runId }, 'cancelled', why, {
+      attempt: d.attempt,
+    });
+  };
+
   startRollback = async (d: DepartmentRuntime, note: string) => {
     const { plan } = this;
+    await this.cancelNight(d, 'the department is rolled back');
     d.rollbacks += 1;
     d.rollbackPending = false;
     d.rollbackFailure = undefined;
@@ -321,13 +398,15 @@ export class ProgramContext {
 
   /** Rolls a department back; one still running a go-live step is stopped after that step first. */
   rollBack = async (d: DepartmentRuntime, note: string) => {
-    if (d.state === 'going-live' && !d.failure) {
+    // A department waiting on its night's runbook has finished its go-live: nothing to stop, roll back at once.
+    if (d.state === 'going-live' && !d.failure && !d.awaitingRunbook) {
       d.rollbackPending = true;
       this.setDepartment(d, 'rolling-back', `${note}; stopping the go-live after its current step`);
       // A go-live that has just finished cannot be stopped: its report starts the rollback.
       await this.signalGoLive(d, abortGoLiveSignal);
       return;
     }
+    d.awaitingRunbook = false;
     await this.startRollback(d, note);
   };
 

@@ -1,14 +1,15 @@
 /** Waves and departments: the pilot and the expansion waves go live, department by department. */
 import { programUpdates } from '../../domain/program-contract';
 import { ErrorType } from '../../domain/errors';
-import { retryBlocker, waveStartBlocker, type DepartmentRuntime } from '../../domain/program';
+import { openGateKey, retryBlocker, waveStartBlocker, type DepartmentRuntime } from '../../domain/program';
+import type { RunSummary } from '../../domain/runbook-run';
 import { departmentView, programStatus, waveView } from '../../domain/program-status';
 import type { DepartmentReport } from '../../domain/rollout';
 import { refuse, type ProgramContext } from './context';
 
 /** A department's go-live reported: live (and maybe its whole wave), or a step failed. */
 export async function onDepartmentReport(ctx: ProgramContext, report: DepartmentReport) {
-  const { s, plan } = ctx;
+  const { s } = ctx;
   const d = s.departments[report.department];
   // A late report of an earlier attempt changes nothing.
   if (!d || report.attempt !== d.attempt) return;
@@ -19,16 +20,15 @@ export async function onDepartmentReport(ctx: ProgramContext, report: Department
   if (d.state !== 'going-live') return;
   d.completedSteps = report.completedSteps;
   if (report.outcome === 'live') {
-    ctx.setDepartment(d, 'live-parallel');
-    await ctx.audit('workflow', 'department.live', { department: d.code }, 'live-parallel', undefined, { attempt: d.attempt });
-    const wave = s.waves[d.wave - 1]!;
-    const codes = plan.waves[d.wave - 1]!.departments;
-    if (wave.status === 'going-live' && codes.every((c) => s.departments[c]!.state === 'live-parallel')) {
-      wave.status = 'live';
-      wave.wentLiveAtMs = ctx.now();
-      await ctx.audit('workflow', 'wave.live', { wave: String(wave.wave) }, 'live');
-      await ctx.parallelRunScope(wave);
+    // Its steps are done; with a runbook the night goes on (conversion, sign-offs) until the run ends.
+    if (d.runbook && d.runbook.status !== 'finished') {
+      d.awaitingRunbook = true;
+      await ctx.audit('workflow', 'department.steps-done', { department: d.code, runId: d.runbook.runId }, 'awaiting-runbook', undefined, {
+        attempt: d.attempt,
+      });
+      return;
     }
+    await departmentLive(ctx, d);
   } else {
     d.failure = { stepId: report.failure!.stepId, reason: report.failure!.reason, atMs: ctx.now() };
     d.history.push({ atMs: ctx.now(), state: d.state, attempt: d.attempt, note: `step ${report.failure!.stepId} failed` });
@@ -42,6 +42,44 @@ export async function onDepartmentReport(ctx: ProgramContext, report: Department
     );
     await onStepFailed(ctx, d);
   }
+}
+
+/** The department counts as live: its steps done (and its night's runbook finished, where it has one). */
+async function departmentLive(ctx: ProgramContext, d: DepartmentRuntime) {
+  const { s, plan } = ctx;
+  d.awaitingRunbook = false;
+  ctx.setDepartment(d, 'live-parallel');
+  await ctx.audit('workflow', 'department.live', { department: d.code }, 'live-parallel', undefined, { attempt: d.attempt });
+  const wave = s.waves[d.wave - 1]!;
+  const codes = plan.waves[d.wave - 1]!.departments;
+  if (wave.status === 'going-live' && codes.every((c) => s.departments[c]!.state === 'live-parallel')) {
+    wave.status = 'live';
+    wave.wentLiveAtMs = ctx.now();
+    await ctx.audit('workflow', 'wave.live', { wave: String(wave.wave) }, 'live');
+    await ctx.parallelRunScope(wave);
+  }
+}
+
+/**
+ * A runbook run finished: kept for the gates' rehearsal criterion (the latest 20); a department's
+ * live night that finished makes the department live once its steps are done too. A rehearsal
+ * touches no department: it only adds evidence.
+ */
+export async function onRunbookRunFinished(ctx: ProgramContext, run: RunSummary & { department?: string }) {
+  const { s } = ctx;
+  const { department, ...summary } = run;
+  s.runbookRuns = [...(s.runbookRuns ?? []).filter((r) => r.runId !== summary.runId), summary].slice(-20);
+  const open = openGateKey(s);
+  if (open) s.gates[open]!.criteria = ctx.criteriaFor(open);
+  await ctx.audit('workflow', 'runbook.run-reported', { runId: summary.runId, runbookId: summary.runbookId }, summary.mode, undefined, {
+    minutesOverWindow: summary.minutesOverWindow,
+    validationsNotPassed: summary.validationsNotPassed,
+    ...(department ? { department } : {}),
+  });
+  const d = department && summary.mode === 'live' ? s.departments[department] : undefined;
+  if (!d || d.runbook?.runId !== summary.runId) return;
+  d.runbook.status = 'finished';
+  if (d.awaitingRunbook && d.state === 'going-live') await departmentLive(ctx, d);
 }
 
 /** The plan decides: roll back at once, or ask the lead first (the default). */
