@@ -37,6 +37,10 @@ const clock = () => new Date().toTimeString().slice(0, 8);
 const milestone = (line: string) => process.stdout.write(`[${clock()}] ${line}\n`);
 
 async function main() {
+  // The demo receives check-off replies (DONE <task>): on the port after the mail catcher's, for a
+  // domain of its own; the processes it starts inherit both.
+  process.env.INBOUND_MAIL_DOMAIN ||= 'golive.localhost';
+  process.env.INBOUND_SMTP_PORT ||= String(loadConfig().SMTP_PORT + 1);
   const config = loadConfig();
   const data = dataDir(config);
   const logsDir = join(data, 'logs');

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool, PoolClient } from 'pg';
+import { issueReplyRef } from '../../app/reply-checkoffs';
 import { ErrorType } from '../../domain/errors';
+import { replyAddress } from '../../domain/reply-checkoff';
+import { checkedOffKinds } from '../../domain/runbook';
 import type { Mailer } from '../../platform/mailer';
 import { MailMessage, renderMail } from './templates';
 
@@ -10,6 +13,8 @@ export interface SendEmailInput {
   idempotencyKey: string;
   to: string;
   message: MailMessage;
+  /** Whom `to` belongs to: a runbook task's notice to them may be answered by reply. */
+  personId?: string;
 }
 export interface SendEmailResult {
   messageId: string;
@@ -23,6 +28,8 @@ export interface MailDeps {
   mailer: Mailer;
   mailFrom: string;
   publicBaseUrl: string;
+  /** The domain of golive's inbound SMTP listener: runbook task notices then invite a `DONE` reply. */
+  inboundMailDomain?: string;
 }
 
 /**
@@ -37,7 +44,26 @@ export function messageIdFor(publicBaseUrl: string, idempotencyKey: string): str
   return `<${createHash('sha256').update(publicBaseUrl).update('\0').update(idempotencyKey).digest('hex').slice(0, 32)}@${host}>`;
 }
 
-export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: MailDeps) {
+/**
+ * A notice that asks its one recipient to do a task they check off, on the night itself (a
+ * rehearsal's list is not the task's owners), when golive receives mail.
+ */
+function replyable(
+  input: SendEmailInput,
+  message: MailMessage,
+  domain: string | undefined,
+): input is SendEmailInput & { personId: string } {
+  return (
+    domain !== undefined &&
+    input.personId !== undefined &&
+    message.template === 'runbook-task' &&
+    !message.rehearsal &&
+    (message.event === 'ready' || message.event === 'late') &&
+    checkedOffKinds.includes(message.taskKind)
+  );
+}
+
+export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl, inboundMailDomain }: MailDeps) {
   return {
     async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
       const parsed = MailMessage.safeParse(input.message);
@@ -48,7 +74,10 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
           nonRetryable: true,
         });
       }
-      const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl });
+      const rendered = renderMail(parsed.data, {
+        baseUrl: publicBaseUrl,
+        replyToCheckOff: replyable(input, parsed.data, inboundMailDomain),
+      });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
       // One sender per key at a time: an attempt that timed out on the server may still be
       // sending while its retry (or another activity with the same key) starts. The lock is the
@@ -95,8 +124,23 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
     const row = claim.rows[0]!;
     if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
     try {
+      // Issued only for a message about to leave: a retry of one that left keeps the reference it carried.
+      const replyTo =
+        replyable(input, message, inboundMailDomain) && message.template === 'runbook-task'
+          ? replyAddress(
+              await issueReplyRef(db, {
+                noticeKey: input.idempotencyKey,
+                programId: message.programId,
+                runId: message.runId,
+                taskId: message.taskId,
+                personId: input.personId,
+              }),
+              inboundMailDomain!,
+            )
+          : undefined;
       // The id the outbox holds: a resend after a crash repeats the first attempt's id even if the configuration changed since.
       await mailer.sendMail({
+        ...(replyTo ? { replyTo } : {}),
         from: mailFrom,
         to: input.to,
         subject: rendered.subject,

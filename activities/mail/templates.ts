@@ -195,7 +195,7 @@ function gateLines(m: z.infer<typeof GateFacts>, baseUrl: string, status: string
 const tag = (m: { severity: Severity; programId: string; departments: string[] }) =>
   `[golive ${m.severity.toUpperCase()}] ${m.programId}/${depts(m.departments)}`;
 
-export function renderMail(message: MailMessage, links: { baseUrl: string }): RenderedMail {
+export function renderMail(message: MailMessage, links: { baseUrl: string; replyToCheckOff?: boolean }): RenderedMail {
   const base = links.baseUrl.replace(/\/+$/, '');
   const m = message;
   switch (m.template) {
@@ -278,7 +278,7 @@ export function renderMail(message: MailMessage, links: { baseUrl: string }): Re
         { label: 'Details', href: `${base}/programs/${m.programId}` },
       ]);
     case 'runbook-task':
-      return runbookMail(m, base);
+      return runbookMail(m, base, links.replyToCheckOff ?? false);
   }
 }
 
@@ -289,7 +289,7 @@ const runbookExpected: Record<z.infer<typeof RunbookTaskFacts>['event'], string>
   failed: 'look at the task on the runbook page; the tasks after it wait.',
 };
 
-function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string): RenderedMail {
+function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string, replyToCheckOff: boolean): RenderedMail {
   const what = { ready: 'is yours now', notification: 'reached', late: `is ${m.minutesLate ?? 0} min late`, failed: 'failed' }[m.event];
   const link = `${base}/programs/${m.programId}/runbooks/${m.runId}#task-${m.taskId}`;
   return layout(`[golive${m.rehearsal ? ' REHEARSAL' : ''}] ${m.programId}: runbook task ${m.taskId} ${what}`, [
@@ -301,6 +301,7 @@ function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string): Rendere
     `Planned to finish: ${hospitalTime(m.due, m.timeZone)}`,
     ...(m.signatures === 2 ? ['Two people sign this task off: you and a colleague.'] : []),
     `Expected of you: ${runbookExpected[m.event]}`,
+    ...(replyToCheckOff ? [`Or reply to this e-mail with the first line DONE ${m.taskId} to check it off (your signature).`] : []),
     { label: 'Runbook', href: link },
   ]);
 }
