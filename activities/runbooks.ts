@@ -1,16 +1,33 @@
 import type { Pool } from 'pg';
-import type { RunbookRunView } from '../domain/runbook-run';
+import { storeRunbookPackets } from '../app/runbook-packets';
+import { runbookPackets } from '../domain/runbook-packets';
+import type { RunbookRunInput, RunbookRunView } from '../domain/runbook-run';
 
-/** A finished run kept for the rehearsal report (the workflow's history keeps only its result). */
+export interface RecordPacketsInput {
+  run: RunbookRunInput;
+  startMs: number;
+  notBefore: Record<string, number>;
+  speed: number;
+}
+
 export function createRunbookActivities({ pool }: { pool: Pool }) {
   return {
-    /** Idempotent: a retried write of the same run lands once. */
+    /** A finished run kept for the rehearsal report (the workflow's history keeps only its result). Idempotent: a retried write of the same run lands once. */
     async recordRunbookRun(view: RunbookRunView): Promise<void> {
       await pool.query(
         `INSERT INTO runbook_run (program_id, run_id, runbook_id, mode, speed, started_at, minutes_over_window, view)
          VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8) ON CONFLICT (program_id, run_id) DO NOTHING`,
         [view.programId, view.runId, view.runbookId, view.mode, view.speed, view.startMs, view.schedule.minutesOverWindow, view],
       );
+    },
+    /**
+     * The run's paper packets, built from its input and stored (the packets' content stays out of
+     * the workflow's history); idempotent: a retry keeps the first build. Returns how many.
+     */
+    async recordRunbookPackets({ run, startMs, notBefore, speed }: RecordPacketsInput): Promise<{ packets: number }> {
+      const packets = runbookPackets(run, startMs, notBefore, speed);
+      await storeRunbookPackets(pool, packets);
+      return { packets: packets.length };
     },
   };
 }

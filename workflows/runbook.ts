@@ -8,7 +8,15 @@
  * State changes happen in the handlers before their first await; e-mails are queued and sent by
  * the main loop, so a check-off answers without waiting on SMTP.
  */
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MailMessage } from '../activities/mail/templates';
 import { ErrorType, nonRetryableErrorTypes } from '../domain/errors';
@@ -20,11 +28,12 @@ import { localDateTimeToMs, businessDayOf } from '../domain/rules/time';
 import { describeFailure } from './department';
 import { retryPolicies } from './retry-policies';
 
-const { recordAudit, recordRunbookRun } = proxyActivities<Activities>({
-  // A single-row insert: seconds at most.
+const { recordAudit, recordRunbookRun, recordRunbookPackets } = proxyActivities<Activities>({
+  // A single-row insert (the packets: one statement of a few rows): seconds at most.
   startToCloseTimeout: '30s',
-  // Every check-off is evidence for the night's record, and the finished run feeds the rehearsal
-  // report: retry until PostgreSQL is back (both idempotent on their keys).
+  // Every check-off is evidence for the night's record, the finished run feeds the rehearsal
+  // report, the paper packets are the night's fallback: retry until PostgreSQL is back (all
+  // idempotent on their keys).
   retry: retryPolicies.untilRecorded,
 });
 
@@ -309,6 +318,14 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
     speed,
     checkedOff: runbook.tasks.filter((t) => checkedOffKinds.includes(t.kind)).length,
   });
+  // The paper packets are stored beside the night, never holding it up: a PostgreSQL outage at
+  // the start delays the packets, not the first tasks. Runs started before packets existed have none.
+  const packets = patched('runbook-paper-packets')
+    ? recordRunbookPackets({ run: input, startMs, notBefore, speed }).then(
+        () => 'stored',
+        () => 'failed',
+      )
+    : undefined;
   while (state[end]!.status !== 'done') {
     dirty = false;
     while (advance());
@@ -323,6 +340,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
   }
   // The check-off that finished the night is still writing its audit entry: it answers first.
   await condition(allHandlersFinished);
+  await packets;
   const done = view();
   await recordRunbookRun(done);
   await audit('workflow', 'runbook.run-finished', {}, 'finished', {

@@ -3,6 +3,7 @@ import { listAuditRoute, verifyAuditRoute } from './audit';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
+import { runbookPacketRoutes } from './runbook-packets';
 import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
 import { sessionRoutes } from './session';
@@ -20,4 +21,5 @@ export const routes: AnyRoute[] = [
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,
+  ...runbookPacketRoutes,
 ];
