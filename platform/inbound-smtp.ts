@@ -58,6 +58,10 @@ export async function startInboundSmtp(options: InboundSmtpOptions): Promise<Inb
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     size: maxBytes,
+    // Replies trickle in, a few a minute on the night: a bound keeps a flood from taking the API's sockets.
+    maxClients: 50,
+    // A relay that opens a connection and goes quiet is let go well before the SMTP default of 60 s.
+    socketTimeout: 30_000,
     logger: false,
     // A message to anything but a reference of this domain is refused at once, before its body.
     onRcptTo(address, _session, callback) {

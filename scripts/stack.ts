@@ -259,6 +259,7 @@ async function main() {
         `  API            ${apiUrl}   (${apiUrl}/openapi.json, ${apiUrl}/healthz)`,
         `  Temporal UI    ${temporalUi}`,
         `  Mail catcher   ${mailUrl}`,
+        `  Replies        smtp://${config.INBOUND_SMTP_HOST}:${config.INBOUND_SMTP_PORT}   (answer a runbook task e-mail to its Reply-To with DONE <task> to check it off)`,
         `  Logs           ${logs}/: api.log (requests), worker.log, postgres.log, temporal.log, mail.log, stack.log`,
         '',
         "Demo sign-in tokens (the command center's sign-in, or Authorization: Bearer <token>), new at every start:",

@@ -90,7 +90,8 @@ describe('check-off by reply', () => {
         task('freeze', [], 30),
         task('check', ['freeze'], 10, { owner: { person: 'p-rb-doctor' } }),
         task('sign', ['check'], 10),
-        task('end', ['sign'], 0, { kind: 'milestone' }),
+        task('html', ['sign'], 10),
+        task('end', ['html'], 0, { kind: 'milestone' }),
       ],
     });
     const { programId } = await rb.view(h);
@@ -164,7 +165,18 @@ describe('check-off by reply', () => {
       reply({ from: nurse, to: signTo, text: 'DONE sign' }),
     ]);
     expect(both.map((r) => r.code).sort()).toEqual([250, 550]);
+    // A reply written in HTML only (no plain-text part), the notice quoted in a blockquote.
+    const htmlTo = replyToOf(await taskMail(programId, 'html'))!;
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: listener.port, secure: false, ignoreTLS: true });
+    await transport.sendMail({
+      from: nurse,
+      to: htmlTo,
+      subject: 'Re: task',
+      html: '<div dir="auto">Done html</div><blockquote><p>Runbook night-1, task html</p></blockquote>',
+    });
+    transport.close();
     const done = await h.result();
+    expect(state(done, 'html').signOffs).toMatchObject([{ personId: 'p-rb-nurse', channel: 'reply' }]);
     expect(state(done, 'sign').signOffs).toMatchObject([{ personId: 'p-rb-nurse', channel: 'reply' }]);
     expect(done.status).toBe('finished');
     expect(state(done, 'check').signOffs).toMatchObject([{ personId: 'p-lead-01', channel: 'command-center' }]);
@@ -178,6 +190,19 @@ describe('check-off by reply', () => {
       personId: 'p-rb-nurse',
     });
     expect((await reply({ from: nurse, to: `done+${late}@${domain}`, text: 'DONE' })).response).toContain('golive: run-finished');
+
+    // A second run after the first finished, a rehearsal: its e-mails go to its own list and invite no reply.
+    const dress = await rb.start(
+      { tasks: [task('freeze', [], 30), task('end', ['freeze'], 0, { kind: 'milestone' })] },
+      { mode: 'rehearsal' },
+    );
+    const dressId = (await rb.view(dress)).programId;
+    const dressMail = await taskMail(dressId, 'freeze');
+    expect(dressMail.to).toEqual(['p-rb-rehearsal@hospital.test']);
+    expect(replyToOf(dressMail)).toBeUndefined();
+    expect(dressMail.text).not.toContain('DONE');
+    await rb.checkOff(dress, lead, 'freeze');
+    await dress.result();
 
     // Log lines carry codes only: no address, no word of the reply.
     const lines = logLines.join('');
