@@ -2,52 +2,27 @@
  * A runbook that works on paper: a run stores a packet per owner (rota owners as resolved at its
  * start) and the whole night's, fetched through the API by the owner and the lead only.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities';
 import { putRota } from '../../app/incidents';
 import { runbookPacketRoutes } from '../../api/routes/runbook-packets';
 import { runbookRoutes } from '../../api/routes/runbooks';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan } from '../../domain/plan';
 import type { RunbookInput } from '../../domain/runbook';
-import { loadConfig } from '../../platform/config';
-import { createMailer } from '../../platform/mailer';
-import { startTestApi, testDeps, type TestApi } from '../helpers/api';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { personWithToken } from '../helpers/people';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp';
-import { testWorker, timeSkippingEnv, uniqueSuffix, uniqueTaskQueue } from '../helpers/temporal';
+import { uniqueSuffix } from '../helpers/temporal';
+import { workflowApiBed, type WorkflowApiBed } from '../helpers/workflow-api';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtp;
-let api: TestApi;
-const taskQueue = uniqueTaskQueue('runbook-packets');
-
+let bed: WorkflowApiBed;
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase('rbpackets'), startTestSmtp()]);
-  api = await startTestApi(
-    testDeps(db.pool, {
-      temporal: env.client,
-      config: loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_BASE_URL: 'http://golive.test' }),
-    }),
-    [...runbookRoutes, ...runbookPacketRoutes],
-  );
+  bed = await workflowApiBed('runbook-packets', [...runbookRoutes, ...runbookPacketRoutes]);
 });
-afterAll(async () => {
-  await api?.close();
-  await Promise.all([env?.teardown(), db?.close(), smtp?.close()]);
-});
+afterAll(() => bed?.close());
 
 describe('paper packets', () => {
   it("stores a packet per owner and the whole night's when a run starts; owners and leads fetch them, nobody else", async () => {
-    const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
-    const worker = await testWorker(
-      env,
-      taskQueue,
-      createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
-    );
+    const { db, api } = bed;
+    const worker = await bed.worker();
     await worker.runUntil(async () => {
       const lead = await personWithToken(db.pool, ['lead'], 'pk-lead');
       const nurse = await personWithToken(db.pool, ['viewer'], 'pk-nurse', 'Nurse Wang');
