@@ -4,6 +4,7 @@
  * SMTP listener, and the task is checked off in the run through the command center's Update.
  */
 import { Connection, Client } from '@temporalio/client';
+import { Pool } from 'pg';
 import nodemailer from 'nodemailer';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,5 +230,24 @@ describe('check-off by reply', () => {
     const { rows } = await bed.db.pool.query(`SELECT used_at FROM runbook_reply_refs WHERE notice_key LIKE 'away-%'`);
     expect(rows).toEqual([{ used_at: null }]);
     await temporal.connection.close();
+  });
+
+  it('PostgreSQL away: the listener answers try-later (the relay retries) and keeps serving', async () => {
+    const deadPool = new Pool({ connectionString: 'postgres://golive:x@127.0.0.1:1/golive', connectionTimeoutMillis: 500 });
+    const away = await listenForReplies({ pool: deadPool, temporal: bed.env.client, logger, domain, host: '127.0.0.1', port: 0 });
+    try {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: away.port, secure: false, ignoreTLS: true });
+      const send = () =>
+        transport.sendMail({ from: 'p-rb-nurse@hospital.test', to: `done+${'ab'.repeat(16)}@${domain}`, subject: 'Re', text: 'DONE' }).then(
+          () => 'accepted',
+          (err: { responseCode?: number; response?: string }) => `${err.responseCode} ${err.response}`,
+        );
+      expect(await send()).toBe('451 451 4.3.0 golive: try-later');
+      expect(await send()).toBe('451 451 4.3.0 golive: try-later');
+      transport.close();
+    } finally {
+      await away.close();
+      await deadPool.end();
+    }
   });
 });
