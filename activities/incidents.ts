@@ -4,6 +4,8 @@ import { onCallAt, type IncidentState, type ResolutionCode } from '../domain/esc
 import { issueAckToken } from '../app/ack-tokens';
 import { getRota, raiseIncident, type RaiseIncidentInput, type RaisedIncident } from '../app/incidents';
 import { peopleTableResolver, type ResolvePeople, type StaffContact } from '../app/people';
+import { chatTargetsOf, rotaChatTargets } from '../app/chat-channels';
+import type { AlertVia, ChatTarget } from '../domain/chat';
 
 export interface IncidentActivityDeps {
   pool: Pool;
@@ -82,6 +84,9 @@ export interface PrepareNoticesInput {
 
 export interface Recipient extends StaffContact {
   ackToken?: string;
+  /** How the person wants alerts, and their chat channels (absent in histories from before chat). */
+  via?: AlertVia;
+  chats?: ChatTarget[];
 }
 
 export function createIncidentActivities({ pool, resolvePeople = peopleTableResolver(pool) }: IncidentActivityDeps) {
@@ -169,11 +174,14 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
      * Who a notice goes to: the named people plus whoever the rota has on call at `atMs`,
      * with their addresses and, for notices that ask to acknowledge, a fresh single-use token each.
      */
-    async prepareNotices(input: PrepareNoticesInput): Promise<{ recipients: Recipient[]; missing: string[] }> {
+    async prepareNotices(input: PrepareNoticesInput): Promise<{ recipients: Recipient[]; missing: string[]; groupChats: ChatTarget[] }> {
       const ids = new Set(input.people);
       const events: IncidentEvent[] = [];
+      let groupChats: ChatTarget[] = [];
       if (input.rota) {
         const rota = await getRota(pool, input.programId, input.rota);
+        // The rota's group chat hears of the level even when nobody is on call in it.
+        groupChats = await rotaChatTargets(pool, input.programId, input.rota);
         if (rota) onCallAt(rota, input.atMs).people.forEach((p) => ids.add(p));
         else
           events.push({
@@ -184,7 +192,7 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
             detail: { rota: input.rota },
           });
       }
-      const found = await resolvePeople([...ids]);
+      const [found, alerting] = await Promise.all([resolvePeople([...ids]), chatTargetsOf(pool, [...ids])]);
       const byId = new Map(found.map((p) => [p.personId, p]));
       const recipients: Recipient[] = [];
       const missing: string[] = [];
@@ -204,13 +212,18 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
         const ackToken = input.withAckTokens
           ? await issueAckToken(pool, { noticeKey: `${input.noticeKey}/${id}`, incidentId: input.incidentId, personId: id })
           : undefined;
-        recipients.push({ ...person, ...(ackToken ? { ackToken } : {}) });
+        const alerts = alerting.get(id);
+        recipients.push({
+          ...person,
+          ...(ackToken ? { ackToken } : {}),
+          ...(alerts?.chats.length ? { via: alerts.via, chats: alerts.chats } : {}),
+        });
         // Queued, not yet sent: the workflow records 'delivered' when SMTP accepts the e-mail.
         if (input.notified)
           events.push({ key: `${input.noticeKey}/${id}/notified`, atMs: input.atMs, kind: 'queued', personId: id, ...input.notified });
       }
       await record(input.incidentId, events);
-      return { recipients, missing };
+      return { recipients, missing, groupChats };
     },
 
     /** For workflows, which cannot signalWithStart themselves: the worker's own client, on its own task queue. */

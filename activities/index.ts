@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Mailer } from '../platform/mailer';
 import { hospitalAdapters, type HospitalAdapter } from '../adapters/hospital';
 import { createAuditActivities } from './audit';
+import { createChatActivities } from './chat/send';
 import { createDowntimeActivities } from './downtime';
 import { failFast } from './failures';
 import { peopleTableResolver } from '../app/people';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
   const adapterFor = hospitalAdapters({ pool: deps.pool, secrets: deps.secrets ?? {}, adapters: deps.adapters });
   return failFast({
     ...mail,
+    ...createChatActivities(deps),
     ...createNotifyActivities({ resolvePeople: peopleTableResolver(deps.pool), sendEmail: mail.sendEmail }),
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),

@@ -13,6 +13,10 @@ export const ErrorType = {
   AdapterRejected: 'AdapterRejected',
   /** SMTP refused the message for good (bad address, policy). */
   MailRejected: 'MailRejected',
+  /** A chat webhook refused the message for good (a bad robot key, a refused signature), or its channel is gone. */
+  ChatRejected: 'ChatRejected',
+  /** A chat webhook is down, slow or rate-limiting: retried. */
+  ChatUnavailable: 'ChatUnavailable',
   /** Another attempt is sending this very e-mail right now: retried once it is done (then found sent). */
   MailInFlight: 'MailInFlight',
   /** A comparison could not run (a database unreachable): retried, then the night is recorded as failed. */
@@ -31,6 +35,7 @@ export const nonRetryableErrorTypes: ErrorType[] = [
   ErrorType.NotAllowed,
   ErrorType.AdapterRejected,
   ErrorType.MailRejected,
+  ErrorType.ChatRejected,
   ErrorType.TemporalRejected,
   ErrorType.UnknownAdapter,
 ];

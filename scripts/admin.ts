@@ -5,6 +5,10 @@
  *   npm run admin -- token revoke --id tok_...  |  --person p-lead-01
  *   npm run admin -- people list
  *   npm run admin -- audit verify                           (exit 0 intact, 1 broken)
+ *   npm run admin -- person alerts --id p-oncall-01 --via both    (email | chat | both)
+ *   npm run admin -- channel add --person p-oncall-01 --id wang-wecom --kind wecom --url https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...
+ *   GOLIVE_CHAT_SECRET=... npm run admin -- channel add --program p --rota night --id night-ding --kind dingtalk --url ...
+ *   npm run admin -- channel list | channel remove --person p-oncall-01 --id wang-wecom
  * Changes to people and tokens are themselves audited, as actor 'admin-cli'.
  */
 import { userInfo } from 'node:os';
@@ -12,6 +16,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { addPerson, disablePerson, issueToken, listPeople, revokeToken } from '../app/people';
+import { listChatChannels, putChatChannel, removeChatChannel, setAlertVia } from '../app/chat-channels';
+import { AlertVia, ChatChannelInput, ChatKind, type ChatChannelOwner } from '../domain/chat';
 import { Role } from '../domain/people';
 import { appendAudit, verifyAuditChain } from '../platform/audit';
 import { loadAuditKey } from '../platform/audit-anchor';
@@ -29,6 +35,16 @@ function parseRoles(value: string): Role[] {
   if (bad.length || !roles.length) throw new InvalidArgumentError(`roles are a comma-separated list of ${Role.options.join(', ')}`);
   return roles as Role[];
 }
+
+/** A value checked by its schema; the refusal names the option and the rule. */
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new InvalidArgumentError(r.error.issues.map((i) => `${[name, ...i.path].join('.')}: ${i.message}`).join('; '));
+}
+
+const flatOwner = (o: ChatChannelOwner): Record<string, string> =>
+  'personId' in o ? { personId: o.personId } : { programId: o.programId, rota: o.rota };
 
 /** Opens the pool for one command, as the tables' owner (an administrator's tool), and always closes it. */
 async function withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
@@ -77,6 +93,86 @@ function buildProgram(): Command {
         if (!(await disablePerson(pool, o.id))) throw new Error(`no person ${o.id}`);
         await auditAdmin(pool, 'person.disabled', { personId: o.id });
         out(`disabled ${o.id}`);
+      }),
+    );
+
+  person
+    .command('alerts')
+    .description('how the escalation ladder reaches a person: email, chat, or both (chat alone falls back to e-mail)')
+    .requiredOption('--id <id>', 'person id')
+    .requiredOption('--via <via>', AlertVia.options.join(' | '), (v) => parseWith(AlertVia, v, '--via'))
+    .action((o: { id: string; via: AlertVia }) =>
+      withPool(async (pool) => {
+        if (!(await setAlertVia(pool, o.id, o.via))) throw new Error(`no person ${o.id}`);
+        await auditAdmin(pool, 'person.alerts-set', { personId: o.id }, { via: o.via });
+        out(`${o.id} is alerted by ${o.via}`);
+      }),
+    );
+
+  const channel = program.command('channel').description("chat webhooks: a person's own, or a rota's group chat");
+  const ownerOf = (o: { person?: string; program?: string; rota?: string }): ChatChannelOwner => {
+    if (o.person && !o.program && !o.rota) return { personId: o.person };
+    if (!o.person && o.program && o.rota) return { programId: o.program, rota: o.rota };
+    throw new InvalidArgumentError('give --person, or --program with --rota');
+  };
+  channel
+    .command('add')
+    .description(
+      'add or replace a channel; a secret (generic webhook, signed DingTalk robot) is read from GOLIVE_CHAT_SECRET, never from the command line',
+    )
+    .option('--person <id>', 'person id')
+    .option('--program <id>', 'program id (with --rota)')
+    .option('--rota <name>', 'rota name (with --program)')
+    .requiredOption('--id <id>', 'channel id, e.g. wang-wecom')
+    .requiredOption('--kind <kind>', ChatKind.options.join(' | '))
+    .requiredOption('--url <url>', "the webhook's URL")
+    .action((o: { person?: string; program?: string; rota?: string; id: string; kind: string; url: string }) =>
+      withPool(async (pool) => {
+        const owner = ownerOf(o);
+        const input = parseWith(
+          ChatChannelInput,
+          { id: o.id, kind: o.kind, url: o.url, secret: process.env.GOLIVE_CHAT_SECRET || undefined },
+          'channel',
+        );
+        const { created } = await putChatChannel(pool, owner, input);
+        await auditAdmin(
+          pool,
+          created ? 'chat-channel.added' : 'chat-channel.replaced',
+          { channelId: o.id, ...flatOwner(owner) },
+          { kind: input.kind },
+        );
+        out(`${created ? 'added' : 'replaced'} ${input.kind} channel ${o.id}`);
+      }),
+    );
+  channel
+    .command('remove')
+    .option('--person <id>', 'person id')
+    .option('--program <id>', 'program id (with --rota)')
+    .option('--rota <name>', 'rota name (with --program)')
+    .requiredOption('--id <id>', 'channel id')
+    .action((o: { person?: string; program?: string; rota?: string; id: string }) =>
+      withPool(async (pool) => {
+        const owner = ownerOf(o);
+        if (!(await removeChatChannel(pool, owner, o.id))) throw new Error(`no channel ${o.id} of that owner`);
+        await auditAdmin(pool, 'chat-channel.removed', { channelId: o.id, ...flatOwner(owner) });
+        out(`removed ${o.id}`);
+      }),
+    );
+  channel
+    .command('list')
+    .description('every channel: id, kind, host and owner (never the URL or the secret)')
+    .action(() =>
+      withPool(async (pool) => {
+        for (const c of await listChatChannels(pool))
+          out(
+            [
+              c.id,
+              c.kind,
+              c.host,
+              c.enabled ? 'enabled' : 'disabled',
+              'personId' in c.owner ? c.owner.personId : `${c.owner.programId}/${c.owner.rota}`,
+            ].join('\t'),
+          );
       }),
     );
 

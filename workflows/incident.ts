@@ -91,7 +91,7 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
         { status: 'open', ownerId: null, acknowledgedAtMs: null },
       );
       const reminderKey = `${keyBase}/reminder/${s.acks}`;
-      const recipients = await notice(reminderKey, [owner.personId], { withAckTokens: true });
+      const { recipients } = await notice(reminderKey, [owner.personId], { withAckTokens: true });
       const minutes = policy.resolutionTimeoutMinutes;
       send(recipients, reminderKey, (r) => ({
         template: 'reminder',

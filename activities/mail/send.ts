@@ -7,6 +7,7 @@ import { replyAddress } from '../../domain/reply-checkoff';
 import { checkedOffKinds } from '../../domain/runbook';
 import type { Mailer } from '../../platform/mailer';
 import { MailMessage, renderMail } from './templates';
+import { underKeyLock } from '../outbox';
 
 export interface SendEmailInput {
   /** Computed by the workflow; the same key never sends twice. */
@@ -79,30 +80,7 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl, in
         replyToCheckOff: replyable(input, parsed.data, inboundMailDomain),
       });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
-      // One sender per key at a time: an attempt that timed out on the server may still be
-      // sending while its retry (or another activity with the same key) starts. The lock is the
-      // connection's, so a sender that dies (kill -9) releases it with its connection at once.
-      const client = await pool.connect();
-      let locked = false;
-      try {
-        locked = (
-          await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
-            MAIL_LOCK_SPACE,
-            input.idempotencyKey,
-          ])
-        ).rows[0]!.ok;
-        if (!locked)
-          throw ApplicationFailure.create({
-            type: ErrorType.MailInFlight,
-            message: 'this e-mail is being sent by another attempt; retried after it',
-            nonRetryable: false,
-          });
-        return await sendOnce(client, input, parsed.data, rendered, messageId);
-      } finally {
-        if (locked)
-          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MAIL_LOCK_SPACE, input.idempotencyKey]).catch(() => undefined);
-        client.release();
-      }
+      return underKeyLock(pool, input.idempotencyKey, 'e-mail', (db) => sendOnce(db, input, parsed.data, rendered, messageId));
     },
   };
 
@@ -168,9 +146,6 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl, in
     return { messageId: row.message_id, sentAt: done.rows[0]!.sent_at.toISOString(), duplicate: false };
   }
 }
-
-/** The first key of golive's advisory locks on e-mail keys (the second is the key's hash). */
-const MAIL_LOCK_SPACE = 0x6d61696c;
 
 /** Error text for the outbox: the SMTP code and the error kind only, never the message. */
 function smtpErrorSummary(err: unknown): string {

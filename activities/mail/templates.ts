@@ -60,7 +60,12 @@ const RunbookTaskFacts = z.strictObject({
   rehearsal: z.boolean(),
 });
 
-const LadderFacts = z.strictObject({ level: z.number().int().min(1).max(10), round: z.number().int().min(1).max(10), ackToken: AckToken });
+/** The ack token is a person's: a message to a rota's group chat goes without it (people sign in to acknowledge). */
+const LadderFacts = z.strictObject({
+  level: z.number().int().min(1).max(10),
+  round: z.number().int().min(1).max(10),
+  ackToken: AckToken.optional(),
+});
 
 export const MailMessage = z.discriminatedUnion('template', [
   z.object({
@@ -77,7 +82,12 @@ export const MailMessage = z.discriminatedUnion('template', [
     minutesUnacknowledged: z.number().int().min(0),
   }),
   /** To the owner: acknowledged but not resolved in time; the ladder climbs again. */
-  IncidentFacts.extend({ template: z.literal('reminder'), owner: StaffName, minutesSinceAck: z.number().int().min(0), ackToken: AckToken }),
+  IncidentFacts.extend({
+    template: z.literal('reminder'),
+    owner: StaffName,
+    minutesSinceAck: z.number().int().min(0),
+    ackToken: AckToken.optional(),
+  }),
   IncidentFacts.extend({ template: z.literal('acknowledgement'), owner: StaffName }),
   IncidentFacts.extend({
     template: z.literal('resolution'),
@@ -124,12 +134,19 @@ export interface RenderedMail {
   html: string;
 }
 
-type Line = string | { label: string; href: string };
+/** A line of a message: words, or a link. Mail lays them out as text and HTML, chat as markdown. */
+export type Line = string | { label: string; href: string };
+
+/** What a message says, before a channel lays it out. */
+export interface MessageParts {
+  subject: string;
+  lines: Line[];
+}
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function layout(subject: string, lines: Line[]): RenderedMail {
+function layout({ subject, lines }: MessageParts): RenderedMail {
   const text = lines.map((l) => (typeof l === 'string' ? l : `${l.label}: ${l.href}`));
   const html = lines.map((l) =>
     typeof l === 'string' ? `<p>${escapeHtml(l)}</p>` : `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a></p>`,
@@ -195,26 +212,37 @@ function gateLines(m: z.infer<typeof GateFacts>, baseUrl: string, status: string
 const tag = (m: { severity: Severity; programId: string; departments: string[] }) =>
   `[golive ${m.severity.toUpperCase()}] ${m.programId}/${depts(m.departments)}`;
 
-export function renderMail(message: MailMessage, links: { baseUrl: string; replyToCheckOff?: boolean }): RenderedMail {
+/** Links of a message; a runbook task notice may also invite a `DONE` reply (e-mail only: a chat has no Reply-To). */
+export interface MessageLinks {
+  baseUrl: string;
+  replyToCheckOff?: boolean;
+}
+
+export const renderMail = (message: MailMessage, links: MessageLinks): RenderedMail => layout(messageParts(message, links));
+
+const parts = (subject: string, lines: Line[]): MessageParts => ({ subject, lines });
+
+/** The subject and lines of a message, for any channel. */
+export function messageParts(message: MailMessage, links: MessageLinks): MessageParts {
   const base = links.baseUrl.replace(/\/+$/, '');
   const m = message;
   switch (m.template) {
     case 'test':
-      return layout('[golive] Test notification', [
+      return parts('[golive] Test notification', [
         'This is a test notification from golive.',
         `Requested by: ${m.requestedBy}`,
         `Reference: ${m.reference}`,
         'Nothing is expected of you: this message only proves that golive can reach you.',
       ]);
     case 'incident':
-      return layout(`${tag(m)}: ${m.condition}`, [
+      return parts(`${tag(m)}: ${m.condition}`, [
         m.audience === 'leadership'
           ? `A ${m.severity.toUpperCase()} incident: leadership is told at once.`
           : `You are on escalation level ${m.level} (round ${m.round}).`,
         ...incidentLines(m, base, 'acknowledge if you take it, so the ladder stops climbing.', m.ackToken),
       ]);
     case 'escalation':
-      return layout(`${tag(m)}: ${m.condition} unacknowledged for ${m.minutesUnacknowledged} min`, [
+      return parts(`${tag(m)}: ${m.condition} unacknowledged for ${m.minutesUnacknowledged} min`, [
         m.toppedOut
           ? `Nobody on the escalation ladder acknowledged this incident (round ${m.round}); you are told as leadership.`
           : `Nobody acknowledged this incident for ${m.minutesUnacknowledged} minutes; it now reaches level ${m.level} (round ${m.round}).`,
@@ -226,39 +254,39 @@ export function renderMail(message: MailMessage, links: { baseUrl: string; reply
         ),
       ]);
     case 'reminder':
-      return layout(`${tag(m)}: ${m.condition} not resolved ${m.minutesSinceAck} min after acknowledgement`, [
+      return parts(`${tag(m)}: ${m.condition} not resolved ${m.minutesSinceAck} min after acknowledgement`, [
         `You acknowledged this incident ${m.minutesSinceAck} minutes ago and it is not resolved; the ladder climbs again.`,
         ...incidentLines(m, base, 'resolve it, or acknowledge again to keep owning it.', m.ackToken),
       ]);
     case 'acknowledgement':
-      return layout(`${tag(m)}: ${m.condition} acknowledged by ${m.owner}`, [
+      return parts(`${tag(m)}: ${m.condition} acknowledged by ${m.owner}`, [
         `${m.owner} owns this incident now.`,
         ...incidentLines(m, base, 'nothing; the owner works on it.'),
       ]);
     case 'resolution':
-      return layout(`${tag(m)}: ${m.condition} resolved (${m.resolutionCode})`, [
+      return parts(`${tag(m)}: ${m.condition} resolved (${m.resolutionCode})`, [
         `Resolved by ${m.resolvedBy} after ${m.minutesOpen} minutes: ${m.resolutionCode}.`,
         ...incidentLines(m, base, 'nothing; the incident is closed.'),
       ]);
     case 'gate-opened':
-      return layout(
+      return parts(
         `[golive] ${m.programId}: gate ${m.gateId} awaits your decision`,
         gateLines(m, base, 'open', 'review the evidence and decide go or no-go before the deadline.'),
       );
     case 'gate-overdue':
-      return layout(
+      return parts(
         `[golive] ${m.programId}: gate ${m.gateId} decision overdue by ${m.minutesOverdue} min`,
         gateLines(m, base, `overdue by ${m.minutesOverdue} minutes`, 'decide now, or tell the cutover lead why not.'),
       );
     case 'gate-decided':
-      return layout(`[golive] ${m.programId}: gate ${m.gateId} decided ${m.decision}`, [
+      return parts(`[golive] ${m.programId}: gate ${m.gateId} decided ${m.decision}`, [
         `Decision: ${m.decision}${m.overridden ? ' (criteria overridden)' : ''}, by ${m.decidedBy.join(', ')}.`,
         ...gateLines(m, base, `decided ${m.decision}`, 'nothing; this records the decision.').filter(
           (l) => typeof l === 'string' || l.label !== 'Decide',
         ),
       ]);
     case 'emergency-declared':
-      return layout(`[golive EMERGENCY] ${m.programId}/${depts(m.departments)}: paper operation`, [
+      return parts(`[golive EMERGENCY] ${m.programId}/${depts(m.departments)}: paper operation`, [
         `Emergency declared by ${m.declaredBy}: ${conditionText[m.condition]}.`,
         `Program: ${m.programId}`,
         `Departments: ${depts(m.departments)}`,
@@ -268,7 +296,7 @@ export function renderMail(message: MailMessage, links: { baseUrl: string; reply
         { label: 'Details', href: m.incidentId ? `${base}/incidents/${m.incidentId}` : `${base}/programs/${m.programId}` },
       ]);
     case 'all-clear':
-      return layout(`[golive] ${m.programId}/${depts(m.departments)}: all clear`, [
+      return parts(`[golive] ${m.programId}/${depts(m.departments)}: all clear`, [
         `All clear given by ${m.declaredBy}: systems are back and the back-entry backlog is empty (${m.backEnteredRecords} records entered).`,
         `Program: ${m.programId}`,
         `Departments: ${depts(m.departments)}`,
@@ -289,10 +317,10 @@ const runbookExpected: Record<z.infer<typeof RunbookTaskFacts>['event'], string>
   failed: 'look at the task on the runbook page; the tasks after it wait.',
 };
 
-function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string, replyToCheckOff: boolean): RenderedMail {
+function runbookMail(m: z.infer<typeof RunbookTaskFacts>, base: string, replyToCheckOff: boolean): MessageParts {
   const what = { ready: 'is yours now', notification: 'reached', late: `is ${m.minutesLate ?? 0} min late`, failed: 'failed' }[m.event];
   const link = `${base}/programs/${m.programId}/runbooks/${m.runId}#task-${m.taskId}`;
-  return layout(`[golive${m.rehearsal ? ' REHEARSAL' : ''}] ${m.programId}: runbook task ${m.taskId} ${what}`, [
+  return parts(`[golive${m.rehearsal ? ' REHEARSAL' : ''}] ${m.programId}: runbook task ${m.taskId} ${what}`, [
     ...(m.rehearsal ? ['REHEARSAL: nothing in the hospital changes; time this task as you would on the night.'] : []),
     `Runbook ${m.runId}, task ${m.taskId} (${m.taskKind})`,
     `Program: ${m.programId}`,

@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../route';
 import { listAuditRoute, verifyAuditRoute } from './audit';
+import { chatChannelRoutes } from './chat-channels';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
@@ -18,6 +19,7 @@ export const routes: AnyRoute[] = [
   verifyAuditRoute,
   ...sessionRoutes,
   ...incidentRoutes,
+  ...chatChannelRoutes,
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,

@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -10,13 +7,11 @@ import { route, type AnyRoute } from '../../api/route';
 import { listAuditRoute, verifyAuditRoute } from '../../api/routes/audit';
 import { appendAudit, genesisHash, listAudit, verifyAuditChain, writeCheckpoint } from '../../platform/audit';
 import { flushTallies } from '../../platform/tally';
-import { projectRoot } from '../../platform/config';
 import { createPool } from '../../platform/db';
 import { startTestApi, testDeps, type TestApi } from '../helpers/api';
+import { adminCli } from '../helpers/admin';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { personWithToken } from '../helpers/people';
-
-const run = promisify(execFile);
 
 const decide = route({
   method: 'post',
@@ -300,18 +295,8 @@ describe('admin command line', () => {
   });
   afterAll(async () => db?.close());
 
-  const admin = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts/admin.ts'), ...args], {
-        cwd: projectRoot,
-        env: { ...process.env, DATABASE_URL: db.appUrl, MIGRATION_DATABASE_URL: db.url, AUDIT_HMAC_KEY: cliKey.toString('hex') },
-      });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = adminCli(() => db, cliKey.toString('hex'));
+  const admin = (...args: string[]) => cli(args);
 
   it('adds a person, issues a token shown once, lists people, and verifies the chain (exit 0, then 1)', async () => {
     const added = await admin(

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MailMessage, renderMail } from '../../activities/mail/templates';
+import { chatRequest } from '../../activities/chat/formats';
+import { MailMessage, messageParts, renderMail } from '../../activities/mail/templates';
+import { ChatKind } from '../../domain/chat';
 
 /**
  * The privacy scan: patient data planted in every field of every template input. Each attempt
@@ -99,9 +101,21 @@ function plant(sample: Record<string, unknown>, slot: { path: (string | number)[
   return copy;
 }
 
+/** The e-mail and the same message as each chat webhook would post it. */
 const render = (m: unknown) => {
-  const r = renderMail(MailMessage.parse(m), { baseUrl: 'https://golive.hospital.test' });
-  return `${r.subject}\n${r.text}\n${r.html}`;
+  const message = MailMessage.parse(m);
+  const links = { baseUrl: 'https://golive.hospital.test' };
+  const r = renderMail(message, links);
+  const chats = ChatKind.options.map(
+    (kind) =>
+      chatRequest(
+        { kind, url: 'https://robot.test/send?key=k', secret: 'a-secret-of-16-chars' },
+        { ...messageParts(message, links), template: message.template },
+        'key',
+        0,
+      ).body,
+  );
+  return [r.subject, r.text, r.html, ...chats].join('\n');
 };
 
 describe('mail privacy', () => {

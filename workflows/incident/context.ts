@@ -8,6 +8,7 @@ import type { Activities } from '../../activities';
 import { retryPolicies } from '../retry-policies';
 import type { IncidentEvent, IncidentRowUpdate, Recipient } from '../../activities/incidents';
 import type { MailMessage } from '../../activities/mail/templates';
+import type { ChatTarget } from '../../domain/chat';
 import { nonRetryableErrorTypes } from '../../domain/errors';
 import {
   startPosition,
@@ -29,8 +30,9 @@ const { openIncident, recordIncidentEvents, prepareNotices } = proxyActivities<A
 });
 export { openIncident };
 
-const { sendEmail } = proxyActivities<Activities>({
-  // One SMTP conversation takes seconds; 30 s bounds a hung socket.
+const { sendEmail, sendChat } = proxyActivities<Activities>({
+  // One SMTP conversation or webhook call takes seconds; 30 s bounds a hung socket (the webhook
+  // call itself gives up after 10 s).
   startToCloseTimeout: '30s',
   // An incident notice is still worth sending an hour late (the ladder has moved on meanwhile,
   // it never waits for a send); past that the failure is recorded and the ladder carries the load.
@@ -142,57 +144,133 @@ export function incidentContext(
     ...(s.owner ? { owner: s.owner.displayName } : {}),
   });
 
+  /**
+   * One message to one person or group over one channel, in the background; true once delivered.
+   * The timeline records the delivery or the failure (with the channel, for chat).
+   */
+  function deliver(
+    idempotencyKey: string,
+    personId: string,
+    op: () => Promise<unknown>,
+    track?: { level?: number; round: number },
+    chat?: ChatTarget,
+  ): Promise<boolean> {
+    if (track) undelivered.set(idempotencyKey, { ...track, personId });
+    s.notices.sent++;
+    const channel: Record<string, string> = chat ? { channel: chat.kind } : {};
+    return (async () => {
+      try {
+        await op();
+        s.notices.delivered++;
+        if (track)
+          event({
+            kind: 'delivered',
+            key: `${idempotencyKey}/delivered`,
+            personId,
+            level: track.level,
+            round: track.round,
+            ...(chat ? { detail: channel } : {}),
+          });
+        return true;
+      } catch (err) {
+        if (isCancellation(err)) {
+          // Acknowledged or resolved while the message was still queued (SMTP or webhook away): the
+          // timeline says the retries stopped rather than "queued" for ever.
+          if (track && recordSendStopped)
+            event({
+              kind: 'send-stopped',
+              key: `${idempotencyKey}/stopped`,
+              personId,
+              level: track.level,
+              round: track.round,
+              detail: { reason: s.status, ...channel },
+            });
+          throw err;
+        }
+        s.notices.failed++;
+        const type = (err as { cause?: { type?: string } }).cause?.type;
+        event({
+          kind: 'delivery-failed',
+          key: `${idempotencyKey}/failed`,
+          personId,
+          level: track?.level,
+          round: track?.round,
+          detail: { reason: type ?? 'timeout', ...channel },
+        });
+        return false;
+      } finally {
+        undelivered.delete(idempotencyKey);
+      }
+    })();
+  }
+
+  function inBackground(work: () => Promise<unknown>, scope?: CancellationScope) {
+    const p = (scope ? scope.run(work) : work()).then(
+      () => undefined,
+      (err) => {
+        if (!isCancellation(err)) throw err;
+      },
+    );
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  }
+
+  /**
+   * A message to each recipient by the ways they asked for: e-mail, their chat channels, or both.
+   * A person on chat alone is e-mailed after all when none of their channels took it: an alert
+   * must reach someone. A rota's group chats get the message without anyone's acknowledge link.
+   */
   function send(
     recipients: Recipient[],
     noticeKey: string,
     message: (r: Recipient) => MailMessage,
     track?: { level?: number; round: number },
     scope?: CancellationScope,
+    groupChats: ChatTarget[] = [],
   ) {
     for (const r of recipients) {
       const idempotencyKey = `${noticeKey}/${r.personId}`;
-      if (track) undelivered.set(idempotencyKey, { ...track, personId: r.personId });
-      s.notices.sent++;
-      const run = async () => {
-        try {
-          await sendEmail({ idempotencyKey, to: r.email, message: message(r) });
-          s.notices.delivered++;
-          if (track)
-            event({ kind: 'delivered', key: `${idempotencyKey}/delivered`, personId: r.personId, level: track.level, round: track.round });
-        } catch (err) {
-          if (isCancellation(err)) {
-            // Acknowledged or resolved while the e-mail was still queued (SMTP away): the timeline
-            // says the retries stopped rather than "queued" for ever.
-            if (track && recordSendStopped)
-              event({
-                kind: 'send-stopped',
-                key: `${idempotencyKey}/stopped`,
-                personId: r.personId,
-                level: track.level,
-                round: track.round,
-                detail: { reason: s.status },
-              });
-            return;
-          }
-          s.notices.failed++;
-          const type = (err as { cause?: { type?: string } }).cause?.type;
-          event({
-            kind: 'delivery-failed',
-            key: `${idempotencyKey}/failed`,
-            personId: r.personId,
-            level: track?.level,
-            round: track?.round,
-            detail: { reason: type ?? 'timeout' },
-          });
-        } finally {
-          undelivered.delete(idempotencyKey);
-        }
+      const m = message(r);
+      const email = () => deliver(idempotencyKey, r.personId, () => sendEmail({ idempotencyKey, to: r.email, message: m }), track);
+      const chats = (r.chats ?? []).map(
+        (c) => () =>
+          deliver(
+            `${idempotencyKey}/chat/${c.channelId}`,
+            r.personId,
+            () => sendChat({ idempotencyKey: `${idempotencyKey}/chat/${c.channelId}`, channelId: c.channelId, message: m }),
+            track,
+            c,
+          ),
+      );
+      if (!chats.length) inBackground(email, scope);
+      else if (r.via === 'chat')
+        inBackground(async () => {
+          const took = await Promise.all(chats.map((c) => c()));
+          if (!took.some(Boolean)) await email();
+        }, scope);
+      else {
+        if (r.via === 'both') inBackground(email, scope);
+        for (const c of chats) inBackground(c, scope);
+      }
+    }
+    if (groupChats.length) {
+      const { ackToken: _personal, ...m } = message({ personId: 'group', displayName: '', email: '' }) as MailMessage & {
+        ackToken?: string;
       };
-      const p = (scope ? scope.run(run) : run()).catch((err) => {
-        if (!isCancellation(err)) throw err;
-      });
-      background.add(p);
-      void p.finally(() => background.delete(p));
+      for (const c of groupChats) {
+        const key = `${noticeKey}/group/${c.channelId}`;
+        inBackground(
+          () =>
+            deliver(
+              key,
+              `group:${c.channelId}`,
+              () => sendChat({ idempotencyKey: key, channelId: c.channelId, message: m as MailMessage }),
+              track,
+              c,
+            ),
+          scope,
+        );
+      }
     }
   }
 
@@ -201,7 +279,11 @@ export function incidentContext(
     people: string[],
     opts: { rota?: string; withAckTokens: boolean; notified?: { level?: number; round?: number; detail?: Record<string, string> } },
   ) {
-    const { recipients, missing } = await prepareNotices({
+    const {
+      recipients,
+      missing,
+      groupChats = [],
+    } = await prepareNotices({
       incidentId,
       programId: input.programId,
       noticeKey,
@@ -212,14 +294,14 @@ export function incidentContext(
       notified: opts.notified,
     });
     for (const id of [...recipients.map((r) => r.personId), ...missing]) if (!s.notified.includes(id)) s.notified.push(id);
-    return recipients;
+    return { recipients, groupChats };
   }
 
   /** To everyone told so far except `except`: what changed (acknowledged, resolved). */
   async function tellEveryone(noticeKey: string, except: string | undefined, message: () => MailMessage) {
     const people = s.notified.filter((p) => p !== except);
     if (!people.length) return;
-    const recipients = await notice(noticeKey, people, { withAckTokens: false });
+    const { recipients } = await notice(noticeKey, people, { withAckTokens: false });
     send(recipients, noticeKey, message);
   }
 

@@ -7,7 +7,7 @@ export async function notifyLevel(ctx: IncidentContext, pos: LadderPosition) {
   const { s, policy, keyBase } = ctx;
   const level = policy.levels[pos.level - 1]!;
   const noticeKey = `${keyBase}/${pos.level}/${pos.round}`;
-  const recipients = await ctx.notice(noticeKey, level.people, {
+  const { recipients, groupChats } = await ctx.notice(noticeKey, level.people, {
     rota: level.rota,
     withAckTokens: true,
     notified: { level: pos.level, round: pos.round },
@@ -35,6 +35,7 @@ export async function notifyLevel(ctx: IncidentContext, pos: LadderPosition) {
           },
     { level: pos.level, round: pos.round },
     scope,
+    groupChats,
   );
   const update = { level: pos.level, round: pos.round };
   if (first) ctx.updateRow(update);
@@ -50,7 +51,7 @@ export async function tellLeadership(ctx: IncidentContext, how: 'at-once' | 'top
   if (!policy.leadership.length) return;
   s.leadershipTold = true;
   const noticeKey = how === 'at-once' ? `${keyBase}/leadership` : `${keyBase}/top/${round}/${s.acks}`;
-  const recipients = await ctx.notice(noticeKey, policy.leadership, {
+  const { recipients } = await ctx.notice(noticeKey, policy.leadership, {
     withAckTokens: true,
     notified: { round, detail: { audience: 'leadership' } },
   });
