@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => bed?.close());
 
 describe('paper packets', () => {
-  it("stores a packet per owner and the whole night's when a run starts; owners and leads fetch them, nobody else", async () => {
+  it("stores a packet per owner and the whole night's when a run starts; owners and leads fetch them, nobody else; the lead enters the sheet back", async () => {
     const { db, api } = bed;
     const worker = await bed.worker();
     await worker.runUntil(async () => {
@@ -130,6 +130,25 @@ describe('paper packets', () => {
       expect((await api.call('GET', `${packets}/pk-nobody`, lead.token)).status).toBe(404);
       expect((await api.call('GET', `${packets}/Not%20Me`, lead.token)).json.issues[0]).toMatchObject({ path: 'params.owner' });
       expect((await api.call('GET', `${runs}/night-9/packets`, lead.token)).status).toBe(404);
+
+      // The sheet comes back ticked: the lead back-enters it through the API (scribe mode).
+      const paperAt = (await bed.env.currentTimeMs()) - 60_000;
+      const checkOffs = (t: string) => `${runs}/night-1/tasks/${t}/check-offs`;
+      const sheet = { channel: 'paper', onPaper: { personId: 'pk-nurse', atMs: paperAt } };
+      expect((await api.call('POST', checkOffs('freeze'), nurse.token, sheet)).status).toBe(403);
+      const early = await api.call('POST', checkOffs('verify-orders'), lead.token, {
+        channel: 'paper',
+        result: 'pass',
+        onPaper: { personId: 'pk-pharm', atMs: paperAt, secondPersonId: 'pk-nurse' },
+      });
+      expect([early.status, early.json.message]).toEqual([409, 'task verify-orders is not ready: enter the check-offs of freeze first']);
+      const entered = await api.call('POST', checkOffs('freeze'), lead.token, sheet);
+      expect(entered.status).toBe(200);
+      expect(entered.json.signOffs).toMatchObject([
+        { personId: 'pk-nurse', channel: 'paper', transcribed: true, transcribedBy: 'pk-lead' },
+      ]);
+      const csv = await api.call('GET', `${runs}/night-1/runbook.csv`, lead.token);
+      expect(csv.text).toContain(`pk-nurse paper ${new Date(entered.json.signOffs[0].atMs).toISOString()} transcribed-by pk-lead at `);
 
       // A second run of the same runbook has packets of its own; the first run's stay as they were.
       expect((await api.call('POST', runs, lead.token, { runId: 'night-2', mode: 'live', runbook, startDate: '2026-03-09' })).status).toBe(
