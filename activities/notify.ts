@@ -32,7 +32,13 @@ export function createNotifyActivities({
       const rejected: string[] = [];
       for (const person of people) {
         try {
-          await sendEmail({ idempotencyKey: `${keyPrefix}/${person.personId}`, to: person.email, message, personId: person.personId });
+          await sendEmail({
+            idempotencyKey: `${keyPrefix}/${person.personId}`,
+            to: person.email,
+            message,
+            locale: person.locale,
+            personId: person.personId,
+          });
         } catch (err) {
           // One address refused for good must not cost everyone after it their e-mail; a
           // passing failure (SMTP away) fails the whole activity, whose retry re-sends nobody.

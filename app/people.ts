@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { locales, type Locale } from '../domain/i18n';
 import { PersonId, Role, type Principal } from '../domain/people';
 
 export const tokenPrefix = 'glv_';
@@ -16,6 +17,8 @@ export const PersonInput = z.object({
   displayName: z.string().trim().min(1).max(200),
   email: z.email(),
   roles: z.array(Role).min(1),
+  /** Absent: the hospital's language (the plan's hospital.locale). */
+  locale: z.enum(locales).optional(),
 });
 export type PersonInput = z.input<typeof PersonInput>;
 
@@ -24,11 +27,11 @@ export async function addPerson(pool: Pool, input: PersonInput): Promise<{ creat
   const p = PersonInput.parse(input);
   const roles = [...new Set(p.roles)];
   const res = await pool.query<{ created: boolean }>(
-    `INSERT INTO people (id, display_name, email, roles) VALUES ($1, $2, $3, $4)
+    `INSERT INTO people (id, display_name, email, roles, locale) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, email = EXCLUDED.email,
-       roles = EXCLUDED.roles, disabled = false, updated_at = now()
+       roles = EXCLUDED.roles, locale = coalesce(EXCLUDED.locale, people.locale), disabled = false, updated_at = now()
      RETURNING (xmax = 0) AS created`,
-    [p.id, p.displayName, p.email, roles],
+    [p.id, p.displayName, p.email, roles, p.locale ?? null],
   );
   return { created: res.rows[0]!.created };
 }
@@ -103,6 +106,14 @@ export interface StaffContact {
   personId: string;
   displayName: string;
   email: string;
+  /** The language they read; null or absent: the hospital's. */
+  locale?: Locale | null;
+}
+
+/** Sets the language a person reads (null: the hospital's). */
+export async function setPersonLocale(pool: Pool, personId: string, locale: Locale | null): Promise<boolean> {
+  const res = await pool.query('UPDATE people SET locale = $2, updated_at = now() WHERE id = $1', [personId, locale]);
+  return res.rowCount === 1;
 }
 /** Person ids to addresses, at send time (people move, addresses change). Unknown ids are left out. */
 export type ResolvePeople = (personIds: string[]) => Promise<StaffContact[]>;
@@ -111,7 +122,7 @@ export const peopleTableResolver =
   (pool: Pool): ResolvePeople =>
   async (ids) => {
     const { rows } = await pool.query<StaffContact>(
-      'SELECT id AS "personId", display_name AS "displayName", email FROM people WHERE id = ANY($1) AND NOT disabled',
+      'SELECT id AS "personId", display_name AS "displayName", email, locale FROM people WHERE id = ANY($1) AND NOT disabled',
       [ids],
     );
     return rows;

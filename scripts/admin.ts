@@ -15,7 +15,8 @@ import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { addPerson, disablePerson, issueToken, listPeople, revokeToken } from '../app/people';
+import { addPerson, disablePerson, issueToken, listPeople, revokeToken, setPersonLocale } from '../app/people';
+import { locales, type Locale } from '../domain/i18n';
 import { listChatChannels, putChatChannel, removeChatChannel, setAlertVia } from '../app/chat-channels';
 import { AlertVia, ChatChannelInput, ChatKind, type ChatChannelOwner } from '../domain/chat';
 import { Role } from '../domain/people';
@@ -77,9 +78,12 @@ function buildProgram(): Command {
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--email <email>', 'e-mail address')
     .requiredOption('--roles <roles>', `comma-separated: ${Role.options.join(', ')}`, parseRoles)
-    .action((o: { id: string; name: string; email: string; roles: Role[] }) =>
+    .option('--locale <locale>', `the language they read: ${locales.join(' | ')} (default: the hospital's)`, (v) =>
+      parseWith(z.enum(locales), v, '--locale'),
+    )
+    .action((o: { id: string; name: string; email: string; roles: Role[]; locale?: Locale }) =>
       withPool(async (pool) => {
-        const { created } = await addPerson(pool, { id: o.id, displayName: o.name, email: o.email, roles: o.roles });
+        const { created } = await addPerson(pool, { id: o.id, displayName: o.name, email: o.email, roles: o.roles, locale: o.locale });
         await auditAdmin(pool, created ? 'person.added' : 'person.updated', { personId: o.id }, { roles: o.roles });
         out(`${created ? 'added' : 'updated'} ${o.id} (${o.roles.join(', ')})`);
       }),
@@ -106,6 +110,22 @@ function buildProgram(): Command {
         if (!(await setAlertVia(pool, o.id, o.via))) throw new Error(`no person ${o.id}`);
         await auditAdmin(pool, 'person.alerts-set', { personId: o.id }, { via: o.via });
         out(`${o.id} is alerted by ${o.via}`);
+      }),
+    );
+
+  person
+    .command('locale')
+    .description("the language a person reads (e-mails, chat, the command center): zh-CN, en, or hospital (the plan's)")
+    .requiredOption('--id <id>', 'person id')
+    .requiredOption('--locale <locale>', `${locales.join(' | ')} | hospital`, (v) =>
+      parseWith(z.enum([...locales, 'hospital']), v, '--locale'),
+    )
+    .action((o: { id: string; locale: Locale | 'hospital' }) =>
+      withPool(async (pool) => {
+        const locale = o.locale === 'hospital' ? null : o.locale;
+        if (!(await setPersonLocale(pool, o.id, locale))) throw new Error(`no person ${o.id}`);
+        await auditAdmin(pool, 'person.locale-set', { personId: o.id }, { locale: o.locale });
+        out(`${o.id} reads ${o.locale}`);
       }),
     );
 

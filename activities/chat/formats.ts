@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { ChatKind } from '../../domain/chat';
-import type { Line, MessageParts } from '../mail/templates';
+import type { Line, MessageParts } from '../mail/render';
 
 export interface ChatRequest {
   url: string;

@@ -8,8 +8,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { chatChannelForSend } from '../../app/chat-channels';
 import { ErrorType } from '../../domain/errors';
-import { MailMessage, messageParts } from '../mail/templates';
+import { MailMessage } from '../mail/templates';
+import { messageParts } from '../mail/render';
 import { underKeyLock } from '../outbox';
+import { readerLocale } from '../../app/locale';
+import type { Locale } from '../../domain/i18n';
 import { chatOutcome, chatRequest } from './formats';
 
 export interface SendChatInput {
@@ -17,6 +20,8 @@ export interface SendChatInput {
   idempotencyKey: string;
   channelId: string;
   message: MailMessage;
+  /** The person's language; absent for a group chat: the hospital's. */
+  locale?: Locale | null;
 }
 
 /** A webhook that has not answered in this long is down for this attempt; the activity retries. */
@@ -43,7 +48,8 @@ export function createChatActivities({
       const channel = await chatChannelForSend(pool, input.channelId);
       if (!channel)
         throw ApplicationFailure.create({ type: ErrorType.ChatRejected, message: 'chat channel removed or disabled', nonRetryable: true });
-      const parts = messageParts(parsed.data, { baseUrl: publicBaseUrl });
+      const locale = await readerLocale(pool, input.locale, 'programId' in parsed.data ? parsed.data.programId : undefined);
+      const parts = messageParts(parsed.data, { baseUrl: publicBaseUrl, locale });
       return underKeyLock(pool, input.idempotencyKey, 'chat message', async (db) => {
         const claim = await db.query<{ status: string }>(
           `INSERT INTO chat_outbox (idempotency_key, channel_id, template, status) VALUES ($1, $2, $3, 'sending')

@@ -6,14 +6,19 @@ import { ErrorType } from '../../domain/errors';
 import { replyAddress } from '../../domain/reply-checkoff';
 import { checkedOffKinds } from '../../domain/runbook';
 import type { Mailer } from '../../platform/mailer';
-import { MailMessage, renderMail } from './templates';
+import { MailMessage } from './templates';
+import { renderMail } from './render';
 import { underKeyLock } from '../outbox';
+import { readerLocale } from '../../app/locale';
+import type { Locale } from '../../domain/i18n';
 
 export interface SendEmailInput {
   /** Computed by the workflow; the same key never sends twice. */
   idempotencyKey: string;
   to: string;
   message: MailMessage;
+  /** The recipient's language; absent or null: their hospital's (the plan's), else English. */
+  locale?: Locale | null;
   /** Whom `to` belongs to: a runbook task's notice to them may be answered by reply. */
   personId?: string;
 }
@@ -75,8 +80,10 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl, in
           nonRetryable: true,
         });
       }
+      const locale = await readerLocale(pool, input.locale, 'programId' in parsed.data ? parsed.data.programId : undefined);
       const rendered = renderMail(parsed.data, {
         baseUrl: publicBaseUrl,
+        locale,
         replyToCheckOff: replyable(input, parsed.data, inboundMailDomain),
       });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);

@@ -1,6 +1,6 @@
 import type { AnyRoute } from '../route';
 import { listAuditRoute, verifyAuditRoute } from './audit';
-import { chatChannelRoutes } from './chat-channels';
+import { reachRoutes } from './reach';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
@@ -19,7 +19,7 @@ export const routes: AnyRoute[] = [
   verifyAuditRoute,
   ...sessionRoutes,
   ...incidentRoutes,
-  ...chatChannelRoutes,
+  ...reachRoutes,
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,

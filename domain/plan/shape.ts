@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { IANAZone } from 'luxon';
 import { EscalationPolicy } from '../escalation';
+import { locales } from '../i18n';
 import { PersonId } from '../people';
 import { Adapter, StepShape, type Step } from './adapters';
 import { GateShape, type Gate } from './gates';
@@ -37,6 +38,8 @@ export const PlanShape = z.strictObject({
       message: 'must be an IANA time zone such as Asia/Shanghai',
       params: { rule: 'bad-time-zone' },
     }),
+    /** The language of the hospital's staff: messages to people who chose none are in it (default en). */
+    locale: z.enum(locales).optional(),
   }),
   departments: z.array(DepartmentShape).min(1),
   adapters: z.array(Adapter).min(1),

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createIncidentActivities } from '../../activities/incidents';
-import type { ResolvePeople } from '../../app/people';
+import { peopleTableResolver, type ResolvePeople } from '../../app/people';
 import { EscalationPolicy, incidentStatusQuery, resolveUpdate, type EscalationPolicyInput, type Severity } from '../../domain/escalation';
 import { createMailer } from '../../platform/mailer';
 import { raiseIncident } from '../../app/incidents';
@@ -24,9 +24,20 @@ export let db: TestDatabase;
 export let smtp: TestSmtp;
 export let activities: ReturnType<typeof createActivities>;
 
-/** Everyone has an address except the "ghost-" ids: the directory the workflow asks at send time. */
-const resolvePeople: ResolvePeople = async (ids) =>
-  ids.filter((id) => !id.startsWith('ghost-')).map((id) => ({ personId: id, displayName: `Staff ${id}`, email: `${id}@hospital.test` }));
+/**
+ * The directory the workflow asks at send time: people a test added to the table come from it
+ * (with their language); everyone else has an address, except the "ghost-" ids.
+ */
+const resolvePeople: ResolvePeople = async (ids) => {
+  const inTable = await peopleTableResolver(db.pool)(ids);
+  const known = new Set(inTable.map((p) => p.personId));
+  return [
+    ...inTable,
+    ...ids
+      .filter((id) => !id.startsWith('ghost-') && !known.has(id))
+      .map((id) => ({ personId: id, displayName: `Staff ${id}`, email: `${id}@hospital.test` })),
+  ];
+};
 
 /** Starts the file's servers before its tests and stops them after. */
 export function useIncidentEnvironment() {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chatRequest } from '../../activities/chat/formats';
-import { MailMessage, messageParts, renderMail } from '../../activities/mail/templates';
+import { messageParts, renderMail } from '../../activities/mail/render';
+import { MailMessage } from '../../activities/mail/templates';
 import { ChatKind } from '../../domain/chat';
+import { locales, type Locale } from '../../domain/i18n';
 
 /**
  * The privacy scan: patient data planted in every field of every template input. Each attempt
@@ -101,10 +103,11 @@ function plant(sample: Record<string, unknown>, slot: { path: (string | number)[
   return copy;
 }
 
-/** The e-mail and the same message as each chat webhook would post it. */
-const render = (m: unknown) => {
+/** The e-mail and the same message as each chat webhook would post it, in every locale. */
+const render = (m: unknown) => locales.map((locale) => renderIn(m, locale)).join('\n');
+const renderIn = (m: unknown, locale: Locale) => {
   const message = MailMessage.parse(m);
-  const links = { baseUrl: 'https://golive.hospital.test' };
+  const links = { baseUrl: 'https://golive.hospital.test', locale };
   const r = renderMail(message, links);
   const chats = ChatKind.options.map(
     (kind) =>
@@ -132,7 +135,7 @@ describe('mail privacy', () => {
         'Departments: ICU, LAB',
         'Severity: SEV2',
         'Status: open',
-        'What happened: a go-live step failed (failedSteps=1)',
+        'What happened: a go-live step failed (1 failed step)',
         'Since: 2026-03-02 23:50 Asia/Shanghai',
         'Owner: Staff Wang',
         'Expected of you: acknowledge if you take it, so the ladder stops climbing.',

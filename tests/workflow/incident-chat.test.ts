@@ -60,7 +60,7 @@ describe('incidentWorkflow: chat channels', () => {
       expect(hooks.to('/hook/l1b')).toHaveLength(3);
       const wecom = JSON.parse(hooks.to('/wecom/send')[1]!.body) as { msgtype: string; markdown: { content: string } };
       expect(wecom.msgtype).toBe('markdown');
-      expect(wecom.markdown.content).toContain('**[golive SEV2] prog-chat/ICU: step-failed**');
+      expect(wecom.markdown.content).toContain('**[golive SEV2] prog-chat/ICU: a go-live step failed**');
       expect(wecom.markdown.content).toMatch(/\[Acknowledge[^\]]*\]\(http:\/\/golive\.test\/ack\/[A-Za-z0-9_-]{43}\)/);
 
       // The generic webhook: signed over timestamp and body, the same opaque id on every attempt.
@@ -92,7 +92,7 @@ describe('incidentWorkflow: chat channels', () => {
       );
       await finish(handle);
       // Nothing was sent again by the workflow's end (acknowledgement and resolution go to both).
-      expect(hooks.to('/wecom/send').filter((h) => h.body.includes('step-failed resolved'))).toHaveLength(1);
+      expect(hooks.to('/wecom/send').filter((h) => h.body.includes('resolved (fixed)'))).toHaveLength(1);
     });
   });
 
@@ -148,13 +148,43 @@ describe('incidentWorkflow: chat channels', () => {
       const msg = JSON.parse(post.body) as { msgtype: string; markdown: { title: string; text: string } };
       expect(msg.markdown.text).toContain(`/incidents/${incidentId}`);
       expect(msg.markdown.text).not.toContain('/ack/');
-      expect(mailsTo('cg-oncall')).toHaveLength(1);
-      expect(await deliveries(incidentId)).toContainEqual({
-        kind: 'delivered',
-        person_id: 'group:night-ding',
-        channel: 'dingtalk',
-        reason: null,
+      await eventually(async () => {
+        expect(mailsTo('cg-oncall')).toHaveLength(1);
+        expect(await deliveries(incidentId)).toContainEqual({
+          kind: 'delivered',
+          person_id: 'group:night-ding',
+          channel: 'dingtalk',
+          reason: null,
+        });
       });
+      await finish(handle);
+    });
+  });
+
+  it("one notice goes out in two languages: each person in their own, the rest in the hospital's (the plan's locale)", async () => {
+    await db.pool.query(
+      `INSERT INTO program (id, plan, plan_hash, hospital_name, created_by) VALUES ('prog-lang', $1, 'h', '市第一人民医院', 'test')`,
+      [JSON.stringify({ hospital: { name: '市第一人民医院', timeZone: 'Asia/Shanghai', locale: 'zh-CN' } })],
+    );
+    await addPerson(db.pool, { id: 'lg-l1a', displayName: '王伟', email: 'lg-l1a@hospital.test', roles: ['oncall'], locale: 'en' });
+    await addPerson(db.pool, { id: 'lg-l1b', displayName: '李娜', email: 'lg-l1b@hospital.test', roles: ['oncall'] });
+    await putChatChannel(db.pool, { personId: 'lg-l1b' }, { id: 'lg-l1b-wecom', kind: 'wecom', url: `${hooks.base}/wecom/lang?key=k` });
+    await setAlertVia(db.pool, 'lg-l1b', 'both');
+    await withWorker('lang', async ({ taskQueue }) => {
+      const { handle } = await raise(taskQueue, 'prog-lang', ladder('lg'));
+      await eventually(async () => {
+        expect(mailsTo('lg-l1a')).toHaveLength(1);
+        expect(mailsTo('lg-l1b')).toHaveLength(1);
+        expect(hooks.to('/wecom/lang')).toHaveLength(1);
+      }, 30_000);
+      expect(mailsTo('lg-l1a')[0]!.subject).toBe('[golive SEV2] prog-lang/ICU: a go-live step failed');
+      expect(mailsTo('lg-l1a')[0]!.text).toContain('What happened: a go-live step failed (1 failed step)');
+      const zh = mailsTo('lg-l1b')[0]!;
+      expect(zh.subject).toBe('【golive 二级（SEV2）】prog-lang/ICU：上线步骤执行失败');
+      expect(zh.text).toContain('情况：上线步骤执行失败（失败步骤 1 个）');
+      expect(zh.text).toMatch(/开始时间：\d{4}-\d\d-\d\d \d\d:\d\d（中国标准时间）/);
+      expect(zh.html).toContain('<html lang="zh-CN">');
+      expect(JSON.parse(hooks.to('/wecom/lang')[0]!.body).markdown.content).toContain('认领此事件');
       await finish(handle);
     });
   });

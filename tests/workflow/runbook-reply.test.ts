@@ -99,7 +99,7 @@ describe('check-off by reply', () => {
     const mail = await taskMail(programId, 'freeze');
     const to = replyToOf(mail)!;
     expect(to).toMatch(/^done\+[0-9a-f]{32}@golive\.test$/);
-    expect(mail.text).toContain('reply to this e-mail with the first line DONE freeze');
+    expect(mail.text).toContain('reply to this e-mail with DONE freeze as its first line');
     const nurse = 'p-rb-nurse@hospital.test';
 
     // Off the script, each refused by its code and nothing checked off.

@@ -231,13 +231,15 @@ export function incidentContext(
     for (const r of recipients) {
       const idempotencyKey = `${noticeKey}/${r.personId}`;
       const m = message(r);
-      const email = () => deliver(idempotencyKey, r.personId, () => sendEmail({ idempotencyKey, to: r.email, message: m }), track);
+      const email = () =>
+        deliver(idempotencyKey, r.personId, () => sendEmail({ idempotencyKey, to: r.email, message: m, locale: r.locale }), track);
       const chats = (r.chats ?? []).map(
         (c) => () =>
           deliver(
             `${idempotencyKey}/chat/${c.channelId}`,
             r.personId,
-            () => sendChat({ idempotencyKey: `${idempotencyKey}/chat/${c.channelId}`, channelId: c.channelId, message: m }),
+            () =>
+              sendChat({ idempotencyKey: `${idempotencyKey}/chat/${c.channelId}`, channelId: c.channelId, message: m, locale: r.locale }),
             track,
             c,
           ),

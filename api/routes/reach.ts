@@ -1,6 +1,7 @@
 /**
- * Chat channels over the API: a lead sets a rota's group chat; every person sets their own
- * channels and how the ladder reaches them. URLs and secrets go in and never come back out.
+ * How golive reaches people, over the API: a lead sets a rota's group chat; every person sets
+ * their own chat channels, how the ladder reaches them and the language they read. URLs and
+ * secrets go in and never come back out.
  */
 import { z } from 'zod';
 import { ChatChannelTaken, listChatChannels, putChatChannel, removeChatChannel, setAlertVia } from '../../app/chat-channels';
@@ -9,6 +10,8 @@ import { Code, RotaName } from '../../domain/escalation';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
 import { getRota } from '../../app/incidents';
+import { setPersonLocale } from '../../app/people';
+import { locales } from '../../domain/i18n';
 import { HttpError } from '../errors';
 import { route, type RequestContext } from '../route';
 
@@ -39,7 +42,7 @@ async function put(ctx: RequestContext, owner: ChatChannelOwner, id: string, bod
 const summaries = async (ctx: RequestContext, owner: ChatChannelOwner) =>
   (await listChatChannels(ctx.deps.pool, owner)).map(({ owner: _o, ...c }) => c);
 
-export const chatChannelRoutes = [
+export const reachRoutes = [
   route({
     method: 'get',
     path: '/v1/programs/{programId}/rotas/{name}/channels',
@@ -135,6 +138,19 @@ export const chatChannelRoutes = [
     responses: { 200: { description: 'Stored', schema: z.object({ via: AlertVia }) } },
     async handle({ body, ctx }) {
       await setAlertVia(ctx.deps.pool, principal(ctx).personId, body.via);
+      return { status: 200, body };
+    },
+  }),
+  route({
+    method: 'put',
+    path: '/v1/me/locale',
+    summary: "The language I read (e-mails, chat messages, the command center); null: the hospital's",
+    tags: ['session'],
+    roles: everyone,
+    body: z.object({ locale: z.enum(locales).nullable() }),
+    responses: { 200: { description: 'Stored', schema: z.object({ locale: z.enum(locales).nullable() }) } },
+    async handle({ body, ctx }) {
+      await setPersonLocale(ctx.deps.pool, principal(ctx).personId, body.locale);
       return { status: 200, body };
     },
   }),

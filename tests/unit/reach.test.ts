@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatOutcome, chatRequest, dingTalkSign } from '../../activities/chat/formats';
 import { chatTargetsOf, rotaChatTargets } from '../../app/chat-channels';
 import { putRota } from '../../app/incidents';
+import { peopleTableResolver } from '../../app/people';
 import { ChatChannelInput } from '../../domain/chat';
 import { adminCli } from '../helpers/admin';
 import { startTestApi, testDeps, type TestApi } from '../helpers/api';
@@ -241,5 +242,11 @@ describe('chat channels over the API', () => {
     expect((await api.call('DELETE', '/v1/me/channels/wang-wecom', oncall.token)).status).toBe(204);
     expect((await api.call('DELETE', '/v1/me/channels/wang-wecom', oncall.token)).status).toBe(404);
     expect((await api.call('DELETE', path, lead.token)).status).toBe(204);
+
+    expect((await api.call('PUT', '/v1/me/locale', oncall.token, { locale: 'zh-CN' })).json).toEqual({ locale: 'zh-CN' });
+    expect((await peopleTableResolver(db.pool)([oncall.personId]))[0]!.locale).toBe('zh-CN');
+    const fr = await api.call('PUT', '/v1/me/locale', oncall.token, { locale: 'fr' });
+    expect(fr.status).toBe(400);
+    expect(JSON.stringify(fr.json)).toContain('locale');
   });
 });
