@@ -126,4 +126,3 @@ export const MailMessage = z.discriminatedUnion('template', [
 ]);
 export type MailMessage = z.infer<typeof MailMessage>;
 export type MailTemplate = MailMessage['template'];
-
