@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
+import { t, type Locale, type MessageKey, type Values } from '../domain/i18n';
 import { wholeNight, type PacketTask, type RunbookPacket } from '../domain/runbook-packets';
 
 /** Idempotent: a retried store keeps the packets the first one built. */
@@ -75,46 +76,63 @@ th{background:#eee}
 export const packetCsp = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(packetStyle).digest('base64')}'; base-uri 'none'; form-action 'none'`;
 
 /**
- * The packet as a page to print: a line per task with its code, planned times in the hospital's
- * zone, predecessors, a tick box, and a signature line (two for a two-person task) with the time
- * done; the owners by rota are named as resolved at the run's start.
+ * The packet as a page to print, in `locale`: a line per task with its code, planned times in the
+ * hospital's zone, predecessors, a tick box, and a signature line (two for a two-person task) with
+ * the time done; the owners by rota are named as resolved at the run's start.
  */
-export function packetHtml(packet: RunbookPacket, names: Record<string, string>): string {
-  const who = (id: string) => escapeHtml(names[id] ? `${names[id]} (${id})` : id);
-  const owners = (t: PacketTask) =>
-    t.owners.length === 0
-      ? `nobody on call for rota ${escapeHtml(t.rota ?? '')} at the run's start`
-      : `${t.owners.map(who).join(', ')}${t.rota ? ` <small>(rota ${escapeHtml(t.rota)}, on call at the run's start)</small>` : ''}`;
+export function packetHtml(packet: RunbookPacket, names: Record<string, string>, locale: Locale): string {
+  const w = (key: MessageKey, values?: Values) => escapeHtml(t(locale, key, values));
+  const at = (ms: number) => localTime(ms, packet.timeZone);
+  const named = (id: string) => (names[id] ? `${names[id]} (${id})` : id);
+  const who = (id: string) => escapeHtml(named(id));
+  const night = packet.owner === wholeNight;
+  const owners = (task: PacketTask) =>
+    task.owners.length === 0
+      ? w('packet.nobody', { rota: task.rota ?? '' })
+      : `${task.owners.map(who).join(escapeHtml(t(locale, 'list.separator')))}${task.rota ? ` <small>${w('packet.rotaOwner', { rota: task.rota })}</small>` : ''}`;
   const signature = (n: number) =>
-    Array.from({ length: n }, (_, i) => `<span class="line">${n === 2 ? `${i + 1}. ` : ''}signature / time</span>`).join('');
-  const rows = packet.tasks.map(
-    (t) => `<tr id="task-${escapeHtml(t.id)}">
-<td class="box">${t.checkedOff ? '&#9744;' : ''}</td>
-<td class="code">${escapeHtml(t.id)}</td>
-<td>${escapeHtml(t.title)}${t.department ? `<br><small>${escapeHtml(t.department)}</small>` : ''}<br><small>${escapeHtml(t.kind)}${t.signOff === 2 ? ', two people sign' : ''}</small></td>
-<td>${localTime(t.plannedStartMs, packet.timeZone)}</td>
-<td>${localTime(t.plannedFinishMs, packet.timeZone)}</td>
-<td class="code">${t.predecessors.map(escapeHtml).join(' ') || '&ndash;'}</td>
-${packet.owner === wholeNight ? `<td>${owners(t)}</td>` : ''}
-<td class="sign">${t.checkedOff ? signature(t.signOff) : '<small>finishes by itself</small>'}</td>
-</tr>`,
+    n === 2
+      ? [1, 2].map((i) => `<span class="line">${w('packet.signatureNumbered', { n: i })}</span>`).join('')
+      : `<span class="line">${w('packet.signature')}</span>`;
+  const rows = packet.tasks.map((task) =>
+    [
+      `<tr id="task-${escapeHtml(task.id)}">`,
+      `<td class="box">${task.checkedOff ? '&#9744;' : ''}</td>`,
+      `<td class="code">${escapeHtml(task.id)}</td>`,
+      `<td>${escapeHtml(task.title)}${task.department ? `<br><small>${escapeHtml(task.department)}</small>` : ''}<br><small>${w(`runbook.kind.${task.kind}`)}${task.signOff === 2 ? `, ${w('packet.twoPeople')}` : ''}</small></td>`,
+      `<td>${at(task.plannedStartMs)}</td>`,
+      `<td>${at(task.plannedFinishMs)}</td>`,
+      `<td class="code">${task.predecessors.map(escapeHtml).join(' ') || '&ndash;'}</td>`,
+      ...(night ? [`<td>${owners(task)}</td>`] : []),
+      `<td class="sign">${task.checkedOff ? signature(task.signOff) : `<small>${w('packet.selfFinishing')}</small>`}</td>`,
+      '</tr>',
+    ].join('\n'),
   );
-  const title = `${packet.runbookTitle}: ${packet.owner === wholeNight ? 'the whole night' : who(packet.owner)}`;
-  const rota = packet.tasks.some((t) => t.rota)
-    ? `<p>Tasks owned by a rota are listed under whoever that rota had on call at the run's start (${localTime(packet.resolvedAtMs, packet.timeZone)}); the person on call when a task becomes ready may be someone else.</p>`
-    : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(packet.runbookTitle)} (${escapeHtml(packet.runId)}) paper packet</title><style>${packetStyle}</style></head>
-<body>
-${packet.mode === 'rehearsal' ? '<p class="rehearsal">REHEARSAL: nothing in the hospital changes.</p>' : ''}
-<h1>${packet.owner === wholeNight ? escapeHtml(title) : `${escapeHtml(packet.runbookTitle)}: ${who(packet.owner)}`}</h1>
-<p>Program ${escapeHtml(packet.programId)}, run ${escapeHtml(packet.runId)} (runbook ${escapeHtml(packet.runbookId)}). Window ${localTime(packet.windowStartMs, packet.timeZone)} to ${localTime(packet.windowEndMs, packet.timeZone)}, times in ${escapeHtml(packet.timeZone)}.</p>
-${rota}
-<p>Tick each task when it is done, sign and write the time. A lead enters this sheet into golive afterwards (scribe mode), with the time you wrote.</p>
-<table><thead><tr><th>done</th><th>code</th><th>task</th><th>planned start</th><th>planned end</th><th>after</th>${packet.owner === wholeNight ? '<th>owner</th>' : ''}<th>signature, time</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody></table>
-</body></html>
-`;
+  const columns: MessageKey[] = [
+    'packet.column.done',
+    'packet.column.code',
+    'packet.column.task',
+    'packet.column.start',
+    'packet.column.end',
+    'packet.column.after',
+    ...(night ? (['packet.column.owner'] as const) : []),
+    'packet.column.signature',
+  ];
+  const runbook = packet.runbookTitle;
+  return [
+    '<!doctype html>',
+    `<html lang="${locale}"><head><meta charset="utf-8"><title>${w('packet.title', { runbook, run: packet.runId })}</title><style>${packetStyle}</style></head>`,
+    '<body>',
+    ...(packet.mode === 'rehearsal' ? [`<p class="rehearsal">${w('packet.rehearsal')}</p>`] : []),
+    `<h1>${night ? w('packet.heading.night', { runbook }) : w('packet.heading.owner', { runbook, owner: named(packet.owner) })}</h1>`,
+    `<p>${w('packet.about', { program: packet.programId, run: packet.runId, runbookId: packet.runbookId, from: at(packet.windowStartMs), to: at(packet.windowEndMs), zone: packet.timeZone })}</p>`,
+    ...(packet.tasks.some((task) => task.rota) ? [`<p>${w('packet.rota', { time: at(packet.resolvedAtMs) })}</p>`] : []),
+    `<p>${w('packet.howTo')}</p>`,
+    `<table><thead><tr>${columns.map((c) => `<th>${w(c)}</th>`).join('')}</tr></thead>`,
+    '<tbody>',
+    ...rows,
+    '</tbody></table>',
+    '</body></html>',
+    '',
+  ].join('\n');
 }

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { listRunbookPackets, packetCsp, packetHtml, runbookPacket } from '../../app/runbook-packets';
+import { readerLocale } from '../../app/locale';
 import { Code } from '../../domain/escalation';
+import { isLocale, locales } from '../../domain/i18n';
 import { hasAnyRole } from '../../domain/people';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
@@ -49,7 +51,11 @@ export const getPacketRoute = route({
   tags: ['runbooks'],
   roles: roleGroups.everyone,
   params: PacketParams,
-  query: z.strictObject({ format: z.enum(['html', 'json']).default('html') }),
+  query: z.strictObject({
+    format: z.enum(['html', 'json']).default('html'),
+    /** The page's language; by default the owner's (the whole night: the reader's), else the hospital's. */
+    lang: z.enum(locales).optional(),
+  }),
   responses: {
     200: { description: 'The packet: a page to print (text/html) or JSON', contentType: 'text/html' },
     403: { description: "Another person's packet, or the whole night's, asked for by someone who is not a lead" },
@@ -61,15 +67,18 @@ export const getPacketRoute = route({
     const packet = await runbookPacket(ctx.deps.pool, params.programId, params.runId, params.owner);
     if (!packet) throw new HttpError(404, 'not_found', 'no such packet');
     if (query.format === 'json') return { status: 200, body: packet };
-    const ids = [...new Set([...packet.tasks.flatMap((t) => t.owners), ...(params.owner === wholeNight ? [] : [params.owner])])];
-    const { rows } = await ctx.deps.pool.query<{ id: string; display_name: string }>(
-      'SELECT id, display_name FROM people WHERE id = ANY($1)',
+    const reader = params.owner === wholeNight ? ctx.principal!.personId : params.owner;
+    const ids = [...new Set([...packet.tasks.flatMap((t) => t.owners), reader])];
+    const { rows } = await ctx.deps.pool.query<{ id: string; display_name: string; locale: string | null }>(
+      'SELECT id, display_name, locale FROM people WHERE id = ANY($1)',
       [ids],
     );
+    const own = rows.find((r) => r.id === reader)?.locale;
+    const locale = query.lang ?? (await readerLocale(ctx.deps.pool, isLocale(own) ? own : null, params.programId));
     ctx.res
       .status(200)
       .set({ 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': packetCsp, 'Cache-Control': 'no-store' })
-      .send(packetHtml(packet, Object.fromEntries(rows.map((r) => [r.id, r.display_name]))));
+      .send(packetHtml(packet, Object.fromEntries(rows.map((r) => [r.id, r.display_name])), locale));
     return { status: 200 };
   },
 });

@@ -134,6 +134,30 @@ export const en = {
   'runbook.expected.failed': 'look at the task on the runbook page; the tasks after it wait.',
   'runbook.link': 'Runbook',
   'runbook.replyDone': 'Or reply to this e-mail with {command} as its first line to check the task off (it counts as your signature).',
+
+  'packet.title': '{runbook} ({run}): paper packet',
+  'packet.heading.night': '{runbook}: the whole night',
+  'packet.heading.owner': '{runbook}: {owner}',
+  'packet.rehearsal': 'REHEARSAL: nothing in the hospital changes.',
+  'packet.about': 'Program {program}, run {run} (runbook {runbookId}). Window {from} to {to}, times in {zone}.',
+  'packet.rota':
+    "Tasks owned by a rota are listed under whoever that rota had on call at the run's start ({time}); the person on call when a task becomes ready may be someone else.",
+  'packet.howTo':
+    'Tick each task when it is done, sign and write the time. A lead enters this sheet into golive afterwards, with the time you wrote.',
+  'packet.column.done': 'done',
+  'packet.column.code': 'code',
+  'packet.column.task': 'task',
+  'packet.column.start': 'planned start',
+  'packet.column.end': 'planned end',
+  'packet.column.after': 'after',
+  'packet.column.owner': 'owner',
+  'packet.column.signature': 'signature, time',
+  'packet.twoPeople': 'two people sign',
+  'packet.signature': 'signature / time',
+  'packet.signatureNumbered': '{n}. signature / time',
+  'packet.selfFinishing': 'finishes by itself',
+  'packet.rotaOwner': "(rota {rota}, on call at the run's start)",
+  'packet.nobody': "nobody on call for rota {rota} at the run's start",
 } as const;
 
 export type MessageKey = keyof typeof en;

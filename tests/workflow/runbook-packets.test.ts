@@ -110,10 +110,20 @@ describe('paper packets', () => {
       const night = await api.call('GET', `${packets}/_night`, lead.token);
       expect(night.text).toContain('<td class="code">verify-orders</td>');
       // The rota's owner as resolved at the run's start, said so; two signature lines for a two-person task.
-      expect(night.text).toContain("Pharmacist Li (pk-pharm) <small>(rota pharmacy, on call at the run's start)</small>");
+      expect(night.text).toContain('Pharmacist Li (pk-pharm) <small>(rota pharmacy, on call at the run&#39;s start)</small>');
       expect(night.text).toContain('1. signature / time');
       expect(night.text).toContain('2. signature / time');
       expect(night.text).toContain('<td class="code">freeze</td>');
+
+      // In the reader's language (theirs, else the hospital's, else English), or the one asked for.
+      expect(night.text).toContain('<html lang="en">');
+      const zh = await api.call('GET', `${packets}/_night?lang=zh-CN`, lead.token);
+      expect(zh.text).toContain('<html lang="zh-CN">');
+      expect(zh.text).toContain('<h1>试点上线之夜：当晚全部任务</h1>');
+      expect(zh.text).toContain('Pharmacist Li (pk-pharm) <small>（值班表 pharmacy，执行开始时当班）</small>');
+      expect(zh.text).toContain('1. 签名 / 时间');
+      await db.pool.query(`UPDATE people SET locale = 'zh-CN' WHERE id = 'pk-nurse'`);
+      expect((await api.call('GET', `${packets}/pk-nurse`, lead.token)).text).toContain('<th>计划开始</th>');
 
       const json = await api.call('GET', `${packets}/pk-pharm?format=json`, pharmacist.token);
       expect(json.json).toMatchObject({
