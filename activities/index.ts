@@ -13,7 +13,7 @@ import { createMigrationActivities } from './migration';
 import { createNotifyActivities } from './notify';
 import { createParallelRunActivities } from './parallel-run';
 import { createRolloutActivities } from './rollout';
-import { createRunbookActivities } from './runbooks';
+import { createRunbookActivities, withCheckLink } from './runbooks';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -35,7 +35,11 @@ export function createActivities(deps: ActivityDeps) {
   return failFast({
     ...mail,
     ...createChatActivities(deps),
-    ...createNotifyActivities({ resolvePeople: peopleTableResolver(deps.pool), sendEmail: mail.sendEmail }),
+    ...createNotifyActivities({
+      resolvePeople: peopleTableResolver(deps.pool),
+      sendEmail: mail.sendEmail,
+      personal: withCheckLink(deps.pool),
+    }),
     ...createIncidentActivities(deps),
     ...createAuditActivities(deps),
     ...createRolloutActivities(deps),

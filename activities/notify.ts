@@ -3,6 +3,12 @@ import type { MailMessage } from './mail/templates';
 import type { SendEmailInput, SendEmailResult } from './mail/send';
 import type { ResolvePeople } from '../app/people';
 
+/**
+ * A message as one person receives it: a runbook task's e-mail gets that person's own check-off
+ * link here (the token is a credential, so it is issued per person, never in the workflow).
+ */
+export type PersonalMessage = (message: MailMessage, personId: string, idempotencyKey: string) => Promise<MailMessage>;
+
 export interface NotifyPeopleInput {
   personIds: string[];
   message: MailMessage;
@@ -17,9 +23,11 @@ export interface NotifyPeopleInput {
 export function createNotifyActivities({
   resolvePeople,
   sendEmail,
+  personal = async (message) => message,
 }: {
   resolvePeople: ResolvePeople;
   sendEmail: (input: SendEmailInput) => Promise<SendEmailResult>;
+  personal?: PersonalMessage;
 }) {
   return {
     async notifyPeople({
@@ -32,10 +40,11 @@ export function createNotifyActivities({
       const rejected: string[] = [];
       for (const person of people) {
         try {
+          const idempotencyKey = `${keyPrefix}/${person.personId}`;
           await sendEmail({
-            idempotencyKey: `${keyPrefix}/${person.personId}`,
+            idempotencyKey,
             to: person.email,
-            message,
+            message: await personal(message, person.personId, idempotencyKey),
             locale: person.locale,
             personId: person.personId,
           });

@@ -1,7 +1,9 @@
 import type { Pool } from 'pg';
+import { issueCheckToken, noticeSent, wantsCheckLink } from '../app/check-links';
 import { storeRunbookPackets } from '../app/runbook-packets';
 import { runbookPackets } from '../domain/runbook-packets';
 import type { RunbookRunInput, RunbookRunView } from '../domain/runbook-run';
+import type { PersonalMessage } from './notify';
 
 export interface RecordPacketsInput {
   run: RunbookRunInput;
@@ -9,6 +11,25 @@ export interface RecordPacketsInput {
   notBefore: Record<string, number>;
   speed: number;
 }
+
+/**
+ * A runbook task's e-mail with its reader's own check-off link. A notice already sent keeps the
+ * link it went out with (a retry re-sends nothing, so a new token would never reach anyone).
+ */
+export const withCheckLink =
+  (pool: Pool): PersonalMessage =>
+  async (message, personId, idempotencyKey) => {
+    if (message.template !== 'runbook-task' || !wantsCheckLink(message) || (await noticeSent(pool, idempotencyKey))) return message;
+    const checkToken = await issueCheckToken(pool, {
+      noticeKey: idempotencyKey,
+      programId: message.programId,
+      runId: message.runId,
+      taskId: message.taskId,
+      personId,
+      rehearsal: message.rehearsal,
+    });
+    return { ...message, checkToken };
+  };
 
 export function createRunbookActivities({ pool }: { pool: Pool }) {
   return {

@@ -28,6 +28,7 @@ export const auditedMethods: ReadonlySet<AnyRoute['method']> = new Set(['post', 
 export const patientDataPaths: ReadonlySet<string> = new Set([
   '/v1/programs/{programId}/parallel-run/runs/{runId}/differences.csv',
   '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}',
+  '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}/print',
 ]);
 
 /**

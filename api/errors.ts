@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApplicationFailure, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType } from '../domain/errors';
 import type { Logger } from '../platform/logger';
+import { errorMessage, requestLocale } from './locale';
 import { dependencyMessages, retryAfterSeconds, unavailableDependency, type Dependency } from './dependencies';
 
 export interface FieldIssue {
@@ -39,6 +40,9 @@ export class DependencyUnavailableError extends HttpError {
     super(503, 'dependency_unavailable', message, { dependency });
   }
 }
+
+/** One line naming each field and its rule's message ("body.email: 无效电子邮件"). */
+const issuesMessage = (issues: FieldIssue[]) => issues.map((i) => `${i.path}: ${i.message}`).join('; ');
 
 export function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((i) => ({
@@ -86,24 +90,32 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       if (res.headersSent) return;
       res.setHeader('Retry-After', String(retryAfterSeconds));
     }
+    const locale = requestLocale(req, res);
+    if (err instanceof ValidationError) {
+      // The issues name each field and rule; their messages are already in the caller's language where zod words them.
+      res.status(400).json({ error: err.code, message: issuesMessage(err.issues), ...err.details, requestId });
+      return;
+    }
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.code, message: err.message, ...err.details, requestId });
+      const dependency = (err.details as { dependency?: string } | undefined)?.dependency ?? '';
+      res
+        .status(err.status)
+        .json({ error: err.code, message: errorMessage(locale, err.code, err.message, { dependency }), ...err.details, requestId });
       return;
     }
     if (err instanceof z.ZodError) {
       const issues = zodIssues(err, 'body');
-      res
-        .status(400)
-        .json({ error: 'validation_failed', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues, requestId });
+      res.status(400).json({ error: 'validation_failed', message: issuesMessage(issues), issues, requestId });
       return;
     }
     // Body-parser errors carry their own 4xx status (bad JSON, too large, bad charset).
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const code = (err as { type?: string }).type ?? 'bad_request';
+      const error = code.replace(/\./g, '_');
       res.status(status).json({
-        error: code.replace(/\./g, '_'),
-        message: status === 413 ? 'request body too large' : 'request body is not valid JSON',
+        error,
+        message: errorMessage(locale, error, status === 413 ? 'request body too large' : 'request body is not valid JSON'),
         requestId,
       });
       return;
@@ -111,17 +123,22 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const failure = err.cause;
       const mapped = (failure.type ? statusOfFailure[failure.type] : undefined) ?? 422;
-      res
-        .status(mapped)
-        .json({ error: failure.type ?? 'rejected', message: failure.message, ...(failure.details?.[0] as object | undefined), requestId });
+      res.status(mapped).json({
+        error: failure.type ?? 'rejected',
+        message: errorMessage(locale, failure.type ?? 'rejected', failure.message),
+        ...(failure.details?.[0] as object | undefined),
+        requestId,
+      });
       return;
     }
     if (err instanceof WorkflowNotFoundError) {
-      res.status(404).json({ error: 'not_found', message: 'no such workflow', requestId });
+      res.status(404).json({ error: 'not_found', message: errorMessage(locale, 'not_found', 'no such workflow'), requestId });
       return;
     }
     logger.error({ requestId, err: { type: (err as Error)?.constructor?.name, code: (err as { code?: unknown }).code } }, 'request failed');
     if (res.headersSent) return;
-    res.status(500).json({ error: 'internal', message: 'internal error; quote the request id', requestId });
+    res
+      .status(500)
+      .json({ error: 'internal', message: errorMessage(locale, 'internal', 'internal error; quote the request id'), requestId });
   };
 }

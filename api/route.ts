@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Principal, Role } from '../domain/people';
 import type { Deps } from './deps';
 import { HttpError, ValidationError, zodIssues, type FieldIssue } from './errors';
+import { parseOptions, requestLocale } from './locale';
+import type { Locale } from '../domain/i18n';
 
 export interface RequestContext {
   requestId: string;
@@ -81,9 +83,9 @@ export const intParam = (min = 1, max = PG_INT_MAX) => z.coerce.number().int().m
 
 export const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
-function parsePart(schema: Schema | undefined, value: unknown, prefix: string, issues: FieldIssue[]): unknown {
+function parsePart(schema: Schema | undefined, value: unknown, prefix: string, issues: FieldIssue[], locale: Locale): unknown {
   if (!schema) return undefined;
-  const parsed = schema.safeParse(value ?? {});
+  const parsed = schema.safeParse(value ?? {}, parseOptions(locale));
   if (parsed.success) return parsed.data;
   issues.push(...zodIssues(parsed.error, prefix));
   return undefined;
@@ -96,12 +98,13 @@ export function toHandler(def: AnyRoute, deps: Deps): RequestHandler {
       const principal = res.locals.principal as Principal | undefined;
       if (def.roles !== 'public' && !principal) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
       const issues: FieldIssue[] = [];
-      const params = parsePart(def.params, req.params, 'params', issues);
-      const query = parsePart(def.query, req.query, 'query', issues);
+      const locale = requestLocale(req, res);
+      const params = parsePart(def.params, req.params, 'params', issues, locale);
+      const query = parsePart(def.query, req.query, 'query', issues, locale);
       if (def.body && req.body === undefined && !req.is('application/json')) {
         throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
       }
-      const body = parsePart(def.body, req.body, 'body', issues);
+      const body = parsePart(def.body, req.body, 'body', issues, locale);
       if (issues.length) throw new ValidationError(issues);
       for (const act of actHooksOf.get(res) ?? []) await act();
       const reply = await def.handle({

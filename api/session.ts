@@ -6,6 +6,7 @@
  * Sessions end on sign-out, after SESSION_TTL_HOURS, or when their token or person is
  * revoked or disabled.
  */
+import type { Locale } from '../domain/i18n';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Principal, Role } from '../domain/people';
@@ -42,8 +43,16 @@ export async function signIn(pool: Pool, token: string): Promise<(Session & { co
 /** The live session behind a cookie value (one indexed query, no cache: sign-out and revocation act at once). */
 export async function findSession(pool: Pool, cookieValue: string): Promise<Session | undefined> {
   if (!cookieValuePattern.test(cookieValue)) return undefined;
-  const res = await pool.query<{ id: string; display_name: string; email: string; roles: Role[]; csrf_token: string; expires_at: Date }>(
-    `SELECT p.id, p.display_name, p.email, p.roles, s.csrf_token, s.expires_at
+  const res = await pool.query<{
+    id: string;
+    display_name: string;
+    email: string;
+    roles: Role[];
+    locale: Locale | null;
+    csrf_token: string;
+    expires_at: Date;
+  }>(
+    `SELECT p.id, p.display_name, p.email, p.roles, p.locale, s.csrf_token, s.expires_at
        FROM ui_session s JOIN people p ON p.id = s.person_id JOIN api_tokens t ON t.id = s.token_id
       WHERE s.id_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now() AND t.revoked_at IS NULL AND NOT p.disabled`,
     [hashSession(cookieValue)],
@@ -51,7 +60,7 @@ export async function findSession(pool: Pool, cookieValue: string): Promise<Sess
   const row = res.rows[0];
   if (!row) return undefined;
   return {
-    principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles },
+    principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles, locale: row.locale },
     csrfToken: row.csrf_token,
     expiresAt: row.expires_at.toISOString(),
   };

@@ -83,8 +83,8 @@ export function sendShell(res: Response, status = 200): void {
     .send(shellHtml);
 }
 
-/** Paths the page routes itself; /ack/{token} is an API route that sends the same shell. */
-const pagePaths = /^\/(?:|sign-in|programs(?:\/.*)?|incidents(?:\/.*)?|audit)$/;
+/** Paths the page routes itself; /ack/{token} and /check/{token} are API routes that send the same shell. */
+const pagePaths = /^\/(?:|sign-in|programs(?:\/.*)?|incidents(?:\/.*)?|audit|my-tasks)$/;
 
 export function mountUi(app: Express): void {
   // Start bundling now, so the first visitor does not wait for it.

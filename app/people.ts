@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { locales, type Locale } from '../domain/i18n';
-import { PersonId, Role, type Principal } from '../domain/people';
+import { PersonId, Role, type NamedActor, type Principal } from '../domain/people';
 
 export const tokenPrefix = 'glv_';
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -89,8 +89,16 @@ export async function listPeople(pool: Pool): Promise<PersonSummary[]> {
  * to the minute: enough to find unused tokens, without a write per request.
  */
 export async function tokenOwner(pool: Pool, token: string): Promise<{ tokenId: string; principal: Principal } | undefined> {
-  const res = await pool.query<{ token_id: string; id: string; display_name: string; email: string; roles: Role[]; stale: boolean }>(
-    `SELECT t.id AS token_id, p.id, p.display_name, p.email, p.roles,
+  const res = await pool.query<{
+    token_id: string;
+    id: string;
+    display_name: string;
+    email: string;
+    roles: Role[];
+    locale: Locale | null;
+    stale: boolean;
+  }>(
+    `SELECT t.id AS token_id, p.id, p.display_name, p.email, p.roles, p.locale,
             (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale
        FROM api_tokens t JOIN people p ON p.id = t.person_id
       WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT p.disabled`,
@@ -99,7 +107,10 @@ export async function tokenOwner(pool: Pool, token: string): Promise<{ tokenId: 
   const row = res.rows[0];
   if (!row) return undefined;
   if (row.stale) await pool.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
-  return { tokenId: row.token_id, principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles } };
+  return {
+    tokenId: row.token_id,
+    principal: { personId: row.id, displayName: row.display_name, email: row.email, roles: row.roles, locale: row.locale },
+  };
 }
 
 export interface StaffContact {
@@ -127,3 +138,12 @@ export const peopleTableResolver =
     );
     return rows;
   };
+
+/** An enabled person by id, with their roles as they stand now (a link's holder acts with today's roles). */
+export async function enabledPerson(pool: Pool, personId: string): Promise<NamedActor | undefined> {
+  const { rows } = await pool.query<NamedActor>(
+    'SELECT id AS "personId", display_name AS "displayName", roles FROM people WHERE id = $1 AND NOT disabled',
+    [personId],
+  );
+  return rows[0];
+}

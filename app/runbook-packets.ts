@@ -88,46 +88,46 @@ export function packetHtml(packet: RunbookPacket, names: Record<string, string>,
   const night = packet.owner === wholeNight;
   const owners = (task: PacketTask) =>
     task.owners.length === 0
-      ? w('packet.nobody', { rota: task.rota ?? '' })
-      : `${task.owners.map(who).join(escapeHtml(t(locale, 'list.separator')))}${task.rota ? ` <small>${w('packet.rotaOwner', { rota: task.rota })}</small>` : ''}`;
+      ? w('runbookPacket.nobody', { rota: task.rota ?? '' })
+      : `${task.owners.map(who).join(escapeHtml(t(locale, 'list.separator')))}${task.rota ? ` <small>${w('runbookPacket.rotaOwner', { rota: task.rota })}</small>` : ''}`;
   const signature = (n: number) =>
     n === 2
-      ? [1, 2].map((i) => `<span class="line">${w('packet.signatureNumbered', { n: i })}</span>`).join('')
-      : `<span class="line">${w('packet.signature')}</span>`;
+      ? [1, 2].map((i) => `<span class="line">${w('runbookPacket.signatureNumbered', { n: i })}</span>`).join('')
+      : `<span class="line">${w('runbookPacket.signature')}</span>`;
   const rows = packet.tasks.map((task) =>
     [
       `<tr id="task-${escapeHtml(task.id)}">`,
       `<td class="box">${task.checkedOff ? '&#9744;' : ''}</td>`,
       `<td class="code">${escapeHtml(task.id)}</td>`,
-      `<td>${escapeHtml(task.title)}${task.department ? `<br><small>${escapeHtml(task.department)}</small>` : ''}<br><small>${w(`runbook.kind.${task.kind}`)}${task.signOff === 2 ? `, ${w('packet.twoPeople')}` : ''}</small></td>`,
+      `<td>${escapeHtml(task.title)}${task.department ? `<br><small>${escapeHtml(task.department)}</small>` : ''}<br><small>${w(`runbook.kind.${task.kind}`)}${task.signOff === 2 ? `, ${w('runbookPacket.twoPeople')}` : ''}</small></td>`,
       `<td>${at(task.plannedStartMs)}</td>`,
       `<td>${at(task.plannedFinishMs)}</td>`,
       `<td class="code">${task.predecessors.map(escapeHtml).join(' ') || '&ndash;'}</td>`,
       ...(night ? [`<td>${owners(task)}</td>`] : []),
-      `<td class="sign">${task.checkedOff ? signature(task.signOff) : `<small>${w('packet.selfFinishing')}</small>`}</td>`,
+      `<td class="sign">${task.checkedOff ? signature(task.signOff) : `<small>${w('runbookPacket.selfFinishing')}</small>`}</td>`,
       '</tr>',
     ].join('\n'),
   );
   const columns: MessageKey[] = [
-    'packet.column.done',
-    'packet.column.code',
-    'packet.column.task',
-    'packet.column.start',
-    'packet.column.end',
-    'packet.column.after',
-    ...(night ? (['packet.column.owner'] as const) : []),
-    'packet.column.signature',
+    'runbookPacket.column.done',
+    'runbookPacket.column.code',
+    'runbookPacket.column.task',
+    'runbookPacket.column.start',
+    'runbookPacket.column.end',
+    'runbookPacket.column.after',
+    ...(night ? (['runbookPacket.column.owner'] as const) : []),
+    'runbookPacket.column.signature',
   ];
   const runbook = packet.runbookTitle;
   return [
     '<!doctype html>',
-    `<html lang="${locale}"><head><meta charset="utf-8"><title>${w('packet.title', { runbook, run: packet.runId })}</title><style>${packetStyle}</style></head>`,
+    `<html lang="${locale}"><head><meta charset="utf-8"><title>${w('runbookPacket.title', { runbook, run: packet.runId })}</title><style>${packetStyle}</style></head>`,
     '<body>',
-    ...(packet.mode === 'rehearsal' ? [`<p class="rehearsal">${w('packet.rehearsal')}</p>`] : []),
-    `<h1>${night ? w('packet.heading.night', { runbook }) : w('packet.heading.owner', { runbook, owner: named(packet.owner) })}</h1>`,
-    `<p>${w('packet.about', { program: packet.programId, run: packet.runId, runbookId: packet.runbookId, from: at(packet.windowStartMs), to: at(packet.windowEndMs), zone: packet.timeZone })}</p>`,
-    ...(packet.tasks.some((task) => task.rota) ? [`<p>${w('packet.rota', { time: at(packet.resolvedAtMs) })}</p>`] : []),
-    `<p>${w('packet.howTo')}</p>`,
+    ...(packet.mode === 'rehearsal' ? [`<p class="rehearsal">${w('runbookPacket.rehearsal')}</p>`] : []),
+    `<h1>${night ? w('runbookPacket.heading.night', { runbook }) : w('runbookPacket.heading.owner', { runbook, owner: named(packet.owner) })}</h1>`,
+    `<p>${w('runbookPacket.about', { program: packet.programId, run: packet.runId, runbookId: packet.runbookId, from: at(packet.windowStartMs), to: at(packet.windowEndMs), zone: packet.timeZone })}</p>`,
+    ...(packet.tasks.some((task) => task.rota) ? [`<p>${w('runbookPacket.rota', { time: at(packet.resolvedAtMs) })}</p>`] : []),
+    `<p>${w('runbookPacket.howTo')}</p>`,
     `<table><thead><tr>${columns.map((c) => `<th>${w(c)}</th>`).join('')}</tr></thead>`,
     '<tbody>',
     ...rows,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Locale } from './i18n';
 
 /** The roles of the three governance layers (decision, management, execution) plus admin and viewer. */
 export const Role = z.enum(['admin', 'lead', 'oncall', 'leadership', 'viewer']);
@@ -21,6 +22,8 @@ export type NamedActor = z.infer<typeof NamedActor>;
 /** Who is calling, as the API authenticated them. */
 export interface Principal extends NamedActor {
   email: string;
+  /** The language they read; null or absent: the hospital's. */
+  locale?: Locale | null;
 }
 
 /** What a workflow gets of the principal: its id and roles, nothing to mail or show. */

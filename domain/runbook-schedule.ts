@@ -8,6 +8,8 @@ import { localDateTimeToMs } from './rules/time';
 import { endTask, topologicalOrder, type Runbook, type RunbookTask } from './runbook';
 
 const MINUTE = 60_000;
+/** How long after its predecessor a task may become ready and still count as held by it (the run's own latency). */
+const settleMs = MINUTE;
 
 export interface TaskProgress {
   /** When all its predecessors were done (and its fixed time had come): its actual start. */
@@ -121,11 +123,19 @@ export function schedule(input: ScheduleInput): Schedule {
   }
 
   const criticalPath: string[] = [];
-  // Walk back from the end along followers' zero-slack predecessors, the one that finishes last.
+  // Walk back from the end along the predecessor that finished last, while it is what held the
+  // task back. A task is made ready a moment after its last predecessor is checked off (the run's
+  // own handling, an e-mail in flight): within `settleMs` a done predecessor still drove it, so
+  // done tasks stay on the path the night took. A fixed time or the window's start that came later
+  // ends the path there. A predecessor not yet done holds its follower exactly (zero slack), as
+  // before: which running tasks are critical, and so escalated, does not change.
   for (let id: string | undefined = end; id !== undefined;) {
     criticalPath.unshift(id);
-    const preds: string[] = byId.get(id)!.predecessors.filter((p) => slack.get(p) === 0);
-    id = preds.sort((a, b) => forecast.finish.get(b)! - forecast.finish.get(a)!)[0];
+    const last: string | undefined = [...byId.get(id)!.predecessors].sort((a, b) => forecast.finish.get(b)! - forecast.finish.get(a)!)[0];
+    const held: boolean =
+      last !== undefined &&
+      forecast.start.get(id)! - forecast.finish.get(last)! <= (input.progress[last]?.doneAtMs !== undefined ? settleMs : 0);
+    id = held ? last : undefined;
   }
   const onPath = new Set(criticalPath);
 

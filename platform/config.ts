@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -18,6 +19,11 @@ export const ConfigSchema = z
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(3000),
     PUBLIC_BASE_URL: z.url().default('http://localhost:3000').describe('Base of the links in e-mails'),
+    HOSPITAL_TIME_ZONE: z
+      .string()
+      .refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone such as Asia/Shanghai')
+      .default('Asia/Shanghai')
+      .describe("The command center's clock outside a program's pages (a program's pages use its plan's zone)"),
     TRUST_PROXY: z
       .string()
       .regex(

@@ -26,13 +26,20 @@ export class ApiError extends Error {
 let csrfToken = '';
 let onSignedOut: () => void = () => undefined;
 
+let language = 'en';
+
 export function configureApi(options: { csrfToken: string; onSignedOut: () => void }): void {
   csrfToken = options.csrfToken;
   onSignedOut = options.onSignedOut;
 }
 
+/** The API words its messages in the page's language (codes stay the same). */
+export function setApiLanguage(locale: string): void {
+  language = locale;
+}
+
 export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': language };
   if (method !== 'GET') {
     headers['x-csrf-token'] = csrfToken;
     if (method === 'POST') headers['idempotency-key'] = idempotencyKey ?? crypto.randomUUID();
@@ -69,7 +76,7 @@ export type Revalidated<T> = { changed: false } | { changed: true; data: T; etag
  * body while the state is unchanged (read routes with `etag`, api/route.ts), else the new state.
  */
 export async function getIfChanged<T>(path: string, etag: string | undefined): Promise<Revalidated<T>> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': language };
   if (etag) headers['if-none-match'] = etag;
   const res = await fetch(path, { method: 'GET', headers, credentials: 'same-origin' });
   if (res.status === 304) return { changed: false };

@@ -3,7 +3,9 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import type { ProgramStatus } from '../domain/rollout';
-import { Badge, when } from './components/Badge';
+import { Badge } from './components/Badge';
+import { t } from '../domain/i18n';
+import { useWords, WordsContext } from './i18n';
 import { ErrorNote } from './components/ErrorNote';
 import { usePoll } from './poll';
 
@@ -22,10 +24,11 @@ export function useProgram(): ProgramCtx {
 }
 
 const tabs = [
-  { key: 'overview', label: 'Overview', href: (id: string) => `/programs/${id}` },
-  { key: 'parallel-run', label: 'Parallel run', href: (id: string) => `/programs/${id}/parallel-run` },
-  { key: 'gates', label: 'Gates', href: (id: string) => `/programs/${id}/gates` },
-  { key: 'emergency', label: 'Emergency', href: (id: string) => `/programs/${id}/emergency` },
+  { key: 'overview', href: (id: string) => `/programs/${id}` },
+  { key: 'parallel-run', href: (id: string) => `/programs/${id}/parallel-run` },
+  { key: 'gates', href: (id: string) => `/programs/${id}/gates` },
+  { key: 'runbooks', href: (id: string) => `/programs/${id}/runbooks` },
+  { key: 'emergency', href: (id: string) => `/programs/${id}/emergency` },
 ] as const;
 
 /**
@@ -41,20 +44,52 @@ export function ProgramFrame({
   active: (typeof tabs)[number]['key'] | 'other';
   children: ComponentChildren;
 }) {
+  const outer = useContext(WordsContext);
   const { data: status, error, refresh } = usePoll<ProgramStatus>(`/v1/programs/${encodeURIComponent(programId)}`);
   if (!status) {
-    return <main class="container">{error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading program {programId}…</p>}</main>;
+    return (
+      <main class="container">
+        {error ? <ErrorNote error={error} /> : <p aria-busy="true">{t(outer.locale, 'ui.program.loading', { program: programId })}</p>}
+      </main>
+    );
   }
+  // A program's pages show its hospital's clock.
+  return (
+    <WordsContext.Provider value={{ locale: outer.locale, timeZone: status.timeZone }}>
+      <ProgramBody status={status} error={error} refresh={refresh} programId={programId} active={active}>
+        {children}
+      </ProgramBody>
+    </WordsContext.Provider>
+  );
+}
+
+function ProgramBody({
+  status,
+  error,
+  refresh,
+  programId,
+  active,
+  children,
+}: {
+  status: ProgramStatus;
+  error: unknown;
+  refresh: () => void;
+  programId: string;
+  active: (typeof tabs)[number]['key'] | 'other';
+  children: ComponentChildren;
+}) {
+  const { t, when, list } = useWords();
   const emergency = status.emergency && status.emergency.status !== 'closed' ? status.emergency : undefined;
   return (
     <ProgramContext.Provider value={{ status, refresh }}>
       {emergency ? (
         <div class="emergency-banner" role="alert" data-testid="emergency-banner">
-          <strong>
-            EMERGENCY #{emergency.emergency}: {emergency.status === 'open' ? 'paper operation' : 'systems restored, back-entry under way'}
-          </strong>{' '}
-          since {when(emergency.declaredAt)} — {emergency.departments.length ? emergency.departments.join(', ') : 'whole hospital'}.{' '}
-          {emergency.reason} <Link href={`/programs/${programId}/emergency`}>Emergency page</Link>
+          <strong>{t('ui.program.banner', { n: emergency.emergency, status: emergency.status })}</strong>{' '}
+          {t('ui.program.bannerSince', {
+            time: when(emergency.declaredAt),
+            departments: emergency.departments.length ? list(emergency.departments) : t('ui.program.wholeHospital'),
+          })}{' '}
+          {emergency.reason} <Link href={`/programs/${programId}/emergency`}>{t('ui.program.emergencyPage')}</Link>
         </div>
       ) : null}
       <main class="container">
@@ -63,21 +98,21 @@ export function ProgramFrame({
             {status.hospital} <Badge state={status.phase} />
           </h1>
           <p>
-            Program <code>{status.programId}</code> · hospital time zone {status.timeZone} · updated {when(status.updatedAt)}
-            {error ? <span class="stale"> · connection lost, showing the last answer</span> : null}
+            {t('ui.program.head', { program: status.programId, zone: status.timeZone, time: when(status.updatedAt, { seconds: true }) })}
+            {error ? <span class="stale"> · {t('ui.program.stale')}</span> : null}
           </p>
         </hgroup>
         {status.pausedReason ? (
           <p class="paused-note" role="status">
-            Paused: {status.pausedReason}
+            {t('ui.program.paused', { reason: status.pausedReason })}
           </p>
         ) : null}
-        <nav aria-label="Program pages" class="tabs">
+        <nav aria-label={t('ui.program.tabs')} class="tabs">
           <ul>
-            {tabs.map((t) => (
-              <li key={t.key}>
-                <Link href={t.href(programId)} aria-current={active === t.key ? 'page' : undefined}>
-                  {t.label}
+            {tabs.map((tab) => (
+              <li key={tab.key}>
+                <Link href={tab.href(programId)} aria-current={active === tab.key ? 'page' : undefined}>
+                  {t(`ui.program.tab.${tab.key}`)}
                 </Link>
               </li>
             ))}

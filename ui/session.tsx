@@ -1,10 +1,13 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import type { Locale } from '../domain/i18n';
 
 export type Role = 'admin' | 'lead' | 'oncall' | 'leadership' | 'viewer';
 
 export interface SignedIn {
-  person: { personId: string; displayName: string; roles: Role[] };
+  person: { personId: string; displayName: string; roles: Role[]; locale: Locale | null };
+  /** The hospital's zone, for times outside a program's pages. */
+  timeZone: string;
   csrfToken: string;
   expiresAt: string;
 }

@@ -238,6 +238,7 @@ function runbookParts(
       w.t('line.expected', { expected: w.t(`runbook.expected.${m.event}`) }),
       ...(replyToCheckOff ? [w.t('runbook.replyDone', { command: `DONE ${m.taskId}` })] : []),
       { label: w.t('runbook.link'), href: link },
+      ...(m.checkToken ? [{ label: w.t('runbook.link.checkOff'), href: `${base}/check/${m.checkToken}` }] : []),
     ],
   };
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool, PoolClient } from 'pg';
+import { wantsCheckLink } from '../../app/check-links';
 import { issueReplyRef } from '../../app/reply-checkoffs';
 import { ErrorType } from '../../domain/errors';
 import { replyAddress } from '../../domain/reply-checkoff';
-import { checkedOffKinds } from '../../domain/runbook';
 import type { Mailer } from '../../platform/mailer';
 import { MailMessage } from './templates';
 import { renderMail } from './render';
@@ -64,8 +64,7 @@ function replyable(
     input.personId !== undefined &&
     message.template === 'runbook-task' &&
     !message.rehearsal &&
-    (message.event === 'ready' || message.event === 'late') &&
-    checkedOffKinds.includes(message.taskKind)
+    wantsCheckLink(message)
   );
 }
 

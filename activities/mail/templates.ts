@@ -13,6 +13,8 @@ import { Code, Condition, Counts, IncidentState, ResolutionCode, Severity, TimeZ
 const StaffName = z.string().min(1).max(100);
 /** The random single-use acknowledge token (32 bytes, base64url); the page behind it asks who you are. */
 const AckToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be an acknowledge token');
+/** A check-off link's random single-use token, of the same form. */
+const LinkToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a link token');
 const Instant = z.iso.datetime({ offset: true });
 
 /** What every incident e-mail says about its incident. */
@@ -57,6 +59,8 @@ export const RunbookTaskFacts = z.strictObject({
   minutesLate: z.number().int().min(0).optional(),
   /** A rehearsal's e-mail says so in its subject and first line. */
   rehearsal: z.boolean(),
+  /** This person's single-use check-off link (added per recipient by the sending activity). */
+  checkToken: LinkToken.optional(),
 });
 
 /** The ack token is a person's: a message to a rota's group chat goes without it (people sign in to acknowledge). */

@@ -4,7 +4,10 @@ import { migrationStatusQuery } from '../../domain/migration';
 import { roleGroups } from '../../domain/permissions';
 import { DepartmentCode } from '../../domain/plan';
 import { ProgramParams, programUpdates } from '../../domain/program-contract';
+import { renderPacketHtml, type PrintablePacket } from '../../app/downtime-print';
 import { auditDownload } from '../audit';
+import { HttpError } from '../errors';
+import { requestLocale } from '../locale';
 import { downtimePacket, programExists, programStatus, readLive } from '../programs';
 import { intParam, route, type AnyRoute } from '../route';
 import { programUpdateRoute } from './program-update';
@@ -90,6 +93,45 @@ export const downtimePacketRoute = route({
   },
 });
 
+const printablePacketPath = '/v1/programs/{programId}/emergencies/{emergency}/packets/{department}/print';
+export const printablePacketRoute = route({
+  method: 'get',
+  path: printablePacketPath,
+  summary: "A department's downtime packet as a page to print, in the reader's language (Accept-Language): patient data, responders only",
+  tags: ['emergency'],
+  roles: responders,
+  params: DepartmentParams.extend({ emergency: intParam() }),
+  responses: { 200: { description: 'The packet as HTML', contentType: 'text/html' }, 404: { description: 'No such packet' } },
+  async handle({ params, ctx }) {
+    const packet = await downtimePacket(ctx.deps.pool, params.programId, params.emergency, params.department);
+    if (!packet) throw new HttpError(404, 'not_found', 'no such packet');
+    await auditDownload(ctx, printablePacketPath, {
+      programId: params.programId,
+      emergency: String(params.emergency),
+      department: params.department,
+    });
+    const { rows } = await ctx.deps.pool.query<{ hospital: { name?: string; timeZone?: string } | null }>(
+      `SELECT plan->'hospital' AS hospital FROM program WHERE id = $1`,
+      [params.programId],
+    );
+    const hospital = rows[0]?.hospital;
+    const html = renderPacketHtml(
+      {
+        hospital: hospital?.name ?? params.programId,
+        department: params.department,
+        emergency: params.emergency,
+        asOf: packet.as_of,
+        timeZone: hospital?.timeZone ?? ctx.deps.config.HOSPITAL_TIME_ZONE,
+        forms: packet.forms,
+        content: packet.content as PrintablePacket['content'],
+      },
+      requestLocale(ctx.req, ctx.res),
+    );
+    ctx.res.status(200).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(html);
+    return { status: 200 };
+  },
+});
+
 export const resumeDepartmentRoute = programUpdateRoute(programUpdates.resumeDepartment, {
   path: '/v1/programs/{programId}/departments/{department}/resume',
   summary: "After an emergency: resume a department's paused go-live where it stopped",
@@ -98,6 +140,7 @@ export const resumeDepartmentRoute = programUpdateRoute(programUpdates.resumeDep
 });
 
 export const emergencyRoutes: AnyRoute[] = [
+  printablePacketRoute,
   declareEmergencyRoute,
   recordBacklogRoute,
   restoreSystemsRoute,

@@ -4,6 +4,8 @@ import { reachRoutes } from './reach';
 import { incidentRoutes } from './incidents';
 import { getTestNotificationRoute, sendTestNotificationRoute } from './notifications';
 import { parallelRunRoutes } from './parallel-run';
+import { checkLinkRoutes } from './check-links';
+import { runbookListRoutes } from './runbook-lists';
 import { runbookPacketRoutes } from './runbook-packets';
 import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
@@ -23,5 +25,7 @@ export const routes: AnyRoute[] = [
   ...programRoutes,
   ...parallelRunRoutes,
   ...runbookRoutes,
+  ...runbookListRoutes,
+  ...checkLinkRoutes,
   ...runbookPacketRoutes,
 ];

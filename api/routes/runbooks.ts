@@ -9,15 +9,15 @@ import { earlierRuns, finishedRun, startRunbookRun } from '../../app/runbook-run
 import { runbookReport } from '../../domain/runbook-report';
 import { Code } from '../../domain/escalation';
 import { workflowIds } from '../../domain/ids';
-import { actorOf, PersonId } from '../../domain/people';
+import { actorOf, PersonId, type Actor } from '../../domain/people';
 import { roleGroups } from '../../domain/permissions';
 import { ProgramParams } from '../../domain/program-contract';
-import { CheckOffInput, checkOffUpdate, runbookRunQuery, type RunbookRunView } from '../../domain/runbook-run';
+import { CheckOffInput, checkOffUpdate, runbookRunQuery, type RunbookRunView, type TaskState } from '../../domain/runbook-run';
 import { Runbook, RunbookSettings, RunMode } from '../../domain/runbook';
 import { HttpError, ValidationError } from '../errors';
 import { programExists, readLive } from '../programs';
 import { route, type AnyRoute, type RequestContext } from '../route';
-import { runUpdate, UpdatePending, updateReply } from '../temporal-calls';
+import { runUpdate, UpdatePending, updateReply, type UpdateOutcome } from '../temporal-calls';
 
 const { everyone, leads } = roleGroups;
 const RunParams = ProgramParams.extend({ runId: Code });
@@ -34,7 +34,7 @@ const StartBody = z.strictObject({
   rehearsalRecipients: z.array(PersonId).max(50).optional(),
 });
 
-function runOf(ctx: RequestContext, programId: string, runId: string): Promise<RunbookRunView> {
+export function runOf(ctx: RequestContext, programId: string, runId: string): Promise<RunbookRunView> {
   const workflowId = workflowIds.runbookRun(programId, runId);
   return readLive(ctx.deps, workflowId, runbookRunQuery.name, async () => {
     await programExists(ctx.deps.pool, programId);
@@ -117,20 +117,33 @@ export const checkOffRoute = route({
     },
   },
   async handle({ params, body, ctx }) {
-    await runOf(ctx, params.programId, params.runId);
-    const workflowId = workflowIds.runbookRun(params.programId, params.runId);
-    const outcome = await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(workflowId), checkOffUpdate, {
-      ...body,
-      actor: actorOf(ctx.principal!),
-      task: params.taskId,
-    }).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'run_finished', `runbook run ${params.runId} has finished`);
-      throw err;
-    });
-    ctx.deps.reads?.invalidate(workflowId);
-    return updateReply(outcome);
+    return updateReply(await checkOffTask(ctx, params, body, actorOf(ctx.principal!)));
   },
 });
+
+/**
+ * A check-off through the run's Update, as `actor`: the command center's route and the e-mail
+ * link's (api/routes/check-links.ts) both come here, so the workflow's rules and audit are one.
+ */
+export async function checkOffTask(
+  ctx: RequestContext,
+  at: { programId: string; runId: string; taskId: string },
+  body: Omit<CheckOffInput, 'actor' | 'task'>,
+  actor: Actor,
+): Promise<UpdateOutcome<TaskState>> {
+  await runOf(ctx, at.programId, at.runId);
+  const workflowId = workflowIds.runbookRun(at.programId, at.runId);
+  const outcome = await runUpdate(ctx, ctx.deps.temporal.workflow.getHandle(workflowId), checkOffUpdate, {
+    ...body,
+    actor,
+    task: at.taskId,
+  }).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'run_finished', `runbook run ${at.runId} has finished`);
+    throw err;
+  });
+  ctx.deps.reads?.invalidate(workflowId);
+  return outcome;
+}
 
 export const importCsvRoute = route({
   method: 'post',

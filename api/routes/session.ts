@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { locales } from '../../domain/i18n';
 import { roleGroups } from '../../domain/permissions';
 import { limitSignIns } from '../abuse';
 import { HttpError } from '../errors';
@@ -8,7 +9,13 @@ import { clearedSessionCookie, sessionCookie, sessionCookieValue, signIn, signOu
 const { everyone } = roleGroups;
 
 const SessionView = z.object({
-  person: z.object({ personId: z.string(), displayName: z.string(), roles: z.array(z.string()) }),
+  person: z.object({
+    personId: z.string(),
+    displayName: z.string(),
+    roles: z.array(z.string()),
+    locale: z.enum(locales).nullable().describe("The language they chose; null: the page's own choice"),
+  }),
+  timeZone: z.string().describe("The hospital's zone, for times outside a program's pages"),
   csrfToken: z.string().describe('Send it as X-CSRF-Token with every state-changing request made with the session cookie'),
   expiresAt: z.string(),
 });
@@ -27,11 +34,16 @@ export const signInRoute = route({
     if (!session) throw new HttpError(401, 'unauthenticated', 'this token is not valid (revoked, mistyped, or its person is disabled)');
     // The audit entry of this request names who signed in.
     ctx.res.locals.principal = session.principal;
-    const { personId, displayName, roles } = session.principal;
+    const { personId, displayName, roles, locale } = session.principal;
     return {
       status: 201,
       headers: { 'Set-Cookie': sessionCookie(session.cookieValue, session.expiresAt), 'Cache-Control': 'no-store' },
-      body: { person: { personId, displayName, roles }, csrfToken: session.csrfToken, expiresAt: session.expiresAt },
+      body: {
+        person: { personId, displayName, roles, locale: locale ?? null },
+        timeZone: ctx.deps.config.HOSPITAL_TIME_ZONE,
+        csrfToken: session.csrfToken,
+        expiresAt: session.expiresAt,
+      },
     };
   },
 });
@@ -44,13 +56,18 @@ export const getSessionRoute = route({
   roles: everyone,
   responses: { 200: { description: 'The session', schema: SessionView }, 401: { description: 'Not signed in' } },
   async handle({ ctx }) {
-    const { personId, displayName, roles } = ctx.principal!;
+    const { personId, displayName, roles, locale } = ctx.principal!;
     // Set by authorize when the cookie signed the request in; a bearer caller has no session.
     const session = ctx.res.locals.session as Session | undefined;
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store' },
-      body: { person: { personId, displayName, roles }, csrfToken: session?.csrfToken ?? '', expiresAt: session?.expiresAt ?? '' },
+      body: {
+        person: { personId, displayName, roles, locale: locale ?? null },
+        timeZone: ctx.deps.config.HOSPITAL_TIME_ZONE,
+        csrfToken: session?.csrfToken ?? '',
+        expiresAt: session?.expiresAt ?? '',
+      },
     };
   },
 });

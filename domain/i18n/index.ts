@@ -4,10 +4,14 @@
  * bundle all format from here.
  */
 import { IntlMessageFormat } from 'intl-messageformat';
-import { en, type MessageKey } from './en';
-import { zhCN } from './zh-CN';
+import { en as coreEn } from './en';
+import { zhCN as coreZh } from './zh-CN';
+import * as frame from './ui/frame';
 
-export type { MessageKey };
+/** Every catalog: the messages' (e-mail, chat, API) and the command center's areas. A new area is one line in each. */
+const en = { ...coreEn, ...frame.en };
+export type MessageKey = keyof typeof en;
+const zhCN: Record<MessageKey, string> = { ...coreZh, ...frame.zhCN };
 export const locales = ['zh-CN', 'en'] as const;
 export type Locale = (typeof locales)[number];
 /** Where neither the person nor the hospital says: the locale golive spoke before it had two. */
@@ -66,7 +70,7 @@ export const list = (locale: Locale, items: readonly string[]) => items.join(t(l
  * clock, with its zone, the same digits in both locales (a night's times are compared across
  * e-mails, pages and paper).
  */
-export function hospitalTime(iso: string | number, timeZone: string, locale: Locale): string {
+export function hospitalTime(iso: string | number, timeZone: string, locale: Locale, options: { seconds?: boolean } = {}): string {
   const date = new Date(iso);
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
@@ -75,10 +79,11 @@ export function hospitalTime(iso: string | number, timeZone: string, locale: Loc
     day: '2-digit',
     hour: '2-digit',
     minute: '2-digit',
+    ...(options.seconds ? { second: '2-digit' } : {}),
     hourCycle: 'h23',
   }).formatToParts(date);
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
-  const time = `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  const time = `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}${options.seconds ? `:${get('second')}` : ''}`;
   const zone =
     locale === 'en'
       ? timeZone

@@ -75,11 +75,26 @@ describe('emergency through the API', () => {
     const census = (packet.body.content as { census: { name: string; patientId: string; mrn: string }[] }).census;
     expect(census.length).toBeGreaterThanOrEqual(6);
     expect((await api('GET', `/${programId}/emergencies/1/packets/LAB`, viewer)).status).toBe(403);
+    // The same packet as a page to print, in the reader's language: the census, then the blank forms.
+    const printed = await fetch(`${stack.url}/v1/programs/${programId}/emergencies/1/packets/LAB/print`, {
+      headers: { ...lead, 'accept-language': 'zh-CN' },
+    });
+    expect(printed.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await printed.text();
+    expect(page).toContain('<html lang="zh-CN">');
+    expect(page).toContain(`在院患者（${census.length} 人）`);
+    expect(page).toContain('给药执行记录单');
+    expect(page).toContain(census[0]!.mrn);
+    expect((await fetch(`${stack.url}/v1/programs/${programId}/emergencies/1/packets/LAB/print`, { headers: viewer })).status).toBe(403);
     // The download is in the audit trail under the lead's name, naming the packet and no patient.
     const trail = await stack.db.pool.query<{ actor: string; target: Record<string, string> }>(
-      `SELECT actor, target FROM audit_log WHERE action LIKE '%/packets/{department}' AND result = 'downloaded'`,
+      `SELECT actor, target FROM audit_log WHERE action LIKE '%/packets/{department}%' AND result = 'downloaded' ORDER BY seq`,
     );
-    expect(trail.rows).toEqual([{ actor: expect.any(String), target: { programId, emergency: '1', department: 'LAB' } }]);
+    // Both downloads, the packet and its printable page.
+    expect(trail.rows).toEqual([
+      { actor: expect.any(String), target: { programId, emergency: '1', department: 'LAB' } },
+      { actor: expect.any(String), target: { programId, emergency: '1', department: 'LAB' } },
+    ]);
 
     // No name, patient id or MRN of anyone in the packet appears in any e-mail golive sent.
     await new Promise((r) => setTimeout(r, 1000));

@@ -6,11 +6,15 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntlMessageFormat } from 'intl-messageformat';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorMessage } from '../../api/locale';
+import { startTestApi, testDeps, type TestApi } from '../helpers/api';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { personWithToken } from '../helpers/people';
 import { renderMail } from '../../activities/mail/render';
+import { renderPacketHtml } from '../../app/downtime-print';
 import { MailMessage } from '../../activities/mail/templates';
 import { catalogs, hospitalTime, locales, pickLocale, t, type MessageKey } from '../../domain/i18n';
-import { en } from '../../domain/i18n/en';
 import { whatHappened } from '../../domain/incident-words';
 import { projectRoot } from '../../platform/config';
 
@@ -26,17 +30,22 @@ function walk(ast: Ast, out = { args: new Set<string>(), text: [] as string[] })
   }
   return out;
 }
-const parsed = (locale: (typeof locales)[number], key: MessageKey) => walk(new IntlMessageFormat(catalogs[locale][key], locale).getAst());
-const keys = Object.keys(en) as MessageKey[];
+const parsed = (locale: (typeof locales)[number], key: MessageKey) =>
+  walk(new IntlMessageFormat(catalogs[locale][key], locale, undefined, { ignoreTag: true }).getAst());
+const keys = Object.keys(catalogs.en) as MessageKey[];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return sources(path);
     // The catalogs themselves name every key: they do not count as using one.
-    return /\.(ts|tsx)$/.test(name) && !/i18n[/\\](en|zh-CN)\.ts$/.test(path) ? [readFileSync(path, 'utf8')] : [];
+    return /\.(ts|tsx)$/.test(name) && !/i18n[/\\](en|zh-CN|ui[/\\].*)\.ts$/.test(path) ? [readFileSync(path, 'utf8')] : [];
   });
 }
+
+/** Names a Chinese text keeps as they are: the product, codes, protocols and commands people type. */
+const technicalWords =
+  /golive|SEV\d|Authorization: Bearer|application\/json|JSON|Idempotency-Key|API|HTTPS|http:\/\/localhost|Cookie|npm run admin -- token issue|glv_|CSV|PDF/g;
 
 describe('catalogs', () => {
   it('zh-CN and en hold the same keys, each a valid ICU message with the same variables', () => {
@@ -46,11 +55,17 @@ describe('catalogs', () => {
 
   it('every key is used by the code (a literal key, or a family such as `condition.${...}`)', () => {
     const code = ['activities', 'app', 'api', 'domain', 'ui', 'workflows'].flatMap((d) => sources(join(projectRoot, d))).join('\n');
-    const unused = keys.filter((key) => {
-      if (code.includes(`'${key}'`) || code.includes(`"${key}"`)) return false;
-      const family = key.slice(0, key.lastIndexOf('.') + 1);
-      return !code.includes('`' + family + '${');
-    });
+    // Template literals that build keys (`packet.form.${code}.columns`) as patterns.
+    const patterns = [...code.matchAll(/`([a-zA-Z-]+\.[^`\s]*\$\{[^`\s]*)`/g)].map(
+      (m) =>
+        new RegExp(
+          `^${m[1]!
+            .split(/\$\{[^}]*\}/)
+            .map((part) => part.replace(/[.*+?^()|[\]\\]/g, '\\$&'))
+            .join('[A-Za-z0-9_-]+')}$`,
+        ),
+    );
+    const unused = keys.filter((key) => !code.includes(`'${key}'`) && !code.includes(`"${key}"`) && !patterns.some((p) => p.test(key)));
     expect(unused).toEqual([]);
   });
 
@@ -59,7 +74,7 @@ describe('catalogs', () => {
       (key) =>
         parsed('zh-CN', key)
           .text.join(' ')
-          .replace(/golive|SEV\d/g, '')
+          .replace(technicalWords, '')
           .match(/[A-Za-z]{3,}/g)
           ?.map((w) => `${key}: ${w}`) ?? [],
     );
@@ -85,7 +100,7 @@ describe('catalogs', () => {
   });
 
   it('rendering code holds no sentence of its own: every word people read comes from a catalog', () => {
-    for (const file of ['activities/mail/render.ts', 'activities/chat/formats.ts']) {
+    for (const file of ['activities/mail/render.ts', 'activities/chat/formats.ts', 'app/downtime-print.ts']) {
       const code = readFileSync(join(projectRoot, file), 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '');
@@ -162,5 +177,96 @@ describe('formatting', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('API messages follow the caller', () => {
+  let db: TestDatabase;
+  let api: TestApi;
+  beforeAll(async () => {
+    db = await freshDatabase('i18napi');
+    api = await startTestApi(testDeps(db.pool));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.close();
+  });
+  const call = async (path: string, init: { token?: string; body?: unknown; lang?: string; method?: string }) => {
+    const res = await fetch(`${api.url}${path}`, {
+      method: init.method ?? 'PUT',
+      headers: {
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.lang ? { 'accept-language': init.lang } : {}),
+        'content-type': 'application/json',
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    return {
+      status: res.status,
+      json: (await res.json()) as { error: string; message: string; issues?: { path: string; rule: string; message: string }[] },
+    };
+  };
+
+  it("codes stay English; the human message is in the Accept-Language, else the person's own language, else English", async () => {
+    const anonymous = await call('/v1/me/locale', { body: { locale: 'en' }, lang: 'zh-CN,zh;q=0.9' });
+    expect(anonymous).toMatchObject({
+      status: 401,
+      json: { error: 'unauthenticated', message: '请先登录，或发送 Authorization: Bearer <令牌>' },
+    });
+    expect((await call('/v1/me/locale', { body: { locale: 'en' } })).json.message).toBe('send Authorization: Bearer <token>, or sign in');
+
+    const viewer = await personWithToken(db.pool, ['viewer']);
+    const zh = await call('/v1/me/locale', { token: viewer.token, body: { locale: 'fr' }, lang: 'zh-CN' });
+    expect(zh.status).toBe(400);
+    expect(zh.json.error).toBe('validation_failed');
+    expect(zh.json.issues).toEqual([{ path: 'body.locale', rule: 'invalid_value', message: expect.stringContaining('无效选项') }]);
+    expect(zh.json.message).toMatch(/^body\.locale: 无效选项/);
+    const plain = await call('/v1/me/locale', { token: viewer.token, body: { locale: 'fr' } });
+    expect(plain.json.issues![0]!.message).toMatch(/^Invalid option/);
+
+    // Their own language, when the request names none.
+    expect((await call('/v1/me/locale', { token: viewer.token, body: { locale: 'zh-CN' } })).status).toBe(200);
+    expect((await call('/v1/me/channels/x', { token: viewer.token, method: 'DELETE' })).json).toMatchObject({
+      error: 'not_found',
+      message: '未找到所请求的内容',
+    });
+    expect((await call('/v1/me/channels/x', { token: viewer.token, method: 'DELETE', lang: 'en' })).json.message).toBe(
+      'no such channel of yours',
+    );
+  });
+
+  it('a dependency that is down is named in words', () => {
+    expect(errorMessage('zh-CN', 'dependency_unavailable', 'x', { dependency: 'postgres' })).toBe('数据库暂不可用或未及时响应，请稍后重试');
+    expect(errorMessage('en', 'dependency_unavailable', 'PostgreSQL is unavailable', { dependency: 'postgres' })).toBe(
+      'PostgreSQL is unavailable',
+    );
+  });
+});
+
+describe('the downtime packet on paper', () => {
+  it('headings and forms in each language; the system records as the system wrote them; everything escaped', () => {
+    const packet = {
+      hospital: '市第一人民医院',
+      department: 'LAB',
+      emergency: 2,
+      asOf: new Date('2026-03-02T15:50:00Z'),
+      timeZone: 'Asia/Shanghai',
+      forms: ['medication-administration-record', 'ward-handover'],
+      content: { census: [{ bed: '3', name: '<b>张伟</b>' }], activeOrders: [], pendingResults: [{ test: 'K+' }, { test: 'Na+' }] },
+    };
+    const zh = renderPacketHtml(packet, 'zh-CN');
+    expect(zh).toContain('<h1>停机应急包：LAB</h1>');
+    expect(zh).toContain('市第一人民医院 · 应急 #2 · 数据截至 2026-03-02 23:50（中国标准时间）');
+    expect(zh).toContain('在院患者（1 人）');
+    expect(zh).toContain('在用医嘱（0 条）</h2><p>无。</p>');
+    expect(zh).toContain('待出结果（2 项）');
+    expect(zh).toContain('&lt;b&gt;张伟&lt;/b&gt;');
+    expect(zh).toContain('<h3>给药执行记录单</h3>');
+    expect(zh).toContain('<th>执行人签名</th>');
+    expect(zh).toContain('<h3>表单 ward-handover</h3>');
+    const en = renderPacketHtml(packet, 'en');
+    expect(en).toContain('Census (1 patient)');
+    expect(en).toContain('Pending results (2 results)');
+    expect(en).toContain('<h3>Medication administration record</h3>');
   });
 });

@@ -82,6 +82,7 @@ const samples: Record<Exclude<MailMessage['template'], 'test'>, Record<string, u
     signatures: 2,
     minutesLate: 12,
     rehearsal: true,
+    checkToken: ackToken,
   },
 };
 
@@ -146,6 +147,13 @@ describe('mail privacy', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it("a runbook task's e-mail carries its reader's check-off link and says rehearsal", () => {
+    const text = renderMail(MailMessage.parse(samples['runbook-task']), { baseUrl: 'https://golive.hospital.test' }).text;
+    expect(text).toContain(`Check it off (the page asks you to confirm): https://golive.hospital.test/check/${ackToken}`);
+    expect(text.split('\n')[0]).toMatch(/^REHEARSAL/);
+    expect(MailMessage.safeParse({ ...samples['runbook-task'], checkToken: 'short' }).success).toBe(false);
   });
 
   for (const [name, sample] of Object.entries(samples)) {

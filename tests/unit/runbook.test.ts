@@ -112,6 +112,25 @@ describe('runbook schedule', () => {
     expect(s.tasks.find((t) => t.id === 'b')!.slackMs).toBe(now + 10 * MIN - (start + 90 * MIN));
   });
 
+  it('keeps done tasks on the critical path though each was made ready a moment after its predecessor was checked off', () => {
+    // As a run records them: the next task is ready some hundred milliseconds after the check-off.
+    const lag = 350;
+    const progress = {
+      a: { readyAtMs: start, doneAtMs: start + 30 * MIN },
+      b: { readyAtMs: start + 30 * MIN + lag, doneAtMs: start + 95 * MIN },
+      c: { readyAtMs: start + 30 * MIN + lag, doneAtMs: start + 40 * MIN },
+      d: { readyAtMs: start + 40 * MIN + lag, doneAtMs: start + 50 * MIN },
+      end: { readyAtMs: start + 95 * MIN + lag, doneAtMs: start + 95 * MIN + lag },
+    };
+    const s = schedule({ runbook: rb, startMs: start, notBefore: {}, progress, nowMs: start + 100 * MIN });
+    expect(s.criticalPath).toEqual(['a', 'b', 'end']);
+    // A fixed time that held a task longer than that ends the path there.
+    const held = { ...progress, end: { readyAtMs: start + 97 * MIN, doneAtMs: start + 97 * MIN } };
+    expect(schedule({ runbook: rb, startMs: start, notBefore: {}, progress: held, nowMs: start + 100 * MIN }).criticalPath).toEqual([
+      'end',
+    ]);
+  });
+
   it('holds a fixed-time task until its hospital-local time, across a DST change', () => {
     // New York springs forward on 2026-03-08 at 02:00: 01:30 comes before the jump, 03:15 after.
     const tz = 'America/New_York';

@@ -23,6 +23,8 @@ describe('the command center is served by the API process', () => {
       '/incidents/inc-1',
       '/audit',
       '/sign-in',
+      '/my-tasks',
+      '/programs/demo-program/runbooks/night-1/report',
     ]) {
       const res = await fetch(`${api.url}${path}`);
       expect(res.status, path).toBe(200);

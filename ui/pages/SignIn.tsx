@@ -1,13 +1,16 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorNote } from '../components/ErrorNote';
+import { LanguageSwitch } from '../components/LanguageSwitch';
+import { useWords, type Locale } from '../i18n';
 import type { SignedIn } from '../session';
 
 /**
  * The personal API token is exchanged for a session cookie the page cannot read; the token
  * itself is not kept anywhere by the browser (no storage, autocomplete off).
  */
-export function SignInPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
+export function SignInPage({ onSignedIn, onLanguage }: { onSignedIn: (s: SignedIn) => void; onLanguage: (l: Locale) => void }) {
+  const { t } = useWords();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -21,7 +24,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }
       form.reset();
       // The cookie is Secure: a browser keeps it only over HTTPS (or on localhost). Ask again to know it did.
       const session = await api<SignedIn>('GET', '/v1/session').catch(() => {
-        throw new Error('Your browser did not keep the session cookie: open the command center over HTTPS (or at http://localhost).');
+        throw new Error(t('ui.signIn.cookieRefused'));
       });
       onSignedIn(session);
     } catch (err) {
@@ -34,18 +37,21 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }
     <main class="container narrow">
       <article>
         <header>
-          <h1>golive command center</h1>
-          <p>Sign in with your personal API token. Every action you take here is recorded under your name.</p>
+          <p class="language-row">
+            <LanguageSwitch onChange={onLanguage} />
+          </p>
+          <h1>{t('ui.signIn.title')}</h1>
+          <p>{t('ui.signIn.intro')}</p>
         </header>
         <form onSubmit={(e) => void submit(e)}>
           <label for="token">
-            Your API token
+            {t('ui.signIn.token')}
             <input id="token" name="token" type="password" autocomplete="off" required placeholder="glv_…" autofocus />
-            <small>Your administrator gave it to you (npm run admin -- token issue); the demo prints one per person.</small>
+            <small>{t('ui.signIn.tokenHelp')}</small>
           </label>
           <ErrorNote error={error} />
           <button type="submit" aria-busy={busy} disabled={busy}>
-            Sign in
+            {t('ui.signIn.submit')}
           </button>
         </form>
       </article>
