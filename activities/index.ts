@@ -20,6 +20,8 @@ export interface ActivityDeps {
   mailer: Mailer;
   mailFrom: string;
   publicBaseUrl: string;
+  /** The inbound SMTP listener's domain: runbook task notices invite a `DONE` reply (unset: they do not). */
+  inboundMailDomain?: string;
   /** Where http adapters find the secrets a plan names by environment variable. */
   secrets?: Record<string, string | undefined>;
   /** Tests may stand in for a kind of hospital-system adapter. */

@@ -46,6 +46,7 @@ export function createNotifyActivities({
             to: person.email,
             message: await personal(message, person.personId, idempotencyKey),
             locale: person.locale,
+            personId: person.personId,
           });
         } catch (err) {
           // One address refused for good must not cost everyone after it their e-mail; a

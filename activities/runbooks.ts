@@ -2,8 +2,17 @@ import type { Pool } from 'pg';
 import { issueCheckToken, noticeSent, wantsCheckLink } from '../app/check-links';
 import { runInput } from '../app/runbook-runs';
 import { getRunbook } from '../app/runbooks';
+import { storeRunbookPackets } from '../app/runbook-packets';
+import { runbookPackets } from '../domain/runbook-packets';
 import type { RunbookRunInput, RunbookRunView } from '../domain/runbook-run';
 import type { PersonalMessage } from './notify';
+
+export interface RecordPacketsInput {
+  run: RunbookRunInput;
+  startMs: number;
+  notBefore: Record<string, number>;
+  speed: number;
+}
 
 /**
  * A runbook task's e-mail with its reader's own check-off link. A notice already sent keeps the
@@ -33,10 +42,9 @@ export interface PrepareDepartmentNight {
   goLiveWorkflowId: string;
 }
 
-/** A finished run kept for the rehearsal report (the workflow's history keeps only its result). */
 export function createRunbookActivities({ pool }: { pool: Pool }) {
   return {
-    /** Idempotent: a retried write of the same run lands once. */
+    /** A finished run kept for the rehearsal report (the workflow's history keeps only its result). Idempotent: a retried write of the same run lands once. */
     async recordRunbookRun(view: RunbookRunView): Promise<void> {
       await pool.query(
         `INSERT INTO runbook_run (program_id, run_id, runbook_id, mode, speed, started_at, minutes_over_window, view)
@@ -77,6 +85,16 @@ export function createRunbookActivities({ pool }: { pool: Pool }) {
           .map((t) => [t.id, `${req.goLiveWorkflowId}/${t.step}/do`]),
       );
       return { ok: true, input: { ...input, department: req.department, adapterStepKeys, opensAtStart: true } };
+    },
+
+    /**
+     * The run's paper packets, built from its input and stored (the packets' content stays out of
+     * the workflow's history); idempotent: a retry keeps the first build. Returns how many.
+     */
+    async recordRunbookPackets({ run, startMs, notBefore, speed }: RecordPacketsInput): Promise<{ packets: number }> {
+      const packets = runbookPackets(run, startMs, notBefore, speed);
+      await storeRunbookPackets(pool, packets);
+      return { packets: packets.length };
     },
   };
 }

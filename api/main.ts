@@ -5,6 +5,7 @@ import { apiPoolTimeouts, checkLeastPrivilege, createPool } from '../platform/db
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { createApiClient } from '../platform/temporal';
+import { listenForReplies } from '../app/reply-checkoffs';
 import { createApp } from './app';
 
 async function main() {
@@ -21,12 +22,26 @@ async function main() {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
   });
   logger.info({ port: config.API_PORT }, 'api listening');
+  // Check-off replies to runbook task e-mails (README: configuration), only where mail reaches golive.
+  const replies =
+    config.INBOUND_SMTP_PORT !== undefined && config.INBOUND_MAIL_DOMAIN
+      ? await listenForReplies({
+          pool,
+          temporal,
+          logger,
+          domain: config.INBOUND_MAIL_DOMAIN,
+          host: config.INBOUND_SMTP_HOST,
+          port: config.INBOUND_SMTP_PORT,
+        })
+      : undefined;
+  if (replies) logger.info({ port: replies.port }, 'inbound smtp listening for check-off replies');
   const housekeeping = startAuditHousekeeping({ pool, key: auditKey, everyMs: config.AUDIT_CHECKPOINT_SECONDS * 1000, logger });
 
   const stop = async () => {
     housekeeping.stop();
     server.close();
     server.closeIdleConnections();
+    await replies?.close();
     // The last entries get their checkpoint before the pool goes.
     await housekeeping.tick();
     await temporal.connection.close();

@@ -5,7 +5,8 @@
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { Runbook, type RunbookInput, type RunbookTaskInput } from '../domain/runbook';
+import { Runbook, type RunbookInput, type RunbookTask, type RunbookTaskInput } from '../domain/runbook';
+import type { SignOff, TaskState } from '../domain/runbook-run';
 
 export const runbookCsvColumns = [
   'id',
@@ -126,9 +127,35 @@ export function runbookFromCsv(csv: string, settings: Omit<RunbookInput, 'tasks'
   };
 }
 
-export function runbookToCsv(rb: Pick<Runbook, 'tasks'>): string {
+/**
+ * What a run adds after the runbook's own columns (an import ignores them, so a run's export
+ * reads back as the runbook it ran): its state, actual times, and who signed, how and when.
+ * Times are ISO instants (UTC). A transcribed paper signature shows the paper's time, and the
+ * scribe and the moment of entry beside it.
+ */
+export const runCsvColumns = ['status', 'ready_at', 'done_at', 'signatures'] as const;
+
+type RunTask = RunbookTask & Partial<Pick<TaskState, 'status' | 'readyAtMs' | 'doneAtMs' | 'signOffs'>>;
+
+const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
+
+/** `person channel time`, a transcribed one `person paper time transcribed-by scribe at entry`; `; ` between signatures. */
+const signatures = (signOffs: SignOff[] | undefined) =>
+  (signOffs ?? [])
+    .map((s) =>
+      [
+        s.personId,
+        s.channel,
+        iso(s.atMs),
+        ...(s.transcribed ? ['transcribed-by', s.transcribedBy ?? '', 'at', iso(s.enteredAtMs)] : []),
+      ].join(' '),
+    )
+    .join('; ');
+
+export function runbookToCsv(rb: { tasks: readonly RunTask[] }): string {
+  const isRun = rb.tasks.some((t) => t.status !== undefined);
   return stringify([
-    [...runbookCsvColumns],
+    [...runbookCsvColumns, ...(isRun ? runCsvColumns : [])],
     ...rb.tasks.map((t) => [
       t.id,
       t.kind,
@@ -140,6 +167,7 @@ export function runbookToCsv(rb: Pick<Runbook, 'tasks'>): string {
       t.notBefore ? `${t.notBefore.day} ${t.notBefore.time}` : '',
       String(t.signOff),
       t.step ?? '',
+      ...(isRun ? [t.status ?? '', iso(t.readyAtMs), iso(t.doneAtMs), signatures(t.signOffs)] : []),
     ]),
   ]);
 }

@@ -52,9 +52,14 @@ export type TaskStatus = 'waiting' | 'ready' | 'running' | 'done' | 'failed';
 export interface SignOff {
   personId: string;
   channel: CheckOffChannel;
+  /** When it was signed: for a transcribed paper check-off, the time on the paper. */
   atMs: number;
-  /** A paper check-off back-entered by a scribe: who entered it. */
+  /** A paper check-off back-entered by a scribe (channel `paper`). */
+  transcribed?: true;
+  /** The scribe who entered it. */
   transcribedBy?: string;
+  /** When the scribe entered it (atMs is the paper's time). */
+  enteredAtMs?: number;
 }
 
 export interface TaskState {
@@ -96,8 +101,17 @@ export const CheckOffInput = z.strictObject({
   channel: CheckOffChannel,
   result: z.enum(['pass', 'fail']).optional(),
   evidence: Code.optional(),
-  /** Paper check-offs back-entered by a scribe: whose signature the paper carries, and when. */
-  onPaper: z.strictObject({ personId: z.string().min(1).max(64), atMs: z.number().int().min(0) }).optional(),
+  /**
+   * Paper check-offs back-entered by a scribe: whose signature the paper carries, when the paper
+   * says it was done, and for a two-person task the second signature on the same sheet.
+   */
+  onPaper: z
+    .strictObject({
+      personId: z.string().min(1).max(64),
+      atMs: z.number().int().min(0),
+      secondPersonId: z.string().min(1).max(64).optional(),
+    })
+    .optional(),
 });
 export type CheckOffInput = z.infer<typeof CheckOffInput>;
 
@@ -127,10 +141,14 @@ export function checkOffRefusal(
   task: Pick<RunbookTask, 'kind' | 'signOff'>,
   state: TaskState,
   input: CheckOffInput,
+  context: { nowMs?: number; waitingFor?: string[] } = {},
 ): CheckOffRefusal | null {
   const cannot = (message: string): CheckOffRefusal => ({ kind: 'invalid-state', message });
   const mayNot = (message: string): CheckOffRefusal => ({ kind: 'not-allowed', message });
   if (!checkedOffKinds.includes(task.kind)) return cannot(`task ${input.task} is a ${task.kind}: it finishes by itself`);
+  // A scribe works through a pile of sheets in any order: say which ones must be entered first.
+  if (state.status === 'waiting' && input.channel === 'paper' && context.waitingFor?.length)
+    return cannot(`task ${input.task} is not ready: enter the check-offs of ${context.waitingFor.join(', ')} first`);
   if (state.status === 'waiting') return cannot(`task ${input.task} is not ready: its predecessors are not done`);
   if (state.status === 'done') return cannot(`task ${input.task} is done already`);
   if (state.status === 'failed' && task.kind !== 'validation') return cannot(`task ${input.task} failed`);
@@ -140,6 +158,14 @@ export function checkOffRefusal(
   if (input.channel === 'paper') {
     if (!lead) return mayNot('channel: a paper check-off is entered by a cutover lead');
     if (!input.onPaper) return cannot('onPaper: a paper check-off names whose signature the paper carries');
+    if (context.nowMs !== undefined && input.onPaper.atMs > context.nowMs)
+      return cannot('onPaper.atMs: the time on the paper is later than now');
+    const second = input.onPaper.secondPersonId;
+    if (second !== undefined && task.signOff !== 2) return cannot('onPaper.secondPersonId: only a two-person task has a second signature');
+    if (second !== undefined && state.signOffs.length > 0)
+      return cannot('onPaper.secondPersonId: the task has its first signature already; enter the second alone');
+    if (second === input.onPaper.personId)
+      return cannot('onPaper.secondPersonId: the second signature of a two-person task is another person');
   } else if (input.onPaper) return cannot('onPaper: only a paper check-off carries one');
   const signer = input.onPaper?.personId ?? input.actor.personId;
   if (!lead && !state.owners.includes(signer)) return mayNot(`task ${input.task} is not yours: its owners check it off`);

@@ -109,6 +109,20 @@ export const ConfigSchema = z
     SMTP_PASSWORD: z.string().optional(),
     MAIL_FROM: z.string().min(3).default('golive <golive@localhost>'),
     MAIL_UI_PORT: port.default(1080).describe('Dev mail catcher web page'),
+    INBOUND_MAIL_DOMAIN: z
+      .string()
+      .regex(
+        /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+        'must be a domain name',
+      )
+      .optional()
+      .describe(
+        "The domain whose mail reaches golive's inbound SMTP listener: runbook task e-mails (not a rehearsal's) then carry Reply-To done+<reference>@it, so an owner checks off by replying DONE <task>. Unset = no reply check-off. Give it to the worker (it sends) and the API (it listens)",
+      ),
+    INBOUND_SMTP_PORT: port
+      .optional()
+      .describe('The API listens for check-off replies by SMTP on this port (needs INBOUND_MAIL_DOMAIN). Unset = no listener'),
+    INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1').describe('Address the inbound SMTP listener binds'),
 
     TEST_CRASH_API_AFTER_UPDATE: envBool
       .default(false)
@@ -120,6 +134,9 @@ export const ConfigSchema = z
     // Without it a production trail could be re-chained unnoticed: no start at all is better.
     if (c.NODE_ENV === 'production' && !c.AUDIT_HMAC_KEY)
       ctx.addIssue({ code: 'custom', path: ['AUDIT_HMAC_KEY'], message: 'required in production' });
+    // A listener for replies that no e-mail invites would only ever refuse them.
+    if (c.INBOUND_SMTP_PORT !== undefined && !c.INBOUND_MAIL_DOMAIN)
+      ctx.addIssue({ code: 'custom', path: ['INBOUND_MAIL_DOMAIN'], message: 'required with INBOUND_SMTP_PORT' });
     // A fault that loses answers on purpose: no configuration but a test's may turn it on.
     if (c.TEST_CRASH_API_AFTER_UPDATE && c.NODE_ENV !== 'test')
       ctx.addIssue({ code: 'custom', path: ['TEST_CRASH_API_AFTER_UPDATE'], message: 'only with NODE_ENV=test' });

@@ -41,6 +41,7 @@ const ports = {
   smtp: await freePort(),
   mailUi: await freePort(),
   workerMetrics: await freePort(),
+  inbound: await freePort(),
 };
 const env = {
   ...process.env,
@@ -52,6 +53,7 @@ const env = {
   TEMPORAL_UI_PORT: String(ports.ui),
   SMTP_PORT: String(ports.smtp),
   MAIL_UI_PORT: String(ports.mailUi),
+  INBOUND_SMTP_PORT: String(ports.inbound),
   WORKER_METRICS_ADDRESS: `127.0.0.1:${ports.workerMetrics}`,
 };
 

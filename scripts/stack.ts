@@ -38,6 +38,10 @@ const clock = () => new Date().toTimeString().slice(0, 8);
 const milestone = (line: string) => process.stdout.write(`[${clock()}] ${line}\n`);
 
 async function main() {
+  // The demo receives check-off replies (DONE <task>): on the port after the mail catcher's, for a
+  // domain of its own; the processes it starts inherit both.
+  process.env.INBOUND_MAIL_DOMAIN ||= 'golive.localhost';
+  process.env.INBOUND_SMTP_PORT ||= String(loadConfig().SMTP_PORT + 1);
   const config = loadConfig();
   const data = dataDir(config);
   const logsDir = join(data, 'logs');
@@ -267,6 +271,7 @@ async function main() {
         `  API            ${apiUrl}   (${apiUrl}/openapi.json, ${apiUrl}/healthz)`,
         `  Temporal UI    ${temporalUi}`,
         `  Mail catcher   ${mailUrl}`,
+        `  Replies        smtp://${config.INBOUND_SMTP_HOST}:${config.INBOUND_SMTP_PORT}   (answer a runbook task e-mail to its Reply-To with DONE <task> to check it off)`,
         `  Logs           ${logs}/: api.log (requests), worker.log, postgres.log, temporal.log, mail.log, stack.log`,
         '',
         "Demo sign-in tokens (the command center's sign-in, or Authorization: Bearer <token>), new at every start:",

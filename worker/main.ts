@@ -39,6 +39,7 @@ async function main() {
     mailer,
     mailFrom: config.MAIL_FROM,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    inboundMailDomain: config.INBOUND_MAIL_DOMAIN,
     secrets: process.env,
   });
   const worker = await createWorker({

@@ -39,11 +39,12 @@ import { localDateTimeToMs, businessDayOf } from '../domain/rules/time';
 import { describeFailure } from './department';
 import { retryPolicies } from './retry-policies';
 
-const { recordAudit, recordRunbookRun } = proxyActivities<Activities>({
-  // A single-row insert: seconds at most.
+const { recordAudit, recordRunbookRun, recordRunbookPackets } = proxyActivities<Activities>({
+  // A single-row insert (the packets: one statement of a few rows): seconds at most.
   startToCloseTimeout: '30s',
-  // Every check-off is evidence for the night's record, and the finished run feeds the rehearsal
-  // report: retry until PostgreSQL is back (both idempotent on their keys).
+  // Every check-off is evidence for the night's record, the finished run feeds the rehearsal
+  // report, the paper packets are the night's fallback: retry until PostgreSQL is back (all
+  // idempotent on their keys).
   retry: retryPolicies.untilRecorded,
 });
 
@@ -93,6 +94,9 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
   const state: Record<string, TaskState> = Object.fromEntries(
     runbook.tasks.map((t) => [t.id, { status: 'waiting', owners: [], signOffs: [] }]),
   );
+  // Tasks whose done time is earlier than the moment the workflow learnt of it (the paper's time,
+  // typed in later): their followers started when the paper says, not when the scribe typed.
+  const backdated = new Set<string>();
   const escalations: RunbookRunView['escalations'] = [];
   const outbox: QueuedMail[] = [];
   let dirty = true;
@@ -182,10 +186,16 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
       if (now < Math.max(startMs, notBefore[id] ?? 0)) continue;
       changed = true;
       s.status = 'ready';
-      s.readyAtMs = now;
+      s.readyAtMs = task.predecessors.some((p) => backdated.has(p))
+        ? Math.max(startMs, notBefore[id] ?? 0, ...task.predecessors.map((p) => state[p]!.doneAtMs!))
+        : now;
+      if (s.readyAtMs < now) backdated.add(id);
       s.owners = ownersAt(task, input.rotas, now);
-      if (task.kind === 'milestone') finish(id, 'done');
-      else if (task.kind === 'notification') {
+      if (task.kind === 'milestone') {
+        finish(id, 'done');
+        // A milestone is reached when its predecessors were done, on paper or not.
+        s.doneAtMs = s.readyAtMs;
+      } else if (task.kind === 'notification') {
         mail(task, 'notification', s.owners);
         finish(id, 'done');
       } else if (task.kind === 'adapter-step') runAdapterStep(task);
@@ -201,12 +211,15 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
       const task = tasks.get(req.task)!;
       const s = state[req.task]!;
       if (s.status === 'failed') s.signOffs = []; // a validation that failed is validated again from scratch
-      s.signOffs.push({
-        personId: req.onPaper?.personId ?? req.actor.personId,
-        channel: req.channel,
-        atMs: req.onPaper?.atMs ?? Date.now(),
-        ...(req.onPaper ? { transcribedBy: req.actor.personId } : {}),
-      });
+      const paper = req.onPaper;
+      const signers = paper ? [paper.personId, ...(paper.secondPersonId ? [paper.secondPersonId] : [])] : [req.actor.personId];
+      for (const personId of signers)
+        s.signOffs.push({
+          personId,
+          channel: req.channel,
+          atMs: paper?.atMs ?? Date.now(),
+          ...(paper ? { transcribed: true as const, transcribedBy: req.actor.personId, enteredAtMs: Date.now() } : {}),
+        });
       if (req.evidence) s.evidence = req.evidence;
       const signed = s.signOffs.length >= task.signOff;
       if (signed && req.result === 'fail') {
@@ -216,12 +229,22 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
         s.result = req.result;
         finish(req.task, 'done');
         // A paper check-off keeps the time on the paper: the schedule counts the night as it was.
-        if (req.onPaper) s.doneAtMs = Math.min(s.doneAtMs!, Math.max(req.onPaper.atMs, s.readyAtMs ?? 0));
+        if (paper) {
+          s.doneAtMs = Math.min(s.doneAtMs!, Math.max(paper.atMs, s.readyAtMs ?? 0));
+          if (s.doneAtMs < Date.now()) backdated.add(req.task);
+        }
       }
       const result = s.status === 'done' ? 'done' : s.status === 'failed' ? 'failed' : 'signed';
       await audit(req.actor.personId, 'runbook.task-checked-off', { task: req.task, signature: String(s.signOffs.length) }, result, {
         channel: req.channel,
-        ...(req.onPaper ? { transcribed: true, signedBy: req.onPaper.personId } : {}),
+        ...(paper
+          ? {
+              transcribed: true,
+              signedBy: paper.personId,
+              ...(paper.secondPersonId ? { secondSigner: paper.secondPersonId } : {}),
+              paperAtMs: paper.atMs,
+            }
+          : {}),
         ...(req.evidence ? { evidence: req.evidence } : {}),
       });
       return { ...s, owners: [...s.owners], signOffs: s.signOffs.map((x) => ({ ...x })) };
@@ -230,7 +253,8 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
       validator: (req) => {
         const task = tasks.get(req.task);
         if (!task) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: `task: no task ${req.task} in this runbook` });
-        const refusal = checkOffRefusal(task, state[req.task]!, req);
+        const waitingFor = task.predecessors.filter((p) => state[p]!.status !== 'done');
+        const refusal = checkOffRefusal(task, state[req.task]!, req, { nowMs: Date.now(), waitingFor });
         if (refusal)
           throw ApplicationFailure.create({
             type: refusal.kind === 'not-allowed' ? ErrorType.NotAllowed : ErrorType.InvalidState,
@@ -306,6 +330,14 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
     speed,
     checkedOff: runbook.tasks.filter((t) => checkedOffKinds.includes(t.kind)).length,
   });
+  // The paper packets are stored beside the night, never holding it up: a PostgreSQL outage at
+  // the start delays the packets, not the first tasks. Runs started before packets existed have none.
+  const packets = patched('runbook-paper-packets')
+    ? recordRunbookPackets({ run: input, startMs, notBefore, speed }).then(
+        () => 'stored',
+        () => 'failed',
+      )
+    : undefined;
   while (state[end]!.status !== 'done') {
     dirty = false;
     while (advance());
@@ -320,6 +352,7 @@ export async function runbookRunWorkflow(input: RunbookRunInput): Promise<Runboo
   }
   // The check-off that finished the night is still writing its audit entry: it answers first.
   await condition(allHandlersFinished);
+  await packets;
   const done = view();
   await recordRunbookRun(done);
   await audit('workflow', 'runbook.run-finished', {}, 'finished', {

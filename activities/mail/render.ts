@@ -28,6 +28,8 @@ export interface MessageParts {
 export interface RenderOptions {
   baseUrl: string;
   locale?: Locale;
+  /** A runbook task notice invites a `DONE` reply (e-mail only, and only where golive receives mail). */
+  replyToCheckOff?: boolean;
 }
 
 const escapeHtml = (s: string) =>
@@ -206,11 +208,16 @@ export function messageParts(message: MailMessage, options: RenderOptions): Mess
         ],
       };
     case 'runbook-task':
-      return runbookParts(m, w, base);
+      return runbookParts(m, w, base, options.replyToCheckOff ?? false);
   }
 }
 
-function runbookParts(m: z.infer<typeof RunbookTaskFacts>, w: ReturnType<typeof writer>, base: string): MessageParts {
+function runbookParts(
+  m: z.infer<typeof RunbookTaskFacts>,
+  w: ReturnType<typeof writer>,
+  base: string,
+  replyToCheckOff: boolean,
+): MessageParts {
   const link = `${base}/programs/${m.programId}/runbooks/${m.runId}#task-${m.taskId}`;
   return {
     subject: w.t('runbook.subject', {
@@ -229,6 +236,7 @@ function runbookParts(m: z.infer<typeof RunbookTaskFacts>, w: ReturnType<typeof 
       w.t('runbook.line.due', { time: w.time(m.due, m.timeZone) }),
       ...(m.signatures === 2 ? [w.t('runbook.twoPerson')] : []),
       w.t('line.expected', { expected: w.t(`runbook.expected.${m.event}`) }),
+      ...(replyToCheckOff ? [w.t('runbook.replyDone', { command: `DONE ${m.taskId}` })] : []),
       { label: w.t('runbook.link'), href: link },
       ...(m.checkToken ? [{ label: w.t('runbook.link.checkOff'), href: `${base}/check/${m.checkToken}` }] : []),
     ],

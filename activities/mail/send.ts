@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool, PoolClient } from 'pg';
+import { wantsCheckLink } from '../../app/check-links';
+import { issueReplyRef } from '../../app/reply-checkoffs';
 import { ErrorType } from '../../domain/errors';
+import { replyAddress } from '../../domain/reply-checkoff';
 import type { Mailer } from '../../platform/mailer';
 import { MailMessage } from './templates';
 import { renderMail } from './render';
@@ -16,6 +19,8 @@ export interface SendEmailInput {
   message: MailMessage;
   /** The recipient's language; absent or null: their hospital's (the plan's), else English. */
   locale?: Locale | null;
+  /** Whom `to` belongs to: a runbook task's notice to them may be answered by reply. */
+  personId?: string;
 }
 export interface SendEmailResult {
   messageId: string;
@@ -29,6 +34,8 @@ export interface MailDeps {
   mailer: Mailer;
   mailFrom: string;
   publicBaseUrl: string;
+  /** The domain of golive's inbound SMTP listener: runbook task notices then invite a `DONE` reply. */
+  inboundMailDomain?: string;
 }
 
 /**
@@ -43,7 +50,25 @@ export function messageIdFor(publicBaseUrl: string, idempotencyKey: string): str
   return `<${createHash('sha256').update(publicBaseUrl).update('\0').update(idempotencyKey).digest('hex').slice(0, 32)}@${host}>`;
 }
 
-export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: MailDeps) {
+/**
+ * A notice that asks its one recipient to do a task they check off, on the night itself (a
+ * rehearsal's list is not the task's owners), when golive receives mail.
+ */
+function replyable(
+  input: SendEmailInput,
+  message: MailMessage,
+  domain: string | undefined,
+): input is SendEmailInput & { personId: string } {
+  return (
+    domain !== undefined &&
+    input.personId !== undefined &&
+    message.template === 'runbook-task' &&
+    !message.rehearsal &&
+    wantsCheckLink(message)
+  );
+}
+
+export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl, inboundMailDomain }: MailDeps) {
   return {
     async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
       const parsed = MailMessage.safeParse(input.message);
@@ -55,7 +80,11 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
         });
       }
       const locale = await readerLocale(pool, input.locale, 'programId' in parsed.data ? parsed.data.programId : undefined);
-      const rendered = renderMail(parsed.data, { baseUrl: publicBaseUrl, locale });
+      const rendered = renderMail(parsed.data, {
+        baseUrl: publicBaseUrl,
+        locale,
+        replyToCheckOff: replyable(input, parsed.data, inboundMailDomain),
+      });
       const messageId = messageIdFor(publicBaseUrl, input.idempotencyKey);
       return underKeyLock(pool, input.idempotencyKey, 'e-mail', (db) => sendOnce(db, input, parsed.data, rendered, messageId));
     },
@@ -79,8 +108,23 @@ export function createMailActivities({ pool, mailer, mailFrom, publicBaseUrl }: 
     const row = claim.rows[0]!;
     if (row.status === 'sent') return { messageId: row.message_id, sentAt: row.sent_at!.toISOString(), duplicate: true };
     try {
+      // Issued only for a message about to leave: a retry of one that left keeps the reference it carried.
+      const replyTo =
+        replyable(input, message, inboundMailDomain) && message.template === 'runbook-task'
+          ? replyAddress(
+              await issueReplyRef(db, {
+                noticeKey: input.idempotencyKey,
+                programId: message.programId,
+                runId: message.runId,
+                taskId: message.taskId,
+                personId: input.personId,
+              }),
+              inboundMailDomain!,
+            )
+          : undefined;
       // The id the outbox holds: a resend after a crash repeats the first attempt's id even if the configuration changed since.
       await mailer.sendMail({
+        ...(replyTo ? { replyTo } : {}),
         from: mailFrom,
         to: input.to,
         subject: rendered.subject,

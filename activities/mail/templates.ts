@@ -130,4 +130,3 @@ export const MailMessage = z.discriminatedUnion('template', [
 ]);
 export type MailMessage = z.infer<typeof MailMessage>;
 export type MailTemplate = MailMessage['template'];
-

@@ -6,6 +6,7 @@ import { getTestNotificationRoute, sendTestNotificationRoute } from './notificat
 import { parallelRunRoutes } from './parallel-run';
 import { checkLinkRoutes } from './check-links';
 import { runbookListRoutes } from './runbook-lists';
+import { runbookPacketRoutes } from './runbook-packets';
 import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
 import { sessionRoutes } from './session';
@@ -26,4 +27,5 @@ export const routes: AnyRoute[] = [
   ...runbookRoutes,
   ...runbookListRoutes,
   ...checkLinkRoutes,
+  ...runbookPacketRoutes,
 ];

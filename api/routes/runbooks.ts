@@ -135,7 +135,8 @@ export const getRunRoute = route({
 export const checkOffRoute = route({
   method: 'post',
   path: '/v1/programs/{programId}/runbook-runs/{runId}/tasks/{taskId}/check-offs',
-  summary: 'Check a task off (its owner, or a lead; a paper check-off is entered by a lead and names whose signature it carries)',
+  summary:
+    "Check a task off (its owner, or a lead). Scribe mode: a lead back-enters a paper check-off (channel paper) naming whose signature the paper carries, its time, and for a two-person task the second signer; it is marked transcribed and the run keeps the paper's time",
   tags: ['runbooks'],
   roles: everyone,
   keyedByIdempotencyKey: true,
@@ -146,7 +147,10 @@ export const checkOffRoute = route({
     202: { description: 'Accepted, not yet applied', schema: UpdatePending },
     403: { description: 'Not an owner of the task' },
     404: { description: 'No such run or task' },
-    409: { description: 'Not ready, done already, or the same person twice' },
+    409: {
+      description:
+        'Not ready (a paper entry names the predecessors to enter first), done already, the same person twice, a paper time later than now',
+    },
   },
   async handle({ params, body, ctx }) {
     return updateReply(await checkOffTask(ctx, params, body, actorOf(ctx.principal!)));

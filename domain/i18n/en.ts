@@ -133,6 +133,7 @@ export const en = {
   'runbook.expected.late': 'finish the task or tell the command center what holds it: the night cannot end before it does.',
   'runbook.expected.failed': 'look at the task on the runbook page; the tasks after it wait.',
   'runbook.link': 'Runbook',
+  'runbook.replyDone': 'Or reply to this e-mail with {command} as its first line to check the task off (it counts as your signature).',
   'runbook.link.checkOff': 'Check it off (the page asks you to confirm)',
 
   'api.error.not_found': 'not found',
@@ -178,6 +179,30 @@ export const en = {
   'packet.form.results-log.columns': 'Time | Patient | Result | Reported by | Read back by (signature)',
   'packet.form.other': 'Form {code}',
   'packet.form.other.columns': 'Time | Patient | Entry | Signature',
+
+  'runbookPacket.title': '{runbook} ({run}): paper packet',
+  'runbookPacket.heading.night': '{runbook}: the whole night',
+  'runbookPacket.heading.owner': '{runbook}: {owner}',
+  'runbookPacket.rehearsal': 'REHEARSAL: nothing in the hospital changes.',
+  'runbookPacket.about': 'Program {program}, run {run} (runbook {runbookId}). Window {from} to {to}, times in {zone}.',
+  'runbookPacket.rota':
+    "Tasks owned by a rota are listed under whoever that rota had on call at the run's start ({time}); the person on call when a task becomes ready may be someone else.",
+  'runbookPacket.howTo':
+    'Tick each task when it is done, sign and write the time. A lead enters this sheet into golive afterwards, with the time you wrote.',
+  'runbookPacket.column.done': 'done',
+  'runbookPacket.column.code': 'code',
+  'runbookPacket.column.task': 'task',
+  'runbookPacket.column.start': 'planned start',
+  'runbookPacket.column.end': 'planned end',
+  'runbookPacket.column.after': 'after',
+  'runbookPacket.column.owner': 'owner',
+  'runbookPacket.column.signature': 'signature, time',
+  'runbookPacket.twoPeople': 'two people sign',
+  'runbookPacket.signature': 'signature / time',
+  'runbookPacket.signatureNumbered': '{n}. signature / time',
+  'runbookPacket.selfFinishing': 'finishes by itself',
+  'runbookPacket.rotaOwner': "(rota {rota}, on call at the run's start)",
+  'runbookPacket.nobody': "nobody on call for rota {rota} at the run's start",
 } as const;
 
 export type CoreKey = keyof typeof en;

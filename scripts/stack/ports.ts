@@ -52,6 +52,8 @@ export async function takenPorts(config: Config): Promise<string[]> {
     [config.SMTP_PORT, 'the mail catcher (SMTP)', 'SMTP_PORT'],
     [config.MAIL_UI_PORT, 'the mail catcher (web)', 'MAIL_UI_PORT'],
   ];
+  if (config.INBOUND_SMTP_PORT !== undefined)
+    ports.push([config.INBOUND_SMTP_PORT, 'the check-off replies (inbound SMTP)', 'INBOUND_SMTP_PORT']);
   if (config.WORKER_METRICS_ADDRESS !== 'off')
     ports.push([Number(config.WORKER_METRICS_ADDRESS.split(':').pop()), "the worker's metrics", 'WORKER_METRICS_ADDRESS']);
   if (!config.DATABASE_URL) ports.unshift([config.EMBEDDED_PG_PORT, 'the embedded PostgreSQL', 'EMBEDDED_PG_PORT']);

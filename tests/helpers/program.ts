@@ -1,7 +1,7 @@
 import { uniqueSuffix } from './temporal';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities, type Activities } from '../../activities';
+import { createActivities, type Activities, type ActivityDeps } from '../../activities';
 import { failFast } from '../../activities/failures';
 import { createMailer } from '../../platform/mailer';
 import { freshDatabase } from './db';
@@ -185,11 +185,11 @@ export const testDomain = (name: string, onCritical: 'pause' | 'propose-rollback
  * What a program test file needs, started once per file: its own time-skipping server, a
  * fresh database, a real SMTP server, and a worker running programTestActivities.
  */
-export async function programTestBed(name: string) {
+export async function programTestBed(name: string, activityDeps: Partial<ActivityDeps> = {}) {
   const [env, db, smtp] = await Promise.all([timeSkippingEnv(), freshDatabase(name), startTestSmtp()]);
   const mailer = createMailer({ SMTP_HOST: '127.0.0.1', SMTP_PORT: smtp.port, SMTP_SECURE: false });
   const fake = programTestActivities(
-    createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test' }),
+    createActivities({ pool: db.pool, mailer, mailFrom: 'golive@test', publicBaseUrl: 'http://golive.test', ...activityDeps }),
   );
   const taskQueue = uniqueTaskQueue(name);
   const worker = await testWorker(env, taskQueue, fake.activities);

@@ -1,5 +1,6 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
+import type { ActivityDeps } from '../../activities';
 import { addPerson } from '../../app/people';
 import { testPlan } from '../../domain/demo-plans';
 import { parsePlan } from '../../domain/plan';
@@ -49,8 +50,8 @@ export const refusal = async (p: Promise<unknown>) => {
  * A time-skipping test server, database, SMTP server and worker for runbook runs, with the people
  * the tests name, and the ways a test drives a run.
  */
-export async function runbookTestBed(name: string) {
-  const bed: ProgramTestBed = await programTestBed(name);
+export async function runbookTestBed(name: string, activityDeps: Partial<ActivityDeps> = {}) {
+  const bed: ProgramTestBed = await programTestBed(name, activityDeps);
   for (const id of ['p-rb-nurse', 'p-rb-doctor', 'p-rb-stranger', 'p-rb-rehearsal', 'p-lead-01'])
     await addPerson(bed.db.pool, { id, displayName: `Staff ${id.slice(5)}`, email: `${id}@hospital.test`, roles: ['viewer'] });
   async function start(

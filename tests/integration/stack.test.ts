@@ -99,6 +99,7 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
         MAIL_UI_PORT: 'mailUi',
         TEMPORAL_ADDRESS: 'temporal',
         WORKER_METRICS_ADDRESS: 'workerMetrics',
+        INBOUND_SMTP_PORT: 'inbound',
       };
       for (const name of Object.values(portVariables)) ports[name] = await freePort();
       env = Object.fromEntries(
@@ -118,6 +119,8 @@ describe('npm run demo (scripts/bootstrap.mjs --stack, scripts/stack.ts)', () =>
       expect((demo.body as unknown as ProgramStatus).departments).toHaveLength(23);
       expect(await portOpen(ports.ui!)).toBe(true);
       expect(await portOpen(ports.mailUi!)).toBe(true);
+      // The demo receives check-off replies.
+      expect(await portOpen(ports.inbound!)).toBe(true);
       // A readable terminal: the summary names the logs; request logs go to the file, not the terminal.
       expect(stack.out()).toContain(`Logs           ${dataDir}/logs/: api.log (requests)`);
       await expect

@@ -145,7 +145,9 @@ describe('incidentWorkflow: the climb', () => {
       expect(l3.min - ackAt).toBeCloseTo(60, 6);
       expect(await handle.query(incidentStatusQuery)).toMatchObject({ status: 'open', owner: null, position: { round: 1, level: 3 } });
       await smtp.waitFor(() => mailsTo('o-l2').length === 2 && mailsTo('o-l3').length === 1);
-      expect(mailsTo('o-l2')[1]!.subject).toBe('[golive SEV2] prog-overdue/ICU: a go-live step failed, not resolved 60 minutes after acknowledgement');
+      expect(mailsTo('o-l2')[1]!.subject).toBe(
+        '[golive SEV2] prog-overdue/ICU: a go-live step failed, not resolved 60 minutes after acknowledgement',
+      );
       expect(mailsTo('o-l3')[0]!.subject).toBe('[golive SEV2] prog-overdue/ICU: a go-live step failed, unacknowledged for 0 minutes');
       expect((await finish(handle)).status).toBe('resolved');
     });

@@ -142,9 +142,9 @@ describe('runbook run', () => {
     const raised = bed.raised.filter((r) => r.programId === v.programId);
     expect(raised).toMatchObject([{ condition: 'runbook-task-late', severity: 'sev2', departments: [], counts: { minutesOverdue: 10 } }]);
     const mails = await bed.smtp.waitFor((ms) =>
-      ms.some((m) => m.subject.includes(`${v.programId}: runbook task convert-census is 10 min late`)),
+      ms.some((m) => m.subject.includes(`${v.programId}: runbook task convert-census is 10 minutes late`)),
     );
-    expect(mails.find((m) => m.subject.includes(`${v.programId}: runbook task convert-census is 10 min late`))!.to).toEqual([
+    expect(mails.find((m) => m.subject.includes(`${v.programId}: runbook task convert-census is 10 minutes late`))!.to).toEqual([
       'p-rb-nurse@hospital.test',
     ]);
     await sleep(h, 60 * MIN);
