@@ -104,7 +104,7 @@ export function demoPlan(): PlanInput {
   return {
     schemaVersion: 1,
     programId: 'demo-program',
-    hospital: { name: 'Demo Provincial People\u2019s Hospital', timeZone: 'Asia/Shanghai' },
+    hospital: { name: 'Demo Provincial People\u2019s Hospital', timeZone: 'Asia/Shanghai', locale: 'zh-CN' },
     departments: [
       // The pilot's departments each name their night's runbook (stored by the demo's seed from the templates).
       { ...dept('IM-OPD', 'Internal Medicine Outpatient Clinic', 'outpatient', 'high'), runbook: 'night-IM-OPD' },

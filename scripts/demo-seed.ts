@@ -1,4 +1,5 @@
 import { addPerson, issueToken, revokeToken } from '../app/people';
+import type { Locale } from '../domain/i18n';
 import { demoPlan } from '../domain/demo-plans';
 import { parsePlan } from '../domain/plan';
 import { departmentRunbook, teamRota, Teams, type Team } from '../domain/runbook-templates';
@@ -9,14 +10,19 @@ import { createPool } from '../platform/db';
 import type { Logger } from '../platform/logger';
 
 /** The demo hospital's people: one per role, and the three leadership approvers the demo plan names. */
-export const demoPeople: { id: string; displayName: string; roles: Role[] }[] = [
-  { id: 'p-admin-01', displayName: 'IT Administrator', roles: ['admin'] },
-  { id: 'p-lead-01', displayName: 'Cutover Lead', roles: ['lead', 'viewer'] },
-  { id: 'p-oncall-01', displayName: 'On-call Engineer', roles: ['oncall'] },
-  { id: 'p-vp-01', displayName: 'Vice-President, Medical Affairs', roles: ['leadership'] },
-  { id: 'p-itdir-01', displayName: 'IT Director', roles: ['leadership'] },
-  { id: 'p-cmo-01', displayName: 'Chief Medical Officer', roles: ['leadership'] },
-  { id: 'p-viewer-01', displayName: 'Department Observer', roles: ['viewer'] },
+/**
+ * The demo's people, in both of golive's languages: the hospital reads Chinese (the demo plan's
+ * hospital.locale), the cutover lead, the IT administrator and the IT director chose English, so
+ * one notice to leadership goes out in two languages.
+ */
+export const demoPeople: { id: string; displayName: string; roles: Role[]; locale?: Locale }[] = [
+  { id: 'p-admin-01', displayName: 'IT Administrator', roles: ['admin'], locale: 'en' },
+  { id: 'p-lead-01', displayName: 'Cutover Lead', roles: ['lead', 'viewer'], locale: 'en' },
+  { id: 'p-oncall-01', displayName: '王伟（值班工程师）', roles: ['oncall'], locale: 'zh-CN' },
+  { id: 'p-vp-01', displayName: '陈洁（医务副院长）', roles: ['leadership'], locale: 'zh-CN' },
+  { id: 'p-itdir-01', displayName: 'IT Director', roles: ['leadership'], locale: 'en' },
+  { id: 'p-cmo-01', displayName: '孙慧（医疗总监）', roles: ['leadership'] },
+  { id: 'p-viewer-01', displayName: '赵敏（科室观察员）', roles: ['viewer'] },
 ];
 
 /**
@@ -58,7 +64,13 @@ export async function seedDemo({
   const tokens: Record<string, string> = {};
   try {
     for (const p of demoPeople) {
-      await addPerson(pool, { id: p.id, displayName: p.displayName, email: `${p.id}@demo-hospital.example`, roles: p.roles });
+      await addPerson(pool, {
+        id: p.id,
+        displayName: p.displayName,
+        email: `${p.id}@demo-hospital.example`,
+        roles: p.roles,
+        locale: p.locale,
+      });
       await revokeToken(pool, { personId: p.id });
       tokens[p.id] = (await issueToken(pool, p.id)).token;
     }

@@ -3,7 +3,9 @@ import { parsePlan, validatePlan } from '../../domain/plan';
 import type { RunbookRunView } from '../../domain/runbook-run';
 import { departmentRunbook, teamRota, Teams } from '../../domain/runbook-templates';
 import { dueAt, LIVE_SECONDS_PER_TASK } from '../../scripts/demo-hospital/night-crew';
-import { DEMO_REHEARSAL_SPEED, demoNightCrew, demoPlanWithDomains } from '../../scripts/demo-seed';
+import { renderMail } from '../../activities/mail/render';
+import { MailMessage } from '../../activities/mail/templates';
+import { DEMO_REHEARSAL_SPEED, demoNightCrew, demoPeople, demoPlanWithDomains } from '../../scripts/demo-seed';
 
 describe('the demo plan the stack loads', () => {
   it("is valid, with 23 departments in 4 waves and the demo hospital's five comparison domains", () => {
@@ -19,6 +21,32 @@ describe('the demo plan the stack loads', () => {
       ['lab_results', 'DEMO_LEGACY_DB_URL'],
       ['dispensing', 'DEMO_LEGACY_DB_URL'],
     ]);
+  });
+});
+
+describe("the demo's languages", () => {
+  it('a Chinese hospital with people of both languages: one gate e-mail to leadership goes out in Chinese and in English', () => {
+    const plan = parsePlan(demoPlanWithDomains());
+    expect(plan.hospital.locale).toBe('zh-CN');
+    const leadership = demoPeople.filter((p) => p.roles.includes('leadership'));
+    // As app/locale.ts reads it: the person's own language, else the hospital's.
+    const locales = leadership.map((p) => p.locale ?? plan.hospital.locale!);
+    expect(new Set(locales)).toEqual(new Set(['zh-CN', 'en']));
+    const message = MailMessage.parse({
+      template: 'gate-opened',
+      gateId: 'readiness',
+      gateKind: 'readiness',
+      programId: plan.programId,
+      departments: ['IM-OPD', 'LAB'],
+      since: '2026-03-02T01:00:00.000Z',
+      deadline: '2026-03-03T01:00:00.000Z',
+      timeZone: plan.hospital.timeZone,
+      criteriaMet: 5,
+      criteriaTotal: 6,
+    });
+    const subjects = locales.map((locale) => renderMail(message, { baseUrl: 'http://localhost:3000', locale }).subject);
+    expect(subjects).toContain(`【golive】${plan.programId}：上线准入评审等待您的决策`);
+    expect(subjects).toContain(`[golive] ${plan.programId}: the readiness gate awaits your decision`);
   });
 });
 
