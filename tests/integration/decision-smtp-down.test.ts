@@ -38,7 +38,7 @@ describe('a gate decision with SMTP down', () => {
     expect((await stack.programs('POST', `/${programId}/evidence`, lead, { evidence: passingEvidence() })).status).toBe(200);
     // The gate opens (and its e-mails go out) while SMTP is up; the first Go leaves it pending.
     expect((await stack.programs('POST', `/${programId}/gates/readiness/requests`, lead, {})).status).toBe(200);
-    await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes(`${programId}: gate readiness awaits`)).length === 3);
+    await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes(`${programId}: the readiness gate awaits`)).length === 3);
     expect((await stack.programs('POST', `/${programId}/gates/readiness/decisions`, approvers[0]!, { decision: 'go' })).status).toBe(200);
 
     stack.smtp.down(true);
@@ -64,7 +64,7 @@ describe('a gate decision with SMTP down', () => {
 
     // SMTP back: every approver hears of the decision, once each.
     stack.smtp.down(false);
-    const subject = `${programId}: gate readiness decided go`;
+    const subject = `${programId}: the readiness gate decided go`;
     await stack.smtp.waitFor((m) => m.filter((x) => x.subject.includes(subject)).length >= 3, 120_000);
     await new Promise((r) => setTimeout(r, 3_000));
     const perRecipient: Record<string, number> = {};

@@ -61,12 +61,12 @@ describe('incidentWorkflow: the climb', () => {
       ]);
       expect(rows.filter((r) => r.kind === 'ladder-exhausted').map((r) => r.min)).toEqual([90]);
       expect(mailsTo('c-l1a').map((m) => m.subject)).toEqual([
-        '[golive SEV2] prog-climb/ICU: step-failed',
-        '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 45 min',
+        '[golive SEV2] prog-climb/ICU: a go-live step failed',
+        '[golive SEV2] prog-climb/ICU: a go-live step failed, unacknowledged for 45 minutes',
       ]);
       expect(mailsTo('c-boss').map((m) => m.subject)).toEqual([
-        '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 45 min',
-        '[golive SEV2] prog-climb/ICU: step-failed unacknowledged for 90 min',
+        '[golive SEV2] prog-climb/ICU: a go-live step failed, unacknowledged for 45 minutes',
+        '[golive SEV2] prog-climb/ICU: a go-live step failed, unacknowledged for 90 minutes',
       ]);
       expect(mailsTo('c-boss')[0]!.text).toContain('you are told as leadership');
       expect(mailsTo('c-l2')).toHaveLength(2);
@@ -103,8 +103,8 @@ describe('incidentWorkflow: the climb', () => {
       // Everyone told hears who owns it; the owner does not need to.
       await smtp.waitFor(() => mailsTo('a-l1b').length === 2);
       expect(mailsTo('a-l1a').map((m) => m.subject)).toEqual([
-        '[golive SEV2] prog-ack/ICU: step-failed',
-        '[golive SEV2] prog-ack/ICU: step-failed acknowledged by Staff a-l2',
+        '[golive SEV2] prog-ack/ICU: a go-live step failed',
+        '[golive SEV2] prog-ack/ICU: a go-live step failed, acknowledged by Staff a-l2',
       ]);
       expect(mailsTo('a-l2')).toHaveLength(1);
       expect(mailsTo('a-l3')).toHaveLength(0);

@@ -17,7 +17,7 @@ afterAll(() => bed?.close());
 
 const programId = (h: Program) => h.workflowId.slice('program:'.length);
 const mailsAbout = (h: Program, gate: string, decided: string) =>
-  bed.smtp.messages.filter((m) => m.subject === `[golive] ${programId(h)}: gate ${gate} decided ${decided}`);
+  bed.smtp.messages.filter((m) => m.subject === `[golive] ${programId(h)}: the ${gate} gate decided ${decided}`);
 
 describe('program: a decision returns when it is decided', () => {
   it('with SMTP down, a go that closes the gate answers at once; each gate-decided e-mail arrives once after SMTP is back', async () => {
