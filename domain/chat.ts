@@ -19,7 +19,8 @@ export type AlertVia = z.infer<typeof AlertVia>;
 const WebhookUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
   .max(2000)
-  .refine((u) => !new URL(u).username && !new URL(u).password, {
+  // zod runs this even when the URL check failed (that issue does not abort): an unparsable URL is that check's to report.
+  .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), {
     message: 'must not carry a user name or password (give a secret instead)',
     params: { rule: 'no-credentials-in-url' },
   });

@@ -97,6 +97,11 @@ describe('chat formats', () => {
     expect(issues({ id: 'a', kind: 'wecom', url: 'https://x.test/h', secret: 'x'.repeat(16) })).toEqual(['secret: wecom-has-no-secret']);
     expect(issues({ id: 'a', kind: 'dingtalk', url: 'https://u:p@x.test/h' })).toEqual(['url: no-credentials-in-url']);
     expect(issues({ id: 'a', kind: 'dingtalk', url: 'ftp://x.test/h' })).toEqual(['url: must be an http or https URL']);
+    // An empty URL is refused by its format, not a crash of the credentials rule (the contract test found the 500).
+    expect(issues({ id: 'a', kind: 'wecom', url: '', secret: '0'.repeat(16) })).toEqual([
+      'url: must be an http or https URL',
+      'secret: wecom-has-no-secret',
+    ]);
   });
 });
 
