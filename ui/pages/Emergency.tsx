@@ -5,6 +5,7 @@ import { EmergencyActions } from '../components/LeadActions';
 import { FactsTable, Table } from '../components/Table';
 import { ProgramFrame, useProgram, type EmergencyView, type ProgramStatus } from '../program';
 import { useCan } from '../session';
+import { useWords } from '../i18n';
 
 export function EmergencyPage({ programId }: { programId: string }) {
   return (
@@ -56,15 +57,16 @@ function departmentsOf(e: EmergencyView, status: ProgramStatus): string[] {
 }
 
 function Facts({ e }: { e: EmergencyView }) {
+  const { locale } = useWords();
   const end = e.closedAt ? Date.parse(e.closedAt) : Date.now();
   const rows: [string, ComponentChildren][] = [
     ['Reason', <span class="note-text">{e.reason}</span>],
     ['Declared', `${when(e.declaredAt)} by ${e.declaredBy}`],
     ['On paper', e.departments.length ? e.departments.join(', ') : 'the whole hospital'],
-    [e.closedAt ? 'Lasted' : 'Going on for', duration(end - Date.parse(e.declaredAt))],
+    [e.closedAt ? 'Lasted' : 'Going on for', duration(end - Date.parse(e.declaredAt), locale)],
     [
       'Systems restored',
-      e.restoredAt ? `${when(e.restoredAt)} (after ${duration(Date.parse(e.restoredAt) - Date.parse(e.declaredAt))})` : 'not yet',
+      e.restoredAt ? `${when(e.restoredAt)} (after ${duration(Date.parse(e.restoredAt) - Date.parse(e.declaredAt), locale)})` : 'not yet',
     ],
     ['Backlog cleared', e.backlogClearedAt ? when(e.backlogClearedAt) : 'not yet'],
     ['Closed', e.closedAt ? when(e.closedAt) : 'not yet'],
@@ -158,6 +160,7 @@ function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus })
 }
 
 function Timeline({ e }: { e: EmergencyView }) {
+  const { locale } = useWords();
   return (
     <section aria-labelledby="em-timeline-h">
       <h2 id="em-timeline-h">Timeline</h2>
@@ -169,7 +172,7 @@ function Timeline({ e }: { e: EmergencyView }) {
           rowKey={(_, n) => n}
           columns={[
             { header: 'Time', cell: (t) => when(t.at) },
-            { header: 'Since declared', cell: (t) => `+${duration(t.sinceDeclaredMs)}` },
+            { header: 'Since declared', cell: (t) => `+${duration(t.sinceDeclaredMs, locale)}` },
             { header: 'Event', rowHeader: true, cell: (t) => <Badge state={`em-${eventState(t.event)}`} label={eventText(t.event)} /> },
             { header: 'Department', cell: (t) => t.department ?? '—' },
           ]}

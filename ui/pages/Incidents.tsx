@@ -16,12 +16,14 @@ import {
 } from '../components/incident';
 import { usePoll } from '../poll';
 import { useCan } from '../session';
+import { useWords } from '../i18n';
 
 const statuses = ['open', 'acknowledged', 'resolved'] as const;
 const listLimit = 200;
 
 /** Every incident, newest first, filtered by status and program; the filters live in the address so a filtered list can be shared. */
 export function IncidentsPage() {
+  const { locale } = useWords();
   const [params, setParams] = useSearchParams();
   const status = params.get('status') ?? '';
   const programId = params.get('programId') ?? '';
@@ -124,7 +126,7 @@ export function IncidentsPage() {
                   cell: (i) => (
                     <>
                       {when(i.raisedAt)}
-                      {i.status !== 'resolved' ? <small class="age"> {duration(now - Date.parse(i.raisedAt))} ago</small> : null}
+                      {i.status !== 'resolved' ? <small class="age"> {duration(now - Date.parse(i.raisedAt), locale)} ago</small> : null}
                     </>
                   ),
                 },
@@ -209,6 +211,7 @@ function describe(e: IncidentEvent): ComponentChildren {
 }
 
 function Timeline({ incident }: { incident: IncidentDetail }) {
+  const { locale } = useWords();
   return (
     <section aria-labelledby="inc-timeline-h">
       <h2 id="inc-timeline-h">Timeline</h2>
@@ -221,7 +224,7 @@ function Timeline({ incident }: { incident: IncidentDetail }) {
           rowProps={(e) => ({ class: `ev-${e.kind}`, 'data-kind': e.kind })}
           columns={[
             { header: 'Time', class: 'nowrap', cell: (e) => when(e.at) },
-            { header: 'After raise', class: 'nowrap', cell: (e) => after(incident.raisedAt, e.at) },
+            { header: 'After raise', class: 'nowrap', cell: (e) => after(incident.raisedAt, e.at, locale) },
             { header: 'Event', rowHeader: true, cell: (e) => <Badge state={`ev-${e.kind}`} label={kindLabel[e.kind] ?? e.kind} /> },
             {
               header: 'Level',

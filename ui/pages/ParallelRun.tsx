@@ -6,6 +6,8 @@ import { Table } from '../components/Table';
 import { domainLabel, nightHref, nightLabel, useNights, type NightsAnswer } from '../components/nights';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { runProgress } from '../components/run-progress';
+import { catalogs } from '../../domain/i18n';
+import { useWords, type MessageKey } from '../i18n';
 
 export function ParallelRunPage({ programId }: { programId: string }) {
   return (
@@ -19,10 +21,12 @@ const arrow: Record<string, string> = { improving: '↘', worsening: '↗', stea
 
 /** The trend's direction as a word (and an arrow for the eye); "unknown" until 6 nights are compared. */
 export function Direction({ direction }: { direction: string }) {
+  const { t } = useWords();
+  const key = `ui.common.direction.${direction}` as MessageKey;
   return (
     <span class={`direction d-${direction}`}>
       {arrow[direction] ? <span aria-hidden="true">{arrow[direction]} </span> : null}
-      {direction === 'unknown' ? 'too few nights' : direction}
+      {key in catalogs.en ? t(key) : direction}
     </span>
   );
 }
@@ -30,7 +34,8 @@ export function Direction({ direction }: { direction: string }) {
 function RunSummary({ status }: { status: ProgramStatus }) {
   const pr = status.parallelRun;
   const final = status.gates.find((g) => g.gate === 'final');
-  const progress = runProgress(status);
+  const { locale } = useWords();
+  const progress = runProgress(status, locale);
   return (
     <section aria-labelledby="run-h">
       <h2 id="run-h">Run summary</h2>

@@ -1,0 +1,150 @@
+import { uniqueSuffix } from '../helpers/temporal';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPlan } from '../../domain/demo-plans';
+import type { PlanInput } from '../../domain/plan';
+import type { GateView, ProgramStatus } from '../../domain/rollout';
+import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
+import { passingEvidence } from '../helpers/complete';
+import { startStack, type TestStack } from '../helpers/stack';
+
+/**
+ * The command center in Simplified Chinese, in real headless Chromium against the real stack: a
+ * VP whose own locale is zh-CN decides a gate in a Chinese page, and an on-call whose locale is
+ * zh-CN gets a Chinese e-mail and acknowledges from its link in a Chinese page. The browser
+ * itself says en-GB: the page follows the signed-in person, not the browser.
+ */
+type Person = Awaited<ReturnType<TestStack['person']>>;
+let stack: TestStack;
+let browser: Browser;
+let launching: Promise<Browser> | undefined;
+let lead: Person;
+let oncall: Person;
+let vp: Person;
+const contexts: BrowserContext[] = [];
+
+const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+  const res = await fetch(`${stack.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+};
+
+beforeAll(async () => {
+  launching = launchBrowser().then((b) => (browser = b));
+  stack = await startStack('command_center_zh', { linksToSelf: true });
+  await launching;
+  lead = await stack.person(['lead'], 'p-lead-01', '李娜');
+  oncall = await stack.person(['oncall'], 'p-oncall-01', '王伟');
+  vp = await stack.person(['leadership'], 'p-vp-01', '陈杰');
+  await stack.person(['leadership'], 'p-itdir-01', '刘洋');
+  await stack.person(['leadership'], 'p-cmo-01', '孙慧');
+  for (const p of [oncall, vp]) expect((await api('PUT', '/v1/me/locale', p.headers, { locale: 'zh-CN' })).status).toBe(200);
+});
+afterAll(async () => {
+  await launching?.catch(() => undefined);
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function person(who: string): Promise<BrowserContext> {
+  const context = await newPerson(browser, who);
+  contexts.push(context);
+  return context;
+}
+
+async function newProgram(edit: (p: PlanInput) => void = () => undefined): Promise<string> {
+  const plan = testPlan();
+  plan.programId = `zh-${uniqueSuffix()}`;
+  edit(plan);
+  const created = await api('POST', '/v1/programs', lead.headers, plan);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return plan.programId;
+}
+
+/**
+ * Latin words of three letters or more left on a page: department codes (capitals), the product,
+ * the language menu's "English" and the names the plan gives (`allowed`) are no English to translate.
+ */
+const englishWords = (text: string, allowed: string[]) =>
+  (allowed.reduce((rest, a) => rest.split(a).join(' '), text).match(/[A-Za-z]{3,}/g) ?? []).filter(
+    (w) => !/^(golive|English|[A-Z0-9]+)$/.test(w),
+  );
+
+describe('command center in Simplified Chinese', () => {
+  it('a VP whose locale is zh-CN sees the overview in Chinese and decides the readiness gate in a Chinese page', async () => {
+    const programId = await newProgram((p) => {
+      p.gates.readiness = { ...p.gates.readiness, rule: { kind: 'quorum', required: 1 } };
+    });
+    expect((await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, { evidence: passingEvidence() })).status).toBe(200);
+    expect((await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead.headers, {})).status).toBe(200);
+
+    const page = await signIn(await person('vp'), stack.browserUrl, vp.token, `/programs/${programId}`);
+    await page.getByRole('heading', { name: '待决策的上线评审' }).waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    const overview = await page.locator('main').innerText();
+    for (const words of ['阶段', '上线准入评审', '科室', '双轨并行', '未解决的事件', '使用旧系统', '医院时区'])
+      expect(overview).toContain(words);
+    // Phases, states and gates in words, never their ids; the only Latin left is codes and names from the plan.
+    expect(overview).not.toMatch(/gate-open|readiness|going-live|legacy\b|Pilot|Wave/);
+    expect(englishWords(overview, [programId, 'Test General Hospital', 'Asia/Shanghai'])).toEqual([]);
+    await screenshot(page, 'overview.zh-CN');
+
+    await page.getByRole('link', { name: '上线准入评审' }).first().click();
+    await page.getByRole('heading', { name: '您的决策' }).waitFor({ state: 'visible' });
+    const gatePage = await page.locator('main').innerText();
+    for (const words of ['准入条件', '审批人', '已有决策', '满足']) expect(gatePage).toContain(words);
+    await confirmAction(page, page.getByTestId('gate-go'), { '备注（可选，随您的决策显示）': '证据已审阅，同意上线' }, '通过');
+
+    await expect
+      .poll(async () => ((await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus).gates, {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'readiness', status: 'go' })]));
+    const gate = ((await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus).gates.find(
+      (g) => g.gate === 'readiness',
+    ) as GateView;
+    expect(gate.decisions).toMatchObject([{ approverId: vp.personId, decision: 'go', comment: '证据已审阅，同意上线' }]);
+    // The page shows the decision in Chinese, without a reload.
+    const decisions = page.getByTestId('gate-decisions');
+    await expect.poll(async () => (await decisions.isVisible()) && (await decisions.innerText()), { timeout: 10_000 }).toContain('陈杰');
+    expect(await decisions.innerText()).toContain('通过');
+    await screenshot(page, 'gate.zh-CN');
+  });
+
+  it('an on-call whose locale is zh-CN gets a Chinese e-mail and acknowledges from its link in a Chinese page', async () => {
+    const programId = await newProgram();
+    const raisedAt = Date.now();
+    const raised = await api('POST', '/v1/incidents', lead.headers, { programId, departments: ['LAB'], severity: 'sev2' });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(202);
+    const incidentId = String(raised.body.incidentId);
+
+    const toOncall = (m: { to: string[]; text: string; receivedAt: number }) =>
+      m.receivedAt >= raisedAt && m.to.includes('p-oncall-01@hospital.test') && /\/ack\//.test(m.text);
+    const mail = (await stack.smtp.waitFor((ms) => ms.some(toOncall), 30_000)).find(toOncall)!;
+    expect(mail.subject).toContain('【golive');
+    expect(mail.text).toContain('值班升级名单');
+    expect(mail.text).toContain('认领此事件');
+    expect(mail.text).not.toMatch(/Acknowledge|escalation|Severity/);
+    const link = /https?:\/\/[^\s<>"]+\/ack\/[A-Za-z0-9_-]{43}/.exec(mail.text)?.[0];
+    expect(link, mail.text).toBeDefined();
+
+    const page = await (await person('oncall')).newPage();
+    await page.goto(link!);
+    await fillSignIn(page, oncall.token);
+    await page.getByRole('heading', { name: '认领事件' }).waitFor({ state: 'visible' });
+    const before = await page.locator('main').innerText();
+    for (const words of ['项目', '科室', '状态', '待认领', '当前登录：王伟']) expect(before).toContain(words);
+    await confirmAction(page, page.getByTestId('ack-confirm'), {}, '认领：由我负责');
+    const result = page.getByTestId('ack-result');
+    await result.waitFor({ state: 'visible' });
+    const said = await result.innerText();
+    expect(said).toContain('已认领');
+    expect(said).toContain(incidentId);
+    await screenshot(page, 'ack.zh-CN');
+
+    const incident = (await api('GET', `/v1/incidents/${incidentId}`, lead.headers)).body;
+    expect(incident).toMatchObject({ status: 'acknowledged', ownerId: oncall.personId });
+  });
+});
