@@ -12,9 +12,25 @@ import * as gates from './ui/gates';
 import * as overview from './ui/overview';
 import * as ack from './ui/ack';
 import * as actions from './ui/actions';
+import * as incidents from './ui/incidents';
+import * as emergency from './ui/emergency';
+import * as parallelRun from './ui/parallel-run';
+import * as audit from './ui/audit';
 
 /** Every catalog: the messages' (e-mail, chat, API) and the command center's areas. A new area is one line in each. */
-const en = { ...coreEn, ...frame.en, ...common.en, ...gates.en, ...overview.en, ...ack.en, ...actions.en };
+const en = {
+  ...coreEn,
+  ...frame.en,
+  ...common.en,
+  ...gates.en,
+  ...overview.en,
+  ...ack.en,
+  ...actions.en,
+  ...incidents.en,
+  ...emergency.en,
+  ...parallelRun.en,
+  ...audit.en,
+};
 export type MessageKey = keyof typeof en;
 const zhCN: Record<MessageKey, string> = {
   ...coreZh,
@@ -24,6 +40,10 @@ const zhCN: Record<MessageKey, string> = {
   ...overview.zhCN,
   ...ack.zhCN,
   ...actions.zhCN,
+  ...incidents.zhCN,
+  ...emergency.zhCN,
+  ...parallelRun.zhCN,
+  ...audit.zhCN,
 };
 export const locales = ['zh-CN', 'en'] as const;
 export type Locale = (typeof locales)[number];

@@ -1,6 +1,8 @@
 /** Words every command-center page shares: states (never shown as raw ids), units, lists and placeholders. Both languages side by side. */
 export const en = {
   'ui.common.loading': 'Loading…',
+  'ui.error.serverAnswered': 'the server answered {status}',
+  'ui.error.liveUnavailable': 'the live state is unavailable just now; showing the last one',
   'ui.common.none': 'none',
   'ui.common.hospitalWide': 'hospital-wide',
   'ui.common.cancel': 'Cancel',
@@ -77,6 +79,8 @@ export const en = {
 
 export const zhCN: Record<keyof typeof en, string> = {
   'ui.common.loading': '加载中…',
+  'ui.error.serverAnswered': '服务器返回 {status}',
+  'ui.error.liveUnavailable': '实时状态暂时不可用；显示最近一次结果',
   'ui.common.none': '无',
   'ui.common.hospitalWide': '全院',
   'ui.common.cancel': '取消',
