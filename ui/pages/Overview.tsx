@@ -181,7 +181,9 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
           />
           {completed ? null : pr.finalGateBlockers.length ? (
             <p>
-              <small>{t('ui.overview.finalNotYet', { blockers: pr.finalGateBlockers.join(t('list.separator')) })}</small>
+              <small data-testid="final-blockers">
+                {t('ui.overview.finalNotYet', { blockers: pr.finalGateBlockers.join(t('list.separator')) })}
+              </small>
             </p>
           ) : (
             <p>
