@@ -5,7 +5,8 @@ import { testPlan } from '../../domain/demo-plans';
 import type { PlanInput } from '../../domain/plan';
 import type { GateView, ProgramStatus } from '../../domain/rollout';
 import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { type TestDatabase } from '../helpers/db';
+import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
 import { completeProgram, quickPlan, passingEvidence } from '../helpers/complete';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -28,23 +29,11 @@ const contexts: BrowserContext[] = [];
 let programCounter = 0;
 
 beforeAll(async () => {
-  // The parallel run compares two small "systems": tables of a database of their own, named to
-  // the worker by environment variable as a plan's comparison domains require.
-  sources = await freshDatabase('cc_sources');
-  await sources.pool.query(`
-    CREATE TABLE legacy_charges (id text PRIMARY KEY, amount numeric);
-    CREATE TABLE new_charges (id text PRIMARY KEY, amount numeric);
-    INSERT INTO legacy_charges VALUES ('c1', 10.00), ('c2', 20.00), ('c3', 30.00);
-    INSERT INTO new_charges VALUES ('c1', 10.00), ('c2', 20.00), ('c3', 30.00);
-    CREATE TABLE legacy_orders (id text PRIMARY KEY, amount numeric);
-    CREATE TABLE new_orders (id text PRIMARY KEY, amount numeric);
-    INSERT INTO legacy_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3), ('o4', 4);
-    INSERT INTO new_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3.5), ('o4', 4);
-  `);
+  sources = await comparisonSources('cc_sources');
   launching = launchBrowser().then((b) => (browser = b));
   stack = await startStack('command_center', {
     linksToSelf: true,
-    workerEnv: { CC_LEGACY_DB_URL: sources.url, CC_NEW_DB_URL: sources.url },
+    workerEnv: sourcesEnv('CC', sources),
   });
   await launching;
   // The test plan's people, with names as the screenshots show them.
@@ -300,18 +289,9 @@ describe('command center in headless Chromium', () => {
   });
 
   it('shows the parallel run grid with compared nights', async () => {
-    const domain = (name: string) => ({
-      name,
-      spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
-      legacy: { kind: 'postgres' as const, connection: { urlEnv: 'CC_LEGACY_DB_URL' }, query: `SELECT id, amount FROM legacy_${name}` },
-      new: { kind: 'postgres' as const, connection: { urlEnv: 'CC_NEW_DB_URL' }, query: `SELECT id, amount FROM new_${name}` },
-      // orders differ in one row of four: a warning, not critical.
-      thresholds: { warning: { count: 0 }, critical: { rate: 0.5 } },
-    });
     const programId = await newProgram((p) => {
       oneApprover(p);
-      // Demo timing: a "night" every 5 s from the pilot's go-live, and no settle delay before the recheck.
-      p.parallelRun = { minimumDuration: 'PT10M', comparisonEvery: 'PT5S', settle: 'PT0S', domains: [domain('charges'), domain('orders')] };
+      p.parallelRun = quickParallelRun('CC');
     });
     await openReadinessGate(programId);
     expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);

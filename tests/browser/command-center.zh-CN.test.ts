@@ -5,7 +5,8 @@ import { testPlan } from '../../domain/demo-plans';
 import type { PlanInput } from '../../domain/plan';
 import type { GateView, ProgramStatus } from '../../domain/rollout';
 import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { type TestDatabase } from '../helpers/db';
+import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
 import { passingEvidence } from '../helpers/complete';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -32,22 +33,11 @@ const api = async (method: string, path: string, headers: Record<string, string>
 };
 
 beforeAll(async () => {
-  // Two small "systems" for the parallel run's nightly comparison, named to the worker by environment variable.
-  sources = await freshDatabase('cc_zh_sources');
-  await sources.pool.query(`
-    CREATE TABLE legacy_charges (id text PRIMARY KEY, amount numeric);
-    CREATE TABLE new_charges (id text PRIMARY KEY, amount numeric);
-    INSERT INTO legacy_charges VALUES ('c1', 10.00), ('c2', 20.00);
-    INSERT INTO new_charges VALUES ('c1', 10.00), ('c2', 20.00);
-    CREATE TABLE legacy_orders (id text PRIMARY KEY, amount numeric);
-    CREATE TABLE new_orders (id text PRIMARY KEY, amount numeric);
-    INSERT INTO legacy_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3), ('o4', 4);
-    INSERT INTO new_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3.5), ('o4', 4);
-  `);
+  sources = await comparisonSources('cc_zh_sources');
   launching = launchBrowser().then((b) => (browser = b));
   stack = await startStack('command_center_zh', {
     linksToSelf: true,
-    workerEnv: { ZH_LEGACY_DB_URL: sources.url, ZH_NEW_DB_URL: sources.url },
+    workerEnv: sourcesEnv('ZH', sources),
   });
   await launching;
   lead = await stack.person(['lead'], 'p-lead-01', '李娜');
@@ -178,17 +168,9 @@ describe('command center in Simplified Chinese', () => {
   });
 
   it('shows a program in its pilot in Chinese: the parallel run day, nights compared, departments live (the README picture)', async () => {
-    const domain = (name: string) => ({
-      name,
-      spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
-      legacy: { kind: 'postgres' as const, connection: { urlEnv: 'ZH_LEGACY_DB_URL' }, query: `SELECT id, amount FROM legacy_${name}` },
-      new: { kind: 'postgres' as const, connection: { urlEnv: 'ZH_NEW_DB_URL' }, query: `SELECT id, amount FROM new_${name}` },
-      thresholds: { warning: { count: 0 }, critical: { rate: 0.5 } },
-    });
     const programId = await newProgram((p) => {
       oneApprover(p);
-      // Demo timing: a "night" every 5 s from the pilot's go-live.
-      p.parallelRun = { minimumDuration: 'PT10M', comparisonEvery: 'PT5S', settle: 'PT0S', domains: [domain('charges'), domain('orders')] };
+      p.parallelRun = quickParallelRun('ZH');
     });
     await openReadinessGate(programId);
     expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);
