@@ -8,6 +8,7 @@ import { usePoll } from '../poll';
 import { runProgress } from '../components/run-progress';
 import { whatHappened, type IncidentRow } from '../components/incident';
 import { domainLabel } from '../components/nights';
+import { blockText } from '../components/blockers';
 import { gateTitle } from './gate/words';
 import { Direction } from './ParallelRun';
 
@@ -131,7 +132,8 @@ function Departments({ status }: { status: ProgramStatus }) {
 }
 
 function ParallelRunCard({ status }: { status: ProgramStatus }) {
-  const { t, when, pct, locale } = useWords();
+  const w = useWords();
+  const { t, when, pct, locale } = w;
   const pr = status.parallelRun;
   const completed = status.phase === 'completed';
   const progress = runProgress(status, locale);
@@ -179,10 +181,10 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
               { header: t('ui.common.trend'), cell: (row) => <Direction direction={row.direction} /> },
             ]}
           />
-          {completed ? null : pr.finalGateBlockers.length ? (
+          {completed ? null : pr.finalGateBlocks.length ? (
             <p>
               <small data-testid="final-blockers">
-                {t('ui.overview.finalNotYet', { blockers: pr.finalGateBlockers.join(t('list.separator')) })}
+                {t('ui.overview.finalNotYet', { blockers: w.list(pr.finalGateBlocks.map((b) => blockText(w, b))) })}
               </small>
             </p>
           ) : (

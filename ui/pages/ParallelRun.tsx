@@ -6,6 +6,7 @@ import { Table } from '../components/Table';
 import { domainLabel, nightHref, nightLabel, useNights, type NightsAnswer } from '../components/nights';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { runProgress } from '../components/run-progress';
+import { blockText } from '../components/blockers';
 import { catalogs } from '../../domain/i18n';
 import { useWords, type MessageKey } from '../i18n';
 
@@ -34,7 +35,8 @@ export function Direction({ direction }: { direction: string }) {
 function RunSummary({ status }: { status: ProgramStatus }) {
   const pr = status.parallelRun;
   const final = status.gates.find((g) => g.gate === 'final');
-  const { t, when, list, locale } = useWords();
+  const w = useWords();
+  const { t, when, list, locale } = w;
   const progress = runProgress(status, locale);
   return (
     <section aria-labelledby="run-h">
@@ -60,20 +62,20 @@ function RunSummary({ status }: { status: ProgramStatus }) {
           </strong>
         </p>
       ) : null}
-      {pr.finalGateBlockers.length ? (
+      {pr.finalGateBlocks.length ? (
         <div class="blockers">
           <strong>{t('ui.run.finalNotYet')}</strong>
           <ul>
-            {pr.finalGateBlockers.slice(0, 6).map((b) => (
-              <li key={b}>{b}</li>
+            {pr.finalGateBlocks.slice(0, 6).map((b, i) => (
+              <li key={i}>{blockText(w, b)}</li>
             ))}
           </ul>
-          {pr.finalGateBlockers.length > 6 ? (
+          {pr.finalGateBlocks.length > 6 ? (
             <details>
-              <summary>{t('ui.run.more', { n: pr.finalGateBlockers.length - 6 })}</summary>
+              <summary>{t('ui.run.more', { n: pr.finalGateBlocks.length - 6 })}</summary>
               <ul>
-                {pr.finalGateBlockers.slice(6).map((b) => (
-                  <li key={b}>{b}</li>
+                {pr.finalGateBlocks.slice(6).map((b, i) => (
+                  <li key={i}>{blockText(w, b)}</li>
                 ))}
               </ul>
             </details>
