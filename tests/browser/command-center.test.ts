@@ -1,13 +1,12 @@
 import { uniqueSuffix } from '../helpers/temporal';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPlan } from '../../domain/demo-plans';
-import type { PlanInput } from '../../domain/plan';
-import type { GateView, ProgramStatus } from '../../domain/rollout';
+import type { GateView } from '../../domain/rollout';
 import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
-import { type TestDatabase } from '../helpers/db';
+import type { TestDatabase } from '../helpers/db';
 import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
-import { completeProgram, quickPlan, passingEvidence } from '../helpers/complete';
+import { oneApprover, programDriver } from '../helpers/command-center';
+import { completeProgram, quickPlan } from '../helpers/complete';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -26,7 +25,6 @@ let viewer: Person;
 let vp: Person;
 let itdir: Person;
 const contexts: BrowserContext[] = [];
-let programCounter = 0;
 
 beforeAll(async () => {
   sources = await comparisonSources('cc_sources');
@@ -59,34 +57,9 @@ async function person(who: string): Promise<BrowserContext> {
   return context;
 }
 
-const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-  const res = await fetch(`${stack.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-};
-const status = async (programId: string) => (await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus;
+const driver = programDriver(() => ({ url: stack.url, lead: lead.headers }), 'cc');
+const { api, status, newProgram, openReadinessGate } = driver;
 const gateOf = async (programId: string, gate: string) => (await status(programId)).gates.find((g) => g.gate === gate) as GateView;
-
-async function newProgram(edit: (p: PlanInput) => void = () => undefined): Promise<string> {
-  const plan = testPlan();
-  plan.programId = `cc-${++programCounter}-${uniqueSuffix()}`;
-  edit(plan);
-  const created = await api('POST', '/v1/programs', lead.headers, plan);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return plan.programId;
-}
-
-/** The readiness gate decided by one approver, so that a single "go" in the page moves the program on. */
-const oneApprover = (p: PlanInput) => {
-  p.gates.readiness = { ...p.gates.readiness, rule: { kind: 'quorum', required: 1 } };
-};
-
-async function openReadinessGate(programId: string) {
-  const evidence = await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, { evidence: passingEvidence() });
-  expect(evidence.status, JSON.stringify(evidence.body)).toBe(200);
-  const opened = await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead.headers, {});
-  expect(opened.status, JSON.stringify(opened.body)).toBe(200);
-}
 
 /** A POST from the signed-in page itself, with the session cookie, and the CSRF header only when given. */
 function postFromPage(page: Page, path: string, body: unknown, csrfToken?: string) {

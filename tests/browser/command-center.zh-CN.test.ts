@@ -1,13 +1,10 @@
-import { uniqueSuffix } from '../helpers/temporal';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPlan } from '../../domain/demo-plans';
-import type { PlanInput } from '../../domain/plan';
-import type { GateView, ProgramStatus } from '../../domain/rollout';
+import type { GateView } from '../../domain/rollout';
 import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
-import { type TestDatabase } from '../helpers/db';
+import type { TestDatabase } from '../helpers/db';
 import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
-import { passingEvidence } from '../helpers/complete';
+import { oneApprover, programDriver } from '../helpers/command-center';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -26,11 +23,7 @@ let oncall: Person;
 let vp: Person;
 const contexts: BrowserContext[] = [];
 
-const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-  const res = await fetch(`${stack.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-};
+const { api, status, newProgram, openReadinessGate } = programDriver(() => ({ url: stack.url, lead: lead.headers }), 'zh');
 
 beforeAll(async () => {
   sources = await comparisonSources('cc_zh_sources');
@@ -59,24 +52,6 @@ async function person(who: string): Promise<BrowserContext> {
   const context = await newPerson(browser, who);
   contexts.push(context);
   return context;
-}
-
-const oneApprover = (p: PlanInput) => {
-  p.gates.readiness = { ...p.gates.readiness, rule: { kind: 'quorum', required: 1 } };
-};
-
-async function openReadinessGate(programId: string) {
-  expect((await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, { evidence: passingEvidence() })).status).toBe(200);
-  expect((await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead.headers, {})).status).toBe(200);
-}
-
-async function newProgram(edit: (p: PlanInput) => void = () => undefined): Promise<string> {
-  const plan = testPlan();
-  plan.programId = `zh-${uniqueSuffix()}`;
-  edit(plan);
-  const created = await api('POST', '/v1/programs', lead.headers, plan);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return plan.programId;
 }
 
 /**
@@ -115,14 +90,12 @@ describe('command center in Simplified Chinese', () => {
     await confirmAction(page, page.getByTestId('gate-go'), { '备注（可选，随您的决策显示）': '证据已审阅，同意上线' }, '通过');
 
     await expect
-      .poll(async () => ((await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus).gates, {
+      .poll(async () => (await status(programId)).gates, {
         timeout: 30_000,
         interval: 250,
       })
       .toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'readiness', status: 'go' })]));
-    const gate = ((await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus).gates.find(
-      (g) => g.gate === 'readiness',
-    ) as GateView;
+    const gate = (await status(programId)).gates.find((g) => g.gate === 'readiness') as GateView;
     expect(gate.decisions).toMatchObject([{ approverId: vp.personId, decision: 'go', comment: '证据已审阅，同意上线' }]);
     // The page shows the decision in Chinese, without a reload.
     const decisions = page.getByTestId('gate-decisions');
@@ -176,14 +149,10 @@ describe('command center in Simplified Chinese', () => {
     expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);
     expect((await api('POST', `/v1/programs/${programId}/waves/1/start`, lead.headers, {})).status).toBe(200);
     await expect
-      .poll(
-        async () =>
-          ((await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus).parallelRun.nightsCompared,
-        {
-          timeout: 60_000,
-          interval: 500,
-        },
-      )
+      .poll(async () => (await status(programId)).parallelRun.nightsCompared, {
+        timeout: 60_000,
+        interval: 500,
+      })
       .toBeGreaterThanOrEqual(2);
 
     const page = await signIn(await person('vp'), stack.browserUrl, vp.token, `/programs/${programId}`);
