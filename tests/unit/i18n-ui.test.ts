@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { catalogs } from '../../domain/i18n';
+import { after, duration, pct } from '../../ui/components/format';
 import { projectRoot } from '../../platform/config';
 
 const uiDir = join(projectRoot, 'ui');
@@ -146,5 +147,28 @@ describe('command center words', () => {
     ].join('\n');
     const texts = scan(join(uiDir, 'probe.tsx'), probe).map((f) => f.text);
     expect(texts).toEqual(['Decide now', 'Close the dialog', 'Reason (kept)', 'the gate is open', '待决策', '`${n} nights compared`']);
+  });
+});
+
+describe('units for the locale', () => {
+  it('durations in catalog units, percentages as the locale writes them', () => {
+    expect([40_000, 12 * 60_000, 65 * 60_000, 51 * 3_600_000].map((ms) => duration(ms, 'en'))).toEqual([
+      '40 s',
+      '12 min',
+      '1 h 05 min',
+      '2 d 3 h',
+    ]);
+    expect([40_000, 12 * 60_000, 65 * 60_000, 51 * 3_600_000].map((ms) => duration(ms, 'zh-CN'))).toEqual([
+      '40 秒',
+      '12 分钟',
+      '1 小时 05 分钟',
+      '2 天 3 小时',
+    ]);
+    expect(after('2026-03-02T15:50:00Z', '2026-03-02T16:55:00Z', 'zh-CN')).toBe('+1 小时 05 分钟');
+    // A clock running backwards (a late event recorded early) is no negative duration.
+    expect(duration(-5000, 'en')).toBe('0 s');
+    expect(pct(0.012345, 'en', 3)).toBe('1.235%');
+    expect(pct(0.012345, 'zh-CN', 3)).toBe('1.235%');
+    expect(pct(null, 'zh-CN')).toBe('—');
   });
 });
