@@ -169,4 +169,29 @@ describe('command center in Simplified Chinese', () => {
     expect(englishWords(overview, [programId, 'Test General Hospital', 'Asia/Shanghai', 'charges', 'orders'])).toEqual([]);
     await screenshot(page, 'overview-pilot-live.zh-CN');
   });
+
+  it('a person who reads English switches the page to Chinese from the language menu: words, times and the stored locale follow, without a reload', async () => {
+    const programId = await newProgram();
+    const reader = await stack.person(['viewer'], undefined, 'Zhou Lan');
+    const page = await signIn(await person('switcher'), stack.browserUrl, reader.token, `/programs/${programId}`);
+    await page.getByRole('heading', { name: 'Open gates' }).waitFor({ state: 'visible' });
+    const head = page.locator('hgroup.program-head p');
+    expect(await head.innerText()).toMatch(/updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Asia\/Shanghai/);
+    await page.evaluate(() => {
+      (globalThis as { notReloaded?: boolean }).notReloaded = true;
+    });
+
+    await page.getByTestId('language').selectOption('zh-CN');
+    await page.getByRole('heading', { name: '待决策的上线评审' }).waitFor({ state: 'visible' });
+    expect(await head.innerText()).toMatch(/更新于 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d（中国标准时间）/);
+    expect(await page.getByTestId('signed-in-as').innerText()).toContain('查看者');
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // Kept as the person's own: the API's messages to them follow it too.
+    await expect
+      .poll(async () => (await api('GET', '/v1/session', reader.headers)).body.person, { timeout: 5000 })
+      .toMatchObject({ locale: 'zh-CN' });
+    const refused = await api('POST', `/v1/programs/${programId}/waves/1/start`, reader.headers, {});
+    expect(refused.status).toBe(403);
+    expect(String(refused.body.message)).toMatch(/[\u4e00-\u9fff]/);
+  });
 });
