@@ -170,7 +170,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'ui.decide.whoClosed':
     '{requested, select, no {尚未开放决策：证据就绪后由上线负责人申请。开放后由以下审批人决策：{names}。} other {尚未开放决策。开放后由以下审批人决策：{names}。}}',
   'ui.decide.whoDecided':
-    '{hasTime, select, yes {已决策：{decision}（{time}）。审批人：{names}。} other {已决策：{decision}。审批人：{names}。}}',
+    '{hasTime, select, yes {已于 {time} 决策：{decision}。审批人：{names}。} other {已决策：{decision}。审批人：{names}。}}',
   'ui.decide.yours': '您的决策',
   'ui.decide.youApprove': '您是此评审的审批人（{rule}）。',
   'ui.decide.mine': '您已于 {time} 决策{decision}；评审开放期间您可以更改。',
