@@ -204,4 +204,28 @@ describe('command center in Simplified Chinese', () => {
     expect(refused.status).toBe(403);
     expect(String(refused.body.message)).toMatch(/[\u4e00-\u9fff]/);
   });
+
+  it('shows an emergency to a zh-CN on-call in Chinese: the banner, paper mode, the facts and the timeline', async () => {
+    const programId = await newProgram();
+    const declared = await api('POST', `/v1/programs/${programId}/emergencies`, lead.headers, {
+      departments: ['LAB'],
+      reason: 'EMR unreachable',
+    });
+    expect(declared.status, JSON.stringify(declared.body)).toBe(200);
+    const page = await signIn(await person('oncall'), stack.browserUrl, oncall.token, `/programs/${programId}/emergency`);
+    const banner = page.getByTestId('emergency-banner');
+    await banner.waitFor({ state: 'visible' });
+    expect(await banner.innerText()).toMatch(/应急 #1：纸质模式运行中 自 .*（中国标准时间） 起 — LAB。/);
+    await page.getByTestId('emergency-facts').waitFor({ state: 'visible' });
+    const facts = await page.getByTestId('emergency-facts').innerText();
+    for (const words of ['原因', '启动时间', '纸质工作的科室', '已持续', '尚未']) expect(facts).toContain(words);
+    expect(await page.getByTestId('emergency-status').innerText()).toBe('进行中：纸质模式');
+    await expect.poll(async () => await page.getByTestId('emergency-timeline').innerText(), { timeout: 10_000 }).toContain('已启动应急');
+    const main = await page.locator('main').innerText();
+    await screenshot(page, 'emergency.zh-CN');
+    // Codes and what people typed stay as they are: the program, the hospital's name, the declarer's id, the reason.
+    expect(englishWords(main, [programId, 'Test General Hospital', 'Asia/Shanghai', 'p-lead-01', 'EMR unreachable'])).toEqual([]);
+    expect(main).toContain('因应急 #1 暂停：EMR unreachable');
+    await screenshot(page, 'emergency.zh-CN');
+  });
 });
