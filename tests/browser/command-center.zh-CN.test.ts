@@ -228,4 +228,27 @@ describe('command center in Simplified Chinese', () => {
     expect(main).toContain('因应急 #1 暂停：EMR unreachable');
     await screenshot(page, 'emergency.zh-CN');
   });
+
+  it('says in Chinese why a critical night paused the program, on the overview and the parallel-run page', async () => {
+    const programId = await newProgram((p) => {
+      oneApprover(p);
+      const run = quickParallelRun('ZH');
+      // orders differ in one row of four: critical at 10 %, and this plan pauses on it.
+      const orders = { ...run.domains[1]!, thresholds: { warning: { count: 0 }, critical: { rate: 0.1 } }, onCritical: 'pause' as const };
+      p.parallelRun = { ...run, domains: [run.domains[0]!, orders] };
+    });
+    await openReadinessGate(programId);
+    expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);
+    expect((await api('POST', `/v1/programs/${programId}/waves/1/start`, lead.headers, {})).status).toBe(200);
+    await expect.poll(async () => (await status(programId)).phase, { timeout: 60_000, interval: 500 }).toBe('paused');
+
+    const page = await signIn(await person('vp'), stack.browserUrl, vp.token, `/programs/${programId}`);
+    const note = page.locator('.paused-note');
+    await note.waitFor({ state: 'visible' });
+    expect(await note.innerText()).toMatch(/^已暂停：\d{4}-\d\d-\d\d[\d: ]* 的夜间数据一致性核对在 orders 发现严重差异$/);
+    await page.getByRole('link', { name: '双轨并行' }).first().click();
+    const summary = page.getByTestId('run-summary');
+    await summary.waitFor({ state: 'visible' });
+    expect(await page.locator('main').innerText()).toContain('昨晚严重差异：orders（计划要求：暂停）');
+  });
 });
