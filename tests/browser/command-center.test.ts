@@ -1,8 +1,8 @@
 import { uniqueSuffix } from '../helpers/temporal';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateView } from '../../domain/rollout';
-import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
+import { confirmAction, fillSignIn, launchBrowser, peopleOf, screenshot, signIn } from '../helpers/browser';
 import type { TestDatabase } from '../helpers/db';
 import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
 import { oneApprover, programDriver } from '../helpers/command-center';
@@ -24,7 +24,6 @@ let oncall: Person;
 let viewer: Person;
 let vp: Person;
 let itdir: Person;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   sources = await comparisonSources('cc_sources');
@@ -45,17 +44,14 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever failed in beforeAll, a browser that was starting is closed too.
   await launching?.catch(() => undefined);
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await people.closeAll();
   await browser?.close();
   await stack?.stop();
   await sources?.close();
 });
 
-async function person(who: string): Promise<BrowserContext> {
-  const context = await newPerson(browser, who);
-  contexts.push(context);
-  return context;
-}
+const people = peopleOf(() => browser);
+const person = people.person;
 
 const driver = programDriver(() => ({ url: stack.url, lead: lead.headers }), 'cc');
 const { api, status, newProgram, openReadinessGate } = driver;

@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateView } from '../../domain/rollout';
-import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
+import { confirmAction, fillSignIn, launchBrowser, peopleOf, screenshot, signIn } from '../helpers/browser';
 import type { TestDatabase } from '../helpers/db';
 import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
 import { oneApprover, programDriver } from '../helpers/command-center';
@@ -21,7 +21,6 @@ let launching: Promise<Browser> | undefined;
 let lead: Person;
 let oncall: Person;
 let vp: Person;
-const contexts: BrowserContext[] = [];
 
 const { api, status, newProgram, openReadinessGate } = programDriver(() => ({ url: stack.url, lead: lead.headers }), 'zh');
 
@@ -42,17 +41,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await launching?.catch(() => undefined);
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await people.closeAll();
   await browser?.close();
   await stack?.stop();
   await sources?.close();
 });
 
-async function person(who: string): Promise<BrowserContext> {
-  const context = await newPerson(browser, who);
-  contexts.push(context);
-  return context;
-}
+const people = peopleOf(() => browser);
+const person = people.person;
 
 /**
  * Latin words of three letters or more left on a page: department codes (capitals), the product,
