@@ -8,6 +8,7 @@ import {
   runSettings,
   type DomainResult,
   type DomainTrend,
+  type FinalGateBlock,
   type FinalGateVerdict,
   type NightStatus,
   type NightSummary,
@@ -87,26 +88,38 @@ export function finalGateReady(
   extendedUntilMs?: number | null,
 ): FinalGateVerdict {
   const reasons: string[] = [];
+  const blocks: FinalGateBlock[] = [];
   const end = minimumEndMs(settings, lastWaveLiveAtMs, extendedUntilMs);
-  if (nowMs < end)
-    reasons.push(`the parallel run lasts until ${iso(end)} at least${extendedUntilMs && extendedUntilMs >= end ? ' (extended)' : ''}`);
+  if (nowMs < end) {
+    const extended = Boolean(extendedUntilMs && extendedUntilMs >= end);
+    reasons.push(`the parallel run lasts until ${iso(end)} at least${extended ? ' (extended)' : ''}`);
+    blocks.push({ kind: 'minimum-duration', until: iso(end), extended });
+  }
   const domains = runSettings(settings).domains.map((d) => d.name);
   // A plan that names no domains opted out of golive's comparison: only the minimum applies.
-  if (domains.length === 0) return { ready: reasons.length === 0, reasons };
-  for (const o of outstandingNights(history)) reasons.push(`${o.businessDay}: ${o.domain} has not been compared yet`);
+  if (domains.length === 0) return { ready: reasons.length === 0, reasons, blocks };
+  for (const o of outstandingNights(history)) {
+    reasons.push(`${o.businessDay}: ${o.domain} has not been compared yet`);
+    blocks.push({ kind: 'not-compared', businessDay: o.businessDay, domain: o.domain });
+  }
   const recent = latestNights(history)
     .filter((n) => n.fromMs >= lastWaveLiveAtMs)
     .slice(-settings.exitCleanNights);
-  if (recent.length < settings.exitCleanNights)
+  if (recent.length < settings.exitCleanNights) {
     reasons.push(`${recent.length} of ${settings.exitCleanNights} clean nights needed since the last wave went live have been compared`);
+    blocks.push({ kind: 'clean-nights', compared: recent.length, needed: settings.exitCleanNights });
+  }
   for (const d of domains) {
     for (const n of recent) {
       const status = n.results[d]?.status ?? 'not compared';
       const words = outcomeWords(n.results[d]?.outcomes);
-      if (status !== 'clean' && status !== 'failed') reasons.push(`${n.businessDay}: ${d} was ${status}${words ? ` (${words})` : ''}`);
+      if (status !== 'clean' && status !== 'failed') {
+        reasons.push(`${n.businessDay}: ${d} was ${status}${words ? ` (${words})` : ''}`);
+        blocks.push({ kind: 'not-clean', businessDay: n.businessDay, domain: d, status });
+      }
     }
   }
-  return { ready: reasons.length === 0, reasons };
+  return { ready: reasons.length === 0, reasons, blocks };
 }
 
 /** Gate evidence for a wave's exit gate: the nights compared since it went live. */

@@ -155,9 +155,20 @@ export interface ParallelRunInput {
   scope: ScopeEntry[];
 }
 
+/** One reason the final gate may not be requested yet, as data: the command center words it in the reader's language. */
+export type FinalGateBlock =
+  | { kind: 'minimum-duration'; until: string; extended: boolean }
+  | { kind: 'not-compared'; businessDay: string; domain: string }
+  | { kind: 'clean-nights'; compared: number; needed: number }
+  | { kind: 'not-clean'; businessDay: string; domain: string; status: string }
+  | { kind: 'last-wave-not-live' };
+
 export interface FinalGateVerdict {
   ready: boolean;
+  /** In English, for the refusal's message and the API's readers. */
   reasons: string[];
+  /** The same reasons as data, one for one. */
+  blocks: FinalGateBlock[];
 }
 
 export interface ParallelRunStatus {

@@ -79,6 +79,9 @@ export function parallelRunView(plan: Plan, s: ProgramState, nowMs: number): Par
   const last = lastWave(s);
   const lastNight = pr.nights[pr.nights.length - 1];
   const domains = runSettings(plan.parallelRun).domains.map((d) => d.name);
+  const finalGate = last.wentLiveAtMs
+    ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, nowMs, pr.extendedUntilMs)
+    : { reasons: ['the last wave is not live'], blocks: [{ kind: 'last-wave-not-live' as const }] };
   return {
     started: pr.started,
     nightsCompared: pr.nights.length + (pr.archive?.summaries ?? 0),
@@ -95,9 +98,8 @@ export function parallelRunView(plan: Plan, s: ProgramState, nowMs: number): Par
         }
       : null,
     endsNoEarlierThan: last.wentLiveAtMs ? iso(minimumEndMs(plan.parallelRun, last.wentLiveAtMs, pr.extendedUntilMs)) : null,
-    finalGateBlockers: last.wentLiveAtMs
-      ? finalGateReady(pr.nights, plan.parallelRun, last.wentLiveAtMs, nowMs, pr.extendedUntilMs).reasons
-      : ['the last wave is not live'],
+    finalGateBlockers: finalGate.reasons,
+    finalGateBlocks: finalGate.blocks,
     critical: pr.critical,
     trend: trendSummaryWith(pr.nights, domains, pr.archive),
     nightsSinceWaveLive: s.waves

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { GateKey } from './rules/gates';
 import type { CriterionResult } from './rules/criteria';
-import type { DomainTrend } from './parallel-run';
+import type { DomainTrend, FinalGateBlock } from './parallel-run';
 
 export const DepartmentState = z.enum([
   'legacy',
@@ -80,6 +80,8 @@ export interface ParallelRunView {
   endsNoEarlierThan: string | null;
   /** Why the final gate may not be requested yet (empty: it may). */
   finalGateBlockers: string[];
+  /** The same, as data for the command center to word in the reader's language. */
+  finalGateBlocks: FinalGateBlock[];
   /** Domains whose last night was critical, with what the plan asks for. */
   critical: { domain: string; onCritical: string }[];
   /** Gate evidence per domain: nights by status, mismatch rates and their direction. */

@@ -12,6 +12,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const DEBIAN_PACKAGE = 'chromium';
+/** A font with Chinese glyphs, installed with it: without one, the zh-CN pages' screenshots show empty boxes. */
+export const CJK_FONT_PACKAGE = 'fonts-wqy-microhei';
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 const log = (msg) => process.stderr.write(`[install-browser] ${msg}\n`);
@@ -69,7 +71,7 @@ export function ensureChromium() {
   log(`${path} is missing: installing Debian's ${DEBIAN_PACKAGE} package with apt-get${runner.length ? ' (sudo)' : ''} ...`);
   try {
     run(['update']);
-    run(['install', '-y', '--no-install-recommends', DEBIAN_PACKAGE]);
+    run(['install', '-y', '--no-install-recommends', DEBIAN_PACKAGE, CJK_FONT_PACKAGE]);
   } catch (err) {
     fail(`apt-get could not install it (${err.message})`);
   }

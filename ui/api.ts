@@ -3,6 +3,7 @@
  * cookie, the session's CSRF token on every change, and an Idempotency-Key per action so a
  * double click or a retried request acts once.
  */
+import { isLocale, t } from '../domain/i18n';
 export interface FieldIssue {
   path: string;
   rule: string;
@@ -64,7 +65,12 @@ async function answerOf(res: Response, path: string): Promise<unknown> {
   }
   if (!res.ok) {
     if (res.status === 401 && !path.startsWith('/v1/session')) onSignedOut();
-    throw new ApiError(res.status, String(json.error ?? 'error'), String(json.message ?? `the server answered ${res.status}`), json);
+    throw new ApiError(
+      res.status,
+      String(json.error ?? 'error'),
+      String(json.message ?? t(isLocale(language) ? language : 'en', 'ui.error.serverAnswered', { status: res.status })),
+      json,
+    );
   }
   return json;
 }

@@ -5,6 +5,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { hospitalTime, isLocale, list, pickLocale, t, type Locale, type MessageKey, type Values } from '../domain/i18n';
+import { after, duration, pct } from './components/format';
 
 export type { Locale, MessageKey };
 
@@ -47,6 +48,12 @@ export function useWords() {
     when: (iso: string | number | null | undefined, options?: { seconds?: boolean }) =>
       iso === null || iso === undefined || iso === '' ? '—' : hospitalTime(iso, timeZone, locale, options),
     list: (items: readonly string[]) => list(locale, items),
+    /** "12 min", "1 小时 05 分钟": a length of time in the locale's units. */
+    duration: (ms: number) => duration(ms, locale),
+    /** "+1 h 05 min" after a start. */
+    after: (fromIso: string, atIso: string) => after(fromIso, atIso, locale),
+    /** A rate as the locale writes a percentage; — when there is none. */
+    pct: (rate: number | null | undefined, digits?: number) => pct(rate, locale, digits),
   };
 }
 export type PageWords = ReturnType<typeof useWords>;

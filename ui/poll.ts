@@ -1,5 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { t } from '../domain/i18n';
 import { ApiError, getIfChanged } from './api';
+import { WordsContext } from './i18n';
 
 export interface Polled<T> {
   data: T | undefined;
@@ -21,6 +23,7 @@ const streamOf = (path: string) => (/^\/v1\/programs\/[^/?#]+$/.test(path) ? `${
 const firstEventWithinMs = 5000;
 
 export function usePoll<T>(path: string | null, everyMs = 2000): Polled<T> {
+  const { locale } = useContext(WordsContext);
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError | Error>();
   const [tick, setTick] = useState(0);
@@ -84,7 +87,7 @@ export function usePoll<T>(path: string | null, everyMs = 2000): Polled<T> {
       });
       stream.addEventListener('unavailable', (e) => {
         const code = (JSON.parse(e.data) as { error?: string }).error ?? 'unavailable';
-        if (!stopped) setError(new ApiError(503, code, 'the live state is unavailable just now; showing the last one', { error: code }));
+        if (!stopped) setError(new ApiError(503, code, t(locale, 'ui.error.liveUnavailable'), { error: code }));
       });
       // A lost connection, a refusal (401 after sign-out), a server restarting: polling takes over
       // (and says what is wrong), rather than EventSource's silent reconnects.

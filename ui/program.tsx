@@ -5,9 +5,10 @@ import { Link } from 'wouter-preact';
 import type { ProgramStatus } from '../domain/rollout';
 import { Badge } from './components/Badge';
 import { t } from '../domain/i18n';
-import { useWords, WordsContext } from './i18n';
+import { useWords, WordsContext, type PageWords } from './i18n';
 import { ErrorNote } from './components/ErrorNote';
 import { usePoll } from './poll';
+import { domainLabel, nightLabel } from './components/nights';
 
 export type { ProgramStatus, GateView, DepartmentView, WaveView, EmergencyView, ParallelRunView } from '../domain/rollout';
 
@@ -63,6 +64,21 @@ export function ProgramFrame({
   );
 }
 
+/**
+ * Why the program is paused, in words: the workflow writes its reason in English, so the two
+ * reasons it has (an emergency, a critical night whose plan says pause) are worded from the status
+ * itself; anything else shows as written.
+ */
+function pausedNote(status: ProgramStatus, w: Pick<PageWords, 't' | 'list'>): string {
+  const e = status.emergency;
+  if (e && e.status !== 'closed') return w.t('ui.program.pausedEmergency', { n: e.emergency, reason: e.reason });
+  const critical = status.parallelRun.critical.filter((c) => c.onCritical === 'pause').map((c) => c.domain);
+  const night = status.parallelRun.lastNight?.businessDay;
+  if (critical.length && night)
+    return w.t('ui.program.pausedCritical', { night: nightLabel(night), domains: w.list(critical.map(domainLabel)) });
+  return w.t('ui.program.paused', { reason: status.pausedReason ?? '' });
+}
+
 function ProgramBody({
   status,
   error,
@@ -104,7 +120,7 @@ function ProgramBody({
         </hgroup>
         {status.pausedReason ? (
           <p class="paused-note" role="status">
-            {t('ui.program.paused', { reason: status.pausedReason })}
+            {pausedNote(status, { t, list })}
           </p>
         ) : null}
         <nav aria-label={t('ui.program.tabs')} class="tabs">

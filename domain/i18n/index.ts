@@ -7,12 +7,47 @@ import { IntlMessageFormat } from 'intl-messageformat';
 import { en as coreEn } from './en';
 import { zhCN as coreZh } from './zh-CN';
 import * as frame from './ui/frame';
+import * as common from './ui/common';
+import * as gates from './ui/gates';
+import * as overview from './ui/overview';
+import * as ack from './ui/ack';
+import * as actions from './ui/actions';
+import * as incidents from './ui/incidents';
+import * as emergency from './ui/emergency';
+import * as parallelRun from './ui/parallel-run';
+import * as audit from './ui/audit';
 import * as runbooks from './ui/runbooks';
 
 /** Every catalog: the messages' (e-mail, chat, API) and the command center's areas. A new area is one line in each. */
-const en = { ...coreEn, ...frame.en, ...runbooks.en };
+const en = {
+  ...coreEn,
+  ...frame.en,
+  ...common.en,
+  ...gates.en,
+  ...overview.en,
+  ...ack.en,
+  ...actions.en,
+  ...incidents.en,
+  ...emergency.en,
+  ...parallelRun.en,
+  ...audit.en,
+  ...runbooks.en,
+};
 export type MessageKey = keyof typeof en;
-const zhCN: Record<MessageKey, string> = { ...coreZh, ...frame.zhCN, ...runbooks.zhCN };
+const zhCN: Record<MessageKey, string> = {
+  ...coreZh,
+  ...frame.zhCN,
+  ...common.zhCN,
+  ...gates.zhCN,
+  ...overview.zhCN,
+  ...ack.zhCN,
+  ...actions.zhCN,
+  ...incidents.zhCN,
+  ...emergency.zhCN,
+  ...parallelRun.zhCN,
+  ...audit.zhCN,
+  ...runbooks.zhCN,
+};
 export const locales = ['zh-CN', 'en'] as const;
 export type Locale = (typeof locales)[number];
 /** Where neither the person nor the hospital says: the locale golive spoke before it had two. */

@@ -1,12 +1,12 @@
 import { uniqueSuffix } from '../helpers/temporal';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPlan } from '../../domain/demo-plans';
-import type { PlanInput } from '../../domain/plan';
-import type { GateView, ProgramStatus } from '../../domain/rollout';
-import { confirmAction, fillSignIn, launchBrowser, newPerson, screenshot, signIn } from '../helpers/browser';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { completeProgram, quickPlan, passingEvidence } from '../helpers/complete';
+import type { GateView } from '../../domain/rollout';
+import { confirmAction, fillSignIn, launchBrowser, peopleOf, screenshot, signIn } from '../helpers/browser';
+import type { TestDatabase } from '../helpers/db';
+import { comparisonSources, quickParallelRun, sourcesEnv } from '../helpers/comparison-sources';
+import { oneApprover, programDriver } from '../helpers/command-center';
+import { completeProgram, quickPlan } from '../helpers/complete';
 import { startStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -24,27 +24,13 @@ let oncall: Person;
 let viewer: Person;
 let vp: Person;
 let itdir: Person;
-const contexts: BrowserContext[] = [];
-let programCounter = 0;
 
 beforeAll(async () => {
-  // The parallel run compares two small "systems": tables of a database of their own, named to
-  // the worker by environment variable as a plan's comparison domains require.
-  sources = await freshDatabase('cc_sources');
-  await sources.pool.query(`
-    CREATE TABLE legacy_charges (id text PRIMARY KEY, amount numeric);
-    CREATE TABLE new_charges (id text PRIMARY KEY, amount numeric);
-    INSERT INTO legacy_charges VALUES ('c1', 10.00), ('c2', 20.00), ('c3', 30.00);
-    INSERT INTO new_charges VALUES ('c1', 10.00), ('c2', 20.00), ('c3', 30.00);
-    CREATE TABLE legacy_orders (id text PRIMARY KEY, amount numeric);
-    CREATE TABLE new_orders (id text PRIMARY KEY, amount numeric);
-    INSERT INTO legacy_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3), ('o4', 4);
-    INSERT INTO new_orders VALUES ('o1', 1), ('o2', 2), ('o3', 3.5), ('o4', 4);
-  `);
+  sources = await comparisonSources('cc_sources');
   launching = launchBrowser().then((b) => (browser = b));
   stack = await startStack('command_center', {
     linksToSelf: true,
-    workerEnv: { CC_LEGACY_DB_URL: sources.url, CC_NEW_DB_URL: sources.url },
+    workerEnv: sourcesEnv('CC', sources),
   });
   await launching;
   // The test plan's people, with names as the screenshots show them.
@@ -58,46 +44,18 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever failed in beforeAll, a browser that was starting is closed too.
   await launching?.catch(() => undefined);
-  for (const c of contexts) await c.close().catch(() => undefined);
+  await people.closeAll();
   await browser?.close();
   await stack?.stop();
   await sources?.close();
 });
 
-async function person(who: string): Promise<BrowserContext> {
-  const context = await newPerson(browser, who);
-  contexts.push(context);
-  return context;
-}
+const people = peopleOf(() => browser);
+const person = people.person;
 
-const api = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-  const res = await fetch(`${stack.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-};
-const status = async (programId: string) => (await api('GET', `/v1/programs/${programId}`, lead.headers)).body as unknown as ProgramStatus;
+const driver = programDriver(() => ({ url: stack.url, lead: lead.headers }), 'cc');
+const { api, status, newProgram, openReadinessGate } = driver;
 const gateOf = async (programId: string, gate: string) => (await status(programId)).gates.find((g) => g.gate === gate) as GateView;
-
-async function newProgram(edit: (p: PlanInput) => void = () => undefined): Promise<string> {
-  const plan = testPlan();
-  plan.programId = `cc-${++programCounter}-${uniqueSuffix()}`;
-  edit(plan);
-  const created = await api('POST', '/v1/programs', lead.headers, plan);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return plan.programId;
-}
-
-/** The readiness gate decided by one approver, so that a single "go" in the page moves the program on. */
-const oneApprover = (p: PlanInput) => {
-  p.gates.readiness = { ...p.gates.readiness, rule: { kind: 'quorum', required: 1 } };
-};
-
-async function openReadinessGate(programId: string) {
-  const evidence = await api('POST', `/v1/programs/${programId}/evidence`, lead.headers, { evidence: passingEvidence() });
-  expect(evidence.status, JSON.stringify(evidence.body)).toBe(200);
-  const opened = await api('POST', `/v1/programs/${programId}/gates/readiness/requests`, lead.headers, {});
-  expect(opened.status, JSON.stringify(opened.body)).toBe(200);
-}
 
 /** A POST from the signed-in page itself, with the session cookie, and the CSRF header only when given. */
 function postFromPage(page: Page, path: string, body: unknown, csrfToken?: string) {
@@ -300,18 +258,9 @@ describe('command center in headless Chromium', () => {
   });
 
   it('shows the parallel run grid with compared nights', async () => {
-    const domain = (name: string) => ({
-      name,
-      spec: { name, key: [{ name: 'id' }], fields: [{ name: 'amount', type: 'numeric' as const }] },
-      legacy: { kind: 'postgres' as const, connection: { urlEnv: 'CC_LEGACY_DB_URL' }, query: `SELECT id, amount FROM legacy_${name}` },
-      new: { kind: 'postgres' as const, connection: { urlEnv: 'CC_NEW_DB_URL' }, query: `SELECT id, amount FROM new_${name}` },
-      // orders differ in one row of four: a warning, not critical.
-      thresholds: { warning: { count: 0 }, critical: { rate: 0.5 } },
-    });
     const programId = await newProgram((p) => {
       oneApprover(p);
-      // Demo timing: a "night" every 5 s from the pilot's go-live, and no settle delay before the recheck.
-      p.parallelRun = { minimumDuration: 'PT10M', comparisonEvery: 'PT5S', settle: 'PT0S', domains: [domain('charges'), domain('orders')] };
+      p.parallelRun = quickParallelRun('CC');
     });
     await openReadinessGate(programId);
     expect((await api('POST', `/v1/programs/${programId}/gates/readiness/decisions`, vp.headers, { decision: 'go' })).status).toBe(200);

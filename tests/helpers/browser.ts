@@ -47,6 +47,21 @@ export async function newPerson(browser: Browser, who: string): Promise<BrowserC
   return context;
 }
 
+/** The contexts a test file opens for its people, closed together in its afterAll. */
+export function peopleOf(browser: () => Browser) {
+  const contexts: BrowserContext[] = [];
+  return {
+    async person(who: string): Promise<BrowserContext> {
+      const context = await newPerson(browser(), who);
+      contexts.push(context);
+      return context;
+    },
+    async closeAll(): Promise<void> {
+      for (const c of contexts) await c.close().catch(() => undefined);
+    },
+  };
+}
+
 function watch(page: Page, who: string): void {
   page.on('pageerror', (err) => console.error(`[browser ${who}] page error: ${err.message}`));
   page.on('console', (msg) => {

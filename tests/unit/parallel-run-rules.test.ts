@@ -183,21 +183,32 @@ describe('the final gate', () => {
   const minimumEnd = liveAt + 14 * DAY;
 
   it('is ready after the minimum with the last 3 nights clean for every domain', () => {
-    expect(finalGateReady(history, settings, liveAt, minimumEnd)).toEqual({ ready: true, reasons: [] });
+    expect(finalGateReady(history, settings, liveAt, minimumEnd)).toEqual({ ready: true, reasons: [], blocks: [] });
     expect(finalGateReady(history, settings, liveAt, minimumEnd - 1)).toEqual({
       ready: false,
       reasons: ['the parallel run lasts until 2026-04-15T02:00:00.000Z at least'],
+      // The same reasons as data, for the command center to word in the reader's language.
+      blocks: [{ kind: 'minimum-duration', until: '2026-04-15T02:00:00.000Z', extended: false }],
     });
   });
 
   it('names every night that blocks it: a warning among the last 3, a missed night, too few nights since the last wave', () => {
     const bad = [...history.slice(0, 12), night('2026-04-14', { charges: 'clean', orders: 'warning' }), night('2026-04-15', clean)];
     expect(finalGateReady(bad, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-14: orders was warning']);
+    expect(finalGateReady(bad, settings, liveAt, minimumEnd).blocks).toEqual([
+      { kind: 'not-clean', businessDay: '2026-04-14', domain: 'orders', status: 'warning' },
+    ]);
     const missed = [...history.slice(0, 5), night('2026-04-07', { charges: 'failed', orders: 'clean' }), ...history.slice(6)];
     expect(finalGateReady(missed, settings, liveAt, minimumEnd).reasons).toEqual(['2026-04-07: charges has not been compared yet']);
+    expect(finalGateReady(missed, settings, liveAt, minimumEnd).blocks).toEqual([
+      { kind: 'not-compared', businessDay: '2026-04-07', domain: 'charges' },
+    ]);
     const lastWave = localDateTimeToMs('2026-04-13T09:00', SH);
     expect(finalGateReady(history, settings, lastWave, lastWave + 15 * DAY).reasons).toEqual([
       '2 of 3 clean nights needed since the last wave went live have been compared',
+    ]);
+    expect(finalGateReady(history, settings, lastWave, lastWave + 15 * DAY).blocks).toEqual([
+      { kind: 'clean-nights', compared: 2, needed: 3 },
     ]);
     // A plan without comparison domains opted out of the comparison: only the minimum counts.
     expect(finalGateReady(history, ParallelRunSettings.parse({}), liveAt, minimumEnd).reasons).toEqual([]);
@@ -230,6 +241,7 @@ describe('the final gate', () => {
     expect(finalGateReady(history, settings, liveAt, minimumEnd + DAY, ext)).toEqual({
       ready: false,
       reasons: ['the parallel run lasts until 2026-04-18T02:00:00.000Z at least (extended)'],
+      blocks: [{ kind: 'minimum-duration', until: '2026-04-18T02:00:00.000Z', extended: true }],
     });
     expect(finalGateReady(history, settings, liveAt, ext, ext).ready).toBe(true);
   });

@@ -160,6 +160,7 @@ describe('program rules: what the lead may do next, and why not', () => {
       exitGateAllowedAt: new Date(T0 + 14 * DAY).toISOString(),
     });
     expect(st.parallelRun.finalGateBlockers).toEqual(['the last wave is not live']);
+    expect(st.parallelRun.finalGateBlocks).toEqual([{ kind: 'last-wave-not-live' }]);
     expect(st.updatedAt).toBe(new Date(T0 + DAY).toISOString());
   });
 });

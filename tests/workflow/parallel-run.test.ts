@@ -28,7 +28,11 @@ describe('parallel run: nightly comparison', () => {
     const nightly = run.fake.summaries.filter((s) => s.kind === 'nightly');
     expect(nightly).toHaveLength(14);
     expect(result.nightsCompared).toBe(14);
-    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs())).toEqual({ ready: true, reasons: [] });
+    expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs())).toEqual({
+      ready: true,
+      reasons: [],
+      blocks: [],
+    });
 
     // Consecutive business days, from the first whole day after go-live, each compared at 02:00 hospital time.
     const first = businessDayOf(run.liveAtMs + DAY, tz);
@@ -76,6 +80,7 @@ describe('parallel run: nightly comparison', () => {
     expect(finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, now)).toEqual({
       ready: false,
       reasons: [`${night13.businessDay}: orders was warning (2 legacy and 0 new rows with an invalid key)`],
+      blocks: [{ kind: 'not-clean', businessDay: night13.businessDay, domain: 'orders', status: 'warning' }],
     });
     expect(run.fake.summaries.at(-1)!.cleanStreak).toEqual({ charges: 15, orders: 2 });
     await throughNight(run, 16);
@@ -137,6 +142,7 @@ describe('parallel run: nightly comparison', () => {
     expect(verdict).toEqual({
       ready: false,
       reasons: [`the parallel run lasts until ${new Date(newEnd).toISOString()} at least (extended)`],
+      blocks: [{ kind: 'minimum-duration', until: new Date(newEnd).toISOString(), extended: true }],
     });
     await env.sleep(2 * HOUR);
     expect(

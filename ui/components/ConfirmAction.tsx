@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
+import { useWords } from '../i18n';
 import { ErrorNote } from './ErrorNote';
 
 export interface Field {
@@ -39,6 +40,9 @@ interface Props {
  * stays inside, Escape cancels); the server's refusal is shown in it, fields kept.
  */
 export function ConfirmAction(props: Props) {
+  const { t } = useWords();
+  // Field ids from the instance, not the label: labels in Chinese have no \w characters to tell dialogs apart.
+  const base = useId();
   const dialog = useRef<HTMLDialogElement>(null);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -71,7 +75,7 @@ export function ConfirmAction(props: Props) {
       setBusy(false);
     }
   };
-  const id = (name: string) => `f-${props.label.replace(/\W+/g, '-')}-${name}`;
+  const id = (name: string) => `f-${base}-${name}`;
   return (
     <>
       <button type="button" class={`${props.danger ? 'danger ' : ''}${props.class ?? ''}`} onClick={open} data-testid={props.testId}>
@@ -90,7 +94,7 @@ export function ConfirmAction(props: Props) {
             <ErrorNote error={error} />
             <footer>
               <button type="button" class="secondary" onClick={close} disabled={busy}>
-                Cancel
+                {t('ui.common.cancel')}
               </button>{' '}
               <button type="submit" class={props.danger ? 'danger' : ''} aria-busy={busy} disabled={busy}>
                 {props.confirmLabel ?? props.label}

@@ -11,7 +11,7 @@ import {
 } from 'chart.js';
 import { useEffect, useRef } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
-import { pct } from './Badge';
+import { useWords } from '../i18n';
 import { domainLabel, nightHref, nightLabel, type NightsAnswer } from './nights';
 
 // Only what a line chart needs: the bundle stays small.
@@ -40,6 +40,7 @@ function series(data: NightsAnswer) {
  * Clicking a point opens that night.
  */
 export function MismatchChart({ programId, data }: { programId: string; data: NightsAnswer }) {
+  const { t, pct, list, locale } = useWords();
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart<'line', (number | null)[], string>>();
   const [, navigate] = useLocation();
@@ -60,11 +61,11 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
         scales: {
           y: {
             beginAtZero: true,
-            title: { display: true, text: 'Mismatch rate (%)' },
+            title: { display: true, text: t('ui.chart.yAxis') },
             ticks: { callback: (v) => `${Number(v).toFixed(2)}%` },
           },
           x: {
-            title: { display: true, text: 'Night' },
+            title: { display: true, text: t('ui.chart.xAxis') },
             ticks: {
               maxRotation: 0,
               autoSkip: true,
@@ -83,7 +84,11 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
           legend: { position: 'bottom', labels: { usePointStyle: true } },
           tooltip: {
             callbacks: {
-              label: (ctx) => `${ctx.dataset.label}: ${ctx.parsed.y === null ? 'not compared' : `${ctx.parsed.y.toFixed(3)}%`}`,
+              label: (ctx) =>
+                t('ui.chart.point', {
+                  domain: ctx.dataset.label ?? '',
+                  value: ctx.parsed.y === null ? t('ui.chart.notCompared') : `${ctx.parsed.y.toFixed(3)}%`,
+                }),
             },
           },
         },
@@ -102,7 +107,8 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
       chart.current?.destroy();
       chart.current = undefined;
     };
-  }, [programId, navigate]);
+    // The axis titles and tooltips are words: a new chart when the page's language changes.
+  }, [programId, navigate, locale]);
 
   useEffect(() => {
     const c = chart.current;
@@ -123,27 +129,33 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
       tension: 0,
     }));
     c.update('none');
-  }, [data]);
+  }, [data, locale]);
 
   const values = series(data);
+  const last = (i: number) => values[i]!.at(-1);
   const summary = data.nights.length
-    ? `Line chart of the mismatch rate per domain over ${data.nights.length} nights. Last night: ${data.domains
-        .map(
-          (d, i) =>
-            `${domainLabel(d)} ${values[i]!.at(-1) === null || values[i]!.at(-1) === undefined ? 'not compared' : `${values[i]!.at(-1)!.toFixed(3)}%`}`,
-        )
-        .join(', ')}. The numbers are in the table that follows.`
-    : 'No night compared yet.';
+    ? t('ui.chart.summary', {
+        n: data.nights.length,
+        last: list(
+          data.domains.map((d, i) =>
+            t('ui.chart.point', {
+              domain: domainLabel(d),
+              value: last(i) === null || last(i) === undefined ? t('ui.chart.notCompared') : `${last(i)!.toFixed(3)}%`,
+            }),
+          ),
+        ),
+      })
+    : t('ui.run.noNight');
   return (
     <div class="mismatch-chart" data-testid="mismatch-chart">
       <div class="chart-box">
         <canvas ref={canvas} role="img" aria-label={summary} />
       </div>
       <table class="visually-hidden">
-        <caption>Mismatch rate per domain and night</caption>
+        <caption>{t('ui.chart.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">Night</th>
+            <th scope="col">{t('ui.chart.xAxis')}</th>
             {data.domains.map((d) => (
               <th scope="col" key={d}>
                 {domainLabel(d)}
@@ -157,7 +169,9 @@ export function MismatchChart({ programId, data }: { programId: string; data: Ni
               <th scope="row">{nightLabel(n.businessDay)}</th>
               {data.domains.map((d) => {
                 const r = n.results[d];
-                return <td key={d}>{!r ? 'not yet run' : r.status === 'failed' ? 'comparison failed' : pct(r.mismatchRate, 3)}</td>;
+                return (
+                  <td key={d}>{!r ? t('ui.run.notYetRun') : r.status === 'failed' ? t('ui.chart.failed') : pct(r.mismatchRate, 3)}</td>
+                );
               })}
             </tr>
           ))}

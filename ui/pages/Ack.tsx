@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { ApiError, get, post } from '../api';
-import { Badge, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
-import { departmentsText, whatHappened } from '../components/incident';
+import { whatHappened } from '../components/incident';
 import { FactsTable } from '../components/Table';
+import { useWords } from '../i18n';
 import { useSession } from '../session';
 
 /** What GET /v1/ack-links/{token} tells: codes and opaque ids only. */
@@ -31,6 +32,7 @@ interface Owner {
  */
 export function AckPage({ token }: { token: string }) {
   const session = useSession();
+  const { t, when, list, locale } = useWords();
   const [link, setLink] = useState<AckLink>();
   const [error, setError] = useState<unknown>();
   const [owner, setOwner] = useState<Owner>();
@@ -55,59 +57,48 @@ export function AckPage({ token }: { token: string }) {
   const gone = status === 410 || status === 404 || status === 400;
   return (
     <main class="container narrow ack-page">
-      <h1>Acknowledge an incident</h1>
+      <h1>{t('ui.ack.title')}</h1>
       {owner && link ? (
         <article class="ack-result" data-testid="ack-result" role="status">
           <p>
-            <strong>
-              Acknowledged: you own incident <code>{link.incidentId}</code>.
-            </strong>
+            <strong>{t('ui.ack.done', { id: link.incidentId })}</strong>
           </p>
-          <p>The escalation has stopped; everyone told so far is e-mailed that you own it. Resolve it on its page when it is fixed.</p>
+          <p>{t('ui.ack.doneText')}</p>
           <p>
-            <Link href={`/incidents/${link.incidentId}`}>Open the incident</Link>
+            <Link href={`/incidents/${link.incidentId}`}>{t('ui.common.openIncident')}</Link>
           </p>
         </article>
       ) : gone ? (
         <article class="ack-gone" data-testid="ack-gone" role="status">
+          <p>{status === 400 ? <strong>{t('ui.ack.notWhole')}</strong> : <strong>{t('ui.ack.gone')}</strong>}</p>
           <p>
-            {status === 400 ? (
-              <strong>This address is not a whole acknowledge link: open the link from the e-mail again, or copy all of it.</strong>
-            ) : (
-              <>
-                <strong>This acknowledge link can no longer be used:</strong> it was used already, it has expired, or its incident is
-                resolved.
-              </>
-            )}
-          </p>
-          <p>
-            <Link href="/incidents">See the incidents</Link> for who owns what now.
+            <Link href="/incidents">{t('ui.ack.seeIncidents')}</Link>
           </p>
         </article>
       ) : error ? (
         <ErrorNote error={error} />
       ) : !link ? (
-        <p aria-busy="true">Reading the link…</p>
+        <p aria-busy="true">{t('ui.ack.reading')}</p>
       ) : (
         <article>
           <header>
             <p class="ack-what">
-              <Badge state={link.severity} label={link.severity.toUpperCase()} /> <strong>{whatHappened(link.condition)}</strong>
+              <Badge state={link.severity} /> <strong>{whatHappened(link.condition, {}, locale)}</strong>
             </p>
           </header>
           <FactsTable
             rows={[
-              ['Program', link.programId],
-              ['Departments', departmentsText(link.departments)],
+              [t('ui.ack.program'), link.programId],
+              [t('ui.ack.departments'), link.departments.length ? list(link.departments) : t('ui.common.hospitalWide')],
               [
-                'Status',
+                t('ui.ack.status'),
                 <>
-                  <Badge state={link.status} />
-                  {link.status === 'open' && link.level ? ` · escalation level ${link.level}` : ''}
+                  <Badge state={link.status} label={t(`incident.state.${link.status}`)} />
+                  {link.status === 'open' && link.level ? ` · ${t('ui.ack.escalationLevel', { level: link.level })}` : ''}
                 </>,
               ],
               [
-                'Incident',
+                t('ui.ack.incident'),
                 <Link href={`/incidents/${link.incidentId}`}>
                   <code>{link.incidentId}</code>
                 </Link>,
@@ -117,31 +108,25 @@ export function AckPage({ token }: { token: string }) {
           {link.status === 'acknowledged' ? (
             <p role="status" data-testid="ack-owned">
               {ownedBy?.ownerId ? (
-                <>
-                  <strong>{ownedBy.ownerId}</strong> already owns this incident (since {when(ownedBy.acknowledgedAt)}): nothing to do
-                  here.{' '}
-                </>
+                <>{t('ui.ack.ownedBy', { owner: ownedBy.ownerId, time: when(ownedBy.acknowledgedAt) })} </>
               ) : (
-                'Someone already owns this incident. '
+                <>{t('ui.ack.ownedBySomeone')} </>
               )}
-              <Link href={`/incidents/${link.incidentId}`}>Open the incident</Link>
+              <Link href={`/incidents/${link.incidentId}`}>{t('ui.common.openIncident')}</Link>
             </p>
           ) : (
             <>
-              <p>
-                Signed in as <strong>{session.person.displayName}</strong> ({session.person.personId}).
-              </p>
+              <p>{t('ui.ack.signedInAs', { name: session.person.displayName, id: session.person.personId })}</p>
               <ConfirmAction
                 testId="ack-confirm"
-                label="Acknowledge"
-                title="Acknowledge this incident?"
+                label={t('ui.ack.button')}
+                title={t('ui.ack.question')}
                 effect={
                   <p>
-                    <strong>You become the owner and the escalation stops:</strong> nobody further up the ladder is e-mailed, and everyone
-                    told so far is e-mailed that {session.person.displayName} owns it.
+                    <strong>{t('ui.ack.effect', { name: session.person.displayName })}</strong>
                   </p>
                 }
-                confirmLabel="Acknowledge: I own it"
+                confirmLabel={t('ui.ack.confirm')}
                 run={(_v, key) => post<Owner>(`/ack/${encodeURIComponent(token)}`, {}, key)}
                 onDone={(result) => setOwner(result as Owner)}
               />

@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useSearchParams } from 'wouter-preact';
 import type { AuditEntry, AuditProblem } from '../../domain/audit';
+import { catalogs } from '../../domain/i18n';
 import { ApiError, get } from '../api';
-import { Badge, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { Table } from '../components/Table';
 import { useCan } from '../session';
+import { useWords, type MessageKey, type PageWords } from '../i18n';
 
 interface AuditPage {
   entries: AuditEntry[];
@@ -93,17 +95,8 @@ function useAuditTrail(actor: string, target: string) {
   return { entries, dropped, error };
 }
 
-const problemText: Record<NonNullable<Verification['problem']>, string> = {
-  missing: 'an entry is missing',
-  prev_hash_mismatch: 'an entry does not follow the one before it',
-  hash_mismatch: 'an entry was changed after it was written',
-  head_mismatch: 'the chain does not end where its head says (entries missing at the end)',
-  checkpoint_mismatch: 'history was rewritten and re-chained: a signed checkpoint no longer matches',
-  checkpoint_forged: 'a checkpoint does not carry a valid signature',
-  checkpoint_missing: 'a signed checkpoint is missing',
-};
-
 function ChainStatus() {
+  const { t, when } = useWords();
   const [v, setV] = useState<Verification>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -123,8 +116,8 @@ function ChainStatus() {
   useEffect(() => {
     void verify();
     // The whole chain is recomputed on the server: once a minute is plenty.
-    const t = setInterval(() => void verify(), 60_000);
-    return () => clearInterval(t);
+    const timer = setInterval(() => void verify(), 60_000);
+    return () => clearInterval(timer);
   }, [verify]);
   return (
     <section
@@ -137,33 +130,33 @@ function ChainStatus() {
         error ? (
           <ErrorNote error={error} />
         ) : (
-          <p aria-busy="true">Verifying the chain…</p>
+          <p aria-busy="true">{t('ui.audit.verifying')}</p>
         )
       ) : v.ok ? (
         <p>
-          <Badge state="verified" label="verified" />{' '}
-          <strong>Hash chain verified: {v.count} entries intact, in order, none missing.</strong>
+          <Badge state="verified" label={t('ui.audit.verified')} /> <strong>{t('ui.audit.verifiedText', { n: v.count })}</strong>
         </p>
       ) : (
         <p>
-          <Badge state="broken" label="BROKEN" />{' '}
+          <Badge state="broken" label={t('ui.audit.broken')} />{' '}
           <strong>
-            Hash chain broken at seq {v.brokenAt ?? '?'}: {v.problem ? problemText[v.problem] : 'not intact'}.
+            {t('ui.audit.brokenText', {
+              seq: v.brokenAt ?? '?',
+              problem: v.problem ? t(`ui.audit.problem.${v.problem}` as MessageKey) : t('ui.audit.notIntact'),
+            })}
           </strong>{' '}
-          {v.breaksTotal && v.breaksTotal > 1 ? `${v.breaksTotal} breaks in all. ` : ''}The {v.count} entries before it are intact. Tell the
-          administrator and the security officer now.
+          {v.breaksTotal && v.breaksTotal > 1 ? `${t('ui.audit.breaks', { n: v.breaksTotal })} ` : ''}
+          {t('ui.audit.brokenAdvice', { n: v.count })}
         </p>
       )}
       <p class="chain-meta">
         <small>
-          {checkedAt ? `Checked ${when(checkedAt)}. ` : ''}
-          {v?.anchoredThrough !== undefined
-            ? `Signed checkpoints vouch for the entries up to seq ${v.anchoredThrough}; ${v.unanchored ?? 0} newer wait for the next one. `
-            : ''}
-          {v && error ? 'The last check failed; showing the one before. ' : ''}
+          {checkedAt ? `${t('ui.audit.checked', { time: when(checkedAt, { seconds: true }) })} ` : ''}
+          {v?.anchoredThrough !== undefined ? `${t('ui.audit.anchored', { seq: v.anchoredThrough, n: v.unanchored ?? 0 })} ` : ''}
+          {v && error ? `${t('ui.audit.lastFailed')} ` : ''}
         </small>
         <button type="button" class="secondary outline small" onClick={() => void verify()} aria-busy={busy} disabled={busy}>
-          Verify again
+          {t('ui.audit.verifyAgain')}
         </button>
       </p>
     </section>
@@ -171,17 +164,24 @@ function ChainStatus() {
 }
 
 /** Requests record their HTTP status; the workflows record an outcome word or number of their own. */
-function resultOf(action: string, result: string): { state: string; label: string } {
+function resultOf(w: PageWords, action: string, result: string): { state: string; label: string } {
   const n = Number(result);
   if (!/^(POST|PUT|PATCH|DELETE) \//.test(action) || !/^\d{3}$/.test(result)) return { state: 'res-other', label: result };
-  if (n < 400) return { state: 'res-ok', label: `${n} done` };
-  if (n < 500) return { state: 'res-refused', label: `${n} refused` };
-  return { state: 'res-failed', label: `${n} failed` };
+  if (n < 400) return { state: 'res-ok', label: w.t('ui.audit.done', { code: result }) };
+  if (n < 500) return { state: 'res-refused', label: w.t('ui.audit.refused', { code: result }) };
+  return { state: 'res-failed', label: w.t('ui.audit.failed', { code: result }) };
+}
+
+/** A role in words; one this build does not know stays its code. */
+function roleWord(w: PageWords, role: string): string {
+  const key = `ui.role.${role}` as MessageKey;
+  return key in catalogs.en ? w.t(key) : role;
 }
 
 /** Every recorded action, newest first, with the hash chain's verification on top. */
 export function AuditPage() {
   const allowed = useCan('admin', 'lead', 'leadership');
+  const { t } = useWords();
   const [params, setParams] = useSearchParams();
   const actor = params.get('actor') ?? '';
   const target = params.get('target') ?? '';
@@ -189,8 +189,8 @@ export function AuditPage() {
   if (!allowed) {
     return (
       <main class="container">
-        <h1>Audit trail</h1>
-        <p>The audit trail is for administrators, cutover leads and leadership.</p>
+        <h1>{t('ui.audit.title')}</h1>
+        <p>{t('ui.audit.forbidden')}</p>
       </main>
     );
   }
@@ -207,19 +207,31 @@ export function AuditPage() {
   };
   return (
     <main class="container-fluid audit-page">
-      <h1>Audit trail</h1>
+      <h1>{t('ui.audit.title')}</h1>
       <ChainStatus />
-      <form key={`${actor}|${target}`} class="filters audit-filters" role="search" aria-label="Filter the audit trail" onSubmit={apply}>
+      <form key={`${actor}|${target}`} class="filters audit-filters" role="search" aria-label={t('ui.audit.filter')} onSubmit={apply}>
         <label for="a-actor">
-          Actor (person id)
-          <input id="a-actor" name="actor" defaultValue={actor} placeholder="e.g. p-lead-01" autocomplete="off" />
+          {t('ui.audit.actor')}
+          <input
+            id="a-actor"
+            name="actor"
+            defaultValue={actor}
+            placeholder={t('ui.audit.actorExample', { example: 'p-lead-01' })}
+            autocomplete="off"
+          />
         </label>
         <label for="a-target">
-          Target id (program, incident, gate, department …)
-          <input id="a-target" name="target" defaultValue={target} placeholder="e.g. demo-program" autocomplete="off" />
+          {t('ui.audit.target')}
+          <input
+            id="a-target"
+            name="target"
+            defaultValue={target}
+            placeholder={t('ui.audit.actorExample', { example: 'demo-program' })}
+            autocomplete="off"
+          />
         </label>
         <div class="filter-buttons">
-          <button type="submit">Filter</button>
+          <button type="submit">{t('ui.audit.filterButton')}</button>
           {actor || target ? (
             <button
               type="button"
@@ -229,7 +241,7 @@ export function AuditPage() {
                 setParams(new URLSearchParams(), { replace: true });
               }}
             >
-              Clear
+              {t('ui.audit.clear')}
             </button>
           ) : null}
         </div>
@@ -240,25 +252,21 @@ export function AuditPage() {
 }
 
 function Trail({ actor, target, shown, onMore }: { actor: string; target: string; shown: number; onMore: () => void }) {
+  const w = useWords();
+  const { t, when } = w;
   const { entries, dropped, error } = useAuditTrail(actor, target);
-  if (!entries) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading the trail…</p>;
+  if (!entries) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.audit.loading')}</p>;
   const newestFirst = entries.slice().reverse();
   const rows = newestFirst.slice(0, shown);
   return (
     <section aria-labelledby="trail-h">
       <h2 id="trail-h">
-        Entries, newest first{' '}
-        <small>
-          ({rows.length} of {entries.length}
-          {dropped ? '+' : ''} shown)
-        </small>
+        {t('ui.audit.entries')}{' '}
+        <small>{t('ui.audit.shown', { shown: rows.length, total: entries.length, more: dropped ? 'yes' : 'no' })}</small>
       </h2>
-      {error ? <p class="stale">Connection lost, showing the last answer.</p> : null}
+      {error ? <p class="stale">{t('ui.audit.stale')}</p> : null}
       {entries.length === 0 ? (
-        <p>
-          No entries{actor ? ` by ${actor}` : ''}
-          {target ? ` about ${target}` : ''}.
-        </p>
+        <p>{t('ui.audit.none', { actor: actor || 'any', target: target || 'any' })}</p>
       ) : (
         <div class="table-scroll">
           <Table
@@ -267,20 +275,20 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
             rows={rows}
             rowKey={(e) => e.seq}
             columns={[
-              { header: 'Seq', rowHeader: true, cell: (e) => e.seq },
-              { header: 'Time', class: 'nowrap', cell: (e) => when(e.at) },
+              { header: t('ui.audit.col.seq'), rowHeader: true, cell: (e) => e.seq },
+              { header: t('ui.audit.col.time'), class: 'nowrap', cell: (e) => when(e.at, { seconds: true }) },
               {
-                header: 'Actor (roles)',
+                header: t('ui.audit.col.actor'),
                 cell: (e) => (
                   <>
                     {e.actor}
-                    {e.roles.length ? <small class="roles"> ({e.roles.join(', ')})</small> : null}
+                    {e.roles.length ? <small class="roles"> ({w.list(e.roles.map((r) => roleWord(w, r)))})</small> : null}
                   </>
                 ),
               },
-              { header: 'Action', class: 'action', cell: (e) => <code>{e.action}</code> },
+              { header: t('ui.audit.col.action'), class: 'action', cell: (e) => <code>{e.action}</code> },
               {
-                header: 'Target',
+                header: t('ui.audit.col.target'),
                 cell: (e) =>
                   Object.entries(e.target).length
                     ? Object.entries(e.target).map(([k, v]) => (
@@ -290,15 +298,15 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
                       ))
                     : '—',
               },
-              { header: 'Reason', class: 'reason', cell: (e) => e.reason ?? '—' },
+              { header: t('ui.audit.col.reason'), class: 'reason', cell: (e) => e.reason ?? '—' },
               {
-                header: 'Result',
+                header: t('ui.audit.col.result'),
                 cell: (e) => {
-                  const r = resultOf(e.action, e.result);
+                  const r = resultOf(w, e.action, e.result);
                   return (
                     <>
                       <Badge state={r.state} label={r.label} />
-                      {e.details?.idempotentReplay ? <small> (repeat answered once)</small> : null}
+                      {e.details?.idempotentReplay ? <small> {t('ui.audit.replay')}</small> : null}
                     </>
                   );
                 },
@@ -309,11 +317,11 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
       )}
       {newestFirst.length > rows.length ? (
         <button type="button" class="secondary" onClick={onMore}>
-          Show {Math.min(shownStep, newestFirst.length - rows.length)} older entries
+          {t('ui.audit.older', { n: Math.min(shownStep, newestFirst.length - rows.length) })}
         </button>
       ) : dropped ? (
         <p>
-          <small>Only the newest {keep} entries are kept in the page: filter by an actor or a target to reach older ones.</small>
+          <small>{t('ui.audit.onlyNewest', { n: keep })}</small>
         </p>
       ) : null}
     </section>

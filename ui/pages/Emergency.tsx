@@ -1,10 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import { Badge, when } from '../components/Badge';
-import { duration } from '../components/format';
+import { catalogs } from '../../domain/i18n';
+import { Badge } from '../components/Badge';
 import { EmergencyActions } from '../components/LeadActions';
 import { FactsTable, Table } from '../components/Table';
 import { ProgramFrame, useProgram, type EmergencyView, type ProgramStatus } from '../program';
 import { useCan } from '../session';
+import { useWords, type MessageKey, type PageWords } from '../i18n';
 
 export function EmergencyPage({ programId }: { programId: string }) {
   return (
@@ -14,30 +15,14 @@ export function EmergencyPage({ programId }: { programId: string }) {
   );
 }
 
-const statusLabel: Record<EmergencyView['status'], string> = {
-  open: 'open: on paper',
-  restored: 'restored: back-entry under way',
-  closed: 'closed',
-};
-
 /** The workflow's timeline events (workflows/program.ts), in words. */
-function eventText(event: string): string {
+function eventText(w: PageWords, event: string): string {
   const backlog = /^backlog (\d+)$/.exec(event);
-  if (backlog) return `backlog reported: ${backlog[1]} paper records to enter`;
+  if (backlog) return w.t('ui.emergency.event.backlog', { n: Number(backlog[1]) });
   const closed = /^closed \((\w+) reconciliation\)$/.exec(event);
-  if (closed)
-    return `emergency closed (${closed[1] === 'manual' ? 'reconciliation confirmed by hand' : 'reconciled by a clean comparison'})`;
-  const words: Record<string, string> = {
-    declared: 'emergency declared',
-    'go-live-paused': 'go-live paused',
-    'downtime-entered': 'on downtime procedures (paper)',
-    'downtime-failed': 'downtime procedures could not be started',
-    notified: 'leadership, on-call and emergency contacts told',
-    'restore-failed': 'could not be taken off downtime',
-    restored: 'systems restored: back to the systems, back-entry starts',
-    'backlog-cleared': 'every backlog at 0',
-  };
-  return words[event] ?? event;
+  if (closed) return w.t('ui.emergency.event.closed', { how: closed[1]! });
+  const key = `ui.emergency.event.${event}` as MessageKey;
+  return key in catalogs.en ? w.t(key) : event;
 }
 
 function eventState(event: string): string {
@@ -56,35 +41,41 @@ function departmentsOf(e: EmergencyView, status: ProgramStatus): string[] {
 }
 
 function Facts({ e }: { e: EmergencyView }) {
+  const { t, when, list, duration } = useWords();
   const end = e.closedAt ? Date.parse(e.closedAt) : Date.now();
   const rows: [string, ComponentChildren][] = [
-    ['Reason', <span class="note-text">{e.reason}</span>],
-    ['Declared', `${when(e.declaredAt)} by ${e.declaredBy}`],
-    ['On paper', e.departments.length ? e.departments.join(', ') : 'the whole hospital'],
-    [e.closedAt ? 'Lasted' : 'Going on for', duration(end - Date.parse(e.declaredAt))],
+    [t('ui.emergency.fact.reason'), <span class="note-text">{e.reason}</span>],
+    [t('ui.emergency.fact.declared'), t('ui.emergency.fact.declaredBy', { time: when(e.declaredAt), who: e.declaredBy })],
+    [t('ui.emergency.fact.onPaper'), e.departments.length ? list(e.departments) : t('ui.emergency.fact.wholeHospital')],
+    [t(e.closedAt ? 'ui.emergency.fact.lasted' : 'ui.emergency.fact.goingOn'), duration(end - Date.parse(e.declaredAt))],
     [
-      'Systems restored',
-      e.restoredAt ? `${when(e.restoredAt)} (after ${duration(Date.parse(e.restoredAt) - Date.parse(e.declaredAt))})` : 'not yet',
+      t('ui.emergency.fact.restored'),
+      e.restoredAt
+        ? t('ui.emergency.fact.restoredAfter', {
+            time: when(e.restoredAt),
+            duration: duration(Date.parse(e.restoredAt) - Date.parse(e.declaredAt)),
+          })
+        : t('ui.emergency.notYet'),
     ],
-    ['Backlog cleared', e.backlogClearedAt ? when(e.backlogClearedAt) : 'not yet'],
-    ['Closed', e.closedAt ? when(e.closedAt) : 'not yet'],
+    [t('ui.emergency.fact.backlogCleared'), e.backlogClearedAt ? when(e.backlogClearedAt) : t('ui.emergency.notYet')],
+    [t('ui.emergency.fact.closed'), e.closedAt ? when(e.closedAt) : t('ui.emergency.notYet')],
   ];
   return <FactsTable rows={rows} testid="emergency-facts" />;
 }
 
 function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus }) {
   const canDownload = useCan('lead', 'oncall', 'admin');
+  const { t, list } = useWords();
   const paused = new Set(e.pausedGoLives);
   const codes = departmentsOf(e, status);
   const totalBacklog = Object.values(e.backlog).reduce((a, b) => a + b, 0);
   return (
     <section aria-labelledby="em-depts-h">
-      <h2 id="em-depts-h">Departments</h2>
+      <h2 id="em-depts-h">{t('ui.emergency.departments')}</h2>
       <p>
         <small>
-          Paper records awaiting back-entry: <strong>{totalBacklog}</strong> in all ({Object.keys(e.backlog).length} of {codes.length}{' '}
-          departments reported). The emergency closes only when every backlog is 0.
-          {canDownload ? ' Downtime packets hold patient data: every download is recorded in the audit trail.' : ''}
+          {t('ui.emergency.backlogSummary', { total: totalBacklog, reported: Object.keys(e.backlog).length, departments: codes.length })}
+          {canDownload ? ` ${t('ui.emergency.packetsAudited')}` : ''}
         </small>
       </p>
       <div class="table-scroll">
@@ -94,73 +85,73 @@ function Departments({ e, status }: { e: EmergencyView; status: ProgramStatus })
           rows={codes}
           rowKey={(code) => code}
           columns={[
-            { header: 'Department', rowHeader: true, cell: (code) => code },
+            { header: t('ui.emergency.col.department'), rowHeader: true, cell: (code) => code },
             {
-              header: 'Backlog',
+              header: t('ui.emergency.col.backlog'),
               cell: (code) => {
                 const backlog = e.backlog[code];
                 return backlog === undefined ? (
-                  <span class="muted">not reported</span>
+                  <span class="muted">{t('ui.emergency.notReported')}</span>
                 ) : backlog === 0 ? (
-                  <Badge state="resolved" label="0: done" />
+                  <Badge state="resolved" label={t('ui.emergency.backlogDone')} />
                 ) : (
                   <strong>{backlog}</strong>
                 );
               },
             },
             {
-              header: 'Downtime packet',
+              header: t('ui.emergency.col.packet'),
               cell: (code) => {
                 const packet = e.packets[code];
                 return !packet ? (
-                  <span class="muted">none</span>
+                  <span class="muted">{t('ui.common.none')}</span>
                 ) : 'error' in packet ? (
-                  <span class="why">could not be made: {packet.error}</span>
+                  <span class="why">{t('ui.emergency.packetFailed', { error: packet.error })}</span>
                 ) : (
-                  `census ${packet.census} · active orders ${packet.activeOrders} · pending results ${packet.pendingResults}`
+                  t('ui.emergency.packet', { census: packet.census, orders: packet.activeOrders, results: packet.pendingResults })
                 );
               },
             },
             canDownload && {
-              header: 'Download',
+              header: t('ui.emergency.col.download'),
               cell: (code) => {
                 const packet = e.packets[code];
                 return packet && !('error' in packet) ? (
                   <a
                     href={`/v1/programs/${encodeURIComponent(status.programId)}/emergencies/${e.emergency}/packets/${encodeURIComponent(code)}`}
                     download
-                    aria-label={`Download ${code}'s downtime packet`}
+                    aria-label={t('ui.emergency.downloadLabel', { code })}
                     data-testid={`packet-${code}`}
                   >
-                    Download
+                    {t('ui.emergency.download')}
                   </a>
                 ) : (
                   '—'
                 );
               },
             },
-            { header: 'Go-live', cell: (code) => (paused.has(code) ? <Badge state="paused" label="paused" /> : '—') },
+            { header: t('ui.emergency.col.goLive'), cell: (code) => (paused.has(code) ? <Badge state="paused" /> : '—') },
           ]}
         />
       </div>
       {e.pausedGoLives.length ? (
         <p data-testid="emergency-paused">
-          Go-lives paused by the emergency: <strong>{e.pausedGoLives.join(', ')}</strong>.{' '}
-          {e.status === 'closed'
-            ? 'Each waits for the cutover lead to resume it or roll it back.'
-            : 'They stay paused after the emergency closes, until the lead resumes or rolls back each.'}
+          {t('ui.emergency.paused', { departments: list(e.pausedGoLives) })}{' '}
+          {t(e.status === 'closed' ? 'ui.emergency.pausedClosed' : 'ui.emergency.pausedOpen')}
         </p>
       ) : (
-        <p>No go-live was running when the emergency was declared.</p>
+        <p>{t('ui.emergency.noneRunning')}</p>
       )}
     </section>
   );
 }
 
 function Timeline({ e }: { e: EmergencyView }) {
+  const w = useWords();
+  const { t, when, duration } = w;
   return (
     <section aria-labelledby="em-timeline-h">
-      <h2 id="em-timeline-h">Timeline</h2>
+      <h2 id="em-timeline-h">{t('ui.emergency.timeline')}</h2>
       <div class="table-scroll">
         <Table
           class="compact"
@@ -168,10 +159,14 @@ function Timeline({ e }: { e: EmergencyView }) {
           rows={e.timeline}
           rowKey={(_, n) => n}
           columns={[
-            { header: 'Time', cell: (t) => when(t.at) },
-            { header: 'Since declared', cell: (t) => `+${duration(t.sinceDeclaredMs)}` },
-            { header: 'Event', rowHeader: true, cell: (t) => <Badge state={`em-${eventState(t.event)}`} label={eventText(t.event)} /> },
-            { header: 'Department', cell: (t) => t.department ?? '—' },
+            { header: t('ui.emergency.col.time'), cell: (row) => when(row.at) },
+            { header: t('ui.emergency.col.since'), cell: (row) => t('ui.duration.after', { duration: duration(row.sinceDeclaredMs) }) },
+            {
+              header: t('ui.emergency.col.event'),
+              rowHeader: true,
+              cell: (row) => <Badge state={`em-${eventState(row.event)}`} label={eventText(w, row.event)} />,
+            },
+            { header: t('ui.emergency.col.department'), cell: (row) => row.department ?? '—' },
           ]}
         />
       </div>
@@ -184,22 +179,23 @@ const emergencyActions = ['declare-emergency', 'record-backlog', 'restore-system
 function Emergency() {
   const { status, refresh } = useProgram();
   const isResponder = useCan('lead', 'oncall', 'admin');
+  const { t } = useWords();
   const e = status.emergency;
   const possible = status.allowedActions.some((a) => emergencyActions.includes(a) || a.startsWith('resume-department'));
   const actions = isResponder ? (
     <section aria-labelledby="em-actions-h" class="actions">
-      <h2 id="em-actions-h">Actions</h2>
+      <h2 id="em-actions-h">{t('ui.emergency.actions')}</h2>
       <div class="action-row">
         <EmergencyActions status={status} onDone={refresh} />
       </div>
-      {possible ? null : <p>No emergency action is possible in the program's present state.</p>}
+      {possible ? null : <p>{t('ui.emergency.noAction')}</p>}
     </section>
   ) : null;
   if (!e) {
     return (
       <>
-        <h2>Emergency</h2>
-        <p data-testid="emergency-none">No emergency has been declared for this program.</p>
+        <h2>{t('ui.emergency.title')}</h2>
+        <p data-testid="emergency-none">{t('ui.emergency.none')}</p>
         {actions}
       </>
     );
@@ -207,14 +203,14 @@ function Emergency() {
   return (
     <>
       <h2 class="emergency-title">
-        Emergency #{e.emergency}{' '}
+        {t('ui.emergency.number', { n: e.emergency })}{' '}
         <span data-testid="emergency-status" data-status={e.status}>
           <Badge
             state={e.status === 'open' ? 'critical' : e.status === 'restored' ? 'restored' : 'resolved'}
-            label={statusLabel[e.status]}
+            label={t('ui.emergency.status', { status: e.status })}
           />
         </span>
-        {e.status === 'closed' ? <small> — the last one; none is open now</small> : null}
+        {e.status === 'closed' ? <small> {t('ui.emergency.last')}</small> : null}
       </h2>
       <Facts e={e} />
       {actions}

@@ -1,5 +1,6 @@
 /** The gates pages: the list of gates and one gate's page, composed from ui/pages/gate/. */
 import { Link } from 'wouter-preact';
+import { useWords } from '../i18n';
 import { usePoll } from '../poll';
 import { ProgramFrame, useProgram, type GateView } from '../program';
 import { Gates } from './gate/GatesList';
@@ -31,14 +32,15 @@ type GateDetail = GateView & { recordedDecisions: RecordedDecision[]; approverNa
 
 function Gate({ gateKey }: { gateKey: string }) {
   const { status, refresh } = useProgram();
+  const { t } = useWords();
   const detail = usePoll<GateDetail>(`/v1/programs/${encodeURIComponent(status.programId)}/gates/${encodeURIComponent(gateKey)}`, 5000);
   const gate = status.gates.find((g) => g.gate === gateKey);
   if (!gate) {
     return (
       <section>
-        <h2>No gate “{gateKey}” in this plan</h2>
+        <h2>{t('ui.gate.noSuchGate', { gate: gateKey })}</h2>
         <p>
-          <Link href={`/programs/${status.programId}/gates`}>All gates</Link>
+          <Link href={`/programs/${status.programId}/gates`}>{t('ui.gate.allGates')}</Link>
         </p>
       </section>
     );
@@ -50,7 +52,7 @@ function Gate({ gateKey }: { gateKey: string }) {
   return (
     <>
       <p class="crumbs">
-        <Link href={`/programs/${status.programId}/gates`}>← All gates</Link>
+        <Link href={`/programs/${status.programId}/gates`}>{t('ui.gate.backToGates')}</Link>
       </p>
       <GateHead gate={gate} names={detail.data?.approverNames ?? {}} />
       <Criteria gate={gate} />

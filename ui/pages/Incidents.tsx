@@ -1,27 +1,29 @@
 import type { ComponentChildren } from 'preact';
 import { Link, useSearchParams } from 'wouter-preact';
+import { catalogs } from '../../domain/i18n';
 import { post } from '../api';
-import { Badge, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
-import { after, duration } from '../components/format';
 import { FactsTable, Table } from '../components/Table';
-import {
-  departmentsText,
-  resolutionCodes,
-  whatHappened,
-  type IncidentDetail,
-  type IncidentEvent,
-  type IncidentRow,
-} from '../components/incident';
+import { resolutionCodes, whatHappened, type IncidentDetail, type IncidentEvent, type IncidentRow } from '../components/incident';
+import { useWords, type MessageKey, type PageWords } from '../i18n';
 import { usePoll } from '../poll';
 import { useCan } from '../session';
 
 const statuses = ['open', 'acknowledged', 'resolved'] as const;
 const listLimit = 200;
 
+/** The incident's status as a badge, in the e-mails' words (open: nobody owns it yet). */
+function StatusBadge({ status }: { status: IncidentRow['status'] }) {
+  const { t } = useWords();
+  return <Badge state={status} label={t(`incident.state.${status}`)} />;
+}
+
 /** Every incident, newest first, filtered by status and program; the filters live in the address so a filtered list can be shared. */
 export function IncidentsPage() {
+  const w = useWords();
+  const { t, when, locale } = w;
   const [params, setParams] = useSearchParams();
   const status = params.get('status') ?? '';
   const programId = params.get('programId') ?? '';
@@ -41,27 +43,32 @@ export function IncidentsPage() {
       { replace: true },
     );
   const rows = data?.incidents ?? [];
-  const counts = status ? `${rows.length} ${status}` : statuses.map((s) => `${rows.filter((r) => r.status === s).length} ${s}`).join(', ');
+  const statusWord = (s: string) => ((statuses as readonly string[]).includes(s) ? t(`incident.state.${s as IncidentRow['status']}`) : s);
+  const counts = w.list(
+    (status ? [status] : statuses).map((s) =>
+      t('ui.incidents.count', { n: rows.filter((r) => r.status === s).length, status: statusWord(s) }),
+    ),
+  );
   const now = Date.now();
   return (
     <main class="container">
-      <h1>Incidents</h1>
-      <form class="grid filters" role="search" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>
+      <h1>{t('ui.incidents.title')}</h1>
+      <form class="grid filters" role="search" aria-label={t('ui.incidents.filter')} onSubmit={(e) => e.preventDefault()}>
         <label for="f-status">
-          Status
+          {t('ui.incidents.status')}
           <select id="f-status" value={status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
-            <option value="">any status</option>
+            <option value="">{t('ui.incidents.anyStatus')}</option>
             {statuses.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {statusWord(s)}
               </option>
             ))}
           </select>
         </label>
         <label for="f-program">
-          Program
+          {t('ui.incidents.program')}
           <select id="f-program" value={programId} onChange={(e) => setFilter('programId', e.currentTarget.value)}>
-            <option value="">every program</option>
+            <option value="">{t('ui.incidents.everyProgram')}</option>
             {(programs?.programs ?? []).map((p) => (
               <option key={p.programId} value={p.programId}>
                 {p.programId} ({p.hospital})
@@ -73,20 +80,19 @@ export function IncidentsPage() {
           </select>
         </label>
       </form>
-      {data && error ? <p class="stale">Connection lost, showing the last answer.</p> : <ErrorNote error={error} />}
+      {data && error ? <p class="stale">{t('ui.incidents.stale')}</p> : <ErrorNote error={error} />}
       {!data ? (
-        !error && <p aria-busy="true">Loading…</p>
+        !error && <p aria-busy="true">{t('ui.common.loading')}</p>
       ) : rows.length === 0 ? (
         <p data-testid="incident-list-empty">
-          No incidents{status ? ` with status ${status}` : ''}
-          {programId ? ` in ${programId}` : ''}.
+          {t('ui.incidents.none', { status: status ? statusWord(status) : 'any', program: programId || 'any' })}
         </p>
       ) : (
         <>
           <p>
             <small>
-              {rows.length >= listLimit ? `The newest ${listLimit}: ` : ''}
-              {counts}.
+              {rows.length >= listLimit ? `${t('ui.incidents.newest', { n: listLimit })} ` : ''}
+              {counts}
             </small>
           </p>
           <div class="table-scroll">
@@ -97,34 +103,36 @@ export function IncidentsPage() {
               rowKey={(i) => i.incidentId}
               rowProps={(i) => ({ class: `incident-row s-${i.status}` })}
               columns={[
-                { header: 'Severity', cell: (i) => <Badge state={i.severity} label={i.severity.toUpperCase()} /> },
+                { header: t('ui.incidents.col.severity'), cell: (i) => <Badge state={i.severity} /> },
                 {
-                  header: 'What happened',
+                  header: t('ui.incidents.col.what'),
                   rowHeader: true,
                   cell: (i) => (
                     <>
-                      <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition, i.counts)}</Link>
-                      {i.repeats ? <small> · raised again {times(i.repeats)}</small> : null}
+                      <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition, i.counts, locale)}</Link>
+                      {i.repeats ? <small> · {t('ui.incidents.raisedAgain', { n: i.repeats })}</small> : null}
                     </>
                   ),
                 },
-                { header: 'Program', class: 'nowrap', cell: (i) => i.programId },
-                { header: 'Departments', cell: (i) => departmentsText(i.departments) },
-                { header: 'Status', cell: (i) => <Badge state={i.status} /> },
+                { header: t('ui.incidents.col.program'), class: 'nowrap', cell: (i) => i.programId },
+                { header: t('ui.incidents.col.departments'), cell: (i) => departmentsText(w, i.departments) },
+                { header: t('ui.incidents.col.status'), cell: (i) => <StatusBadge status={i.status} /> },
                 {
-                  header: 'Level',
+                  header: t('ui.incidents.col.level'),
                   class: 'nowrap',
                   cell: (i) =>
-                    i.status === 'open' && i.level ? `level ${i.level}${i.round && i.round > 1 ? `, round ${i.round}` : ''}` : '—',
+                    i.status === 'open' && i.level ? t('ui.incidents.levelRound', { level: i.level, round: i.round ?? 0 }) : '—',
                 },
-                { header: 'Owner', class: 'nowrap', cell: (i) => i.ownerId ?? '—' },
+                { header: t('ui.incidents.col.owner'), class: 'nowrap', cell: (i) => i.ownerId ?? '—' },
                 {
-                  header: 'Raised',
+                  header: t('ui.incidents.col.raised'),
                   class: 'nowrap',
                   cell: (i) => (
                     <>
                       {when(i.raisedAt)}
-                      {i.status !== 'resolved' ? <small class="age"> {duration(now - Date.parse(i.raisedAt))} ago</small> : null}
+                      {i.status !== 'resolved' ? (
+                        <small class="age"> {t('ui.incidents.ago', { duration: w.duration(now - Date.parse(i.raisedAt)) })}</small>
+                      ) : null}
                     </>
                   ),
                 },
@@ -137,81 +145,68 @@ export function IncidentsPage() {
   );
 }
 
-const kindLabel: Record<string, string> = {
-  raised: 'raised',
-  queued: 'queued',
-  notified: 'queued',
-  'no-address': 'no address',
-  'rota-missing': 'rota missing',
-  delivered: 'delivered',
-  'delivery-overdue': 'delivery overdue',
-  'delivery-failed': 'delivery failed',
-  'send-stopped': 'not sent',
-  escalated: 'escalated',
-  'leadership-told': 'leadership told',
-  'ladder-exhausted': 'ladder exhausted',
-  acknowledged: 'acknowledged',
-  'resolution-overdue': 'resolution overdue',
-  repeated: 'raised again',
-  resolved: 'resolved',
-};
-
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
-const leadershipHow: Record<string, string> = {
-  'at-once': 'at once, for this severity',
-  'topped-out': 'the top of the ladder was reached unacknowledged',
-};
+/** An ICU selector has no hyphen: `topped-out` selects as `toppedOut`. */
+const selector = (code: string) => code.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+const kindKey = (kind: string) => `ui.incident.kind.${kind}` as MessageKey;
 
 /** One timeline entry in words: who was told, at which level, what happened next. */
-function describe(e: IncidentEvent): ComponentChildren {
+function describe(w: PageWords, e: IncidentEvent): ComponentChildren {
+  const { t } = w;
   const d = e.detail ?? {};
-  const who = e.personId ?? 'someone';
+  const who = e.personId ?? t('ui.incident.someone');
+  const people = Number(d.recipients) || 0;
   switch (e.kind) {
     case 'raised':
-      return `Raised by ${str(d.by) || who}.`;
+      return t('ui.incident.did.raised', { who: str(d.by) || who });
     case 'queued':
     case 'notified':
-      return `An e-mail to ${who}${d.audience === 'leadership' ? ' (leadership)' : ''} is queued: "delivered" follows when the mail server accepts it.`;
+      return t('ui.incident.did.queued', { who, leadership: d.audience === 'leadership' ? 'yes' : 'no' });
     case 'no-address':
-      return `${who} has no e-mail address: not told.`;
-    case 'rota-missing':
-      return `No on-call rota "${str(d.rota)}" at this level: nobody on call was found to tell.`;
     case 'delivered':
-      return `The mail server accepted the e-mail to ${who}.`;
     case 'delivery-overdue':
-      return `The e-mail to ${who} was not confirmed delivered in time.`;
-    case 'send-stopped':
-      return `The e-mail to ${who} was still queued when the incident was ${str(d.reason) || 'closed'}: no more tries.`;
-    case 'delivery-failed':
-      return `The e-mail to ${who} could not be delivered (${str(d.reason) || 'unknown reason'}).`;
-    case 'escalated':
-      return `Nobody acknowledged in time: escalated to level ${e.level ?? '?'}${e.round && e.round > 1 ? `, round ${e.round}` : ''} (${str(d.recipients) || 0} people).`;
-    case 'leadership-told':
-      return `Leadership told: ${leadershipHow[str(d.how)] ?? str(d.how)} (${str(d.recipients) || 0} people).`;
-    case 'ladder-exhausted':
-      return `Every level was tried and nobody acknowledged (round ${e.round ?? '?'}).`;
     case 'acknowledged':
-      return `${who} acknowledged and owns the incident; the ladder stopped.`;
     case 'resolution-overdue':
-      return `${who} did not resolve it in time: ownership lapsed, the incident is open and escalates again.`;
+      return t(`ui.incident.did.${e.kind}`, { who });
+    case 'rota-missing':
+      return t('ui.incident.did.rota-missing', { rota: str(d.rota) });
+    case 'send-stopped':
+    case 'delivery-failed':
+      return t(`ui.incident.did.${e.kind}`, { who, reason: str(d.reason) || t('ui.incident.unknownReason') });
+    case 'escalated':
+      return t('ui.incident.did.escalated', { level: e.level ?? '?', round: e.round ?? 0, people });
+    case 'leadership-told':
+      return t('ui.incident.did.leadership-told', { how: selector(str(d.how)), people });
+    case 'ladder-exhausted':
+      return t('ui.incident.did.ladder-exhausted', { round: e.round ?? '?' });
     case 'repeated': {
       const counts = Object.entries(d)
         .filter(([k]) => k !== 'repeats')
         .map(([k, v]) => `${k} ${str(v)}`);
-      return `The same condition was raised again (${times(Number(d.repeats) || 1)} so far${counts.length ? `; now ${counts.join(', ')}` : ''}); nobody e-mailed again.`;
+      const n = Number(d.repeats) || 1;
+      return counts.length ? t('ui.incident.did.repeatedNow', { n, counts: w.list(counts) }) : t('ui.incident.did.repeated', { n });
     }
     case 'resolved':
-      return `Resolved by ${who}: ${str(d.code)}.`;
+      return t('ui.incident.did.resolved', { who, code: resolutionWord(w, str(d.code)) });
     default:
-      return e.kind;
+      return kindKey(e.kind) in catalogs.en ? t(kindKey(e.kind)) : e.kind;
   }
 }
 
+/** A resolution code in words; one this build does not know stays a code. */
+function resolutionWord(w: PageWords, code: string | null | undefined): string {
+  const key = `resolutionCode.${code ?? ''}` as MessageKey;
+  return code && key in catalogs.en ? w.t(key) : (code ?? '—');
+}
+
+const departmentsText = (w: PageWords, d: string[]) => (d.length ? w.list(d) : w.t('ui.common.hospitalWide'));
+
 function Timeline({ incident }: { incident: IncidentDetail }) {
+  const w = useWords();
+  const { t, when } = w;
   return (
     <section aria-labelledby="inc-timeline-h">
-      <h2 id="inc-timeline-h">Timeline</h2>
+      <h2 id="inc-timeline-h">{t('ui.incident.timeline')}</h2>
       <div class="table-scroll">
         <Table
           class="compact incident-timeline"
@@ -220,21 +215,25 @@ function Timeline({ incident }: { incident: IncidentDetail }) {
           rowKey={(_, n) => n}
           rowProps={(e) => ({ class: `ev-${e.kind}`, 'data-kind': e.kind })}
           columns={[
-            { header: 'Time', class: 'nowrap', cell: (e) => when(e.at) },
-            { header: 'After raise', class: 'nowrap', cell: (e) => after(incident.raisedAt, e.at) },
-            { header: 'Event', rowHeader: true, cell: (e) => <Badge state={`ev-${e.kind}`} label={kindLabel[e.kind] ?? e.kind} /> },
+            { header: t('ui.incident.col.time'), class: 'nowrap', cell: (e) => when(e.at) },
+            { header: t('ui.incident.col.after'), class: 'nowrap', cell: (e) => w.after(incident.raisedAt, e.at) },
             {
-              header: 'Level',
+              header: t('ui.incident.col.event'),
+              rowHeader: true,
+              cell: (e) => <Badge state={`ev-${e.kind}`} label={kindKey(e.kind) in catalogs.en ? t(kindKey(e.kind)) : e.kind} />,
+            },
+            {
+              header: t('ui.incident.col.level'),
               class: 'nowrap',
               cell: (e) =>
                 e.level
-                  ? `${e.level}${e.round && e.round > 1 ? ` (round ${e.round})` : ''}`
+                  ? t('ui.incident.levelRound', { level: e.level, round: e.round ?? 0 })
                   : e.detail?.audience === 'leadership' || e.kind === 'leadership-told'
-                    ? 'leadership'
+                    ? t('ui.incident.leadership')
                     : '—',
             },
-            { header: 'Person', class: 'nowrap', cell: (e) => e.personId ?? '—' },
-            { header: 'What happened', cell: (e) => describe(e) },
+            { header: t('ui.incident.col.person'), class: 'nowrap', cell: (e) => e.personId ?? '—' },
+            { header: t('ui.incident.col.what'), cell: (e) => describe(w, e) },
           ]}
         />
       </div>
@@ -245,39 +244,58 @@ function Timeline({ incident }: { incident: IncidentDetail }) {
 const ladderKinds = new Set(['escalated', 'ladder-exhausted', 'acknowledged', 'resolution-overdue']);
 
 function StatusLine({ incident: i }: { incident: IncidentDetail }) {
+  const w = useWords();
+  const { t, when } = w;
   const lastStep = i.timeline.filter((e) => ladderKinds.has(e.kind)).pop();
   const text =
     i.status === 'open' && lastStep?.kind === 'ladder-exhausted'
-      ? `Nobody owns it yet: every level of the ladder and leadership were told, and nobody acknowledged.`
+      ? t('ui.incident.status.exhausted')
       : i.status === 'open'
-        ? `Nobody owns it yet: the ladder is at level ${i.level ?? '?'}${i.round && i.round > 1 ? `, round ${i.round}` : ''} and climbs until someone acknowledges.`
+        ? t('ui.incident.status.open', { level: i.level ?? '?', round: i.round ?? 0 })
         : i.status === 'acknowledged'
-          ? `${i.ownerId ?? 'Someone'} owns it since ${when(i.acknowledgedAt)}; the ladder has stopped.`
-          : `Resolved by ${i.resolvedBy ?? '?'} at ${when(i.resolvedAt)}: ${i.resolutionCode ?? 'no code'}.`;
+          ? t('ui.incident.status.acknowledged', { owner: i.ownerId ?? t('ui.incident.someone'), time: when(i.acknowledgedAt) })
+          : t('ui.incident.status.resolved', {
+              who: i.resolvedBy ?? '?',
+              time: when(i.resolvedAt),
+              code: resolutionWord(w, i.resolutionCode),
+            });
   return (
     <p class={`incident-status s-${i.status}`} data-testid="incident-status" data-status={i.status} role="status">
-      <Badge state={i.status} /> {text}
+      <StatusBadge status={i.status} /> {text}
     </p>
   );
 }
 
 function Facts({ incident: i }: { incident: IncidentDetail }) {
+  const w = useWords();
+  const { t, when, locale } = w;
   const rows: [string, ComponentChildren][] = [
-    ['Incident', <code>{i.incidentId}</code>],
-    ['Program', <Link href={`/programs/${i.programId}`}>{i.programId}</Link>],
-    ['Departments', departmentsText(i.departments)],
-    ['Severity', <Badge state={i.severity} label={i.severity.toUpperCase()} />],
-    ['What happened', whatHappened(i.condition, i.counts)],
-    ['Raised', `${when(i.raisedAt)} by ${i.raisedBy}`],
-    ['Raised again', i.repeats ? `${times(i.repeats)} (nobody e-mailed again)` : 'no'],
-    ['Escalation level', i.level ? `${i.level}${i.round ? `, round ${i.round}` : ''}` : '—'],
-    ['Owner', i.ownerId ? `${i.ownerId} since ${when(i.acknowledgedAt)}` : 'nobody'],
+    [t('ui.incident.fact.incident'), <code>{i.incidentId}</code>],
+    [t('ui.incident.fact.program'), <Link href={`/programs/${i.programId}`}>{i.programId}</Link>],
+    [t('ui.incident.fact.departments'), departmentsText(w, i.departments)],
+    [t('ui.incident.fact.severity'), <Badge state={i.severity} />],
+    [t('ui.incident.fact.what'), whatHappened(i.condition, i.counts, locale)],
+    [t('ui.incident.fact.raised'), t('ui.incident.fact.raisedBy', { time: when(i.raisedAt), who: i.raisedBy })],
+    [t('ui.incident.fact.raisedAgain'), t('ui.incident.fact.raisedAgainValue', { n: i.repeats })],
+    [t('ui.incident.fact.level'), i.level ? t('ui.incidents.levelRound', { level: i.level, round: i.round ?? 0 }) : '—'],
+    [
+      t('ui.incident.fact.owner'),
+      i.ownerId ? t('ui.incident.fact.ownerSince', { owner: i.ownerId, time: when(i.acknowledgedAt) }) : t('ui.incident.fact.nobody'),
+    ],
   ];
-  if (i.status === 'resolved') rows.push(['Resolved', `${when(i.resolvedAt)} by ${i.resolvedBy ?? '?'}: ${i.resolutionCode ?? '—'}`]);
-  if (i.resolutionNote) rows.push(['Resolution note', <span class="note-text">{i.resolutionNote.text}</span>]);
+  if (i.status === 'resolved')
+    rows.push([
+      t('ui.incident.fact.resolved'),
+      t('ui.incident.fact.resolvedValue', {
+        time: when(i.resolvedAt),
+        who: i.resolvedBy ?? '?',
+        code: resolutionWord(w, i.resolutionCode),
+      }),
+    ]);
+  if (i.resolutionNote) rows.push([t('ui.incident.fact.note'), <span class="note-text">{i.resolutionNote.text}</span>]);
   return (
     <section aria-labelledby="facts-h">
-      <h2 id="facts-h">Facts</h2>
+      <h2 id="facts-h">{t('ui.incident.facts')}</h2>
       <FactsTable rows={rows} />
     </section>
   );
@@ -285,43 +303,49 @@ function Facts({ incident: i }: { incident: IncidentDetail }) {
 
 function Actions({ incident: i, onDone }: { incident: IncidentDetail; onDone: () => void }) {
   const canRespond = useCan('oncall', 'lead', 'admin');
+  const { t } = useWords();
   if (!canRespond || i.status === 'resolved') return null;
   const base = `/v1/incidents/${i.incidentId}`;
   return (
     <section aria-labelledby="inc-actions-h" class="actions">
-      <h2 id="inc-actions-h">Actions</h2>
+      <h2 id="inc-actions-h">{t('ui.incident.actions')}</h2>
       <div class="action-row">
         {i.status === 'open' ? (
           <ConfirmAction
             testId="incident-ack"
-            label="Acknowledge"
-            title="Acknowledge this incident?"
+            label={t('ui.incident.ack')}
+            title={t('ui.incident.ackQ')}
             effect={
               <p>
-                <strong>You become the owner and the escalation stops:</strong> nobody further up the ladder is e-mailed, and everyone told
-                so far is e-mailed that you own it. Resolve it when it is fixed; left unresolved too long, it opens again and escalates.
+                <strong>{t('ui.incident.ackEffect')}</strong>
               </p>
             }
-            confirmLabel="Acknowledge: I own it"
+            confirmLabel={t('ui.incident.ackConfirm')}
             run={(_v, key) => post(`${base}/acknowledge`, {}, key)}
             onDone={onDone}
           />
         ) : null}
         <ConfirmAction
           testId="incident-resolve"
-          label="Resolve"
-          title="Resolve this incident?"
+          label={t('ui.incident.resolve')}
+          title={t('ui.incident.resolveQ')}
           effect={
             <p>
-              The incident closes: its escalation stops for good and its acknowledge links stop working. The code and the note stay with it.{' '}
-              <strong>No patient data in the note.</strong>
+              {t('ui.incident.resolveEffect')} <strong>{t('ui.incident.noPatientData')}</strong>
             </p>
           }
           fields={[
-            { name: 'code', label: 'Resolution', kind: 'select', required: true, options: resolutionCodes, initial: 'fixed' },
-            { name: 'note', label: 'Note: what was done (up to 500 characters)', kind: 'textarea', required: true },
+            {
+              name: 'code',
+              label: t('ui.incident.resolution'),
+              kind: 'select',
+              required: true,
+              options: resolutionCodes.map((code) => ({ value: code, label: t(`resolutionCode.${code}`) })),
+              initial: 'fixed',
+            },
+            { name: 'note', label: t('ui.incident.note'), kind: 'textarea', required: true },
           ]}
-          confirmLabel="Resolve now"
+          confirmLabel={t('ui.incident.resolveNow')}
           run={(v, key) => post(`${base}/resolve`, { code: v.code, note: v.note }, key)}
           onDone={onDone}
         />
@@ -332,28 +356,33 @@ function Actions({ incident: i, onDone }: { incident: IncidentDetail; onDone: ()
 
 /** One incident: the facts, who was told when, and (for the on-call) acknowledge and resolve. Polled, so a page left open follows the escalation. */
 export function IncidentPage({ incidentId }: { incidentId: string }) {
+  const w = useWords();
+  const { t, when, locale } = w;
   const { data: incident, error, refresh } = usePoll<IncidentDetail>(`/v1/incidents/${encodeURIComponent(incidentId)}`, 3000);
   return (
     <main class="container">
       <p>
-        <Link href="/incidents">← All incidents</Link>
+        <Link href="/incidents">{t('ui.incident.all')}</Link>
       </p>
       {!incident ? (
         error ? (
           <ErrorNote error={error} />
         ) : (
-          <p aria-busy="true">Loading incident…</p>
+          <p aria-busy="true">{t('ui.incident.loading')}</p>
         )
       ) : (
         <>
           <hgroup>
             <h1>
-              <Badge state={incident.severity} label={incident.severity.toUpperCase()} />{' '}
-              {whatHappened(incident.condition, incident.counts)}
+              <Badge state={incident.severity} /> {whatHappened(incident.condition, incident.counts, locale)}
             </h1>
             <p>
-              {incident.programId} · {departmentsText(incident.departments)} · raised {when(incident.raisedAt)}
-              {error ? <span class="stale"> · connection lost, showing the last answer</span> : null}
+              {t('ui.incident.head', {
+                program: incident.programId,
+                departments: departmentsText(w, incident.departments),
+                time: when(incident.raisedAt),
+              })}
+              {error ? <span class="stale"> · {t('ui.incident.stale')}</span> : null}
             </p>
           </hgroup>
           <StatusLine incident={incident} />

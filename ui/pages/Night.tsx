@@ -2,12 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import type { ComparisonOutcomes, DomainResult } from '../../domain/parallel-run';
 import { get } from '../api';
-import { Badge, pct, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { Table } from '../components/Table';
 import { domainLabel, nightHref, nightLabel, useNights } from '../components/nights';
 import { ProgramFrame, useProgram } from '../program';
 import { useCan } from '../session';
+import { useWords, type MessageKey, type PageWords } from '../i18n';
 
 export function NightPage({ programId, businessDay }: { programId: string; businessDay: string }) {
   return (
@@ -23,10 +24,11 @@ interface Level {
 }
 
 /** A level as the engine applies it: reached when the rate or the count is strictly above it. */
-function level(l: Level | undefined): string {
-  if (!l) return 'none';
-  const parts = [l.rate !== undefined ? pct(l.rate) : '', l.count !== undefined ? `${l.count.toLocaleString()} keys` : ''].filter(Boolean);
-  return parts.length ? `above ${parts.join(' or ')}` : 'none';
+function level(w: PageWords, l: Level | undefined): string {
+  const rate = l?.rate !== undefined ? w.pct(l.rate) : undefined;
+  const count = l?.count !== undefined ? w.t('ui.night.levelKeys', { n: l.count }) : undefined;
+  if (!rate && !count) return w.t('ui.common.none');
+  return w.t('ui.night.level', { level: rate && count ? w.t('ui.night.or', { a: rate, b: count }) : (rate ?? count)! });
 }
 
 /** GET /v1/programs/{id}/parallel-run/runs/{runId}: counts only, never row values. */
@@ -87,46 +89,53 @@ function useRuns(programId: string, runIds: string[]) {
   return { runs, error };
 }
 
-const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString());
+/** Counts with digit grouping, the same in both locales (1,234): compared across pages, e-mails and exports. */
+const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US'));
 
-type Row = { label: string; hint?: string; value: (r: RunCounts | undefined, d: DomainResult | undefined) => string };
+type Row = { label: MessageKey; hint?: MessageKey; value: (w: PageWords, r: RunCounts | undefined, d: DomainResult | undefined) => string };
 
 /** Measures as rows, domains as columns: the domains of one night side by side. */
 const rows: Row[] = [
-  { label: 'Rows in legacy', value: (r, d) => num(r?.rowsLegacy ?? d?.rowsLegacy) },
-  { label: 'Rows in new', value: (r, d) => num(r?.rowsNew ?? d?.rowsNew) },
-  { label: 'Matched', value: (r) => num(r?.matched) },
-  { label: 'Missing in legacy', hint: 'in the new system only', value: (r) => num(r?.missingInLegacy) },
-  { label: 'Missing in new', hint: 'in the legacy system only', value: (r) => num(r?.missingInNew) },
-  { label: 'Mismatched', hint: 'same key, a field differs', value: (r) => num(r?.mismatched) },
-  { label: 'Duplicate keys', hint: 'legacy / new', value: (r) => (r ? `${num(r.duplicateKeysLegacy)} / ${num(r.duplicateKeysNew)}` : '—') },
-  { label: 'Unmapped codes', value: (r) => num(r?.unmappedCodes) },
+  { label: 'ui.night.rowsLegacy', value: (_w, r, d) => num(r?.rowsLegacy ?? d?.rowsLegacy) },
+  { label: 'ui.night.rowsNew', value: (_w, r, d) => num(r?.rowsNew ?? d?.rowsNew) },
+  { label: 'ui.night.matched', value: (_w, r) => num(r?.matched) },
+  { label: 'ui.night.missingInLegacy', hint: 'ui.night.missingInLegacyHint', value: (_w, r) => num(r?.missingInLegacy) },
+  { label: 'ui.night.missingInNew', hint: 'ui.night.missingInNewHint', value: (_w, r) => num(r?.missingInNew) },
+  { label: 'ui.night.mismatched', hint: 'ui.night.mismatchedHint', value: (_w, r) => num(r?.mismatched) },
   {
-    label: 'Invalid keys',
-    hint: 'a key column NULL or empty; legacy / new rows',
-    value: (r, d) => {
+    label: 'ui.night.duplicateKeys',
+    hint: 'ui.night.legacyNew',
+    value: (_w, r) => (r ? `${num(r.duplicateKeysLegacy)} / ${num(r.duplicateKeysNew)}` : '—'),
+  },
+  { label: 'ui.night.unmappedCodes', value: (_w, r) => num(r?.unmappedCodes) },
+  {
+    label: 'ui.night.invalidKeys',
+    hint: 'ui.night.invalidKeysHint',
+    value: (_w, r, d) => {
       const o = r?.outcomes ?? d?.outcomes;
       return o?.invalidKeysLegacy === undefined ? '—' : `${num(o.invalidKeysLegacy)} / ${num(o.invalidKeysNew)}`;
     },
   },
   {
-    label: 'Nonexistent local times',
-    hint: 'in the hour skipped by daylight saving',
-    value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.ambiguousTimes),
+    label: 'ui.night.ambiguousTimes',
+    hint: 'ui.night.ambiguousTimesHint',
+    value: (_w, r, d) => num((r?.outcomes ?? d?.outcomes)?.ambiguousTimes),
   },
   {
-    label: 'Rechecked in flight',
-    hint: 'keys changed just before or during the comparison',
-    value: (r, d) => num((r?.outcomes ?? d?.outcomes)?.recheckedInFlight),
+    label: 'ui.night.recheckedInFlight',
+    hint: 'ui.night.recheckedInFlightHint',
+    value: (_w, r, d) => num((r?.outcomes ?? d?.outcomes)?.recheckedInFlight),
   },
-  { label: 'Differing keys', value: (r, d) => num(r?.differingKeys ?? d?.differingKeys) },
-  { label: 'Mismatch rate', value: (r, d) => (d?.status === 'failed' ? '—' : pct(r?.mismatchRate ?? d?.mismatchRate, 3)) },
-  { label: 'Warning', hint: 'threshold', value: (r) => (r ? level(r.thresholds?.warning) : '—') },
-  { label: 'Critical', hint: 'threshold', value: (r) => (r ? level(r.thresholds?.critical) : '—') },
+  { label: 'ui.night.differingKeys', value: (_w, r, d) => num(r?.differingKeys ?? d?.differingKeys) },
+  { label: 'ui.night.mismatchRate', value: (w, r, d) => (d?.status === 'failed' ? '—' : w.pct(r?.mismatchRate ?? d?.mismatchRate, 3)) },
+  { label: 'ui.night.warning', hint: 'ui.night.threshold', value: (w, r) => (r ? level(w, r.thresholds?.warning) : '—') },
+  { label: 'ui.night.critical', hint: 'ui.night.threshold', value: (w, r) => (r ? level(w, r.thresholds?.critical) : '—') },
 ];
 
 function Night({ businessDay }: { businessDay: string }) {
   const { status } = useProgram();
+  const w = useWords();
+  const { t, when } = w;
   const programId = status.programId;
   const { data, error } = useNights(programId);
   const canDownload = useCan('lead', 'oncall', 'admin');
@@ -137,15 +146,15 @@ function Night({ businessDay }: { businessDay: string }) {
 
   const back = (
     <p>
-      <Link href={`/programs/${programId}/parallel-run`}>← All nights</Link>
+      <Link href={`/programs/${programId}/parallel-run`}>{t('ui.night.allNights')}</Link>
     </p>
   );
-  if (!data) return error ? <ErrorNote error={error} /> : <p aria-busy="true">Loading the night…</p>;
+  if (!data) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.night.loading')}</p>;
   if (!night) {
     return (
       <section>
-        <h2>Night {nightLabel(businessDay)}</h2>
-        <p>This night has not been compared (yet).</p>
+        <h2>{t('ui.night.title', { night: nightLabel(businessDay) })}</h2>
+        <p>{t('ui.night.notCompared')}</p>
         {back}
       </section>
     );
@@ -163,41 +172,39 @@ function Night({ businessDay }: { businessDay: string }) {
 
   return (
     <>
-      <nav aria-label="Nights" class="night-nav">
+      <nav aria-label={t('ui.night.nav')} class="night-nav">
         <ul>
           <li>
-            <Link href={`/programs/${programId}/parallel-run`}>← All nights</Link>
+            <Link href={`/programs/${programId}/parallel-run`}>{t('ui.night.allNights')}</Link>
           </li>
         </ul>
         <ul>
           <li>
             {prev ? (
-              <Link href={nightHref(programId, prev.businessDay)}>‹ Night before ({nightLabel(prev.businessDay)})</Link>
+              <Link href={nightHref(programId, prev.businessDay)}>{t('ui.night.before', { night: nightLabel(prev.businessDay) })}</Link>
             ) : (
-              <span class="muted">First night</span>
+              <span class="muted">{t('ui.night.first')}</span>
             )}
           </li>
           <li>
             {next ? (
-              <Link href={nightHref(programId, next.businessDay)}>Night after ({nightLabel(next.businessDay)}) ›</Link>
+              <Link href={nightHref(programId, next.businessDay)}>{t('ui.night.after', { night: nightLabel(next.businessDay) })}</Link>
             ) : (
-              <span class="muted">Latest night</span>
+              <span class="muted">{t('ui.night.latest')}</span>
             )}
           </li>
         </ul>
       </nav>
       <section aria-labelledby="night-h">
-        <h2 id="night-h">Night {nightLabel(night.businessDay)}</h2>
-        <p>
-          Compared window {when(night.from)} – {when(night.to)} ({status.timeZone} business day; shown in your local time).
-        </p>
+        <h2 id="night-h">{t('ui.night.title', { night: nightLabel(night.businessDay) })}</h2>
+        <p>{t('ui.night.window', { from: when(night.from), to: when(night.to), zone: status.timeZone })}</p>
         <ErrorNote error={runsError} />
         <div class="table-scroll">
           <table class="compact night-counts" data-testid="night-counts">
-            <caption>Every domain's counts for this night. The counts carry no patient data.</caption>
+            <caption>{t('ui.night.countsCaption')}</caption>
             <thead>
               <tr>
-                <th scope="col">Measure</th>
+                <th scope="col">{t('ui.night.measure')}</th>
                 {data.domains.map((d) => (
                   <th scope="col" key={d}>
                     {domainLabel(d)}
@@ -207,27 +214,27 @@ function Night({ businessDay }: { businessDay: string }) {
             </thead>
             <tbody>
               <tr>
-                <th scope="row">Status</th>
+                <th scope="row">{t('ui.night.status')}</th>
                 {data.domains.map((d) => {
                   const r = night.results[d];
-                  return <td key={d}>{r ? <Badge state={r.status} /> : <Badge state="none" label="not yet run" />}</td>;
+                  return <td key={d}>{r ? <Badge state={r.status} /> : <Badge state="none" label={t('ui.run.notYetRun')} />}</td>;
                 })}
               </tr>
               {rows.map((row) => (
                 <tr key={row.label}>
                   <th scope="row">
-                    {row.label}
-                    {row.hint ? <small class="hint"> ({row.hint})</small> : null}
+                    {t(row.label)}
+                    {row.hint ? <small class="hint"> ({t(row.hint)})</small> : null}
                   </th>
                   {data.domains.map((d) => (
                     <td key={d} class="num">
-                      {row.value(runOf(d), night.results[d])}
+                      {row.value(w, runOf(d), night.results[d])}
                     </td>
                   ))}
                 </tr>
               ))}
               <tr>
-                <th scope="row">Differences</th>
+                <th scope="row">{t('ui.night.differences')}</th>
                 {data.domains.map((d) => {
                   const r = night.results[d];
                   const run = runOf(d);
@@ -240,11 +247,11 @@ function Night({ businessDay }: { businessDay: string }) {
                           href={csvHref(r.runId)}
                           download
                           data-testid={`csv-${d}`}
-                          aria-label={`Download the differences of ${domainLabel(d)} on ${nightLabel(night.businessDay)} as CSV`}
+                          aria-label={t('ui.night.csvLabel', { domain: domainLabel(d), night: nightLabel(night.businessDay) })}
                         >
                           CSV
                           {run?.differences !== null && run?.differences !== undefined
-                            ? ` · ${num(run.differences)} ${run.differences === 1 ? 'difference' : 'differences'}`
+                            ? ` · ${t('ui.night.csvCount', { n: run.differences })}`
                             : ''}
                         </a>
                       ) : (
@@ -259,21 +266,21 @@ function Night({ businessDay }: { businessDay: string }) {
         </div>
         {canDownload ? (
           <p class="note">
-            <small>The CSV holds the differing rows' keys and values (patient data): every download is recorded in the audit trail.</small>
+            <small>{t('ui.night.csvAudited')}</small>
           </p>
         ) : (
           <p class="note" data-testid="download-note">
-            The download of the differences (patient data) is for responders: the cutover lead, the on-call engineer and administrators.
+            {t('ui.night.csvResponders')}
           </p>
         )}
       </section>
       {failed.length ? (
         <section aria-labelledby="failed-h">
-          <h2 id="failed-h">Comparisons that could not run</h2>
+          <h2 id="failed-h">{t('ui.night.failedTitle')}</h2>
           <ul>
             {failed.map((d) => (
               <li key={d}>
-                <strong>{domainLabel(d)}</strong>: {runOf(d)?.errorCode ?? 'no result'}; it is compared again until it runs.
+                <strong>{domainLabel(d)}</strong>: {t('ui.night.failedItem', { error: runOf(d)?.errorCode ?? t('ui.night.noResult') })}
               </li>
             ))}
           </ul>
@@ -281,7 +288,7 @@ function Night({ businessDay }: { businessDay: string }) {
       ) : null}
       {withFields.length ? (
         <section aria-labelledby="fields-h">
-          <h2 id="fields-h">Where the differences are</h2>
+          <h2 id="fields-h">{t('ui.night.fieldsTitle')}</h2>
           <div class="field-cards">
             {withFields.map((d) => {
               const run = runOf(d)!;
@@ -298,7 +305,7 @@ function Night({ businessDay }: { businessDay: string }) {
                     rowKey={(r) => (r.unmapped ? `u-${r.f}` : r.f)}
                     columns={[
                       {
-                        header: 'Field',
+                        header: t('ui.night.field'),
                         rowHeader: true,
                         cell: (r) => (
                           <>
@@ -306,13 +313,13 @@ function Night({ businessDay }: { businessDay: string }) {
                             {r.unmapped ? (
                               <>
                                 {' '}
-                                <small>(unmapped code)</small>
+                                <small>{t('ui.night.unmappedCode')}</small>
                               </>
                             ) : null}
                           </>
                         ),
                       },
-                      { header: 'Mismatched', class: 'num', cell: (r) => num(r.n) },
+                      { header: t('ui.night.mismatched'), class: 'num', cell: (r) => num(r.n) },
                     ]}
                   />
                 </article>

@@ -1,11 +1,16 @@
 import { Link } from 'wouter-preact';
-import { Badge, pct, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { LeadActions } from '../components/LeadActions';
 import { Table } from '../components/Table';
+import { useWords, type PageWords } from '../i18n';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { usePoll } from '../poll';
 import { runProgress } from '../components/run-progress';
 import { whatHappened, type IncidentRow } from '../components/incident';
+import { domainLabel } from '../components/nights';
+import { blockText } from '../components/blockers';
+import { gateTitle } from './gate/words';
+import { Direction } from './ParallelRun';
 
 export function OverviewPage({ programId }: { programId: string }) {
   return (
@@ -24,9 +29,10 @@ interface Step {
 }
 
 /** Readiness gate, each wave and its exit gate, the parallel run, the final gate: in the order they are passed. */
-export function phaseSteps(s: ProgramStatus): Step[] {
+export function phaseSteps(w: PageWords, s: ProgramStatus): Step[] {
+  const { t } = w;
   const gate = (key: string) => s.gates.find((g) => g.gate === key);
-  const gateStep = (key: string, label: string): Step => {
+  const gateStep = (key: string): Step => {
     const g = gate(key);
     const state = !g
       ? 'pending'
@@ -39,41 +45,43 @@ export function phaseSteps(s: ProgramStatus): Step[] {
             : 'pending';
     return {
       key: `gate-${key}`,
-      label,
+      label: gateTitle(w, key),
       state,
       href: `/programs/${s.programId}/gates/${key}`,
-      note: g?.status === 'open' ? (g.overdue ? 'overdue' : 'decision open') : g?.status,
+      note:
+        g?.status === 'open' ? t(g.overdue ? 'ui.state.overdue' : 'ui.common.openForDecision') : g ? t(`ui.state.${g.status}`) : undefined,
     };
   };
-  const steps: Step[] = [gateStep('readiness', 'Readiness gate')];
+  const steps: Step[] = [gateStep('readiness')];
   for (const w of s.waves) {
     const state = w.status === 'pending' ? 'pending' : w.status === 'going-live' ? 'current' : 'done';
-    steps.push({ key: `wave-${w.wave}`, label: w.wave === 1 ? 'Pilot wave' : `Wave ${w.wave}`, state, note: w.status });
-    if (gate(`exit-${w.wave}`)) steps.push(gateStep(`exit-${w.wave}`, w.wave === 1 ? 'Go/no-go after pilot' : `Wave ${w.wave} exit gate`));
+    steps.push({ key: `wave-${w.wave}`, label: t('ui.overview.wave', { wave: w.wave }), state, note: t(`ui.state.${w.status}`) });
+    if (gate(`exit-${w.wave}`)) steps.push(gateStep(`exit-${w.wave}`));
   }
   const pr = s.parallelRun;
   steps.push({
     key: 'parallel-run',
-    label: 'Parallel run',
+    label: t('ui.overview.parallelRun'),
     state: !pr.started ? 'pending' : s.gates.find((g) => g.gate === 'final')?.status === 'go' ? 'done' : 'current',
     href: `/programs/${s.programId}/parallel-run`,
-    note: pr.started ? `${pr.nightsCompared} compared` : undefined,
+    note: pr.started ? t('ui.common.nightsCompared', { n: pr.nightsCompared }) : undefined,
   });
-  steps.push(gateStep('final', 'Final gate'));
-  steps.push({ key: 'completed', label: 'Legacy retired', state: s.phase === 'completed' ? 'done' : 'pending' });
+  steps.push(gateStep('final'));
+  steps.push({ key: 'completed', label: t('ui.overview.legacyRetired'), state: s.phase === 'completed' ? 'done' : 'pending' });
   return steps;
 }
 
 function Timeline({ status }: { status: ProgramStatus }) {
+  const w = useWords();
   return (
     <section aria-labelledby="timeline-h">
-      <h2 id="timeline-h">Phases</h2>
+      <h2 id="timeline-h">{w.t('ui.overview.phases')}</h2>
       <ol class="timeline">
-        {phaseSteps(status).map((st) => (
+        {phaseSteps(w, status).map((st) => (
           <li key={st.key} class={`step ${st.state}`} aria-current={st.state === 'current' ? 'step' : undefined}>
             <span class="dot" aria-hidden="true" />
             {st.href ? <Link href={st.href}>{st.label}</Link> : <span>{st.label}</span>}
-            <small>{st.note ?? st.state}</small>
+            <small>{st.note ?? w.t(`ui.state.${st.state}`)}</small>
           </li>
         ))}
       </ol>
@@ -81,46 +89,37 @@ function Timeline({ status }: { status: ProgramStatus }) {
   );
 }
 
-const stateLabel: Record<string, string> = {
-  legacy: 'on legacy',
-  'going-live': 'going live',
-  'live-parallel': 'live (parallel)',
-  'cut-over': 'cut over',
-  'rolling-back': 'rolling back',
-  'rolled-back': 'rolled back',
-  'rollback-failed': 'rollback failed',
-};
-
 function Departments({ status }: { status: ProgramStatus }) {
+  const { t, when } = useWords();
   const paused = new Set(status.emergency && status.emergency.status !== 'closed' ? status.emergency.pausedGoLives : []);
   return (
     <section aria-labelledby="departments-h">
-      <h2 id="departments-h">Departments</h2>
+      <h2 id="departments-h">{t('ui.overview.departments')}</h2>
       {status.waves.map((w) => (
         <div class="wave" key={w.wave}>
           <h3>
-            {w.wave === 1 ? 'Pilot (wave 1)' : `Wave ${w.wave}`} <Badge state={w.status} />
-            {w.wentLiveAt ? <small> live since {when(w.wentLiveAt)}</small> : null}
+            {t('ui.overview.waveHeading', { wave: w.wave })} <Badge state={w.status} />
+            {w.wentLiveAt ? <small> {t('ui.overview.liveSince', { time: when(w.wentLiveAt) })}</small> : null}
           </h3>
           <ul class="tiles">
             {status.departments
               .filter((d) => d.wave === w.wave)
               .map((d) => {
                 const why = d.rollbackFailure
-                  ? `undo of ${d.rollbackFailure.stepId} failed`
+                  ? t('ui.overview.undoFailed', { step: d.rollbackFailure.stepId })
                   : d.failure
-                    ? `${d.failure.stepId} failed`
+                    ? t('ui.overview.stepFailed', { step: d.failure.stepId })
                     : undefined;
                 return (
                   <li
                     key={d.code}
                     class={`tile s-${d.state}${why ? ' has-failure' : ''}`}
                     data-testid={`tile-${d.code}`}
-                    title={why ?? stateLabel[d.state]}
+                    title={why ?? t(`ui.state.${d.state}`)}
                   >
                     <strong>{d.code}</strong>
-                    <span>{stateLabel[d.state] ?? d.state}</span>
-                    {paused.has(d.code) ? <small>paused by the emergency</small> : null}
+                    <span>{t(`ui.state.${d.state}`)}</span>
+                    {paused.has(d.code) ? <small>{t('ui.overview.pausedByEmergency')}</small> : null}
                     {why ? <small class="why">{why}</small> : null}
                   </li>
                 );
@@ -133,60 +132,64 @@ function Departments({ status }: { status: ProgramStatus }) {
 }
 
 function ParallelRunCard({ status }: { status: ProgramStatus }) {
+  const w = useWords();
+  const { t, when, pct, locale } = w;
   const pr = status.parallelRun;
   const completed = status.phase === 'completed';
+  const progress = runProgress(status, locale);
+  const compared = t('ui.common.nightsCompared', { n: pr.nightsCompared });
   return (
     <section aria-labelledby="pr-h">
       <h2 id="pr-h">
-        <Link href={`/programs/${status.programId}/parallel-run`}>Parallel run</Link>
+        <Link href={`/programs/${status.programId}/parallel-run`}>{t('ui.overview.parallelRun')}</Link>
       </h2>
       {!pr.started ? (
-        <p>Starts when the pilot goes live.</p>
+        <p>{t('ui.overview.startsWithPilot')}</p>
       ) : (
         <>
           <p class="run-day" data-testid="run-day">
             {completed ? (
               <>
-                <strong>Ended</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · the legacy system is
-                retired
+                <strong>{t('ui.overview.ended')}</strong> · {compared} · {t('ui.overview.retired')}
               </>
             ) : pr.endsNoEarlierThan ? (
               <>
-                <strong>{runProgress(status)}</strong> · {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · ends
-                no earlier than {when(pr.endsNoEarlierThan)}
+                <strong>{progress}</strong> · {compared} · {t('ui.overview.endsNoEarlier', { time: when(pr.endsNoEarlierThan) })}
               </>
             ) : (
               <>
-                <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong> · {pr.nightsCompared}{' '}
-                {pr.nightsCompared === 1 ? 'night' : 'nights'} compared · its end is counted from the last wave&rsquo;s go-live
+                <strong>{t('ui.overview.runningSince', { time: when(status.waves[0]?.wentLiveAt) })}</strong> · {compared} ·{' '}
+                {t('ui.overview.endCounted')}
               </>
             )}
           </p>
           <Table
             class="compact"
             rows={pr.trend}
-            rowKey={(t) => t.domain}
+            rowKey={(row) => row.domain}
             columns={[
-              { header: 'Domain', rowHeader: true, cell: (t) => t.domain },
+              { header: t('ui.common.domain'), rowHeader: true, cell: (row) => domainLabel(row.domain) },
               {
-                header: 'Last night',
-                cell: (t) => {
-                  const last = pr.lastNight?.perDomain.find((d) => d.domain === t.domain);
+                header: t('ui.common.lastNight'),
+                cell: (row) => {
+                  const last = pr.lastNight?.perDomain.find((d) => d.domain === row.domain);
                   return last ? <Badge state={last.status} /> : '—';
                 },
               },
-              { header: 'Mismatch', cell: (t) => pct(t.latestMismatchRate, 3) },
-              { header: 'Clean streak', cell: (t) => t.cleanStreak },
-              { header: 'Trend', cell: (t) => (t.direction === 'unknown' ? 'too few nights' : t.direction) },
+              { header: t('ui.common.mismatch'), cell: (row) => pct(row.latestMismatchRate, 3) },
+              { header: t('ui.common.cleanStreak'), cell: (row) => row.cleanStreak },
+              { header: t('ui.common.trend'), cell: (row) => <Direction direction={row.direction} /> },
             ]}
           />
-          {completed ? null : pr.finalGateBlockers.length ? (
+          {completed ? null : pr.finalGateBlocks.length ? (
             <p>
-              <small>Final gate not yet: {pr.finalGateBlockers.join('; ')}</small>
+              <small data-testid="final-blockers">
+                {t('ui.overview.finalNotYet', { blockers: w.list(pr.finalGateBlocks.map((b) => blockText(w, b))) })}
+              </small>
             </p>
           ) : (
             <p>
-              <small>The final gate may be requested.</small>
+              <small>{t('ui.overview.finalMay')}</small>
             </p>
           )}
         </>
@@ -196,19 +199,21 @@ function ParallelRunCard({ status }: { status: ProgramStatus }) {
 }
 
 function OpenGates({ status }: { status: ProgramStatus }) {
+  const w = useWords();
+  const { t, when } = w;
   const open = status.gates.filter((g) => g.status === 'open');
   return (
     <section aria-labelledby="gates-h">
-      <h2 id="gates-h">Open gates</h2>
+      <h2 id="gates-h">{t('ui.overview.openGates')}</h2>
       {open.length === 0 ? (
-        <p>None waiting for a decision.</p>
+        <p>{t('ui.overview.noOpenGates')}</p>
       ) : (
         <ul>
           {open.map((g) => (
             <li key={g.gate}>
-              <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{g.gate}</Link> · {g.decisions.length} of {g.approvers.length}{' '}
-              approvers decided
-              {g.deadline ? ` · deadline ${when(g.deadline)}` : ''} {g.overdue ? <Badge state="overdue" /> : null}
+              <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(w, g.gate)}</Link> ·{' '}
+              {t('ui.overview.approversDecided', { decided: g.decisions.length, total: g.approvers.length })}
+              {g.deadline ? ` · ${t('ui.gate.deadline', { time: when(g.deadline) })}` : ''} {g.overdue ? <Badge state="overdue" /> : null}
             </li>
           ))}
         </ul>
@@ -218,24 +223,25 @@ function OpenGates({ status }: { status: ProgramStatus }) {
 }
 
 function OpenIncidents({ programId }: { programId: string }) {
+  const { t, when, list, locale } = useWords();
   const { data } = usePoll<{ incidents: IncidentRow[] }>(`/v1/incidents?programId=${encodeURIComponent(programId)}&limit=50`, 4000);
   const open = (data?.incidents ?? []).filter((i) => i.status !== 'resolved');
   return (
     <section aria-labelledby="incidents-h">
-      <h2 id="incidents-h">Open incidents</h2>
+      <h2 id="incidents-h">{t('ui.common.openIncidents')}</h2>
       {!data ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{t('ui.common.loading')}</p>
       ) : open.length === 0 ? (
-        <p>None open.</p>
+        <p>{t('ui.common.noneOpen')}</p>
       ) : (
         <ul>
           {open.map((i) => (
             <li key={i.incidentId}>
-              <Badge state={i.severity} label={i.severity.toUpperCase()} />{' '}
-              <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition)}</Link>{' '}
-              {i.departments.length ? i.departments.join(', ') : 'hospital-wide'} · <Badge state={i.status} />
-              {i.status === 'open' && i.level ? ` · level ${i.level}` : ''} {i.ownerId ? ` · owner ${i.ownerId}` : ''} · raised{' '}
-              {when(i.raisedAt)}
+              <Badge state={i.severity} /> <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition, i.counts, locale)}</Link>{' '}
+              {i.departments.length ? list(i.departments) : t('ui.common.hospitalWide')} ·{' '}
+              <Badge state={i.status} label={t(`incident.state.${i.status}`)} />
+              {i.status === 'open' && i.level ? ` · ${t('ui.common.level', { level: i.level })}` : ''}
+              {i.ownerId ? ` · ${t('ui.common.owner', { name: i.ownerId })}` : ''} · {t('ui.common.raised', { time: when(i.raisedAt) })}
             </li>
           ))}
         </ul>
@@ -246,13 +252,11 @@ function OpenIncidents({ programId }: { programId: string }) {
 
 /** After the final gate: the go-live is over, and a new one is a new program. */
 function Completed({ status }: { status: ProgramStatus }) {
+  const { t } = useWords();
   return (
     <section aria-labelledby="completed-h" data-testid="program-completed">
-      <h2 id="completed-h">Go-live complete</h2>
-      <p>
-        All {status.departments.length} departments are on the new system, the final gate was passed and the legacy system is retired.
-        Nothing is left to do in this program; a new go-live is a new program with a new program id.
-      </p>
+      <h2 id="completed-h">{t('ui.overview.complete')}</h2>
+      <p>{t('ui.overview.completeText', { n: status.departments.length })}</p>
     </section>
   );
 }

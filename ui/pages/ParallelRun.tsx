@@ -1,11 +1,14 @@
 import { Link } from 'wouter-preact';
-import { Badge, pct, when } from '../components/Badge';
+import { Badge } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { MismatchChart } from '../components/MismatchChart';
 import { Table } from '../components/Table';
 import { domainLabel, nightHref, nightLabel, useNights, type NightsAnswer } from '../components/nights';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { runProgress } from '../components/run-progress';
+import { blockText } from '../components/blockers';
+import { catalogs } from '../../domain/i18n';
+import { useWords, type MessageKey } from '../i18n';
 
 export function ParallelRunPage({ programId }: { programId: string }) {
   return (
@@ -19,10 +22,12 @@ const arrow: Record<string, string> = { improving: '↘', worsening: '↗', stea
 
 /** The trend's direction as a word (and an arrow for the eye); "unknown" until 6 nights are compared. */
 export function Direction({ direction }: { direction: string }) {
+  const { t } = useWords();
+  const key = `ui.common.direction.${direction}` as MessageKey;
   return (
     <span class={`direction d-${direction}`}>
       {arrow[direction] ? <span aria-hidden="true">{arrow[direction]} </span> : null}
-      {direction === 'unknown' ? 'too few nights' : direction}
+      {key in catalogs.en ? t(key) : direction}
     </span>
   );
 }
@@ -30,41 +35,47 @@ export function Direction({ direction }: { direction: string }) {
 function RunSummary({ status }: { status: ProgramStatus }) {
   const pr = status.parallelRun;
   const final = status.gates.find((g) => g.gate === 'final');
-  const progress = runProgress(status);
+  const w = useWords();
+  const { t, when, list, locale } = w;
+  const progress = runProgress(status, locale);
   return (
     <section aria-labelledby="run-h">
-      <h2 id="run-h">Run summary</h2>
+      <h2 id="run-h">{t('ui.run.summary')}</h2>
       <p class="run-day" data-testid="run-summary">
-        {progress ? <strong>{progress}</strong> : <strong>Running since {when(status.waves[0]?.wentLiveAt)}</strong>} · {pr.nightsCompared}{' '}
-        {pr.nightsCompared === 1 ? 'night' : 'nights'} compared ·{' '}
-        {pr.endsNoEarlierThan ? (
-          <>
-            ends no earlier than <strong>{when(pr.endsNoEarlierThan)}</strong>
-          </>
-        ) : (
-          'the end is counted from the last wave’s go-live (not yet)'
-        )}
+        <strong>{progress ?? t('ui.run.runningSince', { time: when(status.waves[0]?.wentLiveAt) })}</strong> ·{' '}
+        {t('ui.common.nightsCompared', { n: pr.nightsCompared })} ·{' '}
+        {pr.endsNoEarlierThan ? t('ui.run.endsNoEarlier', { time: when(pr.endsNoEarlierThan) }) : t('ui.run.endNotYet')}
       </p>
       {pr.critical.length ? (
         <p class="error-note" role="status">
-          <strong>Critical last night:</strong>{' '}
-          {pr.critical.map((c) => `${domainLabel(c.domain)} (the plan asks: ${c.onCritical})`).join('; ')}
+          <strong>
+            {t('ui.run.criticalLastNight', {
+              domains: list(
+                pr.critical.map((c) =>
+                  t('ui.run.criticalDomain', {
+                    domain: domainLabel(c.domain),
+                    action: c.onCritical.replace(/-(\w)/g, (_, ch: string) => ch.toUpperCase()),
+                  }),
+                ),
+              ),
+            })}
+          </strong>
         </p>
       ) : null}
-      {pr.finalGateBlockers.length ? (
+      {pr.finalGateBlocks.length ? (
         <div class="blockers">
-          <strong>The final gate may not be requested yet:</strong>
+          <strong>{t('ui.run.finalNotYet')}</strong>
           <ul>
-            {pr.finalGateBlockers.slice(0, 6).map((b) => (
-              <li key={b}>{b}</li>
+            {pr.finalGateBlocks.slice(0, 6).map((b, i) => (
+              <li key={i}>{blockText(w, b)}</li>
             ))}
           </ul>
-          {pr.finalGateBlockers.length > 6 ? (
+          {pr.finalGateBlocks.length > 6 ? (
             <details>
-              <summary>{pr.finalGateBlockers.length - 6} more</summary>
+              <summary>{t('ui.run.more', { n: pr.finalGateBlocks.length - 6 })}</summary>
               <ul>
-                {pr.finalGateBlockers.slice(6).map((b) => (
-                  <li key={b}>{b}</li>
+                {pr.finalGateBlocks.slice(6).map((b, i) => (
+                  <li key={i}>{blockText(w, b)}</li>
                 ))}
               </ul>
             </details>
@@ -72,14 +83,13 @@ function RunSummary({ status }: { status: ProgramStatus }) {
         </div>
       ) : (
         <p>
-          <Badge state="pass" label="ready" /> The final gate may be requested
+          <Badge state="pass" label={t('ui.run.ready')} /> {t('ui.run.finalMay')}
           {final ? (
             <>
               {' '}
-              — <Link href={`/programs/${status.programId}/gates/final`}>final gate</Link>
+              <Link href={`/programs/${status.programId}/gates/final`}>{t('ui.run.finalGate')}</Link>
             </>
           ) : null}
-          .
         </p>
       )}
     </section>
@@ -87,38 +97,35 @@ function RunSummary({ status }: { status: ProgramStatus }) {
 }
 
 function DomainTrends({ status }: { status: ProgramStatus }) {
+  const { t, pct } = useWords();
   const pr = status.parallelRun;
   return (
     <section aria-labelledby="trend-h">
-      <h2 id="trend-h">Per domain</h2>
+      <h2 id="trend-h">{t('ui.run.perDomain')}</h2>
       <div class="table-scroll">
         <Table
           class="compact"
           testid="domain-trend"
           rows={pr.trend}
-          rowKey={(t) => t.domain}
+          rowKey={(row) => row.domain}
           columns={[
-            { header: 'Domain', rowHeader: true, cell: (t) => domainLabel(t.domain) },
+            { header: t('ui.common.domain'), rowHeader: true, cell: (row) => domainLabel(row.domain) },
             {
-              header: 'Last night',
-              cell: (t) => {
-                const last = pr.lastNight?.perDomain.find((d) => d.domain === t.domain);
+              header: t('ui.common.lastNight'),
+              cell: (row) => {
+                const last = pr.lastNight?.perDomain.find((d) => d.domain === row.domain);
                 return last ? <Badge state={last.status} /> : '—';
               },
             },
-            { header: 'Clean streak', class: 'nowrap', cell: (t) => `${t.cleanStreak} ${t.cleanStreak === 1 ? 'night' : 'nights'}` },
+            { header: t('ui.common.cleanStreak'), class: 'nowrap', cell: (row) => t('ui.run.nightsCount', { n: row.cleanStreak }) },
             {
-              header: (
-                <>
-                  Nights <small class="nowrap">clean / warning /</small> <small class="nowrap">critical / failed</small>
-                </>
-              ),
+              header: t('ui.run.nightsByStatus'),
               class: 'nowrap',
-              cell: (t) => `${t.clean} / ${t.warning} / ${t.critical} / ${t.failed}`,
+              cell: (row) => `${row.clean} / ${row.warning} / ${row.critical} / ${row.failed}`,
             },
-            { header: 'Latest rate', cell: (t) => pct(t.latestMismatchRate, 3) },
-            { header: 'Highest rate', cell: (t) => pct(t.maxMismatchRate, 3) },
-            { header: 'Trend', class: 'nowrap', cell: (t) => <Direction direction={t.direction} /> },
+            { header: t('ui.run.latestRate'), cell: (row) => pct(row.latestMismatchRate, 3) },
+            { header: t('ui.run.highestRate'), cell: (row) => pct(row.maxMismatchRate, 3) },
+            { header: t('ui.common.trend'), class: 'nowrap', cell: (row) => <Direction direction={row.direction} /> },
           ]}
         />
       </div>
@@ -127,12 +134,13 @@ function DomainTrends({ status }: { status: ProgramStatus }) {
 }
 
 function WaveNights({ status }: { status: ProgramStatus }) {
+  const { t } = useWords();
   const rows = status.parallelRun.nightsSinceWaveLive;
   return (
     <section aria-labelledby="waves-h">
-      <h2 id="waves-h">Nights since each wave went live</h2>
+      <h2 id="waves-h">{t('ui.run.sinceWave')}</h2>
       {rows.length === 0 ? (
-        <p>No wave is live yet.</p>
+        <p>{t('ui.run.noWaveLive')}</p>
       ) : (
         <div class="table-scroll">
           <Table
@@ -141,12 +149,12 @@ function WaveNights({ status }: { status: ProgramStatus }) {
             rows={rows}
             rowKey={(w) => w.wave}
             columns={[
-              { header: 'Wave', rowHeader: true, cell: (w) => (w.wave === 1 ? 'Pilot' : `Wave ${w.wave}`) },
-              { header: 'Compared', cell: (w) => w.compared },
-              { header: 'Clean', cell: (w) => w.clean },
-              { header: 'Warning', cell: (w) => w.warning },
-              { header: 'Critical', cell: (w) => w.critical },
-              { header: 'Failed', cell: (w) => w.failed },
+              { header: t('ui.run.col.wave'), rowHeader: true, cell: (w) => t('ui.run.waveName', { wave: w.wave }) },
+              { header: t('ui.run.col.compared'), cell: (w) => w.compared },
+              { header: t('ui.state.clean'), cell: (w) => w.clean },
+              { header: t('ui.state.warning'), cell: (w) => w.warning },
+              { header: t('ui.state.critical'), cell: (w) => w.critical },
+              { header: t('ui.state.failed'), cell: (w) => w.failed },
             ]}
           />
         </div>
@@ -155,18 +163,17 @@ function WaveNights({ status }: { status: ProgramStatus }) {
   );
 }
 
-const cellWord: Record<string, string> = { clean: 'clean', warning: 'warning', critical: 'critical', failed: 'failed' };
-
 /** Nights (newest first) by domains: each cell a word, a colour and a link to the night's counts. */
 export function NightsGrid({ programId, data }: { programId: string; data: NightsAnswer }) {
+  const { t, pct } = useWords();
   const nights = [...data.nights].reverse();
   return (
     <div class="table-scroll">
       <table class="grid-table" data-testid="nights-grid">
-        <caption>Each night's comparison per domain, newest first. A cell opens the night's counts.</caption>
+        <caption>{t('ui.run.gridCaption')}</caption>
         <thead>
           <tr>
-            <th scope="col">Night</th>
+            <th scope="col">{t('ui.run.col.night')}</th>
             {data.domains.map((d) => (
               <th scope="col" key={d}>
                 {domainLabel(d)}
@@ -177,7 +184,7 @@ export function NightsGrid({ programId, data }: { programId: string; data: Night
         <tbody>
           {nights.length === 0 ? (
             <tr>
-              <td colSpan={data.domains.length + 1}>No night compared yet.</td>
+              <td colSpan={data.domains.length + 1}>{t('ui.run.noNight')}</td>
             </tr>
           ) : null}
           {nights.map((n) => {
@@ -190,13 +197,19 @@ export function NightsGrid({ programId, data }: { programId: string; data: Night
                 {data.domains.map((d) => {
                   const r = n.results[d];
                   const state = r?.status ?? 'none';
+                  const result = r ? t(`ui.state.${r.status}`) : t('ui.run.notYetRun');
+                  const labelled = { domain: domainLabel(d), night: nightLabel(n.businessDay), result };
                   return (
                     <td key={d} class={`cell s-${state}`} data-status={state}>
                       <Link
                         href={href}
-                        aria-label={`${domainLabel(d)} on ${nightLabel(n.businessDay)}: ${r ? cellWord[r.status] : 'not yet run'}${r && r.status !== 'failed' ? `, ${pct(r.mismatchRate, 3)} mismatched` : ''}`}
+                        aria-label={
+                          r && r.status !== 'failed'
+                            ? t('ui.run.cellLabelRate', { ...labelled, rate: pct(r.mismatchRate, 3) })
+                            : t('ui.run.cellLabel', labelled)
+                        }
                       >
-                        <span class="word">{r ? cellWord[r.status] : 'not yet run'}</span>
+                        <span class="word">{result}</span>
                         {r && r.status !== 'failed' ? <small>{pct(r.mismatchRate, 3)}</small> : null}
                       </Link>
                     </td>
@@ -213,17 +226,15 @@ export function NightsGrid({ programId, data }: { programId: string; data: Night
 
 function ParallelRun() {
   const { status } = useProgram();
+  const { t } = useWords();
   const { data, error } = useNights(status.programId);
   const pr = status.parallelRun;
   return (
     <>
       {!pr.started ? (
         <section>
-          <h2>Parallel run</h2>
-          <p>
-            The parallel run starts when the pilot goes live: from then on, every night the legacy and the new system are compared, domain
-            by domain.
-          </p>
+          <h2>{t('ui.run.title')}</h2>
+          <p>{t('ui.run.notStarted')}</p>
         </section>
       ) : (
         <>
@@ -233,18 +244,18 @@ function ParallelRun() {
         </>
       )}
       <section aria-labelledby="chart-h">
-        <h2 id="chart-h">Mismatch rate per domain</h2>
+        <h2 id="chart-h">{t('ui.run.chart')}</h2>
         {error && !data ? <ErrorNote error={error} /> : null}
         {!data ? (
-          <p aria-busy="true">Loading the nights…</p>
+          <p aria-busy="true">{t('ui.run.loadingNights')}</p>
         ) : data.nights.length === 0 ? (
-          <p>No night compared yet.</p>
+          <p>{t('ui.run.noNight')}</p>
         ) : (
           <MismatchChart programId={status.programId} data={data} />
         )}
       </section>
       <section aria-labelledby="nights-h">
-        <h2 id="nights-h">Nights</h2>
+        <h2 id="nights-h">{t('ui.run.nights')}</h2>
         {data ? <NightsGrid programId={status.programId} data={data} /> : null}
       </section>
     </>

@@ -1,7 +1,7 @@
 import { useEffect } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
-import { when } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
+import { useWords } from '../i18n';
 import { usePoll } from '../poll';
 
 interface ProgramRow {
@@ -12,6 +12,7 @@ interface ProgramRow {
 }
 
 export function ProgramsPage() {
+  const { t, when } = useWords();
   const { data, error } = usePoll<{ programs: ProgramRow[] }>('/v1/programs', 10_000);
   const [, navigate] = useLocation();
   // A command center usually runs one go-live: go straight to it.
@@ -20,19 +21,19 @@ export function ProgramsPage() {
   }, [data]);
   return (
     <main class="container">
-      <h1>Programs</h1>
+      <h1>{t('ui.programs.title')}</h1>
       <ErrorNote error={error} />
       {!data ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{t('ui.common.loading')}</p>
       ) : data.programs.length === 0 ? (
-        <p>No program yet: a cutover lead loads a plan with POST /v1/programs.</p>
+        <p>{t('ui.programs.none', { request: 'POST /v1/programs' })}</p>
       ) : (
         <table>
           <thead>
             <tr>
-              <th scope="col">Program</th>
-              <th scope="col">Hospital</th>
-              <th scope="col">Loaded</th>
+              <th scope="col">{t('ui.programs.col.program')}</th>
+              <th scope="col">{t('ui.programs.col.hospital')}</th>
+              <th scope="col">{t('ui.programs.col.loaded')}</th>
             </tr>
           </thead>
           <tbody>
@@ -42,9 +43,7 @@ export function ProgramsPage() {
                   <Link href={`/programs/${p.programId}`}>{p.programId}</Link>
                 </td>
                 <td>{p.hospital}</td>
-                <td>
-                  {when(p.createdAt)} by {p.createdBy}
-                </td>
+                <td>{t('ui.programs.loaded', { time: when(p.createdAt), name: p.createdBy })}</td>
               </tr>
             ))}
           </tbody>

@@ -192,7 +192,7 @@ function TaskChart({ rows, titles, words: { t } }: { rows: TaskReport[]; titles:
                 y={y + 12}
                 width={Math.max(1, sx(task.actualMinutes) - labelW)}
                 height={8}
-                class={over ? 'actual over' : 'actual'}
+                class={over ? ['actual', 'over'].join(' ') : 'actual'}
               />
             ) : null}
             {task.medianMinutes !== null ? (

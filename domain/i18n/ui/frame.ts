@@ -39,6 +39,8 @@ export const en = {
   'ui.program.head': 'Program {program} · hospital time zone {zone} · updated {time}',
   'ui.program.stale': 'connection lost, showing the last answer',
   'ui.program.paused': 'Paused: {reason}',
+  'ui.program.pausedEmergency': 'Paused by emergency #{n}: {reason}',
+  'ui.program.pausedCritical': 'Paused: the nightly comparison of {night} was critical in {domains}',
 } as const;
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -81,4 +83,6 @@ export const zhCN: Record<keyof typeof en, string> = {
   'ui.program.head': '项目 {program} · 医院时区 {zone} · 更新于 {time}',
   'ui.program.stale': '连接中断，显示最近一次结果',
   'ui.program.paused': '已暂停：{reason}',
+  'ui.program.pausedEmergency': '因应急 #{n} 暂停：{reason}',
+  'ui.program.pausedCritical': '已暂停：{night} 的夜间数据一致性核对在 {domains} 发现严重差异',
 };

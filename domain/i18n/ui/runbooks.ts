@@ -168,6 +168,9 @@ export const en = {
   'ui.report.onPlan': 'on plan',
   'ui.report.driftTip': '{task}: {minutes} min against the plan',
   'ui.report.along': 'Along the critical path, {steps} min.',
+  'ui.state.waiting': 'waiting',
+  'ui.state.ready': 'ready',
+  'ui.state.running': 'running',
 } as const;
 
 export const zhCN: Record<keyof typeof en, string> = {
@@ -336,4 +339,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   'ui.report.onPlan': '按计划',
   'ui.report.driftTip': '{task}：相对计划 {minutes} 分钟',
   'ui.report.along': '沿关键路径：{steps} 分钟。',
+  'ui.state.waiting': '等待中',
+  'ui.state.ready': '就绪',
+  'ui.state.running': '进行中',
 };

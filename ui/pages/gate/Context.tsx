@@ -1,48 +1,45 @@
 /** What else the approvers weigh: the parallel run's comparison trend and the open incidents. */
 import { Link } from 'wouter-preact';
-import { Badge, when } from '../../components/Badge';
+import { Badge } from '../../components/Badge';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Table } from '../../components/Table';
 import { domainLabel } from '../../components/nights';
-import type { IncidentRow } from '../../components/incident';
+import { whatHappened, type IncidentRow } from '../../components/incident';
+import { useWords } from '../../i18n';
 import { usePoll } from '../../poll';
 import type { GateView, ProgramStatus } from '../../program';
 import { Direction } from '../ParallelRun';
 
-const notClean = (t: { warning: number; critical: number; failed: number }) =>
-  (['warning', 'critical', 'failed'] as const)
-    .filter((k) => t[k] > 0)
-    .map((k) => `${t[k]} ${k}`)
-    .join(', ') || 'none';
-
 export function Trend({ status, gate }: { status: ProgramStatus; gate: GateView }) {
+  const { t, list } = useWords();
   const pr = status.parallelRun;
   const wave = Number(/^exit-(\d+)$/.exec(gate.gate)?.[1] ?? 0);
   const since = wave ? pr.nightsSinceWaveLive.find((w) => w.wave === wave) : undefined;
+  const notClean = (n: { warning: number; critical: number; failed: number }) =>
+    list((['warning', 'critical', 'failed'] as const).filter((k) => n[k] > 0).map((k) => t(`ui.trend.notClean.${k}`, { n: n[k] }))) ||
+    t('ui.common.none');
   return (
     <section aria-labelledby="gtrend-h">
-      <h2 id="gtrend-h">Comparison trend</h2>
+      <h2 id="gtrend-h">{t('ui.trend.title')}</h2>
       {!pr.started ? (
-        <p>No night compared yet: the parallel run starts when the pilot goes live.</p>
+        <p>{t('ui.trend.notStarted')}</p>
       ) : (
         <>
           <p>
-            {pr.nightsCompared} {pr.nightsCompared === 1 ? 'night' : 'nights'} compared
-            {since
-              ? ` · since ${wave === 1 ? 'the pilot' : `wave ${wave}`} went live: ${since.compared} compared, ${since.clean} clean, ${since.warning} warning, ${since.critical} critical, ${since.failed} failed`
-              : ''}
-            . <Link href={`/programs/${status.programId}/parallel-run`}>Nights and chart</Link>
+            {t('ui.common.nightsCompared', { n: pr.nightsCompared })}
+            {since ? ` · ${t('ui.trend.since', since)}` : ''}{' '}
+            <Link href={`/programs/${status.programId}/parallel-run`}>{t('ui.trend.chart')}</Link>
           </p>
           <Table
             class="compact"
             testid="gate-trend"
             rows={pr.trend}
-            rowKey={(t) => t.domain}
+            rowKey={(row) => row.domain}
             columns={[
-              { header: 'Domain', rowHeader: true, cell: (t) => domainLabel(t.domain) },
-              { header: 'Clean streak', cell: (t) => t.cleanStreak },
-              { header: 'Nights not clean', cell: (t) => notClean(t) },
-              { header: 'Trend', class: 'nowrap', cell: (t) => <Direction direction={t.direction} /> },
+              { header: t('ui.common.domain'), rowHeader: true, cell: (row) => domainLabel(row.domain) },
+              { header: t('ui.common.cleanStreak'), cell: (row) => row.cleanStreak },
+              { header: t('ui.trend.notCleanCol'), cell: (row) => notClean(row) },
+              { header: t('ui.common.trend'), class: 'nowrap', cell: (row) => <Direction direction={row.direction} /> },
             ]}
           />
         </>
@@ -52,25 +49,27 @@ export function Trend({ status, gate }: { status: ProgramStatus; gate: GateView 
 }
 
 export function GateIncidents({ programId }: { programId: string }) {
+  const { t, when, list, locale } = useWords();
   const { data, error } = usePoll<{ incidents: IncidentRow[] }>(`/v1/incidents?programId=${encodeURIComponent(programId)}&limit=100`, 5000);
   const open = (data?.incidents ?? []).filter((i) => i.status !== 'resolved');
   return (
     <section aria-labelledby="gincidents-h">
-      <h2 id="gincidents-h">Open incidents</h2>
+      <h2 id="gincidents-h">{t('ui.common.openIncidents')}</h2>
       {!data ? (
         error ? (
           <ErrorNote error={error} />
         ) : (
-          <p aria-busy="true">Loading…</p>
+          <p aria-busy="true">{t('ui.common.loading')}</p>
         )
       ) : open.length === 0 ? (
-        <p data-testid="gate-incidents">None open.</p>
+        <p data-testid="gate-incidents">{t('ui.common.noneOpen')}</p>
       ) : (
         <ul data-testid="gate-incidents">
           {open.map((i) => (
             <li key={i.incidentId}>
-              <Badge state={i.severity} label={i.severity.toUpperCase()} /> <Link href={`/incidents/${i.incidentId}`}>{i.condition}</Link> ·{' '}
-              {i.departments.length ? i.departments.join(', ') : 'hospital-wide'} · <Badge state={i.status} /> · raised {when(i.raisedAt)}
+              <Badge state={i.severity} /> <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition, i.counts, locale)}</Link> ·{' '}
+              {i.departments.length ? list(i.departments) : t('ui.common.hospitalWide')} ·{' '}
+              <Badge state={i.status} label={t(`incident.state.${i.status}`)} /> · {t('ui.common.raised', { time: when(i.raisedAt) })}
             </li>
           ))}
         </ul>

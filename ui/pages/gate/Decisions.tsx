@@ -1,7 +1,8 @@
 /** The decisions recorded on a gate, every round, with their evidence fingerprints. */
-import { Badge, when } from '../../components/Badge';
+import { Badge } from '../../components/Badge';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Table } from '../../components/Table';
+import { useWords } from '../../i18n';
 import type { GateView } from '../../program';
 
 export interface RecordedDecision {
@@ -25,6 +26,7 @@ export function Decisions({
   names: Record<string, string>;
   error: unknown;
 }) {
+  const { t, when } = useWords();
   // Until the recorded decisions arrive, the current round's from the live status.
   const rows: RecordedDecision[] =
     recorded ??
@@ -39,7 +41,7 @@ export function Decisions({
     }));
   return (
     <section aria-labelledby="decisions-h">
-      <h2 id="decisions-h">Decisions so far</h2>
+      <h2 id="decisions-h">{t('ui.decisions.title')}</h2>
       {error && !recorded ? <ErrorNote error={error} /> : null}
       <div class="table-scroll">
         <Table
@@ -48,12 +50,12 @@ export function Decisions({
           rows={rows}
           rowKey={(d, i) => `${d.round}-${d.approverId}-${d.decidedAt}-${i}`}
           rowProps={(d) => ({ class: d.round === gate.round ? '' : 'earlier-round' })}
-          empty="No decision yet."
+          empty={t('ui.decisions.empty')}
           columns={[
-            { header: 'Round', cell: (d) => d.round },
-            { header: 'When', class: 'nowrap', cell: (d) => when(d.decidedAt) },
+            { header: t('ui.decisions.col.round'), cell: (d) => d.round },
+            { header: t('ui.decisions.col.when'), class: 'nowrap', cell: (d) => when(d.decidedAt) },
             {
-              header: 'Who',
+              header: t('ui.decisions.col.who'),
               rowHeader: true,
               class: 'nowrap',
               cell: (d) => (
@@ -63,17 +65,17 @@ export function Decisions({
               ),
             },
             {
-              header: 'Decision',
+              header: t('ui.decisions.col.decision'),
               class: 'nowrap',
               cell: (d) => (
                 <>
-                  <Badge state={d.decision} /> {d.overrideReason ? <Badge state="overdue" label="override" /> : null}
+                  <Badge state={d.decision} /> {d.overrideReason ? <Badge state="overdue" label={t('ui.common.override')} /> : null}
                 </>
               ),
             },
-            { header: 'Override reason', cell: (d) => d.overrideReason ?? '—' },
-            { header: 'Comment', cell: (d) => d.comment ?? '—' },
-            { header: 'Evidence fingerprint', cell: (d) => <code title={d.evidenceHash}>{d.evidenceHash.slice(0, 12)}</code> },
+            { header: t('ui.decisions.col.override'), cell: (d) => d.overrideReason ?? '—' },
+            { header: t('ui.decisions.col.comment'), cell: (d) => d.comment ?? '—' },
+            { header: t('ui.decisions.col.fingerprint'), cell: (d) => <code title={d.evidenceHash}>{d.evidenceHash.slice(0, 12)}</code> },
           ]}
         />
       </div>

@@ -1,19 +1,20 @@
 /** The gates list: every gate of the plan with its status, criteria and decisions at a glance. */
 import { Link } from 'wouter-preact';
-import { Badge, when } from '../../components/Badge';
+import { Badge } from '../../components/Badge';
 import { Table } from '../../components/Table';
+import { useWords } from '../../i18n';
 import { useProgram } from '../../program';
+import { GateStatus } from './Summary';
 import { gateTitle } from './words';
 
 export function Gates() {
   const { status } = useProgram();
+  const w = useWords();
+  const { t, when } = w;
   return (
     <section aria-labelledby="gates-h">
-      <h2 id="gates-h">Gates</h2>
-      <p>
-        Every gate of the plan, in the order they are passed. A gate is decided go or no-go by its named approvers on the evidence shown on
-        its page.
-      </p>
+      <h2 id="gates-h">{t('ui.gates.title')}</h2>
+      <p>{t('ui.gates.intro')}</p>
       <div class="table-scroll">
         <Table
           testid="gates-list"
@@ -22,48 +23,41 @@ export function Gates() {
           rowProps={(g) => ({ 'data-testid': `gate-row-${g.gate}` })}
           columns={[
             {
-              header: 'Gate',
+              header: t('ui.gates.col.gate'),
               rowHeader: true,
-              cell: (g) => (
-                <>
-                  <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(g.gate)}</Link>{' '}
-                  <small class="muted">({g.gate})</small>
-                </>
-              ),
+              cell: (g) => <Link href={`/programs/${status.programId}/gates/${g.gate}`}>{gateTitle(w, g.gate)}</Link>,
             },
             {
-              header: 'Status',
+              header: t('ui.gates.col.status'),
               class: 'nowrap',
               cell: (g) => (
                 <>
-                  <Badge
-                    state={g.status}
-                    label={g.status === 'closed' && g.round === 0 ? 'not requested' : g.status === 'open' ? 'open for decision' : g.status}
-                  />{' '}
-                  {g.overdue && g.status === 'open' ? <Badge state="overdue" /> : null}
+                  <GateStatus gate={g} /> {g.overdue && g.status === 'open' ? <Badge state="overdue" /> : null}
                 </>
               ),
             },
-            { header: 'Round', cell: (g) => g.round || '—' },
+            { header: t('ui.gates.col.round'), cell: (g) => g.round || '—' },
             {
-              header: 'Criteria',
+              header: t('ui.gates.col.criteria'),
               class: 'nowrap',
-              cell: (g) => {
-                const passing = g.criteria.filter((c) => c.verdict === 'pass').length;
-                return g.criteria.length ? `${passing} of ${g.criteria.length} pass` : 'none';
-              },
+              cell: (g) =>
+                g.criteria.length
+                  ? t('ui.gates.passing', { passing: g.criteria.filter((c) => c.verdict === 'pass').length, total: g.criteria.length })
+                  : t('ui.common.none'),
             },
             {
-              header: 'Decisions',
+              header: t('ui.gates.col.decisions'),
               cell: (g) => (
                 <>
-                  {g.decisions.length} of {g.approvers.length} decided{' '}
-                  <small class="muted">({g.rule.kind === 'all' ? 'all needed' : `${g.rule.required} needed`})</small>
+                  {t('ui.gates.decided', { decided: g.decisions.length, total: g.approvers.length })}{' '}
+                  <small class="muted">
+                    ({t('ui.gate.ruleShort', { kind: g.rule.kind, required: g.rule.kind === 'all' ? 0 : g.rule.required })})
+                  </small>
                 </>
               ),
             },
-            { header: 'Deadline', class: 'nowrap', cell: (g) => (g.deadline ? when(g.deadline) : '—') },
-            { header: 'Closed', class: 'nowrap', cell: (g) => (g.closedAt ? when(g.closedAt) : '—') },
+            { header: t('ui.gates.col.deadline'), class: 'nowrap', cell: (g) => when(g.deadline) },
+            { header: t('ui.gates.col.closed'), class: 'nowrap', cell: (g) => when(g.closedAt) },
           ]}
         />
       </div>

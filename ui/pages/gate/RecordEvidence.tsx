@@ -1,6 +1,7 @@
 /** The lead's form for readiness evidence (UAT, training, backup, migration) on a gate. */
 import { ApiError, post } from '../../api';
 import { ConfirmAction, type Field, type Values } from '../../components/ConfirmAction';
+import { useWords } from '../../i18n';
 import type { GateView, ProgramStatus } from '../../program';
 import { useCan } from '../../session';
 import { text } from './words';
@@ -12,6 +13,7 @@ import { text } from './words';
  */
 export function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus; gate: GateView; onDone: () => void }) {
   const isLead = useCan('lead', 'admin');
+  const { t, list } = useWords();
   if (!isLead || !status.allowedActions.includes('record-evidence') || gate.status === 'go' || gate.criteria.length === 0) return null;
   const scope =
     gate.criteria.find((c) => c.id === 'training-pass-rate')?.departments?.map((d) => d.code) ??
@@ -23,53 +25,52 @@ export function RecordEvidence({ status, gate, onDone }: { status: ProgramStatus
     const evidence: Record<string, unknown> = {};
     const uat = ['severeTotal', 'severeFixed', 'ordinaryTotal', 'ordinaryFixed'].map((k) => [k, count(v, k)] as const);
     const given = uat.filter(([, x]) => x !== undefined).length;
-    if (given > 0 && given < 4) return Promise.reject(refuse('give all four UAT counts, or none'));
+    if (given > 0 && given < 4) return Promise.reject(refuse(t('ui.evidence.allFourUat')));
     if (given === 4) evidence.uat = Object.fromEntries(uat);
     const [examined, passed] = [count(v, 'examined'), count(v, 'passed')];
-    if ((examined === undefined) !== (passed === undefined))
-      return Promise.reject(refuse('give both staff examined and staff passed, or neither'));
+    if ((examined === undefined) !== (passed === undefined)) return Promise.reject(refuse(t('ui.evidence.bothStaff')));
     if (examined !== undefined && passed !== undefined)
       evidence.training = Object.fromEntries(scope.map((code) => [code, { examined, passed }]));
     if ((v.backup as string[]).length) evidence.backup = { takenAt: new Date().toISOString() };
     if ((v.migration as string[]).length) evidence.migration = { verified: true };
-    if (Object.keys(evidence).length === 0) return Promise.reject(refuse('nothing to record: fill in at least one part'));
+    if (Object.keys(evidence).length === 0) return Promise.reject(refuse(t('ui.evidence.nothing')));
     return post(`/v1/programs/${encodeURIComponent(status.programId)}/evidence`, { evidence, comment: text(v, 'comment') }, key);
   };
   return (
     <section aria-labelledby="evidence-h" class="record-evidence">
-      <h2 id="evidence-h">Record evidence</h2>
-      <p>
-        The criteria above are evaluated on the evidence recorded so far; each part recorded replaces the same part recorded before, other
-        parts stay.
-      </p>
+      <h2 id="evidence-h">{t('ui.evidence.title')}</h2>
+      <p>{t('ui.evidence.intro')}</p>
       <div class="action-row" data-testid="record-evidence">
         <ConfirmAction
-          label="Record readiness evidence"
-          title="Record readiness evidence?"
+          label={t('ui.evidence.button')}
+          title={t('ui.evidence.question')}
           effect={
             <p>
-              The filled-in parts replace what was recorded before; blank parts stay as they are. The exam result is recorded for each
-              department this gate lets go live: <strong>{scope.join(', ')}</strong>.{' '}
-              {gate.status === 'open' ? 'The gate is open: its approvers see the new evidence at once.' : ''}
+              {t('ui.evidence.effect', { departments: list(scope) })} {gate.status === 'open' ? t('ui.evidence.gateOpen') : ''}
             </p>
           }
           fields={[
-            n('severeTotal', 'Severe UAT defects found'),
-            n('severeFixed', 'Severe UAT defects fixed'),
-            n('ordinaryTotal', 'Ordinary UAT defects found'),
-            n('ordinaryFixed', 'Ordinary UAT defects fixed'),
-            n('examined', 'Staff examined (per department)'),
-            n('passed', 'Staff passed (per department)'),
-            { name: 'backup', label: 'Backup', kind: 'checkboxes', options: [{ value: 'now', label: 'A full backup was taken just now' }] },
+            n('severeTotal', t('ui.evidence.severeTotal')),
+            n('severeFixed', t('ui.evidence.severeFixed')),
+            n('ordinaryTotal', t('ui.evidence.ordinaryTotal')),
+            n('ordinaryFixed', t('ui.evidence.ordinaryFixed')),
+            n('examined', t('ui.evidence.examined')),
+            n('passed', t('ui.evidence.passed')),
+            {
+              name: 'backup',
+              label: t('ui.evidence.backup'),
+              kind: 'checkboxes',
+              options: [{ value: 'now', label: t('ui.evidence.backupNow') }],
+            },
             {
               name: 'migration',
-              label: 'Migration',
+              label: t('ui.evidence.migration'),
               kind: 'checkboxes',
-              options: [{ value: 'verified', label: 'The data migration is verified' }],
+              options: [{ value: 'verified', label: t('ui.evidence.migrationVerified') }],
             },
-            { name: 'comment', label: 'Comment (optional, kept in the audit trail)', kind: 'text' },
+            { name: 'comment', label: t('ui.evidence.comment'), kind: 'text' },
           ]}
-          confirmLabel="Record"
+          confirmLabel={t('ui.evidence.confirm')}
           run={run}
           onDone={onDone}
         />
