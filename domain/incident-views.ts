@@ -23,6 +23,8 @@ export const IncidentRow = z.object({
   resolvedAt: z.string().nullable(),
   resolvedBy: z.string().nullable(),
   resolutionCode: z.string().nullable(),
+  /** Display names of the people this incident names (owner, raiser, resolver; on the detail, the timeline's too), by id: pages show people by name. */
+  names: z.record(z.string(), z.string()),
 });
 export const TimelineEntry = z.object({
   at: z.string(),

@@ -42,7 +42,8 @@ const Raised = z.object({ incidentId: z.string(), workflowId: z.string(), dedupl
 
 const incidentColumns = `id AS "incidentId", workflow_id AS "workflowId", program_id AS "programId", departments, condition, severity, counts, status,
   level, round, owner_id AS "ownerId", to_json(acknowledged_at)#>>'{}' AS "acknowledgedAt", repeats, raised_by AS "raisedBy",
-  to_json(raised_at)#>>'{}' AS "raisedAt", to_json(resolved_at)#>>'{}' AS "resolvedAt", resolved_by AS "resolvedBy", resolution_code AS "resolutionCode"`;
+  to_json(raised_at)#>>'{}' AS "raisedAt", to_json(resolved_at)#>>'{}' AS "resolvedAt", resolved_by AS "resolvedBy", resolution_code AS "resolutionCode",
+  (SELECT coalesce(jsonb_object_agg(p.id, p.display_name), '{}') FROM people p WHERE p.id IN (owner_id, raised_by, resolved_by)) AS names`;
 
 function principalOf(ctx: RequestContext): Principal {
   if (!ctx.principal) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
@@ -160,7 +161,16 @@ export const getIncidentRoute = route({
         [params.incidentId],
       ),
     ]);
-    return { status: 200, body: { ...row, timeline: timeline.rows, resolutionNote: note.rows[0] ?? null } };
+    // The timeline's people by name too, beside the row's own.
+    const ids = [
+      ...new Set([...timeline.rows, ...note.rows].map((r: { personId: string | null }) => r.personId).filter((id): id is string => !!id)),
+    ];
+    const more = ids.length
+      ? (await ctx.deps.pool.query<{ id: string; name: string }>('SELECT id, display_name AS name FROM people WHERE id = ANY($1)', [ids]))
+          .rows
+      : [];
+    const names = { ...row.names, ...Object.fromEntries(more.map((p) => [p.id, p.name])) };
+    return { status: 200, body: { ...row, names, timeline: timeline.rows, resolutionNote: note.rows[0] ?? null } };
   },
 });
 

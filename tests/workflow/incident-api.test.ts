@@ -146,8 +146,11 @@ describe('incidents API', () => {
       expect((detail.json.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(
         expect.arrayContaining(['raised', 'queued', 'delivered', 'repeated', 'acknowledged', 'resolved']),
       );
+      // People by name for the pages: the owner and resolver (the row), everyone on the timeline (the detail).
+      expect(detail.json.names).toMatchObject({ 'api-oncall': 'Test oncall' });
       const list = await call('GET', '/v1/incidents?programId=prog-api', viewer.token);
       expect(list.json.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
+      expect(list.json.incidents[0].names).toMatchObject({ 'api-oncall': 'Test oncall' });
 
       const handle = env.client.workflow.getHandle(raised.json.workflowId);
       await handle.result();

@@ -11,3 +11,7 @@ export { whatHappened } from '../../domain/incident-words';
 
 /** The resolution codes the API accepts (domain/escalation.ts ResolutionCode); their words are the catalog's `resolutionCode.*`. */
 export const resolutionCodes = ['fixed', 'workaround', 'rolled-back', 'false-alarm', 'duplicate', 'not-reproducible', 'other'] as const;
+
+/** A person the incident names, by name where the API knows it (an id is opaque to people). */
+export const nameOf = (i: Pick<IncidentRow, 'names'>, personId: string | null | undefined): string =>
+  personId ? (i.names[personId] ?? personId) : '—';

@@ -6,7 +6,7 @@ import { Badge } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
 import { FactsTable, Table } from '../components/Table';
-import { resolutionCodes, whatHappened, type IncidentDetail, type IncidentEvent, type IncidentRow } from '../components/incident';
+import { nameOf, resolutionCodes, whatHappened, type IncidentDetail, type IncidentEvent, type IncidentRow } from '../components/incident';
 import { useWords, type MessageKey, type PageWords } from '../i18n';
 import { usePoll } from '../poll';
 import { useCan } from '../session';
@@ -123,7 +123,7 @@ export function IncidentsPage() {
                   cell: (i) =>
                     i.status === 'open' && i.level ? t('ui.incidents.levelRound', { level: i.level, round: i.round ?? 0 }) : '—',
                 },
-                { header: t('ui.incidents.col.owner'), class: 'nowrap', cell: (i) => i.ownerId ?? '—' },
+                { header: t('ui.incidents.col.owner'), class: 'nowrap', cell: (i) => nameOf(i, i.ownerId) },
                 {
                   header: t('ui.incidents.col.raised'),
                   class: 'nowrap',
@@ -151,10 +151,10 @@ const selector = (code: string) => code.replace(/-(\w)/g, (_, c: string) => c.to
 const kindKey = (kind: string) => `ui.incident.kind.${kind}` as MessageKey;
 
 /** One timeline entry in words: who was told, at which level, what happened next. */
-function describe(w: PageWords, e: IncidentEvent): ComponentChildren {
+function describe(w: PageWords, e: IncidentEvent, names: Record<string, string>): ComponentChildren {
   const { t } = w;
   const d = e.detail ?? {};
-  const who = e.personId ?? t('ui.incident.someone');
+  const who = e.personId ? (names[e.personId] ?? e.personId) : t('ui.incident.someone');
   const people = Number(d.recipients) || 0;
   switch (e.kind) {
     case 'raised':
@@ -232,8 +232,8 @@ function Timeline({ incident }: { incident: IncidentDetail }) {
                     ? t('ui.incident.leadership')
                     : '—',
             },
-            { header: t('ui.incident.col.person'), class: 'nowrap', cell: (e) => e.personId ?? '—' },
-            { header: t('ui.incident.col.what'), cell: (e) => describe(w, e) },
+            { header: t('ui.incident.col.person'), class: 'nowrap', cell: (e) => nameOf(incident, e.personId) },
+            { header: t('ui.incident.col.what'), cell: (e) => describe(w, e, incident.names) },
           ]}
         />
       </div>
@@ -253,9 +253,12 @@ function StatusLine({ incident: i }: { incident: IncidentDetail }) {
       : i.status === 'open'
         ? t('ui.incident.status.open', { level: i.level ?? '?', round: i.round ?? 0 })
         : i.status === 'acknowledged'
-          ? t('ui.incident.status.acknowledged', { owner: i.ownerId ?? t('ui.incident.someone'), time: when(i.acknowledgedAt) })
+          ? t('ui.incident.status.acknowledged', {
+              owner: i.ownerId ? nameOf(i, i.ownerId) : t('ui.incident.someone'),
+              time: when(i.acknowledgedAt),
+            })
           : t('ui.incident.status.resolved', {
-              who: i.resolvedBy ?? '?',
+              who: i.resolvedBy ? nameOf(i, i.resolvedBy) : '?',
               time: when(i.resolvedAt),
               code: resolutionWord(w, i.resolutionCode),
             });
@@ -275,12 +278,14 @@ function Facts({ incident: i }: { incident: IncidentDetail }) {
     [t('ui.incident.fact.departments'), departmentsText(w, i.departments)],
     [t('ui.incident.fact.severity'), <Badge state={i.severity} />],
     [t('ui.incident.fact.what'), whatHappened(i.condition, i.counts, locale)],
-    [t('ui.incident.fact.raised'), t('ui.incident.fact.raisedBy', { time: when(i.raisedAt), who: i.raisedBy })],
+    [t('ui.incident.fact.raised'), t('ui.incident.fact.raisedBy', { time: when(i.raisedAt), who: nameOf(i, i.raisedBy) })],
     [t('ui.incident.fact.raisedAgain'), t('ui.incident.fact.raisedAgainValue', { n: i.repeats })],
     [t('ui.incident.fact.level'), i.level ? t('ui.incidents.levelRound', { level: i.level, round: i.round ?? 0 }) : '—'],
     [
       t('ui.incident.fact.owner'),
-      i.ownerId ? t('ui.incident.fact.ownerSince', { owner: i.ownerId, time: when(i.acknowledgedAt) }) : t('ui.incident.fact.nobody'),
+      i.ownerId
+        ? t('ui.incident.fact.ownerSince', { owner: nameOf(i, i.ownerId), time: when(i.acknowledgedAt) })
+        : t('ui.incident.fact.nobody'),
     ],
   ];
   if (i.status === 'resolved')
@@ -288,7 +293,7 @@ function Facts({ incident: i }: { incident: IncidentDetail }) {
       t('ui.incident.fact.resolved'),
       t('ui.incident.fact.resolvedValue', {
         time: when(i.resolvedAt),
-        who: i.resolvedBy ?? '?',
+        who: i.resolvedBy ? nameOf(i, i.resolvedBy) : '?',
         code: resolutionWord(w, i.resolutionCode),
       }),
     ]);

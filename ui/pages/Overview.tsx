@@ -6,7 +6,7 @@ import { useWords, type PageWords } from '../i18n';
 import { ProgramFrame, useProgram, type ProgramStatus } from '../program';
 import { usePoll } from '../poll';
 import { runProgress } from '../components/run-progress';
-import { whatHappened, type IncidentRow } from '../components/incident';
+import { nameOf, whatHappened, type IncidentRow } from '../components/incident';
 import { domainLabel } from '../components/nights';
 import { blockText } from '../components/blockers';
 import { gateTitle } from './gate/words';
@@ -241,7 +241,8 @@ function OpenIncidents({ programId }: { programId: string }) {
               {i.departments.length ? list(i.departments) : t('ui.common.hospitalWide')} ·{' '}
               <Badge state={i.status} label={t(`incident.state.${i.status}`)} />
               {i.status === 'open' && i.level ? ` · ${t('ui.common.level', { level: i.level })}` : ''}
-              {i.ownerId ? ` · ${t('ui.common.owner', { name: i.ownerId })}` : ''} · {t('ui.common.raised', { time: when(i.raisedAt) })}
+              {i.ownerId ? ` · ${t('ui.common.owner', { name: nameOf(i, i.ownerId) })}` : ''} ·{' '}
+              {t('ui.common.raised', { time: when(i.raisedAt) })}
             </li>
           ))}
         </ul>
