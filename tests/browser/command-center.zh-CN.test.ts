@@ -136,7 +136,8 @@ describe('command center in Simplified Chinese', () => {
     await page.getByRole('link', { name: '打开此事件' }).click();
     const statusLine = page.getByTestId('incident-status');
     await expect.poll(async () => await statusLine.getAttribute('data-status'), { timeout: 10_000 }).toBe('acknowledged');
-    expect(await statusLine.innerText()).toMatch(/已认领 p-oncall-01自 .*（中国标准时间） 起负责；升级已停止。/);
+    // The owner by name, not id.
+    expect(await statusLine.innerText()).toMatch(/已认领 王伟自 .*（中国标准时间） 起负责；升级已停止。/);
     const timeline = await page.getByTestId('incident-timeline').innerText();
     for (const words of ['发生', '已认领', '升级级别']) expect(timeline).toContain(words);
     expect(timeline).not.toMatch(/\b(raised|queued|delivered|acknowledged|escalated)\b/);
