@@ -67,6 +67,13 @@ describe('runbook graph rules', () => {
     ]);
   });
 
+  it('refuses a blank title by a named rule (a newline is a string of length 1; the contract test found it)', () => {
+    const r = Runbook.safeParse(night([task('a', [], 1, { title: '\n ' }), task('end', ['a'], 0, { kind: 'milestone' })]));
+    expect(r.success ? [] : r.error.issues.map((i) => [i.path.join('.'), (i as { params?: { rule?: string } }).params?.rule])).toEqual([
+      ['tasks.0.title', 'not-blank'],
+    ]);
+  });
+
   it('orders 2,000 chained tasks without overflowing the stack', () => {
     const tasks = Array.from({ length: 2000 }, (_, i) => task(`t${i}`, i === 0 ? [] : [`t${i - 1}`], 1));
     tasks[1999] = { ...tasks[1999]!, kind: 'milestone' };
