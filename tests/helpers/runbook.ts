@@ -9,7 +9,7 @@ import { checkOffUpdate, runbookRunQuery, type CheckOffInput, type RunbookRunInp
 import type { Actor } from '../../domain/people';
 import type { runbookRunWorkflow } from '../../workflows';
 import { programTestBed, type ProgramTestBed } from './program';
-import { uniqueSuffix } from './temporal';
+import { skipTime, uniqueSuffix } from './temporal';
 import { workflowIds } from '../../domain/ids';
 
 export type Run = WorkflowHandle<typeof runbookRunWorkflow>;
@@ -123,13 +123,7 @@ export async function runbookTestBed(name: string, activityDeps: Partial<Activit
    */
   const sleep = async (h: Run, ms: number) => {
     await idle(h);
-    const target = (await bed.env.currentTimeMs()) + ms;
-    const slept = bed.env.sleep(ms).then(
-      () => true,
-      () => true,
-    );
-    while (!(await Promise.race([slept, new Promise((r) => setTimeout(() => r(false), 100))])))
-      if ((await bed.env.currentTimeMs()) >= target) return;
+    await skipTime(bed.env, ms);
   };
   return { bed, start, view, checkOff, until, sleep };
 }

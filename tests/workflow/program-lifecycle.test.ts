@@ -7,6 +7,7 @@ import { businessDayOf } from '../../domain/rules/time';
 import { closeEmergencyUpdate, declareEmergencyUpdate, recordBacklogUpdate, restoreSystemsUpdate } from '../../domain/rollout';
 import { raiseIncident } from '../../app/incidents';
 import type { parallelRunWorkflow } from '../../workflows';
+import { skipTime } from '../helpers/temporal';
 import { DAY, itdir, programTestBed, vp, type Program, type ProgramTestBed } from '../helpers/program';
 import { forceContinueAsNew, noopReport, padding, pilotLive, startedEvent, withoutClock } from '../helpers/program-lifecycle';
 
@@ -32,7 +33,7 @@ const parallelRun = (h: Program) => env.client.workflow.getHandle<typeof paralle
 describe('continue-as-new keeps the whole state', () => {
   it('the program: phase, departments, gates with their decisions, evidence, nights and emergency are the same in the new run, and it goes on', async () => {
     const h = await pilotLive(bed);
-    await env.sleep(3 * DAY);
+    await skipTime(env, 3 * DAY);
     await p.until(h, (s) => s.parallelRun.nightsCompared >= 2);
     await h.executeUpdate(declareEmergencyUpdate, {
       args: [{ actor: { personId: 'p-oncall-01', roles: ['oncall'] }, departments: ['LAB'], reason: 'analyzer feed down' }],
@@ -106,7 +107,7 @@ describe('continue-as-new keeps the whole state', () => {
       h,
       () => h.signal(alertRepeatedSignal, seenAgain),
       async () => {
-        if (++batches % 12 === 0) await env.sleep(16 * 60_000);
+        if (++batches % 12 === 0) await skipTime(env, 16 * 60_000);
       },
     );
     expect(newRun).not.toBe(raised.runId);
