@@ -19,7 +19,7 @@ import { businessDayOf, businessDayWindow, nextLocalTime } from '../../domain/ru
 import { parallelRunWorkflow } from '../../workflows';
 import { testDomain } from './program';
 import { eventually } from './eventually';
-import { testWorker, timeSkippingEnv, uniqueSuffix, uniqueTaskQueue } from './temporal';
+import { testWorker, timeSkippingEnv, uniqueSuffix, uniqueTaskQueue, skipTime } from './temporal';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -140,7 +140,7 @@ export async function throughNight(run: Awaited<ReturnType<typeof start>>, n: nu
   for (let i = 0; i < n; i++) day = new Date(Date.parse(day) + DAY + HOUR).toISOString().slice(0, 10);
   const dueAt = nextLocalTime('02:00', tz, businessDayWindow(day, tz)[1] - 1);
   const now = await env.currentTimeMs();
-  if (dueAt + afterMs > now) await env.sleep(dueAt + afterMs - now);
+  if (dueAt + afterMs > now) await skipTime(env, dueAt + afterMs - now);
   await eventually(() => expect(run.fake.summaries.filter((s) => s.kind === 'nightly').length).toBeGreaterThanOrEqual(n));
 }
 

@@ -33,20 +33,42 @@ export async function forceContinueAsNew(
   afterBatch: () => Promise<void> = async () => undefined,
 ): Promise<string> {
   const first = (await h.describe()).runId;
+  // A query first, while the history is small: a worker that lost its cached copy of the
+  // workflow (the test server's clock jumped past the sticky queue's timeout, say) replays it now;
+  // a replay after the padding would need a history larger than its 4 MB gRPC messages.
+  await h.query('__stack_trace');
   // About 20 signals (4 MB) reach the test server's suggestion. Each batch is let through the
-  // worker before the next is sent (a query is answered after the task that takes the signals):
-  // signals sent faster than a loaded machine's worker takes them pile up for nothing.
+  // worker before the next is sent: signals sent faster than a loaded machine's worker takes
+  // them pile up into one task of several megabytes.
   for (let sent = 0; sent < 100; sent += 5) {
+    const before = (await h.describe()).historyLength;
     await Promise.all(Array.from({ length: 5 }, noop));
     await afterBatch();
-    for (let i = 0; i < 5; i++) {
-      const now = (await h.describe()).runId;
-      if (now !== first) return now;
-      await h.query('__stack_trace').catch(() => undefined);
-    }
+    const now = await settled(h, first, before + 5);
+    if (now !== first) return now;
   }
   const d = await h.describe();
   throw new Error(`${h.workflowId} did not continue as new: ${d.historyLength} events after 100 signals`);
+}
+
+/**
+ * Waits until a workflow task has completed after the signals (the history holds them and at least
+ * a task's scheduled, started and completed events) and the history has stopped growing for a
+ * moment, at most five seconds; returns the current run's id. It watches the history rather than
+ * asking a query: the time-skipping server never answers a query that is in flight when the
+ * workflow continues as new, and that lost query holds its clock still for every later test of the
+ * file. (Its describe leaves out the pending workflow task, so the events are counted.)
+ */
+async function settled(h: WorkflowHandle, first: string, withSignals: number): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  let last = -1;
+  for (;;) {
+    const d = await h.describe();
+    if (d.runId !== first) return d.runId;
+    if ((d.historyLength >= withSignals + 3 && d.historyLength === last) || Date.now() > deadline) return d.runId;
+    last = d.historyLength;
+    await new Promise((r) => setTimeout(r, 150));
+  }
 }
 
 export const padding = Array.from({ length: 2000 }, (_, i) => `padding-${i}-${'x'.repeat(90)}`);

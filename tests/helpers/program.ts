@@ -1,4 +1,4 @@
-import { uniqueSuffix } from './temporal';
+import { uniqueSuffix, skipTime } from './temporal';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities, type ActivityDeps } from '../../activities';
@@ -97,7 +97,7 @@ export function programDriver(env: TestWorkflowEnvironment, taskQueue: string) {
  */
 export async function atHospitalMorning(env: TestWorkflowEnvironment) {
   const now = await env.currentTimeMs();
-  await env.sleep(nextLocalTime('10:00', testPlan().hospital.timeZone, now) - now);
+  await skipTime(env, nextLocalTime('10:00', testPlan().hospital.timeZone, now) - now);
 }
 
 export const dept = (s: ProgramStatus, code: string) => s.departments.find((d) => d.code === code)!;

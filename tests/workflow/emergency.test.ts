@@ -10,7 +10,7 @@ import {
 } from '../../domain/rollout';
 import { personWithToken } from '../helpers/people';
 import { dept, lead, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
-import { recordHistory } from '../helpers/temporal';
+import { recordHistory, skipTime } from '../helpers/temporal';
 
 let bed: ProgramTestBed;
 let db: ProgramTestBed['db'];
@@ -202,7 +202,7 @@ describe('emergency: paper operation', () => {
       expect(view.timeline.map((t) => t.event)).toEqual(['declared', 'downtime-entered', 'downtime-entered']);
       expect(view.status).toBe('open');
       // Simulated time: the contacts' e-mail is tried for its 10 s bound, then shown failed.
-      await bed.env.sleep(20_000);
+      await skipTime(bed.env, 20_000);
       await toldEvents(h).toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed']);
     } finally {
       bed.smtp.down(false);
@@ -212,7 +212,7 @@ describe('emergency: paper operation', () => {
     ]);
     expect((await p.status(h)).phase).toBe('paused');
     // Nobody is left untold: once SMTP is back the same e-mails go out, each once, after the answer.
-    await bed.env.sleep(2 * 60_000);
+    await skipTime(bed.env, 2 * 60_000);
     await expect
       .poll(async () => (await p.status(h)).emergency!.timeline.map((t) => t.event), { timeout: 30_000 })
       .toEqual(['declared', 'downtime-entered', 'downtime-entered', 'notify-failed', 'notified']);

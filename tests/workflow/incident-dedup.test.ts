@@ -15,6 +15,7 @@ import {
   useIncidentEnvironment,
   withWorker,
 } from '../helpers/incident';
+import { skipTime } from '../helpers/temporal';
 
 useIncidentEnvironment();
 
@@ -26,7 +27,7 @@ describe('incidentWorkflow: deduplication and severity', () => {
       const retried = await raise(taskQueue, 'prog-dedupe', ladder('d'), 'sev2', { raiseId: second.raiseId });
       expect(second.workflowId).toBe(first.workflowId);
       expect(retried.runId).toBe(first.runId);
-      await env.sleep(5 * MIN);
+      await skipTime(env, 5 * MIN);
       const status = await eventually(async () => {
         const s = await first.handle.query(incidentStatusQuery);
         expect(s.notices.delivered).toBe(2);
@@ -60,7 +61,7 @@ describe('incidentWorkflow: deduplication and severity', () => {
     await withWorker('severity', async ({ taskQueue }) => {
       const sev1 = await raise(taskQueue, 'prog-sev-one', ladder('s1'), 'sev1');
       const sev3 = await raise(taskQueue, 'prog-sev-three', ladder('s3'), 'sev3');
-      await env.sleep(1 * MIN);
+      await skipTime(env, 1 * MIN);
       await eventually(async () => {
         expect(notified(await timeline(sev1.raiseId))).toEqual(['0m r1 top s1-boss', '0m r1 L2 s1-l2']);
         expect(notified(await timeline(sev3.raiseId))).toEqual(['0m r1 L1 s3-l1a', '0m r1 L1 s3-l1b']);

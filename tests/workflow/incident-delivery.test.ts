@@ -18,6 +18,7 @@ import {
   useIncidentEnvironment,
   withWorker,
 } from '../helpers/incident';
+import { skipTime } from '../helpers/temporal';
 
 useIncidentEnvironment();
 
@@ -43,7 +44,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
     const d = new Date(now);
     let target = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 15, 50);
     if (target <= now) target += 86_400_000;
-    await env.sleep(target - now);
+    await skipTime(env, target - now);
     const localDay = (ms: number) => days[(new Date(ms + 8 * 3_600_000).getUTCDay() + 6) % 7]!;
     const before = localDay(target + MIN);
     const after = localDay(target + 20 * MIN);
@@ -56,7 +57,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
         repeats: 1,
       });
       const { handle, raiseId } = await raise(taskQueue, 'prog-rota', policy);
-      await env.sleep(31 * MIN);
+      await skipTime(env, 31 * MIN);
       await eventually(async () => {
         expect(notified(await timeline(raiseId))).toEqual([`0m r1 L1 eve-${before}`, `15m r1 L2 rota-l2`, `30m r2 L1 night-${after}`]);
       });
@@ -69,7 +70,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       smtp.down(true);
       const { handle, raiseId } = await raise(taskQueue, 'prog-smtp', ladder('m'));
       try {
-        await env.sleep(10 * MIN);
+        await skipTime(env, 10 * MIN);
         await eventually(async () => {
           const { rows } = await db.pool.query(
             `SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-smtp:%' AND attempts >= 3`,
@@ -80,7 +81,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       } finally {
         smtp.down(false);
       }
-      await env.sleep(6 * MIN);
+      await skipTime(env, 6 * MIN);
       await eventually(async () => {
         expect((await handle.query(incidentStatusQuery)).notices).toEqual({ sent: 3, delivered: 3, failed: 0 });
       });
@@ -104,7 +105,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       smtp.down(true);
       const { handle, raiseId } = await raise(taskQueue, 'prog-smtp-long', ladder('n'));
       try {
-        await env.sleep(16 * MIN);
+        await skipTime(env, 16 * MIN);
         await eventually(async () => {
           const rows = await timeline(raiseId);
           expect(notified(rows)).toEqual(['0m r1 L1 n-l1a', '0m r1 L1 n-l1b', '15m r1 L2 n-l2']);
@@ -116,7 +117,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       } finally {
         smtp.down(false);
       }
-      await env.sleep(3 * MIN);
+      await skipTime(env, 3 * MIN);
       await eventually(async () => expect((await handle.query(incidentStatusQuery)).notices.delivered).toBe(3));
       for (const id of ['n-l1a', 'n-l1b', 'n-l2']) expect(mailsTo(id)).toHaveLength(1);
       await finish(handle);
@@ -129,7 +130,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       const { handle, raiseId } = await raise(taskQueue, 'prog-queued', ladder('q'));
       const kinds = async (personId: string) => (await timeline(raiseId)).filter((r) => r.person_id === personId).map((r) => r.kind);
       try {
-        await env.sleep(2 * MIN);
+        await skipTime(env, 2 * MIN);
         await eventually(async () => {
           const { rows } = await db.pool.query(
             `SELECT count(*)::int AS n FROM email_outbox WHERE idempotency_key LIKE 'incident:prog-queued:%' AND attempts >= 2`,
@@ -143,7 +144,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       } finally {
         smtp.down(false);
       }
-      await env.sleep(3 * MIN);
+      await skipTime(env, 3 * MIN);
       await eventually(async () => {
         expect(await kinds('q-l1a')).toEqual(['queued', 'delivered']);
         expect(await kinds('q-l1b')).toEqual(['queued', 'delivered']);
@@ -155,7 +156,7 @@ describe('incidentWorkflow: rota and SMTP', () => {
       // Down again when level 2 is reached; level 1 acknowledges before SMTP is back.
       smtp.down(true);
       try {
-        await env.sleep(11 * MIN);
+        await skipTime(env, 11 * MIN);
         await eventually(async () => expect(await kinds('q-l2')).toEqual(['queued']));
         await handle.executeUpdate(acknowledgeUpdate, { args: [person('q-l1a', ['oncall'])] });
         await eventually(async () => expect(await kinds('q-l2')).toEqual(['queued', 'send-stopped']));

@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { acknowledgeUpdate, incidentStatusQuery, incidentWorkflowType, type IncidentWorkflow } from '../../domain/escalation';
 import { incidentWorkflow } from '../../workflows/incident';
 import { eventually } from '../helpers/eventually';
-import { recordHistory } from '../helpers/temporal';
+import { recordHistory, skipTime } from '../helpers/temporal';
 import {
   db,
   env,
@@ -33,7 +33,7 @@ describe('incidentWorkflow: the climb', () => {
   it('climbs every level, tells leadership at the top, repeats once, then waits; exact times from the raise', async () => {
     await withWorker('climb', async ({ taskQueue }) => {
       const { handle, raiseId } = await raise(taskQueue, 'prog-climb', ladder('c'));
-      await env.sleep(91 * MIN);
+      await skipTime(env, 91 * MIN);
       const status = await eventually(async () => {
         const s = await handle.query(incidentStatusQuery);
         expect(s.exhausted).toBe(true);
@@ -82,7 +82,7 @@ describe('incidentWorkflow: the climb', () => {
   it('an acknowledgement at level 2 stops the climb and names the owner; a second one is refused with the owner', async () => {
     await withWorker('ack', async ({ taskQueue }) => {
       const { handle, raiseId } = await raise(taskQueue, 'prog-ack', ladder('a'));
-      await env.sleep(16 * MIN);
+      await skipTime(env, 16 * MIN);
       const owner = await handle.executeUpdate(acknowledgeUpdate, { args: [person('a-l2')] });
       expect(owner).toMatchObject({ personId: 'a-l2', displayName: 'Staff a-l2' });
 
@@ -94,7 +94,7 @@ describe('incidentWorkflow: the climb', () => {
         details: [{ owner: { personId: 'a-l2' } }],
       });
 
-      await env.sleep(50 * MIN);
+      await skipTime(env, 50 * MIN);
       const status = await handle.query(incidentStatusQuery);
       expect(status).toMatchObject({ status: 'acknowledged', owner: { personId: 'a-l2' }, position: { round: 1, level: 2 } });
       const rows = await timeline(raiseId);
@@ -128,9 +128,9 @@ describe('incidentWorkflow: the climb', () => {
   it('acknowledged but not resolved within the hour: reminds the owner and climbs again from the next level', async () => {
     await withWorker('overdue', async ({ taskQueue }) => {
       const { handle, raiseId } = await raise(taskQueue, 'prog-overdue', ladder('o'));
-      await env.sleep(16 * MIN);
+      await skipTime(env, 16 * MIN);
       await handle.executeUpdate(acknowledgeUpdate, { args: [person('o-l2')] });
-      await env.sleep(61 * MIN);
+      await skipTime(env, 61 * MIN);
       const rows = await eventually(async () => {
         const r = await timeline(raiseId);
         expect(r.some((x) => x.kind === 'queued' && x.level === 3)).toBe(true);
@@ -156,7 +156,7 @@ describe('incidentWorkflow: the climb', () => {
   it('resolution closes the incident, tells everyone, expires its acknowledge links', async () => {
     await withWorker('resolve', async ({ taskQueue }) => {
       const { handle, raiseId } = await raise(taskQueue, 'prog-resolve', ladder('r'));
-      await env.sleep(20 * MIN);
+      await skipTime(env, 20 * MIN);
       const result = await finish(handle, 'r-l2');
       expect(result).toMatchObject({ status: 'resolved', resolutionCode: 'fixed', owner: null });
       const { rows } = await db.pool.query('SELECT status, resolution_code, resolved_by FROM incidents WHERE id = $1', [raiseId]);

@@ -11,7 +11,7 @@ import { startTestApi, testDeps, type TestApi } from '../helpers/api';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { personWithToken } from '../helpers/people';
 import { testDomain } from '../helpers/program';
-import { testWorker, timeSkippingEnv, uniqueTaskQueue } from '../helpers/temporal';
+import { testWorker, timeSkippingEnv, uniqueTaskQueue, skipTime } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -114,7 +114,7 @@ describe('parallel-run API for the command center', () => {
       taskQueue,
       args: [input],
     });
-    await env.sleep(2 * 86_400_000 + 4 * 3_600_000);
+    await skipTime(env, 2 * 86_400_000 + 4 * 3_600_000);
 
     const nights = JSON.parse((await call(`/v1/programs/${plan.programId}/parallel-run/nights`, viewer.token)).text);
     expect(nights.domains).toEqual(['charges', 'orders']);

@@ -4,7 +4,7 @@ import { extendRunSignal, parallelRunStatusQuery } from '../../domain/parallel-r
 import { finalGateReady } from '../../domain/parallel-run-nights';
 import { businessDayOf, businessDayWindow, localDateTimeToMs, nextLocalTime } from '../../domain/rules/time';
 import { eventually } from '../helpers/eventually';
-import { recordHistory } from '../helpers/temporal';
+import { recordHistory, skipTime } from '../helpers/temporal';
 import { DAY, days, domain, end, env, HOUR, lead, start, throughNight, useParallelRunWorker } from '../helpers/parallel-run';
 
 useParallelRunWorker();
@@ -14,7 +14,7 @@ describe('parallel run: nightly comparison', () => {
     const run = await start({ domains: [domain('charges'), domain('orders'), domain('results')] });
     const tz = run.input.timeZone;
     // The minimum passes at liveAt + 14 days; by then 13 whole days have ended, but the 13th is compared at 02:00 after it.
-    await env.sleep(14 * DAY - 60_000);
+    await skipTime(env, 14 * DAY - 60_000);
     const before = finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs());
     expect(before.ready).toBe(false);
     expect(before.reasons).toEqual([`the parallel run lasts until ${new Date(run.liveAtMs + 14 * DAY).toISOString()} at least`]);
@@ -124,7 +124,7 @@ describe('parallel run: nightly comparison', () => {
 
   it('an extension keeps the final gate closed until the new end', async () => {
     const run = await start();
-    await env.sleep(10 * DAY);
+    await skipTime(env, 10 * DAY);
     await run.handle.signal(extendRunSignal, { by: 'P3D', reason: 'pharmacy interface fix under observation', actor: lead });
     const status = await eventually(async () => {
       const s = await run.handle.query(parallelRunStatusQuery);
@@ -134,7 +134,7 @@ describe('parallel run: nightly comparison', () => {
     const newEnd = run.liveAtMs + 17 * DAY;
     expect(status.extendedUntil).toBe(new Date(newEnd).toISOString());
     expect(status.endsNoEarlierThan).toBe(new Date(newEnd).toISOString());
-    await env.sleep(7 * DAY - HOUR);
+    await skipTime(env, 7 * DAY - HOUR);
     const now = await env.currentTimeMs();
     // The 14-day minimum has passed and the nights are clean, but the run was extended.
     expect(now).toBeGreaterThan(run.liveAtMs + 14 * DAY);
@@ -144,7 +144,7 @@ describe('parallel run: nightly comparison', () => {
       reasons: [`the parallel run lasts until ${new Date(newEnd).toISOString()} at least (extended)`],
       blocks: [{ kind: 'minimum-duration', until: new Date(newEnd).toISOString(), extended: true }],
     });
-    await env.sleep(2 * HOUR);
+    await skipTime(env, 2 * HOUR);
     expect(
       finalGateReady(run.fake.summaries, run.settings, run.liveAtMs, await env.currentTimeMs(), Date.parse(status.extendedUntil!)).ready,
     ).toBe(true);

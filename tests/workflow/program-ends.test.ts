@@ -4,6 +4,7 @@ import { workflowIds } from '../../domain/ids';
 import type { parallelRunWorkflow } from '../../workflows';
 import { DAY, programTestBed, type Program, type ProgramTestBed } from '../helpers/program';
 import { pilotLive } from '../helpers/program-lifecycle';
+import { skipTime } from '../helpers/temporal';
 
 /**
  * Terminating or cancelling a program ends its children (issue 14): a terminated program never
@@ -29,7 +30,7 @@ describe('a program that ends without ending its run', () => {
   it('a terminated program: its parallel run notices before its next comparison, audits why and completes', async () => {
     const h = await pilotLive(bed);
     // The first whole business day after go-live is compared at 02:00 after it: within 2 days.
-    await env.sleep(3 * DAY);
+    await skipTime(env, 3 * DAY);
     await p.until(h, (s) => s.parallelRun.nightsCompared >= 1);
     await h.terminate('operator ended the program by hand');
     expect((await h.describe()).status.name).toBe('TERMINATED');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIds } from '../../domain/ids';
 import { personWithToken } from '../helpers/people';
 import { dept, itdir, programTestBed, testDomain, vp, type Program, type ProgramTestBed } from '../helpers/program';
+import { skipTime } from '../helpers/temporal';
 
 /** The reshaped program: decisions that never wait on e-mail, actions that follow the clock, an end for every child. */
 let bed: ProgramTestBed;
@@ -44,14 +45,14 @@ describe('program: a decision returns when it is decided', () => {
       expect(audit.rows.map((r) => r.action)).toEqual(['gate.opened', 'gate.decided', 'gate.decided', 'gate.closed']);
       // Ten simulated minutes of SMTP away: the e-mail waits in the queue, nothing else does.
       expect((await p.status(h)).allowedActions).toContain('start-wave:1');
-      await bed.env.sleep(10 * 60_000);
+      await skipTime(bed.env, 10 * 60_000);
       expect(mailsAbout(h, 'readiness', 'go')).toHaveLength(0);
     } finally {
       bed.smtp.down(false);
     }
     console.log(`decision latency with SMTP down (time-skipping server): ${elapsedMs} ms`);
     expect(elapsedMs).toBeLessThan(5_000);
-    await bed.env.sleep(2 * 60_000);
+    await skipTime(bed.env, 2 * 60_000);
     await expect
       .poll(
         () =>
@@ -62,7 +63,7 @@ describe('program: a decision returns when it is decided', () => {
       )
       .toEqual(['p-cmo-01@hospital.test', 'p-itdir-01@hospital.test', 'p-vp-01@hospital.test']);
     // Exactly once each, also after more time passes (retries re-send nobody).
-    await bed.env.sleep(5 * 60_000);
+    await skipTime(bed.env, 5 * 60_000);
     expect(mailsAbout(h, 'readiness', 'go').flatMap((m) => m.to)).toHaveLength(3);
   });
 });
@@ -78,7 +79,7 @@ describe('program: allowed actions follow the clock', () => {
     const allowedAt = Date.parse(live.waves[0]!.exitGateAllowedAt!);
     expect(live.allowedActions).not.toContain('request-gate:exit-1');
     // Skip to just past the moment: the workflow woke then by its own timer and says so.
-    await bed.env.sleep(allowedAt - (await bed.env.currentTimeMs()) + 1_000);
+    await skipTime(bed.env, allowedAt - (await bed.env.currentTimeMs()) + 1_000);
     const s = await p.status(h);
     expect(s.allowedActions).toContain('request-gate:exit-1');
     expect(Date.parse(s.updatedAt)).toBeGreaterThanOrEqual(allowedAt);
@@ -96,7 +97,7 @@ describe('program: cancelling ends the program and its children', () => {
     await p.passGate(h, 'readiness');
     await p.startWave(h, 1);
     await p.until(h, (s) => s.waves[0]!.status === 'live' && s.parallelRun.started);
-    await bed.env.sleep(2 * 3_600_000);
+    await skipTime(bed.env, 2 * 3_600_000);
     await p.passGate(h, 'exit-1');
     await p.startWave(h, 2);
     await p.until(h, (s) => dept(s, 'RAD').state === 'going-live');

@@ -24,7 +24,7 @@ import {
   type Program,
   type ProgramTestBed,
 } from '../helpers/program';
-import { recordHistory } from '../helpers/temporal';
+import { recordHistory, skipTime } from '../helpers/temporal';
 
 let bed: ProgramTestBed;
 let env: ProgramTestBed['env'];
@@ -66,12 +66,12 @@ describe('program workflow: phased rollout', () => {
       const s = await until(handle, waveLive(wave));
       expect(s.phase).toBe('wave-active');
       expect(s.activeWave).toBe(wave);
-      await env.sleep(days * DAY);
+      await skipTime(env, days * DAY);
       await passGate(handle, `exit-${wave}`);
     }
     // The parallel run lasts 14 days after the last wave went live; 7 have passed.
     await expect(request(handle, 'final')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
-    await env.sleep(7 * DAY);
+    await skipTime(env, 7 * DAY);
     await passGate(handle, 'final', [vp, itdir, cmo]);
     await handle.executeUpdate(completeUpdate, { args: [{ actor: lead }] });
     const result = await handle.result();
@@ -124,7 +124,7 @@ describe('program workflow: phased rollout', () => {
     // The second whole business day (Asia/Shanghai, UTC+8) after the pilot went live is critical in charges.
     const live = new Date(s.waves[0]!.wentLiveAt!).getTime();
     criticalDay = new Date(live + 8 * 3_600_000 + 2 * DAY).toISOString().slice(0, 10);
-    await env.sleep(3 * DAY);
+    await skipTime(env, 3 * DAY);
     s = await until(handle, (x) => x.phase === 'paused');
     expect(s.pausedReason).toBe(`critical comparison night ${criticalDay} in charges`);
     expect(s.parallelRun.critical).toEqual([{ domain: 'charges', onCritical: 'pause' }]);
@@ -139,13 +139,13 @@ describe('program workflow: phased rollout', () => {
       await passGate(handle, `exit-${wave}`);
       await startWave(handle, wave + 1);
       await until(handle, waveLive(wave + 1));
-      await env.sleep(2 * 3_600_000);
+      await skipTime(env, 2 * 3_600_000);
     }
     await passGate(handle, 'exit-3');
     s = await status(handle);
     expect(s.parallelRun.finalGateBlockers[0]).toMatch(/^the parallel run lasts until /);
     await expect(request(handle, 'final')).rejects.toMatchObject({ cause: { type: 'InvalidState' } });
-    await env.sleep(15 * DAY);
+    await skipTime(env, 15 * DAY);
     s = await until(handle, (x) => x.parallelRun.finalGateBlockers.length === 0);
     expect(s.parallelRun.cleanStreak.charges).toBeGreaterThanOrEqual(14);
     // Gate evidence: the trend per domain and the nights each wave's exit gate saw.
@@ -286,13 +286,13 @@ describe('program workflow: phased rollout', () => {
     await fullEvidence(handle);
     await request(handle, 'readiness');
     await decide(handle, 'readiness', vp, 'go');
-    await env.sleep(4 * 3_600_000 + 60_000);
+    await skipTime(env, 4 * 3_600_000 + 60_000);
     const gate = (await until(handle, (x) => x.gates[0]!.overdue)).gates.find((g) => g.gate === 'readiness')!;
     expect(gate).toMatchObject({ status: 'open', overdue: true });
     await expect
       .poll(() => raised.filter((r) => `program:${r.programId}` === handle.workflowId).map((r) => r.condition))
       .toEqual(['gate-overdue']);
-    await env.sleep(3 * DAY);
+    await skipTime(env, 3 * DAY);
     expect((await status(handle)).gates.find((g) => g.gate === 'readiness')!.status).toBe('open');
     expect((await decide(handle, 'readiness', itdir, 'go')).status).toBe('go');
   });
@@ -307,7 +307,7 @@ describe('program workflow: phased rollout', () => {
     await expect(startWave(handle, 1)).rejects.toMatchObject({
       cause: { type: 'InvalidState', message: expect.stringMatching(/in-blackout; next allowed start 20\d\d-/) },
     });
-    await env.sleep(2 * DAY + 60_000);
+    await skipTime(env, 2 * DAY + 60_000);
     await passGate(handle, 'readiness').catch(() => undefined);
     expect((await startWave(handle, 1)).status).toBe('going-live');
   });
@@ -317,12 +317,12 @@ describe('program workflow: phased rollout', () => {
     await passGate(handle, 'readiness');
     await startWave(handle, 1);
     await until(handle, waveLive(1));
-    await env.sleep(13 * DAY);
+    await skipTime(env, 13 * DAY);
     await fullEvidence(handle);
     await expect(request(handle, 'exit-1')).rejects.toMatchObject({
       cause: { type: 'InvalidState', message: expect.stringContaining('wave 1 must run until') },
     });
-    await env.sleep(DAY);
+    await skipTime(env, DAY);
     expect((await request(handle, 'exit-1')).status).toBe('open');
   });
 
