@@ -63,6 +63,8 @@ export interface OpenIncidentInput {
   condition: string;
   severity: string;
   counts: Record<string, number>;
+  /** Comparison domains (names from the plan); absent on incidents of other kinds. */
+  domains?: string[];
   raisedBy: string;
   raisedAtMs: number;
 }
@@ -147,8 +149,8 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
   return {
     async openIncident(input: OpenIncidentInput): Promise<void> {
       await pool.query(
-        `INSERT INTO incidents (id, workflow_id, program_id, departments, condition, severity, counts, status, raised_by, raised_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, to_timestamp($9 / 1000.0)) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO incidents (id, workflow_id, program_id, departments, condition, severity, counts, status, raised_by, raised_at, domains)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, to_timestamp($9 / 1000.0), $10) ON CONFLICT (id) DO NOTHING`,
         [
           input.incidentId,
           input.workflowId,
@@ -159,6 +161,7 @@ export function createIncidentActivities({ pool, resolvePeople = peopleTableReso
           JSON.stringify(input.counts),
           input.raisedBy,
           input.raisedAtMs,
+          input.domains ?? [],
         ],
       );
       await record(input.incidentId, [

@@ -54,6 +54,8 @@ export interface RaiseComparisonIncidentInput {
   condition: Extract<Condition, 'comparison-critical' | 'comparison-not-run'>;
   severity: 'sev1' | 'sev2' | 'sev3' | 'sev4';
   counts: Counts;
+  /** The domains the nights were critical (or not compared) in. */
+  domains?: string[];
   raisedBy: string;
 }
 
@@ -226,7 +228,16 @@ export function createParallelRunActivities({ pool, secrets }: ParallelRunActivi
           message: `program ${input.programId} has no escalation policy`,
         });
       const ctx = Context.current();
-      return raiseIncident(ctx.client, ctx.info.taskQueue, { ...input, departments: [], policy });
+      const raised = await raiseIncident(ctx.client, ctx.info.taskQueue, { ...input, departments: [], policy });
+      // A repeat (another night, perhaps another domain) adds its domains to the open incident;
+      // a new incident's row is written by its workflow with the domains of its raise.
+      if (input.domains?.length)
+        await pool.query(
+          `UPDATE incidents SET domains = ARRAY(SELECT DISTINCT unnest(domains || $2::text[]) ORDER BY 1)
+           WHERE workflow_id = $1 AND status <> 'resolved'`,
+          [raised.workflowId, input.domains],
+        );
+      return raised;
     },
 
     /**

@@ -6,6 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { NamedActor as Actor, PersonId, type Role } from './people';
+import { DomainName } from './plan/parallel-run';
 import { roleGroups } from './permissions';
 
 /**
@@ -249,6 +250,8 @@ export const IncidentInput = z.object({
   condition: Condition,
   severity: Severity,
   counts: Counts.default({}),
+  /** The comparison domains it is about (names from the plan), for a comparison incident. */
+  domains: z.array(DomainName).max(100).optional(),
   policy: EscalationPolicy,
   /** A workflow id or a person id: who raised it. */
   raisedBy: z.string().min(1).max(200),

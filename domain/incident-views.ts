@@ -25,6 +25,10 @@ export const IncidentRow = z.object({
   resolutionCode: z.string().nullable(),
   /** Display names of the people this incident names (owner, raiser, resolver; on the detail, the timeline's too), by id: pages show people by name. */
   names: z.record(z.string(), z.string()),
+  /** The comparison domains it is about (names from the plan; empty for other incidents). */
+  domains: z.array(z.string()),
+  /** The plan's word for those of its domains that have one, by name: pages show it instead. */
+  domainTitles: z.record(z.string(), z.string()),
 });
 export const TimelineEntry = z.object({
   at: z.string(),

@@ -74,6 +74,10 @@ export const waveView = (plan: Plan, w: WaveRuntime): WaveView => ({
   exitGateAllowedAt: w.wentLiveAtMs ? iso(exitGateAllowedAt(plan.waves[w.wave - 1]!, w.wentLiveAtMs)) : undefined,
 });
 
+/** The plan's domain titles by name, for the domains that have one. */
+export const domainTitles = (plan: Plan): Record<string, string> =>
+  Object.fromEntries(runSettings(plan.parallelRun).domains.flatMap((d) => (d.title ? [[d.name, d.title]] : [])));
+
 export function parallelRunView(plan: Plan, s: ProgramState, nowMs: number): ParallelRunView {
   const pr = s.parallelRun;
   const last = lastWave(s);
@@ -102,6 +106,7 @@ export function parallelRunView(plan: Plan, s: ProgramState, nowMs: number): Par
     finalGateBlocks: finalGate.blocks,
     critical: pr.critical,
     trend: trendSummaryWith(pr.nights, domains, pr.archive),
+    domainTitles: domainTitles(plan),
     nightsSinceWaveLive: s.waves
       .filter((w) => w.wentLiveAtMs !== undefined)
       .map((w) => waveCountsWith(pr.nights, w.wave, w.wentLiveAtMs!, domains, pr.archive)),

@@ -86,6 +86,8 @@ export interface ParallelRunView {
   critical: { domain: string; onCritical: string }[];
   /** Gate evidence per domain: nights by status, mismatch rates and their direction. */
   trend: DomainTrend[];
+  /** The plan's word for each domain that has one (domain name -> title): pages show it instead of the name. */
+  domainTitles: Record<string, string>;
   /** Per wave: the nights compared since it went live (what its exit gate sees). */
   nightsSinceWaveLive: { wave: number; compared: number; clean: number; warning: number; critical: number; failed: number }[];
 }

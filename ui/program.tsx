@@ -8,7 +8,7 @@ import { t } from '../domain/i18n';
 import { useWords, WordsContext, type PageWords } from './i18n';
 import { ErrorNote } from './components/ErrorNote';
 import { usePoll } from './poll';
-import { domainLabel, nightLabel } from './components/nights';
+import { domainLabel, nightLabel, showDomainTitles } from './components/nights';
 
 export type { ProgramStatus, GateView, DepartmentView, WaveView, EmergencyView, ParallelRunView } from '../domain/rollout';
 
@@ -54,6 +54,7 @@ export function ProgramFrame({
       </main>
     );
   }
+  showDomainTitles(status.parallelRun.domainTitles);
   // A program's pages show its hospital's clock.
   return (
     <WordsContext.Provider value={{ locale: outer.locale, timeZone: status.timeZone }}>

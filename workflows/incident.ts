@@ -43,6 +43,7 @@ export async function incidentWorkflow(raw: IncidentWorkflowInput): Promise<Inci
       condition: input.condition,
       severity,
       counts: input.counts,
+      ...(input.domains?.length ? { domains: input.domains } : {}),
       raisedBy: input.raisedBy,
       raisedAtMs: s.raisedAtMs,
     });

@@ -245,9 +245,10 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     condition: 'comparison-critical' | 'comparison-not-run',
     severity: ReturnType<typeof incidentSeverity>,
     counts: Record<string, number>,
+    domains: string[],
   ) => {
     try {
-      await raiseComparisonIncident({ raiseId: uuid4(), programId, condition, severity, counts, raisedBy: selfId });
+      await raiseComparisonIncident({ raiseId: uuid4(), programId, condition, severity, counts, domains, raisedBy: selfId });
     } catch (err) {
       if (isCancellation(err)) throw err;
       s.incidentsNotRaised++;
@@ -299,17 +300,28 @@ export async function parallelRunWorkflow(input: ParallelRunWorkflowInput): Prom
     const critical = all.filter(({ r }) => r.status === 'critical');
     const failed = all.filter(({ r }) => r.status === 'failed');
     const nights = (xs: typeof all) => new Set(xs.map((x) => x.night)).size;
-    const domains = (xs: typeof all) => new Set(xs.map((x) => x.r.domain)).size;
+    const domainsOf = (xs: typeof all) => [...new Set(xs.map((x) => x.r.domain))].sort();
+    const domains = (xs: typeof all) => domainsOf(xs).length;
     if (critical.length) {
       const policies = critical.map(({ r }) => policyOf.get(r.domain) ?? 'incident-only');
-      await raise('comparison-critical', incidentSeverity('comparison-critical', policies), {
-        domains: domains(critical),
-        nights: nights(critical),
-        differences: critical.reduce((n, { r }) => n + r.differingKeys, 0),
-      });
+      await raise(
+        'comparison-critical',
+        incidentSeverity('comparison-critical', policies),
+        {
+          domains: domains(critical),
+          nights: nights(critical),
+          differences: critical.reduce((n, { r }) => n + r.differingKeys, 0),
+        },
+        domainsOf(critical),
+      );
     }
     if (failed.length)
-      await raise('comparison-not-run', incidentSeverity('comparison-not-run'), { domains: domains(failed), nights: nights(failed) });
+      await raise(
+        'comparison-not-run',
+        incidentSeverity('comparison-not-run'),
+        { domains: domains(failed), nights: nights(failed) },
+        domainsOf(failed),
+      );
     for (const summary of summaries) await notify(summary);
   };
 

@@ -75,6 +75,16 @@ function writer(locale: Locale, base: string) {
         w.t('incident.line.severity', { severity: w.severity(m.severity) }),
         w.t('line.status', { status: w.t(`incident.state.${m.status}`) }),
         w.t('incident.line.what', { what: whatHappened(m.condition, m.counts, locale) }),
+        ...(m.domains?.length
+          ? [
+              w.t('incident.line.domains', {
+                domains: list(
+                  locale,
+                  m.domains.map((d) => d.replace(/_/g, ' ')),
+                ),
+              }),
+            ]
+          : []),
         w.t('line.since', { time: w.time(m.since, m.timeZone) }),
         w.t('incident.line.owner', { owner: m.owner ?? w.t('incident.owner.nobody') }),
         w.t('line.expected', { expected: w.t(expected) }),

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { TaskKind } from '../../domain/runbook';
 import { Code, Condition, Counts, IncidentState, ResolutionCode, Severity, TimeZone } from '../../domain/escalation';
+import { DomainName } from '../../domain/plan';
 
 /** A staff member's display name from the people table (who owns it, who decided). */
 const StaffName = z.string().min(1).max(100);
@@ -26,6 +27,11 @@ export const IncidentFacts = z.strictObject({
   status: IncidentState,
   condition: Condition,
   counts: Counts,
+  /**
+   * The comparison domains, by their names (codes, like the departments): an e-mail carries no
+   * free text of the plan's, so a title could never carry a patient's name into one.
+   */
+  domains: z.array(DomainName.and(Code)).max(100).optional(),
   since: Instant,
   timeZone: TimeZone,
   owner: StaffName.optional(),

@@ -43,7 +43,9 @@ const Raised = z.object({ incidentId: z.string(), workflowId: z.string(), dedupl
 const incidentColumns = `id AS "incidentId", workflow_id AS "workflowId", program_id AS "programId", departments, condition, severity, counts, status,
   level, round, owner_id AS "ownerId", to_json(acknowledged_at)#>>'{}' AS "acknowledgedAt", repeats, raised_by AS "raisedBy",
   to_json(raised_at)#>>'{}' AS "raisedAt", to_json(resolved_at)#>>'{}' AS "resolvedAt", resolved_by AS "resolvedBy", resolution_code AS "resolutionCode",
-  (SELECT coalesce(jsonb_object_agg(p.id, p.display_name), '{}') FROM people p WHERE p.id IN (owner_id, raised_by, resolved_by)) AS names`;
+  (SELECT coalesce(jsonb_object_agg(p.id, p.display_name), '{}') FROM people p WHERE p.id IN (owner_id, raised_by, resolved_by)) AS names,
+  domains, (SELECT coalesce(jsonb_object_agg(d->>'name', d->>'title'), '{}') FROM program pr, jsonb_array_elements(coalesce(pr.plan#>'{parallelRun,domains}', '[]')) d
+    WHERE pr.id = incidents.program_id AND d->>'name' = ANY(incidents.domains) AND d ? 'title') AS "domainTitles"`;
 
 function principalOf(ctx: RequestContext): Principal {
   if (!ctx.principal) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');

@@ -66,6 +66,7 @@ export const en = {
   'incident.line.id': 'Incident {id}',
   'incident.line.severity': 'Severity: {severity}',
   'incident.line.what': 'What happened: {what}',
+  'incident.line.domains': 'Comparison domains: {domains}',
   'incident.line.owner': 'Owner: {owner}',
   'incident.owner.nobody': 'nobody yet',
   'incident.link.acknowledge': 'Acknowledge (you will be asked to confirm who you are)',

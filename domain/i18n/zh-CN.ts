@@ -67,6 +67,7 @@ export const zhCN: Record<CoreKey, string> = {
   'incident.line.id': '事件 {id}',
   'incident.line.severity': '级别：{severity}',
   'incident.line.what': '情况：{what}',
+  'incident.line.domains': '核对域：{domains}',
   'incident.line.owner': '负责人：{owner}',
   'incident.owner.nobody': '暂无',
   'incident.link.acknowledge': '认领此事件（将请您确认身份）',

@@ -28,6 +28,6 @@ export {
   type Gate,
 } from './gates';
 export { type Department, StartWindow, Blackout, type Wave } from './waves';
-export { ComparisonSource, ComparisonDomain, type OnCritical, ParallelRunSettings } from './parallel-run';
+export { ComparisonSource, ComparisonDomain, DomainName, type OnCritical, ParallelRunSettings } from './parallel-run';
 export { PILOT_MINIMUM_DAYS, WAVE_MINIMUM_DAYS, PARALLEL_RUN_MINIMUM_DAYS } from './cross-field';
 export { CutoverPlan, type PlanInput, type PlanIssue, planIssues, type PlanValidation, validatePlan, parsePlan } from './schema';

@@ -22,10 +22,21 @@ export const ComparisonSource = z.discriminatedUnion('kind', [
 ]);
 export type ComparisonSource = z.infer<typeof ComparisonSource>;
 
+/** A domain's code: the engine's run records, incidents and nightly summaries key on it. */
+export const DomainName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a domain name: lower-case letters, digits, _ and -, at most 40');
+
 /** A business domain (charges, orders, results ...) compared every night between the two systems. */
 export const ComparisonDomain = z.strictObject({
   /** Used for the engine's run records, in incidents and in the nightly summaries. */
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a domain name: lower-case letters, digits, _ and -, at most 40'),
+  name: DomainName,
+  /**
+   * The hospital's word for the domain (收费明细, "Charges"), shown to people wherever the domain
+   * is: pages, incidents, e-mails. Like department names, one word in the hospital's language;
+   * absent, people see the name.
+   */
+  title: z.string().trim().min(1).max(200).optional(),
   spec: DomainSpec,
   legacy: ComparisonSource,
   new: ComparisonSource,

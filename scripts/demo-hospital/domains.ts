@@ -10,6 +10,14 @@ import type { CompareInput, DomainSpecInput } from '../../compare';
 
 export const DEMO_DOMAIN_NAMES = ['registrations', 'orders', 'charges', 'lab_results', 'dispensing'] as const;
 export type DemoDomainName = (typeof DEMO_DOMAIN_NAMES)[number];
+/** The demo hospital's words for its domains (its plan is written in English, like its departments' names). */
+const DEMO_DOMAIN_TITLES: Record<DemoDomainName, string> = {
+  registrations: 'Registrations',
+  orders: 'Orders',
+  charges: 'Charges',
+  lab_results: 'Lab results',
+  dispensing: 'Dispensing',
+};
 
 /** Environment variables holding the two systems' connection strings in the demo stack. */
 export const DEMO_LEGACY_URL_ENV = 'DEMO_LEGACY_DB_URL';
@@ -243,6 +251,7 @@ export interface DemoPostgresSource {
 /** One entry of the demo plan's `parallelRun.domains`. */
 export interface DemoParallelRunDomain {
   name: DemoDomainName;
+  title: string;
   spec: DomainSpecInput;
   legacy: DemoPostgresSource;
   new: DemoPostgresSource;
@@ -256,6 +265,7 @@ export function demoParallelRunDomains(opts: { codeMapUrl: string; tz?: string }
     const q = demoQueries(name, tz);
     return {
       name,
+      title: DEMO_DOMAIN_TITLES[name],
       spec: demoDomainSpec(name, { codeMapUrl: opts.codeMapUrl, tz }),
       legacy: { kind: 'postgres', urlEnv: DEMO_LEGACY_URL_ENV, query: q.legacy },
       new: { kind: 'postgres', urlEnv: DEMO_NEW_URL_ENV, query: q.new },

@@ -117,6 +117,8 @@ describe('parallel run: nightly comparison', () => {
       condition: 'comparison-critical',
       severity: 'sev1',
       counts: { domains: 1, nights: 1, differences: 120 },
+      // The incident names its domain (the plan's name; the command center shows the plan's title).
+      domains: ['charges'],
       raisedBy: run.handle.workflowId,
     });
     await end(run.handle);
@@ -173,8 +175,8 @@ describe('parallel run: nightly comparison', () => {
       differingKeys: 0,
       mismatchRate: 0,
     });
-    expect(run.fake.incidents.map((i) => `${i.condition}:${i.severity}:${JSON.stringify(i.counts)}`)).toEqual([
-      'comparison-not-run:sev3:{"domains":1,"nights":1}',
+    expect(run.fake.incidents.map((i) => `${i.condition}:${i.severity}:${JSON.stringify(i.counts)}:${i.domains?.join()}`)).toEqual([
+      'comparison-not-run:sev3:{"domains":1,"nights":1}:charges',
     ]);
     const status = await run.handle.query(parallelRunStatusQuery);
     expect(status.missed).toEqual([{ businessDay: downDay, domains: ['charges'] }]);

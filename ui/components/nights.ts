@@ -27,4 +27,13 @@ export function nightLabel(businessDay: string): string {
 
 export const nightHref = (programId: string, businessDay: string) => `/programs/${programId}/parallel-run/nights/${businessDay}`;
 
-export const domainLabel = (domain: string) => domain.replace(/_/g, ' ');
+/**
+ * The program on screen's domain titles (the plan's words), set by ProgramFrame from the status it
+ * polls before its pages render: a page shows one program, and the fifteen places that word a
+ * domain then need no titles passed down to them.
+ */
+let titles: Record<string, string> = {};
+export const showDomainTitles = (next: Record<string, string> | undefined) => void (titles = next ?? {});
+
+/** A domain as people know it: the plan's title, else its name with spaces. */
+export const domainLabel = (domain: string) => titles[domain] ?? domain.replace(/_/g, ' ');

@@ -7,6 +7,7 @@ import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
 import { FactsTable, Table } from '../components/Table';
 import { nameOf, resolutionCodes, whatHappened, type IncidentDetail, type IncidentEvent, type IncidentRow } from '../components/incident';
+import { domainLabel } from '../components/nights';
 import { useWords, type MessageKey, type PageWords } from '../i18n';
 import { usePoll } from '../poll';
 import { useCan } from '../session';
@@ -110,6 +111,7 @@ export function IncidentsPage() {
                   cell: (i) => (
                     <>
                       <Link href={`/incidents/${i.incidentId}`}>{whatHappened(i.condition, i.counts, locale)}</Link>
+                      {i.domains.length ? <small> · {t('ui.incidents.domains', { domains: domainsText(w, i) })}</small> : null}
                       {i.repeats ? <small> · {t('ui.incidents.raisedAgain', { n: i.repeats })}</small> : null}
                     </>
                   ),
@@ -199,6 +201,9 @@ function resolutionWord(w: PageWords, code: string | null | undefined): string {
   return code && key in catalogs.en ? w.t(key) : (code ?? '—');
 }
 
+/** The incident's comparison domains in the plan's words (its title, else the name). */
+const domainsText = (w: PageWords, i: IncidentRow) => w.list(i.domains.map((d) => i.domainTitles[d] ?? domainLabel(d)));
+
 const departmentsText = (w: PageWords, d: string[]) => (d.length ? w.list(d) : w.t('ui.common.hospitalWide'));
 
 function Timeline({ incident }: { incident: IncidentDetail }) {
@@ -276,6 +281,7 @@ function Facts({ incident: i }: { incident: IncidentDetail }) {
     [t('ui.incident.fact.incident'), <code>{i.incidentId}</code>],
     [t('ui.incident.fact.program'), <Link href={`/programs/${i.programId}`}>{i.programId}</Link>],
     [t('ui.incident.fact.departments'), departmentsText(w, i.departments)],
+    ...(i.domains.length ? [[t('ui.incident.fact.domains'), domainsText(w, i)] as [string, ComponentChildren]] : []),
     [t('ui.incident.fact.severity'), <Badge state={i.severity} />],
     [t('ui.incident.fact.what'), whatHappened(i.condition, i.counts, locale)],
     [t('ui.incident.fact.raised'), t('ui.incident.fact.raisedBy', { time: when(i.raisedAt), who: nameOf(i, i.raisedBy) })],

@@ -139,6 +139,7 @@ export function incidentContext(
     status: s.status,
     condition: input.condition,
     counts: input.counts,
+    ...(input.domains?.length ? { domains: input.domains } : {}),
     since: new Date(s.raisedAtMs).toISOString(),
     timeZone: policy.timeZone,
     ...(s.owner ? { owner: s.owner.displayName } : {}),
