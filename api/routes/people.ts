@@ -18,7 +18,11 @@ export const peopleNamesRoute = route({
   query: z.object({ ids: PersonIdList }),
   responses: { 200: { description: 'The names of the ids that name someone', schema: Names } },
   async handle({ query, ctx }) {
-    return { status: 200, headers: { 'Cache-Control': 'private, max-age=60' }, body: { names: await displayNames(ctx.deps.pool, query.ids) } };
+    return {
+      status: 200,
+      headers: { 'Cache-Control': 'private, max-age=60' },
+      body: { names: await displayNames(ctx.deps.pool, query.ids) },
+    };
   },
 });
 

@@ -46,7 +46,14 @@ describe('people by name', () => {
   });
 
   it('a bad id, an empty list or too many ids is a 400 naming query.ids and the rule', async () => {
-    const cases = ['names-viewer,Bad Id', '', 'names-viewer,,names-lead', 'names-viewer,', 'a', Array.from({ length: 201 }, (_, i) => `p-${i}`).join(',')];
+    const cases = [
+      'names-viewer,Bad Id',
+      '',
+      'names-viewer,,names-lead',
+      'names-viewer,',
+      'a',
+      Array.from({ length: 201 }, (_, i) => `p-${i}`).join(','),
+    ];
     for (const ids of cases) {
       const res = await names(ids);
       expect(res.status, ids).toBe(400);
