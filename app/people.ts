@@ -147,3 +147,15 @@ export async function enabledPerson(pool: Pool, personId: string): Promise<Named
   );
   return rows[0];
 }
+
+/**
+ * The names people are shown by, for these ids. Disabled people still resolve: a name in the
+ * history stays the name it was. Unknown ids are left out.
+ */
+export async function displayNames(pool: Pool, ids: readonly string[]): Promise<Record<string, string>> {
+  if (!ids.length) return {};
+  const { rows } = await pool.query<{ id: string; display_name: string }>('SELECT id, display_name FROM people WHERE id = ANY($1)', [
+    [...ids],
+  ]);
+  return Object.fromEntries(rows.map((r) => [r.id, r.display_name]));
+}

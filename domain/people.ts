@@ -5,8 +5,25 @@ import type { Locale } from './i18n';
 export const Role = z.enum(['admin', 'lead', 'oncall', 'leadership', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
+const personIdShape = '[a-z0-9][a-z0-9._-]{1,63}';
+
 /** An opaque person id (never a name or an e-mail address: it appears in URLs and logs). */
-export const PersonId = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'must be an opaque id: lower-case letters, digits, . _ -');
+export const PersonId = z.string().regex(new RegExp(`^${personIdShape}$`), 'must be an opaque id: lower-case letters, digits, . _ -');
+
+/** How many people one name look-up may ask for: a page shows far fewer, and the query stays small. */
+export const maxPersonIdsPerLookup = 200;
+
+/**
+ * Person ids in one query parameter, comma-separated ("a,b,c"), given as one pattern so the
+ * OpenAPI document states the whole rule; parsed into the distinct ids.
+ */
+export const PersonIdList = z
+  .string()
+  .regex(
+    new RegExp(`^${personIdShape}(,${personIdShape}){0,${maxPersonIdsPerLookup - 1}}$`),
+    `must be 1 to ${maxPersonIdsPerLookup} person ids, comma-separated (lower-case letters, digits, . _ -)`,
+  )
+  .transform((s) => [...new Set(s.split(','))]);
 
 /**
  * Who asks, as a workflow sees it: set by the API from the authenticated person, never taken

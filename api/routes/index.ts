@@ -9,6 +9,7 @@ import { runbookListRoutes } from './runbook-lists';
 import { runbookPacketRoutes } from './runbook-packets';
 import { runbookRoutes } from './runbooks';
 import { programRoutes } from './programs';
+import { peopleRoutes } from './people';
 import { sessionRoutes } from './session';
 import { healthRoute } from './system';
 
@@ -20,6 +21,7 @@ export const routes: AnyRoute[] = [
   listAuditRoute,
   verifyAuditRoute,
   ...sessionRoutes,
+  ...peopleRoutes,
   ...incidentRoutes,
   ...reachRoutes,
   ...programRoutes,

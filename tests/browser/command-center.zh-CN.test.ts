@@ -216,14 +216,23 @@ describe('command center in Simplified Chinese', () => {
     await page.getByTestId('emergency-facts').waitFor({ state: 'visible' });
     const facts = await page.getByTestId('emergency-facts').innerText();
     for (const words of ['原因', '启动时间', '纸质工作的科室', '已持续', '尚未']) expect(facts).toContain(words);
+    // Who declared it, by name (the page asks /v1/people/names); the id only in the tooltip.
+    await expect.poll(async () => await page.getByTestId('emergency-facts').innerText(), { timeout: 10_000 }).toContain('由李娜启动');
+    expect(await page.getByTestId('emergency-facts').innerText()).not.toContain('p-lead-01');
+    expect(await page.getByTestId('emergency-facts').locator('[title="p-lead-01"]').count()).toBe(1);
     expect(await page.getByTestId('emergency-status').innerText()).toBe('进行中：纸质模式');
     await expect.poll(async () => await page.getByTestId('emergency-timeline').innerText(), { timeout: 10_000 }).toContain('已启动应急');
     const main = await page.locator('main').innerText();
     await screenshot(page, 'emergency.zh-CN');
-    // Codes and what people typed stay as they are: the program, the hospital's name, the declarer's id, the reason.
-    expect(englishWords(main, [programId, 'Test General Hospital', 'Asia/Shanghai', 'p-lead-01', 'EMR unreachable'])).toEqual([]);
+    // Codes and what people typed stay as they are: the program, the hospital's name, the reason.
+    expect(englishWords(main, [programId, 'Test General Hospital', 'Asia/Shanghai', 'EMR unreachable'])).toEqual([]);
     expect(main).toContain('因应急 #1 暂停：EMR unreachable');
     await screenshot(page, 'emergency.zh-CN');
+    // The program list names who loaded each program (a second program: the list does not jump to the only one).
+    await newProgram();
+    await page.goto(new URL('/', stack.browserUrl).href);
+    await expect.poll(async () => await page.locator('main').innerText(), { timeout: 10_000 }).toContain('由 李娜 载入');
+    expect(await page.locator('main').innerText()).not.toContain('p-lead-01');
   });
 
   it('says in Chinese why a critical night paused the program, on the overview and the parallel-run page', async () => {

@@ -1,5 +1,6 @@
 import { post } from '../api';
 import type { ProgramStatus } from '../program';
+import { useNames } from '../people';
 import { useCan } from '../session';
 import { ConfirmAction, type Field } from './ConfirmAction';
 import { useWords } from '../i18n';
@@ -29,11 +30,12 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
   const w = useWords();
   const { t, list } = w;
   const { reason, comment } = useFields();
+  const name = useNames(status.gates.flatMap((g) => g.approvers.map((a) => a.personId)));
   if (!isLead && !isResponder) return null;
   const base = `/v1/programs/${status.programId}`;
   const depsOf = (wave: number) => status.departments.filter((d) => d.wave === wave).map((d) => d.code);
   const approversOf = (gate: string) => {
-    const approvers = status.gates.find((g) => g.gate === gate)?.approvers.map((a) => a.personId);
+    const approvers = status.gates.find((g) => g.gate === gate)?.approvers.map((a) => name(a.personId));
     return approvers ? list(approvers) : t('ui.actions.itsApprovers');
   };
   const rollBackable = allowed(status, 'roll-back').map(([code]) => code!);

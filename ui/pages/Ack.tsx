@@ -4,7 +4,7 @@ import { ApiError, get, post } from '../api';
 import { Badge } from '../components/Badge';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { ErrorNote } from '../components/ErrorNote';
-import { whatHappened } from '../components/incident';
+import { nameOf, whatHappened } from '../components/incident';
 import { FactsTable } from '../components/Table';
 import { useWords } from '../i18n';
 import { useSession } from '../session';
@@ -18,6 +18,13 @@ interface AckLink {
   condition: string;
   status: 'open' | 'acknowledged' | 'resolved';
   level: number | null;
+}
+
+/** Who owns the incident already (GET /v1/incidents/{id}), with the names of the people it names. */
+interface OwnedBy {
+  ownerId: string | null;
+  acknowledgedAt: string | null;
+  names: Record<string, string>;
 }
 
 interface Owner {
@@ -36,7 +43,7 @@ export function AckPage({ token }: { token: string }) {
   const [link, setLink] = useState<AckLink>();
   const [error, setError] = useState<unknown>();
   const [owner, setOwner] = useState<Owner>();
-  const [ownedBy, setOwnedBy] = useState<{ ownerId: string | null; acknowledgedAt: string | null }>();
+  const [ownedBy, setOwnedBy] = useState<OwnedBy>();
 
   useEffect(() => {
     setLink(undefined);
@@ -47,10 +54,7 @@ export function AckPage({ token }: { token: string }) {
   // Already owned: say by whom (the link itself tells codes only).
   useEffect(() => {
     if (link?.status !== 'acknowledged') return;
-    get<{ ownerId: string | null; acknowledgedAt: string | null }>(`/v1/incidents/${encodeURIComponent(link.incidentId)}`).then(
-      setOwnedBy,
-      () => undefined,
-    );
+    get<OwnedBy>(`/v1/incidents/${encodeURIComponent(link.incidentId)}`).then(setOwnedBy, () => undefined);
   }, [link]);
 
   const status = error instanceof ApiError ? error.status : 0;
@@ -108,7 +112,9 @@ export function AckPage({ token }: { token: string }) {
           {link.status === 'acknowledged' ? (
             <p role="status" data-testid="ack-owned">
               {ownedBy?.ownerId ? (
-                <>{t('ui.ack.ownedBy', { owner: ownedBy.ownerId, time: when(ownedBy.acknowledgedAt) })} </>
+                <span title={ownedBy.ownerId}>
+                  {t('ui.ack.ownedBy', { owner: nameOf(ownedBy, ownedBy.ownerId), time: when(ownedBy.acknowledgedAt) })}{' '}
+                </span>
               ) : (
                 <>{t('ui.ack.ownedBySomeone')} </>
               )}

@@ -6,6 +6,7 @@ import { ApiError, get } from '../api';
 import { Badge } from '../components/Badge';
 import { ErrorNote } from '../components/ErrorNote';
 import { Table } from '../components/Table';
+import { Person, useNames } from '../people';
 import { useCan } from '../session';
 import { useWords, type MessageKey, type PageWords } from '../i18n';
 
@@ -255,6 +256,7 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
   const w = useWords();
   const { t, when } = w;
   const { entries, dropped, error } = useAuditTrail(actor, target);
+  const name = useNames(entries?.slice(-shown).map((e) => e.actor) ?? []);
   if (!entries) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.audit.loading')}</p>;
   const newestFirst = entries.slice().reverse();
   const rows = newestFirst.slice(0, shown);
@@ -281,7 +283,7 @@ function Trail({ actor, target, shown, onMore }: { actor: string; target: string
                 header: t('ui.audit.col.actor'),
                 cell: (e) => (
                   <>
-                    {e.actor}
+                    <Person id={e.actor} name={name} />
                     {e.roles.length ? <small class="roles"> ({w.list(e.roles.map((r) => roleWord(w, r)))})</small> : null}
                   </>
                 ),

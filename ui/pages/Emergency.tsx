@@ -4,6 +4,7 @@ import { Badge } from '../components/Badge';
 import { EmergencyActions } from '../components/LeadActions';
 import { FactsTable, Table } from '../components/Table';
 import { ProgramFrame, useProgram, type EmergencyView, type ProgramStatus } from '../program';
+import { useNames } from '../people';
 import { useCan } from '../session';
 import { useWords, type MessageKey, type PageWords } from '../i18n';
 
@@ -42,10 +43,14 @@ function departmentsOf(e: EmergencyView, status: ProgramStatus): string[] {
 
 function Facts({ e }: { e: EmergencyView }) {
   const { t, when, list, duration } = useWords();
+  const name = useNames([e.declaredBy]);
   const end = e.closedAt ? Date.parse(e.closedAt) : Date.now();
   const rows: [string, ComponentChildren][] = [
     [t('ui.emergency.fact.reason'), <span class="note-text">{e.reason}</span>],
-    [t('ui.emergency.fact.declared'), t('ui.emergency.fact.declaredBy', { time: when(e.declaredAt), who: e.declaredBy })],
+    [
+      t('ui.emergency.fact.declared'),
+      <span title={e.declaredBy}>{t('ui.emergency.fact.declaredBy', { time: when(e.declaredAt), who: name(e.declaredBy) })}</span>,
+    ],
     [t('ui.emergency.fact.onPaper'), e.departments.length ? list(e.departments) : t('ui.emergency.fact.wholeHospital')],
     [t(e.closedAt ? 'ui.emergency.fact.lasted' : 'ui.emergency.fact.goingOn'), duration(end - Date.parse(e.declaredAt))],
     [

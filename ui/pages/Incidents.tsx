@@ -160,7 +160,7 @@ function describe(w: PageWords, e: IncidentEvent, names: Record<string, string>)
   const people = Number(d.recipients) || 0;
   switch (e.kind) {
     case 'raised':
-      return t('ui.incident.did.raised', { who: str(d.by) || who });
+      return t('ui.incident.did.raised', { who: str(d.by) ? (names[str(d.by)] ?? str(d.by)) : who });
     case 'queued':
     case 'notified':
       return t('ui.incident.did.queued', { who, leadership: d.audience === 'leadership' ? 'yes' : 'no' });

@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 import { ErrorNote } from '../components/ErrorNote';
 import { useWords } from '../i18n';
+import { useNames } from '../people';
 import { usePoll } from '../poll';
 
 interface ProgramRow {
@@ -15,6 +16,7 @@ export function ProgramsPage() {
   const { t, when } = useWords();
   const { data, error } = usePoll<{ programs: ProgramRow[] }>('/v1/programs', 10_000);
   const [, navigate] = useLocation();
+  const name = useNames(data?.programs.map((p) => p.createdBy) ?? []);
   // A command center usually runs one go-live: go straight to it.
   useEffect(() => {
     if (data?.programs.length === 1) navigate(`/programs/${data.programs[0]!.programId}`, { replace: true });
@@ -43,7 +45,7 @@ export function ProgramsPage() {
                   <Link href={`/programs/${p.programId}`}>{p.programId}</Link>
                 </td>
                 <td>{p.hospital}</td>
-                <td>{t('ui.programs.loaded', { time: when(p.createdAt), name: p.createdBy })}</td>
+                <td title={p.createdBy}>{t('ui.programs.loaded', { time: when(p.createdAt), name: name(p.createdBy) })}</td>
               </tr>
             ))}
           </tbody>

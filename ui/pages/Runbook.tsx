@@ -8,6 +8,7 @@ import { canCheckOff, clock, minutes, taskWord, windowWords, type RunbookRunView
 import { usePoll } from '../poll';
 import { ProgramFrame, useProgram } from '../program';
 import { useWords } from '../i18n';
+import { useNames } from '../people';
 import { useSession } from '../session';
 
 const MIN = 60_000;
@@ -38,6 +39,7 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
   const session = useSession();
   const now = useNow(10_000);
   const { t, list } = useWords();
+  const name = useNames(run?.tasks.flatMap((task) => task.owners) ?? []);
   if (!run) return error ? <ErrorNote error={error} /> : <p aria-busy="true">{t('ui.timeline.loading', { run: runId })}</p>;
 
   const tz = status.timeZone;
@@ -186,7 +188,12 @@ function RunbookTimeline({ programId, runId }: { programId: string; runId: strin
                       {!tt.critical && task.status !== 'done' ? (
                         <small class="muted"> {t('ui.timeline.slack', { duration: minutes(tt.slackMs / MIN, t) })}</small>
                       ) : null}
-                      {task.status !== 'done' && task.owners.length ? <small class="muted"> · {task.owners.join(', ')}</small> : null}
+                      {task.status !== 'done' && task.owners.length ? (
+                        <small class="muted" title={task.owners.join(', ')}>
+                          {' '}
+                          · {list(task.owners.map(name))}
+                        </small>
+                      ) : null}
                     </div>
                     <div class="gantt-track" title={barWords}>
                       <span class="visually-hidden">{barWords}</span>
