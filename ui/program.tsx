@@ -70,7 +70,7 @@ export function ProgramFrame({
  * reasons it has (an emergency, a critical night whose plan says pause) are worded from the status
  * itself; anything else shows as written.
  */
-function pausedNote(status: ProgramStatus, w: Pick<PageWords, 't' | 'list'>): string {
+export function pausedNote(status: ProgramStatus, w: Pick<PageWords, 't' | 'list'>): string {
   const e = status.emergency;
   if (e && e.status !== 'closed') return w.t('ui.program.pausedEmergency', { n: e.emergency, reason: e.reason });
   const critical = status.parallelRun.critical.filter((c) => c.onCritical === 'pause').map((c) => c.domain);

@@ -1,5 +1,5 @@
 import { post } from '../api';
-import type { ProgramStatus } from '../program';
+import { pausedNote, type ProgramStatus } from '../program';
 import { useNames } from '../people';
 import { useCan } from '../session';
 import { ConfirmAction, type Field } from './ConfirmAction';
@@ -129,7 +129,13 @@ export function LeadActions({ status, onDone }: { status: ProgramStatus; onDone:
           <ConfirmAction
             label={t('ui.actions.resume')}
             title={t('ui.actions.resumeQ')}
-            effect={<p>{t('ui.actions.resumeEffect', { reason: status.pausedReason ?? t('ui.actions.noReason') })}</p>}
+            effect={
+              <>
+                {/* Why it is paused, worded from the status as the banner words it, not as the workflow wrote it. */}
+                <p>{status.pausedReason ? pausedNote(status, w) : t('ui.actions.noReason')}</p>
+                <p>{t('ui.actions.resumeEffect')}</p>
+              </>
+            }
             fields={[reason]}
             run={(v, key) => post(`${base}/resume`, { reason: v.reason }, key)}
             onDone={onDone}
